@@ -1,0 +1,113 @@
+"""Schema migrations, applied automatically at start, with a safety copy taken first.
+
+Before an existing SQLite file is upgraded, it is copied with SQLite's online backup API
+(never a file copy, which can tear a WAL database) next to the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+class SchemaTooNew(RuntimeError):
+    """The database was written by a newer BackClinic than this one."""
+
+
+@dataclass(frozen=True)
+class MigrationResult:
+    previous_revision: str | None
+    current_revision: str
+    backup_path: Path | None
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None, "the migrations folder has no revisions"
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def _run(engine: Engine, action: str, target: str) -> None:
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        if action == "upgrade":
+            command.upgrade(config, target)
+        else:
+            command.downgrade(config, target)
+
+
+def upgrade(engine: Engine, target: str = "head") -> None:
+    _run(engine, "upgrade", target)
+
+
+def downgrade(engine: Engine, target: str) -> None:
+    _run(engine, "downgrade", target)
+
+
+def sqlite_file(engine: Engine) -> Path | None:
+    if engine.dialect.name != "sqlite":
+        return None
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database).expanduser()
+
+
+def backup_sqlite(source: Path, destination: Path) -> Path:
+    """Copy a live SQLite database with the online backup API; readable by its owner only."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(source) as origin, sqlite3.connect(destination) as copy:
+        origin.backup(copy)
+    copy.close()
+    origin.close()
+    os.chmod(destination, 0o600)
+    return destination
+
+
+def migrate_to_head(engine: Engine) -> MigrationResult:
+    """Bring the schema to this release's head, backing up an existing SQLite file first."""
+    head = head_revision()
+    before = current_revision(engine)
+    if before == head:
+        return MigrationResult(before, head, None)
+    known = {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    if before is not None and before not in known:
+        raise SchemaTooNew(
+            f"The database schema {before} is newer than this version of BackClinic "
+            "understands; install the newer BackClinic instead."
+        )
+    backup_path = None
+    database_file = sqlite_file(engine)
+    if before is not None and database_file is not None:
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        backup_path = backup_sqlite(
+            database_file,
+            database_file.parent / "backups" / f"{database_file.stem}-before-{head}-{stamp}.db",
+        )
+    upgrade(engine)
+    if database_file is not None and database_file.exists():
+        os.chmod(database_file, 0o600)
+    return MigrationResult(before, head, backup_path)
