@@ -60,9 +60,10 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC)
+        stamp: dt.datetime = value
+        if stamp.tzinfo is None:
+            return stamp.replace(tzinfo=dt.UTC)
+        return stamp.astimezone(dt.UTC)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -182,7 +183,10 @@ class PatientSearchTermRow(Base):
     patient_id: Mapped[int] = mapped_column(
         ForeignKey("patient.id", ondelete="CASCADE"), nullable=False, index=True
     )
-    term: Mapped[str] = mapped_column(String(200), nullable=False)
+    # Byte-wise collation on PostgreSQL so that a prefix is exactly an index range.
+    term: Mapped[str] = mapped_column(
+        String(200).with_variant(String(200, collation="C"), "postgresql"), nullable=False
+    )
     kind: Mapped[str] = mapped_column(String(10), nullable=False)
     archived: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 

@@ -309,7 +309,11 @@ def upgrade() -> None:
         "patient_search_term",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("patient_id", sa.Integer(), nullable=False),
-        sa.Column("term", sa.String(length=200), nullable=False),
+        sa.Column(
+            "term",
+            sa.String(length=200).with_variant(sa.String(length=200, collation="C"), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("kind", sa.String(length=10), nullable=False),
         sa.Column("archived", sa.Boolean(), nullable=False),
         sa.CheckConstraint(

@@ -1,0 +1,292 @@
+"""First-run set-up, clinic settings, clinician accounts and sign-in."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from backclinic.db.models import CLINICIAN_ROLES, ClinicianRow, ClinicSettingsRow
+from backclinic.services.context import Actor, AuditEntry, ServiceContext
+from backclinic.services.errors import AuthenticationFailed, FieldError, ValidationFailed
+
+ROLE_LABELS = {
+    "admin": "Administrator",
+    "acupuncturist": "Acupuncturist",
+    "physical_therapist": "Physical therapist",
+    "front_desk": "Front desk",
+}
+MIN_PASSWORD_LENGTH = 8
+MAX_FAILED_SIGN_INS = 5
+LOCKOUT = dt.timedelta(minutes=5)
+WEEKDAYS_MON_TO_FRI = [0, 1, 2, 3, 4]
+SIGN_IN_FAILED = "The user name or password is not correct."
+
+
+@dataclass(frozen=True)
+class ClinicSettings:
+    clinic_name: str
+    address: str
+    phone: str
+    email: str
+    logo_path: str | None
+    idle_lock_minutes: int
+    clinic_days: tuple[int, ...]
+    version: int
+
+
+@dataclass(frozen=True)
+class Clinician:
+    id: int
+    username: str
+    full_name: str
+    role: str
+    active: bool
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(self.role, self.role)
+
+    def as_actor(self) -> Actor:
+        return Actor(clinician_id=self.id, name=self.full_name, role=self.role)
+
+
+@dataclass(frozen=True)
+class NewClinician:
+    full_name: str
+    username: str
+    role: str
+    password: str
+
+
+def _clinician(row: ClinicianRow) -> Clinician:
+    return Clinician(row.id, row.username, row.full_name, row.role, row.active)
+
+
+def _settings(row: ClinicSettingsRow) -> ClinicSettings:
+    return ClinicSettings(
+        clinic_name=row.clinic_name,
+        address=row.address,
+        phone=row.phone,
+        email=row.email,
+        logo_path=row.logo_path,
+        idle_lock_minutes=row.idle_lock_minutes,
+        clinic_days=tuple(row.clinic_days),
+        version=row.version,
+    )
+
+
+def _validate_clinician(new: NewClinician, prefix: str = "") -> list[FieldError]:
+    errors = []
+    if not new.full_name.strip():
+        errors.append(FieldError(f"{prefix}full_name", "Full name is required."))
+    if not new.username.strip():
+        errors.append(FieldError(f"{prefix}username", "User name is required."))
+    elif any(ch.isspace() for ch in new.username.strip()):
+        errors.append(FieldError(f"{prefix}username", "User name cannot contain spaces."))
+    if new.role not in CLINICIAN_ROLES:
+        errors.append(
+            FieldError(f"{prefix}role", f"Role must be one of: {', '.join(ROLE_LABELS.values())}.")
+        )
+    if len(new.password) < MIN_PASSWORD_LENGTH:
+        errors.append(
+            FieldError(
+                f"{prefix}password",
+                f"Password must be at least {MIN_PASSWORD_LENGTH} characters long.",
+            )
+        )
+    return errors
+
+
+class ClinicService:
+    def __init__(self, context: ServiceContext, hasher: PasswordHasher | None = None) -> None:
+        self._context = context
+        self._hasher = hasher or PasswordHasher()
+
+    def is_set_up(self) -> bool:
+        with self._context.reading() as session:
+            return session.get(ClinicSettingsRow, 1) is not None
+
+    def settings(self) -> ClinicSettings:
+        with self._context.reading() as session:
+            row = session.get(ClinicSettingsRow, 1)
+            if row is None:
+                raise LookupError("the clinic has not been set up")
+            return _settings(row)
+
+    def set_up(self, *, clinic_name: str, first_clinician: NewClinician) -> Clinician:
+        """Create the clinic and its first account in one transaction (first start only)."""
+        errors = []
+        if not clinic_name.strip():
+            errors.append(FieldError("clinic_name", "Clinic name is required."))
+        errors += _validate_clinician(first_clinician)
+        if errors:
+            raise ValidationFailed(errors)
+        with self._context.writing() as session:
+            if session.get(ClinicSettingsRow, 1) is not None:
+                raise ValidationFailed(
+                    [FieldError("clinic_name", "This clinic has already been set up.")]
+                )
+            clinician = self._insert_clinician(session, first_clinician, actor=None)
+            actor = _clinician(clinician).as_actor()
+            settings = ClinicSettingsRow(
+                id=1, clinic_name=clinic_name.strip(), clinic_days=WEEKDAYS_MON_TO_FRI
+            )
+            self._context.stamp_new(settings, actor)
+            session.add(settings)
+            self._context.audit(
+                session,
+                actor,
+                AuditEntry(
+                    "create",
+                    "clinic",
+                    1,
+                    details={"clinic_name": clinic_name.strip(), "first_clinician": clinician.id},
+                ),
+            )
+            return _clinician(clinician)
+
+    def update_settings(
+        self,
+        actor: Actor,
+        *,
+        clinic_name: str,
+        address: str,
+        phone: str,
+        email: str,
+        idle_lock_minutes: int,
+        clinic_days: tuple[int, ...],
+        expected_version: int,
+    ) -> ClinicSettings:
+        errors = []
+        if not clinic_name.strip():
+            errors.append(FieldError("clinic_name", "Clinic name is required."))
+        if not 1 <= idle_lock_minutes <= 30:
+            errors.append(
+                FieldError("idle_lock_minutes", "Idle lock must be between 1 and 30 minutes.")
+            )
+        if not clinic_days or any(day not in range(7) for day in clinic_days):
+            errors.append(FieldError("clinic_days", "Choose at least one opening day."))
+        if errors:
+            raise ValidationFailed(errors)
+        with self._context.writing() as session:
+            row = session.get(ClinicSettingsRow, 1)
+            if row is None:
+                raise LookupError("the clinic has not been set up")
+            before = _settings(row)
+            row.version = expected_version
+            row.clinic_name = clinic_name.strip()
+            row.address = address.strip()
+            row.phone = phone.strip()
+            row.email = email.strip()
+            row.idle_lock_minutes = idle_lock_minutes
+            row.clinic_days = sorted(set(clinic_days))
+            self._context.stamp_change(row, actor)
+            session.flush()
+            self._context.audit(
+                session,
+                actor,
+                AuditEntry(
+                    "change",
+                    "clinic",
+                    1,
+                    details={"before": before.clinic_name, "after": row.clinic_name},
+                ),
+            )
+            return _settings(row)
+
+    def clinicians(self) -> list[Clinician]:
+        with self._context.reading() as session:
+            rows = session.scalars(select(ClinicianRow).order_by(ClinicianRow.full_name))
+            return [_clinician(row) for row in rows]
+
+    def add_clinician(self, actor: Actor, new: NewClinician) -> Clinician:
+        errors = _validate_clinician(new)
+        if errors:
+            raise ValidationFailed(errors)
+        with self._context.writing() as session:
+            row = self._insert_clinician(session, new, actor)
+            self._context.audit(
+                session,
+                actor,
+                AuditEntry("create", "clinician", row.id, details={"username": row.username}),
+            )
+            return _clinician(row)
+
+    def _insert_clinician(
+        self, session: Session, new: NewClinician, actor: Actor | None
+    ) -> ClinicianRow:
+        username = new.username.strip()
+        taken = session.scalar(
+            select(func.count()).select_from(ClinicianRow).where(ClinicianRow.username == username)
+        )
+        if taken:
+            raise ValidationFailed([FieldError("username", f"User name {username} is taken.")])
+        row = ClinicianRow(
+            username=username,
+            full_name=new.full_name.strip(),
+            role=new.role,
+            password_hash=self._hasher.hash(new.password),
+            active=True,
+            failed_sign_ins=0,
+        )
+        self._context.stamp_new(row, actor)
+        session.add(row)
+        session.flush()
+        return row
+
+    def sign_in(self, username: str, password: str) -> Clinician:
+        """Check a password; the failure message never says which part was wrong."""
+        now = self._context.clock()
+        with self._context.writing() as session:
+            row = session.scalars(
+                select(ClinicianRow).where(ClinicianRow.username == username.strip())
+            ).one_or_none()
+            if row is None or not row.active:
+                self._context.audit(
+                    session,
+                    None,
+                    AuditEntry("sign_in_failed", "clinician", details={"username": username}),
+                )
+                failure: Exception = AuthenticationFailed(SIGN_IN_FAILED)
+            elif row.locked_until is not None and row.locked_until > now:
+                minutes = max(1, round((row.locked_until - now).total_seconds() / 60))
+                self._context.audit(
+                    session, None, AuditEntry("sign_in_refused_locked", "clinician", row.id)
+                )
+                failure = AuthenticationFailed(
+                    f"This account is locked after repeated failed sign-ins; "
+                    f"try again in {minutes} minute{'s' if minutes != 1 else ''}."
+                )
+            elif self._password_matches(row, password):
+                row.failed_sign_ins = 0
+                row.locked_until = None
+                if self._hasher.check_needs_rehash(row.password_hash):
+                    row.password_hash = self._hasher.hash(password)
+                actor = _clinician(row).as_actor()
+                self._context.audit(session, actor, AuditEntry("sign_in", "clinician", row.id))
+                return _clinician(row)
+            else:
+                row.failed_sign_ins += 1
+                details: dict[str, object] = {"attempt": row.failed_sign_ins}
+                if row.failed_sign_ins >= MAX_FAILED_SIGN_INS:
+                    row.locked_until = now + LOCKOUT
+                    row.failed_sign_ins = 0
+                    details["locked_until"] = row.locked_until.isoformat()
+                self._context.audit(
+                    session,
+                    None,
+                    AuditEntry("sign_in_failed", "clinician", row.id, details=details),
+                )
+                failure = AuthenticationFailed(SIGN_IN_FAILED)
+        raise failure
+
+    def _password_matches(self, row: ClinicianRow, password: str) -> bool:
+        try:
+            return self._hasher.verify(row.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False

@@ -1,0 +1,119 @@
+"""The unit of work every service uses: one session, one transaction, one audit entry.
+
+The session's life is kept here, outside the functions that use it (SQLAlchemy's advice);
+repositories receive the session, services open it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from backclinic.db.models import AuditEventRow
+
+Clock = Callable[[], dt.datetime]
+
+GENESIS_HASH = "0" * 64
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The signed-in clinician on whose behalf a service writes."""
+
+    clinician_id: int
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    action: str
+    entity: str
+    entity_id: int | None = None
+    patient_id: int | None = None
+    details: dict[str, Any] | None = None
+
+
+def _entry_hash(previous_hash: str, row: AuditEventRow) -> str:
+    payload = json.dumps(
+        {
+            "previous": previous_hash,
+            "at": row.occurred_at.astimezone(dt.UTC).isoformat(),
+            "clinician": row.clinician_id,
+            "action": row.action,
+            "entity": row.entity,
+            "entity_id": row.entity_id,
+            "patient": row.patient_id,
+            "details": row.details,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+class ServiceContext:
+    """Opens units of work and writes their audit entries; shared by every service."""
+
+    def __init__(self, session_factory: sessionmaker[Session], clock: Clock = utc_now) -> None:
+        self._session_factory = session_factory
+        self.clock = clock
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        with self._session_factory() as session:
+            yield session
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back on any error."""
+        with self._session_factory() as session, session.begin():
+            yield session
+
+    def audit(self, session: Session, actor: Actor | None, entry: AuditEntry) -> None:
+        """Append an audit entry inside the caller's transaction, chained to the last one."""
+        if session.get_bind().dialect.name == "postgresql":
+            # Serialise writers on the chain so two workstations cannot fork it.
+            session.execute(text("SELECT pg_advisory_xact_lock(804201)"))
+        previous = session.execute(
+            select(AuditEventRow.entry_hash).order_by(AuditEventRow.id.desc()).limit(1)
+        ).scalar_one_or_none()
+        previous_hash = previous or GENESIS_HASH
+        row = AuditEventRow(
+            occurred_at=self.clock(),
+            clinician_id=actor.clinician_id if actor else None,
+            action=entry.action,
+            entity=entry.entity,
+            entity_id=entry.entity_id,
+            patient_id=entry.patient_id,
+            details=entry.details or {},
+            previous_hash=previous_hash,
+            entry_hash="",
+        )
+        row.entry_hash = _entry_hash(previous_hash, row)
+        session.add(row)
+        session.flush()
+
+    def stamp_new(self, row: Any, actor: Actor | None) -> None:
+        now = self.clock()
+        row.created_at = now
+        row.updated_at = now
+        row.created_by = actor.clinician_id if actor else None
+        row.updated_by = actor.clinician_id if actor else None
+
+    def stamp_change(self, row: Any, actor: Actor | None) -> None:
+        row.updated_at = self.clock()
+        row.updated_by = actor.clinician_id if actor else None

@@ -1,0 +1,495 @@
+"""The patient registry: register, edit, archive, and search as you type.
+
+Search never wraps an indexed column in a function: each patient's name parts and MRN
+are stored folded (casefold, accents stripped) in an indexed term table, so a prefix is a
+single index range read with keyset paging, fast at any registry size.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, delete, exists, func, literal, or_, select, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from backclinic.db.models import ClinicianRow, ClinicSettingsRow, PatientRow, PatientSearchTermRow
+from backclinic.services.context import Actor, AuditEntry, ServiceContext
+from backclinic.services.errors import (
+    ConcurrentChange,
+    ConflictError,
+    FieldError,
+    NotFound,
+    ValidationFailed,
+)
+
+EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
+SEXES = ("female", "male", "other", "unknown")
+MRN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-/.]{0,39}$")
+_DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y")
+_LAST_CODE_POINT = "\U0010ffff"
+
+
+def fold(text: str) -> str:
+    """Casefold and strip accents: 'Ñúñez' and 'nunez' find each other."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).strip()
+
+
+def search_terms(family_name: str, given_name: str, mrn: str) -> list[tuple[str, str]]:
+    """(term, kind) pairs under which a patient can be found."""
+    terms: set[tuple[str, str]] = set()
+    for kind, name in (("family", family_name), ("given", given_name)):
+        folded = fold(name)
+        terms.add((folded, kind))
+        for part in re.split(r"[\s\-']+", folded):
+            if part:
+                terms.add((part, kind))
+    terms.add((fold(mrn), "mrn"))
+    return sorted(terms)
+
+
+def age_on(date_of_birth: dt.date, today: dt.date) -> int:
+    before_birthday = (today.month, today.day) < (date_of_birth.month, date_of_birth.day)
+    return today.year - date_of_birth.year - int(before_birthday)
+
+
+def parse_date_query(text: str) -> dt.date | None:
+    for pattern in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text.strip(), pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+@dataclass(frozen=True)
+class PatientInput:
+    """What a clinician types on the patient form; mrn blank means 'generate one'."""
+
+    family_name: str
+    given_name: str
+    date_of_birth: dt.date | None
+    mrn: str = ""
+    sex: str | None = None
+    occupation: str = ""
+    phone: str = ""
+    email: str = ""
+    address: str = ""
+
+
+@dataclass(frozen=True)
+class Patient:
+    id: int
+    mrn: str
+    family_name: str
+    given_name: str
+    date_of_birth: dt.date
+    sex: str | None
+    occupation: str
+    phone: str
+    email: str
+    address: str
+    archived: bool
+    version: int
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.family_name}, {self.given_name}"
+
+    def age(self, today: dt.date) -> int:
+        return age_on(self.date_of_birth, today)
+
+    def as_input(self) -> PatientInput:
+        return PatientInput(
+            family_name=self.family_name,
+            given_name=self.given_name,
+            date_of_birth=self.date_of_birth,
+            mrn=self.mrn,
+            sex=self.sex,
+            occupation=self.occupation,
+            phone=self.phone,
+            email=self.email,
+            address=self.address,
+        )
+
+
+@dataclass(frozen=True)
+class PatientSummary:
+    id: int
+    mrn: str
+    family_name: str
+    given_name: str
+    date_of_birth: dt.date
+    archived: bool
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    rows: tuple[PatientSummary, ...]
+    # Opaque keyset position after the last row; None when there is nothing more.
+    cursor: tuple[object, ...] | None
+
+
+def _patient(row: PatientRow) -> Patient:
+    return Patient(
+        id=row.id,
+        mrn=row.mrn,
+        family_name=row.family_name,
+        given_name=row.given_name,
+        date_of_birth=row.date_of_birth,
+        sex=row.sex,
+        occupation=row.occupation,
+        phone=row.phone,
+        email=row.email,
+        address=row.address,
+        archived=row.archived,
+        version=row.version,
+    )
+
+
+def _summary(row: PatientRow) -> PatientSummary:
+    return PatientSummary(
+        row.id, row.mrn, row.family_name, row.given_name, row.date_of_birth, row.archived
+    )
+
+
+def validate_patient(data: PatientInput, today: dt.date) -> list[FieldError]:
+    errors = []
+    if not data.family_name.strip():
+        errors.append(FieldError("family_name", "Family name is required."))
+    if not data.given_name.strip():
+        errors.append(FieldError("given_name", "Given name is required."))
+    if data.date_of_birth is None:
+        errors.append(FieldError("date_of_birth", "Date of birth is required."))
+    elif data.date_of_birth > today:
+        errors.append(FieldError("date_of_birth", "Date of birth cannot be in the future."))
+    elif data.date_of_birth < EARLIEST_BIRTH_DATE:
+        errors.append(FieldError("date_of_birth", "Date of birth cannot be before 1900."))
+    mrn = data.mrn.strip()
+    if mrn and not MRN_PATTERN.match(mrn):
+        errors.append(
+            FieldError(
+                "mrn",
+                "MRN may use letters, digits, '-', '/' and '.', up to 40 characters.",
+            )
+        )
+    if data.sex is not None and data.sex not in SEXES:
+        errors.append(FieldError("sex", f"Sex must be one of: {', '.join(SEXES)}."))
+    email = data.email.strip()
+    if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+        errors.append(FieldError("email", "Email must look like name@example.org."))
+    return errors
+
+
+class PatientService:
+    def __init__(self, context: ServiceContext) -> None:
+        self._context = context
+
+    def today(self) -> dt.date:
+        return self._context.clock().astimezone().date()
+
+    def register(self, actor: Actor, data: PatientInput) -> Patient:
+        errors = validate_patient(data, self.today())
+        if errors:
+            raise ValidationFailed(errors)
+        try:
+            with self._context.writing() as session:
+                row = self.insert(session, actor, data)
+                self._context.audit(
+                    session,
+                    actor,
+                    AuditEntry("create", "patient", row.id, row.id, {"mrn": row.mrn}),
+                )
+                return _patient(row)
+        except IntegrityError as error:
+            raise self._duplicate_mrn(data.mrn) from error
+
+    def insert(self, session: Session, actor: Actor | None, data: PatientInput) -> PatientRow:
+        """Insert inside a caller's unit of work (import uses this too); no audit here."""
+        mrn = data.mrn.strip() or self._next_mrn(session)
+        if session.scalar(select(PatientRow.id).where(PatientRow.mrn == mrn)) is not None:
+            raise self._duplicate_mrn(mrn)
+        assert data.date_of_birth is not None
+        row = PatientRow(
+            mrn=mrn,
+            family_name=data.family_name.strip(),
+            given_name=data.given_name.strip(),
+            family_key=fold(data.family_name),
+            given_key=fold(data.given_name),
+            date_of_birth=data.date_of_birth,
+            sex=data.sex,
+            occupation=data.occupation.strip(),
+            phone=data.phone.strip(),
+            email=data.email.strip(),
+            address=data.address.strip(),
+            archived=False,
+        )
+        self._context.stamp_new(row, actor)
+        session.add(row)
+        session.flush()
+        self._write_terms(session, row)
+        return row
+
+    def update(
+        self, actor: Actor, patient_id: int, data: PatientInput, expected_version: int
+    ) -> Patient:
+        errors = validate_patient(data, self.today())
+        if not data.mrn.strip():
+            errors.append(FieldError("mrn", "MRN is required once assigned."))
+        if errors:
+            raise ValidationFailed(errors)
+        try:
+            with self._context.writing() as session:
+                row = self._row(session, patient_id)
+                if row.version != expected_version:
+                    raise self._conflict(session, row, data)
+                mrn = data.mrn.strip()
+                if mrn != row.mrn and session.scalar(
+                    select(PatientRow.id).where(PatientRow.mrn == mrn)
+                ):
+                    raise self._duplicate_mrn(mrn)
+                before = _patient(row)
+                row.mrn = mrn
+                row.family_name = data.family_name.strip()
+                row.given_name = data.given_name.strip()
+                row.family_key = fold(data.family_name)
+                row.given_key = fold(data.given_name)
+                assert data.date_of_birth is not None
+                row.date_of_birth = data.date_of_birth
+                row.sex = data.sex
+                row.occupation = data.occupation.strip()
+                row.phone = data.phone.strip()
+                row.email = data.email.strip()
+                row.address = data.address.strip()
+                self._context.stamp_change(row, actor)
+                session.flush()
+                self._write_terms(session, row)
+                after = _patient(row)
+                self._context.audit(
+                    session,
+                    actor,
+                    AuditEntry("change", "patient", row.id, row.id, _changes(before, after)),
+                )
+                return after
+        except StaleDataError as error:
+            raise self._conflict_after_race(patient_id, data) from error
+
+    def archive(self, actor: Actor, patient_id: int, expected_version: int) -> Patient:
+        """Patients are archived, never deleted: they leave the search list, records stay."""
+        with self._context.writing() as session:
+            row = self._row(session, patient_id)
+            if row.version != expected_version:
+                raise self._conflict(session, row, _patient(row).as_input())
+            row.archived = True
+            row.archived_at = self._context.clock()
+            self._context.stamp_change(row, actor)
+            session.flush()
+            self._write_terms(session, row)
+            self._context.audit(session, actor, AuditEntry("archive", "patient", row.id, row.id))
+            return _patient(row)
+
+    def restore(self, actor: Actor, patient_id: int, expected_version: int) -> Patient:
+        with self._context.writing() as session:
+            row = self._row(session, patient_id)
+            if row.version != expected_version:
+                raise self._conflict(session, row, _patient(row).as_input())
+            row.archived = False
+            row.archived_at = None
+            self._context.stamp_change(row, actor)
+            session.flush()
+            self._write_terms(session, row)
+            self._context.audit(session, actor, AuditEntry("unarchive", "patient", row.id, row.id))
+            return _patient(row)
+
+    def get(self, patient_id: int) -> Patient:
+        with self._context.reading() as session:
+            return _patient(self._row(session, patient_id))
+
+    def by_mrn(self, mrn: str) -> Patient:
+        with self._context.reading() as session:
+            row = session.scalars(select(PatientRow).where(PatientRow.mrn == mrn.strip())).first()
+            if row is None:
+                raise NotFound(f"No patient has MRN {mrn.strip()}.")
+            return _patient(row)
+
+    def count(self, *, include_archived: bool = False) -> int:
+        with self._context.reading() as session:
+            query = select(func.count()).select_from(PatientRow)
+            if not include_archived:
+                query = query.where(PatientRow.archived.is_(False))
+            return int(session.scalar(query) or 0)
+
+    def search(
+        self,
+        text: str,
+        *,
+        after: tuple[object, ...] | None = None,
+        limit: int = 100,
+        include_archived: bool = False,
+    ) -> SearchPage:
+        """One page of patients matching name, MRN or date of birth, in a stable order."""
+        with self._context.reading() as session:
+            birth_date = parse_date_query(text)
+            if birth_date is not None:
+                return self._in_name_order(session, after, limit, include_archived, birth_date)
+            tokens = fold(text).split()
+            if not tokens:
+                return self._in_name_order(session, after, limit, include_archived)
+            return self._by_terms(session, tokens, after, limit, include_archived)
+
+    def _in_name_order(
+        self,
+        session: Session,
+        after: tuple[object, ...] | None,
+        limit: int,
+        include_archived: bool,
+        birth_date: dt.date | None = None,
+    ) -> SearchPage:
+        """Everyone (or everyone born on a date) by family then given name."""
+        order = (PatientRow.family_key, PatientRow.given_key, PatientRow.id)
+        query = select(PatientRow)
+        if not include_archived:
+            query = query.where(PatientRow.archived.is_(False))
+        if birth_date is not None:
+            query = query.where(PatientRow.date_of_birth == birth_date)
+        if after is not None:
+            query = query.where(tuple_(*order) > tuple_(*(literal(value) for value in after)))
+        rows = session.scalars(query.order_by(*order).limit(limit + 1)).all()
+        page = rows[:limit]
+        cursor = (
+            (page[-1].family_key, page[-1].given_key, page[-1].id) if len(rows) > limit else None
+        )
+        return SearchPage(tuple(_summary(row) for row in page), cursor)
+
+    def _by_terms(
+        self,
+        session: Session,
+        tokens: Sequence[str],
+        after: tuple[object, ...] | None,
+        limit: int,
+        include_archived: bool,
+    ) -> SearchPage:
+        term = PatientSearchTermRow
+        first, *rest = tokens
+        conditions: list[ColumnElement[bool]] = [
+            term.term >= first,
+            term.term < _prefix_upper_bound(first),
+        ]
+        if not include_archived:
+            conditions.append(term.archived.is_(False))
+        for token in rest:
+            other = PatientSearchTermRow.__table__.alias()
+            conditions.append(
+                exists().where(
+                    other.c.patient_id == term.patient_id,
+                    other.c.term >= token,
+                    other.c.term < _prefix_upper_bound(token),
+                )
+            )
+        if after is not None:
+            last_term, last_id = after
+            conditions.append(
+                or_(term.term > last_term, and_(term.term == last_term, term.patient_id > last_id))
+            )
+        query = (
+            select(term.term, PatientRow)
+            .join(PatientRow, PatientRow.id == term.patient_id)
+            .where(*conditions)
+            .order_by(term.term, term.patient_id)
+            .limit(limit + 1)
+        )
+        found = session.execute(query).all()
+        page = found[:limit]
+        seen: set[int] = set()
+        rows = []
+        for _matched, patient in page:
+            if patient.id not in seen:
+                seen.add(patient.id)
+                rows.append(_summary(patient))
+        cursor = (page[-1][0], page[-1][1].id) if len(found) > limit else None
+        return SearchPage(tuple(rows), cursor)
+
+    def _row(self, session: Session, patient_id: int) -> PatientRow:
+        row = session.get(PatientRow, patient_id)
+        if row is None:
+            raise NotFound(f"Patient {patient_id} does not exist.")
+        return row
+
+    def _write_terms(self, session: Session, row: PatientRow) -> None:
+        session.execute(
+            delete(PatientSearchTermRow).where(PatientSearchTermRow.patient_id == row.id)
+        )
+        session.add_all(
+            PatientSearchTermRow(patient_id=row.id, term=term, kind=kind, archived=row.archived)
+            for term, kind in search_terms(row.family_name, row.given_name, row.mrn)
+        )
+
+    def _next_mrn(self, session: Session) -> str:
+        prefix = session.scalar(select(ClinicSettingsRow.mrn_prefix)) or "BC"
+        stem = f"{prefix}-"
+        latest = session.scalar(
+            select(func.max(PatientRow.mrn)).where(
+                PatientRow.mrn >= stem, PatientRow.mrn < stem + _LAST_CODE_POINT
+            )
+        )
+        number = 1
+        if latest:
+            digits = latest[len(stem) :]
+            if digits.isdigit():
+                number = int(digits) + 1
+        return f"{stem}{number:06d}"
+
+    def _duplicate_mrn(self, mrn: str) -> ValidationFailed:
+        return ValidationFailed(
+            [FieldError("mrn", f"MRN {mrn.strip()} already belongs to another patient.")]
+        )
+
+    def _conflict(self, session: Session, row: PatientRow, yours: PatientInput) -> ConflictError:
+        who = session.get(ClinicianRow, row.updated_by) if row.updated_by else None
+        theirs = _patient(row)
+        return ConflictError(
+            f"{theirs.display_name}'s record",
+            ConcurrentChange(
+                changed_by=who.full_name if who else "another user",
+                changed_at=row.updated_at,
+                theirs=_fields(theirs.as_input()),
+                yours=_fields(yours),
+            ),
+        )
+
+    def _conflict_after_race(self, patient_id: int, yours: PatientInput) -> ConflictError:
+        with self._context.reading() as session:
+            return self._conflict(session, self._row(session, patient_id), yours)
+
+
+def _fields(data: PatientInput) -> dict[str, object]:
+    return {
+        "family_name": data.family_name,
+        "given_name": data.given_name,
+        "date_of_birth": data.date_of_birth.isoformat() if data.date_of_birth else None,
+        "mrn": data.mrn,
+        "sex": data.sex,
+        "occupation": data.occupation,
+        "phone": data.phone,
+        "email": data.email,
+        "address": data.address,
+    }
+
+
+def _changes(before: Patient, after: Patient) -> dict[str, object]:
+    old, new = _fields(before.as_input()), _fields(after.as_input())
+    return {
+        "before": {key: old[key] for key in old if old[key] != new[key]},
+        "after": {key: new[key] for key in new if old[key] != new[key]},
+    }
+
+
+def _prefix_upper_bound(prefix: str) -> str:
+    """The smallest string greater than every string starting with prefix (binary order)."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1) if ord(prefix[-1]) < 0x10FFFF else prefix + "\0"

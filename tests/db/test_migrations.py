@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
+
+from backclinic.db import migrate
+from backclinic.db.database import OpenDatabase, open_database
+from backclinic.db.engine import DatabaseUnavailable, check_connection, create_database_engine
+from backclinic.db.migrate import current_revision, downgrade, head_revision, upgrade
+from backclinic.db.models import Base
+
+
+def test_models_and_migrations_agree(database: OpenDatabase) -> None:
+    with database.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_upgrade_downgrade_upgrade_round_trips(database: OpenDatabase) -> None:
+    downgrade(database.engine, "base")
+    assert set(inspect(database.engine).get_table_names()) <= {"alembic_version"}
+    upgrade(database.engine)
+    assert current_revision(database.engine) == head_revision()
+    assert "patient" in inspect(database.engine).get_table_names()
+
+
+def test_the_database_refuses_a_pain_score_above_ten(database: OpenDatabase) -> None:
+    with pytest.raises(IntegrityError), database.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO treatment_session (patient_id, performed_at, modalities, pain_before,"
+                " acupoints, electro, technique, interventions, adverse_events,"
+                " adverse_event_note, subjective, objective, assessment_note, plan_note, notes,"
+                " superseded, version, created_at, updated_at)"
+                " VALUES (1, '2026-01-05 10:00:00', '[]', 15, '[]', false, '', '[]', '[]', '',"
+                " '', '', '', '', '', false, 1, '2026-01-05', '2026-01-05')"
+            )
+        )
+
+
+def test_sqlite_connections_carry_the_safety_pragmas(tmp_path: Path) -> None:
+    engine = create_database_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    safety = check_connection(engine)
+    assert safety is not None
+    assert (safety.journal_mode, safety.synchronous, safety.foreign_keys) == ("wal", 2, 1)
+    assert safety.busy_timeout_ms >= 5000
+
+
+def test_an_existing_sqlite_file_is_backed_up_before_an_upgrade(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "clinic.db"
+    opened = open_database(f"sqlite:///{path}")
+    with opened.engine.begin() as connection:
+        connection.execute(text("CREATE TABLE keepsake (note TEXT)"))
+        connection.execute(text("INSERT INTO keepsake VALUES ('before the upgrade')"))
+    upgrades: list[str] = []
+    # A release whose head is one revision ahead of this file.
+    monkeypatch.setattr(migrate, "head_revision", lambda: "9999")
+    monkeypatch.setattr(migrate, "upgrade", lambda engine, target="head": upgrades.append(target))
+    monkeypatch.setattr(
+        migrate.ScriptDirectory,
+        "walk_revisions",
+        lambda self: [type("Revision", (), {"revision": "0001"})()],
+    )
+    result = migrate.migrate_to_head(opened.engine)
+    assert upgrades == ["head"]
+    assert result.backup_path is not None
+    with sqlite3.connect(result.backup_path) as copy:
+        assert copy.execute("SELECT note FROM keepsake").fetchall() == [("before the upgrade",)]
+    assert result.backup_path.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_database_from_a_newer_release_is_refused(
+    database: OpenDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with database.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = 'f00dfeed'"))
+    with pytest.raises(migrate.SchemaTooNew, match="newer than this version"):
+        migrate.migrate_to_head(database.engine)
+
+
+def test_an_unopenable_database_is_named_with_its_password_masked() -> None:
+    engine = create_database_engine("postgresql+psycopg://nurse:s3cret@127.0.0.1:1/none")
+    with pytest.raises(DatabaseUnavailable) as failure:
+        check_connection(engine)
+    message = str(failure.value)
+    assert "s3cret" not in message
+    assert "postgresql+psycopg://nurse:***@127.0.0.1:1/none" in message
