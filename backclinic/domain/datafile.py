@@ -64,6 +64,8 @@ class Table:
         self._seen: set[str] = set()
 
     def key_path(self, key: str) -> str:
+        if not key:
+            return self.path
         return f"{self.path}.{key}" if self.path else key
 
     def fail(self, key: str, reason: str) -> DataFileError:
@@ -73,7 +75,7 @@ class Table:
     def has(self, key: str) -> bool:
         return key in self._data
 
-    def keys(self) -> list[str]:
+    def names(self) -> list[str]:
         return list(self._data)
 
     def _raw(self, key: str) -> Any:
@@ -152,7 +154,7 @@ class Table:
 
     def subtables(self) -> Iterator[tuple[str, Table]]:
         """Every entry of this table, each of which must itself be a table (keyed by code)."""
-        for key in self.keys():
+        for key in self.names():
             yield key, self.table(key)
 
     def finish(self) -> None:
