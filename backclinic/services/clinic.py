@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -106,6 +107,10 @@ class ClinicService:
     def __init__(self, context: ServiceContext, hasher: PasswordHasher | None = None) -> None:
         self._context = context
         self._hasher = hasher or PasswordHasher()
+
+    def system_actor(self) -> Actor:
+        """Whom headless commands act as: the operating-system user, named in the audit."""
+        return Actor(clinician_id=None, name=f"command line ({getpass.getuser()})", role="system")
 
     def is_set_up(self) -> bool:
         with self._context.reading() as session:

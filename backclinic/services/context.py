@@ -30,9 +30,12 @@ def utc_now() -> dt.datetime:
 
 @dataclass(frozen=True)
 class Actor:
-    """The signed-in clinician on whose behalf a service writes."""
+    """The signed-in clinician on whose behalf a service writes.
 
-    clinician_id: int
+    Headless commands run as the operating-system user, with no clinician id.
+    """
+
+    clinician_id: int | None
     name: str
     role: str
 
@@ -92,6 +95,9 @@ class ServiceContext:
             select(AuditEventRow.entry_hash).order_by(AuditEventRow.id.desc()).limit(1)
         ).scalar_one_or_none()
         previous_hash = previous or GENESIS_HASH
+        details = dict(entry.details or {})
+        if actor is not None and actor.clinician_id is None:
+            details["actor"] = actor.name
         row = AuditEventRow(
             occurred_at=self.clock(),
             clinician_id=actor.clinician_id if actor else None,
@@ -99,7 +105,7 @@ class ServiceContext:
             entity=entry.entity,
             entity_id=entry.entity_id,
             patient_id=entry.patient_id,
-            details=entry.details or {},
+            details=details,
             previous_hash=previous_hash,
             entry_hash="",
         )
