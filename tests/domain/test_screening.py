@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import pytest
+
+from backclinic.domain.protocol import Protocol
+from backclinic.domain.screening import (
+    FlagAnswer,
+    ScreeningOutcome,
+    evaluate_red_flags,
+    red_flags_from_case,
+)
+
+
+def answers(protocol: Protocol, *present: str) -> dict[str, FlagAnswer]:
+    result = red_flags_from_case(list(present), protocol)
+    assert result is not None
+    return result
+
+
+def test_never_screened_blocks_planning(protocol: Protocol) -> None:
+    screening = evaluate_red_flags(None, protocol, None)
+    assert screening.outcome == ScreeningOutcome.NOT_SCREENED
+    assert screening.blocks_planning
+    assert screening.message == "Red flags have not been screened; unknown is not none."
+
+
+def test_screened_with_none_present_is_clear(protocol: Protocol) -> None:
+    screening = evaluate_red_flags(answers(protocol), protocol, None)
+    assert screening.outcome == ScreeningOutcome.CLEAR
+    assert not screening.blocks_planning
+    assert screening.present == () and screening.unasked == ()
+
+
+@pytest.mark.parametrize(
+    "sign",
+    ["saddle_anaesthesia", "bladder_dysfunction", "bowel_incontinence",
+     "progressive_leg_weakness", "bilateral_sciatica"],
+)  # fmt: skip
+def test_any_cauda_equina_sign_means_urgent_referral(protocol: Protocol, sign: str) -> None:
+    screening = evaluate_red_flags(answers(protocol, sign), protocol, None)
+    assert screening.outcome == ScreeningOutcome.URGENT_REFERRAL
+    assert screening.blocks_planning
+    assert screening.groups_present == ("cauda_equina",)
+    assert "same-day referral" in screening.message
+    assert "emergency department" in screening.message
+
+
+def test_a_clearance_note_cannot_override_cauda_equina(protocol: Protocol) -> None:
+    screening = evaluate_red_flags(
+        answers(protocol, "saddle_anaesthesia"), protocol, "cleared by GP on 2026-01-03"
+    )
+    assert screening.outcome == ScreeningOutcome.URGENT_REFERRAL
+    assert screening.blocks_planning
+
+
+def test_cauda_equina_sign_is_urgent_even_on_an_unfinished_screen(protocol: Protocol) -> None:
+    partial = {"bladder_dysfunction": FlagAnswer.PRESENT}
+    screening = evaluate_red_flags(partial, protocol, None)
+    assert screening.outcome == ScreeningOutcome.URGENT_REFERRAL
+
+
+def test_other_red_flag_needs_a_clinician_clearance(protocol: Protocol) -> None:
+    screening = evaluate_red_flags(answers(protocol, "night_pain"), protocol, None)
+    assert screening.outcome == ScreeningOutcome.NEEDS_CLEARANCE
+    assert screening.blocks_planning
+    assert screening.present == ("night_pain",)
+    assert screening.groups_present == ("malignancy",)
+
+
+def test_blank_clearance_note_does_not_clear(protocol: Protocol) -> None:
+    screening = evaluate_red_flags(answers(protocol, "fever"), protocol, "   ")
+    assert screening.outcome == ScreeningOutcome.NEEDS_CLEARANCE
+
+
+def test_recorded_clearance_lets_planning_go_ahead(protocol: Protocol) -> None:
+    screening = evaluate_red_flags(
+        answers(protocol, "major_trauma"), protocol, "cleared by GP on 2026-01-03"
+    )
+    assert screening.outcome == ScreeningOutcome.CLEARED
+    assert not screening.blocks_planning
+    assert "cleared by GP on 2026-01-03" in screening.message
+
+
+def test_unasked_items_make_the_screen_incomplete_and_are_named(protocol: Protocol) -> None:
+    partial = answers(protocol)
+    partial["fever"] = FlagAnswer.NOT_ASKED
+    del partial["night_pain"]
+    screening = evaluate_red_flags(partial, protocol, None)
+    assert screening.outcome == ScreeningOutcome.NOT_SCREENED
+    assert screening.blocks_planning
+    assert set(screening.unasked) == {"fever", "night_pain"}
+    assert "fever" in screening.message and "night_pain" in screening.message
+
+
+def test_unknown_red_flag_code_is_refused(protocol: Protocol) -> None:
+    with pytest.raises(ValueError, match="'headache'"):
+        evaluate_red_flags({"headache": FlagAnswer.PRESENT}, protocol, None)
+
+
+def test_case_file_without_red_flags_means_not_screened(protocol: Protocol) -> None:
+    assert red_flags_from_case(None, protocol) is None
+
+
+def test_case_file_list_marks_the_rest_absent(protocol: Protocol) -> None:
+    result = red_flags_from_case(["fever"], protocol)
+    assert result is not None
+    assert result["fever"] == FlagAnswer.PRESENT
+    assert set(result) == set(protocol.red_flag_items())
+    assert all(v == FlagAnswer.ABSENT for k, v in result.items() if k != "fever")
+
+
+def test_case_file_unknown_red_flag_is_named(protocol: Protocol) -> None:
+    with pytest.raises(ValueError, match="'back_ache'"):
+        red_flags_from_case(["back_ache"], protocol)
