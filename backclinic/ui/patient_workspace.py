@@ -1,0 +1,200 @@
+"""One opened patient: who they are at a glance, and a tab per part of their record."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from backclinic.services.bundle import Services
+from backclinic.services.context import Actor
+from backclinic.services.errors import ConflictError
+from backclinic.services.patients import Patient
+from backclinic.ui.patient_dialog import PatientDialog
+
+# Each record tab and what it says until later work gives it a real view (see set_tab).
+EMPTY_TABS = {
+    "Intake": "No intake recorded yet.",
+    "Plan": "No treatment plan yet.",
+    "Sessions": "No sessions logged yet.",
+    "Progress": "No pain scores recorded yet, so there is no progress to show.",
+    "Documents": "No documents printed yet.",
+}
+TAB_NAMES = ("Overview", *EMPTY_TABS)
+
+
+def empty_state(message: str) -> QWidget:
+    page = QWidget()
+    label = QLabel(message)
+    label.setObjectName("empty_state")
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setStyleSheet("color: palette(mid); font-size: 14px;")
+    layout = QVBoxLayout(page)
+    layout.addWidget(label)
+    return page
+
+
+class OverviewTab(QWidget):
+    """Contact details at a glance."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._values: dict[str, QLabel] = {}
+        form = QFormLayout(self)
+        for key, label in (
+            ("sex", "Sex"),
+            ("phone", "Phone"),
+            ("email", "Email"),
+            ("address", "Address"),
+        ):
+            value = QLabel()
+            value.setObjectName(f"overview_{key}")
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            value.setWordWrap(True)
+            self._values[key] = value
+            form.addRow(label, value)
+
+    def show_patient(self, patient: Patient) -> None:
+        shown = {
+            "sex": (patient.sex or "").capitalize(),
+            "phone": patient.phone,
+            "email": patient.email,
+            "address": patient.address,
+        }
+        for key, text in shown.items():
+            self._values[key].setText(text or "Not recorded")
+
+
+class PatientWorkspace(QWidget):
+    """A patient's header (name, age, MRN, birth date, occupation), actions and record tabs.
+
+    Later features replace a tab's placeholder with `set_tab("Plan", widget)` or give a
+    factory to `tab_factories` before workspaces are opened.
+    """
+
+    patient_saved = Signal(int)
+    patient_archived = Signal(int)
+
+    tab_factories: ClassVar[dict[str, Callable[[Services, Actor, int], QWidget]]] = {}
+
+    def __init__(
+        self,
+        services: Services,
+        actor: Actor,
+        patient_id: int,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._services = services
+        self._actor = actor
+        self.patient = services.patients.get(patient_id)
+
+        self.name_label = QLabel()
+        self.name_label.setObjectName("patient_name")
+        self.name_label.setStyleSheet("font-size: 18px; font-weight: 600;")
+        self.facts_label = QLabel()
+        self.facts_label.setObjectName("patient_facts")
+        self.facts_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.edit_button = QPushButton("Edit details…")
+        self.archive_button = QPushButton("Archive…")
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+
+        self.overview = OverviewTab()
+        self.tabs.addTab(self.overview, "Overview")
+        for name, message in EMPTY_TABS.items():
+            factory = self.tab_factories.get(name)
+            page = factory(services, actor, patient_id) if factory else empty_state(message)
+            self.tabs.addTab(page, name)
+
+        header = QHBoxLayout()
+        who = QVBoxLayout()
+        who.addWidget(self.name_label)
+        who.addWidget(self.facts_label)
+        header.addLayout(who, 1)
+        header.addWidget(self.edit_button, 0, Qt.AlignmentFlag.AlignTop)
+        header.addWidget(self.archive_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout = QVBoxLayout(self)
+        layout.addLayout(header)
+        layout.addWidget(self.tabs, 1)
+
+        self.edit_button.clicked.connect(self._on_edit_button_clicked)
+        self.archive_button.clicked.connect(self._on_archive_button_clicked)
+        self._show(self.patient)
+
+    @property
+    def patient_id(self) -> int:
+        return self.patient.id
+
+    def set_tab(self, name: str, widget: QWidget) -> None:
+        """Put a real view in place of a tab's current page, keeping the tab's position."""
+        index = TAB_NAMES.index(name)
+        old = self.tabs.widget(index)
+        current = self.tabs.currentIndex()
+        self.tabs.removeTab(index)
+        self.tabs.insertTab(index, widget, name)
+        self.tabs.setCurrentIndex(current)
+        if old is not None:
+            old.deleteLater()
+
+    def tab(self, name: str) -> QWidget | None:
+        return self.tabs.widget(TAB_NAMES.index(name))
+
+    def reload(self) -> None:
+        self.patient = self._services.patients.get(self.patient.id)
+        self._show(self.patient)
+
+    def _show(self, patient: Patient) -> None:
+        archived = " (archived)" if patient.archived else ""
+        self.name_label.setText(f"{patient.family_name}, {patient.given_name}{archived}")
+        age = patient.age(self._services.patients.today())
+        facts = [
+            f"{age} years",
+            f"born {patient.date_of_birth.isoformat()}",
+            f"MRN {patient.mrn}",
+        ]
+        if patient.occupation:
+            facts.append(patient.occupation)
+        self.facts_label.setText(" · ".join(facts))
+        self.archive_button.setEnabled(not patient.archived)
+        self.overview.show_patient(patient)
+
+    def _on_edit_button_clicked(self) -> None:
+        saved = PatientDialog.edit(self, self._services, self._actor, self.patient.id)
+        if saved is not None:
+            self.patient = saved
+            self._show(saved)
+            self.patient_saved.emit(saved.id)
+
+    def _on_archive_button_clicked(self) -> None:
+        answer = QMessageBox.question(
+            self,
+            "Archive patient",
+            f"Archive {self.patient.display_name}? They leave the patient list; "
+            "their records are kept and can be found with “Include archived”.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            self.patient = self._services.patients.archive(
+                self._actor, self.patient.id, self.patient.version
+            )
+        except ConflictError as error:
+            QMessageBox.warning(self, "Changed by someone else", str(error))
+            self.reload()
+            return
+        self._show(self.patient)
+        self.patient_archived.emit(self.patient.id)

@@ -1,0 +1,94 @@
+"""Work off the GUI thread: run a function on the thread pool, get its result on the GUI thread.
+
+Tests set ``synchronous=True`` so the result arrives before ``run`` returns and nothing
+needs waiting for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+
+class _Outcome(QObject):
+    # Lives on the GUI thread; a worker emitting these is queued back onto it.
+    succeeded = Signal(object)
+    failed = Signal(object)
+
+
+class _Job(QRunnable):
+    def __init__(self, work: Callable[[], Any], outcome: _Outcome) -> None:
+        super().__init__()
+        self._work = work
+        self._outcome = outcome
+
+    def run(self) -> None:
+        try:
+            result = self._work()
+        except Exception as error:
+            self._outcome.failed.emit(error)
+        else:
+            self._outcome.succeeded.emit(result)
+
+
+class TaskRunner(QObject):
+    """Runs callables on a QThreadPool and delivers their outcome on the GUI thread.
+
+    Work must not touch widgets; services are safe because each call opens its own session.
+    """
+
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        *,
+        synchronous: bool = False,
+        pool: QThreadPool | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.synchronous = synchronous
+        self._pool = pool or QThreadPool.globalInstance()
+        self._pending: set[_Outcome] = set()
+
+    def run(
+        self,
+        work: Callable[[], Any],
+        *,
+        on_result: Callable[[Any], None],
+        on_error: Callable[[Exception], None] | None = None,
+    ) -> None:
+        if self.synchronous:
+            try:
+                result = work()
+            except Exception as error:
+                if on_error is None:
+                    raise
+                on_error(error)
+            else:
+                on_result(result)
+            return
+        outcome = _Outcome()
+        self._pending.add(outcome)
+
+        def finished(result: Any) -> None:
+            self._pending.discard(outcome)
+            on_result(result)
+
+        def failed(error: Exception) -> None:
+            self._pending.discard(outcome)
+            if on_error is None:
+                raise error
+            on_error(error)
+
+        outcome.succeeded.connect(finished)
+        outcome.failed.connect(failed)
+        self._pool.start(_Job(work, outcome))
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._pending)
+
+    def wait_for_done(self, msecs: int = -1) -> bool:
+        """Block until queued work has run (delivery still needs the event loop)."""
+        return self._pool.waitForDone(msecs)
