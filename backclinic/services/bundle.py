@@ -6,22 +6,45 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from backclinic.domain.catalogue import Catalogue, load_catalogue
+from backclinic.domain.protocol import Protocol, default_protocol_path, load_protocol
+from backclinic.services.assessments import AssessmentService
 from backclinic.services.clinic import ClinicService
 from backclinic.services.context import Clock, ServiceContext, utc_now
 from backclinic.services.patients import PatientService
+from backclinic.services.plans import PlanService
 
 
 @dataclass(frozen=True)
 class Services:
     context: ServiceContext
+    protocol: Protocol
+    catalogue: Catalogue
     clinic: ClinicService
     patients: PatientService
+    assessments: AssessmentService
+    plans: PlanService
 
 
-def build_services(session_factory: sessionmaker[Session], clock: Clock = utc_now) -> Services:
+def build_services(
+    session_factory: sessionmaker[Session],
+    clock: Clock = utc_now,
+    *,
+    protocol: Protocol | None = None,
+    catalogue: Catalogue | None = None,
+) -> Services:
+    """Raises ProtocolError/CatalogueError (file, key, reason) for a broken data file."""
     context = ServiceContext(session_factory, clock)
+    catalogue = catalogue or load_catalogue()
+    protocol = protocol or load_protocol(default_protocol_path(), catalogue)
+    patients = PatientService(context)
+    assessments = AssessmentService(context, protocol, catalogue)
     return Services(
         context=context,
+        protocol=protocol,
+        catalogue=catalogue,
         clinic=ClinicService(context),
-        patients=PatientService(context),
+        patients=patients,
+        assessments=assessments,
+        plans=PlanService(context, protocol, catalogue, patients, assessments),
     )

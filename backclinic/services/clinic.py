@@ -13,7 +13,12 @@ from sqlalchemy.orm import Session
 
 from backclinic.db.models import CLINICIAN_ROLES, ClinicianRow, ClinicSettingsRow
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
-from backclinic.services.errors import AuthenticationFailed, FieldError, ValidationFailed
+from backclinic.services.errors import (
+    AuthenticationFailed,
+    FieldError,
+    StaleRecord,
+    ValidationFailed,
+)
 
 ROLE_LABELS = {
     "admin": "Administrator",
@@ -182,8 +187,9 @@ class ClinicService:
             row = session.get(ClinicSettingsRow, 1)
             if row is None:
                 raise LookupError("the clinic has not been set up")
+            if row.version != expected_version:
+                raise StaleRecord("The clinic settings")
             before = _settings(row)
-            row.version = expected_version
             row.clinic_name = clinic_name.strip()
             row.address = address.strip()
             row.phone = phone.strip()

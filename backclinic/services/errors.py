@@ -64,3 +64,13 @@ class ConflictError(ServiceError):
             f"{record} was changed by {change.changed_by} at {when} while you were editing; "
             "nothing was saved. Review their version and save again."
         )
+
+
+class StaleRecord(ServiceError):
+    """A record changed since it was read, where the caller has no form to keep."""
+
+    def __init__(self, record: str) -> None:
+        super().__init__(
+            f"{record} was changed on another workstation since you opened it; "
+            "nothing was saved. Reopen it and try again."
+        )

@@ -1,0 +1,385 @@
+"""Intakes and reassessments: history, contributing factors, red-flag screen, outcome measures.
+
+The domain's Intake is what is stored and read back; derived scores (ODI %, STarT Back
+risk, duration class) are computed by domain functions on the way out, never stored, so
+they cannot drift from the answers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backclinic.db.models import ASSESSMENT_KINDS, AssessmentRow, PatientRow, PsfsItemRow
+from backclinic.domain.catalogue import Catalogue
+from backclinic.domain.episode import DurationClass, duration_class
+from backclinic.domain.intake import Intake
+from backclinic.domain.protocol import Protocol
+from backclinic.domain.scoring import (
+    OdiResult,
+    StartBackResult,
+    score_odi,
+    score_psfs,
+    score_startback,
+)
+from backclinic.domain.screening import FlagAnswer
+from backclinic.services.context import Actor, AuditEntry, ServiceContext
+from backclinic.services.errors import FieldError, NotFound, StaleRecord, ValidationFailed
+from backclinic.services.patients import age_on
+
+ODI_VERSION = "2.1a"
+RMDQ_VERSION = "RMDQ-24"
+
+
+@dataclass(frozen=True)
+class PsfsItem:
+    activity: str
+    score: int
+
+
+@dataclass(frozen=True)
+class AssessmentInput:
+    """What the intake form (or a case file) records; ``intake`` holds the clinical answers."""
+
+    kind: str
+    intake: Intake
+    psfs: tuple[PsfsItem, ...] = ()
+    rmdq_score: int | None = None
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Assessment:
+    id: int
+    patient_id: int
+    kind: str
+    intake: Intake
+    psfs: tuple[PsfsItem, ...]
+    rmdq_score: int | None
+    notes: str
+    odi: OdiResult | None
+    startback: StartBackResult | None
+    duration: DurationClass | None
+    psfs_mean: float | None
+    version: int
+
+    @property
+    def assessed_on(self) -> dt.date:
+        return self.intake.assessed_on
+
+
+def validate_assessment(
+    data: AssessmentInput, catalogue: Catalogue, today: dt.date
+) -> list[FieldError]:
+    """Every rule an assessment must satisfy, each error naming its field."""
+    errors: list[FieldError] = []
+    intake = data.intake
+    if data.kind not in ASSESSMENT_KINDS:
+        errors.append(FieldError("kind", f"Kind must be one of: {', '.join(ASSESSMENT_KINDS)}."))
+    if intake.assessed_on > today:
+        errors.append(FieldError("date", "The assessment date cannot be in the future."))
+    if intake.onset_weeks is not None and intake.onset_weeks < 0:
+        errors.append(FieldError("onset_weeks", "Weeks since onset cannot be negative."))
+    for name in ("current", "worst", "best"):
+        value = getattr(intake, f"nprs_{name}")
+        if value is not None and not 0 <= value <= 10:
+            errors.append(FieldError(f"nprs.{name}", f"Pain ({name}) must be from 0 to 10."))
+    if (
+        intake.nprs_best is not None
+        and intake.nprs_worst is not None
+        and intake.nprs_best > intake.nprs_worst
+    ):
+        errors.append(FieldError("nprs.best", "Best pain cannot be higher than worst pain."))
+    if intake.radiating_side is not None and not catalogue.knows("sides", intake.radiating_side):
+        errors.append(FieldError("radiating_pain.side", "Side must be left, right or both."))
+    for field, kind, codes in (
+        ("aggravated_by", "aggravated_by", intake.aggravated_by),
+        ("contributing_factors", "contributing_factors", intake.contributing_factors),
+        ("precautions", "precautions", intake.precautions),
+        ("red_flags", "red_flags", tuple(intake.red_flags or ())),
+    ):
+        for position, code in enumerate(codes):
+            if not catalogue.knows(kind, code):
+                errors.append(FieldError(f"{field}[{position}]", f"{code!r} is not a known code."))
+    if intake.odi_answers is not None:
+        if len(intake.odi_answers) != 10:
+            errors.append(FieldError("odi_answers", "The Oswestry questionnaire has 10 sections."))
+        for section, answer in enumerate(intake.odi_answers, 1):
+            if answer is not None and not 0 <= answer <= 5:
+                errors.append(
+                    FieldError(f"odi_answers[{section - 1}]", f"Section {section} must be 0 to 5.")
+                )
+    if intake.startback_answers is not None:
+        try:
+            score_startback(intake.startback_answers)
+        except ValueError as error:
+            errors.append(FieldError("startback_answers", str(error)))
+    if data.rmdq_score is not None and not 0 <= data.rmdq_score <= 24:
+        errors.append(FieldError("rmdq_score", "The Roland-Morris score must be from 0 to 24."))
+    if data.psfs and not 3 <= len(data.psfs) <= 5:
+        errors.append(FieldError("psfs", "The PSFS needs 3 to 5 activities."))
+    for position, item in enumerate(data.psfs):
+        if not item.activity.strip():
+            errors.append(FieldError(f"psfs[{position}].activity", "Name the activity."))
+        if not 0 <= item.score <= 10:
+            errors.append(FieldError(f"psfs[{position}].score", "PSFS ratings are 0 to 10."))
+    return errors
+
+
+def _odi_columns(answers: Sequence[int | None] | None) -> dict[str, int | None]:
+    values = list(answers) if answers is not None else [None] * 10
+    return {f"odi_{n}": values[n - 1] for n in range(1, 11)}
+
+
+def _startback_columns(answers: Sequence[int] | None) -> dict[str, int | None]:
+    values: list[int | None] = list(answers) if answers is not None else [None] * 9
+    return {f"startback_{n}": values[n - 1] for n in range(1, 10)}
+
+
+class AssessmentService:
+    def __init__(self, context: ServiceContext, protocol: Protocol, catalogue: Catalogue) -> None:
+        self._context = context
+        self._protocol = protocol
+        self._catalogue = catalogue
+
+    def record(self, actor: Actor, patient_id: int, data: AssessmentInput) -> Assessment:
+        errors = validate_assessment(data, self._catalogue, self._context.clock().date())
+        if errors:
+            raise ValidationFailed(errors)
+        with self._context.writing() as session:
+            row = self.insert(session, actor, patient_id, data)
+            assessment = self._assessment(session, row)
+            self._context.audit(
+                session,
+                actor,
+                AuditEntry(
+                    "create",
+                    "assessment",
+                    row.id,
+                    patient_id,
+                    {"kind": data.kind, "date": data.intake.assessed_on.isoformat()},
+                ),
+            )
+            return assessment
+
+    def insert(
+        self, session: Session, actor: Actor | None, patient_id: int, data: AssessmentInput
+    ) -> AssessmentRow:
+        """Insert inside a caller's unit of work (case import uses this); no audit here."""
+        if session.get(PatientRow, patient_id) is None:
+            raise NotFound(f"Patient {patient_id} does not exist.")
+        intake = data.intake
+        row = AssessmentRow(
+            patient_id=patient_id,
+            kind=data.kind,
+            assessed_on=intake.assessed_on,
+            onset_weeks=intake.onset_weeks,
+            recurrent=intake.recurrent,
+            radiating_present=intake.radiating_present,
+            radiating_side=intake.radiating_side,
+            radiating_below_knee=intake.radiating_below_knee,
+            radiating_to=intake.radiating_to,
+            aggravated_by=list(intake.aggravated_by),
+            contributing_factors=list(intake.contributing_factors),
+            red_flags=(
+                None
+                if intake.red_flags is None
+                else {
+                    code: str(answer)
+                    for code, answer in intake.red_flags.items()
+                    if answer != FlagAnswer.NOT_ASKED
+                }
+            ),
+            red_flag_clearance=intake.red_flag_clearance,
+            precautions=list(intake.precautions),
+            nprs_current=intake.nprs_current,
+            nprs_worst=intake.nprs_worst,
+            nprs_best=intake.nprs_best,
+            odi_version=ODI_VERSION if intake.odi_answers is not None else None,
+            **_odi_columns(intake.odi_answers),
+            **_startback_columns(intake.startback_answers),
+            rmdq_version=RMDQ_VERSION if data.rmdq_score is not None else None,
+            rmdq_score=data.rmdq_score,
+            goals=list(intake.goals),
+            notes=data.notes,
+        )
+        self._context.stamp_new(row, actor)
+        session.add(row)
+        session.flush()
+        session.add_all(
+            PsfsItemRow(
+                assessment_id=row.id, position=n, activity=item.activity.strip(), score=item.score
+            )
+            for n, item in enumerate(data.psfs, 1)
+        )
+        session.flush()
+        return row
+
+    def update_clearance(
+        self, actor: Actor, assessment_id: int, clearance_note: str, expected_version: int
+    ) -> Assessment:
+        """Record a clinician's clearance of non-urgent red flags (e.g. "cleared by GP")."""
+        if not clearance_note.strip():
+            raise ValidationFailed(
+                [FieldError("red_flag_clearance", "Write who cleared the red flags, and when.")]
+            )
+        with self._context.writing() as session:
+            row = session.get(AssessmentRow, assessment_id)
+            if row is None:
+                raise NotFound(f"Assessment {assessment_id} does not exist.")
+            if row.version != expected_version:
+                raise StaleRecord("This assessment")
+            before = row.red_flag_clearance
+            row.red_flag_clearance = clearance_note.strip()
+            self._context.stamp_change(row, actor)
+            session.flush()
+            self._context.audit(
+                session,
+                actor,
+                AuditEntry(
+                    "change",
+                    "assessment",
+                    row.id,
+                    row.patient_id,
+                    {
+                        "before": {"red_flag_clearance": before},
+                        "after": {"red_flag_clearance": row.red_flag_clearance},
+                    },
+                ),
+            )
+            return self._assessment(session, row)
+
+    def for_patient(self, patient_id: int) -> list[Assessment]:
+        """Every assessment of a patient, oldest first."""
+        with self._context.reading() as session:
+            rows = session.scalars(
+                select(AssessmentRow)
+                .where(AssessmentRow.patient_id == patient_id)
+                .order_by(AssessmentRow.assessed_on, AssessmentRow.id)
+            ).all()
+            return [self._assessment(session, row) for row in rows]
+
+    def latest_intake(self, patient_id: int) -> Assessment | None:
+        with self._context.reading() as session:
+            row = self.latest_intake_row(session, patient_id)
+            return None if row is None else self._assessment(session, row)
+
+    def latest_intake_row(self, session: Session, patient_id: int) -> AssessmentRow | None:
+        return session.scalars(
+            select(AssessmentRow)
+            .where(AssessmentRow.patient_id == patient_id, AssessmentRow.kind == "intake")
+            .order_by(AssessmentRow.assessed_on.desc(), AssessmentRow.id.desc())
+            .limit(1)
+        ).first()
+
+    def get(self, assessment_id: int) -> Assessment:
+        with self._context.reading() as session:
+            row = session.get(AssessmentRow, assessment_id)
+            if row is None:
+                raise NotFound(f"Assessment {assessment_id} does not exist.")
+            return self._assessment(session, row)
+
+    def _assessment(self, session: Session, row: AssessmentRow) -> Assessment:
+        patient = session.get(PatientRow, row.patient_id)
+        assert patient is not None
+        intake = intake_from_row(row, patient)
+        psfs = tuple(
+            PsfsItem(item.activity, item.score)
+            for item in session.scalars(
+                select(PsfsItemRow)
+                .where(PsfsItemRow.assessment_id == row.id)
+                .order_by(PsfsItemRow.position)
+            )
+        )
+        return derive(
+            row.id,
+            row.patient_id,
+            row.kind,
+            intake,
+            psfs,
+            row.rmdq_score,
+            row.notes,
+            row.version,
+            self._protocol,
+        )
+
+
+def derive(
+    assessment_id: int,
+    patient_id: int,
+    kind: str,
+    intake: Intake,
+    psfs: tuple[PsfsItem, ...],
+    rmdq_score: int | None,
+    notes: str,
+    version: int,
+    protocol: Protocol,
+) -> Assessment:
+    """An Assessment with its derived scores, computed by the domain from the answers."""
+    odi = (
+        score_odi(intake.odi_answers, protocol.thresholds.odi_max_skipped)
+        if intake.odi_answers is not None
+        else None
+    )
+    startback = (
+        score_startback(intake.startback_answers) if intake.startback_answers is not None else None
+    )
+    duration = (
+        duration_class(intake.onset_weeks, protocol.duration)
+        if intake.onset_weeks is not None
+        else None
+    )
+    psfs_mean = score_psfs([item.score for item in psfs]) if psfs else None
+    return Assessment(
+        id=assessment_id,
+        patient_id=patient_id,
+        kind=kind,
+        intake=intake,
+        psfs=psfs,
+        rmdq_score=rmdq_score,
+        notes=notes,
+        odi=odi,
+        startback=startback,
+        duration=duration,
+        psfs_mean=psfs_mean,
+        version=version,
+    )
+
+
+def intake_from_row(row: AssessmentRow, patient: PatientRow) -> Intake:
+    odi = tuple(getattr(row, f"odi_{n}") for n in range(1, 11))
+    startback = tuple(getattr(row, f"startback_{n}") for n in range(1, 10))
+    return Intake(
+        assessed_on=row.assessed_on,
+        onset_weeks=row.onset_weeks,
+        recurrent=row.recurrent,
+        radiating_present=bool(row.radiating_present),
+        radiating_side=row.radiating_side,
+        radiating_below_knee=row.radiating_below_knee,
+        radiating_to=row.radiating_to,
+        aggravated_by=tuple(row.aggravated_by),
+        contributing_factors=tuple(row.contributing_factors),
+        red_flags=(
+            None
+            if row.red_flags is None
+            else {code: FlagAnswer(answer) for code, answer in row.red_flags.items()}
+        ),
+        red_flag_clearance=row.red_flag_clearance,
+        precautions=tuple(row.precautions),
+        nprs_current=row.nprs_current,
+        nprs_worst=row.nprs_worst,
+        nprs_best=row.nprs_best,
+        odi_answers=odi if row.odi_version is not None else None,
+        startback_answers=(
+            tuple(int(a) for a in startback if a is not None)
+            if all(a is not None for a in startback)
+            else None
+        ),
+        goals=tuple(row.goals),
+        age=age_on(patient.date_of_birth, row.assessed_on),
+        occupation=patient.occupation or None,
+    )

@@ -1,0 +1,700 @@
+"""Integrative plans: propose from the latest intake, create with dated visits, change later.
+
+The wizard and the command line go through the same two steps: ``propose`` runs the
+domain's recommendation; ``create`` checks the clinician's choices again (screening,
+frequencies, precautions), builds the schedule, and stores plan, phases and visits in one
+transaction with one audit entry. Changing an active plan reschedules future visits only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backclinic.db.models import (
+    AssessmentRow,
+    ClinicSettingsRow,
+    PatientRow,
+    PlanPhaseRow,
+    PlanRow,
+    ScheduledVisitRow,
+)
+from backclinic.domain.catalogue import Catalogue
+from backclinic.domain.protocol import Protocol
+from backclinic.domain.recommend import PlanProposal, Reason, recommend
+from backclinic.domain.schedule import (
+    PhaseFrequency,
+    ScheduleError,
+    VisitDraft,
+    build_schedule,
+    reschedule_from,
+)
+from backclinic.domain.screening import ScreeningOutcome, evaluate_red_flags
+from backclinic.services.assessments import AssessmentService, intake_from_row
+from backclinic.services.context import Actor, AuditEntry, ServiceContext
+from backclinic.services.errors import FieldError, NotFound, StaleRecord, ValidationFailed
+from backclinic.services.patients import PatientService
+
+FREQUENCY_WORDS = {1: "once a week", 2: "twice a week", 3: "three times a week"}
+
+
+@dataclass(frozen=True)
+class InterventionDose:
+    code: str
+    dosage: str
+
+
+@dataclass(frozen=True)
+class PhaseChoice:
+    number: int
+    name: str
+    start_week: int
+    end_week: int
+    acupuncture_per_week: int | None
+    acupuncture_as_needed: bool
+    pt_per_week: int
+    pt_interventions: tuple[InterventionDose, ...]
+    acupoints: tuple[str, ...]
+    aim: str
+
+    def frequency(self) -> PhaseFrequency:
+        return PhaseFrequency(
+            number=self.number,
+            start_week=self.start_week,
+            end_week=self.end_week,
+            acupuncture_per_week=None if self.acupuncture_as_needed else self.acupuncture_per_week,
+            acupuncture_as_needed=self.acupuncture_as_needed,
+            pt_per_week=self.pt_per_week,
+        )
+
+
+@dataclass(frozen=True)
+class PlanChoices:
+    """What the clinician settled on in the wizard (or the model's defaults, unchanged)."""
+
+    start_date: dt.date
+    clinic_days: frozenset[int]
+    phases: tuple[PhaseChoice, ...]
+    target_pain: int | None
+    target_odi: float | None
+    functional_goals: tuple[str, ...]
+    red_flag_clearance: str | None
+    protocol_id: str
+    protocol_version: int
+    reasons: tuple[dict[str, Any], ...] = ()
+    status: str = "active"
+
+
+@dataclass(frozen=True)
+class PhaseView:
+    number: int
+    name: str
+    start_week: int
+    end_week: int
+    acupuncture_per_week: int | None
+    acupuncture_as_needed: bool
+    pt_per_week: int
+    pt_interventions: tuple[InterventionDose, ...]
+    acupoints: tuple[str, ...]
+    aim: str
+    start_date: dt.date
+    end_date: dt.date
+
+    @property
+    def pt_focus(self) -> tuple[str, ...]:
+        return tuple(dose.code for dose in self.pt_interventions)
+
+    @property
+    def acupuncture_words(self) -> str:
+        if self.acupuncture_as_needed or self.acupuncture_per_week is None:
+            return "as needed"
+        return FREQUENCY_WORDS.get(
+            self.acupuncture_per_week, f"{self.acupuncture_per_week} times a week"
+        )
+
+    @property
+    def pt_words(self) -> str:
+        if self.pt_per_week == 0:
+            return "no scheduled visits"
+        return FREQUENCY_WORDS.get(self.pt_per_week, f"{self.pt_per_week} times a week")
+
+
+@dataclass(frozen=True)
+class VisitView:
+    id: int
+    visit_date: dt.date
+    phase_number: int
+    modalities: tuple[str, ...]
+    status: str
+
+
+@dataclass(frozen=True)
+class PlanView:
+    id: int
+    patient_id: int
+    protocol_id: str
+    protocol_version: int
+    start_date: dt.date
+    status: str
+    clinic_days: tuple[int, ...]
+    phases: tuple[PhaseView, ...]
+    visits: tuple[VisitView, ...]
+    target_pain: int | None
+    target_odi: float | None
+    functional_goals: tuple[str, ...]
+    precautions: tuple[str, ...]
+    red_flag_clearance: str | None
+    reasons: tuple[dict[str, Any], ...]
+    version: int
+
+    def describe(self) -> str:
+        acupuncture = sum("acupuncture" in v.modalities for v in self.visits)
+        pt = sum("pt" in v.modalities for v in self.visits)
+        lines = [
+            f"Plan {self.id} ({self.protocol_id} v{self.protocol_version}) from "
+            f"{self.start_date.isoformat()}: {len(self.visits)} visits "
+            f"({acupuncture} with acupuncture, {pt} with PT)."
+        ]
+        for phase in self.phases:
+            lines.append(
+                f"  Phase {phase.number} {phase.name}, weeks {phase.start_week}–{phase.end_week}"
+                f" ({phase.start_date.isoformat()} to {phase.end_date.isoformat()}): "
+                f"acupuncture {phase.acupuncture_words}, PT {phase.pt_words}: "
+                f"{', '.join(phase.pt_focus)}."
+            )
+        return "\n".join(lines)
+
+
+def reason_record(reason: Reason, about: str) -> dict[str, Any]:
+    return {"about": about, "rule": reason.rule, "text": reason.text, "source": reason.source}
+
+
+def choices_from_proposal(
+    proposal: PlanProposal, *, start: dt.date, clinic_days: frozenset[int]
+) -> PlanChoices:
+    """The model's recommendation, unchanged, as choices the service can store."""
+    reasons: list[dict[str, Any]] = []
+    phases = []
+    for phase in proposal.phases:
+        reasons += [reason_record(r, f"phase {phase.number}") for r in phase.reasons]
+        for intervention in phase.pt_interventions:
+            reasons += [
+                reason_record(r, f"phase {phase.number} {intervention.code}")
+                for r in intervention.reasons
+            ]
+        for point in phase.acupoints:
+            reasons += [
+                reason_record(r, f"phase {phase.number} {point.code}") for r in point.reasons
+            ]
+        phases.append(
+            PhaseChoice(
+                number=phase.number,
+                name=phase.name,
+                start_week=phase.start_week,
+                end_week=phase.end_week,
+                acupuncture_per_week=phase.acupuncture_per_week,
+                acupuncture_as_needed=phase.acupuncture_as_needed,
+                pt_per_week=phase.pt_per_week,
+                pt_interventions=tuple(
+                    InterventionDose(i.code, i.dosage) for i in phase.pt_interventions
+                ),
+                acupoints=tuple(point.code for point in phase.acupoints),
+                aim=phase.aim,
+            )
+        )
+    goals = proposal.goals
+    return PlanChoices(
+        start_date=start,
+        clinic_days=clinic_days,
+        phases=tuple(phases),
+        target_pain=goals.target_nprs,
+        target_odi=goals.target_odi_percent,
+        functional_goals=goals.patient_goals,
+        red_flag_clearance=None,
+        protocol_id=proposal.protocol_id,
+        protocol_version=proposal.protocol_version,
+        reasons=tuple(reasons),
+    )
+
+
+class PlanService:
+    def __init__(
+        self,
+        context: ServiceContext,
+        protocol: Protocol,
+        catalogue: Catalogue,
+        patients: PatientService,
+        assessments: AssessmentService,
+    ) -> None:
+        self._context = context
+        self.protocol = protocol
+        self.catalogue = catalogue
+        self._patients = patients
+        self._assessments = assessments
+
+    def clinic_days(self) -> frozenset[int]:
+        with self._context.reading() as session:
+            settings = session.get(ClinicSettingsRow, 1)
+            if settings is None:
+                return frozenset(self.protocol.clinic_defaults.clinic_days)
+            return frozenset(settings.clinic_days)
+
+    def propose(self, patient_id: int) -> PlanProposal:
+        """The model's recommendation from the latest intake (blocked ones say why)."""
+        with self._context.reading() as session:
+            row = self._assessments.latest_intake_row(session, patient_id)
+            patient = session.get(PatientRow, patient_id)
+            if patient is None:
+                raise NotFound(f"Patient {patient_id} does not exist.")
+            if row is None:
+                raise ValidationFailed(
+                    [FieldError("intake", "Record an intake before building a plan.")]
+                )
+            intake = intake_from_row(row, patient)
+        return recommend(intake, self.protocol, self.catalogue)
+
+    def preview(self, choices: PlanChoices) -> list[VisitDraft]:
+        """The dated visits these choices would produce; ScheduleError as a field error."""
+        try:
+            return build_schedule(
+                [phase.frequency() for phase in choices.phases],
+                choices.start_date,
+                choices.clinic_days,
+            )
+        except ScheduleError as error:
+            raise ValidationFailed([FieldError("clinic_days", str(error))]) from error
+
+    def create(self, actor: Actor, patient_id: int, choices: PlanChoices) -> PlanView:
+        with self._context.writing() as session:
+            intake_row = self._assessments.latest_intake_row(session, patient_id)
+            patient = session.get(PatientRow, patient_id)
+            if patient is None:
+                raise NotFound(f"Patient {patient_id} does not exist.")
+            if patient.archived:
+                raise ValidationFailed(
+                    [FieldError("patient", "An archived patient cannot be given a new plan.")]
+                )
+            if intake_row is None:
+                raise ValidationFailed(
+                    [FieldError("intake", "Record an intake before building a plan.")]
+                )
+            self._check_screening(intake_row, patient, choices)
+            active = session.scalar(
+                select(PlanRow.id).where(
+                    PlanRow.patient_id == patient_id, PlanRow.status == "active"
+                )
+            )
+            if active is not None:
+                raise ValidationFailed(
+                    [
+                        FieldError(
+                            "plan",
+                            "This patient already has an active plan; change it or "
+                            "discharge it first.",
+                        )
+                    ]
+                )
+            row = self.insert_plan(session, actor, patient_id, intake_row.id, choices)
+            view = self._view(session, row)
+            self._context.audit(
+                session,
+                actor,
+                AuditEntry(
+                    "create",
+                    "plan",
+                    row.id,
+                    patient_id,
+                    {
+                        "protocol": f"{row.protocol_id} v{row.protocol_version}",
+                        "start_date": row.start_date.isoformat(),
+                        "visits": len(view.visits),
+                    },
+                ),
+            )
+            return view
+
+    def create_recommended(
+        self, actor: Actor, mrn: str, *, start: dt.date | None = None
+    ) -> PlanView:
+        """The model's plan from the latest intake, unchanged (``plan MRN --recommend``)."""
+        patient = self._patients.by_mrn(mrn)
+        proposal = self.propose(patient.id)
+        if proposal.blocked:
+            raise ValidationFailed(
+                [FieldError("red_flags", f"No plan for {mrn}: {proposal.blocked_reason}")]
+            )
+        choices = choices_from_proposal(
+            proposal,
+            start=start or self._context.clock().astimezone().date(),
+            clinic_days=self.clinic_days(),
+        )
+        return self.create(actor, patient.id, choices)
+
+    def insert_plan(
+        self,
+        session: Session,
+        actor: Actor | None,
+        patient_id: int,
+        intake_row_id: int | None,
+        choices: PlanChoices,
+        visits: Sequence[Any] | None = None,
+    ) -> PlanRow:
+        """Insert plan, phases and visits inside the caller's unit of work (no audit)."""
+        self._check_choices(choices, self._patient_precautions(session, intake_row_id))
+        drafts: Sequence[Any] = visits if visits is not None else self.preview(choices)
+        plan = PlanRow(
+            patient_id=patient_id,
+            intake_id=intake_row_id,
+            protocol_id=choices.protocol_id,
+            protocol_version=choices.protocol_version,
+            start_date=choices.start_date,
+            status=choices.status,
+            clinic_days=sorted(choices.clinic_days),
+            target_pain=choices.target_pain,
+            target_odi=choices.target_odi,
+            functional_goals=list(choices.functional_goals),
+            precautions=sorted(self._patient_precautions(session, intake_row_id)),
+            red_flag_clearance=choices.red_flag_clearance,
+            reasons=list(choices.reasons),
+        )
+        self._context.stamp_new(plan, actor)
+        session.add(plan)
+        session.flush()
+        for phase in choices.phases:
+            phase_row = PlanPhaseRow(plan_id=plan.id, **_phase_columns(phase))
+            self._context.stamp_new(phase_row, actor)
+            session.add(phase_row)
+        self._add_visits(session, actor, plan.id, drafts)
+        session.flush()
+        return plan
+
+    def change_phase(
+        self,
+        actor: Actor,
+        plan_id: int,
+        phase_number: int,
+        *,
+        weeks: int,
+        acupuncture_per_week: int | None,
+        acupuncture_as_needed: bool,
+        pt_per_week: int,
+        expected_version: int,
+        effective_from: dt.date | None = None,
+    ) -> PlanView:
+        """Extend or shorten a phase or change its frequencies; only future visits move.
+
+        Later phases shift so the phases stay contiguous. Visits before ``effective_from``
+        (today by default) and every visit already held or missed stay exactly as they were.
+        """
+        from_date = effective_from or self._context.clock().astimezone().date()
+        with self._context.writing() as session:
+            plan = session.get(PlanRow, plan_id)
+            if plan is None:
+                raise NotFound(f"Plan {plan_id} does not exist.")
+            if plan.version != expected_version:
+                raise StaleRecord("This plan")
+            if plan.status != "active":
+                raise ValidationFailed([FieldError("plan", "Only an active plan can be changed.")])
+            phases = self._phase_rows(session, plan.id)
+            target = next((p for p in phases if p.number == phase_number), None)
+            if target is None:
+                raise NotFound(f"Plan {plan_id} has no phase {phase_number}.")
+            if weeks < 1:
+                raise ValidationFailed([FieldError("weeks", "A phase lasts at least one week.")])
+            before = _phase_columns_of(target)
+            shift = (target.start_week + weeks - 1) - target.end_week
+            target.end_week = target.start_week + weeks - 1
+            target.acupuncture_as_needed = acupuncture_as_needed
+            target.acupuncture_per_week = None if acupuncture_as_needed else acupuncture_per_week
+            target.pt_per_week = pt_per_week
+            for later in phases:
+                if later.number > phase_number:
+                    later.start_week += shift
+                    later.end_week += shift
+            for phase_row in phases:
+                self._context.stamp_change(phase_row, actor)
+            choices = [_choice_of(p) for p in phases]
+            self._check_choices(_choices_of(plan, tuple(choices)), set(plan.precautions))
+            existing = session.scalars(
+                select(ScheduledVisitRow).where(ScheduledVisitRow.plan_id == plan.id)
+            ).all()
+            movable = [v for v in existing if v.status == "planned" and v.visit_date >= from_date]
+            kept = [
+                VisitDraft(v.visit_date, v.phase_number, tuple(v.modalities))
+                for v in existing
+                if v not in movable
+            ]
+            try:
+                schedule = reschedule_from(
+                    kept,
+                    [c.frequency() for c in choices],
+                    plan.start_date,
+                    frozenset(plan.clinic_days),
+                    from_date,
+                )
+            except ScheduleError as error:
+                raise ValidationFailed([FieldError("frequency", str(error))]) from error
+            for visit in movable:
+                visit.status = "cancelled"
+                self._context.stamp_change(visit, actor)
+            taken = {v.visit_date for v in existing if v not in movable}
+            self._add_visits(
+                session,
+                actor,
+                plan.id,
+                [d for d in schedule if d.visit_date >= from_date and d.visit_date not in taken],
+            )
+            self._context.stamp_change(plan, actor)
+            session.flush()
+            self._context.audit(
+                session,
+                actor,
+                AuditEntry(
+                    "change",
+                    "plan",
+                    plan.id,
+                    plan.patient_id,
+                    {
+                        "phase": phase_number,
+                        "before": before,
+                        "after": _phase_columns_of(target),
+                        "effective_from": from_date.isoformat(),
+                    },
+                ),
+            )
+            return self._view(session, plan)
+
+    def active_plan(self, patient_id: int) -> PlanView | None:
+        with self._context.reading() as session:
+            row = session.scalars(
+                select(PlanRow)
+                .where(PlanRow.patient_id == patient_id, PlanRow.status == "active")
+                .order_by(PlanRow.id.desc())
+            ).first()
+            return None if row is None else self._view(session, row)
+
+    def latest_plan(self, patient_id: int) -> PlanView | None:
+        with self._context.reading() as session:
+            return self.plan_for_export(session, patient_id)
+
+    def plan_for_export(self, session: Session, patient_id: int) -> PlanView | None:
+        row = session.scalars(
+            select(PlanRow).where(PlanRow.patient_id == patient_id).order_by(PlanRow.id.desc())
+        ).first()
+        return None if row is None else self._view(session, row)
+
+    def get(self, plan_id: int) -> PlanView:
+        with self._context.reading() as session:
+            row = session.get(PlanRow, plan_id)
+            if row is None:
+                raise NotFound(f"Plan {plan_id} does not exist.")
+            return self._view(session, row)
+
+    def _check_screening(
+        self, intake_row: AssessmentRow, patient: PatientRow, choices: PlanChoices
+    ) -> None:
+        intake = intake_from_row(intake_row, patient)
+        clearance = choices.red_flag_clearance or intake.red_flag_clearance
+        screening = evaluate_red_flags(intake.red_flags, self.protocol, clearance)
+        if screening.blocks_planning:
+            field = (
+                "red_flag_clearance"
+                if screening.outcome == ScreeningOutcome.NEEDS_CLEARANCE
+                else "red_flags"
+            )
+            raise ValidationFailed([FieldError(field, screening.message)])
+
+    def _patient_precautions(self, session: Session, intake_row_id: int | None) -> set[str]:
+        if intake_row_id is None:
+            return set()
+        row = session.get(AssessmentRow, intake_row_id)
+        return set(row.precautions) if row is not None else set()
+
+    def _check_choices(self, choices: PlanChoices, precautions: set[str]) -> None:
+        errors: list[FieldError] = []
+        if not choices.phases:
+            errors.append(FieldError("phases", "A plan needs at least one phase."))
+        if choices.target_pain is not None and not 0 <= choices.target_pain <= 10:
+            errors.append(FieldError("target_pain", "Target pain must be from 0 to 10."))
+        if choices.target_odi is not None and not 0 <= choices.target_odi <= 100:
+            errors.append(FieldError("target_odi", "Target ODI must be from 0 to 100 %."))
+        for phase in choices.phases:
+            where = f"phases[{phase.number}]"
+            if not phase.acupuncture_as_needed and not 1 <= (phase.acupuncture_per_week or 0) <= 7:
+                errors.append(
+                    FieldError(
+                        f"{where}.acupuncture_per_week",
+                        f"Phase {phase.number}: acupuncture must be 1 to 7 times a week, "
+                        "or as needed.",
+                    )
+                )
+            if not 0 <= phase.pt_per_week <= 7:
+                errors.append(
+                    FieldError(
+                        f"{where}.pt_per_week",
+                        f"Phase {phase.number}: PT visits must be 0 to 7 a week.",
+                    )
+                )
+            if phase.end_week < phase.start_week:
+                errors.append(
+                    FieldError(f"{where}.weeks", f"Phase {phase.number} ends before it starts.")
+                )
+            for dose in phase.pt_interventions:
+                if not self.catalogue.knows("interventions", dose.code):
+                    errors.append(
+                        FieldError(
+                            f"{where}.pt_interventions",
+                            f"{dose.code!r} is not a PT intervention in the catalogue.",
+                        )
+                    )
+            for code in phase.acupoints:
+                point = self.catalogue.acupoints.get(code)
+                if point is None:
+                    errors.append(
+                        FieldError(f"{where}.acupoints", f"{code!r} is not a known acupoint.")
+                    )
+                    continue
+                clash = sorted(set(point.cautions) & precautions)
+                if clash:
+                    label = self.catalogue.label("precautions", clash[0])
+                    errors.append(
+                        FieldError(
+                            f"{where}.acupoints",
+                            f"Phase {phase.number}: {code} is not offered because of the "
+                            f"precaution '{label}'.",
+                        )
+                    )
+        if errors:
+            raise ValidationFailed(errors)
+
+    def _add_visits(
+        self, session: Session, actor: Actor | None, plan_id: int, drafts: Sequence[Any]
+    ) -> None:
+        for draft in drafts:
+            visit = ScheduledVisitRow(
+                plan_id=plan_id,
+                phase_number=draft.phase_number,
+                visit_date=draft.visit_date,
+                modalities=list(draft.modalities),
+                status=getattr(draft, "status", "planned"),
+            )
+            self._context.stamp_new(visit, actor)
+            session.add(visit)
+
+    def _phase_rows(self, session: Session, plan_id: int) -> list[PlanPhaseRow]:
+        return list(
+            session.scalars(
+                select(PlanPhaseRow)
+                .where(PlanPhaseRow.plan_id == plan_id)
+                .order_by(PlanPhaseRow.number)
+            )
+        )
+
+    def _view(self, session: Session, plan: PlanRow) -> PlanView:
+        session.flush()
+        phases = self._phase_rows(session, plan.id)
+        visits = session.scalars(
+            select(ScheduledVisitRow)
+            .where(ScheduledVisitRow.plan_id == plan.id, ScheduledVisitRow.status != "cancelled")
+            .order_by(ScheduledVisitRow.visit_date, ScheduledVisitRow.id)
+        ).all()
+        return PlanView(
+            id=plan.id,
+            patient_id=plan.patient_id,
+            protocol_id=plan.protocol_id,
+            protocol_version=plan.protocol_version,
+            start_date=plan.start_date,
+            status=plan.status,
+            clinic_days=tuple(plan.clinic_days),
+            phases=tuple(_phase_view(p, plan.start_date) for p in phases),
+            visits=tuple(
+                VisitView(v.id, v.visit_date, v.phase_number, tuple(v.modalities), v.status)
+                for v in visits
+            ),
+            target_pain=plan.target_pain,
+            target_odi=plan.target_odi,
+            functional_goals=tuple(plan.functional_goals),
+            precautions=tuple(plan.precautions),
+            red_flag_clearance=plan.red_flag_clearance,
+            reasons=tuple(plan.reasons),
+            version=plan.version,
+        )
+
+
+def _phase_columns(phase: PhaseChoice) -> dict[str, Any]:
+    return {
+        "number": phase.number,
+        "name": phase.name,
+        "start_week": phase.start_week,
+        "end_week": phase.end_week,
+        "acupuncture_per_week": None if phase.acupuncture_as_needed else phase.acupuncture_per_week,
+        "acupuncture_as_needed": phase.acupuncture_as_needed,
+        "pt_per_week": phase.pt_per_week,
+        "pt_focus": [dose.code for dose in phase.pt_interventions],
+        "pt_interventions": [{"code": d.code, "dosage": d.dosage} for d in phase.pt_interventions],
+        "acupoints": list(phase.acupoints),
+        "aim": phase.aim,
+    }
+
+
+def _choice_of(row: PlanPhaseRow) -> PhaseChoice:
+    return PhaseChoice(
+        number=row.number,
+        name=row.name,
+        start_week=row.start_week,
+        end_week=row.end_week,
+        acupuncture_per_week=row.acupuncture_per_week,
+        acupuncture_as_needed=row.acupuncture_as_needed,
+        pt_per_week=row.pt_per_week,
+        pt_interventions=tuple(
+            InterventionDose(item["code"], item["dosage"]) for item in row.pt_interventions
+        ),
+        acupoints=tuple(row.acupoints),
+        aim=row.aim,
+    )
+
+
+def _phase_columns_of(row: PlanPhaseRow) -> dict[str, Any]:
+    return {
+        "weeks": f"{row.start_week}-{row.end_week}",
+        "acupuncture_per_week": row.acupuncture_per_week,
+        "acupuncture_as_needed": row.acupuncture_as_needed,
+        "pt_per_week": row.pt_per_week,
+    }
+
+
+def _choices_of(plan: PlanRow, phases: tuple[PhaseChoice, ...]) -> PlanChoices:
+    return PlanChoices(
+        start_date=plan.start_date,
+        clinic_days=frozenset(plan.clinic_days),
+        phases=phases,
+        target_pain=plan.target_pain,
+        target_odi=plan.target_odi,
+        functional_goals=tuple(plan.functional_goals),
+        red_flag_clearance=plan.red_flag_clearance,
+        protocol_id=plan.protocol_id,
+        protocol_version=plan.protocol_version,
+    )
+
+
+def _phase_view(row: PlanPhaseRow, start: dt.date) -> PhaseView:
+    choice = _choice_of(row)
+    return PhaseView(
+        number=choice.number,
+        name=choice.name,
+        start_week=choice.start_week,
+        end_week=choice.end_week,
+        acupuncture_per_week=choice.acupuncture_per_week,
+        acupuncture_as_needed=choice.acupuncture_as_needed,
+        pt_per_week=choice.pt_per_week,
+        pt_interventions=choice.pt_interventions,
+        acupoints=choice.acupoints,
+        aim=choice.aim,
+        start_date=start + dt.timedelta(weeks=row.start_week - 1),
+        end_date=start + dt.timedelta(weeks=row.end_week, days=-1),
+    )
