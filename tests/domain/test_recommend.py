@@ -3,6 +3,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 
+import pytest
+
 from backclinic.domain.catalogue import Catalogue
 from backclinic.domain.intake import Intake
 from backclinic.domain.protocol import Protocol
@@ -271,3 +273,10 @@ def test_high_startback_risk_is_a_notice(
     assert proposal.baseline.startback is not None
     assert proposal.baseline.startback.risk == "high"
     assert "startback_high" in [n.code for n in proposal.suitability.notices]
+
+
+def test_unknown_precaution_code_is_refused(
+    office_worker: Intake, protocol: Protocol, catalogue: Catalogue
+) -> None:
+    with pytest.raises(ValueError, match="'asthma'"):
+        recommend(replace(office_worker, precautions=("asthma",)), protocol, catalogue)
