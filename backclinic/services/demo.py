@@ -1,0 +1,625 @@
+"""A realistic demo clinic: staff accounts and a registry of varied patients, fast.
+
+The patient step writes with bulk Core inserts (a few thousand rows per statement) in one
+transaction with one audit entry, so 100,000 patients take seconds, not an afternoon of
+ORM flushes. Everything drawn at random comes from one seeded generator: the same seed,
+start MRN and day give the same clinic. Phone numbers come from Ofcom's ranges reserved
+for drama and e-mail addresses from the example domains (RFC 2606), so no demo record
+can reach a real person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import accumulate
+from typing import Any, cast
+
+from sqlalchemy import Table, func, insert, select
+from sqlalchemy.orm import Session
+
+from backclinic.db.models import ClinicianRow, ClinicSettingsRow, PatientRow, PatientSearchTermRow
+from backclinic.services.clinic import Clinician, ClinicService, NewClinician
+from backclinic.services.context import Actor, AuditEntry, ServiceContext
+from backclinic.services.errors import FieldError, ValidationFailed
+from backclinic.services.patients import fold, search_terms
+
+DEMO_CLINIC_NAME = "Harbourside Integrative Back Clinic"
+DEMO_CLINIC_ADDRESS = "4 Chandlers Wharf, Harbourside HB1 2QW"
+DEMO_CLINIC_PHONE = "0117 496 0123"
+DEMO_CLINIC_EMAIL = "reception@harbourside-clinic.example.org"
+DEMO_PASSWORD = "demo-password"
+# The first account is the administrator who sets the clinic up.
+DEMO_CLINICIANS = (
+    NewClinician("Sarah Whitfield", "sarah.whitfield", "admin", DEMO_PASSWORD),
+    NewClinician("Mei Lin", "mei.lin", "acupuncturist", DEMO_PASSWORD),
+    NewClinician("Tomás Herrera", "tomas.herrera", "acupuncturist", DEMO_PASSWORD),
+    NewClinician("Aisha Okafor", "aisha.okafor", "physical_therapist", DEMO_PASSWORD),
+    NewClinician("Jonas Østergaard", "jonas.ostergaard", "physical_therapist", DEMO_PASSWORD),
+    NewClinician("Priya Nair", "priya.nair", "front_desk", DEMO_PASSWORD),
+)
+# Rows per INSERT statement: large enough to amortise round trips, small enough to stay
+# well inside SQLite's bound-parameter limit (32,766) for a 17-column patient row.
+BATCH_SIZE = 1_500
+MAX_PATIENTS = 1_000_000
+_PATIENT_TABLE = cast(Table, PatientRow.__table__)
+_TERM_TABLE = cast(Table, PatientSearchTermRow.__table__)
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    full_name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """What a demo fill did; every account listed signs in with `password`."""
+
+    clinic_name: str
+    clinic_set_up: bool
+    clinicians: tuple[DemoAccount, ...]
+    password: str | None
+    patients_created: int
+    first_mrn: str | None
+    last_mrn: str | None
+    elapsed_seconds: float
+
+    @property
+    def clinicians_created(self) -> int:
+        return len(self.clinicians)
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in text.split(","))
+
+
+def _pairs(text: str) -> dict[str, str]:
+    """'a:b c:d' -> {'a': 'b', 'c': 'd'}; an empty right side maps to ''."""
+    return {key: value for key, _, value in (pair.partition(":") for pair in text.split())}
+
+
+@dataclass(frozen=True)
+class _Culture:
+    """Name pools for one naming tradition; family_female holds sex-specific forms."""
+
+    weight: int
+    family: tuple[str, ...]
+    female: tuple[str, ...]
+    male: tuple[str, ...]
+    family_female: tuple[str, ...] = ()
+
+
+_CULTURES = (
+    _Culture(
+        34,
+        family=_names(
+            "Smith, Jones, Williams, Taylor, Brown, Davies, Evans, Wilson, Thomas, Roberts, "
+            "Johnson, Walker, Wright, Robinson, Thompson, White, Hughes, Edwards, Green, Hall, "
+            "Wood, Harris, Clarke, Jackson, Turner, Hill, Moore, Cooper, Ward, Morris, King, "
+            "Baker, Harrison, Morgan, O'Brien, O'Connor, O'Neill, Murphy, Kelly, Byrne, Ryan, "
+            "Walsh, MacDonald, Campbell, Stewart, Fraser, McLeod, Llewellyn, Pryce, Rees, "
+            "Smith-Jones, Ashworth-Hale"
+        ),
+        female=_names(
+            "Olivia, Amelia, Emily, Sophie, Charlotte, Jessica, Hannah, Lucy, Grace, Chloe, Zoë, "
+            "Siobhán, Aoife, Niamh, Eilidh, Catrin, Rhiannon, Sarah, Rachel, Emma, Claire, Karen, "
+            "Susan, Margaret, Helen, Joanne, Louise, Anne-Marie"
+        ),
+        male=_names(
+            "Oliver, Harry, Jack, George, James, Thomas, William, Daniel, Matthew, Christopher, "
+            "David, Paul, Mark, Andrew, Stephen, Peter, Robert, Seán, Ciarán, Eóin, Callum, Rhys, "
+            "Gareth, Owain, Liam, Connor, Michael"
+        ),
+    ),
+    _Culture(
+        8,
+        family=_names(
+            "Núñez, García, Martínez, Fernández, González, Rodríguez, López, Pérez, Sánchez, "
+            "Ramírez, Gómez, Díaz, Hernández, Muñoz, Jiménez, Álvarez, Castillo, Ortega, Peña, "
+            "García Márquez, De la Cruz"
+        ),
+        female=_names(
+            "María José, Lucía, Sofía, Inés, Ana, Carmen, Pilar, Begoña, Mónica, Valentina, "
+            "Ximena, Guadalupe"
+        ),
+        male=_names(
+            "José Luis, Javier, Andrés, Álvaro, Joaquín, Sebastián, Iñaki, Tomás, Raúl, Diego, "
+            "Mateo, Ángel"
+        ),
+    ),
+    _Culture(
+        3,
+        family=_names(
+            "Gonçalves, Conceição, Magalhães, Araújo, Simões, Fonseca, Silva, Santos, Oliveira, "
+            "Pereira"
+        ),
+        female=_names("Inês, Beatriz, Leonor, Mariana, Luísa, Fernanda"),
+        male=_names("João, Gonçalo, Tiago, Rui, Vítor, Luís"),
+    ),
+    _Culture(
+        3,
+        family=_names(
+            "Østergaard, Jørgensen, Sørensen, Kjær, Lindqvist, Åberg, Søndergaard, Halvorsen, "
+            "Bjørnstad, Nyström, Ekström, Virtanen, Mäkinen"
+        ),
+        female=_names("Åsa, Ingrid, Sigrid, Maja, Freja, Liv, Saga, Aino, Märta, Solveig"),
+        male=_names("Søren, Bjørn, Anders, Lars, Magnus, Mikkel, Oskar, Eero, Väinö"),
+    ),
+    _Culture(
+        4,
+        family=_names(
+            "Müller, Schmidt, Schneider, Fischer, Weiß, Schröder, Köhler, Groß, Krüger, Hoffmann, "
+            "Wagner, Becker, Schäfer, Zimmermann"
+        ),
+        female=_names("Anja, Käthe, Ursula, Jana, Lena, Mia, Hannelore, Birgit"),
+        male=_names("Jürgen, Jörg, Günther, Matthias, Lukas, Felix, Uwe, Dieter"),
+    ),
+    _Culture(
+        3,
+        family=_names(
+            "Lefèvre, Dubois, Moreau, Laurent, Girard, Bénard, Rousseau, Lemaître, Fontaine, "
+            "Chevalier, Dupont, Mercier"
+        ),
+        female=_names("Zoë, Hélène, Béatrice, Chloé, Léa, Cécile, Élodie, Amélie, Margaux, Noémie"),
+        male=_names("François, Gaël, Jérôme, Étienne, Rémi, Benoît, Loïc, Théo, Noël"),
+    ),
+    _Culture(
+        4,
+        family=_names(
+            "Kowalski, Wiśniewski, Wójcik, Kowalczyk, Kamiński, Lewandowski, Zieliński, "
+            "Szymański, Woźniak, Dąbrowski, Mazur, Krawczyk"
+        ),
+        family_female=_names(
+            "Kowalska, Wiśniewska, Wójcik, Kowalczyk, Kamińska, Lewandowska, Zielińska, "
+            "Szymańska, Woźniak, Dąbrowska, Mazur, Krawczyk"
+        ),
+        female=_names("Małgorzata, Agnieszka, Zofia, Katarzyna, Magdalena, Joanna, Ewa, Jadwiga"),
+        male=_names("Łukasz, Wojciech, Paweł, Krzysztof, Michał, Tomasz, Piotr, Jakub"),
+    ),
+    _Culture(
+        3,
+        family=_names(
+            "Иванов, Смирнов, Кузнецов, Попов, Соколов, Лебедев, Новиков, Морозов, Шевченко, "
+            "Коваленко, Бондаренко"
+        ),
+        family_female=_names(
+            "Иванова, Смирнова, Кузнецова, Попова, Соколова, Лебедева, Новикова, Морозова, "
+            "Шевченко, Коваленко, Бондаренко"
+        ),
+        female=_names("Анна, Ольга, Наталья, Екатерина, Татьяна, Юлия, Ирина, Оксана"),
+        male=_names("Дмитрий, Сергей, Алексей, Андрей, Иван, Михаил, Николай, Олег"),
+    ),
+    _Culture(
+        2,
+        family=_names(
+            "Παπαδόπουλος, Γεωργίου, Παπανικολάου, Οικονόμου, Νικολαΐδης, Βασιλείου, "
+            "Κωνσταντίνου, Δημητρίου, Ιωάννου"
+        ),
+        family_female=_names(
+            "Παπαδοπούλου, Γεωργίου, Παπανικολάου, Οικονόμου, Νικολαΐδου, Βασιλείου, "
+            "Κωνσταντίνου, Δημητρίου, Ιωάννου"
+        ),
+        female=_names("Μαρία, Ελένη, Αικατερίνη, Βασιλική, Σοφία, Δέσποινα, Ευαγγελία"),
+        male=_names("Γιώργος, Νίκος, Κωνσταντίνος, Δημήτρης, Ιωάννης, Χρήστος"),
+    ),
+    _Culture(
+        3,
+        family=_names("Nguyễn, Trần, Lê, Phạm, Hoàng, Huỳnh, Phan, Vũ, Võ, Đặng, Bùi, Đỗ"),
+        female=_names(
+            "Thị Hương, Thị Lan, Thị Mai, Ngọc Anh, Thu Trang, Thị Hoa, Phương Linh, Bảo Ngọc"
+        ),
+        male=_names("Văn Minh, Văn Hùng, Đức Anh, Quốc Bảo, Minh Tuấn, Thanh Sơn"),
+    ),
+    _Culture(
+        2,
+        family=_names("김, 이, 박, 최, 정, 강, 조, 윤, 장, 임"),
+        female=_names("서연, 지우, 하은, 민서, 수빈, 지민, 예린"),
+        male=_names("민준, 서준, 도윤, 지훈, 현우, 준호, 성민"),
+    ),
+    _Culture(
+        4,
+        family=_names(
+            "Wang, Li, Zhang, Liu, Chen, Yang, Huang, Zhao, Wu, Zhou, Lin, Wong, Chan, Cheung"
+        ),
+        female=_names("Mei, Xiu Ying, Li Na, Jing, Yan, Hui Min, Wen"),
+        male=_names("Wei, Jun, Hao, Zhi Wei, Ming, Jian, Yong"),
+    ),
+    _Culture(
+        6,
+        family=_names(
+            "Patel, Sharma, Singh, Gupta, Khan, Ahmed, Hussain, Chowdhury, Iyer, Reddy, Nair, "
+            "Mukherjee"
+        ),
+        female=_names(
+            "Priya, Anjali, Aisha, Fatima, Sunita, Deepika, Harpreet, Ayesha, Nusrat, Lakshmi"
+        ),
+        male=_names("Rahul, Arjun, Mohammed, Imran, Sanjay, Vikram, Harjit, Rohan"),
+    ),
+    _Culture(
+        3,
+        family=_names(
+            "Okafor, Adeyemi, Chukwu, Okonkwo, Mensah, Boateng, Asante, Owusu, Adebayo, Eze, Nwosu"
+        ),
+        female=_names("Chiamaka, Ngozi, Adaeze, Abena, Akosua, Folake, Yetunde, Efua"),
+        male=_names("Oluwaseun, Emeka, Chinedu, Kwame, Kofi, Tunde, Babatunde, Obinna"),
+    ),
+    _Culture(
+        3,
+        family=_names(
+            "Al-Sayed, Haddad, Khalil, Nasser, Mansour, Al-Amin, Aziz, Saleh, Hamdan, Abboud"
+        ),
+        female=_names("Layla, Fatima, Noor, Mariam, Yasmin, Rania, Huda, Amira"),
+        male=_names("Omar, Youssef, Ahmad, Karim, Tariq, Hassan, Khaled, Sami"),
+    ),
+    _Culture(
+        2,
+        family=_names("Yılmaz, Çelik, Öztürk, Şahin, Demir, Kaya, Aydın, Doğan, Arslan, Koç"),
+        female=_names("Ayşe, Gül, Elif, Zeynep, Şeyma, Büşra, Özlem"),
+        male=_names("Mehmet, Mustafa, Çağrı, Emre, Burak, Oğuz, İbrahim"),
+    ),
+    _Culture(
+        1,
+        family=_names(
+            "Tanaka, Satō, Suzuki, Takahashi, Watanabe, Itō, Yamamoto, Nakamura, Kobayashi"
+        ),
+        female=_names("Yūko, Haruka, Aiko, Yui, Sakura, Emi"),
+        male=_names("Hiroshi, Kenji, Takeshi, Yūki, Shōta, Daisuke"),
+    ),
+)
+_CULTURE_WEIGHTS = tuple(accumulate(culture.weight for culture in _CULTURES))
+
+# Who comes to a back clinic: desk-bound and manual workers over-represented.
+_OCCUPATIONS = (
+    ("office worker", 16), ("nurse", 6), ("warehouse operative", 6), ("teacher", 6),
+    ("software developer", 6), ("driver", 6), ("care assistant", 4),
+    ("construction worker", 4), ("retail assistant", 4), ("accountant", 3), ("chef", 3),
+    ("hairdresser", 2), ("cleaner", 3), ("mechanic", 2), ("electrician", 2),
+    ("police officer", 1), ("farmer", 1), ("graphic designer", 2), ("call centre agent", 3),
+    ("dentist", 1), ("musician", 1), ("self-employed", 3), ("unemployed", 2),
+    ("homemaker", 2), ("civil servant", 3), ("project manager", 3), ("gardener", 1),
+)  # fmt: skip
+_OCCUPATION_NAMES = tuple(name for name, _ in _OCCUPATIONS)
+_OCCUPATION_WEIGHTS = tuple(accumulate(weight for _, weight in _OCCUPATIONS))
+
+_STREETS = _names(
+    "Quay Street, Harbour Road, Chandlers Lane, Ropewalk, Anchor Terrace, Mill Lane, Church "
+    "Street, Station Road, High Street, Victoria Road, Albert Street, Orchard Close, Beech Grove, "
+    "Willow Way, Kingsway, Marine Parade, Lighthouse View, Saltmarsh Road, Ferry Lane, Dock "
+    "Street, Granary Court, Netmakers Row, Tidewater Drive, Seaview Crescent, Park Avenue, "
+    "Queen's Road, St Mary's Walk, Bridge Street, Castle Hill, Meadow Rise"
+)
+_TOWNS = (
+    ("Harbourside", "HB1"), ("Harbourside", "HB2"), ("Harbourside", "HB3"),
+    ("Millbrook", "HB4"), ("Eastwick Quay", "HB5"), ("Saltmarsh", "HB6"),
+    ("Northgate", "HB7"), ("Westcliff", "HB8"), ("Old Haven", "HB9"),
+)  # fmt: skip
+_POSTCODE_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
+# Ofcom's numbers for drama: 07700 900000-900999 and 0117/0118/0121 496 0000-0999.
+_MOBILE_STEM = "07700 900"
+_LANDLINE_STEMS = ("0117 496 0", "0118 496 0", "0121 496 0", "020 7946 0")
+_EMAIL_DOMAINS = ("example.org", "example.com", "example.net")
+
+_TO_ASCII = str.maketrans(
+    _pairs(
+        "ø:o æ:ae ł:l đ:d ı:i þ:th ð:d œ:oe "
+        "α:a β:v γ:g δ:d ε:e ζ:z η:i θ:th ι:i κ:k λ:l μ:m ν:n ξ:x ο:o π:p ρ:r σ:s ς:s τ:t υ:y φ:f "
+        "χ:ch ψ:ps ω:o "
+        "а:a б:b в:v г:g д:d е:e ж:zh з:z и:i к:k л:l м:m н:n о:o п:p р:r с:s т:t у:u ф:f х:kh "
+        "ц:ts ч:ch ш:sh щ:shch ъ: ы:y ь: э:e ю:yu я:ya"
+    )
+)
+_HANGUL_ROMAN = _pairs(
+    "김:kim 이:lee 박:park 최:choi 정:jung 강:kang 조:cho 윤:yoon 장:jang 임:lim "
+    "서연:seoyeon 지우:jiwoo 하은:haeun 민서:minseo 수빈:subin 지민:jimin 예린:yerin "
+    "민준:minjun 서준:seojun 도윤:doyoon 지훈:jihoon 현우:hyunwoo 준호:junho 성민:sungmin"
+)
+
+
+def ascii_name(name: str) -> str:
+    """A lower-case a-z spelling of a name for an e-mail address ('Παπαδόπουλος' -> ...)."""
+    romanised = _HANGUL_ROMAN.get(name)
+    if romanised is not None:
+        return romanised
+    folded = fold(name).replace("ου", "ou").translate(_TO_ASCII)
+    return "".join(ch for ch in folded if "a" <= ch <= "z")
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    """One generated patient before it has an MRN."""
+
+    family_name: str
+    given_name: str
+    date_of_birth: dt.date
+    sex: str
+    occupation: str
+    phone: str
+    email: str
+    address: str
+
+
+def demo_people(seed: int | str, today: dt.date) -> Iterator[DemoPerson]:
+    """An endless, deterministic stream of plausible patients for a seed and a day."""
+    rng = random.Random(seed)
+    while True:
+        yield _person(rng, today)
+
+
+def _person(rng: random.Random, today: dt.date) -> DemoPerson:
+    draw = rng.random()
+    sex = "female" if draw < 0.56 else "male" if draw < 0.99 else rng.choice(("other", "unknown"))
+    culture = rng.choices(_CULTURES, cum_weights=_CULTURE_WEIGHTS)[0]
+    index = rng.randrange(len(culture.family))
+    family = (
+        culture.family_female[index]
+        if sex == "female" and culture.family_female
+        else culture.family[index]
+    )
+    if sex == "female" or (sex not in ("female", "male") and rng.random() < 0.5):
+        given = rng.choice(culture.female)
+    else:
+        given = rng.choice(culture.male)
+    if rng.random() < 0.03:
+        # A double-barrelled family name from a second tradition, as after a marriage.
+        other = rng.choices(_CULTURES, cum_weights=_CULTURE_WEIGHTS)[0]
+        family = f"{family}-{rng.choice(other.family)}"
+    age = _age(rng)
+    date_of_birth = today - dt.timedelta(days=int((age + rng.random()) * 365.2425))
+    return DemoPerson(
+        family_name=family,
+        given_name=given,
+        date_of_birth=date_of_birth,
+        sex=sex,
+        occupation=_occupation(rng, age),
+        phone=_phone(rng),
+        email=_email(rng, family, given, date_of_birth, age),
+        address=_address(rng),
+    )
+
+
+def _age(rng: random.Random) -> int:
+    """18-90, most between 30 and 65 (where low back pain peaks in clinic lists)."""
+    draw = rng.random()
+    if draw < 0.72:
+        return rng.randint(30, 65)
+    if draw < 0.86:
+        return rng.randint(18, 29)
+    return int(rng.triangular(66, 91, 66))
+
+
+def _occupation(rng: random.Random, age: int) -> str:
+    if age >= 67 or (age >= 60 and rng.random() < (age - 59) / 8):
+        return "retired"
+    if age <= 23 and rng.random() < 0.4:
+        return "student"
+    return rng.choices(_OCCUPATION_NAMES, cum_weights=_OCCUPATION_WEIGHTS)[0]
+
+
+def _phone(rng: random.Random) -> str:
+    if rng.random() < 0.8:
+        return f"{_MOBILE_STEM}{rng.randrange(1000):03d}"
+    return f"{rng.choice(_LANDLINE_STEMS)}{rng.randrange(1000):03d}"
+
+
+def _email(rng: random.Random, family: str, given: str, born: dt.date, age: int) -> str:
+    if rng.random() < (0.45 if age >= 70 else 0.1):
+        return ""
+    first = ascii_name(given.split()[0]) or "patient"
+    last = ascii_name(family) or "mail"
+    style = rng.randrange(4)
+    if style == 0:
+        local = f"{first}.{last}"
+    elif style == 1:
+        local = f"{first[0]}{last}{born.year % 100:02d}"
+    elif style == 2:
+        local = f"{first}_{last}{rng.randrange(10, 100)}"
+    else:
+        local = f"{last}.{first}"
+    return f"{local}@{rng.choice(_EMAIL_DOMAINS)}"
+
+
+def _address(rng: random.Random) -> str:
+    number = rng.randint(1, 180)
+    street = rng.choice(_STREETS)
+    town, district = rng.choice(_TOWNS)
+    letters = "".join(rng.choices(_POSTCODE_LETTERS, k=2))
+    postcode = f"{district} {rng.randint(1, 9)}{letters}"
+    flat = f"Flat {rng.randint(1, 24)}, " if rng.random() < 0.2 else ""
+    return f"{flat}{number} {street}, {town} {postcode}"
+
+
+@dataclass(frozen=True)
+class DemoPatients:
+    """The patient step's result; later steps (intakes, plans, sessions) start from here."""
+
+    patient_ids: tuple[int, ...]
+    first_mrn: str | None
+    last_mrn: str | None
+
+
+@dataclass(frozen=True)
+class _ClinicStep:
+    set_up: bool
+    accounts: tuple[Clinician, ...]
+    admin: Actor | None = field(default=None)
+
+
+class DemoService:
+    """Fills a database with a demo clinic, in steps.
+
+    Steps run in order: the clinic and its staff (through ClinicService, so accounts are
+    hashed and audited as usual), then the patient registry in one bulk transaction.
+    Intakes, plans and sessions are meant to be further steps inside that transaction,
+    each taking the DemoPatients of the step before and adding its counts to the single
+    "demo_fill" audit entry.
+    """
+
+    def __init__(self, context: ServiceContext, clinic: ClinicService | None = None) -> None:
+        self._context = context
+        self._clinic = clinic or ClinicService(context)
+
+    def fill(self, *, patients: int, seed: int = 7, actor: Actor | None = None) -> DemoSummary:
+        """Set the clinic up if it is not, then add `patients` patients after the last MRN.
+
+        Demo accounts, which share a published password, are created only when this call
+        sets the clinic up itself; an existing clinic gets patients only. The patients are
+        written as `actor`, else as the clinic's first administrator.
+        """
+        if not 0 <= patients <= MAX_PATIENTS:
+            raise ValidationFailed(
+                [FieldError("patients", f"Patients must be between 0 and {MAX_PATIENTS:,}.")]
+            )
+        started = time.perf_counter()
+        clinic = self._ensure_clinic()
+        writer = actor or clinic.admin or self._first_admin()
+        with self._context.writing() as session:
+            registered = self._add_patients(session, writer, count=patients, seed=seed)
+            # Further steps (intakes, plans, sessions for registered.patient_ids) go here.
+            self._context.audit(
+                session,
+                writer,
+                AuditEntry(
+                    "demo_fill",
+                    "clinic",
+                    1,
+                    details={
+                        "seed": seed,
+                        "clinicians": len(clinic.accounts),
+                        "patients": len(registered.patient_ids),
+                        "first_mrn": registered.first_mrn,
+                        "last_mrn": registered.last_mrn,
+                    },
+                ),
+            )
+        return DemoSummary(
+            clinic_name=self._clinic.settings().clinic_name,
+            clinic_set_up=clinic.set_up,
+            clinicians=tuple(
+                DemoAccount(account.username, account.full_name, account.role)
+                for account in clinic.accounts
+            ),
+            password=DEMO_PASSWORD if clinic.accounts else None,
+            patients_created=len(registered.patient_ids),
+            first_mrn=registered.first_mrn,
+            last_mrn=registered.last_mrn,
+            elapsed_seconds=time.perf_counter() - started,
+        )
+
+    def _ensure_clinic(self) -> _ClinicStep:
+        if self._clinic.is_set_up():
+            return _ClinicStep(set_up=False, accounts=())
+        admin_account, *others = DEMO_CLINICIANS
+        admin = self._clinic.set_up(clinic_name=DEMO_CLINIC_NAME, first_clinician=admin_account)
+        actor = admin.as_actor()
+        settings = self._clinic.settings()
+        self._clinic.update_settings(
+            actor,
+            clinic_name=settings.clinic_name,
+            address=DEMO_CLINIC_ADDRESS,
+            phone=DEMO_CLINIC_PHONE,
+            email=DEMO_CLINIC_EMAIL,
+            idle_lock_minutes=settings.idle_lock_minutes,
+            clinic_days=settings.clinic_days,
+            expected_version=settings.version,
+        )
+        accounts = [admin] + [self._clinic.add_clinician(actor, new) for new in others]
+        return _ClinicStep(set_up=True, accounts=tuple(accounts), admin=actor)
+
+    def _first_admin(self) -> Actor | None:
+        with self._context.reading() as session:
+            row = session.scalars(
+                select(ClinicianRow)
+                .where(ClinicianRow.active.is_(True))
+                .order_by((ClinicianRow.role != "admin"), ClinicianRow.id)
+                .limit(1)
+            ).first()
+            return Actor(row.id, row.full_name, row.role) if row else None
+
+    def _add_patients(
+        self, session: Session, actor: Actor | None, *, count: int, seed: int
+    ) -> DemoPatients:
+        stem, first_number = _next_mrn_number(session)
+        now = self._context.clock()
+        today = now.astimezone().date()
+        # The start number is part of the seed so that a second fill adds new people.
+        people = demo_people(f"{seed}:{first_number}", today)
+        stamps: dict[str, Any] = {
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+            "created_by": actor.clinician_id if actor else None,
+            "updated_by": actor.clinician_id if actor else None,
+            "archived": False,
+        }
+        patient_ids: list[int] = []
+        for start in range(0, count, BATCH_SIZE):
+            numbers = range(first_number + start, first_number + min(count, start + BATCH_SIZE))
+            batch = [_patient_values(f"{stem}{n:06d}", next(people), stamps) for n in numbers]
+            patient_ids += _insert_batch(session, batch)
+        last_number = first_number + count - 1
+        return DemoPatients(
+            patient_ids=tuple(patient_ids),
+            first_mrn=f"{stem}{first_number:06d}" if count else None,
+            last_mrn=f"{stem}{last_number:06d}" if count else None,
+        )
+
+
+def _next_mrn_number(session: Session) -> tuple[str, int]:
+    """The MRN stem and the number after the highest one in use.
+
+    Mirrors PatientService's rule for generated MRNs, so demo and hand-registered
+    patients share one sequence.
+    """
+    prefix = session.scalar(select(ClinicSettingsRow.mrn_prefix)) or "BC"
+    stem = f"{prefix}-"
+    latest = session.scalar(
+        select(func.max(PatientRow.mrn)).where(
+            PatientRow.mrn >= stem, PatientRow.mrn < stem + "\U0010ffff"
+        )
+    )
+    digits = latest[len(stem) :] if latest else ""
+    return stem, int(digits) + 1 if digits.isdigit() else 1
+
+
+def _patient_values(mrn: str, person: DemoPerson, stamps: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "mrn": mrn,
+        "family_name": person.family_name,
+        "given_name": person.given_name,
+        "family_key": fold(person.family_name),
+        "given_key": fold(person.given_name),
+        "date_of_birth": person.date_of_birth,
+        "sex": person.sex,
+        "occupation": person.occupation,
+        "phone": person.phone,
+        "email": person.email,
+        "address": person.address,
+        **stamps,
+    }
+
+
+def _insert_batch(session: Session, batch: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert patients and their search terms; returns the ids in the batch's order.
+
+    Ids are read back by MRN rather than with RETURNING, whose row order for a
+    multi-row insert SQLite does not promise.
+    """
+    session.execute(insert(_PATIENT_TABLE), batch)
+    mrns = [values["mrn"] for values in batch]
+    by_mrn = dict(
+        session.execute(select(PatientRow.mrn, PatientRow.id).where(PatientRow.mrn.in_(mrns)))
+        .tuples()
+        .all()
+    )
+    terms = [
+        {"patient_id": by_mrn[values["mrn"]], "term": term, "kind": kind, "archived": False}
+        for values in batch
+        for term, kind in search_terms(values["family_name"], values["given_name"], values["mrn"])
+    ]
+    session.execute(insert(_TERM_TABLE), terms)
+    return [by_mrn[mrn] for mrn in mrns]
