@@ -1,0 +1,226 @@
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import select
+
+from backclinic.db.database import OpenDatabase, open_database
+from backclinic.db.models import AuditEventRow, PatientRow
+from backclinic.services.bundle import Services
+from backclinic.services.clinic import ClinicService
+from backclinic.services.context import Actor, ServiceContext
+from backclinic.services.demo import DEMO_CLINIC_NAME, DemoService
+from backclinic.services.errors import ValidationFailed
+from backclinic.services.patients import (
+    PatientInput,
+    PatientService,
+    age_on,
+    fold,
+    validate_patient,
+)
+
+PATIENTS = 300
+MONDAY_MORNING = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+
+
+def at_monday_morning() -> dt.datetime:
+    return MONDAY_MORNING
+
+
+def quick_demo(context: ServiceContext) -> DemoService:
+    # Cheap hashing parameters: the accounts still verify, the suite does not wait on argon2.
+    hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    return DemoService(context, ClinicService(context, hasher))
+
+
+def demo_over(database: OpenDatabase) -> DemoService:
+    return quick_demo(ServiceContext(database.session_factory, at_monday_morning))
+
+
+def stored_patients(database: OpenDatabase) -> list[tuple[object, ...]]:
+    with database.session_factory() as session:
+        rows = session.scalars(select(PatientRow).order_by(PatientRow.mrn))
+        return [
+            (
+                row.mrn,
+                row.family_name,
+                row.given_name,
+                row.date_of_birth,
+                row.sex,
+                row.occupation,
+                row.phone,
+                row.email,
+                row.address,
+            )
+            for row in rows
+        ]
+
+
+def found_ids(patients: PatientService, text: str) -> set[int]:
+    return {row.id for row in patients.search(text, limit=PATIENTS).rows}
+
+
+def test_a_demo_fill_sets_up_the_clinic_with_staff_who_sign_in_with_the_documented_password(
+    services: Services,
+) -> None:
+    summary = quick_demo(services.context).fill(patients=0)
+
+    assert summary.clinic_set_up
+    assert summary.clinic_name == DEMO_CLINIC_NAME
+    assert services.clinic.settings().phone
+    assert sorted(account.role for account in summary.clinicians) == [
+        "acupuncturist",
+        "acupuncturist",
+        "admin",
+        "front_desk",
+        "physical_therapist",
+        "physical_therapist",
+    ]
+    assert summary.password is not None
+    for account in summary.clinicians:
+        signed_in = services.clinic.sign_in(account.username, summary.password)
+        assert (signed_in.full_name, signed_in.role) == (account.full_name, account.role)
+
+
+def test_demo_patients_get_sequential_unique_mrns_and_one_audit_entry(
+    services: Services, database: OpenDatabase
+) -> None:
+    summary = quick_demo(services.context).fill(patients=PATIENTS)
+
+    mrns = [row[0] for row in stored_patients(database)]
+    assert mrns == [f"BC-{number:06d}" for number in range(1, PATIENTS + 1)]
+    assert (summary.patients_created, summary.first_mrn, summary.last_mrn) == (
+        PATIENTS,
+        "BC-000001",
+        "BC-000300",
+    )
+    assert services.patients.count() == PATIENTS
+    with database.session_factory() as session:
+        fills = session.scalars(
+            select(AuditEventRow).where(AuditEventRow.action == "demo_fill")
+        ).all()
+    assert len(fills) == 1
+    assert fills[0].details["patients"] == PATIENTS
+    assert fills[0].details["clinicians"] == 6
+
+
+def test_accented_demo_names_are_found_by_plain_ascii_search(services: Services) -> None:
+    quick_demo(services.context).fill(patients=PATIENTS)
+
+    found = services.patients.search("nunez").rows
+    assert found
+    assert {row.family_name for row in found} == {"Núñez"}
+    assert any(row.family_name == "Müller" for row in services.patients.search("muller").rows)
+
+
+def test_demo_names_span_several_scripts_and_every_one_is_searchable(
+    services: Services, database: OpenDatabase
+) -> None:
+    quick_demo(services.context).fill(patients=PATIENTS)
+    families = {row[1] for row in stored_patients(database)}
+
+    non_ascii = {name for name in families if not name.isascii()}
+    assert len(non_ascii) >= 20
+    scripts = {"Cyrillic": "\u0400", "Greek": "\u0370", "Hangul": "\uac00"}
+    for script, first in scripts.items():
+        block = range(ord(first), ord(first) + 0x100 if script != "Hangul" else 0xD7A4)
+        assert any(ord(ch) in block for name in non_ascii for ch in name), script
+    for name in non_ascii:
+        query = fold(name).split("-")[0]
+        assert any(
+            row.family_name == name for row in services.patients.search(query, limit=PATIENTS).rows
+        ), name
+
+
+def test_every_demo_patient_passes_the_registrys_own_rules_with_plausible_ages(
+    services: Services, database: OpenDatabase
+) -> None:
+    quick_demo(services.context).fill(patients=PATIENTS)
+    today = services.patients.today()
+
+    patients = stored_patients(database)
+    ages = []
+    for _mrn, family, given, born, sex, occupation, phone, email, address in patients:
+        data = PatientInput(
+            family_name=str(family),
+            given_name=str(given),
+            date_of_birth=born,  # type: ignore[arg-type]
+            sex=str(sex),
+            occupation=str(occupation),
+            phone=str(phone),
+            email=str(email),
+            address=str(address),
+        )
+        assert validate_patient(data, today) == []
+        assert occupation and phone and address
+        assert born is not None
+        ages.append(age_on(born, today))  # type: ignore[arg-type]
+    assert min(ages) >= 18
+    assert max(ages) <= 90
+    assert sum(30 <= age <= 65 for age in ages) > len(ages) * 0.6
+    assert {row[4] for row in patients} >= {"female", "male"}
+
+
+def test_a_second_fill_continues_the_mrn_sequence_with_new_people_and_no_new_accounts(
+    services: Services, database: OpenDatabase
+) -> None:
+    demo = quick_demo(services.context)
+    demo.fill(patients=PATIENTS)
+    again = demo.fill(patients=50)
+
+    assert (again.first_mrn, again.last_mrn) == ("BC-000301", "BC-000350")
+    assert again.clinicians == ()
+    assert again.password is None
+    assert not again.clinic_set_up
+    patients = stored_patients(database)
+    assert [row[0] for row in patients] == [f"BC-{n:06d}" for n in range(1, 351)]
+    first_people = [row[1:] for row in patients[:50]]
+    second_people = [row[1:] for row in patients[PATIENTS:]]
+    assert first_people != second_people
+    assert found_ids(services.patients, "BC-000350")
+
+
+def test_a_fill_on_an_existing_clinic_follows_hand_registered_patients_as_the_signed_in_user(
+    services: Services, database: OpenDatabase, actor: Actor
+) -> None:
+    services.patients.register(
+        actor, PatientInput("Rivera", "Ana", dt.date(1980, 3, 14), occupation="office worker")
+    )
+
+    summary = quick_demo(services.context).fill(patients=10, actor=actor)
+
+    assert (summary.first_mrn, summary.last_mrn) == ("BC-000002", "BC-000011")
+    assert summary.clinicians == ()
+    assert summary.clinic_name == "Harbour Back Clinic"
+    with database.session_factory() as session:
+        writers = set(session.scalars(select(PatientRow.created_by)))
+    assert writers == {actor.clinician_id}
+
+
+def test_the_same_seed_gives_the_same_clinic_and_another_seed_does_not(
+    database: OpenDatabase, tmp_path: Path
+) -> None:
+    demo_over(database).fill(patients=PATIENTS, seed=11)
+    twin = open_database(f"sqlite:///{tmp_path / 'twin.db'}")
+    other = open_database(f"sqlite:///{tmp_path / 'other.db'}")
+    try:
+        demo_over(twin).fill(patients=PATIENTS, seed=11)
+        demo_over(other).fill(patients=PATIENTS, seed=12)
+        assert stored_patients(twin) == stored_patients(database)
+        assert stored_patients(other) != stored_patients(database)
+    finally:
+        twin.engine.dispose()
+        other.engine.dispose()
+
+
+def test_a_negative_patient_count_is_refused_before_anything_is_written(
+    database: OpenDatabase,
+) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        demo_over(database).fill(patients=-1)
+    assert "patients" in refused.value.by_field
+    context = ServiceContext(database.session_factory, at_monday_morning)
+    assert not ClinicService(context).is_set_up()
