@@ -1,0 +1,558 @@
+"""The intake (and reassessment) form: history, factors, red flags, precautions, pain,
+the full Oswestry questionnaire and STarT Back, with live scores from the domain."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from backclinic.domain.intake import Intake
+from backclinic.domain.questionnaire import ODI_FILE, STARTBACK_FILE, load_questionnaire
+from backclinic.domain.scoring import nprs_band, score_odi, score_startback
+from backclinic.domain.screening import FlagAnswer, ScreeningOutcome, evaluate_red_flags
+from backclinic.services.assessments import Assessment, AssessmentInput, validate_assessment
+from backclinic.services.bundle import Services
+from backclinic.services.context import Actor
+from backclinic.services.errors import NotFound, ServiceError, ValidationFailed
+from backclinic.ui.field_errors import ERROR_STYLE, FieldErrors
+
+NOT_RECORDED = "Not recorded"
+UNKNOWN = "Unknown"
+# Button ids of each red-flag item's three answers, in the order they are shown.
+FLAG_STATES = (FlagAnswer.NOT_ASKED, FlagAnswer.ABSENT, FlagAnswer.PRESENT)
+SKIPPED_ID = 99
+UNANSWERED_ID = 99
+_INDEXED = re.compile(r"^(.*)\[\d+\]$")
+
+
+def yes_no_unknown() -> QComboBox:
+    combo = QComboBox()
+    combo.addItem(UNKNOWN, None)
+    combo.addItem("Yes", True)
+    combo.addItem("No", False)
+    return combo
+
+
+def score_spin(maximum: int) -> QSpinBox:
+    """0..maximum with a "not recorded" value below zero: blank is not zero."""
+    spin = QSpinBox()
+    spin.setRange(-1, maximum)
+    spin.setSpecialValueText(NOT_RECORDED)
+    spin.setValue(-1)
+    return spin
+
+
+def spin_value(spin: QSpinBox) -> int | None:
+    return None if spin.value() < 0 else spin.value()
+
+
+class CodeChecks(QWidget):
+    """Checkboxes for a catalogue code list, labelled, in catalogue order."""
+
+    def __init__(
+        self, labels: Mapping[str, str], columns: int = 2, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.boxes: dict[str, QCheckBox] = {}
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        for position, (code, label) in enumerate(labels.items()):
+            box = QCheckBox(label)
+            box.setObjectName(f"check_{code}")
+            self.boxes[code] = box
+            grid.addWidget(box, position // columns, position % columns)
+
+    def checked(self) -> tuple[str, ...]:
+        return tuple(code for code, box in self.boxes.items() if box.isChecked())
+
+    def set_checked(self, codes: tuple[str, ...]) -> None:
+        for code, box in self.boxes.items():
+            box.setChecked(code in codes)
+
+
+class ChoiceQuestion(QWidget):
+    """One questionnaire question: its text, every option as a radio button, and a
+    "skipped" choice that is the default, so an untouched question is never scored 0."""
+
+    def __init__(
+        self, title: str, options: tuple[str, ...], blank: str, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.group = QButtonGroup(self)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 6)
+        column.setSpacing(2)
+        heading = QLabel(title)
+        heading.setWordWrap(True)
+        heading.setStyleSheet("font-weight: 600;")
+        column.addWidget(heading)
+        self.buttons: list[QRadioButton] = []
+        for index, option in enumerate(options):
+            button = QRadioButton(option)
+            self.group.addButton(button, index)
+            self.buttons.append(button)
+            column.addWidget(button)
+        self.blank = QRadioButton(blank)
+        self.group.addButton(self.blank, SKIPPED_ID)
+        column.addWidget(self.blank)
+        self.blank.setChecked(True)
+
+    def answer(self) -> int | None:
+        chosen = self.group.checkedId()
+        return None if chosen in (SKIPPED_ID, -1) else chosen
+
+    def choose(self, answer: int | None) -> None:
+        (self.blank if answer is None else self.buttons[answer]).setChecked(True)
+
+
+class IntakeForm(QDialog):
+    """Record an intake or a reassessment; stays open, input kept, until the service
+    accepts it. Drive it in tests with ``show()``, fill, then ``save_button().click()``."""
+
+    def __init__(
+        self,
+        services: Services,
+        actor: Actor,
+        patient_id: int,
+        parent: QWidget | None = None,
+        *,
+        kind: str = "intake",
+    ) -> None:
+        super().__init__(parent)
+        self._services = services
+        self._actor = actor
+        self._patient_id = patient_id
+        self._kind = kind
+        self.assessment: Assessment | None = None
+        catalogue = services.catalogue
+        protocol = services.protocol
+        patient = services.patients.get(patient_id)
+        kind_label = catalogue.label("assessment_kinds", kind)
+        self.setWindowTitle(f"{kind_label} — {patient.display_name}")
+        self._forms: list[FieldErrors] = []
+        self._editors: dict[str, QWidget] = {}
+
+        body = QWidget()
+        sections = QVBoxLayout(body)
+
+        # History
+        self.date = QDateEdit()
+        self.date.setCalendarPopup(True)
+        self.date.setDisplayFormat("yyyy-MM-dd")
+        self.date.setDate(QDate(services.patients.today()))
+        self.onset_weeks = QSpinBox()
+        self.onset_weeks.setRange(-1, 5200)
+        self.onset_weeks.setSpecialValueText(NOT_RECORDED)
+        self.onset_weeks.setSuffix(" weeks")
+        self.onset_weeks.setValue(-1)
+        self.recurrent = yes_no_unknown()
+        self.radiating_present = QCheckBox("Pain radiates into the leg")
+        self.radiating_side = QComboBox()
+        self.radiating_side.addItem(NOT_RECORDED, None)
+        for code, label in catalogue.codes["sides"].items():
+            self.radiating_side.addItem(label, code)
+        self.radiating_below_knee = yes_no_unknown()
+        self.radiating_to = QLineEdit()
+        self.radiating_to.setPlaceholderText("e.g. hip, thigh, calf, foot")
+        self.aggravated_by = CodeChecks(catalogue.codes["aggravated_by"], columns=3)
+        history = self._section(sections, "History")
+        for field, label, editor in (
+            ("date", "Date", self.date),
+            ("onset_weeks", "Since onset", self.onset_weeks),
+            ("recurrent", "Recurrent", self.recurrent),
+            ("radiating_pain.present", "Radiating pain", self.radiating_present),
+            ("radiating_pain.side", "Side", self.radiating_side),
+            ("radiating_pain.below_knee", "Below the knee", self.radiating_below_knee),
+            ("radiating_pain.to", "Radiates to", self.radiating_to),
+            ("aggravated_by", "Aggravated by", self.aggravated_by),
+        ):
+            self._add_row(history, field, label, editor)
+
+        # Contributing factors
+        self.contributing_factors = CodeChecks(catalogue.codes["contributing_factors"])
+        factors = self._section(sections, "Contributing factors")
+        self._add_row(factors, "contributing_factors", "Present", self.contributing_factors)
+
+        # Red flags: three states per item, because "not asked" is not "absent".
+        self.red_flag_groups: dict[str, QButtonGroup] = {}
+        flags_box = QGroupBox("Red-flag screen")
+        flags_layout = QVBoxLayout(flags_box)
+        hint = QLabel("Ask every item. “Not asked” is not “absent”: a plan needs the whole screen.")
+        hint.setWordWrap(True)
+        flags_layout.addWidget(hint)
+        self.mark_all_absent = QPushButton("Mark all not present")
+        self.mark_all_absent.setObjectName("mark_all_absent")
+        self.mark_all_absent.setToolTip("You asked about every item and none is present.")
+        flags_layout.addWidget(self.mark_all_absent, 0, Qt.AlignmentFlag.AlignLeft)
+        state_words = [catalogue.label("flag_answers", str(state)) for state in FLAG_STATES]
+        for group in protocol.red_flag_groups:
+            box = QGroupBox(group.label + (" — urgent" if group.urgent else ""))
+            box.setObjectName(f"red_flag_group_{group.code}")
+            grid = QGridLayout(box)
+            grid.setColumnStretch(0, 1)
+            for row, code in enumerate(group.items):
+                grid.addWidget(QLabel(catalogue.label("red_flags", code)), row, 0)
+                buttons = QButtonGroup(self)
+                for column, (state, words) in enumerate(zip(FLAG_STATES, state_words, strict=True)):
+                    button = QRadioButton(words)
+                    button.setObjectName(f"red_flag_{code}_{state}")
+                    buttons.addButton(button, column)
+                    grid.addWidget(button, row, column + 1)
+                buttons.button(0).setChecked(True)
+                buttons.idToggled.connect(self._on_red_flag_group_id_toggled)
+                self.red_flag_groups[code] = buttons
+            flags_layout.addWidget(box)
+        flags_form = QFormLayout()
+        flags_layout.addLayout(flags_form)
+        self._forms.append(FieldErrors(flags_form))
+        self.red_flag_clearance = QLineEdit()
+        self.red_flag_clearance.setPlaceholderText('e.g. "cleared by GP on 2026-01-03"')
+        self._add_row(
+            self._forms[-1], "red_flag_clearance", "Clearance note", self.red_flag_clearance
+        )
+        self.screening_verdict = QLabel()
+        self.screening_verdict.setObjectName("screening_verdict")
+        self.screening_verdict.setWordWrap(True)
+        self._add_row(self._forms[-1], "red_flags", "Screening", self.screening_verdict)
+        sections.addWidget(flags_box)
+
+        # Acupuncture precautions
+        self.precautions = CodeChecks(catalogue.codes["precautions"])
+        for code, box in self.precautions.boxes.items():
+            rule = protocol.precautions.get(code)
+            if rule is not None:
+                box.setToolTip(rule.needling)
+        cautions = self._section(sections, "Acupuncture precautions")
+        self._add_row(cautions, "precautions", "Present", self.precautions)
+
+        # Pain
+        self.nprs_current = score_spin(10)
+        self.nprs_worst = score_spin(10)
+        self.nprs_best = score_spin(10)
+        self.nprs_band = QLabel()
+        self.nprs_band.setObjectName("nprs_band")
+        pain = self._section(sections, "Pain now, at its worst and at its best (0–10, NPRS)")
+        self._add_row(pain, "nprs.current", "Current", self.nprs_current)
+        pain.add_row("nprs_band_row", "", self.nprs_band)
+        self._add_row(pain, "nprs.worst", "Worst (last week)", self.nprs_worst)
+        self._add_row(pain, "nprs.best", "Best (last week)", self.nprs_best)
+        self.nprs_band.setObjectName("nprs_band")
+
+        # Oswestry, in full
+        odi = load_questionnaire(ODI_FILE)
+        odi_box = QGroupBox(f"{odi.title} (ODI v{odi.version})")
+        odi_layout = QVBoxLayout(odi_box)
+        instructions = QLabel(odi.instructions)
+        instructions.setWordWrap(True)
+        odi_layout.addWidget(instructions)
+        self.odi_score = QLabel()
+        self.odi_score.setObjectName("odi_score")
+        self.odi_score.setStyleSheet("font-weight: 600;")
+        odi_layout.addWidget(self.odi_score)
+        odi_form = QFormLayout()
+        odi_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
+        odi_layout.addLayout(odi_form)
+        odi_errors = FieldErrors(odi_form)
+        self._forms.append(odi_errors)
+        self.odi_sections: list[ChoiceQuestion] = []
+        for index, question in enumerate(odi.questions):
+            section = ChoiceQuestion(
+                f"Section {question.number} – {question.text}", question.options, "Skipped"
+            )
+            section.group.idToggled.connect(self._on_odi_group_id_toggled)
+            self.odi_sections.append(section)
+            self._add_row(odi_errors, f"odi_answers[{index}]", "", section)
+        self._editors["odi_answers"] = self.odi_sections[0]
+        sections.addWidget(odi_box)
+
+        # STarT Back
+        startback = load_questionnaire(STARTBACK_FILE)
+        sb_box = QGroupBox(startback.title)
+        sb_layout = QVBoxLayout(sb_box)
+        sb_intro = QLabel(startback.instructions + " Leave all unanswered if not given.")
+        sb_intro.setWordWrap(True)
+        sb_layout.addWidget(sb_intro)
+        self.startback_risk = QLabel()
+        self.startback_risk.setObjectName("startback_risk")
+        self.startback_risk.setStyleSheet("font-weight: 600;")
+        sb_layout.addWidget(self.startback_risk)
+        sb_form = QFormLayout()
+        sb_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
+        sb_layout.addLayout(sb_form)
+        sb_errors = FieldErrors(sb_form)
+        self._forms.append(sb_errors)
+        self.startback_items: list[ChoiceQuestion] = []
+        for question in startback.questions:
+            item = ChoiceQuestion(
+                f"{question.number}. {question.text}", question.options, "Not answered"
+            )
+            item.group.idToggled.connect(self._on_startback_group_id_toggled)
+            self.startback_items.append(item)
+        holder = QWidget()
+        items_layout = QVBoxLayout(holder)
+        items_layout.setContentsMargins(0, 0, 0, 0)
+        for item in self.startback_items:
+            items_layout.addWidget(item)
+        self._add_row(sb_errors, "startback_answers", "", holder)
+        sections.addWidget(sb_box)
+
+        # Goals and notes
+        self.goals = QPlainTextEdit()
+        self.goals.setPlaceholderText("One goal per line, in the patient's words")
+        self.goals.setTabChangesFocus(True)
+        self.goals.setFixedHeight(72)
+        self.notes = QPlainTextEdit()
+        self.notes.setTabChangesFocus(True)
+        self.notes.setFixedHeight(72)
+        ending = self._section(sections, "Goals and notes")
+        self._add_row(ending, "goals", "Patient's goals", self.goals)
+        self._add_row(ending, "notes", "Notes", self.notes)
+        sections.addStretch(1)
+
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setWidget(body)
+        self.general_error = QLabel()
+        self.general_error.setObjectName("general_error")
+        self.general_error.setStyleSheet(ERROR_STYLE)
+        self.general_error.setWordWrap(True)
+        self.general_error.hide()
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.general_error)
+        layout.addWidget(self.buttons)
+        self.resize(860, 780)
+
+        self.buttons.accepted.connect(self._on_buttons_accepted)
+        self.buttons.rejected.connect(self.reject)
+        self.mark_all_absent.clicked.connect(self._on_mark_all_absent_clicked)
+        self.red_flag_clearance.textChanged.connect(self._on_red_flag_clearance_text_changed)
+        self.radiating_present.toggled.connect(self._on_radiating_present_toggled)
+        self.nprs_current.valueChanged.connect(self._on_nprs_current_value_changed)
+        self._on_radiating_present_toggled(False)
+        self._show_screening()
+        self._show_odi()
+        self._show_startback()
+        self._on_nprs_current_value_changed(-1)
+
+    @classmethod
+    def record(
+        cls,
+        parent: QWidget | None,
+        services: Services,
+        actor: Actor,
+        patient_id: int,
+        kind: str = "intake",
+    ) -> Assessment | None:
+        try:
+            dialog = cls(services, actor, patient_id, parent, kind=kind)
+        except NotFound as error:
+            QMessageBox.warning(parent, "Patient not found", str(error))
+            return None
+        dialog.exec()
+        return dialog.assessment
+
+    def save_button(self) -> QAbstractButton:
+        return self.buttons.button(QDialogButtonBox.StandardButton.Save)
+
+    def set_flag(self, code: str, answer: FlagAnswer) -> None:
+        self.red_flag_groups[code].button(FLAG_STATES.index(answer)).setChecked(True)
+
+    def flag_answers(self) -> dict[str, FlagAnswer] | None:
+        """None when no item was asked at all: the patient was not screened."""
+        answers = {
+            code: FLAG_STATES[group.checkedId()] for code, group in self.red_flag_groups.items()
+        }
+        if all(answer == FlagAnswer.NOT_ASKED for answer in answers.values()):
+            return None
+        return answers
+
+    def odi_answers(self) -> tuple[int | None, ...] | None:
+        answers = tuple(section.answer() for section in self.odi_sections)
+        return None if all(a is None for a in answers) else answers
+
+    def _section(self, sections: QVBoxLayout, title: str) -> FieldErrors:
+        box = QGroupBox(title)
+        form = QFormLayout(box)
+        sections.addWidget(box)
+        errors = FieldErrors(form)
+        self._forms.append(errors)
+        return errors
+
+    def _add_row(self, form: FieldErrors, field: str, label: str, editor: QWidget) -> None:
+        form.add_row(field, label, editor)
+        self._editors[field] = editor
+
+    def _startback_answers(self) -> tuple[tuple[int, ...] | None, int]:
+        """The nine answers, or None; and how many items are unanswered."""
+        answers = [item.answer() for item in self.startback_items]
+        missing = sum(a is None for a in answers)
+        if missing:
+            return None, missing
+        return tuple(a for a in answers if a is not None), 0
+
+    def _input(self) -> tuple[AssessmentInput, dict[str, str]]:
+        form_errors: dict[str, str] = {}
+        startback, missing = self._startback_answers()
+        if 0 < missing < len(self.startback_items):
+            form_errors["startback_answers"] = (
+                f"{missing} STarT Back items are unanswered: answer all nine, or leave them "
+                "all blank."
+            )
+        present = self.radiating_present.isChecked()
+        clearance = self.red_flag_clearance.text().strip()
+        intake = Intake(
+            assessed_on=self.date.date().toPython(),
+            onset_weeks=spin_value(self.onset_weeks),
+            recurrent=self.recurrent.currentData(),
+            radiating_present=present,
+            radiating_side=self.radiating_side.currentData() if present else None,
+            radiating_below_knee=self.radiating_below_knee.currentData() if present else None,
+            radiating_to=(self.radiating_to.text().strip() or None) if present else None,
+            aggravated_by=self.aggravated_by.checked(),
+            contributing_factors=self.contributing_factors.checked(),
+            red_flags=self.flag_answers(),
+            red_flag_clearance=clearance or None,
+            precautions=self.precautions.checked(),
+            nprs_current=spin_value(self.nprs_current),
+            nprs_worst=spin_value(self.nprs_worst),
+            nprs_best=spin_value(self.nprs_best),
+            odi_answers=self.odi_answers(),
+            startback_answers=startback,
+            goals=tuple(
+                line.strip() for line in self.goals.toPlainText().splitlines() if line.strip()
+            ),
+        )
+        data = AssessmentInput(kind=self._kind, intake=intake, notes=self.notes.toPlainText())
+        return data, form_errors
+
+    def _show_errors(self, by_field: Mapping[str, str]) -> None:
+        # "contributing_factors[0]" belongs to the "contributing_factors" row.
+        placed: dict[str, str] = {}
+        for field, message in by_field.items():
+            match = _INDEXED.match(field)
+            key = field if field in self._editors or not match else match.group(1)
+            placed.setdefault(key, message)
+        leftover = dict(placed)
+        for form in self._forms:
+            unplaced = form.show(placed)
+            leftover = {f: m for f, m in leftover.items() if f in unplaced}
+        first = next((self._editors[f] for f in self._editors if f in placed), None)
+        if first is not None:
+            first.setFocus()
+            self.scroll.ensureWidgetVisible(first)
+        self.general_error.setText(" ".join(leftover.values()))
+        self.general_error.setVisible(bool(leftover))
+
+    def _on_buttons_accepted(self) -> None:
+        data, form_errors = self._input()
+        if form_errors:
+            # Show the service's rules too, so one Save tells the clinician everything.
+            rules = validate_assessment(
+                data, self._services.catalogue, self._services.patients.today()
+            )
+            self._show_errors({**{e.field: e.message for e in rules}, **form_errors})
+            return
+        try:
+            self.assessment = self._services.assessments.record(self._actor, self._patient_id, data)
+        except ValidationFailed as error:
+            self._show_errors(error.by_field)
+            return
+        except ServiceError as error:
+            self._show_errors({"": str(error)})
+            return
+        self.accept()
+
+    def _show_screening(self) -> None:
+        screening = evaluate_red_flags(
+            self.flag_answers(), self._services.protocol, self.red_flag_clearance.text()
+        )
+        label = self._services.catalogue.label("screening_outcomes", str(screening.outcome))
+        self.screening_verdict.setText(f"{label}. {screening.message}")
+        urgent = screening.outcome == ScreeningOutcome.URGENT_REFERRAL
+        self.screening_verdict.setStyleSheet(ERROR_STYLE + " font-weight: 600;" if urgent else "")
+
+    def _show_odi(self) -> None:
+        answers = self.odi_answers()
+        if answers is None:
+            self.odi_score.setText("ODI: not answered")
+            return
+        result = score_odi(answers, self._services.protocol.thresholds.odi_max_skipped)
+        if result.percent is None:
+            self.odi_score.setText(f"ODI incomplete: {result.skipped} sections skipped")
+            return
+        skipped = f", {result.skipped} skipped" if result.skipped else ""
+        self.odi_score.setText(
+            f"ODI {result.percent:.1f} % ({result.band}) — {result.total} of "
+            f"{5 * result.answered}{skipped}"
+        )
+
+    def _show_startback(self) -> None:
+        answers, missing = self._startback_answers()
+        if answers is None:
+            self.startback_risk.setText(
+                f"STarT Back: not scored ({missing} of {len(self.startback_items)} unanswered)"
+            )
+            return
+        result = score_startback(answers)
+        label = self._services.catalogue.label("startback_risks", result.risk)
+        self.startback_risk.setText(
+            f"STarT Back {label.lower()} (total {result.total}, psychosocial {result.psychosocial})"
+        )
+
+    def _on_red_flag_group_id_toggled(self, _id: int, checked: bool) -> None:
+        if checked:
+            self._show_screening()
+
+    def _on_red_flag_clearance_text_changed(self, _text: str) -> None:
+        self._show_screening()
+
+    def _on_mark_all_absent_clicked(self) -> None:
+        for code in self.red_flag_groups:
+            self.set_flag(code, FlagAnswer.ABSENT)
+
+    def _on_odi_group_id_toggled(self, _id: int, checked: bool) -> None:
+        if checked:
+            self._show_odi()
+
+    def _on_startback_group_id_toggled(self, _id: int, checked: bool) -> None:
+        if checked:
+            self._show_startback()
+
+    def _on_radiating_present_toggled(self, checked: bool) -> None:
+        for editor in (self.radiating_side, self.radiating_below_knee, self.radiating_to):
+            editor.setEnabled(checked)
+
+    def _on_nprs_current_value_changed(self, value: int) -> None:
+        if value < 0:
+            self.nprs_band.setText("")
+            return
+        band = nprs_band(value)
+        self.nprs_band.setText(self._services.catalogue.label("nprs_bands", band))
