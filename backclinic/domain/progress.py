@@ -1,0 +1,392 @@
+"""Progress against the plan: is the change clinically meaningful, and what to do next.
+
+Pure rules over plain values; every threshold comes from the protocol's OutcomeThresholds
+(clinical/REFERENCE.md gives the sources). Pain is compared like with like: the pain
+recorded *before* each session makes the trend, and the before→after drop within a
+session is reported separately as the immediate response.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from backclinic.domain.protocol import OutcomeThresholds
+
+Direction = Literal["improved", "worse", "no change"]
+Trend = Literal["falling", "flat", "rising"]
+SuggestionKind = Literal["advance", "hold", "re-evaluate", "reassess"]
+BaselineSource = Literal["intake", "first session"]
+
+TREND_SESSIONS = 3
+
+
+@dataclass(frozen=True)
+class PainPoint:
+    """The pain scores (0–10) recorded at one session; None when not asked."""
+
+    when: dt.date
+    before: int | None
+    after: int | None
+
+
+@dataclass(frozen=True)
+class Change:
+    """A baseline-to-latest change and its clinical verdict.
+
+    ``points`` and ``percent`` are the improvement: positive means better whichever way
+    the scale runs. ``percent`` is None when the baseline is 0 (no percentage of nothing).
+    A change smaller than the MDC is ``within_error`` and counts as "no change".
+    """
+
+    baseline: float
+    latest: float
+    points: float
+    percent: float | None
+    meaningful: bool
+    within_error: bool
+    direction: Direction
+    explanation: str
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def change_verdict(
+    baseline: float,
+    latest: float,
+    *,
+    mcid_points: float,
+    mcid_percent: float,
+    mdc: float | None,
+    lower_is_better: bool = True,
+) -> Change:
+    """Judge a change against the MCID (points OR percent of baseline) and the MDC.
+
+    A meaningful improvement is a gain of at least ``mcid_points`` or at least
+    ``mcid_percent`` % of the baseline; a change of less than ``mdc`` is measurement error,
+    whatever its percentage, and is neither an improvement nor a worsening.
+    """
+    improvement = baseline - latest if lower_is_better else latest - baseline
+    percent = None if baseline == 0 else improvement / baseline * 100
+    within_error = mdc is not None and abs(improvement) < mdc
+    if within_error:
+        direction: Direction = "no change"
+        meaningful = False
+        explanation = (
+            f"{_number(baseline)} → {_number(latest)}: a change of "
+            f"{_number(abs(improvement))} is below the minimal detectable change of "
+            f"{_number(mdc or 0)}, so it is within measurement error."
+        )
+    elif improvement > 0:
+        direction = "improved"
+        # Compare in points × 100 rather than a rounded percentage: 3 of 10 is exactly 30 %.
+        by_percent = baseline != 0 and improvement * 100 >= mcid_percent * baseline
+        meaningful = improvement >= mcid_points or by_percent
+        share = "" if percent is None else f" ({percent:.0f} % of baseline)"
+        if meaningful:
+            verdict = "a clinically meaningful improvement"
+        else:
+            verdict = "an improvement below the clinically meaningful change"
+        explanation = (
+            f"{_number(baseline)} → {_number(latest)}: {_number(improvement)} points better"
+            f"{share}, {verdict} ({_number(mcid_points)} points or "
+            f"{_number(mcid_percent)} %)."
+        )
+    elif improvement < 0:
+        direction = "worse"
+        meaningful = False
+        share = "" if percent is None else f" ({-percent:.0f} % of baseline)"
+        explanation = (
+            f"{_number(baseline)} → {_number(latest)}: {_number(-improvement)} points worse{share}."
+        )
+    else:
+        direction = "no change"
+        meaningful = False
+        explanation = f"{_number(baseline)} → {_number(latest)}: no change."
+    if percent is None and direction != "no change":
+        explanation += " No percentage is given because the baseline is 0."
+    return Change(
+        baseline=baseline,
+        latest=latest,
+        points=improvement,
+        percent=percent,
+        meaningful=meaningful,
+        within_error=within_error,
+        direction=direction,
+        explanation=explanation,
+    )
+
+
+@dataclass(frozen=True)
+class PhaseSpan:
+    """A plan phase in weeks from the plan's start (week 1 starts on the start date)."""
+
+    number: int
+    name: str
+    start_week: int
+    end_week: int
+
+
+@dataclass(frozen=True)
+class VisitCounts:
+    """Scheduled visits due so far (done, missed, or planned before today), attended, missed."""
+
+    scheduled: int
+    attended: int
+    missed: int
+
+
+@dataclass(frozen=True)
+class Adherence:
+    scheduled: int
+    attended: int
+    missed: int
+    percent: float | None
+
+
+@dataclass(frozen=True)
+class ImmediateResponse:
+    """Mean within-session drop (before − after) over the sessions that recorded both."""
+
+    mean_drop: float | None
+    sessions: int
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    kind: SuggestionKind
+    why: str
+    phase_number: int | None = None
+
+
+@dataclass(frozen=True)
+class ProgressReport:
+    today: dt.date
+    week: int | None
+    current_phase: int | None
+    sessions: int
+    nprs_baseline: int | None
+    nprs_baseline_source: BaselineSource | None
+    nprs_latest: int | None
+    nprs_change: Change | None
+    odi_baseline: float | None
+    odi_latest: float | None
+    odi_change: Change | None
+    trend: Trend | None
+    trend_scores: tuple[int, ...]
+    immediate: ImmediateResponse
+    adherence: Adherence
+    suggestions: tuple[Suggestion, ...]
+
+
+def plan_week(plan_start: dt.date, day: dt.date) -> int:
+    """Week number of ``day`` in a plan starting on ``plan_start`` (week 1 = days 0–6)."""
+    return (day - plan_start).days // 7 + 1
+
+
+def phase_for_week(phases: Sequence[PhaseSpan], week: int) -> PhaseSpan | None:
+    """The phase holding ``week``; past the end, the last phase; before week 1, none."""
+    if week < 1 or not phases:
+        return None
+    ordered = sorted(phases, key=lambda p: p.number)
+    for phase in ordered:
+        if phase.start_week <= week <= phase.end_week:
+            return phase
+    return ordered[-1] if week > ordered[-1].end_week else None
+
+
+def pain_trend(scores: Sequence[int]) -> Trend | None:
+    """Direction of the last three before-session scores (None with fewer than three).
+
+    Over three equally spaced sessions the least-squares slope is (last − first) / 2, so
+    its sign is the sign of last − first.
+    """
+    if len(scores) < TREND_SESSIONS:
+        return None
+    window = scores[-TREND_SESSIONS:]
+    delta = window[-1] - window[0]
+    if delta < 0:
+        return "falling"
+    if delta > 0:
+        return "rising"
+    return "flat"
+
+
+def immediate_response(sessions: Sequence[PainPoint]) -> ImmediateResponse:
+    drops = [s.before - s.after for s in sessions if s.before is not None and s.after is not None]
+    if not drops:
+        return ImmediateResponse(None, 0)
+    return ImmediateResponse(sum(drops) / len(drops), len(drops))
+
+
+def adherence(counts: VisitCounts) -> Adherence:
+    percent = None if counts.scheduled == 0 else counts.attended / counts.scheduled * 100
+    return Adherence(counts.scheduled, counts.attended, counts.missed, percent)
+
+
+def progress(
+    sessions: Sequence[PainPoint],
+    odi: Sequence[tuple[dt.date, float]],
+    *,
+    phases: Sequence[PhaseSpan],
+    plan_start: dt.date | None,
+    visits: VisitCounts,
+    thresholds: OutcomeThresholds,
+    today: dt.date,
+    intake_nprs: int | None = None,
+    last_assessed_on: dt.date | None = None,
+) -> ProgressReport:
+    """The progress figures and suggestions for one patient on ``today``.
+
+    ``sessions`` are the patient's current (non-superseded) sessions and ``odi`` the scored
+    Oswestry results, each oldest first. The NPRS baseline is ``intake_nprs`` when given,
+    otherwise the first session's pain before. ``last_assessed_on`` is the date of the last
+    intake or reassessment: sessions after it count towards the periodic reassessment.
+    """
+    ordered = sorted(sessions, key=lambda s: s.when)
+    before = [s.before for s in ordered if s.before is not None]
+    t = thresholds
+
+    baseline_source: BaselineSource | None
+    if intake_nprs is not None:
+        nprs_baseline: int | None = intake_nprs
+        baseline_source = "intake"
+        comparable = bool(before)
+    elif before:
+        nprs_baseline = before[0]
+        baseline_source = "first session"
+        comparable = len(before) > 1
+    else:
+        nprs_baseline, baseline_source, comparable = None, None, False
+    nprs_latest = before[-1] if before else None
+    nprs_change = None
+    if comparable and nprs_baseline is not None and nprs_latest is not None:
+        nprs_change = change_verdict(
+            nprs_baseline,
+            nprs_latest,
+            mcid_points=t.nprs_mcid_points,
+            mcid_percent=t.nprs_mcid_percent,
+            mdc=t.nprs_mdc,
+        )
+
+    odi_ordered = sorted(odi, key=lambda item: item[0])
+    odi_baseline = odi_ordered[0][1] if odi_ordered else None
+    odi_latest = odi_ordered[-1][1] if odi_ordered else None
+    odi_change = None
+    if len(odi_ordered) > 1 and odi_baseline is not None and odi_latest is not None:
+        # The protocol sets no MDC for the ODI; only the MCID applies.
+        odi_change = change_verdict(
+            odi_baseline,
+            odi_latest,
+            mcid_points=t.odi_mcid_points,
+            mcid_percent=t.odi_mcid_percent,
+            mdc=None,
+        )
+
+    trend = pain_trend(before)
+    trend_scores = tuple(before[-TREND_SESSIONS:]) if trend is not None else ()
+
+    week = plan_week(plan_start, today) if plan_start is not None else None
+    current_phase = None
+    if plan_start is not None and ordered:
+        # Where the patient is: the phase of the latest session (treatment follows visits).
+        current_phase = phase_for_week(phases, plan_week(plan_start, ordered[-1].when))
+    elif week is not None:
+        current_phase = phase_for_week(phases, week)
+    if current_phase is None and phases and week is not None and week >= 1:
+        current_phase = min(phases, key=lambda p: p.number)
+
+    suggestions: list[Suggestion] = []
+    if trend == "rising":
+        scores = " → ".join(str(s) for s in trend_scores)
+        where = f" in phase {current_phase.number}" if current_phase else ""
+        suggestions.append(
+            Suggestion(
+                "hold",
+                f"Pain before treatment has risen over the last {TREND_SESSIONS} sessions "
+                f"({scores}); stay{where} rather than progressing the load.",
+                current_phase.number if current_phase else None,
+            )
+        )
+    if current_phase is not None and week is not None:
+        following = [p for p in phases if p.number == current_phase.number + 1]
+        if following and week >= following[0].start_week and trend != "rising":
+            nxt = following[0]
+            state = "is falling" if trend == "falling" else "is not rising"
+            if trend is None:
+                state = "has not risen (fewer than three sessions to judge a trend)"
+            suggestions.append(
+                Suggestion(
+                    "advance",
+                    f"The plan has reached week {week} and phase {nxt.number} ({nxt.name}) "
+                    f"starts in week {nxt.start_week}; pain {state}.",
+                    nxt.number,
+                )
+            )
+
+    if len(before) >= t.non_response_sessions and nprs_baseline is not None:
+        latest = before[-1]
+        too_little = (
+            latest > nprs_baseline
+            if nprs_baseline == 0
+            else (nprs_baseline - latest) * 100 < t.non_response_percent * nprs_baseline
+        )
+        if too_little:
+            if nprs_baseline == 0:
+                amount = f"pain has risen from 0 to {latest}"
+            else:
+                gained = (nprs_baseline - latest) / nprs_baseline * 100
+                amount = f"pain has improved by {gained:.0f} % ({nprs_baseline} → {latest})"
+            suggestions.append(
+                Suggestion(
+                    "re-evaluate",
+                    f"After {len(before)} sessions {amount}, less than the "
+                    f"{t.non_response_percent} % expected after {t.non_response_sessions}: "
+                    "re-evaluate (extend, change approach, or refer).",
+                    current_phase.number if current_phase else None,
+                )
+            )
+
+    reasons: list[str] = []
+    if week is not None:
+        ending = phase_for_week(phases, week)
+        if ending is not None and week == ending.end_week:
+            reasons.append(
+                f"Phase {ending.number} ({ending.name}) ends this week (week {week}): "
+                "reassess pain and function (NPRS and ODI) at each phase end."
+            )
+    since = [s for s in ordered if last_assessed_on is None or s.when > last_assessed_on]
+    if len(since) >= t.reassess_every_visits:
+        reasons.append(
+            f"{len(since)} visits since the last assessment: reassess at least every "
+            f"{t.reassess_every_visits} visits."
+        )
+    if reasons:
+        suggestions.append(
+            Suggestion(
+                "reassess", " ".join(reasons), current_phase.number if current_phase else None
+            )
+        )
+
+    return ProgressReport(
+        today=today,
+        week=week,
+        current_phase=current_phase.number if current_phase else None,
+        sessions=len(ordered),
+        nprs_baseline=nprs_baseline,
+        nprs_baseline_source=baseline_source,
+        nprs_latest=nprs_latest,
+        nprs_change=nprs_change,
+        odi_baseline=odi_baseline,
+        odi_latest=odi_latest,
+        odi_change=odi_change,
+        trend=trend,
+        trend_scores=trend_scores,
+        immediate=immediate_response(ordered),
+        adherence=adherence(visits),
+        suggestions=tuple(suggestions),
+    )
