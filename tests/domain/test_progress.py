@@ -23,6 +23,7 @@ PHASES = (
     PhaseSpan(2, "Stabilise", 3, 5),
     PhaseSpan(3, "Strengthen and prevent", 6, 9),
 )
+NO_VISITS = VisitCounts(0, 0, 0)
 
 
 @pytest.fixture
@@ -54,7 +55,7 @@ def report(
     today: dt.date,
     intake_nprs: int | None = None,
     odi: tuple[tuple[dt.date, float], ...] = (),
-    visits: VisitCounts = VisitCounts(0, 0, 0),
+    visits: VisitCounts = NO_VISITS,
     last_assessed_on: dt.date | None = START,
 ) -> ProgressReport:
     return progress(
