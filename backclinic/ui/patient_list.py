@@ -194,6 +194,8 @@ class PatientListView(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()
+        # Dense rows: a registry is scanned, and more names on screen means less scrolling.
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         for column, width in enumerate((180, 160, 110, 60)):
@@ -219,7 +221,7 @@ class PatientListView(QWidget):
         self.include_archived.toggled.connect(self._on_include_archived_toggled)
         self._debounce.timeout.connect(self._on_debounce_timeout)
         self.model.searched.connect(self._on_model_searched)
-        self.model.rowsInserted.connect(self._on_model_searched)
+        self.model.rowsInserted.connect(self._on_model_rows_inserted)
 
         self.model.search("")
 
@@ -291,6 +293,9 @@ class PatientListView(QWidget):
 
     def _on_debounce_timeout(self) -> None:
         self.refresh()
+
+    def _on_model_rows_inserted(self, _parent: QModelIndex, _first: int, _last: int) -> None:
+        self._on_model_searched()
 
     def _on_model_searched(self) -> None:
         shown = self.model.rowCount()

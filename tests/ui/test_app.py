@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import threading
+
+import pytest
+from PySide6.QtWidgets import QMessageBox, QWidget
+from pytestqt.qtbot import QtBot
+
+from backclinic.app import EXIT_DATABASE_UNAVAILABLE, run_app
+from backclinic.ui.tasks import TaskRunner
+from tests.ui.conftest import ModalDriver
+
+
+def test_an_unusable_database_is_one_sentence_on_stderr_and_in_a_message_box(
+    qtbot: QtBot, modal: ModalDriver, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shown: list[str] = []
+
+    def read(box: QWidget) -> None:
+        assert isinstance(box, QMessageBox)
+        shown.append(box.text())
+        box.accept()
+
+    modal.then(read)
+    status = run_app("mysql://clinic:secret@db/backclinic", [])
+    modal.check()
+    assert status == EXIT_DATABASE_UNAVAILABLE
+    message = capsys.readouterr().err.strip()
+    assert message.count("\n") == 0
+    assert "sqlite and postgresql" in message
+    assert "secret" not in message
+    assert shown == [message]
+
+
+def test_a_synchronous_task_runner_delivers_the_result_before_returning(qtbot: QtBot) -> None:
+    runner = TaskRunner(synchronous=True)
+    results: list[int] = []
+    runner.run(lambda: 6 * 7, on_result=results.append)
+    assert results == [42]
+
+
+def test_a_synchronous_task_runner_hands_errors_to_the_error_callback(qtbot: QtBot) -> None:
+    runner = TaskRunner(synchronous=True)
+    errors: list[Exception] = []
+    runner.run(lambda: 1 // 0, on_result=lambda _r: None, on_error=errors.append)
+    assert isinstance(errors[0], ZeroDivisionError)
+
+
+def test_background_work_runs_off_the_gui_thread_and_reports_back_on_it(qtbot: QtBot) -> None:
+    runner = TaskRunner()
+    worked_on: list[threading.Thread] = []
+    delivered_on: list[threading.Thread] = []
+
+    def work() -> str:
+        worked_on.append(threading.current_thread())
+        return "done"
+
+    def deliver(_result: object) -> None:
+        delivered_on.append(threading.current_thread())
+
+    runner.run(work, on_result=deliver)
+    qtbot.waitUntil(lambda: bool(delivered_on))
+    assert worked_on[0] is not threading.main_thread()
+    assert delivered_on[0] is threading.main_thread()
+    assert not runner.busy
+
+
+def test_background_failures_reach_the_error_callback_on_the_gui_thread(qtbot: QtBot) -> None:
+    runner = TaskRunner()
+    errors: list[Exception] = []
+    runner.run(lambda: {}["missing"], on_result=lambda _r: None, on_error=errors.append)
+    qtbot.waitUntil(lambda: bool(errors))
+    assert isinstance(errors[0], KeyError)
