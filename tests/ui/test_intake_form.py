@@ -1,0 +1,200 @@
+"""The intake form: filled like a clinician would, errors by their fields, live scores."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import QLabel
+from pytestqt.modeltest import ModelTester
+from pytestqt.qtbot import QtBot
+
+from backclinic.domain.screening import FlagAnswer
+from backclinic.services.bundle import Services
+from backclinic.services.context import Actor
+from backclinic.services.patients import Patient
+from backclinic.ui.intake_form import IntakeForm
+from backclinic.ui.intake_tab import IntakeTab
+from tests.ui.conftest import ModalDriver, person
+
+ODI_ANSWERS = (3, 1, 2, 1, 4, 2, 2, None, 2, 3)
+
+
+def grace(services: Services, actor: Actor) -> Patient:
+    return services.patients.register(
+        actor,
+        person(
+            family_name="Okafor",
+            given_name="Grace",
+            date_of_birth=dt.date(1980, 11, 2),
+            mrn="CASE-0045",
+            occupation="office worker",
+        ),
+    )
+
+
+def open_form(
+    qtbot: QtBot, services: Services, actor: Actor, patient_id: int, **kw: str
+) -> IntakeForm:
+    form = IntakeForm(services, actor, patient_id, **kw)
+    qtbot.addWidget(form)
+    form.show()
+    qtbot.waitExposed(form)
+    return form
+
+
+def fill_article_intake(form: IntakeForm) -> None:
+    """The article's office worker, as a clinician enters her."""
+    form.date.setDate(QDate(2026, 1, 5))
+    form.onset_weeks.setValue(30)
+    form.recurrent.setCurrentIndex(form.recurrent.findText("Yes"))
+    form.radiating_present.setChecked(True)
+    form.radiating_side.setCurrentIndex(form.radiating_side.findText("Left"))
+    form.radiating_below_knee.setCurrentIndex(form.radiating_below_knee.findText("No"))
+    form.radiating_to.setText("hip")
+    for code in ("sitting", "posture"):
+        form.aggravated_by.boxes[code].click()
+    for code in ("posture", "muscle_imbalance", "sedentary"):
+        form.contributing_factors.boxes[code].click()
+    form.mark_all_absent.click()
+    form.nprs_current.setValue(6)
+    form.nprs_worst.setValue(8)
+    form.nprs_best.setValue(3)
+    for section, answer in zip(form.odi_sections, ODI_ANSWERS, strict=True):
+        (section.blank if answer is None else section.buttons[answer]).click()
+    form.goals.setPlainText("sit through a working day without pain\navoid long-term NSAIDs")
+
+
+def test_the_article_intake_saves_with_a_live_oswestry_of_44_4_percent(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    patient = grace(services, actor)
+    form = open_form(qtbot, services, actor, patient.id)
+    fill_article_intake(form)
+    assert form.odi_score.text().startswith("ODI 44.4 % (severe)")
+    assert form.screening_verdict.text().startswith("No red flags")
+    form.save_button().click()
+    qtbot.waitUntil(lambda: not form.isVisible())
+    saved = services.assessments.latest_intake(patient.id)
+    assert saved is not None and saved.odi is not None
+    assert saved.odi.percent == 44.4
+    assert saved.intake.radiating_side == "left"
+    assert saved.intake.goals == (
+        "sit through a working day without pain",
+        "avoid long-term NSAIDs",
+    )
+
+
+def test_best_pain_above_worst_pain_is_shown_by_the_field_and_nothing_is_saved(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    patient = grace(services, actor)
+    form = open_form(qtbot, services, actor, patient.id)
+    fill_article_intake(form)
+    form.nprs_worst.setValue(3)
+    form.nprs_best.setValue(8)
+    form.save_button().click()
+    error = form.findChild(QLabel, "nprs.best_error")
+    assert error.text() == "Best pain cannot be higher than worst pain."
+    assert error.isVisible()
+    assert form.isVisible()
+    assert form.focusWidget() is form.nprs_best
+    assert services.assessments.for_patient(patient.id) == []
+
+
+def test_three_skipped_oswestry_sections_say_incomplete_instead_of_a_score(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    form = open_form(qtbot, services, actor, grace(services, actor).id)
+    for section, answer in zip(
+        form.odi_sections, (3, 1, 2, None, 4, 2, None, None, 2, 3), strict=True
+    ):
+        (section.blank if answer is None else section.buttons[answer]).click()
+    assert form.odi_score.text() == "ODI incomplete: 3 sections skipped"
+
+
+def test_every_oswestry_section_shows_its_six_statements_and_a_skip(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    form = open_form(qtbot, services, actor, grace(services, actor).id)
+    assert len(form.odi_sections) == 10
+    assert all(len(section.buttons) == 6 for section in form.odi_sections)
+    assert form.odi_sections[0].buttons[0].text() == "I have no pain at the moment"
+
+
+def test_saddle_anaesthesia_present_shows_the_urgent_referral_in_red(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    form = open_form(qtbot, services, actor, grace(services, actor).id)
+    form.mark_all_absent.click()
+    form.set_flag("saddle_anaesthesia", FlagAnswer.PRESENT)
+    assert "Urgent referral" in form.screening_verdict.text()
+    assert "cannot be overridden" in form.screening_verdict.text()
+    assert "#b00020" in form.screening_verdict.styleSheet()
+
+
+def test_an_untouched_red_flag_screen_is_saved_as_not_screened(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    patient = grace(services, actor)
+    form = open_form(qtbot, services, actor, patient.id)
+    assert form.screening_verdict.text().startswith("Red flags not (fully) screened")
+    form.save_button().click()
+    qtbot.waitUntil(lambda: not form.isVisible())
+    saved = services.assessments.latest_intake(patient.id)
+    assert saved is not None and saved.intake.red_flags is None
+    assert saved.odi is None
+
+
+def test_a_half_answered_start_back_is_refused_by_its_field(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    patient = grace(services, actor)
+    form = open_form(qtbot, services, actor, patient.id)
+    form.startback_items[0].buttons[1].click()
+    assert "not scored (8 of 9 unanswered)" in form.startback_risk.text()
+    form.save_button().click()
+    assert (
+        "8 STarT Back items are unanswered"
+        in form.findChild(QLabel, "startback_answers_error").text()
+    )
+    assert services.assessments.for_patient(patient.id) == []
+
+
+def test_all_start_back_items_answered_show_the_risk_group_live(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    form = open_form(qtbot, services, actor, grace(services, actor).id)
+    for item, answer in zip(form.startback_items, (1, 1, 1, 1, 1, 1, 1, 1, 4), strict=True):
+        item.buttons[answer].click()
+    assert form.startback_risk.text().startswith("STarT Back high risk")
+
+
+def test_a_reassessment_says_so_in_its_title(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    form = open_form(qtbot, services, actor, grace(services, actor).id, kind="reassessment")
+    assert form.windowTitle().startswith("Reassessment")
+
+
+def test_the_intake_tab_records_an_intake_through_the_form_and_lists_it(
+    qtbot: QtBot, services: Services, actor: Actor, modal: ModalDriver, qtmodeltester: ModelTester
+) -> None:
+    patient = grace(services, actor)
+    tab = IntakeTab(services, actor, patient.id)
+    qtbot.addWidget(tab)
+    assert not tab.reassess_button.isEnabled()
+
+    def fill_and_save(form: IntakeForm) -> None:  # type: ignore[override]
+        fill_article_intake(form)
+        form.save_button().click()
+
+    modal.then(fill_and_save)  # type: ignore[arg-type]
+    with qtbot.waitSignal(tab.assessment_saved):
+        tab.record_button.click()
+    modal.check()
+    qtmodeltester.check(tab.model)
+    assert tab.model.rowCount() == 1
+    row = [tab.model.index(0, c).data() for c in range(tab.model.columnCount())]
+    assert row == ["2026-01-05", "Intake", "6 (worst 8, best 3)", "44.4 %", "—", "No red flags"]
+    assert tab.reassess_button.isEnabled()
