@@ -1,0 +1,668 @@
+"""Treatment sessions: log one, amend it without overwriting, read history and progress.
+
+Logging is what clinicians do all day: one transaction links the session to the active
+plan and its phase, fulfils the scheduled visit, and writes one audit entry. Sessions are
+never edited in place: an amendment marks the original superseded and stores a new row
+pointing back at it, with who, when and why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from backclinic.db.models import (
+    AssessmentRow,
+    PatientRow,
+    PlanPhaseRow,
+    PlanRow,
+    ScheduledVisitRow,
+    TreatmentSessionRow,
+)
+from backclinic.domain.catalogue import Catalogue
+from backclinic.domain.progress import (
+    PainPoint,
+    PhaseSpan,
+    ProgressReport,
+    VisitCounts,
+    phase_for_week,
+    plan_week,
+    progress,
+)
+from backclinic.domain.protocol import Protocol
+from backclinic.domain.scoring import score_odi
+from backclinic.services.context import Actor, AuditEntry, ServiceContext
+from backclinic.services.errors import FieldError, NotFound, StaleRecord, ValidationFailed
+
+# The issue's adverse-event codes; codes.toml has no list of them yet.
+ADVERSE_EVENTS = ("bruising", "dizziness", "pain_flare", "other")
+TOLERANCES = ("good", "fair", "poor")
+MAX_NEEDLES = 60
+MAX_RETENTION_MINUTES = 120
+
+
+@dataclass(frozen=True)
+class SessionInput:
+    """What the session form records. ``interventions`` are (code, dosage) pairs."""
+
+    performed_at: dt.datetime
+    modalities: tuple[str, ...]
+    pain_before: int | None = None
+    pain_after: int | None = None
+    acupoints: tuple[str, ...] = ()
+    needle_count: int | None = None
+    retention_minutes: int | None = None
+    electro: bool = False
+    technique: str = ""
+    interventions: tuple[tuple[str, str], ...] = ()
+    tolerance: str | None = None
+    adverse_events: tuple[str, ...] = ()
+    adverse_event_note: str = ""
+    subjective: str = ""
+    objective: str = ""
+    assessment_note: str = ""
+    plan_note: str = ""
+    visit_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """A stored session; ``data.visit_id`` is the scheduled visit it fulfils, if any."""
+
+    id: int
+    patient_id: int
+    plan_id: int | None
+    phase_number: int | None
+    clinician_id: int | None
+    data: SessionInput
+    amends_id: int | None
+    superseded: bool
+    amendment_reason: str | None
+    recorded_at: dt.datetime
+    recorded_by: int | None
+    version: int
+
+    @property
+    def performed_on(self) -> dt.date:
+        return local_date(self.data.performed_at)
+
+
+def local_date(moment: dt.datetime) -> dt.date:
+    """The workstation's calendar day of a moment: the day the clinic saw the patient."""
+    return moment.astimezone().date()
+
+
+class SessionService:
+    def __init__(self, context: ServiceContext, protocol: Protocol, catalogue: Catalogue) -> None:
+        self._context = context
+        self.protocol = protocol
+        self.catalogue = catalogue
+
+    # ------------------------------------------------------------------------- writing
+
+    def log(self, actor: Actor, patient_id: int, data: SessionInput) -> SessionRecord:
+        with self._context.writing() as session:
+            self._patient(session, patient_id)
+            self._validate(session, patient_id, data)
+            row = self._insert(session, actor, patient_id, data)
+            visit = self._fulfil(session, actor, patient_id, row, data.visit_id)
+            self._context.audit(
+                session,
+                actor,
+                AuditEntry(
+                    "create",
+                    "treatment_session",
+                    row.id,
+                    patient_id,
+                    {
+                        "performed_at": row.performed_at.isoformat(),
+                        "plan_id": row.plan_id,
+                        "phase": row.phase_number,
+                        "visit_id": visit.id if visit else None,
+                        "pain_before": row.pain_before,
+                        "pain_after": row.pain_after,
+                    },
+                ),
+            )
+            return self._record(session, row)
+
+    def amend(
+        self,
+        actor: Actor,
+        session_id: int,
+        data: SessionInput,
+        reason: str,
+        expected_version: int,
+    ) -> SessionRecord:
+        """Supersede a session with a corrected copy; the original is kept unchanged."""
+        try:
+            with self._context.writing() as session:
+                original = session.get(TreatmentSessionRow, session_id)
+                if original is None:
+                    raise NotFound(f"Session {session_id} does not exist.")
+                if original.version != expected_version:
+                    raise StaleRecord("This session")
+                if original.superseded:
+                    raise ValidationFailed(
+                        [
+                            FieldError(
+                                "session",
+                                "This session has already been amended; amend its latest "
+                                "version instead.",
+                            )
+                        ]
+                    )
+                errors = []
+                if not reason.strip():
+                    errors.append(FieldError("reason", "Give the reason for the amendment."))
+                errors += self._errors(session, original.patient_id, data, amending=original.id)
+                if errors:
+                    raise ValidationFailed(errors)
+                before = self._record(session, original)
+                original.superseded = True
+                self._context.stamp_change(original, actor)
+                session.flush()
+                row = self._insert(
+                    session,
+                    actor,
+                    original.patient_id,
+                    data,
+                    amends=original.id,
+                    reason=reason.strip(),
+                )
+                visit = session.scalars(
+                    select(ScheduledVisitRow).where(ScheduledVisitRow.session_id == original.id)
+                ).first()
+                if visit is not None:
+                    # The visit follows the current version of its session.
+                    visit.session_id = row.id
+                    self._context.stamp_change(visit, actor)
+                elif data.visit_id is not None:
+                    self._fulfil(session, actor, original.patient_id, row, data.visit_id)
+                session.flush()
+                after = self._record(session, row)
+                self._context.audit(
+                    session,
+                    actor,
+                    AuditEntry(
+                        "amend",
+                        "treatment_session",
+                        row.id,
+                        original.patient_id,
+                        {
+                            "amends_id": original.id,
+                            "reason": row.amendment_reason,
+                            "before": _changed(before.data, after.data, side="before"),
+                            "after": _changed(before.data, after.data, side="after"),
+                        },
+                    ),
+                )
+                return after
+        except StaleDataError as error:
+            raise StaleRecord("This session") from error
+
+    def mark_missed(self, actor: Actor, visit_id: int) -> None:
+        """Record that a planned visit on or before today did not happen."""
+        with self._context.writing() as session:
+            visit = session.get(ScheduledVisitRow, visit_id)
+            if visit is None:
+                raise NotFound(f"Visit {visit_id} does not exist.")
+            if visit.status != "planned":
+                raise ValidationFailed(
+                    [
+                        FieldError(
+                            "visit", f"Only a planned visit can be missed; it is {visit.status}."
+                        )
+                    ]
+                )
+            today = local_date(self._context.clock())
+            if visit.visit_date > today:
+                raise ValidationFailed(
+                    [FieldError("visit", "A visit in the future cannot be marked missed.")]
+                )
+            plan = session.get(PlanRow, visit.plan_id)
+            assert plan is not None
+            visit.status = "missed"
+            self._context.stamp_change(visit, actor)
+            session.flush()
+            self._context.audit(
+                session,
+                actor,
+                AuditEntry(
+                    "missed",
+                    "scheduled_visit",
+                    visit.id,
+                    plan.patient_id,
+                    {"visit_date": visit.visit_date.isoformat(), "plan_id": plan.id},
+                ),
+            )
+
+    # ------------------------------------------------------------------------- reading
+
+    def get(self, session_id: int) -> SessionRecord:
+        with self._context.reading() as session:
+            row = session.get(TreatmentSessionRow, session_id)
+            if row is None:
+                raise NotFound(f"Session {session_id} does not exist.")
+            return self._record(session, row)
+
+    def history(self, patient_id: int, include_superseded: bool = False) -> list[SessionRecord]:
+        """The patient's sessions, oldest first; amended originals only when asked."""
+        with self._context.reading() as session:
+            return [
+                self._record(session, row)
+                for row in self._rows(session, patient_id, include_superseded)
+            ]
+
+    def prefill(self, patient_id: int, when: dt.datetime) -> SessionInput:
+        """The form's defaults for a session at ``when``.
+
+        Points and needling come from the last session, or else the current phase's
+        prescription; PT interventions and modalities from the current phase and the visit
+        planned that day.
+        """
+        day = local_date(when)
+        with self._context.reading() as session:
+            self._patient(session, patient_id)
+            rows = self._rows(session, patient_id, include_superseded=False)
+            last = rows[-1] if rows else None
+            plan = self._active_plan(session, patient_id)
+            phase = self._phase_row(session, plan, day) if plan else None
+            visit = self._planned_visit(session, plan, day) if plan else None
+            if last is not None and last.acupoints:
+                points = tuple(last.acupoints)
+            else:
+                points = tuple(phase.acupoints) if phase else ()
+            if visit is not None:
+                modalities = tuple(visit.modalities)
+            elif last is not None:
+                modalities = tuple(last.modalities)
+            else:
+                modalities = ()
+            return SessionInput(
+                performed_at=when,
+                modalities=modalities,
+                acupoints=points,
+                needle_count=last.needle_count if last else None,
+                retention_minutes=last.retention_minutes if last else None,
+                technique=last.technique if last else "",
+                interventions=tuple(
+                    (item["code"], item["dosage"]) for item in (phase.pt_interventions or [])
+                )
+                if phase
+                else (),
+                visit_id=visit.id if visit else None,
+            )
+
+    def progress(self, patient_id: int, today: dt.date) -> ProgressReport:
+        """Progress of the patient's current sessions against the active plan on ``today``."""
+        with self._context.reading() as session:
+            self._patient(session, patient_id)
+            rows = self._rows(session, patient_id, include_superseded=False)
+            points = [
+                PainPoint(local_date(r.performed_at), r.pain_before, r.pain_after) for r in rows
+            ]
+            assessments = session.scalars(
+                select(AssessmentRow)
+                .where(AssessmentRow.patient_id == patient_id, AssessmentRow.assessed_on <= today)
+                .order_by(AssessmentRow.assessed_on, AssessmentRow.id)
+            ).all()
+            odi: list[tuple[dt.date, float]] = []
+            for a in assessments:
+                if a.odi_version is None:
+                    continue
+                scored = score_odi(
+                    [getattr(a, f"odi_{n}") for n in range(1, 11)],
+                    self.protocol.thresholds.odi_max_skipped,
+                )
+                if scored.percent is not None:
+                    odi.append((a.assessed_on, scored.percent))
+            plan = self._active_plan(session, patient_id)
+            intake = None
+            if plan is not None and plan.intake_id is not None:
+                intake = session.get(AssessmentRow, plan.intake_id)
+            elif assessments:
+                intake = next((a for a in reversed(assessments) if a.kind == "intake"), None)
+            phases: list[PhaseSpan] = []
+            counts = VisitCounts(0, 0, 0)
+            if plan is not None:
+                phases = [
+                    PhaseSpan(p.number, p.name, p.start_week, p.end_week)
+                    for p in self._phase_rows(session, plan.id)
+                ]
+                visits = session.scalars(
+                    select(ScheduledVisitRow).where(
+                        ScheduledVisitRow.plan_id == plan.id,
+                        ScheduledVisitRow.visit_date <= today,
+                    )
+                ).all()
+                attended = sum(v.status == "done" for v in visits)
+                missed = sum(v.status == "missed" for v in visits)
+                # A visit planned for today is not yet overdue; earlier planned ones are due.
+                overdue = sum(v.status == "planned" and v.visit_date < today for v in visits)
+                counts = VisitCounts(attended + missed + overdue, attended, missed)
+            return progress(
+                points,
+                odi,
+                phases=phases,
+                plan_start=plan.start_date if plan else None,
+                visits=counts,
+                thresholds=self.protocol.thresholds,
+                today=today,
+                intake_nprs=intake.nprs_current if intake else None,
+                last_assessed_on=assessments[-1].assessed_on if assessments else None,
+            )
+
+    # ------------------------------------------------------------------------- internals
+
+    def _patient(self, session: Session, patient_id: int) -> PatientRow:
+        patient = session.get(PatientRow, patient_id)
+        if patient is None:
+            raise NotFound(f"Patient {patient_id} does not exist.")
+        return patient
+
+    def _validate(self, session: Session, patient_id: int, data: SessionInput) -> None:
+        errors = self._errors(session, patient_id, data)
+        if errors:
+            raise ValidationFailed(errors)
+
+    def _errors(
+        self,
+        session: Session,
+        patient_id: int,
+        data: SessionInput,
+        *,
+        amending: int | None = None,
+    ) -> list[FieldError]:
+        """Every rule a session must satisfy, each error naming its field."""
+        errors: list[FieldError] = []
+        patient = self._patient(session, patient_id)
+        if patient.archived and amending is None:
+            errors.append(FieldError("patient", "An archived patient cannot have new sessions."))
+        if data.performed_at.tzinfo is None:
+            errors.append(FieldError("performed_at", "The session time needs a time zone."))
+        elif data.performed_at > self._context.clock():
+            errors.append(FieldError("performed_at", "The session time cannot be in the future."))
+        for name in ("pain_before", "pain_after"):
+            value = getattr(data, name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10
+            ):
+                label = name.replace("_", " ").capitalize()
+                errors.append(FieldError(name, f"{label} must be a whole number from 0 to 10."))
+        if not data.modalities:
+            errors.append(FieldError("modalities", "Choose at least one modality."))
+        for position, code in enumerate(data.modalities):
+            if not self.catalogue.knows("modalities", code):
+                errors.append(
+                    FieldError(f"modalities[{position}]", f"{code!r} is not a known modality.")
+                )
+        precautions = self._precautions(session, patient_id)
+        for position, code in enumerate(data.acupoints):
+            point = self.catalogue.acupoints.get(code)
+            if point is None:
+                errors.append(
+                    FieldError(f"acupoints[{position}]", f"{code!r} is not a known acupoint.")
+                )
+                continue
+            clash = sorted(set(point.cautions) & precautions)
+            if clash:
+                errors.append(
+                    FieldError(
+                        f"acupoints[{position}]",
+                        f"{code} is not offered because of the precaution "
+                        f"'{self._precaution_label(clash[0])}'.",
+                    )
+                )
+        if data.electro:
+            refusing = sorted(
+                code
+                for code in precautions
+                if code in self.protocol.precautions
+                and self.protocol.precautions[code].no_electroacupuncture
+            )
+            if refusing:
+                precaution = self.protocol.precautions[refusing[0]]
+                errors.append(
+                    FieldError(
+                        "electro",
+                        f"Electro-acupuncture is not offered because of the precaution "
+                        f"'{precaution.label}': {precaution.needling}",
+                    )
+                )
+        if data.needle_count is not None and not 0 <= data.needle_count <= MAX_NEEDLES:
+            errors.append(
+                FieldError("needle_count", f"Needle count must be from 0 to {MAX_NEEDLES}.")
+            )
+        if data.retention_minutes is not None and not (
+            0 <= data.retention_minutes <= MAX_RETENTION_MINUTES
+        ):
+            errors.append(
+                FieldError(
+                    "retention_minutes",
+                    f"Retention must be from 0 to {MAX_RETENTION_MINUTES} minutes.",
+                )
+            )
+        for position, (code, _dosage) in enumerate(data.interventions):
+            if not self.catalogue.knows("interventions", code):
+                errors.append(
+                    FieldError(
+                        f"interventions[{position}]",
+                        f"{code!r} is not a PT intervention in the catalogue.",
+                    )
+                )
+        if data.tolerance is not None and data.tolerance not in TOLERANCES:
+            errors.append(FieldError("tolerance", "Tolerance must be good, fair or poor."))
+        for position, code in enumerate(data.adverse_events):
+            if code not in ADVERSE_EVENTS:
+                errors.append(
+                    FieldError(
+                        f"adverse_events[{position}]", f"{code!r} is not a known adverse event."
+                    )
+                )
+        if "other" in data.adverse_events and not data.adverse_event_note.strip():
+            errors.append(
+                FieldError("adverse_event_note", "Describe the adverse event recorded as other.")
+            )
+        if data.visit_id is not None:
+            errors += self._visit_errors(session, patient_id, data.visit_id, amending)
+        return errors
+
+    def _visit_errors(
+        self, session: Session, patient_id: int, visit_id: int, amending: int | None
+    ) -> list[FieldError]:
+        visit = session.get(ScheduledVisitRow, visit_id)
+        plan = session.get(PlanRow, visit.plan_id) if visit else None
+        if visit is None or plan is None or plan.patient_id != patient_id:
+            return [FieldError("visit_id", "That visit is not one of this patient's visits.")]
+        if visit.session_id is not None and visit.session_id != amending:
+            return [FieldError("visit_id", "That visit already has a session logged.")]
+        if visit.status == "cancelled":
+            return [FieldError("visit_id", "That visit was cancelled.")]
+        return []
+
+    def _precautions(self, session: Session, patient_id: int) -> set[str]:
+        latest = session.scalars(
+            select(AssessmentRow)
+            .where(AssessmentRow.patient_id == patient_id, AssessmentRow.kind == "intake")
+            .order_by(AssessmentRow.assessed_on.desc(), AssessmentRow.id.desc())
+            .limit(1)
+        ).first()
+        return set(latest.precautions) if latest is not None else set()
+
+    def _precaution_label(self, code: str) -> str:
+        precaution = self.protocol.precautions.get(code)
+        return precaution.label if precaution else self.catalogue.label("precautions", code)
+
+    def _insert(
+        self,
+        session: Session,
+        actor: Actor,
+        patient_id: int,
+        data: SessionInput,
+        *,
+        amends: int | None = None,
+        reason: str | None = None,
+    ) -> TreatmentSessionRow:
+        day = local_date(data.performed_at)
+        plan = self._active_plan(session, patient_id)
+        phase = self._phase_row(session, plan, day) if plan else None
+        linked = plan is not None and day >= plan.start_date
+        row = TreatmentSessionRow(
+            patient_id=patient_id,
+            plan_id=plan.id if plan is not None and linked else None,
+            phase_number=phase.number if phase else None,
+            clinician_id=actor.clinician_id,
+            performed_at=data.performed_at,
+            modalities=list(data.modalities),
+            pain_before=data.pain_before,
+            pain_after=data.pain_after,
+            acupoints=list(data.acupoints),
+            needle_count=data.needle_count,
+            retention_minutes=data.retention_minutes,
+            electro=data.electro,
+            technique=data.technique,
+            interventions=[{"code": c, "dosage": d} for c, d in data.interventions],
+            tolerance=data.tolerance,
+            adverse_events=list(data.adverse_events),
+            adverse_event_note=data.adverse_event_note,
+            subjective=data.subjective,
+            objective=data.objective,
+            assessment_note=data.assessment_note,
+            plan_note=data.plan_note,
+            amends_id=amends,
+            superseded=False,
+            amendment_reason=reason,
+        )
+        self._context.stamp_new(row, actor)
+        session.add(row)
+        session.flush()
+        return row
+
+    def _fulfil(
+        self,
+        session: Session,
+        actor: Actor,
+        patient_id: int,
+        row: TreatmentSessionRow,
+        visit_id: int | None,
+    ) -> ScheduledVisitRow | None:
+        """Mark the given visit, or the plan's planned visit of that day, done."""
+        if visit_id is not None:
+            visit = session.get(ScheduledVisitRow, visit_id)
+        else:
+            plan = self._active_plan(session, patient_id)
+            day = local_date(row.performed_at)
+            visit = self._planned_visit(session, plan, day) if plan else None
+        if visit is None:
+            return None
+        visit.status = "done"
+        visit.session_id = row.id
+        self._context.stamp_change(visit, actor)
+        session.flush()
+        return visit
+
+    def _active_plan(self, session: Session, patient_id: int) -> PlanRow | None:
+        return session.scalars(
+            select(PlanRow)
+            .where(PlanRow.patient_id == patient_id, PlanRow.status == "active")
+            .order_by(PlanRow.id.desc())
+        ).first()
+
+    def _phase_rows(self, session: Session, plan_id: int) -> list[PlanPhaseRow]:
+        return list(
+            session.scalars(
+                select(PlanPhaseRow)
+                .where(PlanPhaseRow.plan_id == plan_id)
+                .order_by(PlanPhaseRow.number)
+            )
+        )
+
+    def _phase_row(self, session: Session, plan: PlanRow, day: dt.date) -> PlanPhaseRow | None:
+        rows = self._phase_rows(session, plan.id)
+        spans = [PhaseSpan(p.number, p.name, p.start_week, p.end_week) for p in rows]
+        span = phase_for_week(spans, plan_week(plan.start_date, day))
+        return next((p for p in rows if span and p.number == span.number), None)
+
+    def _planned_visit(
+        self, session: Session, plan: PlanRow, day: dt.date
+    ) -> ScheduledVisitRow | None:
+        return session.scalars(
+            select(ScheduledVisitRow)
+            .where(
+                ScheduledVisitRow.plan_id == plan.id,
+                ScheduledVisitRow.visit_date == day,
+                ScheduledVisitRow.status == "planned",
+            )
+            .order_by(ScheduledVisitRow.id)
+        ).first()
+
+    def _rows(
+        self, session: Session, patient_id: int, include_superseded: bool
+    ) -> Sequence[TreatmentSessionRow]:
+        query = select(TreatmentSessionRow).where(TreatmentSessionRow.patient_id == patient_id)
+        if not include_superseded:
+            query = query.where(TreatmentSessionRow.superseded.is_(False))
+        return session.scalars(
+            query.order_by(TreatmentSessionRow.performed_at, TreatmentSessionRow.id)
+        ).all()
+
+    def _record(self, session: Session, row: TreatmentSessionRow) -> SessionRecord:
+        visit_id = session.scalar(
+            select(ScheduledVisitRow.id).where(ScheduledVisitRow.session_id == row.id)
+        )
+        data = SessionInput(
+            performed_at=row.performed_at,
+            modalities=tuple(row.modalities),
+            pain_before=row.pain_before,
+            pain_after=row.pain_after,
+            acupoints=tuple(row.acupoints),
+            needle_count=row.needle_count,
+            retention_minutes=row.retention_minutes,
+            electro=row.electro,
+            technique=row.technique,
+            interventions=tuple((i["code"], i["dosage"]) for i in row.interventions),
+            tolerance=row.tolerance,
+            adverse_events=tuple(row.adverse_events),
+            adverse_event_note=row.adverse_event_note,
+            subjective=row.subjective,
+            objective=row.objective,
+            assessment_note=row.assessment_note,
+            plan_note=row.plan_note,
+            visit_id=visit_id,
+        )
+        return SessionRecord(
+            id=row.id,
+            patient_id=row.patient_id,
+            plan_id=row.plan_id,
+            phase_number=row.phase_number,
+            clinician_id=row.clinician_id,
+            data=data,
+            amends_id=row.amends_id,
+            superseded=row.superseded,
+            amendment_reason=row.amendment_reason,
+            recorded_at=row.created_at,
+            recorded_by=row.created_by,
+            version=row.version,
+        )
+
+
+def _changed(before: SessionInput, after: SessionInput, *, side: str) -> dict[str, Any]:
+    """The fields an amendment changed, as JSON-ready values from one side."""
+    old, new = asdict(before), asdict(after)
+    chosen = old if side == "before" else new
+    return {key: _json(chosen[key]) for key in old if key != "visit_id" and old[key] != new[key]}
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return [_json(v) for v in value]
+    return value
