@@ -239,6 +239,10 @@ class ScreeningPage(QWizardPage):
             return self.clearance() is not None
         return True
 
+    def validatePage(self) -> bool:
+        # QWizard.next() does not ask isComplete(); a stop here must hold for it too.
+        return self.isComplete()
+
     def _on_clearance_note_text_changed(self, _text: str) -> None:
         show_error(self.clearance_error, "")
         self.completeChanged.emit()

@@ -1,0 +1,212 @@
+"""The plan wizard and the Plan tab, driven page by page as a clinician would."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import QLabel, QWizard
+from pytestqt.modeltest import ModelTester
+from pytestqt.qtbot import QtBot
+
+from backclinic.domain.screening import FlagAnswer
+from backclinic.services.bundle import Services
+from backclinic.services.context import Actor
+from backclinic.services.patients import Patient
+from backclinic.ui.intake_form import IntakeForm
+from backclinic.ui.plan_tab import PlanTab
+from backclinic.ui.plan_wizard import PlanWizard
+from tests.ui.conftest import ModalDriver
+from tests.ui.test_intake_form import fill_article_intake, grace, open_form
+
+START = dt.date(2026, 1, 5)
+
+
+def record_intake(
+    qtbot: QtBot,
+    services: Services,
+    actor: Actor,
+    patient: Patient,
+    *,
+    flags: dict[str, FlagAnswer] | None = None,
+    precautions: tuple[str, ...] = (),
+) -> None:
+    form = open_form(qtbot, services, actor, patient.id)
+    fill_article_intake(form)
+    for code, answer in (flags or {}).items():
+        form.set_flag(code, answer)
+    for code in precautions:
+        form.precautions.boxes[code].click()
+    form.save_button().click()
+    qtbot.waitUntil(lambda: not form.isVisible())
+    assert isinstance(form, IntakeForm) and form.assessment is not None
+
+
+def open_wizard(qtbot: QtBot, services: Services, actor: Actor, patient: Patient) -> PlanWizard:
+    wizard = PlanWizard(services, actor, patient.id)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    qtbot.waitExposed(wizard)
+    return wizard
+
+
+def next_enabled(wizard: PlanWizard) -> bool:
+    return wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+
+
+def to_review(wizard: PlanWizard) -> None:
+    while wizard.currentPage() is not wizard.review_page:
+        assert next_enabled(wizard), wizard.currentPage().title()
+        wizard.next()
+
+
+def week_of(day: dt.date) -> int:
+    return (day - START).days // 7 + 1
+
+
+def test_the_article_office_worker_gets_the_articles_plan_through_wizard_and_plan_tab(
+    qtbot: QtBot,
+    services: Services,
+    actor: Actor,
+    modal: ModalDriver,
+    qtmodeltester: ModelTester,
+) -> None:
+    patient = grace(services, actor)
+    record_intake(qtbot, services, actor, patient)
+    tab = PlanTab(services, actor, patient.id)
+    qtbot.addWidget(tab)
+    assert tab.build_button.isEnabled()
+    pages: list[str] = []
+
+    def drive(wizard: PlanWizard) -> None:  # type: ignore[override]
+        assert "none present" in wizard.screening_page.message.text()
+        while wizard.currentPage() is not wizard.review_page:
+            pages.append(wizard.currentPage().title())
+            assert next_enabled(wizard)
+            wizard.next()
+        wizard.review_page.start_date.setDate(QDate(2026, 1, 5))
+        for day, box in enumerate(wizard.review_page.day_boxes):
+            box.setChecked(day < 5)
+        assert wizard.review_page.summary.text().startswith("14 visits: 7 with acupuncture")
+        qtmodeltester.check(wizard.review_page.visits)
+        wizard.button(QWizard.WizardButton.FinishButton).click()
+
+    modal.then(drive)  # type: ignore[arg-type]
+    with qtbot.waitSignal(tab.plan_changed):
+        tab.build_button.click()
+    modal.check()
+    assert pages == [
+        "Red-flag screening",
+        "Suitability",
+        "Acupuncture per phase",
+        "Physical therapy per phase",
+        "Goals",
+    ]
+    assert tab.plan is not None
+    assert [p.name for p in tab.plan.phases] == [
+        "Calm and correct",
+        "Stabilise",
+        "Strengthen and prevent",
+    ]
+    assert tab.phases.toPlainText().count("Phase ") == 3
+    assert "Acupuncture twice a week" in tab.phases.toPlainText()
+    qtmodeltester.check(tab.visits)
+    visits = [tab.visits.visit_at(row) for row in range(tab.visits.rowCount())]
+    acupuncture = Counter(week_of(v.visit_date) for v in visits if "acupuncture" in v.modalities)
+    pt_weeks = {week_of(v.visit_date) for v in visits if "pt" in v.modalities}
+    assert sum(acupuncture[w] for w in (1, 2)) == 4
+    assert sum(acupuncture[w] for w in (3, 4, 5)) == 3
+    assert not any(week >= 6 for week in acupuncture)
+    assert {1, 2, 3, 4, 5} <= pt_weeks
+    assert tab.plan.start_date == START
+
+
+def test_saddle_anaesthesia_stops_the_wizard_on_the_first_page_with_the_referral(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    patient = grace(services, actor)
+    record_intake(qtbot, services, actor, patient, flags={"saddle_anaesthesia": FlagAnswer.PRESENT})
+    wizard = open_wizard(qtbot, services, actor, patient)
+    message = wizard.screening_page.message.text()
+    assert "Urgent referral" in wizard.screening_page.outcome_label.text()
+    assert "cannot be overridden" in message
+    assert wizard.screening_page.clearance_note.isHidden()
+    assert not next_enabled(wizard)
+    wizard.next()
+    assert wizard.currentPage() is wizard.screening_page
+
+
+def test_a_non_urgent_red_flag_needs_a_clearance_note_before_next(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    patient = grace(services, actor)
+    record_intake(qtbot, services, actor, patient, flags={"major_trauma": FlagAnswer.PRESENT})
+    wizard = open_wizard(qtbot, services, actor, patient)
+    assert not next_enabled(wizard)
+    qtbot.keyClicks(wizard.screening_page.clearance_note, "cleared by GP on 2026-01-03")
+    assert next_enabled(wizard)
+    to_review(wizard)
+    wizard.button(QWizard.WizardButton.FinishButton).click()
+    qtbot.waitUntil(lambda: wizard.plan is not None)
+    assert wizard.plan is not None
+    assert wizard.plan.red_flag_clearance == "cleared by GP on 2026-01-03"
+
+
+def test_a_schedule_the_clinic_days_cannot_hold_shows_why_and_disables_finish(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    patient = grace(services, actor)
+    record_intake(qtbot, services, actor, patient)
+    wizard = open_wizard(qtbot, services, actor, patient)
+    to_review(wizard)
+    for day, box in enumerate(wizard.review_page.day_boxes):
+        box.setChecked(day == 0)
+    error = wizard.findChild(QLabel, "clinic_days_error")
+    assert error.isVisible() and error.text()
+    assert not wizard.button(QWizard.WizardButton.FinishButton).isEnabled()
+    wizard.review_page.day_boxes[2].setChecked(True)
+    assert not error.isVisible()
+    assert wizard.button(QWizard.WizardButton.FinishButton).isEnabled()
+
+
+def test_a_point_ruled_out_by_pregnancy_is_refused_with_the_reason(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    patient = grace(services, actor)
+    record_intake(qtbot, services, actor, patient, precautions=("pregnancy",))
+    wizard = open_wizard(qtbot, services, actor, patient)
+    points = wizard.acupuncture_page.phases[0].points
+    assert not points.add("SP6")
+    assert "SP6" not in points.codes()
+    assert "Pregnancy" in points.error.text()
+    assert points.add("GV3") or "GV3" in points.codes()
+
+
+def test_edited_frequencies_and_weeks_reach_the_stored_plan(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    patient = grace(services, actor)
+    record_intake(qtbot, services, actor, patient)
+    wizard = open_wizard(qtbot, services, actor, patient)
+    first = wizard.acupuncture_page.phases[0]
+    first.weeks.setValue(3)
+    first.per_week.setValue(3)
+    wizard.pt_page.phases[2].per_week.setValue(2)
+    to_review(wizard)
+    wizard.button(QWizard.WizardButton.FinishButton).click()
+    qtbot.waitUntil(lambda: wizard.plan is not None)
+    assert wizard.plan is not None
+    phases = wizard.plan.phases
+    assert (phases[0].end_week, phases[0].acupuncture_per_week) == (3, 3)
+    assert (phases[1].start_week, phases[1].end_week) == (4, 6)
+    assert phases[2].pt_per_week == 2
+
+
+def test_the_plan_tab_without_an_intake_says_why_the_plan_cannot_be_built(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    tab = PlanTab(services, actor, grace(services, actor).id)
+    qtbot.addWidget(tab)
+    assert not tab.build_button.isEnabled()
+    assert "Record an intake first" in tab.build_reason.text()
