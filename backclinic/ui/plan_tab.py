@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QSpinBox,
@@ -209,6 +210,9 @@ class PlanTab(QWidget):
         self.visit_table.setModel(self.visits)
         self.visit_table.verticalHeader().hide()
         self.visit_table.horizontalHeader().setStretchLastSection(True)
+        self.visit_table.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents
+        )
         self.visit_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         top = QHBoxLayout()
         top.addWidget(self.header, 1)

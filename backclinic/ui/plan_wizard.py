@@ -649,6 +649,9 @@ class ReviewPage(QWizardPage):
         self.visit_table.setModel(self.visits)
         self.visit_table.verticalHeader().hide()
         self.visit_table.horizontalHeader().setStretchLastSection(True)
+        self.visit_table.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents
+        )
         self.visit_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.create_error = error_label("create_error")
         form = QFormLayout()

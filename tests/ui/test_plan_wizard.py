@@ -15,7 +15,7 @@ from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.patients import Patient
 from backclinic.ui.intake_form import IntakeForm
-from backclinic.ui.plan_tab import PlanTab
+from backclinic.ui.plan_tab import ChangePhaseDialog, PlanTab
 from backclinic.ui.plan_wizard import PlanWizard
 from tests.ui.conftest import ModalDriver
 from tests.ui.test_intake_form import fill_article_intake, grace, open_form
@@ -210,3 +210,30 @@ def test_the_plan_tab_without_an_intake_says_why_the_plan_cannot_be_built(
     qtbot.addWidget(tab)
     assert not tab.build_button.isEnabled()
     assert "Record an intake first" in tab.build_reason.text()
+
+
+def test_changing_a_phase_from_the_plan_tab_reschedules_and_says_only_future_visits_move(
+    qtbot: QtBot, services: Services, actor: Actor, modal: ModalDriver
+) -> None:
+    patient = grace(services, actor)
+    record_intake(qtbot, services, actor, patient)
+    wizard = open_wizard(qtbot, services, actor, patient)
+    to_review(wizard)
+    wizard.button(QWizard.WizardButton.FinishButton).click()
+    qtbot.waitUntil(lambda: wizard.plan is not None)
+    tab = PlanTab(services, actor, patient.id)
+    qtbot.addWidget(tab)
+    notes: list[str] = []
+
+    def change(dialog: ChangePhaseDialog) -> None:  # type: ignore[override]
+        notes.extend(label.text() for label in dialog.findChildren(QLabel))
+        dialog.phase.setCurrentIndex(2)
+        dialog.pt_per_week.setValue(2)
+        dialog.save_button().click()
+
+    modal.then(change)  # type: ignore[arg-type]
+    with qtbot.waitSignal(tab.plan_changed):
+        tab.change_button.click()
+    modal.check()
+    assert any("Only visits from today on are rescheduled" in note for note in notes)
+    assert tab.plan is not None and tab.plan.phases[2].pt_per_week == 2
