@@ -13,6 +13,7 @@ from backclinic.services.clinic import ClinicService
 from backclinic.services.context import Clock, ServiceContext, utc_now
 from backclinic.services.patients import PatientService
 from backclinic.services.plans import PlanService
+from backclinic.services.sessions import SessionService
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class Services:
     patients: PatientService
     assessments: AssessmentService
     plans: PlanService
+    sessions: SessionService
 
 
 def build_services(
@@ -47,4 +49,5 @@ def build_services(
         patients=patients,
         assessments=assessments,
         plans=PlanService(context, protocol, catalogue, patients, assessments),
+        sessions=SessionService(context, protocol, catalogue),
     )
