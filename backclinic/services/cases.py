@@ -156,7 +156,7 @@ class _Session:
     pain_before: int | None
     pain_after: int | None
     acupoints: tuple[str, ...]
-    exercises: tuple[str, ...]
+    exercises: tuple[tuple[str, str], ...]
     notes: str
     needle_count: int | None = None
     retention_minutes: int | None = None
@@ -234,8 +234,6 @@ class CaseService:
             schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
         )
 
-    # ------------------------------------------------------------------ validation
-
     def validate(self, document: Any) -> None:
         """Raise CaseFileError naming the first problem, in document order; else return."""
         self._parse(document)
@@ -246,8 +244,6 @@ class CaseService:
             first = min(errors, key=lambda error: _document_order(document, error))
             raise _schema_error(document, first)
         return _CaseReader(document, self._protocol, self._catalogue, self._context.clock()).read()
-
-    # ------------------------------------------------------------------ import
 
     def import_file(
         self, actor: Actor, path: str | os.PathLike[str], *, update: bool = False
@@ -465,7 +461,7 @@ class CaseService:
             retention_minutes=item.retention_minutes,
             electro=item.electro,
             technique=item.technique,
-            interventions=[{"code": code, "dosage": ""} for code in item.exercises],
+            interventions=[{"code": code, "dosage": dosage} for code, dosage in item.exercises],
             tolerance=item.tolerance,
             adverse_events=list(item.adverse_events),
             adverse_event_note=item.adverse_event_note,
@@ -478,8 +474,6 @@ class CaseService:
         )
         self._context.stamp_new(row, actor)
         session.add(row)
-
-    # ------------------------------------------------------------------ export
 
     def export_document(self, actor: Actor, mrn: str) -> dict[str, Any]:
         """The patient's case file as a JSON-ready dict; audited as an export."""
@@ -599,9 +593,6 @@ class CaseService:
         )
 
 
-# ---------------------------------------------------------------------- reading files
-
-
 def _read_json(path: Path) -> Any:
     if not path.exists():
         raise CaseFileError("", f"{path} does not exist.")
@@ -619,9 +610,6 @@ def _read_json(path: Path) -> Any:
         raise CaseFileError(
             "", f"{path}: not valid JSON at line {error.lineno} column {error.colno}."
         ) from None
-
-
-# ---------------------------------------------------------------------- schema errors
 
 
 def _json_path(parts: Iterable[str | int]) -> str:
@@ -728,9 +716,6 @@ def _best_branch(document: Any, errors: Sequence[ValidationError]) -> Validation
 def _reason(error: ValidationFailed) -> str:
     message = str(error).rstrip(".")
     return message[:1].lower() + message[1:] if message[1:2].islower() else message
-
-
-# ---------------------------------------------------------------------- document → data
 
 
 class _CaseReader:
@@ -857,7 +842,7 @@ class _CaseReader:
             pain_before=item.get("pain_before"),
             pain_after=item.get("pain_after"),
             acupoints=tuple(item.get("acupoints") or ()),
-            exercises=tuple(item.get("exercises") or ()),
+            exercises=self._exercises(where, item),
             notes=item.get("notes", ""),
             needle_count=item.get("needle_count"),
             retention_minutes=item.get("retention_minutes"),
@@ -871,6 +856,17 @@ class _CaseReader:
             assessment=item.get("assessment", ""),
             plan_note=item.get("plan_note", ""),
         )
+
+    def _exercises(self, where: str, item: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+        codes = list(item.get("exercises") or ())
+        dosed = item.get("interventions")
+        if dosed is None:
+            return tuple((code, "") for code in codes)
+        if "exercises" in item and codes != [dose["code"] for dose in dosed]:
+            raise CaseFileError(
+                f"{where}.exercises", "must list the codes of interventions, in the same order"
+            )
+        return tuple((dose["code"], dose["dosage"]) for dose in dosed)
 
     def _when(self, location: str, text: str) -> dt.datetime:
         if "T" not in text:
@@ -1009,9 +1005,6 @@ def _plan_precautions(assessments: Sequence[AssessmentInput], plan: Mapping[str,
         return set()
     chosen = max(enumerate(before), key=lambda pair: (pair[1].intake.assessed_on, pair[0]))[1]
     return set(chosen.intake.precautions)
-
-
-# ---------------------------------------------------------------------- data → document
 
 
 def _number(value: float | None) -> float | int | None:
@@ -1229,7 +1222,7 @@ def _session_of(row: TreatmentSessionRow) -> _Session:
         pain_before=row.pain_before,
         pain_after=row.pain_after,
         acupoints=tuple(row.acupoints),
-        exercises=tuple(item["code"] for item in row.interventions),
+        exercises=tuple((item["code"], item["dosage"]) for item in row.interventions),
         notes=row.notes,
         needle_count=row.needle_count,
         retention_minutes=row.retention_minutes,
@@ -1260,9 +1253,13 @@ def _session_doc(item: _Session) -> dict[str, Any]:
         "pain_before": item.pain_before,
         "pain_after": item.pain_after,
         "acupoints": list(item.acupoints),
-        "exercises": list(item.exercises),
+        "exercises": [code for code, _dosage in item.exercises],
         "notes": item.notes,
     }
+    if any(dosage for _code, dosage in item.exercises):
+        document["interventions"] = [
+            {"code": code, "dosage": dosage} for code, dosage in item.exercises
+        ]
     optional: dict[str, Any] = {
         "needle_count": item.needle_count,
         "retention_minutes": item.retention_minutes,

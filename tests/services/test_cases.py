@@ -138,6 +138,19 @@ def test_startback_risk_is_exported_where_it_was_answered(cases: CaseService, ac
     assert intake["duration_class"] == "acute"
 
 
+def test_session_dosages_are_kept_beside_the_exercise_codes(
+    cases: CaseService, actor: Actor
+) -> None:
+    cases.import_file(actor, OWN_CASES / "acute-lifter.json")
+
+    first, second = cases.export_document(actor, "CASE-0101")["sessions"]
+
+    assert first["exercises"] == ["myofascial_release"] and "interventions" not in first
+    assert second["exercises"] == ["posture_correction", "stretching"]
+    assert second["interventions"][1] == {"code": "stretching", "dosage": "hold 30 s, 3 times"}
+    assert second["date"].startswith("2026-02-05T")
+
+
 def _set(path: tuple[Any, ...], value: Any) -> Callable[[dict[str, Any]], None]:
     def change(document: dict[str, Any]) -> None:
         node: Any = document
