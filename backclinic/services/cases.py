@@ -82,6 +82,7 @@ SCHEMA_FILE = "case.schema.json"
 # clinic day, so the date survives any reasonable time-zone shift on the way back out.
 DATE_ONLY_SESSION_TIME = dt.time(12, 0)
 _ENUM_SHOWN = 8
+_SHOWN_CHARACTERS = 60
 _TYPE_WORDS = {
     "integer": "a whole number",
     "number": "a number",
@@ -643,9 +644,8 @@ def _keyword_rank(error: ValidationError) -> int:
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, str):
-        return repr(value)
-    return json.dumps(value, ensure_ascii=False)
+    text = repr(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= _SHOWN_CHARACTERS else text[: _SHOWN_CHARACTERS - 1] + "…"
 
 
 def _schema_error(document: Any, error: ValidationError) -> CaseFileError:

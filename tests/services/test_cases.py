@@ -572,3 +572,10 @@ def test_plan_phases_must_follow_each_other(
     document["plan"]["phases"][1]["acupuncture"] = {"per_week": 1}
     with pytest.raises(CaseFileError, match=r"plan\.phases\[1\]\.start_week: 4 should be 3"):
         cases.validate(document)
+
+
+def test_a_document_that_is_not_an_object_is_refused_at_the_top(cases: CaseService) -> None:
+    with pytest.raises(CaseFileError) as raised:
+        cases.validate([1, 2])
+
+    assert str(raised.value) == "case file: expected an object, got [1, 2]"
