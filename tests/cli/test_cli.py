@@ -23,16 +23,17 @@ ARTICLE_CHECK = SHARED / "checks" / "article_plan.py"
 OWN_CASES = REPOSITORY / "tests" / "cases"
 
 
-@dataclass(frozen=True)
-class _ServicesWithCases(Services):
-    cases: CaseService | None = None
-
-
 @pytest.fixture(autouse=True)
 def wired_cases(monkeypatch: pytest.MonkeyPatch) -> None:
     """Until bundle.py wires ``Services.cases``, give the command line one built here."""
     if "cases" in Services.__dataclass_fields__:
         return
+
+    # Defined only while Services lacks the field, so wiring it cannot break this module.
+    @dataclass(frozen=True)
+    class ServicesWithCases(Services):
+        cases: CaseService | None = None
+
     build = bundle.build_services
 
     def build_with_cases(factory: sessionmaker[Session], *args: Any, **kwargs: Any) -> Services:
@@ -46,7 +47,7 @@ def wired_cases(monkeypatch: pytest.MonkeyPatch) -> None:
             built.plans,
         )
         values = {field.name: getattr(built, field.name) for field in fields(built)}
-        return _ServicesWithCases(**values, cases=cases)
+        return ServicesWithCases(**values, cases=cases)
 
     monkeypatch.setattr(bundle, "build_services", build_with_cases)
 
