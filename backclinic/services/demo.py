@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from backclinic.db.models import ClinicianRow, ClinicSettingsRow, PatientRow, PatientSearchTermRow
@@ -496,6 +496,7 @@ class DemoService:
                     },
                 ),
             )
+        self._refresh_statistics()
         return DemoSummary(
             clinic_name=self._clinic.settings().clinic_name,
             clinic_set_up=clinic.set_up,
@@ -509,6 +510,18 @@ class DemoService:
             last_mrn=registered.last_mrn,
             elapsed_seconds=time.perf_counter() - started,
         )
+
+    def _refresh_statistics(self) -> None:
+        """Let PostgreSQL plan with the new row counts now rather than at autovacuum's leisure.
+
+        Straight after a bulk load its planner still believes the tables are nearly empty and
+        sorts every match of a one-letter search (about 40 ms at 100,000 patients instead of
+        under 1 ms). SQLite is left alone: nothing analyses a clinic's file as it grows, so
+        the demo should not be planned better than a real registry would be.
+        """
+        with self._context.writing() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                session.execute(text("ANALYZE patient, patient_search_term"))
 
     def _ensure_clinic(self) -> _ClinicStep:
         if self._clinic.is_set_up():
