@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from backclinic.domain.catalogue import Catalogue, load_catalogue
 from backclinic.domain.protocol import Protocol, default_protocol_path, load_protocol
 from backclinic.services.assessments import AssessmentService
+from backclinic.services.cases import CaseService
 from backclinic.services.clinic import ClinicService
 from backclinic.services.context import Clock, ServiceContext, utc_now
 from backclinic.services.patients import PatientService
@@ -26,6 +27,7 @@ class Services:
     assessments: AssessmentService
     plans: PlanService
     sessions: SessionService
+    cases: CaseService
 
 
 def build_services(
@@ -41,6 +43,7 @@ def build_services(
     protocol = protocol or load_protocol(default_protocol_path(), catalogue)
     patients = PatientService(context)
     assessments = AssessmentService(context, protocol, catalogue)
+    plans = PlanService(context, protocol, catalogue, patients, assessments)
     return Services(
         context=context,
         protocol=protocol,
@@ -48,6 +51,7 @@ def build_services(
         clinic=ClinicService(context),
         patients=patients,
         assessments=assessments,
-        plans=PlanService(context, protocol, catalogue, patients, assessments),
+        plans=plans,
         sessions=SessionService(context, protocol, catalogue),
+        cases=CaseService(context, protocol, catalogue, patients, assessments, plans),
     )

@@ -21,7 +21,9 @@ from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.errors import ConflictError
 from backclinic.services.patients import Patient
+from backclinic.ui.intake_tab import IntakeTab
 from backclinic.ui.patient_dialog import PatientDialog
+from backclinic.ui.plan_tab import PlanTab
 
 # Each record tab and what it says until later work gives it a real view (see set_tab).
 EMPTY_TABS = {
@@ -113,10 +115,17 @@ class PatientWorkspace(QWidget):
 
         self.overview = OverviewTab()
         self.tabs.addTab(self.overview, "Overview")
+        self.intake_tab = IntakeTab(services, actor, patient_id)
+        self.plan_tab = PlanTab(services, actor, patient_id)
+        built: dict[str, QWidget] = {"Intake": self.intake_tab, "Plan": self.plan_tab}
         for name, message in EMPTY_TABS.items():
             factory = self.tab_factories.get(name)
-            page = factory(services, actor, patient_id) if factory else empty_state(message)
+            page = built.get(name) or (
+                factory(services, actor, patient_id) if factory else empty_state(message)
+            )
             self.tabs.addTab(page, name)
+        # A new intake can make a plan possible (or a red flag make it impossible).
+        self.intake_tab.assessment_saved.connect(self._on_intake_tab_assessment_saved)
 
         header = QHBoxLayout()
         who = QVBoxLayout()
@@ -169,6 +178,9 @@ class PatientWorkspace(QWidget):
         self.facts_label.setText(" · ".join(facts))
         self.archive_button.setEnabled(not patient.archived)
         self.overview.show_patient(patient)
+
+    def _on_intake_tab_assessment_saved(self, _assessment_id: int) -> None:
+        self.plan_tab.refresh()
 
     def _on_edit_button_clicked(self) -> None:
         saved = PatientDialog.edit(self, self._services, self._actor, self.patient.id)
