@@ -4,52 +4,17 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy.orm import Session, sessionmaker
 
 from backclinic import cli
-from backclinic.services import bundle
-from backclinic.services.bundle import Services
-from backclinic.services.cases import CaseService
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 SHARED = REPOSITORY.parent / "shared"
 ARTICLE_CASE = SHARED / "cases" / "article-office-worker.json"
 ARTICLE_CHECK = SHARED / "checks" / "article_plan.py"
 OWN_CASES = REPOSITORY / "tests" / "cases"
-
-
-@pytest.fixture(autouse=True)
-def wired_cases(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Until bundle.py wires ``Services.cases``, give the command line one built here."""
-    if "cases" in Services.__dataclass_fields__:
-        return
-
-    # Defined only while Services lacks the field, so wiring it cannot break this module.
-    @dataclass(frozen=True)
-    class ServicesWithCases(Services):
-        cases: CaseService | None = None
-
-    build = bundle.build_services
-
-    def build_with_cases(factory: sessionmaker[Session], *args: Any, **kwargs: Any) -> Services:
-        built = build(factory, *args, **kwargs)
-        cases = CaseService(
-            built.context,
-            built.protocol,
-            built.catalogue,
-            built.patients,
-            built.assessments,
-            built.plans,
-        )
-        values = {field.name: getattr(built, field.name) for field in fields(built)}
-        return ServicesWithCases(**values, cases=cases)
-
-    monkeypatch.setattr(bundle, "build_services", build_with_cases)
 
 
 @pytest.fixture

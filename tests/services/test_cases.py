@@ -28,17 +28,7 @@ START = dt.date(2026, 1, 5)
 
 
 def case_service(services: Services) -> CaseService:
-    wired = getattr(services, "cases", None)
-    if isinstance(wired, CaseService):
-        return wired
-    return CaseService(
-        services.context,
-        services.protocol,
-        services.catalogue,
-        services.patients,
-        services.assessments,
-        services.plans,
-    )
+    return services.cases
 
 
 def article() -> dict[str, Any]:
