@@ -73,6 +73,23 @@ class DemoSummary:
     def clinicians_created(self) -> int:
         return len(self.clinicians)
 
+    def describe(self) -> str:
+        """A few lines for the command line: what was made and how to sign in."""
+        lines = [
+            f"Set up {self.clinic_name}." if self.clinic_set_up else f"Added to {self.clinic_name}."
+        ]
+        if self.clinicians:
+            lines.append(f"Staff accounts (password for each: {self.password}):")
+            lines += [f"  {a.username:<18} {a.full_name} ({a.role})" for a in self.clinicians]
+        if self.patients_created:
+            lines.append(
+                f"{self.patients_created:,} patients, MRN {self.first_mrn} to {self.last_mrn}."
+            )
+        else:
+            lines.append("No patients added.")
+        lines.append(f"Took {self.elapsed_seconds:.1f} s.")
+        return "\n".join(lines)
+
 
 def _names(text: str) -> tuple[str, ...]:
     return tuple(name.strip() for name in text.split(","))

@@ -83,6 +83,9 @@ def test_a_demo_fill_sets_up_the_clinic_with_staff_who_sign_in_with_the_document
     for account in summary.clinicians:
         signed_in = services.clinic.sign_in(account.username, summary.password)
         assert (signed_in.full_name, signed_in.role) == (account.full_name, account.role)
+    described = summary.describe()
+    assert "sarah.whitfield" in described
+    assert "demo-password" in described
 
 
 def test_demo_patients_get_sequential_unique_mrns_and_one_audit_entry(
