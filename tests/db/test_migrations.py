@@ -23,7 +23,7 @@ def test_models_and_migrations_agree(database: OpenDatabase) -> None:
 
 
 def test_the_recorded_head_matches_the_migration_scripts() -> None:
-    assert migrate.HEAD_REVISION == head_revision()
+    assert head_revision() == migrate.HEAD_REVISION
 
 
 def test_upgrade_downgrade_upgrade_round_trips(database: OpenDatabase) -> None:
