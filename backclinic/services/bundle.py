@@ -12,6 +12,7 @@ from backclinic.services.assessments import AssessmentService
 from backclinic.services.cases import CaseService
 from backclinic.services.clinic import ClinicService
 from backclinic.services.context import Clock, ServiceContext, utc_now
+from backclinic.services.demo import DemoService
 from backclinic.services.patients import PatientService
 from backclinic.services.plans import PlanService
 from backclinic.services.sessions import SessionService
@@ -28,6 +29,7 @@ class Services:
     plans: PlanService
     sessions: SessionService
     cases: CaseService
+    demo: DemoService
 
 
 def build_services(
@@ -44,14 +46,16 @@ def build_services(
     patients = PatientService(context)
     assessments = AssessmentService(context, protocol, catalogue)
     plans = PlanService(context, protocol, catalogue, patients, assessments)
+    clinic = ClinicService(context)
     return Services(
         context=context,
         protocol=protocol,
         catalogue=catalogue,
-        clinic=ClinicService(context),
+        clinic=clinic,
         patients=patients,
         assessments=assessments,
         plans=plans,
         sessions=SessionService(context, protocol, catalogue),
         cases=CaseService(context, protocol, catalogue, patients, assessments, plans),
+        demo=DemoService(context, clinic),
     )

@@ -35,9 +35,26 @@ _DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y")
 _LAST_CODE_POINT = "\U0010ffff"
 
 
+# Letters that Unicode does not decompose into a base letter plus an accent.
+_PLAIN_LETTERS = str.maketrans(
+    {
+        "ø": "o",
+        "ł": "l",
+        "đ": "d",
+        "ð": "d",
+        "ı": "i",
+        "æ": "ae",
+        "œ": "oe",
+        "þ": "th",
+        "'": "",
+        "’": "",
+    }
+)
+
+
 def fold(text: str) -> str:
-    """Casefold and strip accents: 'Ñúñez' and 'nunez' find each other."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    """Casefold and strip accents: 'Ñúñez' finds 'nunez', 'Østergaard' 'ostergaard'."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_PLAIN_LETTERS))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).strip()
 
 
@@ -47,7 +64,7 @@ def search_terms(family_name: str, given_name: str, mrn: str) -> list[tuple[str,
     for kind, name in (("family", family_name), ("given", given_name)):
         folded = fold(name)
         terms.add((folded, kind))
-        for part in re.split(r"[\s\-']+", folded):
+        for part in re.split(r"[\s\-]+", folded):
             if part:
                 terms.add((part, kind))
     terms.add((fold(mrn), "mrn"))

@@ -3,8 +3,10 @@ the full Oswestry questionnaire and STarT Back, with live scores from the domain
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
+from typing import cast
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
@@ -163,7 +165,8 @@ class IntakeForm(QDialog):
         self.date = QDateEdit()
         self.date.setCalendarPopup(True)
         self.date.setDisplayFormat("yyyy-MM-dd")
-        self.date.setDate(QDate(services.patients.today()))
+        today = services.patients.today()
+        self.date.setDate(QDate(today.year, today.month, today.day))
         self.onset_weeks = QSpinBox()
         self.onset_weeks.setRange(-1, 5200)
         self.onset_weeks.setSpecialValueText(NOT_RECORDED)
@@ -242,10 +245,10 @@ class IntakeForm(QDialog):
 
         # Acupuncture precautions
         self.precautions = CodeChecks(catalogue.codes["precautions"])
-        for code, box in self.precautions.boxes.items():
+        for code, check in self.precautions.boxes.items():
             rule = protocol.precautions.get(code)
             if rule is not None:
-                box.setToolTip(rule.needling)
+                check.setToolTip(rule.needling)
         cautions = self._section(sections, "Acupuncture precautions")
         self._add_row(cautions, "precautions", "Present", self.precautions)
 
@@ -333,9 +336,9 @@ class IntakeForm(QDialog):
         self._add_row(ending, "notes", "Notes", self.notes)
         sections.addStretch(1)
 
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setWidget(body)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setWidget(body)
         self.general_error = QLabel()
         self.general_error.setObjectName("general_error")
         self.general_error.setStyleSheet(ERROR_STYLE)
@@ -345,7 +348,7 @@ class IntakeForm(QDialog):
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
         layout = QVBoxLayout(self)
-        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.scroll_area, 1)
         layout.addWidget(self.general_error)
         layout.addWidget(self.buttons)
         self.resize(860, 780)
@@ -429,7 +432,7 @@ class IntakeForm(QDialog):
         present = self.radiating_present.isChecked()
         clearance = self.red_flag_clearance.text().strip()
         intake = Intake(
-            assessed_on=self.date.date().toPython(),
+            assessed_on=cast(dt.date, self.date.date().toPython()),
             onset_weeks=spin_value(self.onset_weeks),
             recurrent=self.recurrent.currentData(),
             radiating_present=present,
@@ -467,7 +470,7 @@ class IntakeForm(QDialog):
         first = next((self._editors[f] for f in self._editors if f in placed), None)
         if first is not None:
             first.setFocus()
-            self.scroll.ensureWidgetVisible(first)
+            self.scroll_area.ensureWidgetVisible(first)
         self.general_error.setText(" ".join(leftover.values()))
         self.general_error.setVisible(bool(leftover))
 

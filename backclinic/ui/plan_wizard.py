@@ -11,7 +11,7 @@ import datetime as dt
 import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -624,7 +624,8 @@ class ReviewPage(QWizardPage):
         self.start_date.setObjectName("start_date")
         self.start_date.setCalendarPopup(True)
         self.start_date.setDisplayFormat("ddd yyyy-MM-dd")
-        self.start_date.setDate(QDate(first_clinic_day(services.patients.today(), clinic_days)))
+        first = first_clinic_day(services.patients.today(), clinic_days)
+        self.start_date.setDate(QDate(first.year, first.month, first.day))
         self.day_boxes: list[QCheckBox] = []
         days = QHBoxLayout()
         for weekday in range(7):
@@ -680,7 +681,7 @@ class ReviewPage(QWizardPage):
         for phase in choices.phases:
             start = choices.start_date + dt.timedelta(weeks=phase.start_week - 1)
             end = choices.start_date + dt.timedelta(weeks=phase.end_week, days=-1)
-            acupuncture = (
+            acupuncture_words = (
                 "as needed"
                 if phase.acupuncture_as_needed
                 else f"{phase.acupuncture_per_week} per week"
@@ -688,7 +689,7 @@ class ReviewPage(QWizardPage):
             lines.append(
                 f"<b>Phase {phase.number} {html.escape(phase.name)}</b>, weeks "
                 f"{phase.start_week}–{phase.end_week} ({start.isoformat()} to "
-                f"{end.isoformat()}): acupuncture {acupuncture}, PT {phase.pt_per_week} per week"
+                f"{end.isoformat()}): acupuncture {acupuncture_words}, PT {phase.pt_per_week} per week"
             )
         self.timeline.setText("<br>".join(lines))
         try:
@@ -790,7 +791,7 @@ class PlanWizard(QWizard):
         review = self.review_page
         base = choices_from_proposal(
             self.proposal,
-            start=review.start_date.date().toPython(),
+            start=cast(dt.date, review.start_date.date().toPython()),
             clinic_days=review.clinic_days(),
         )
         phases = []

@@ -162,3 +162,14 @@ def test_archived_patients_leave_the_list_but_are_never_deleted(
 
 def test_fold_strips_accents_and_case() -> None:
     assert fold("ÁLVAREZ Ñúñez") == "alvarez nunez"
+
+
+def test_letters_without_a_decomposition_fold_to_plain_ones(
+    services: Services, actor: Actor
+) -> None:
+    services.patients.register(actor, ana(family_name="Østergaard", given_name="Łukasz"))
+    services.patients.register(actor, ana(family_name="O'Brien", given_name="Đặng"))
+    assert [r.family_name for r in services.patients.search("ostergaard").rows] == ["Østergaard"]
+    assert [r.family_name for r in services.patients.search("lukasz").rows] == ["Østergaard"]
+    assert [r.family_name for r in services.patients.search("obrien").rows] == ["O'Brien"]
+    assert [r.family_name for r in services.patients.search("dang").rows] == ["O'Brien"]

@@ -118,7 +118,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("patient", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_patient_date_of_birth"), ["date_of_birth"], unique=False
+            "ix_patient_birth_order",
+            ["date_of_birth", "family_key", "given_key", "id"],
+            unique=False,
         )
         batch_op.create_index(
             "ix_patient_name_order", ["archived", "family_key", "given_key", "id"], unique=False
@@ -611,7 +613,7 @@ def downgrade() -> None:
     op.drop_table("assessment")
     with op.batch_alter_table("patient", schema=None) as batch_op:
         batch_op.drop_index("ix_patient_name_order")
-        batch_op.drop_index(batch_op.f("ix_patient_date_of_birth"))
+        batch_op.drop_index("ix_patient_birth_order")
 
     op.drop_table("patient")
     op.drop_table("clinic_settings")
