@@ -689,7 +689,8 @@ class ReviewPage(QWizardPage):
             lines.append(
                 f"<b>Phase {phase.number} {html.escape(phase.name)}</b>, weeks "
                 f"{phase.start_week}–{phase.end_week} ({start.isoformat()} to "
-                f"{end.isoformat()}): acupuncture {acupuncture_words}, PT {phase.pt_per_week} per week"
+                f"{end.isoformat()}): acupuncture {acupuncture_words}, "
+                f"PT {phase.pt_per_week} per week"
             )
         self.timeline.setText("<br>".join(lines))
         try:
