@@ -152,7 +152,7 @@ class AssessmentService:
             raise ValidationFailed(errors)
         with self._context.writing() as session:
             row = self.insert(session, actor, patient_id, data)
-            assessment = self._assessment(session, row)
+            assessment = self.assessment_of(session, row)
             self._context.audit(
                 session,
                 actor,
@@ -251,7 +251,7 @@ class AssessmentService:
                     },
                 ),
             )
-            return self._assessment(session, row)
+            return self.assessment_of(session, row)
 
     def for_patient(self, patient_id: int) -> list[Assessment]:
         """Every assessment of a patient, oldest first."""
@@ -261,12 +261,12 @@ class AssessmentService:
                 .where(AssessmentRow.patient_id == patient_id)
                 .order_by(AssessmentRow.assessed_on, AssessmentRow.id)
             ).all()
-            return [self._assessment(session, row) for row in rows]
+            return [self.assessment_of(session, row) for row in rows]
 
     def latest_intake(self, patient_id: int) -> Assessment | None:
         with self._context.reading() as session:
             row = self.latest_intake_row(session, patient_id)
-            return None if row is None else self._assessment(session, row)
+            return None if row is None else self.assessment_of(session, row)
 
     def latest_intake_row(self, session: Session, patient_id: int) -> AssessmentRow | None:
         return session.scalars(
@@ -281,9 +281,10 @@ class AssessmentService:
             row = session.get(AssessmentRow, assessment_id)
             if row is None:
                 raise NotFound(f"Assessment {assessment_id} does not exist.")
-            return self._assessment(session, row)
+            return self.assessment_of(session, row)
 
-    def _assessment(self, session: Session, row: AssessmentRow) -> Assessment:
+    def assessment_of(self, session: Session, row: AssessmentRow) -> Assessment:
+        """The stored row as an Assessment with its derived scores."""
         patient = session.get(PatientRow, row.patient_id)
         assert patient is not None
         intake = intake_from_row(row, patient)

@@ -57,5 +57,5 @@ def build_services(
         plans=plans,
         sessions=SessionService(context, protocol, catalogue),
         cases=CaseService(context, protocol, catalogue, patients, assessments, plans),
-        demo=DemoService(context, clinic),
+        demo=DemoService(context, clinic, assessments=assessments, plans=plans),
     )

@@ -22,10 +22,16 @@ from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from backclinic.db.models import ClinicianRow, ClinicSettingsRow, PatientRow, PatientSearchTermRow
+from backclinic.domain.intake import Intake
+from backclinic.domain.protocol import Protocol
+from backclinic.domain.recommend import recommend
+from backclinic.domain.screening import FlagAnswer
+from backclinic.services.assessments import AssessmentInput, AssessmentService
 from backclinic.services.clinic import Clinician, ClinicService, NewClinician
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, ValidationFailed
 from backclinic.services.patients import fold, search_terms
+from backclinic.services.plans import PlanService, choices_from_proposal
 
 DEMO_CLINIC_NAME = "Harbourside Integrative Back Clinic"
 DEMO_CLINIC_ADDRESS = "4 Chandlers Wharf, Harbourside HB1 2QW"
@@ -68,6 +74,8 @@ class DemoSummary:
     first_mrn: str | None
     last_mrn: str | None
     elapsed_seconds: float
+    intakes_created: int = 0
+    plans_created: int = 0
 
     @property
     def clinicians_created(self) -> int:
@@ -87,6 +95,11 @@ class DemoSummary:
             )
         else:
             lines.append("No patients added.")
+        if self.intakes_created:
+            lines.append(
+                f"{self.intakes_created} intakes and {self.plans_created} active plans "
+                "(in every phase)."
+            )
         lines.append(f"Took {self.elapsed_seconds:.1f} s.")
         return "\n".join(lines)
 
@@ -460,6 +473,66 @@ class DemoPatients:
 
 
 @dataclass(frozen=True)
+class _CaseloadStep:
+    intakes: int
+    plans: int
+
+
+# How many registered patients are in active care, and how long ago their plans started
+# (None: intake recorded, plan not built yet).
+CASELOAD = 60
+PLAN_AGES: tuple[int | None, ...] = (0, 1, 3, 4, 6, 7, None, 2, 5, 8)
+
+_FACTOR_SETS = (
+    ("posture", "muscle_imbalance", "sedentary"),
+    ("disc", "radiculopathy"),
+    ("muscle_imbalance", "stress"),
+    ("posture", "sedentary", "stress"),
+    ("disc", "muscle_imbalance"),
+)
+_AGGRAVATING = ("sitting", "standing", "bending", "lifting", "walking", "posture", "sleep")
+
+
+def _demo_intake(rng: random.Random, protocol: Protocol, *, assessed_on: dt.date) -> Intake:
+    factors = rng.choice(_FACTOR_SETS)
+    radiating = "radiculopathy" in factors or rng.random() < 0.3
+    worst = rng.randint(6, 9)
+    current = rng.randint(4, worst)
+    odi: list[int | None] = [rng.randint(1, 4) for _ in range(10)]
+    if rng.random() < 0.4:
+        odi[7] = None  # sex life: commonly left unanswered
+    return Intake(
+        assessed_on=assessed_on,
+        onset_weeks=rng.choice((14, 20, 30, 52, 104)),
+        recurrent=rng.random() < 0.6,
+        radiating_present=radiating,
+        radiating_side=rng.choice(("left", "right")) if radiating else None,
+        radiating_below_knee=(rng.random() < 0.4) if radiating else None,
+        radiating_to=rng.choice(("buttock", "hip", "thigh")) if radiating else None,
+        aggravated_by=tuple(sorted(rng.sample(_AGGRAVATING, 2))),
+        contributing_factors=factors,
+        red_flags={code: FlagAnswer.ABSENT for code in protocol.red_flag_items()},
+        nprs_current=current,
+        nprs_worst=worst,
+        nprs_best=rng.randint(1, current),
+        odi_answers=tuple(odi),
+        startback_answers=tuple([rng.randint(0, 1) for _ in range(8)] + [rng.randint(0, 4)]),
+        goals=tuple(
+            rng.sample(
+                (
+                    "sit through a working day",
+                    "walk the dog for 30 minutes",
+                    "lift my grandchild",
+                    "sleep through the night",
+                    "avoid long-term painkillers",
+                ),
+                2,
+            )
+        ),
+    )
+
+
+@dataclass(frozen=True)
 class _ClinicStep:
     set_up: bool
     accounts: tuple[Clinician, ...]
@@ -476,9 +549,18 @@ class DemoService:
     "demo_fill" audit entry.
     """
 
-    def __init__(self, context: ServiceContext, clinic: ClinicService | None = None) -> None:
+    def __init__(
+        self,
+        context: ServiceContext,
+        clinic: ClinicService | None = None,
+        *,
+        assessments: AssessmentService | None = None,
+        plans: PlanService | None = None,
+    ) -> None:
         self._context = context
         self._clinic = clinic or ClinicService(context)
+        self._assessments = assessments
+        self._plans = plans
 
     def fill(self, *, patients: int, seed: int = 7, actor: Actor | None = None) -> DemoSummary:
         """Set the clinic up if it is not, then add `patients` patients after the last MRN.
@@ -496,7 +578,7 @@ class DemoService:
         writer = actor or clinic.admin or self._first_admin()
         with self._context.writing() as session:
             registered = self._add_patients(session, writer, count=patients, seed=seed)
-            # Further steps (intakes, plans, sessions for registered.patient_ids) go here.
+            caseload = self._add_caseload(session, writer, registered, seed=seed)
             self._context.audit(
                 session,
                 writer,
@@ -510,6 +592,8 @@ class DemoService:
                         "patients": len(registered.patient_ids),
                         "first_mrn": registered.first_mrn,
                         "last_mrn": registered.last_mrn,
+                        "intakes": caseload.intakes,
+                        "plans": caseload.plans,
                     },
                 ),
             )
@@ -526,7 +610,46 @@ class DemoService:
             first_mrn=registered.first_mrn,
             last_mrn=registered.last_mrn,
             elapsed_seconds=time.perf_counter() - started,
+            intakes_created=caseload.intakes,
+            plans_created=caseload.plans,
         )
+
+    def _add_caseload(
+        self, session: Session, actor: Actor | None, registered: DemoPatients, *, seed: int
+    ) -> _CaseloadStep:
+        """Intakes for the first patients, and plans whose start dates put today in every
+        phase (and one plan about to start), so every screen has something real to show."""
+        if self._assessments is None or self._plans is None:
+            return _CaseloadStep(0, 0)
+        rng = random.Random(f"caseload-{seed}")
+        protocol = self._plans.protocol
+        today = self._context.clock().astimezone().date()
+        clinic_days = frozenset(
+            session.scalar(select(ClinicSettingsRow.clinic_days)) or [0, 1, 2, 3, 4]
+        )
+        chosen = registered.patient_ids[:CASELOAD]
+        plans = 0
+        for position, patient_id in enumerate(chosen):
+            # Weeks since the plan started: phase 1, 2 and 3 in turn, or no plan yet.
+            weeks_ago = PLAN_AGES[position % len(PLAN_AGES)]
+            started = today - dt.timedelta(weeks=weeks_ago or 0)
+            intake = _demo_intake(rng, protocol, assessed_on=started - dt.timedelta(days=1))
+            intake_row = self._assessments.insert(
+                session, actor, patient_id, AssessmentInput("intake", intake)
+            )
+            if weeks_ago is None:
+                continue
+            proposal = recommend(
+                self._assessments.assessment_of(session, intake_row).intake,
+                protocol,
+                self._plans.catalogue,
+            )
+            if proposal.blocked:
+                continue
+            choices = choices_from_proposal(proposal, start=started, clinic_days=clinic_days)
+            self._plans.insert_plan(session, actor, patient_id, intake_row.id, choices)
+            plans += 1
+        return _CaseloadStep(len(chosen), plans)
 
     def _refresh_statistics(self) -> None:
         """Let PostgreSQL plan with the new row counts now rather than at autovacuum's leisure.

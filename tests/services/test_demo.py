@@ -227,3 +227,19 @@ def test_a_negative_patient_count_is_refused_before_anything_is_written(
     assert "patients" in refused.value.by_field
     context = ServiceContext(database.session_factory, at_monday_morning)
     assert not ClinicService(context).is_set_up()
+
+
+def test_the_demo_caseload_has_intakes_and_plans_in_every_phase(services: Services) -> None:
+    summary = services.demo.fill(patients=40, seed=3)
+    assert summary.intakes_created == 40
+    today = dt.date.today()
+    phases_now = set()
+    for row in services.patients.search("", limit=100).rows:
+        plan = services.plans.active_plan(row.id)
+        if plan is None:
+            continue
+        for phase in plan.phases:
+            if phase.start_date <= today <= phase.end_date:
+                phases_now.add(phase.number)
+    assert phases_now == {1, 2, 3}
+    assert summary.plans_created >= 30
