@@ -12,7 +12,7 @@ from backclinic import cli
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 SHARED = REPOSITORY.parent / "shared"
-ARTICLE_CASE = SHARED / "cases" / "article-office-worker.json"
+ARTICLE_CASE = REPOSITORY / "tests" / "cases" / "article-office-worker.json"
 ARTICLE_CHECK = SHARED / "checks" / "article_plan.py"
 OWN_CASES = REPOSITORY / "tests" / "cases"
 
@@ -34,8 +34,6 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def test_the_article_case_imports_plans_and_exports_the_articles_plan(
     capsys: pytest.CaptureFixture[str], database_option: list[str], tmp_path: Path
 ) -> None:
-    if not ARTICLE_CASE.exists():
-        pytest.skip(f"the article's case file is not at {ARTICLE_CASE}")
     out = tmp_path / "her.json"
 
     imported = run(capsys, *database_option, "import", str(ARTICLE_CASE))
