@@ -28,11 +28,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from typing import Protocol as Structural
 
-import jsonschema
-from jsonschema.exceptions import ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -75,6 +73,10 @@ from backclinic.services.plans import (
     PlanService,
     PlanView,
 )
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 CASE_FORMAT = "backclinic-case/1"
 SCHEMA_FILE = "case.schema.json"
@@ -229,7 +231,10 @@ class CaseService:
         self._plans = plans
 
     @cached_property
-    def _validator(self) -> jsonschema.Draft202012Validator:
+    def _validator(self) -> Draft202012Validator:
+        # Imported on first use: jsonschema costs start-up time the app never needs.
+        import jsonschema
+
         schema = json.loads((resources_dir() / "schemas" / SCHEMA_FILE).read_text(encoding="utf-8"))
         return jsonschema.Draft202012Validator(
             schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
