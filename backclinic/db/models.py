@@ -147,7 +147,9 @@ class PatientRow(Stamped, Base):
         ),
         Index("ix_patient_name_order", "archived", "family_key", "given_key", "id"),
         # Birth-date search reads one date's patients already in name order.
-        Index("ix_patient_birth_order", "date_of_birth", "family_key", "given_key", "id"),
+        Index(
+            "ix_patient_birth_order", "date_of_birth", "archived", "family_key", "given_key", "id"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -119,7 +119,7 @@ def upgrade() -> None:
     with op.batch_alter_table("patient", schema=None) as batch_op:
         batch_op.create_index(
             "ix_patient_birth_order",
-            ["date_of_birth", "family_key", "given_key", "id"],
+            ["date_of_birth", "archived", "family_key", "given_key", "id"],
             unique=False,
         )
         batch_op.create_index(
