@@ -1,0 +1,658 @@
+"""Log a treatment session, or amend one, fast enough to do between patients.
+
+The whole form works from the keyboard. The pain rows take number keys when focused:
+0–9 choose that score; "1" then "0" within a short moment gives 10, and so does End
+(Home gives 0); Left/Right step; Delete clears. Ctrl+Enter (or Ctrl+Return) saves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+from typing import Any, ClassVar
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QDateTime,
+    QElapsedTimer,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QCompleter,
+    QDateTimeEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from backclinic.services.bundle import Services
+from backclinic.services.context import Actor
+from backclinic.services.errors import ConflictError, NotFound, StaleRecord, ValidationFailed
+from backclinic.services.sessions import (
+    ADVERSE_EVENTS,
+    MAX_NEEDLES,
+    MAX_RETENTION_MINUTES,
+    TOLERANCES,
+    SessionInput,
+    SessionRecord,
+)
+from backclinic.ui.field_errors import ERROR_STYLE, FieldErrors
+
+TEN_WINDOW_MS = 800
+NOT_RECORDED = "Not recorded"
+ADVERSE_LABELS = {
+    "bruising": "Bruising",
+    "dizziness": "Dizziness",
+    "pain_flare": "Pain flare",
+    "other": "Other",
+}
+
+
+class PainScale(QFrame):
+    """Eleven exclusive toggle buttons 0–10 that take number keys while the row has focus."""
+
+    score_changed = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setStyleSheet("PainScale:focus { border: 2px solid palette(highlight); }")
+        self.group = QButtonGroup(self)
+        self.group.setExclusive(True)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(3, 3, 3, 3)
+        row.setSpacing(2)
+        for score in range(11):
+            button = QToolButton()
+            button.setText(str(score))
+            button.setCheckable(True)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.setMinimumWidth(28)
+            self.group.addButton(button, score)
+            row.addWidget(button)
+        row.addStretch(1)
+        self.group.idClicked.connect(self._on_group_id_clicked)
+        self._one_pressed = QElapsedTimer()
+
+    def value(self) -> int | None:
+        score = self.group.checkedId()
+        return None if score < 0 else score
+
+    def set_value(self, score: int | None) -> None:
+        if score == self.value():
+            return
+        if score is None:
+            checked = self.group.checkedButton()
+            if checked is not None:
+                self.group.setExclusive(False)
+                checked.setChecked(False)
+                self.group.setExclusive(True)
+        else:
+            button = self.group.button(score)
+            button.setChecked(True)
+        self.score_changed.emit(score)
+
+    def button(self, score: int) -> QToolButton:
+        return self.group.button(score)  # type: ignore[return-value]
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        current = self.value()
+        if Qt.Key.Key_0 <= key <= Qt.Key.Key_9:
+            digit = key - Qt.Key.Key_0
+            ten = (
+                digit == 0
+                and current == 1
+                and self._one_pressed.isValid()
+                and not self._one_pressed.hasExpired(TEN_WINDOW_MS)
+            )
+            self.set_value(10 if ten else digit)
+            if digit == 1:
+                self._one_pressed.start()
+            else:
+                self._one_pressed.invalidate()
+        elif key == Qt.Key.Key_Home:
+            self.set_value(0)
+        elif key == Qt.Key.Key_End:
+            self.set_value(10)
+        elif key == Qt.Key.Key_Left:
+            self.set_value(max(0, (current if current is not None else 1) - 1))
+        elif key == Qt.Key.Key_Right:
+            self.set_value(min(10, (current if current is not None else -1) + 1))
+        elif key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            self.set_value(None)
+        else:
+            super().keyPressEvent(event)
+
+    def _on_group_id_clicked(self, score: int) -> None:
+        self.setFocus()
+        self.score_changed.emit(score)
+
+
+class InterventionsModel(QAbstractTableModel):
+    """PT interventions done this session as (code, dosage); the dosage is editable."""
+
+    COLUMNS: ClassVar[tuple[str, ...]] = ("Intervention", "Dosage")
+
+    def __init__(self, labels: dict[str, str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._labels = labels
+        self._rows: list[list[str]] = []
+
+    def set_rows(self, rows: tuple[tuple[str, str], ...]) -> None:
+        self.beginResetModel()
+        self._rows = [[code, dosage] for code, dosage in rows]
+        self.endResetModel()
+
+    def rows(self) -> tuple[tuple[str, str], ...]:
+        return tuple((code, dosage) for code, dosage in self._rows)
+
+    def add(self, code: str, dosage: str) -> None:
+        self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows))
+        self._rows.append([code, dosage])
+        self.endInsertRows()
+
+    def remove(self, row: int) -> None:
+        if 0 <= row < len(self._rows):
+            self.beginRemoveRows(QModelIndex(), row, row)
+            del self._rows[row]
+            self.endRemoveRows()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
+        if not index.isValid():
+            return None
+        code, dosage = self._rows[index.row()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
+            return self._labels.get(code, code) if index.column() == 0 else dosage
+        if role == Qt.ItemDataRole.UserRole:
+            return code
+        return None
+
+    def setData(
+        self, index: QModelIndex | QPersistentModelIndex, value: Any, role: int = 2
+    ) -> bool:
+        if not index.isValid() or index.column() != 1 or role != Qt.ItemDataRole.EditRole:
+            return False
+        self._rows[index.row()][1] = str(value)
+        self.dataChanged.emit(index, index, [role])
+        return True
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        flags = super().flags(index)
+        if index.isValid() and index.column() == 1:
+            flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(self.COLUMNS)
+        ):
+            return self.COLUMNS[section]
+        return None
+
+
+def _optional_spin(maximum: int, suffix: str = "") -> QSpinBox:
+    """A spin box whose lowest step means "not recorded" rather than zero."""
+    spin = QSpinBox()
+    spin.setRange(-1, maximum)
+    spin.setSpecialValueText(NOT_RECORDED)
+    spin.setSuffix(suffix)
+    spin.setValue(-1)
+    return spin
+
+
+def _section(title: str) -> QLabel:
+    label = QLabel(title)
+    label.setStyleSheet("font-weight: 600; margin-top: 8px;")
+    return label
+
+
+class SessionDialog(QDialog):
+    """The session form; it stays open with the input kept until the service accepts it."""
+
+    def __init__(
+        self,
+        services: Services,
+        actor: Actor,
+        patient_id: int,
+        parent: QWidget | None = None,
+        *,
+        visit_id: int | None = None,
+        amending: SessionRecord | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._services = services
+        self._actor = actor
+        self._patient_id = patient_id
+        self._amending = amending
+        self.record: SessionRecord | None = None
+        catalogue = services.catalogue
+        patient = services.patients.get(patient_id)
+        verb = "Amend session" if amending else "Log session"
+        self.setWindowTitle(f"{verb} — {patient.display_name}")
+
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText("What was wrong, and why it is corrected")
+        self.performed_at = QDateTimeEdit()
+        self.performed_at.setCalendarPopup(True)
+        self.performed_at.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.modalities = QWidget()
+        modality_row = QHBoxLayout(self.modalities)
+        modality_row.setContentsMargins(0, 0, 0, 0)
+        self.modality_boxes: dict[str, QCheckBox] = {}
+        for code, label in catalogue.codes["modalities"].items():
+            box = QCheckBox(label)
+            box.setObjectName(f"modality_{code}")
+            self.modality_boxes[code] = box
+            modality_row.addWidget(box)
+        modality_row.addStretch(1)
+        self.pain_before = PainScale()
+        self.pain_after = PainScale()
+
+        self.acupoints = QListWidget()
+        self.acupoints.setFixedHeight(90)
+        self.point_picker = QComboBox()
+        self.point_picker.setEditable(True)
+        self.point_picker.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        for code, point in catalogue.acupoints.items():
+            self.point_picker.addItem(f"{code} {point.name} — {point.region}", code)
+        self.point_picker.setCurrentIndex(-1)
+        completer = QCompleter(self.point_picker.model(), self.point_picker)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        self.point_picker.setCompleter(completer)
+        self.add_point_button = QPushButton("Add point")
+        self.remove_point_button = QPushButton("Remove point")
+        self.points_box = QWidget()
+        points_layout = QVBoxLayout(self.points_box)
+        points_layout.setContentsMargins(0, 0, 0, 0)
+        points_layout.addWidget(self.acupoints)
+        picker_row = QHBoxLayout()
+        picker_row.addWidget(self.point_picker, 1)
+        picker_row.addWidget(self.add_point_button)
+        picker_row.addWidget(self.remove_point_button)
+        points_layout.addLayout(picker_row)
+        self.needle_count = _optional_spin(MAX_NEEDLES)
+        self.retention_minutes = _optional_spin(MAX_RETENTION_MINUTES, " min")
+        self.electro = QCheckBox("Electro-acupuncture")
+        self.technique = QLineEdit()
+        self.technique.setPlaceholderText("e.g. even method, de qi obtained")
+
+        labels = {code: item.label for code, item in catalogue.interventions.items()}
+        self.interventions_model = InterventionsModel(labels, self)
+        self.interventions_table = QTableView()
+        self.interventions_table.setModel(self.interventions_model)
+        self.interventions_table.setTabKeyNavigation(False)
+        self.interventions_table.setSelectionBehavior(
+            QAbstractItemView.SelectionBehavior.SelectRows
+        )
+        self.interventions_table.verticalHeader().hide()
+        self.interventions_table.horizontalHeader().setSectionResizeMode(
+            0, QHeaderView.ResizeMode.ResizeToContents
+        )
+        self.interventions_table.horizontalHeader().setStretchLastSection(True)
+        self.interventions_table.setFixedHeight(110)
+        self.intervention_picker = QComboBox()
+        for code, item in catalogue.interventions.items():
+            self.intervention_picker.addItem(item.label, code)
+        self.add_intervention_button = QPushButton("Add")
+        self.remove_intervention_button = QPushButton("Remove")
+        self.interventions = QWidget()
+        pt_layout = QVBoxLayout(self.interventions)
+        pt_layout.setContentsMargins(0, 0, 0, 0)
+        pt_layout.addWidget(self.interventions_table)
+        pt_row = QHBoxLayout()
+        pt_row.addWidget(self.intervention_picker, 1)
+        pt_row.addWidget(self.add_intervention_button)
+        pt_row.addWidget(self.remove_intervention_button)
+        pt_layout.addLayout(pt_row)
+
+        self.tolerance = QComboBox()
+        self.tolerance.addItem(NOT_RECORDED, None)
+        for code in TOLERANCES:
+            self.tolerance.addItem(catalogue.label("tolerances", code), code)
+        self.adverse_events = QWidget()
+        events_row = QHBoxLayout(self.adverse_events)
+        events_row.setContentsMargins(0, 0, 0, 0)
+        self.adverse_boxes: dict[str, QCheckBox] = {}
+        for code in ADVERSE_EVENTS:
+            box = QCheckBox(ADVERSE_LABELS.get(code, code))
+            box.setObjectName(f"adverse_{code}")
+            self.adverse_boxes[code] = box
+            events_row.addWidget(box)
+        events_row.addStretch(1)
+        self.adverse_event_note = QLineEdit()
+        self.subjective = self._notes()
+        self.objective = self._notes()
+        self.assessment_note = self._notes()
+        self.plan_note = self._notes()
+
+        self.general_error = QLabel()
+        self.general_error.setObjectName("general_error")
+        self.general_error.setStyleSheet(ERROR_STYLE)
+        self.general_error.setWordWrap(True)
+        self.general_error.hide()
+
+        form = QFormLayout()
+        self.errors = FieldErrors(form)
+        if amending is not None:
+            self.errors.add_row("reason", "Reason for amendment", self.reason)
+        self.errors.add_row("performed_at", "Date and time", self.performed_at)
+        self.errors.add_row("modalities", "Modalities", self.modalities)
+        self.errors.add_row("pain_before", "Pain before (0–10)", self.pain_before)
+        self.errors.add_row("pain_after", "Pain after (0–10)", self.pain_after)
+        form.addRow(_section("Acupuncture"))
+        self.errors.add_row("acupoints", "Points", self.points_box)
+        self.errors.add_row("needle_count", "Needles", self.needle_count)
+        self.errors.add_row("retention_minutes", "Retention", self.retention_minutes)
+        self.errors.add_row("electro", "", self.electro)
+        self.errors.add_row("technique", "Technique", self.technique)
+        form.addRow(_section("Physical therapy"))
+        self.errors.add_row("interventions", "Interventions", self.interventions)
+        form.addRow(_section("Response"))
+        self.errors.add_row("tolerance", "Tolerance", self.tolerance)
+        self.errors.add_row("adverse_events", "Adverse events", self.adverse_events)
+        self.errors.add_row("adverse_event_note", "Adverse event note", self.adverse_event_note)
+        form.addRow(_section("Notes (SOAP)"))
+        self.errors.add_row("subjective", "Subjective", self.subjective)
+        self.errors.add_row("objective", "Objective", self.objective)
+        self.errors.add_row("assessment_note", "Assessment", self.assessment_note)
+        self.errors.add_row("plan_note", "Plan", self.plan_note)
+
+        page = QWidget()
+        page.setLayout(form)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(page)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        for button in self.buttons.buttons():
+            # Plain Enter must not save a half-filled clinical record; Ctrl+Enter does.
+            if isinstance(button, QPushButton):
+                button.setAutoDefault(False)
+                button.setDefault(False)
+        self.save_button().setToolTip("Save (Ctrl+Enter)")
+        hint = QLabel("Pain rows: number keys; 1 then 0 or End for 10. Ctrl+Enter saves.")
+        hint.setStyleSheet("color: palette(mid);")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.general_error)
+        layout.addWidget(scroll, 1)
+        layout.addWidget(hint)
+        layout.addWidget(self.buttons)
+        self.resize(640, 760)
+
+        for sequence in ("Ctrl+Return", "Ctrl+Enter"):
+            shortcut = QShortcut(QKeySequence(sequence), self)
+            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+            shortcut.activated.connect(self._on_buttons_accepted)
+        self.buttons.accepted.connect(self._on_buttons_accepted)
+        self.buttons.rejected.connect(self.reject)
+        self.add_point_button.clicked.connect(self._on_add_point_button_clicked)
+        self.remove_point_button.clicked.connect(self._on_remove_point_button_clicked)
+        self.add_intervention_button.clicked.connect(self._on_add_intervention_button_clicked)
+        self.remove_intervention_button.clicked.connect(self._on_remove_intervention_button_clicked)
+        for box in self.modality_boxes.values():
+            box.toggled.connect(self._on_modality_toggled)
+        self._set_tab_order()
+
+        if amending is not None:
+            self._visit_id = amending.data.visit_id
+            self._fill(amending.data)
+            self.reason.setFocus()
+        else:
+            now = services.context.clock().astimezone()
+            prefill = services.sessions.prefill(patient_id, now)
+            self._visit_id = visit_id if visit_id is not None else prefill.visit_id
+            self._fill(prefill)
+            self.pain_before.setFocus()
+
+    @classmethod
+    def log(
+        cls,
+        parent: QWidget | None,
+        services: Services,
+        actor: Actor,
+        patient_id: int,
+        visit_id: int | None = None,
+    ) -> SessionRecord | None:
+        try:
+            dialog = cls(services, actor, patient_id, parent, visit_id=visit_id)
+        except NotFound as error:
+            QMessageBox.warning(parent, "Patient not found", str(error))
+            return None
+        dialog.exec()
+        return dialog.record
+
+    @classmethod
+    def amend(
+        cls, parent: QWidget | None, services: Services, actor: Actor, session_id: int
+    ) -> SessionRecord | None:
+        try:
+            original = services.sessions.get(session_id)
+            dialog = cls(services, actor, original.patient_id, parent, amending=original)
+        except NotFound as error:
+            QMessageBox.warning(parent, "Session not found", str(error))
+            return None
+        dialog.exec()
+        return dialog.record
+
+    def save_button(self) -> QPushButton:
+        return self.buttons.button(QDialogButtonBox.StandardButton.Save)
+
+    def point_codes(self) -> tuple[str, ...]:
+        return tuple(
+            self.acupoints.item(row).data(Qt.ItemDataRole.UserRole)
+            for row in range(self.acupoints.count())
+        )
+
+    def add_point(self, code: str) -> None:
+        if code in self.point_codes():
+            return
+        point = self._services.catalogue.acupoints.get(code)
+        text = f"{code} {point.name}" if point else code
+        item = QListWidgetItem(text)
+        item.setData(Qt.ItemDataRole.UserRole, code)
+        self.acupoints.addItem(item)
+
+    def data(self) -> SessionInput:
+        """What the form holds, as the service takes it; disabled sections record nothing."""
+        chosen = tuple(code for code, box in self.modality_boxes.items() if box.isChecked())
+        acupuncture = "acupuncture" in chosen
+        pt = "pt" in chosen
+        performed = self.performed_at.dateTime().toPython()
+        assert isinstance(performed, dt.datetime)
+        return SessionInput(
+            performed_at=performed.astimezone(),
+            modalities=chosen,
+            pain_before=self.pain_before.value(),
+            pain_after=self.pain_after.value(),
+            acupoints=self.point_codes() if acupuncture else (),
+            needle_count=_spin_value(self.needle_count) if acupuncture else None,
+            retention_minutes=_spin_value(self.retention_minutes) if acupuncture else None,
+            electro=self.electro.isChecked() if acupuncture else False,
+            technique=self.technique.text().strip() if acupuncture else "",
+            interventions=self.interventions_model.rows() if pt else (),
+            tolerance=self.tolerance.currentData(),
+            adverse_events=tuple(
+                code for code, box in self.adverse_boxes.items() if box.isChecked()
+            ),
+            adverse_event_note=self.adverse_event_note.text().strip(),
+            subjective=self.subjective.toPlainText().strip(),
+            objective=self.objective.toPlainText().strip(),
+            assessment_note=self.assessment_note.toPlainText().strip(),
+            plan_note=self.plan_note.toPlainText().strip(),
+            visit_id=self._visit_id,
+        )
+
+    def _notes(self) -> QPlainTextEdit:
+        edit = QPlainTextEdit()
+        edit.setTabChangesFocus(True)
+        edit.setFixedHeight(52)
+        return edit
+
+    def _set_tab_order(self) -> None:
+        chain: list[QWidget] = []
+        if self._amending is not None:
+            chain.append(self.reason)
+        chain += [self.performed_at, *self.modality_boxes.values()]
+        chain += [self.pain_before, self.pain_after]
+        chain += [
+            self.acupoints,
+            self.point_picker,
+            self.add_point_button,
+            self.remove_point_button,
+            self.needle_count,
+            self.retention_minutes,
+            self.electro,
+            self.technique,
+            self.interventions_table,
+            self.intervention_picker,
+            self.add_intervention_button,
+            self.remove_intervention_button,
+            self.tolerance,
+            *self.adverse_boxes.values(),
+            self.adverse_event_note,
+            self.subjective,
+            self.objective,
+            self.assessment_note,
+            self.plan_note,
+            self.save_button(),
+            self.buttons.button(QDialogButtonBox.StandardButton.Cancel),
+        ]
+        for first, second in itertools.pairwise(chain):
+            QWidget.setTabOrder(first, second)
+
+    def _fill(self, data: SessionInput) -> None:
+        self.performed_at.setDateTime(QDateTime(data.performed_at.astimezone()))
+        for code, box in self.modality_boxes.items():
+            box.setChecked(code in data.modalities)
+        self.pain_before.set_value(data.pain_before)
+        self.pain_after.set_value(data.pain_after)
+        self.acupoints.clear()
+        for code in data.acupoints:
+            self.add_point(code)
+        self.needle_count.setValue(-1 if data.needle_count is None else data.needle_count)
+        self.retention_minutes.setValue(
+            -1 if data.retention_minutes is None else data.retention_minutes
+        )
+        self.electro.setChecked(data.electro)
+        self.technique.setText(data.technique)
+        self.interventions_model.set_rows(data.interventions)
+        self.tolerance.setCurrentIndex(max(0, self.tolerance.findData(data.tolerance)))
+        for code, box in self.adverse_boxes.items():
+            box.setChecked(code in data.adverse_events)
+        self.adverse_event_note.setText(data.adverse_event_note)
+        self.subjective.setPlainText(data.subjective)
+        self.objective.setPlainText(data.objective)
+        self.assessment_note.setPlainText(data.assessment_note)
+        self.plan_note.setPlainText(data.plan_note)
+        self._on_modality_toggled()
+
+    def _on_modality_toggled(self, _checked: bool = False) -> None:
+        acupuncture = self.modality_boxes["acupuncture"].isChecked()
+        pt = self.modality_boxes["pt"].isChecked()
+        for widget in (
+            self.points_box,
+            self.needle_count,
+            self.retention_minutes,
+            self.electro,
+            self.technique,
+        ):
+            widget.setEnabled(acupuncture)
+        self.interventions.setEnabled(pt)
+
+    def _on_add_point_button_clicked(self) -> None:
+        # The typed text wins over the last highlighted item; every item starts with its code.
+        typed = self.point_picker.currentText().strip().split(" ")[0].upper()
+        points = self._services.catalogue.acupoints
+        code = typed if typed in points else self.point_picker.currentData()
+        if code is not None:
+            self.add_point(code)
+            self.point_picker.setCurrentIndex(-1)
+            self.point_picker.clearEditText()
+
+    def _on_remove_point_button_clicked(self) -> None:
+        row = self.acupoints.currentRow()
+        if row >= 0:
+            self.acupoints.takeItem(row)
+
+    def _on_add_intervention_button_clicked(self) -> None:
+        code = self.intervention_picker.currentData()
+        if code is None or code in {c for c, _d in self.interventions_model.rows()}:
+            return
+        self.interventions_model.add(code, self._services.catalogue.interventions[code].dosage)
+
+    def _on_remove_intervention_button_clicked(self) -> None:
+        self.interventions_model.remove(self.interventions_table.currentIndex().row())
+
+    def _on_buttons_accepted(self) -> None:
+        data = self.data()
+        try:
+            if self._amending is None:
+                self.record = self._services.sessions.log(self._actor, self._patient_id, data)
+            else:
+                self.record = self._services.sessions.amend(
+                    self._actor,
+                    self._amending.id,
+                    data,
+                    self.reason.text(),
+                    self._amending.version,
+                )
+        except ValidationFailed as error:
+            self._show_errors(error.by_field)
+            return
+        except (StaleRecord, ConflictError) as error:
+            QMessageBox.warning(self, "Changed by someone else", str(error))
+            return
+        self.accept()
+
+    def _show_errors(self, by_field: dict[str, str]) -> None:
+        # "acupoints[2]" belongs under the points list; keep the first message per field.
+        placed: dict[str, str] = {}
+        for field, message in by_field.items():
+            placed.setdefault(re.sub(r"\[.*$", "", field), message)
+        unplaced = self.errors.show(placed)
+        self.general_error.setText("\n".join(unplaced.values()))
+        self.general_error.setVisible(bool(unplaced))
+
+
+def _spin_value(spin: QSpinBox) -> int | None:
+    return None if spin.value() < 0 else spin.value()

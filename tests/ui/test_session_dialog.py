@@ -1,0 +1,189 @@
+"""The session form: keyboard-only logging, refusals shown by the field, amendments."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
+
+from backclinic.db.database import OpenDatabase
+from backclinic.services.bundle import Services, build_services
+from backclinic.services.context import Actor
+from backclinic.services.plans import PlanView
+from backclinic.ui.session_dialog import SessionDialog
+from tests.services.test_plans import START, grace
+from tests.ui.conftest import ModalDriver
+
+# The afternoon of the plan's first visit, so "now" falls on a planned visit.
+NOW = dt.datetime(START.year, START.month, START.day, 15, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def clinic(database: OpenDatabase, services: Services) -> Services:
+    """Services whose clock stands still on the plan's first visit day."""
+    return build_services(database.session_factory, clock=lambda: NOW)
+
+
+def planned(services: Services, actor: Actor, **changes: object) -> tuple[int, PlanView]:
+    patient_id = grace(services, actor, **changes)
+    return patient_id, services.plans.create_recommended(actor, "CASE-0045", start=START)
+
+
+def focused() -> QWidget:
+    widget = QApplication.focusWidget()
+    assert widget is not None
+    return widget
+
+
+def opened(qtbot: QtBot, dialog: SessionDialog) -> SessionDialog:
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.activateWindow()
+    return dialog
+
+
+def test_a_whole_session_can_be_logged_with_the_keyboard_alone(
+    qtbot: QtBot, clinic: Services, actor: Actor
+) -> None:
+    patient_id, plan = planned(clinic, actor)
+    dialog = opened(qtbot, SessionDialog(clinic, actor, patient_id))
+    qtbot.waitUntil(lambda: dialog.pain_before.hasFocus())
+    qtbot.keyClick(focused(), Qt.Key.Key_7)
+    qtbot.keyClick(focused(), Qt.Key.Key_Tab)
+    qtbot.keyClick(focused(), Qt.Key.Key_5)
+    qtbot.keyClick(focused(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: dialog.record is not None)
+    record = dialog.record
+    assert record is not None
+    first = plan.visits[0]
+    assert (record.data.pain_before, record.data.pain_after) == (7, 5)
+    assert record.data.visit_id == first.id
+    assert record.data.modalities == first.modalities
+    assert record.data.acupoints == plan.phases[0].acupoints
+    assert [r.id for r in clinic.sessions.history(patient_id)] == [record.id]
+    assert dialog.result() == SessionDialog.DialogCode.Accepted
+
+
+def test_ctrl_enter_on_the_keypad_saves_too(qtbot: QtBot, clinic: Services, actor: Actor) -> None:
+    patient_id, _ = planned(clinic, actor)
+    dialog = opened(qtbot, SessionDialog(clinic, actor, patient_id))
+    qtbot.waitUntil(lambda: dialog.pain_before.hasFocus())
+    qtbot.keyClicks(focused(), "4")
+    qtbot.keyClick(focused(), Qt.Key.Key_Enter, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: dialog.record is not None)
+    assert dialog.record is not None and dialog.record.data.pain_before == 4
+
+
+def test_one_then_zero_gives_ten_and_end_gives_ten_too(
+    qtbot: QtBot, clinic: Services, actor: Actor
+) -> None:
+    patient_id, _ = planned(clinic, actor)
+    dialog = opened(qtbot, SessionDialog(clinic, actor, patient_id))
+    qtbot.waitUntil(lambda: dialog.pain_before.hasFocus())
+    qtbot.keyClicks(dialog.pain_before, "10")
+    assert dialog.pain_before.value() == 10
+    assert dialog.pain_before.button(10).isChecked()
+    qtbot.keyClick(dialog.pain_after, Qt.Key.Key_End)
+    assert dialog.pain_after.value() == 10
+    qtbot.keyClick(dialog.pain_after, Qt.Key.Key_Left)
+    assert dialog.pain_after.value() == 9
+    qtbot.keyClick(dialog.pain_after, Qt.Key.Key_Delete)
+    assert dialog.pain_after.value() is None
+
+
+def test_a_pacemaker_refusal_shows_by_the_electro_box_and_keeps_the_input(
+    qtbot: QtBot, clinic: Services, actor: Actor
+) -> None:
+    patient_id, _ = planned(clinic, actor, precautions=("pacemaker",))
+    dialog = opened(qtbot, SessionDialog(clinic, actor, patient_id))
+    dialog.modality_boxes["acupuncture"].setChecked(True)
+    dialog.pain_before.set_value(6)
+    dialog.electro.setChecked(True)
+    dialog.subjective.setPlainText("Stiff after a long drive.")
+    qtbot.mouseClick(dialog.save_button(), Qt.MouseButton.LeftButton)
+    error = dialog.errors.label("electro")
+    assert error.isVisible()
+    assert "pacemaker" in error.text().lower()
+    qtbot.waitUntil(lambda: dialog.electro.hasFocus())
+    assert dialog.record is None and dialog.isVisible()
+    assert dialog.subjective.toPlainText() == "Stiff after a long drive."
+    assert dialog.pain_before.value() == 6
+    assert clinic.sessions.history(patient_id) == []
+
+
+def test_points_are_added_from_the_catalogue_by_typing_and_removed(
+    qtbot: QtBot, clinic: Services, actor: Actor
+) -> None:
+    patient_id, _ = planned(clinic, actor)
+    dialog = opened(qtbot, SessionDialog(clinic, actor, patient_id))
+    before = dialog.point_codes()
+    extra = next(code for code in clinic.catalogue.acupoints if code not in before)
+    dialog.point_picker.setEditText(extra.lower())
+    dialog.add_point_button.click()
+    assert dialog.point_codes() == (*before, extra)
+    dialog.acupoints.setCurrentRow(dialog.acupoints.count() - 1)
+    dialog.remove_point_button.click()
+    assert dialog.point_codes() == before
+
+
+def test_pt_interventions_come_from_the_phase_with_editable_dosage(
+    qtbot, qtmodeltester, clinic: Services, actor: Actor
+) -> None:
+    patient_id, plan = planned(clinic, actor)
+    dialog = opened(qtbot, SessionDialog(clinic, actor, patient_id))
+    model = dialog.interventions_model
+    qtmodeltester.check(model)
+    expected = tuple((d.code, d.dosage) for d in plan.phases[0].pt_interventions)
+    assert model.rows() == expected
+    if expected:
+        assert model.setData(model.index(0, 1), "3 x 10", Qt.ItemDataRole.EditRole)
+        assert model.rows()[0] == (expected[0][0], "3 x 10")
+    qtmodeltester.check(model)
+
+
+def test_an_amendment_needs_a_reason_and_keeps_the_original(
+    qtbot: QtBot, clinic: Services, actor: Actor
+) -> None:
+    patient_id, _ = planned(clinic, actor)
+    logger = opened(qtbot, SessionDialog(clinic, actor, patient_id))
+    logger.pain_before.set_value(6)
+    logger.pain_after.set_value(4)
+    qtbot.mouseClick(logger.save_button(), Qt.MouseButton.LeftButton)
+    original = logger.record
+    assert original is not None
+
+    original = clinic.sessions.get(original.id)
+    dialog = opened(qtbot, SessionDialog(clinic, actor, patient_id, amending=original))
+    assert dialog.pain_before.value() == 6
+    dialog.pain_after.set_value(3)
+    qtbot.mouseClick(dialog.save_button(), Qt.MouseButton.LeftButton)
+    assert dialog.errors.label("reason").isVisible()
+    assert dialog.record is None
+    dialog.reason.setText("After was 3, not 4.")
+    qtbot.mouseClick(dialog.save_button(), Qt.MouseButton.LeftButton)
+    assert dialog.record is not None and dialog.record.amends_id == original.id
+    history = clinic.sessions.history(patient_id, include_superseded=True)
+    assert [(r.data.pain_after, r.superseded) for r in history] == [(4, True), (3, False)]
+
+
+def test_the_log_entry_point_returns_the_saved_session(
+    qtbot: QtBot, clinic: Services, actor: Actor, modal: ModalDriver
+) -> None:
+    patient_id, _ = planned(clinic, actor)
+
+    def fill(dialog: QWidget) -> None:
+        assert isinstance(dialog, SessionDialog)
+        dialog.activateWindow()
+        qtbot.waitUntil(dialog.isActiveWindow)
+        qtbot.keyClicks(dialog.pain_before, "3")
+        qtbot.keyClick(dialog.pain_before, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: not dialog.isVisible())
+
+    modal.then(fill)
+    record = SessionDialog.log(None, clinic, actor, patient_id)
+    modal.check()
+    assert record is not None and record.data.pain_before == 3
