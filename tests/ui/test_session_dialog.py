@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 from PySide6.QtCore import Qt
@@ -14,6 +15,7 @@ from backclinic.services.bundle import Services, build_services
 from backclinic.services.context import Actor
 from backclinic.services.plans import PlanView
 from backclinic.ui.session_dialog import SessionDialog
+from backclinic.ui.sessions_tab import SessionsTab
 from tests.services.test_plans import START, grace
 from tests.ui.conftest import ModalDriver
 
@@ -187,3 +189,31 @@ def test_the_log_entry_point_returns_the_saved_session(
     record = SessionDialog.log(None, clinic, actor, patient_id)
     modal.check()
     assert record is not None and record.data.pain_before == 3
+
+
+def test_the_sessions_tab_lists_sessions_and_logs_the_next_due_visit(
+    qtbot: QtBot, qtmodeltester, clinic: Services, actor: Actor, monkeypatch
+) -> None:
+    patient_id, plan = planned(clinic, actor)
+    tab = SessionsTab(clinic, actor, patient_id)
+    qtbot.addWidget(tab)
+    qtmodeltester.check(tab.model)
+    assert tab.model.rowCount() == 0 and not tab.amend_button.isEnabled()
+    opened_for: list[int | None] = []
+
+    def log(parent, services, actor_, patient, visit_id=None):
+        opened_for.append(visit_id)
+        data = services.sessions.prefill(patient, NOW)
+        return services.sessions.log(actor_, patient, replace(data, pain_before=6, pain_after=4))
+
+    monkeypatch.setattr(SessionDialog, "log", log)
+    with qtbot.waitSignal(tab.session_saved) as saved:
+        qtbot.mouseClick(tab.log_button, Qt.MouseButton.LeftButton)
+    assert opened_for == [plan.visits[0].id]
+    assert tab.model.rowCount() == 1
+    qtmodeltester.check(tab.model)
+    texts = [tab.model.index(0, c).data() for c in range(tab.model.columnCount())]
+    assert texts[1] == "Mei Lin" and texts[3] == "6 → 4" and texts[-1] == ""
+    tab.table.selectRow(0)
+    assert tab.amend_button.isEnabled()
+    assert tab.selected() is not None and tab.selected().id == saved.args[0]

@@ -1,0 +1,172 @@
+"""A patient's sessions, newest last, with logging and amending one a click away."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from backclinic.services.bundle import Services
+from backclinic.services.context import Actor
+from backclinic.services.sessions import SessionRecord
+from backclinic.ui.session_dialog import SessionDialog
+
+NOT_ASKED = "–"
+
+
+def _pain(record: SessionRecord) -> str:
+    before = record.data.pain_before
+    after = record.data.pain_after
+    return f"{NOT_ASKED if before is None else before} → {NOT_ASKED if after is None else after}"
+
+
+class SessionsModel(QAbstractTableModel):
+    """Session records as rows; the columns are a small table of (header, text of a record)."""
+
+    def __init__(
+        self,
+        clinicians: dict[int, str],
+        labels: Callable[[str, str], str],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._records: list[SessionRecord] = []
+        self.columns: list[tuple[str, Callable[[SessionRecord], str]]] = [
+            ("Date", lambda r: r.data.performed_at.astimezone().strftime("%Y-%m-%d %H:%M")),
+            ("Clinician", lambda r: clinicians.get(r.clinician_id or -1, "")),
+            (
+                "Modalities",
+                lambda r: ", ".join(labels("modalities", m) for m in r.data.modalities),
+            ),
+            ("Pain", _pain),
+            ("Points", lambda r: " ".join(r.data.acupoints)),
+            ("Interventions", lambda r: ", ".join(code for code, _ in r.data.interventions)),
+            ("Amended", lambda r: "amended" if r.amends_id is not None else ""),
+        ]
+
+    def set_records(self, records: list[SessionRecord]) -> None:
+        self.beginResetModel()
+        self._records = list(records)
+        self.endResetModel()
+
+    def record(self, row: int) -> SessionRecord | None:
+        return self._records[row] if 0 <= row < len(self._records) else None
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._records)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
+        if not index.isValid():
+            return None
+        record = self._records[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.columns[index.column()][1](record)
+        if role == Qt.ItemDataRole.ToolTipRole and record.amendment_reason:
+            return f"Amended: {record.amendment_reason}"
+        if role == Qt.ItemDataRole.UserRole:
+            return record.id
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(self.columns)
+        ):
+            return self.columns[section][0]
+        return None
+
+
+class SessionsTab(QWidget):
+    """The workspace's "Sessions" tab."""
+
+    session_saved = Signal(int)
+
+    def __init__(
+        self, services: Services, actor: Actor, patient_id: int, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._services = services
+        self._actor = actor
+        self._patient_id = patient_id
+        clinicians = {c.id: c.full_name for c in services.clinic.clinicians()}
+        self.model = SessionsModel(clinicians, services.catalogue.label, self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.log_button = QPushButton("Log session…")
+        self.amend_button = QPushButton("Amend…")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.log_button)
+        buttons.addWidget(self.amend_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(self.table, 1)
+        self.log_button.clicked.connect(self._on_log_button_clicked)
+        self.amend_button.clicked.connect(self._on_amend_button_clicked)
+        self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
+        self.reload()
+
+    def reload(self) -> None:
+        self.model.set_records(self._services.sessions.history(self._patient_id))
+        self._on_table_selection_changed()
+
+    def selected(self) -> SessionRecord | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.record(rows[0].row()) if rows else None
+
+    def next_due_visit(self) -> int | None:
+        """Today's planned visit, or else the oldest overdue one."""
+        plan = self._services.plans.active_plan(self._patient_id)
+        if plan is None:
+            return None
+        today = self._services.patients.today()
+        due = [v for v in plan.visits if v.status == "planned" and v.visit_date <= today]
+        todays = [v for v in due if v.visit_date == today]
+        chosen = todays[0] if todays else (due[0] if due else None)
+        return chosen.id if chosen else None
+
+    def _on_table_selection_changed(self, *_args: object) -> None:
+        self.amend_button.setEnabled(self.selected() is not None)
+
+    def _on_log_button_clicked(self) -> None:
+        saved = SessionDialog.log(
+            self, self._services, self._actor, self._patient_id, self.next_due_visit()
+        )
+        if saved is not None:
+            self.reload()
+            self.session_saved.emit(saved.id)
+
+    def _on_amend_button_clicked(self) -> None:
+        record = self.selected()
+        if record is None:
+            return
+        saved = SessionDialog.amend(self, self._services, self._actor, record.id)
+        if saved is not None:
+            self.reload()
+            self.session_saved.emit(saved.id)
