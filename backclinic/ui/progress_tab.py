@@ -1,0 +1,343 @@
+"""Progress against the plan: the pain chart, the figures the domain computed, the suggestions.
+
+QtCharts is a large import; open this module only when a patient's workspace is built.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCharts import (
+    QAreaSeries,
+    QChart,
+    QChartView,
+    QDateTimeAxis,
+    QLineSeries,
+    QValueAxis,
+)
+from PySide6.QtCore import QDate, QDateTime, QPointF, Qt, QTime, Signal
+from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from backclinic.domain.progress import ProgressReport, change_verdict
+from backclinic.services.bundle import Services
+from backclinic.services.context import Actor
+from backclinic.ui.intake_form import IntakeForm
+
+PAIN_BEFORE = "Pain before"
+PAIN_AFTER = "Pain after"
+BASELINE = "Baseline"
+MEANINGFUL = "Meaningful improvement"
+ODI = "ODI %"
+PHASE_COLOURS = ("#e8f0fb", "#eaf6ea", "#fbf3e4", "#f3e8fb")
+SUGGESTION_TITLES = {
+    "advance": "Advance to the next phase",
+    "hold": "Hold the current phase",
+    "re-evaluate": "Re-evaluate the plan",
+    "reassess": "Reassessment due",
+}
+
+
+def _moment(day: dt.date) -> float:
+    return float(QDateTime(QDate(day.year, day.month, day.day), QTime(12, 0)).toMSecsSinceEpoch())
+
+
+def _day(msecs: float) -> dt.date:
+    day = QDateTime.fromMSecsSinceEpoch(round(msecs)).date().toPython()
+    assert isinstance(day, dt.date)
+    return day
+
+
+def _number(value: float | None, suffix: str = "") -> str:
+    return "Not recorded" if value is None else f"{value:g}{suffix}"
+
+
+class ProgressTab(QWidget):
+    """The workspace's "Progress" tab; `plan_requested` asks the workspace to show the plan."""
+
+    plan_requested = Signal(int)
+    reassessment_recorded = Signal(int)
+
+    def __init__(
+        self, services: Services, actor: Actor, patient_id: int, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._services = services
+        self._actor = actor
+        self._patient_id = patient_id
+        self.chart = QChart()
+        self.chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
+        self.chart_view = QChartView(self.chart)
+        self.chart_view.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.chart_view.setMinimumSize(480, 320)
+        self.figures = QFormLayout()
+        self.figure_labels: dict[str, QLabel] = {}
+        for key, title in (
+            ("baseline", "Baseline pain"),
+            ("latest", "Latest pain"),
+            ("change", "Change"),
+            ("percent", "% change"),
+            ("verdict", "Verdict"),
+            ("odi", "ODI"),
+            ("trend", "Trend (last 3)"),
+            ("immediate", "Immediate response"),
+            ("adherence", "Adherence"),
+        ):
+            label = QLabel()
+            label.setObjectName(f"figure_{key}")
+            label.setWordWrap(True)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.figure_labels[key] = label
+            self.figures.addRow(title, label)
+        self.suggestions = QVBoxLayout()
+        side = QVBoxLayout()
+        side.addLayout(self.figures)
+        heading = QLabel("Suggestions")
+        heading.setStyleSheet("font-weight: 600; margin-top: 8px;")
+        side.addWidget(heading)
+        side.addLayout(self.suggestions)
+        side.addStretch(1)
+        holder = QWidget()
+        holder.setLayout(side)
+        holder.setMaximumWidth(360)
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.chart_view, 1)
+        layout.addWidget(holder)
+        self.action_buttons: dict[str, QPushButton] = {}
+        self.reload()
+
+    def reload(self) -> None:
+        today = self._services.patients.today()
+        report = self._services.sessions.progress(self._patient_id, today)
+        self._draw(report)
+        self._show_figures(report)
+        self._show_suggestions(report)
+
+    def series_points(self, name: str) -> list[tuple[dt.date, int | float]]:
+        """The (day, value) points a named series holds, as drawn."""
+        for series in self.chart.series():
+            named = series.name() == name or series.name().startswith(f"{name} (")
+            if named and isinstance(series, QLineSeries):
+                return [
+                    (_day(p.x()), int(p.y()) if p.y().is_integer() else p.y())
+                    for p in series.points()
+                ]
+        raise KeyError(name)
+
+    def series_names(self) -> list[str]:
+        return [series.name() for series in self.chart.series()]
+
+    def _draw(self, report: ProgressReport) -> None:
+        self.chart.removeAllSeries()
+        for axis in self.chart.axes():
+            self.chart.removeAxis(axis)
+        records = self._services.sessions.history(self._patient_id)
+        plan = self._services.plans.active_plan(self._patient_id)
+        odi = [
+            (a.assessed_on, a.odi.percent)
+            for a in self._services.assessments.for_patient(self._patient_id)
+            if a.odi is not None and a.odi.percent is not None
+        ]
+        days = [r.performed_on for r in records] + [day for day, _ in odi]
+        if plan is not None:
+            days += [plan.phases[0].start_date, plan.phases[-1].end_date]
+        if not days:
+            days = [self._services.patients.today()]
+        first, last = min(days), max(days)
+        if first == last:
+            last = first + dt.timedelta(days=1)
+
+        axis_x = QDateTimeAxis()
+        axis_x.setFormat("d MMM")
+        axis_x.setTitleText("Date")
+        axis_x.setRange(
+            QDateTime.fromMSecsSinceEpoch(round(_moment(first))),
+            QDateTime.fromMSecsSinceEpoch(round(_moment(last))),
+        )
+        axis_pain = QValueAxis()
+        axis_pain.setRange(0, 10)
+        axis_pain.setTickCount(11)
+        axis_pain.setLabelFormat("%d")
+        axis_pain.setTitleText("Pain (0–10)")
+        axis_odi = QValueAxis()
+        axis_odi.setRange(0, 100)
+        axis_odi.setLabelFormat("%d")
+        axis_odi.setTitleText("ODI %")
+        self.chart.addAxis(axis_x, Qt.AlignmentFlag.AlignBottom)
+        self.chart.addAxis(axis_pain, Qt.AlignmentFlag.AlignLeft)
+        self.chart.addAxis(axis_odi, Qt.AlignmentFlag.AlignRight)
+
+        def add(series: QLineSeries | QAreaSeries, y_axis: QValueAxis) -> None:
+            self.chart.addSeries(series)
+            series.attachAxis(axis_x)
+            series.attachAxis(y_axis)
+
+        if plan is not None:
+            for position, phase in enumerate(plan.phases):
+                upper = QLineSeries()
+                lower = QLineSeries()
+                for day in (phase.start_date, phase.end_date):
+                    upper.append(_moment(day), 10)
+                    lower.append(_moment(day), 0)
+                band = QAreaSeries(upper, lower)
+                band.setName(f"Phase {phase.number}: {phase.name}")
+                band.setColor(QColor(PHASE_COLOURS[position % len(PHASE_COLOURS)]))
+                band.setBorderColor(QColor(PHASE_COLOURS[position % len(PHASE_COLOURS)]))
+                add(band, axis_pain)
+
+        if report.nprs_baseline is not None:
+            add(
+                _level(BASELINE, report.nprs_baseline, first, last, Qt.PenStyle.DashLine), axis_pain
+            )
+            target = self._meaningful_score(report.nprs_baseline)
+            if target is not None:
+                add(_level(MEANINGFUL, target, first, last, Qt.PenStyle.DotLine), axis_pain)
+                axis_pain.setTitleText(f"Pain (0–10); meaningful at ≤ {target}")
+
+        for name, value_of in (
+            (PAIN_BEFORE, lambda r: r.data.pain_before),
+            (PAIN_AFTER, lambda r: r.data.pain_after),
+        ):
+            series = QLineSeries()
+            series.setName(name)
+            series.setPointsVisible(True)
+            for record in records:
+                value = value_of(record)
+                if value is not None:
+                    series.append(_moment(record.performed_on), value)
+            add(series, axis_pain)
+
+        odi_series = QLineSeries()
+        odi_series.setName(ODI)
+        odi_series.setPointsVisible(True)
+        odi_series.setPen(QPen(QColor("#7b3fa0"), 2, Qt.PenStyle.DashDotLine))
+        for day, percent in odi:
+            odi_series.append(QPointF(_moment(day), percent))
+        add(odi_series, axis_odi)
+
+    def _meaningful_score(self, baseline: int) -> int | None:
+        """The highest score the domain counts as a meaningful improvement on the baseline."""
+        thresholds = self._services.protocol.thresholds
+        for score in range(baseline - 1, -1, -1):
+            verdict = change_verdict(
+                baseline,
+                score,
+                mcid_points=thresholds.nprs_mcid_points,
+                mcid_percent=thresholds.nprs_mcid_percent,
+                mdc=thresholds.nprs_mdc,
+            )
+            if verdict.meaningful:
+                return score
+        return None
+
+    def _show_figures(self, report: ProgressReport) -> None:
+        labels = self.figure_labels
+        source = f" ({report.nprs_baseline_source})" if report.nprs_baseline_source else ""
+        labels["baseline"].setText(_number(report.nprs_baseline) + source)
+        labels["latest"].setText(_number(report.nprs_latest))
+        change = report.nprs_change
+        if change is None:
+            for key in ("change", "percent", "verdict"):
+                labels[key].setText("Not enough pain scores yet")
+        else:
+            labels["change"].setText(f"{change.points:+g} points ({change.direction})")
+            labels["percent"].setText(
+                "No percentage (baseline 0)"
+                if change.percent is None
+                else f"{change.percent:.0f} %"
+            )
+            if change.within_error:
+                verdict = "Within measurement error"
+            elif change.meaningful:
+                verdict = "Clinically meaningful improvement"
+            else:
+                verdict = "Not a clinically meaningful improvement"
+            labels["verdict"].setText(verdict)
+            labels["verdict"].setToolTip(change.explanation)
+        if report.odi_change is not None:
+            odi = report.odi_change
+            labels["odi"].setText(
+                f"{odi.baseline:g} % → {odi.latest:g} % "
+                f"({'meaningful' if odi.meaningful else odi.direction})"
+            )
+        else:
+            labels["odi"].setText(_number(report.odi_latest, " %"))
+        if report.trend is None:
+            labels["trend"].setText("Needs three sessions")
+        else:
+            scores = ", ".join(str(s) for s in report.trend_scores)
+            labels["trend"].setText(f"{report.trend} ({scores})")
+        immediate = report.immediate
+        labels["immediate"].setText(
+            "Not recorded"
+            if immediate.mean_drop is None
+            else f"{immediate.mean_drop:.1f} points on average over {immediate.sessions} sessions"
+        )
+        adherence = report.adherence
+        percent = "" if adherence.percent is None else f" ({adherence.percent:.0f} %)"
+        labels["adherence"].setText(
+            f"{adherence.attended} of {adherence.scheduled} attended{percent}, "
+            f"{adherence.missed} missed"
+        )
+
+    def _show_suggestions(self, report: ProgressReport) -> None:
+        while self.suggestions.count():
+            item = self.suggestions.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
+        self.action_buttons = {}
+        if not report.suggestions:
+            self.suggestions.addWidget(QLabel("No suggestions."))
+        for suggestion in report.suggestions:
+            card = QWidget()
+            card.setObjectName(f"suggestion_{suggestion.kind}")
+            column = QVBoxLayout(card)
+            column.setContentsMargins(0, 4, 0, 4)
+            title = QLabel(SUGGESTION_TITLES.get(suggestion.kind, suggestion.kind))
+            title.setStyleSheet("font-weight: 600;")
+            why = QLabel(suggestion.why)
+            why.setWordWrap(True)
+            column.addWidget(title)
+            column.addWidget(why)
+            button: QPushButton | None = None
+            if suggestion.kind == "advance":
+                button = QPushButton("Open plan")
+                button.clicked.connect(self._on_open_plan_button_clicked)
+            elif suggestion.kind == "reassess":
+                button = QPushButton("Record reassessment…")
+                button.clicked.connect(self._on_reassess_button_clicked)
+            if button is not None:
+                self.action_buttons[suggestion.kind] = button
+                column.addWidget(button, 0, Qt.AlignmentFlag.AlignLeft)
+            self.suggestions.addWidget(card)
+
+    def _on_open_plan_button_clicked(self) -> None:
+        self.plan_requested.emit(self._patient_id)
+
+    def _on_reassess_button_clicked(self) -> None:
+        recorded = IntakeForm.record(
+            self, self._services, self._actor, self._patient_id, kind="reassessment"
+        )
+        if recorded is not None:
+            self.reload()
+            self.reassessment_recorded.emit(recorded.id)
+
+
+def _level(
+    name: str, value: float, first: dt.date, last: dt.date, style: Qt.PenStyle
+) -> QLineSeries:
+    """A horizontal reference line across the chart."""
+    line = QLineSeries()
+    line.setName(f"{name} ({value:g})")
+    line.setPen(QPen(QColor("#555555"), 1.5, style))
+    line.append(_moment(first), value)
+    line.append(_moment(last), value)
+    return line

@@ -1,0 +1,79 @@
+"""The Progress tab draws exactly what was logged and says what the domain concluded."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from PySide6.QtWidgets import QLabel
+from pytestqt.qtbot import QtBot
+
+from backclinic.db.database import OpenDatabase
+from backclinic.services.bundle import Services, build_services
+from backclinic.services.context import Actor
+from backclinic.ui.progress_tab import (
+    BASELINE,
+    MEANINGFUL,
+    ODI,
+    PAIN_AFTER,
+    PAIN_BEFORE,
+    ProgressTab,
+)
+from tests.services.test_plans import START, grace
+from tests.services.test_sessions import visit_input
+
+NOW = dt.datetime(START.year, START.month, START.day, 18, tzinfo=dt.UTC) + dt.timedelta(weeks=3)
+
+
+@pytest.fixture
+def clinic(database: OpenDatabase, services: Services) -> Services:
+    return build_services(database.session_factory, clock=lambda: NOW)
+
+
+def test_the_chart_holds_exactly_the_logged_pain_scores(
+    qtbot: QtBot, clinic: Services, actor: Actor
+) -> None:
+    patient_id = grace(clinic, actor)
+    plan = clinic.plans.create_recommended(actor, "CASE-0045", start=START)
+    scores = [(6, 4), (5, None), (4, 2)]
+    days = [v.visit_date for v in plan.visits[:3]]
+    for day, (before, after) in zip(days, scores, strict=True):
+        clinic.sessions.log(
+            actor, patient_id, visit_input(day, pain_before=before, pain_after=after)
+        )
+    tab = ProgressTab(clinic, actor, patient_id)
+    qtbot.addWidget(tab)
+    assert tab.series_points(PAIN_BEFORE) == [(d, s[0]) for d, s in zip(days, scores, strict=True)]
+    assert tab.series_points(PAIN_AFTER) == [(days[0], 4), (days[2], 2)]
+    report = clinic.sessions.progress(patient_id, NOW.date())
+    assert report.nprs_baseline is not None
+    assert {value for _, value in tab.series_points(BASELINE)} == {report.nprs_baseline}
+    meaningful = {value for _, value in tab.series_points(MEANINGFUL)}
+    assert len(meaningful) == 1 and meaningful.pop() < report.nprs_baseline
+    odi = tab.series_points(ODI)
+    assert [day for day, _ in odi] == [START]
+    phases = [name for name in tab.series_names() if name.startswith("Phase ")]
+    assert len(phases) == len(plan.phases)
+    assert tab.figure_labels["baseline"].text().startswith(str(report.nprs_baseline))
+    assert "attended" in tab.figure_labels["adherence"].text()
+
+
+def test_suggestions_show_their_reason_and_advance_offers_the_plan(
+    qtbot: QtBot, clinic: Services, actor: Actor
+) -> None:
+    patient_id = grace(clinic, actor)
+    plan = clinic.plans.create_recommended(actor, "CASE-0045", start=START)
+    for visit, score in zip(plan.visits[:4], (6, 5, 5, 4), strict=False):
+        clinic.sessions.log(actor, patient_id, visit_input(visit.visit_date, pain_before=score))
+    tab = ProgressTab(clinic, actor, patient_id)
+    qtbot.addWidget(tab)
+    report = clinic.sessions.progress(patient_id, NOW.date())
+    shown = {s.kind for s in report.suggestions}
+    texts = {label.text() for label in tab.findChildren(QLabel)}
+    assert report.suggestions
+    assert all(suggestion.why in texts for suggestion in report.suggestions)
+    if "advance" in shown:
+        with qtbot.waitSignal(tab.plan_requested) as asked:
+            tab.action_buttons["advance"].click()
+        assert asked.args == [patient_id]
+    assert set(tab.action_buttons) <= {"advance", "reassess"}
