@@ -1,0 +1,92 @@
+"""The day's schedule across every active plan: what is due today, overdue, or just missed.
+
+One indexed read (scheduled_visit on visit_date, status) joined to plan and patient, so the
+day view opens fast with hundreds of active plans.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, and_, or_, select
+
+from backclinic.db.models import PatientRow, PlanRow, ScheduledVisitRow
+from backclinic.services.context import ServiceContext
+
+# Missed visits stay on the day view this long, so someone can follow them up.
+MISSED_SHOWN_DAYS = 7
+
+
+@dataclass(frozen=True)
+class DueVisit:
+    visit_id: int
+    patient_id: int
+    patient_name: str
+    mrn: str
+    visit_date: dt.date
+    phase_number: int
+    modalities: tuple[str, ...]
+    status: str
+    overdue: bool
+
+
+class DayScheduleService:
+    def __init__(self, context: ServiceContext) -> None:
+        self._context = context
+
+    def today(self) -> dt.date:
+        return self._context.clock().astimezone().date()
+
+    def due(self, today: dt.date, *, missed_within_days: int = MISSED_SHOWN_DAYS) -> list[DueVisit]:
+        """Visits of active plans of unarchived patients, oldest first: every visit dated
+        ``today`` (except cancelled ones), planned visits before it (overdue), and visits
+        missed in the last ``missed_within_days`` days."""
+        query = due_query(today, today - dt.timedelta(days=missed_within_days))
+        with self._context.reading() as session:
+            return [
+                DueVisit(
+                    visit_id=row.id,
+                    patient_id=row.patient_id,
+                    patient_name=f"{row.family_name}, {row.given_name}",
+                    mrn=row.mrn,
+                    visit_date=row.visit_date,
+                    phase_number=row.phase_number,
+                    modalities=tuple(row.modalities),
+                    status=row.status,
+                    overdue=row.status == "planned" and row.visit_date < today,
+                )
+                for row in session.execute(query)
+            ]
+
+
+def due_query(today: dt.date, missed_since: dt.date) -> Select[Any]:
+    """The day view's read; public so a test can check the database plans it on the index."""
+    visit = ScheduledVisitRow
+    return (
+        select(
+            visit.id,
+            PlanRow.patient_id,
+            PatientRow.family_name,
+            PatientRow.given_name,
+            PatientRow.mrn,
+            visit.visit_date,
+            visit.phase_number,
+            visit.modalities,
+            visit.status,
+        )
+        .join(PlanRow, PlanRow.id == visit.plan_id)
+        .join(PatientRow, PatientRow.id == PlanRow.patient_id)
+        .where(
+            visit.visit_date <= today,
+            or_(
+                and_(visit.visit_date == today, visit.status != "cancelled"),
+                visit.status == "planned",
+                and_(visit.status == "missed", visit.visit_date >= missed_since),
+            ),
+            PlanRow.status == "active",
+            PatientRow.archived.is_(False),
+        )
+        .order_by(visit.visit_date, PatientRow.family_name, PatientRow.given_name, visit.id)
+    )
