@@ -1,0 +1,199 @@
+"""The first screen after sign-in: today's visits and the overdue ones, across active plans."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from backclinic.services.bundle import Services
+from backclinic.services.context import Actor
+from backclinic.services.errors import NotFound, ValidationFailed
+from backclinic.services.schedule_view import DayScheduleService, DueVisit
+
+MISSED_COLOUR = QColor("#b00020")
+OVERDUE_COLOUR = QColor("#a15c00")
+
+
+def status_text(visit: DueVisit) -> str:
+    return "overdue" if visit.overdue else visit.status
+
+
+class DueVisitsModel(QAbstractTableModel):
+    """Due visits as rows; the columns are a small table of (header, text of a visit)."""
+
+    def __init__(self, labels: Callable[[str, str], str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._visits: list[DueVisit] = []
+        self.columns: list[tuple[str, Callable[[DueVisit], str]]] = [
+            ("Date", lambda v: v.visit_date.strftime("%a %d %b")),
+            ("Patient", lambda v: v.patient_name),
+            ("MRN", lambda v: v.mrn),
+            ("Phase", lambda v: str(v.phase_number)),
+            ("Planned", lambda v: ", ".join(labels("modalities", m) for m in v.modalities)),
+            ("Status", status_text),
+        ]
+
+    def set_visits(self, visits: list[DueVisit]) -> None:
+        self.beginResetModel()
+        self._visits = list(visits)
+        self.endResetModel()
+
+    def visit(self, row: int) -> DueVisit | None:
+        return self._visits[row] if 0 <= row < len(self._visits) else None
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._visits)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
+        if not index.isValid():
+            return None
+        visit = self._visits[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.columns[index.column()][1](visit)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if visit.status == "missed":
+                return MISSED_COLOUR
+            if visit.overdue:
+                return OVERDUE_COLOUR
+        if role == Qt.ItemDataRole.UserRole:
+            return visit.visit_id
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(self.columns)
+        ):
+            return self.columns[section][0]
+        return None
+
+
+class DayView(QWidget):
+    """Visits due today and overdue; open the patient, log the session, or mark it missed.
+
+    Rescheduling a single visit is not offered: no service moves one visit yet.
+    """
+
+    patient_opened = Signal(int)
+    session_requested = Signal(int, int)
+
+    def __init__(
+        self,
+        services: Services,
+        actor: Actor,
+        parent: QWidget | None = None,
+        *,
+        schedule: DayScheduleService | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._services = services
+        self._actor = actor
+        # Until the bundle carries `schedule`, build the read service over the same context.
+        self._schedule = (
+            schedule or getattr(services, "schedule", None) or DayScheduleService(services.context)
+        )
+        self.title = QLabel()
+        self.title.setObjectName("day_title")
+        self.title.setStyleSheet("font-size: 16px; font-weight: 600;")
+        self.model = DueVisitsModel(services.catalogue.label, self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.open_button = QPushButton("Open patient")
+        self.log_button = QPushButton("Log session…")
+        self.missed_button = QPushButton("Mark missed")
+        self.refresh_button = QPushButton("Refresh")
+        buttons = QHBoxLayout()
+        for button in (self.open_button, self.log_button, self.missed_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.refresh_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addLayout(buttons)
+        layout.addWidget(self.table, 1)
+        self.open_button.clicked.connect(self._on_open_button_clicked)
+        self.log_button.clicked.connect(self._on_log_button_clicked)
+        self.missed_button.clicked.connect(self._on_missed_button_clicked)
+        self.refresh_button.clicked.connect(self.reload)
+        self.table.doubleClicked.connect(self._on_table_double_clicked)
+        self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
+        self.reload()
+
+    def reload(self) -> None:
+        today = self._schedule.today()
+        selected = self.selected()
+        visits = self._schedule.due(today)
+        self.model.set_visits(visits)
+        overdue = sum(v.overdue for v in visits)
+        todays = sum(v.visit_date == today for v in visits)
+        self.title.setText(f"{today.strftime('%A %d %B %Y')} — {todays} today, {overdue} overdue")
+        if selected is not None:
+            for row, visit in enumerate(visits):
+                if visit.visit_id == selected.visit_id:
+                    self.table.selectRow(row)
+        self._on_table_selection_changed()
+
+    def selected(self) -> DueVisit | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.visit(rows[0].row()) if rows else None
+
+    def _on_table_selection_changed(self, *_args: object) -> None:
+        visit = self.selected()
+        self.open_button.setEnabled(visit is not None)
+        self.log_button.setEnabled(visit is not None and visit.status != "done")
+        self.missed_button.setEnabled(visit is not None and visit.status == "planned")
+
+    def _on_table_double_clicked(self, index: QModelIndex) -> None:
+        visit = self.model.visit(index.row())
+        if visit is not None:
+            self.patient_opened.emit(visit.patient_id)
+
+    def _on_open_button_clicked(self) -> None:
+        visit = self.selected()
+        if visit is not None:
+            self.patient_opened.emit(visit.patient_id)
+
+    def _on_log_button_clicked(self) -> None:
+        visit = self.selected()
+        if visit is not None:
+            self.session_requested.emit(visit.patient_id, visit.visit_id)
+
+    def _on_missed_button_clicked(self) -> None:
+        visit = self.selected()
+        if visit is None:
+            return
+        try:
+            self._services.sessions.mark_missed(self._actor, visit.visit_id)
+        except (ValidationFailed, NotFound) as error:
+            QMessageBox.warning(self, "Cannot mark missed", str(error))
+        self.reload()

@@ -1,0 +1,83 @@
+"""The day view: today's and overdue visits, opened, logged or marked missed from the list."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from backclinic.db.database import OpenDatabase
+from backclinic.services.bundle import Services, build_services
+from backclinic.services.context import Actor
+from backclinic.services.plans import PlanView
+from backclinic.services.schedule_view import DayScheduleService
+from backclinic.ui.day_view import DayView
+from tests.services.test_plans import START, grace
+
+
+@pytest.fixture
+def plan(services: Services, actor: Actor) -> PlanView:
+    grace(services, actor)
+    return services.plans.create_recommended(actor, "CASE-0045", start=START)
+
+
+@pytest.fixture
+def clinic(database: OpenDatabase, plan: PlanView) -> Services:
+    """Services whose clock stands on the plan's third visit, two visits overdue."""
+    day = plan.visits[2].visit_date
+    now = dt.datetime(day.year, day.month, day.day, 9, tzinfo=dt.UTC)
+    return build_services(database.session_factory, clock=lambda: now)
+
+
+def view(qtbot: QtBot, clinic: Services, actor: Actor) -> DayView:
+    widget = DayView(clinic, actor, schedule=DayScheduleService(clinic.context))
+    qtbot.addWidget(widget)
+    return widget
+
+
+def cells(widget: DayView, row: int) -> list[str]:
+    model = widget.model
+    return [model.index(row, column).data() for column in range(model.columnCount())]
+
+
+def test_todays_and_overdue_visits_are_listed_in_date_order(
+    qtbot: QtBot, qtmodeltester, clinic: Services, actor: Actor, plan: PlanView
+) -> None:
+    widget = view(qtbot, clinic, actor)
+    qtmodeltester.check(widget.model)
+    assert widget.model.rowCount() == 3
+    assert [widget.model.visit(r).visit_id for r in range(3)] == [v.id for v in plan.visits[:3]]
+    first = cells(widget, 0)
+    assert first[1:4] == ["Okafor, Grace", "CASE-0045", str(plan.visits[0].phase_number)]
+    assert [cells(widget, r)[-1] for r in range(3)] == ["overdue", "overdue", "planned"]
+    assert "1 today, 2 overdue" in widget.title.text()
+    assert not widget.open_button.isEnabled()
+
+
+def test_open_and_log_ask_for_the_selected_patient_and_visit(
+    qtbot: QtBot, clinic: Services, actor: Actor, plan: PlanView
+) -> None:
+    widget = view(qtbot, clinic, actor)
+    widget.table.selectRow(2)
+    patient_id = widget.model.visit(2).patient_id
+    with qtbot.waitSignal(widget.patient_opened) as opened:
+        qtbot.mouseClick(widget.open_button, Qt.MouseButton.LeftButton)
+    assert opened.args == [patient_id]
+    with qtbot.waitSignal(widget.session_requested) as requested:
+        qtbot.mouseClick(widget.log_button, Qt.MouseButton.LeftButton)
+    assert requested.args == [patient_id, plan.visits[2].id]
+
+
+def test_marking_a_visit_missed_marks_it_in_the_list(
+    qtbot: QtBot, qtmodeltester, clinic: Services, actor: Actor, plan: PlanView
+) -> None:
+    widget = view(qtbot, clinic, actor)
+    widget.table.selectRow(0)
+    qtbot.mouseClick(widget.missed_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: cells(widget, 0)[-1] == "missed")
+    qtmodeltester.check(widget.model)
+    assert widget.model.index(0, 0).data(Qt.ItemDataRole.ForegroundRole) is not None
+    assert not widget.missed_button.isEnabled()
+    assert "1 overdue" in widget.title.text()
