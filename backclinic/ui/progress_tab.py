@@ -201,15 +201,12 @@ class ProgressTab(QWidget):
                 add(_level(MEANINGFUL, target, first, last, Qt.PenStyle.DotLine), axis_pain)
                 axis_pain.setTitleText(f"Pain (0–10); meaningful at ≤ {target}")
 
-        for name, value_of in (
-            (PAIN_BEFORE, lambda r: r.data.pain_before),
-            (PAIN_AFTER, lambda r: r.data.pain_after),
-        ):
+        for name, field in ((PAIN_BEFORE, "pain_before"), (PAIN_AFTER, "pain_after")):
             series = QLineSeries()
             series.setName(name)
             series.setPointsVisible(True)
             for record in records:
-                value = value_of(record)
+                value: int | None = getattr(record.data, field)
                 if value is not None:
                     series.append(_moment(record.performed_on), value)
             add(series, axis_pain)

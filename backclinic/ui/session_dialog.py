@@ -561,7 +561,9 @@ class SessionDialog(QDialog):
             QWidget.setTabOrder(first, second)
 
     def _fill(self, data: SessionInput) -> None:
-        self.performed_at.setDateTime(QDateTime(data.performed_at.astimezone()))
+        self.performed_at.setDateTime(
+            QDateTime.fromMSecsSinceEpoch(round(data.performed_at.timestamp() * 1000))
+        )
         for code, box in self.modality_boxes.items():
             box.setChecked(code in data.modalities)
         self.pain_before.set_value(data.pain_before)
