@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -405,6 +406,34 @@ class TreatmentSessionRow(Stamped, Base):
     amends_id: Mapped[int | None] = mapped_column(ForeignKey("treatment_session.id"))
     superseded: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     amendment_reason: Mapped[str | None] = mapped_column(Text)
+
+
+DOCUMENT_KINDS = ("plan_summary", "discharge_summary")
+
+
+class DocumentRow(Base):
+    """A printed document exactly as it was handed over: kept so it can be reprinted as is.
+
+    Append-only, like the audit trail: a changed plan gets a new document, never an edit.
+    """
+
+    __tablename__ = "document"
+    __table_args__ = (
+        CheckConstraint(_in("kind", DOCUMENT_KINDS), name="kind_known"),
+        CheckConstraint("pages >= 1", name="pages_positive"),
+        Index("ix_document_patient", "patient_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), nullable=False)
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id"))
+    kind: Mapped[str] = mapped_column(String(30), nullable=False)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(nullable=False)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("clinician.id"))
+    pages: Mapped[int] = mapped_column(Integer, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
 
 
 class AuditEventRow(Base):
