@@ -15,6 +15,7 @@ from backclinic.services.context import Clock, ServiceContext, utc_now
 from backclinic.services.demo import DemoService
 from backclinic.services.patients import PatientService
 from backclinic.services.plans import PlanService
+from backclinic.services.schedule_view import DayScheduleService
 from backclinic.services.sessions import SessionService
 
 
@@ -30,6 +31,7 @@ class Services:
     sessions: SessionService
     cases: CaseService
     demo: DemoService
+    schedule: DayScheduleService
 
 
 def build_services(
@@ -58,4 +60,5 @@ def build_services(
         sessions=SessionService(context, protocol, catalogue),
         cases=CaseService(context, protocol, catalogue, patients, assessments, plans),
         demo=DemoService(context, clinic, assessments=assessments, plans=plans),
+        schedule=DayScheduleService(context),
     )

@@ -112,10 +112,7 @@ class DayView(QWidget):
         super().__init__(parent)
         self._services = services
         self._actor = actor
-        # Until the bundle carries `schedule`, build the read service over the same context.
-        self._schedule = (
-            schedule or getattr(services, "schedule", None) or DayScheduleService(services.context)
-        )
+        self._schedule = schedule or services.schedule
         self.title = QLabel()
         self.title.setObjectName("day_title")
         self.title.setStyleSheet("font-size: 16px; font-weight: 600;")

@@ -8,9 +8,11 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QTabBar, QTabWidget, QWidget
 
 from backclinic.services.bundle import Services
 from backclinic.services.clinic import Clinician
+from backclinic.ui.day_view import DayView
 from backclinic.ui.patient_dialog import PatientDialog
 from backclinic.ui.patient_list import PatientListView
 from backclinic.ui.patient_workspace import PatientWorkspace
+from backclinic.ui.session_dialog import SessionDialog
 
 
 class MainWindow(QMainWindow):
@@ -33,13 +35,15 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("BackClinic")
         self.resize(1100, 720)
 
+        self.day_view = DayView(services, self._actor)
         self.patients = PatientListView(services)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("main_tabs")
         self.tabs.setTabsClosable(True)
-        self.tabs.setMovable(True)
+        self.tabs.addTab(self.day_view, "Today")
         self.tabs.addTab(self.patients, "Patients")
-        self.tabs.tabBar().setTabButton(0, QTabBar.ButtonPosition.RightSide, None)
+        for fixed in (0, 1):
+            self.tabs.tabBar().setTabButton(fixed, QTabBar.ButtonPosition.RightSide, None)
         self.setCentralWidget(self.tabs)
 
         self.new_patient_action = QAction("&New patient…", self)
@@ -79,8 +83,9 @@ class MainWindow(QMainWindow):
         self.sign_out_action.triggered.connect(self._on_sign_out_action_triggered)
         self.quit_action.triggered.connect(self.close)
         self.patients.patient_opened.connect(self._on_patients_patient_opened)
+        self.day_view.patient_opened.connect(self._on_patients_patient_opened)
+        self.day_view.session_requested.connect(self._on_day_view_session_requested)
         self.tabs.tabCloseRequested.connect(self._on_tabs_tab_close_requested)
-        self.patients.focus_search()
 
     def open_patient(self, patient_id: int) -> PatientWorkspace:
         """Show the patient's workspace, reusing the tab if it is already open."""
@@ -96,7 +101,7 @@ class MainWindow(QMainWindow):
         return workspace
 
     def workspace(self, patient_id: int) -> PatientWorkspace | None:
-        for index in range(1, self.tabs.count()):
+        for index in range(self.tabs.count()):
             page = self.tabs.widget(index)
             if isinstance(page, PatientWorkspace) and page.patient_id == patient_id:
                 return page
@@ -127,6 +132,15 @@ class MainWindow(QMainWindow):
     def _on_patients_patient_opened(self, patient_id: int) -> None:
         self.open_patient(patient_id)
 
+    def _on_day_view_session_requested(self, patient_id: int, visit_id: int) -> None:
+        record = SessionDialog.log(self, self._services, self._actor, patient_id, visit_id)
+        if record is not None:
+            self.day_view.reload()
+            workspace = self.workspace(patient_id)
+            if workspace is not None:
+                workspace.sessions_tab.reload()
+                workspace.progress_tab.reload()
+
     def _on_workspace_patient_changed(self, patient_id: int) -> None:
         workspace = self.workspace(patient_id)
         if workspace is not None:
@@ -135,6 +149,6 @@ class MainWindow(QMainWindow):
 
     def _on_tabs_tab_close_requested(self, index: int) -> None:
         page = self.tabs.widget(index)
-        if page is not None and page is not self.patients:
+        if page is not None and page not in (self.patients, self.day_view):
             self.tabs.removeTab(index)
             page.deleteLater()

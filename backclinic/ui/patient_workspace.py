@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import ClassVar
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -24,16 +23,23 @@ from backclinic.services.patients import Patient
 from backclinic.ui.intake_tab import IntakeTab
 from backclinic.ui.patient_dialog import PatientDialog
 from backclinic.ui.plan_tab import PlanTab
+from backclinic.ui.sessions_tab import SessionsTab
+
+if TYPE_CHECKING:
+    from backclinic.ui.progress_tab import ProgressTab
 
 # Each record tab and what it says until later work gives it a real view (see set_tab).
 EMPTY_TABS = {
-    "Intake": "No intake recorded yet.",
-    "Plan": "No treatment plan yet.",
-    "Sessions": "No sessions logged yet.",
-    "Progress": "No pain scores recorded yet, so there is no progress to show.",
     "Documents": "No documents printed yet.",
 }
-TAB_NAMES = ("Overview", *EMPTY_TABS)
+TAB_NAMES = ("Overview", "Intake", "Plan", "Sessions", "Progress", *EMPTY_TABS)
+
+
+def _progress_tab(services: Services, actor: Actor, patient_id: int) -> ProgressTab:
+    # QtCharts is a large import: load it when the first patient opens, not at start-up.
+    from backclinic.ui.progress_tab import ProgressTab
+
+    return ProgressTab(services, actor, patient_id)
 
 
 def empty_state(message: str) -> QWidget:
@@ -81,14 +87,11 @@ class OverviewTab(QWidget):
 class PatientWorkspace(QWidget):
     """A patient's header (name, age, MRN, birth date, occupation), actions and record tabs.
 
-    Later features replace a tab's placeholder with `set_tab("Plan", widget)` or give a
-    factory to `tab_factories` before workspaces are opened.
+    The tabs are composed here and talk through their signals; `set_tab` swaps a page.
     """
 
     patient_saved = Signal(int)
     patient_archived = Signal(int)
-
-    tab_factories: ClassVar[dict[str, Callable[[Services, Actor, int], QWidget]]] = {}
 
     def __init__(
         self,
@@ -114,18 +117,27 @@ class PatientWorkspace(QWidget):
         self.tabs.setDocumentMode(True)
 
         self.overview = OverviewTab()
-        self.tabs.addTab(self.overview, "Overview")
         self.intake_tab = IntakeTab(services, actor, patient_id)
         self.plan_tab = PlanTab(services, actor, patient_id)
-        built: dict[str, QWidget] = {"Intake": self.intake_tab, "Plan": self.plan_tab}
-        for name, message in EMPTY_TABS.items():
-            factory = self.tab_factories.get(name)
-            page = built.get(name) or (
-                factory(services, actor, patient_id) if factory else empty_state(message)
-            )
+        self.sessions_tab = SessionsTab(services, actor, patient_id)
+        self.progress_tab = _progress_tab(services, actor, patient_id)
+        for name, page in (
+            ("Overview", self.overview),
+            ("Intake", self.intake_tab),
+            ("Plan", self.plan_tab),
+            ("Sessions", self.sessions_tab),
+            ("Progress", self.progress_tab),
+        ):
             self.tabs.addTab(page, name)
-        # A new intake can make a plan possible (or a red flag make it impossible).
+        for name, message in EMPTY_TABS.items():
+            self.tabs.addTab(empty_state(message), name)
+        # A new intake can make a plan possible (or a red flag make it impossible); a new
+        # session or reassessment changes the progress figures.
         self.intake_tab.assessment_saved.connect(self._on_intake_tab_assessment_saved)
+        self.sessions_tab.session_saved.connect(self._on_sessions_tab_session_saved)
+        self.progress_tab.plan_requested.connect(self._on_progress_tab_plan_requested)
+        self.progress_tab.reassessment_recorded.connect(self._on_intake_tab_assessment_saved)
+        self.plan_tab.plan_changed.connect(self._on_sessions_tab_session_saved)
 
         header = QHBoxLayout()
         who = QVBoxLayout()
@@ -181,6 +193,15 @@ class PatientWorkspace(QWidget):
 
     def _on_intake_tab_assessment_saved(self, _assessment_id: int) -> None:
         self.plan_tab.refresh()
+        self.intake_tab.refresh()
+        self.progress_tab.reload()
+
+    def _on_sessions_tab_session_saved(self, _record_id: int) -> None:
+        self.plan_tab.refresh()
+        self.progress_tab.reload()
+
+    def _on_progress_tab_plan_requested(self, _plan_id: int) -> None:
+        self.tabs.setCurrentWidget(self.plan_tab)
 
     def _on_edit_button_clicked(self) -> None:
         saved = PatientDialog.edit(self, self._services, self._actor, self.patient.id)

@@ -138,10 +138,18 @@ def test_a_workspace_shows_honest_empty_states_until_later_views_replace_them(
         page = workspace.tab(name)
         assert page is not None
         assert page.findChild(QWidget, "empty_state").text() == message
-    plan = QWidget()
-    workspace.set_tab("Plan", plan)
-    assert workspace.tab("Plan") is plan
-    assert workspace.tabs.tabText(2) == "Plan"
+    documents = QWidget()
+    workspace.set_tab("Documents", documents)
+    assert workspace.tab("Documents") is documents
+    assert workspace.tabs.tabText(5) == "Documents"
+
+
+def test_the_window_opens_on_the_day_view(
+    qtbot: QtBot, services: Services, clinician: Clinician, registry: list[Patient]
+) -> None:
+    window = open_window(qtbot, services, clinician)
+    assert window.tabs.currentWidget() is window.day_view
+    assert window.tabs.tabText(0) == "Today"
 
 
 def test_opening_an_open_patient_again_returns_to_their_tab(
@@ -151,9 +159,11 @@ def test_opening_an_open_patient_again_returns_to_their_tab(
     first = window.open_patient(registry[0].id)
     window.open_patient(registry[1].id)
     assert window.open_patient(registry[0].id) is first
-    assert window.tabs.count() == 3
+    assert window.tabs.count() == 4  # Today, Patients and the two patients
     window.tabs.tabCloseRequested.emit(window.tabs.indexOf(first))
-    assert window.tabs.count() == 2
+    assert window.tabs.count() == 3
+    window.tabs.tabCloseRequested.emit(window.tabs.indexOf(window.day_view))
+    assert window.tabs.count() == 3
 
 
 def test_editing_from_the_workspace_updates_its_header_and_the_list(
