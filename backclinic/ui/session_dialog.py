@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from PySide6.QtCore import (
@@ -417,7 +418,7 @@ class SessionDialog(QDialog):
         layout.addWidget(scroll, 1)
         layout.addWidget(hint)
         layout.addWidget(self.buttons)
-        self.resize(640, 760)
+        self.resize(780, 760)
 
         for sequence in ("Ctrl+Return", "Ctrl+Enter"):
             shortcut = QShortcut(QKeySequence(sequence), self)
@@ -441,6 +442,10 @@ class SessionDialog(QDialog):
             now = services.context.clock().astimezone()
             prefill = services.sessions.prefill(patient_id, now)
             self._visit_id = visit_id if visit_id is not None else prefill.visit_id
+            planned = _planned_modalities(services, patient_id, self._visit_id)
+            if planned:
+                # Fulfilling an overdue visit: offer what that visit planned, not today's phase.
+                prefill = replace(prefill, modalities=planned)
             self._fill(prefill)
             self.pain_before.setFocus()
 
@@ -658,3 +663,13 @@ class SessionDialog(QDialog):
 
 def _spin_value(spin: QSpinBox) -> int | None:
     return None if spin.value() < 0 else spin.value()
+
+
+def _planned_modalities(
+    services: Services, patient_id: int, visit_id: int | None
+) -> tuple[str, ...]:
+    if visit_id is None:
+        return ()
+    plan = services.plans.active_plan(patient_id)
+    visit = next((v for v in plan.visits if v.id == visit_id), None) if plan else None
+    return visit.modalities if visit else ()

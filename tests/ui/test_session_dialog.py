@@ -217,3 +217,16 @@ def test_the_sessions_tab_lists_sessions_and_logs_the_next_due_visit(
     tab.table.selectRow(0)
     assert tab.amend_button.isEnabled()
     assert tab.selected() is not None and tab.selected().id == saved.args[0]
+
+
+def test_logging_an_overdue_visit_offers_what_that_visit_planned(
+    qtbot: QtBot, database: OpenDatabase, services: Services, actor: Actor
+) -> None:
+    patient_id, plan = planned(services, actor)
+    # Seven weeks later the plan is in its "as needed" phase, but the first visit
+    # (acupuncture and PT) was never logged.
+    later = build_services(database.session_factory, clock=lambda: NOW + dt.timedelta(weeks=7))
+    first = plan.visits[0]
+    dialog = opened(qtbot, SessionDialog(later, actor, patient_id, visit_id=first.id))
+    ticked = {code for code, box in dialog.modality_boxes.items() if box.isChecked()}
+    assert ticked == set(first.modalities) == {"acupuncture", "pt"}
