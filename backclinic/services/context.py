@@ -49,17 +49,31 @@ class AuditEntry:
     details: dict[str, Any] | None = None
 
 
-def _entry_hash(previous_hash: str, row: AuditEventRow) -> str:
+def entry_hash(
+    previous_hash: str,
+    *,
+    occurred_at: dt.datetime,
+    clinician_id: int | None,
+    action: str,
+    entity: str,
+    entity_id: int | None,
+    patient_id: int | None,
+    details: dict[str, Any],
+) -> str:
+    """The SHA-256 of one audit entry's stored fields and the hash of the entry before it.
+
+    Public so that the audit service recomputes exactly what was written here.
+    """
     payload = json.dumps(
         {
             "previous": previous_hash,
-            "at": row.occurred_at.astimezone(dt.UTC).isoformat(),
-            "clinician": row.clinician_id,
-            "action": row.action,
-            "entity": row.entity,
-            "entity_id": row.entity_id,
-            "patient": row.patient_id,
-            "details": row.details,
+            "at": occurred_at.astimezone(dt.UTC).isoformat(),
+            "clinician": clinician_id,
+            "action": action,
+            "entity": entity,
+            "entity_id": entity_id,
+            "patient": patient_id,
+            "details": details,
         },
         sort_keys=True,
         ensure_ascii=False,
@@ -109,7 +123,16 @@ class ServiceContext:
             previous_hash=previous_hash,
             entry_hash="",
         )
-        row.entry_hash = _entry_hash(previous_hash, row)
+        row.entry_hash = entry_hash(
+            previous_hash,
+            occurred_at=row.occurred_at,
+            clinician_id=row.clinician_id,
+            action=row.action,
+            entity=row.entity,
+            entity_id=row.entity_id,
+            patient_id=row.patient_id,
+            details=row.details,
+        )
         session.add(row)
         session.flush()
 
