@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from backclinic.db.models import (
     AssessmentRow,
@@ -35,12 +36,26 @@ from backclinic.domain.schedule import (
     reschedule_from,
 )
 from backclinic.domain.screening import ScreeningOutcome, evaluate_red_flags
-from backclinic.services.assessments import AssessmentService, intake_from_row
+from backclinic.services.assessments import (
+    AssessmentInput,
+    AssessmentService,
+    intake_from_row,
+    validate_assessment,
+)
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, NotFound, StaleRecord, ValidationFailed
 from backclinic.services.patients import PatientService
+from backclinic.services.permissions import Permission, require
 
 FREQUENCY_WORDS = {1: "once a week", 2: "twice a week", 3: "three times a week"}
+# Why a plan ended (the issue's four reasons), with the words the screens and documents use.
+DISCHARGE_REASONS = {
+    "goals_met": "Goals met",
+    "plateau": "Plateau",
+    "referred": "Referred on",
+    "stopped_attending": "Stopped attending",
+}
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 @dataclass(frozen=True)
@@ -88,6 +103,10 @@ class PlanChoices:
     protocol_version: int
     reasons: tuple[dict[str, Any], ...] = ()
     status: str = "active"
+    # A plan that has ended (a case file's discharged plan): when, why, and the note.
+    ended_on: dt.date | None = None
+    end_reason: str | None = None
+    end_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -131,6 +150,8 @@ class VisitView:
     phase_number: int
     modalities: tuple[str, ...]
     status: str
+    # The row's version for optimistic locking (reschedule_visit); 0 when not read from one.
+    version: int = 0
 
 
 @dataclass(frozen=True)
@@ -151,6 +172,9 @@ class PlanView:
     red_flag_clearance: str | None
     reasons: tuple[dict[str, Any], ...]
     version: int
+    ended_on: dt.date | None = None
+    end_reason: str | None = None
+    end_note: str = ""
 
     def describe(self) -> str:
         acupuncture = sum("acupuncture" in v.modalities for v in self.visits)
@@ -168,6 +192,14 @@ class PlanView:
                 f"{', '.join(phase.pt_focus)}."
             )
         return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Closed:
+    """What closing a plan did: the final assessment stored, the visits cancelled."""
+
+    assessment_id: int | None
+    cancelled_visits: int
 
 
 def reason_record(reason: Reason, about: str) -> dict[str, Any]:
@@ -361,6 +393,9 @@ class PlanService:
             precautions=sorted(self._patient_precautions(session, intake_row_id)),
             red_flag_clearance=choices.red_flag_clearance,
             reasons=list(choices.reasons),
+            ended_on=choices.ended_on,
+            end_reason=choices.end_reason,
+            end_note=choices.end_note,
         )
         self._context.stamp_new(plan, actor)
         session.add(plan)
@@ -468,6 +503,224 @@ class PlanService:
                 ),
             )
             return self._view(session, plan)
+
+    def reschedule_visit(
+        self, actor: Actor, visit_id: int, new_date: dt.date, expected_version: int
+    ) -> VisitView:
+        """Move one planned or missed visit of an active plan to a clinic day from today on.
+
+        A missed visit moved this way is planned again (the miss stays in the audit trail).
+        Each refusal is one sentence on the field ``visit_date``.
+        """
+        require(actor, Permission.VIEW_SCHEDULE)
+        today = self._context.clock().astimezone().date()
+        try:
+            with self._context.writing() as session:
+                visit = session.get(ScheduledVisitRow, visit_id)
+                if visit is None:
+                    raise NotFound(f"Visit {visit_id} does not exist.")
+                if visit.version != expected_version:
+                    raise StaleRecord("This visit")
+                plan = session.get(PlanRow, visit.plan_id)
+                assert plan is not None
+                refusal = self._reschedule_refusal(session, plan, visit, new_date, today)
+                if refusal is not None:
+                    raise ValidationFailed([FieldError("visit_date", refusal)])
+                before = {"visit_date": visit.visit_date.isoformat(), "status": visit.status}
+                visit.visit_date = new_date
+                visit.status = "planned"
+                self._context.stamp_change(visit, actor)
+                session.flush()
+                self._context.audit(
+                    session,
+                    actor,
+                    AuditEntry(
+                        "reschedule",
+                        "scheduled_visit",
+                        visit.id,
+                        plan.patient_id,
+                        {
+                            "plan_id": plan.id,
+                            "before": before,
+                            "after": {
+                                "visit_date": visit.visit_date.isoformat(),
+                                "status": visit.status,
+                            },
+                        },
+                    ),
+                )
+                return VisitView(
+                    visit.id,
+                    visit.visit_date,
+                    visit.phase_number,
+                    tuple(visit.modalities),
+                    visit.status,
+                    visit.version,
+                )
+        except StaleDataError as error:
+            raise StaleRecord("This visit") from error
+
+    def _reschedule_refusal(
+        self,
+        session: Session,
+        plan: PlanRow,
+        visit: ScheduledVisitRow,
+        new_date: dt.date,
+        today: dt.date,
+    ) -> str | None:
+        if visit.status == "done":
+            return "This visit already has a session logged, so it cannot be moved."
+        if visit.status == "cancelled":
+            return "This visit was cancelled, so it cannot be moved."
+        if plan.status != "active":
+            return f"This visit belongs to a plan that is {plan.status}, so it cannot be moved."
+        if new_date < today:
+            return f"{new_date.isoformat()} is in the past; choose today or a later day."
+        settings = session.get(ClinicSettingsRow, 1)
+        open_days = (
+            set(settings.clinic_days)
+            if settings is not None
+            else set(self.protocol.clinic_defaults.clinic_days)
+        )
+        if new_date.weekday() not in open_days:
+            return (
+                f"The clinic is closed on {WEEKDAY_NAMES[new_date.weekday()]}s; "
+                "choose a clinic day."
+            )
+        if new_date == visit.visit_date:
+            return f"The visit is already on {new_date.isoformat()}."
+        clash = session.scalar(
+            select(ScheduledVisitRow.id).where(
+                ScheduledVisitRow.plan_id == plan.id,
+                ScheduledVisitRow.visit_date == new_date,
+                ScheduledVisitRow.status != "cancelled",
+                ScheduledVisitRow.id != visit.id,
+            )
+        )
+        if clash is not None:
+            return f"This plan already has a visit on {new_date.isoformat()}; choose another day."
+        return None
+
+    def discharge(
+        self,
+        actor: Actor,
+        plan_id: int,
+        *,
+        reason: str,
+        note: str,
+        final_assessment: AssessmentInput | None,
+        expected_version: int,
+    ) -> PlanView:
+        """Close an active plan today, with its final assessment, in one transaction.
+
+        The plan becomes "discharged" with ``ended_on`` today, the reason and the note; the
+        final assessment is stored as kind "discharge" (whatever kind it was given with);
+        planned visits after today are cancelled. One audit entry.
+        """
+        require(actor, Permission.WRITE_CLINICAL)
+        today = self._context.clock().astimezone().date()
+        errors: list[FieldError] = []
+        if reason not in DISCHARGE_REASONS:
+            errors.append(
+                FieldError(
+                    "reason",
+                    "Choose why the plan ends: "
+                    + ", ".join(label.lower() for label in DISCHARGE_REASONS.values())
+                    + ".",
+                )
+            )
+        if final_assessment is not None:
+            final_assessment = replace(final_assessment, kind="discharge")
+            errors += [
+                FieldError(f"final_assessment.{e.field}", e.message)
+                for e in validate_assessment(final_assessment, self.catalogue, today)
+            ]
+        try:
+            with self._context.writing() as session:
+                plan = session.get(PlanRow, plan_id)
+                if plan is None:
+                    raise NotFound(f"Plan {plan_id} does not exist.")
+                if plan.version != expected_version:
+                    raise StaleRecord("This plan")
+                if plan.status != "active":
+                    errors.insert(
+                        0,
+                        FieldError(
+                            "plan",
+                            f"Only an active plan can be discharged; this one is {plan.status}.",
+                        ),
+                    )
+                if errors:
+                    raise ValidationFailed(errors)
+                outcome = self.close_plan(
+                    session,
+                    actor,
+                    plan,
+                    ended_on=today,
+                    reason=reason,
+                    note=note,
+                    final_assessment=final_assessment,
+                )
+                self._context.audit(
+                    session,
+                    actor,
+                    AuditEntry(
+                        "discharge",
+                        "plan",
+                        plan.id,
+                        plan.patient_id,
+                        {
+                            "before": {"status": "active"},
+                            "after": {
+                                "status": plan.status,
+                                "ended_on": today.isoformat(),
+                                "end_reason": reason,
+                            },
+                            "note": plan.end_note,
+                            "final_assessment_id": outcome.assessment_id,
+                            "cancelled_visits": outcome.cancelled_visits,
+                        },
+                    ),
+                )
+                return self._view(session, plan)
+        except StaleDataError as error:
+            raise StaleRecord("This plan") from error
+
+    def close_plan(
+        self,
+        session: Session,
+        actor: Actor | None,
+        plan: PlanRow,
+        *,
+        ended_on: dt.date,
+        reason: str,
+        note: str,
+        final_assessment: AssessmentInput | None,
+    ) -> Closed:
+        """Discharge ``plan`` inside the caller's unit of work (no checks, no audit)."""
+        plan.status = "discharged"
+        plan.ended_on = ended_on
+        plan.end_reason = reason
+        plan.end_note = note.strip()
+        self._context.stamp_change(plan, actor)
+        assessment_id = None
+        if final_assessment is not None:
+            row = self._assessments.insert(
+                session, actor, plan.patient_id, replace(final_assessment, kind="discharge")
+            )
+            assessment_id = row.id
+        remaining = session.scalars(
+            select(ScheduledVisitRow).where(
+                ScheduledVisitRow.plan_id == plan.id,
+                ScheduledVisitRow.status == "planned",
+                ScheduledVisitRow.visit_date > ended_on,
+            )
+        ).all()
+        for visit in remaining:
+            visit.status = "cancelled"
+            self._context.stamp_change(visit, actor)
+        session.flush()
+        return Closed(assessment_id, len(remaining))
 
     def active_plan(self, patient_id: int) -> PlanView | None:
         with self._context.reading() as session:
@@ -613,7 +866,9 @@ class PlanService:
             clinic_days=tuple(plan.clinic_days),
             phases=tuple(_phase_view(p, plan.start_date) for p in phases),
             visits=tuple(
-                VisitView(v.id, v.visit_date, v.phase_number, tuple(v.modalities), v.status)
+                VisitView(
+                    v.id, v.visit_date, v.phase_number, tuple(v.modalities), v.status, v.version
+                )
                 for v in visits
             ),
             target_pain=plan.target_pain,
@@ -623,6 +878,9 @@ class PlanService:
             red_flag_clearance=plan.red_flag_clearance,
             reasons=tuple(plan.reasons),
             version=plan.version,
+            ended_on=plan.ended_on,
+            end_reason=plan.end_reason,
+            end_note=plan.end_note,
         )
 
 

@@ -3,15 +3,19 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 
+from backclinic.db.database import OpenDatabase
+from backclinic.db.models import AuditEventRow, ScheduledVisitRow
 from backclinic.domain.intake import Intake
 from backclinic.domain.screening import FlagAnswer
 from backclinic.services.assessments import AssessmentInput
-from backclinic.services.bundle import Services
+from backclinic.services.bundle import Services, build_services
 from backclinic.services.context import Actor
-from backclinic.services.errors import ValidationFailed
+from backclinic.services.errors import PermissionDenied, StaleRecord, ValidationFailed
 from backclinic.services.patients import PatientInput
-from backclinic.services.plans import choices_from_proposal
+from backclinic.services.plans import PlanView, choices_from_proposal
+from backclinic.services.sessions import SessionInput
 
 START = dt.date(2026, 1, 5)
 MON_TO_FRI = frozenset(range(5))
@@ -157,3 +161,230 @@ def test_pregnancy_keeps_contraindicated_points_out_of_a_plan(
     phases[0] = replace(phases[0], acupoints=(*phases[0].acupoints, "SP6"))
     with pytest.raises(ValidationFailed, match="SP6 is not offered"):
         services.plans.create(actor, patient_id, replace(choices, phases=tuple(phases)))
+
+
+# ----------------------------------------------------------------- reschedule and discharge
+
+# Monday of week 3 of a plan started on START, mid-morning.
+WEEK3 = dt.datetime(2026, 1, 19, 10, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def clinic(database: OpenDatabase, services: Services) -> Services:
+    """Services whose clock stands on Monday of the plan's third week."""
+    return build_services(database.session_factory, clock=lambda: WEEK3)
+
+
+def planned_grace(clinic: Services, actor: Actor) -> tuple[int, PlanView]:
+    patient_id = grace(clinic, actor)
+    return patient_id, clinic.plans.create_recommended(actor, "CASE-0045", start=START)
+
+
+def audit_rows(clinic: Services, action: str) -> list[AuditEventRow]:
+    with clinic.context.reading() as session:
+        return list(session.scalars(select(AuditEventRow).where(AuditEventRow.action == action)))
+
+
+def final_assessment(clinic: Services, **changes: object) -> AssessmentInput:
+    values: dict[str, object] = {
+        "assessed_on": WEEK3.date(),
+        "nprs_current": 2,
+        "odi_answers": (1, 0, 1, 0, 1, 1, 0, None, 1, 1),
+    }
+    values.update(changes)
+    return AssessmentInput("discharge", article_intake(clinic, **values))
+
+
+def visit_input(day: dt.date) -> SessionInput:
+    moment = dt.datetime(day.year, day.month, day.day, 10, tzinfo=dt.UTC).astimezone()
+    return SessionInput(performed_at=moment, modalities=("acupuncture", "pt"), pain_before=5)
+
+
+def test_a_missed_visit_is_rescheduled_to_a_clinic_day_and_audited(
+    clinic: Services, actor: Actor
+) -> None:
+    _patient_id, plan = planned_grace(clinic, actor)
+    first = plan.visits[0]
+    clinic.sessions.mark_missed(actor, first.id)
+    missed = next(v for v in clinic.plans.get(plan.id).visits if v.id == first.id)
+    assert missed.status == "missed" and missed.version > first.version
+    taken = {v.visit_date for v in plan.visits}
+    free_day = next(
+        WEEK3.date() + dt.timedelta(days=n)
+        for n in range(14)
+        if (WEEK3.date() + dt.timedelta(days=n)).weekday() < 5
+        and WEEK3.date() + dt.timedelta(days=n) not in taken
+    )
+
+    moved = clinic.plans.reschedule_visit(actor, first.id, free_day, missed.version)
+
+    assert (moved.id, moved.visit_date, moved.status) == (first.id, free_day, "planned")
+    assert moved.version > missed.version
+    [entry] = audit_rows(clinic, "reschedule")
+    assert entry.entity == "scheduled_visit" and entry.entity_id == first.id
+    assert entry.details["before"] == {
+        "visit_date": first.visit_date.isoformat(),
+        "status": "missed",
+    }
+    assert entry.details["after"] == {"visit_date": free_day.isoformat(), "status": "planned"}
+
+
+def test_rescheduling_refuses_each_impossible_day_in_one_sentence(
+    clinic: Services, actor: Actor
+) -> None:
+    patient_id, plan = planned_grace(clinic, actor)
+    today = WEEK3.date()
+    future = [v for v in plan.visits if v.visit_date > today]
+    visit, other = future[0], future[1]
+    saturday = today + dt.timedelta(days=5)
+    cases = [
+        (today - dt.timedelta(days=1), "in the past"),
+        (saturday, "closed on Saturdays"),
+        (other.visit_date, "already has a visit on"),
+    ]
+    for day, words in cases:
+        with pytest.raises(ValidationFailed, match=words) as refused:
+            clinic.plans.reschedule_visit(actor, visit.id, day, visit.version)
+        assert list(refused.value.by_field) == ["visit_date"]
+        assert str(refused.value).count(".") <= 3 and str(refused.value).endswith(".")
+
+    done = plan.visits[0]
+    clinic.sessions.log(actor, patient_id, visit_input(done.visit_date))
+    done_now = next(v for v in clinic.plans.get(plan.id).visits if v.id == done.id)
+    with pytest.raises(ValidationFailed, match="session logged") as refused:
+        clinic.plans.reschedule_visit(
+            actor, done.id, saturday + dt.timedelta(days=2), done_now.version
+        )
+    assert list(refused.value.by_field) == ["visit_date"]
+    with pytest.raises(StaleRecord):
+        clinic.plans.reschedule_visit(actor, visit.id, saturday + dt.timedelta(days=2), 99)
+    assert audit_rows(clinic, "reschedule") == []
+
+
+def test_a_cancelled_visit_cannot_be_moved(clinic: Services, actor: Actor) -> None:
+    _patient_id, plan = planned_grace(clinic, actor)
+    last = plan.visits[-1]
+    discharged = clinic.plans.discharge(
+        actor,
+        plan.id,
+        reason="goals_met",
+        note="",
+        final_assessment=None,
+        expected_version=plan.version,
+    )
+    assert last.id not in {v.id for v in discharged.visits}
+    with clinic.context.reading() as session:
+        row = session.get(ScheduledVisitRow, last.id)
+        assert row is not None and row.status == "cancelled"
+        version = row.version
+    with pytest.raises(ValidationFailed, match="cancelled") as refused:
+        clinic.plans.reschedule_visit(actor, last.id, WEEK3.date() + dt.timedelta(days=1), version)
+    assert list(refused.value.by_field) == ["visit_date"]
+
+
+def test_discharge_closes_the_plan_with_its_final_assessment_in_one_transaction(
+    clinic: Services, actor: Actor
+) -> None:
+    patient_id, plan = planned_grace(clinic, actor)
+    today = WEEK3.date()
+
+    closed = clinic.plans.discharge(
+        actor,
+        plan.id,
+        reason="goals_met",
+        note="Back at work full days; home exercises to continue.",
+        final_assessment=final_assessment(clinic),
+        expected_version=plan.version,
+    )
+
+    assert (closed.status, closed.ended_on, closed.end_reason) == ("discharged", today, "goals_met")
+    assert closed.end_note == "Back at work full days; home exercises to continue."
+    assert clinic.plans.active_plan(patient_id) is None
+    assert all(v.visit_date <= today for v in closed.visits)
+    assert [v.id for v in closed.visits] == [v.id for v in plan.visits if v.visit_date <= today]
+    kinds = [a.kind for a in clinic.assessments.for_patient(patient_id)]
+    assert kinds == ["intake", "discharge"]
+    [entry] = audit_rows(clinic, "discharge")
+    assert entry.entity == "plan" and entry.entity_id == plan.id
+    assert entry.details["after"]["end_reason"] == "goals_met"
+    assert entry.details["cancelled_visits"] == len(plan.visits) - len(closed.visits)
+    assert entry.details["final_assessment_id"] is not None
+    # A new plan may now be made.
+    assert clinic.plans.create_recommended(actor, "CASE-0045", start=today).status == "active"
+
+
+def test_discharge_stores_nothing_when_the_final_assessment_is_refused(
+    clinic: Services, actor: Actor
+) -> None:
+    patient_id, plan = planned_grace(clinic, actor)
+    with pytest.raises(ValidationFailed) as refused:
+        clinic.plans.discharge(
+            actor,
+            plan.id,
+            reason="plateau",
+            note="",
+            final_assessment=final_assessment(clinic, nprs_current=11),
+            expected_version=plan.version,
+        )
+    assert "final_assessment.nprs.current" in refused.value.by_field
+    assert clinic.plans.get(plan.id).status == "active"
+    assert [a.kind for a in clinic.assessments.for_patient(patient_id)] == ["intake"]
+    assert audit_rows(clinic, "discharge") == []
+
+
+def test_discharge_refuses_an_unknown_reason_a_closed_plan_and_a_stale_version(
+    clinic: Services, actor: Actor
+) -> None:
+    _patient_id, plan = planned_grace(clinic, actor)
+    with pytest.raises(ValidationFailed) as refused:
+        clinic.plans.discharge(
+            actor,
+            plan.id,
+            reason="bored",
+            note="",
+            final_assessment=None,
+            expected_version=plan.version,
+        )
+    assert "reason" in refused.value.by_field
+    with pytest.raises(StaleRecord):
+        clinic.plans.discharge(
+            actor,
+            plan.id,
+            reason="plateau",
+            note="",
+            final_assessment=None,
+            expected_version=plan.version + 5,
+        )
+    closed = clinic.plans.discharge(
+        actor,
+        plan.id,
+        reason="referred",
+        note="To spinal surgeon",
+        final_assessment=None,
+        expected_version=plan.version,
+    )
+    with pytest.raises(ValidationFailed, match="Only an active plan") as again:
+        clinic.plans.discharge(
+            actor,
+            plan.id,
+            reason="plateau",
+            note="",
+            final_assessment=None,
+            expected_version=closed.version,
+        )
+    assert "plan" in again.value.by_field
+    assert len(audit_rows(clinic, "discharge")) == 1
+
+
+def test_front_desk_cannot_discharge(clinic: Services, actor: Actor) -> None:
+    _patient_id, plan = planned_grace(clinic, actor)
+    desk = Actor(actor.clinician_id, "Priya Nair", "front_desk")
+    with pytest.raises(PermissionDenied):
+        clinic.plans.discharge(
+            desk,
+            plan.id,
+            reason="plateau",
+            note="",
+            final_assessment=None,
+            expected_version=plan.version,
+        )
