@@ -1,0 +1,456 @@
+"""Backup and restore of the whole database, by command or from the app, and the daily copy.
+
+SQLite is copied with the online backup API (never a file copy, which can tear a WAL
+database) and checked with integrity_check and foreign_key_check; PostgreSQL is written as
+a logical dump (backclinic.db.transfer) that restores into either engine. A restore is
+staged in a private temporary SQLite file, migrated to this release's schema and checked
+there, and only then put in place in one step, so a bad backup never touches live data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, Integer, MetaData, Table, text
+from sqlalchemy.orm import Session
+
+from backclinic.db.engine import (
+    BUSY_TIMEOUT_MS,
+    create_database_engine,
+    default_database_path,
+    make_session_factory,
+    masked,
+)
+from backclinic.db.migrate import (
+    HEAD_REVISION,
+    alembic_config,
+    current_revision,
+    migrate_to_head,
+    sqlite_file,
+    upgrade,
+)
+from backclinic.db.models import Base, ClinicianRow
+from backclinic.db.transfer import (
+    DumpError,
+    is_dump,
+    load_rows,
+    read_header,
+    read_rows,
+    table_rows,
+    write_dump,
+)
+from backclinic.services.context import Actor, AuditEntry, ServiceContext
+from backclinic.services.errors import ServiceError
+from backclinic.services.permissions import Permission, require
+
+KEEP_DAILY_BACKUPS = 14
+SQLITE_MAGIC = b"SQLite format 3\x00"
+DAILY_BACKUP = re.compile(r"^backclinic-(\d{4}-\d{2}-\d{2})\.(?:db|dump\.gz)$")
+DAILY_ACTOR = Actor(clinician_id=None, name="automatic daily backup", role="system")
+
+
+class BackupError(ServiceError):
+    """A backup could not be written or read; nothing live was changed."""
+
+
+class RestoreNeedsConfirmation(ServiceError):
+    """Restore replaces every record; the caller must say so explicitly."""
+
+
+@dataclass(frozen=True)
+class BackupResult:
+    path: Path
+    kind: str  # "sqlite" (a database file) or "dump" (a logical dump)
+    revision: str
+    database: str  # the masked URL that was backed up
+
+    def describe(self) -> str:
+        what = (
+            "SQLite copy, integrity and foreign keys checked"
+            if self.kind == "sqlite"
+            else ("logical dump, every row read back")
+        )
+        return f"Backed up {self.database} to {self.path} ({what}; schema {self.revision})."
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    path: Path
+    kind: str
+    backup_revision: str
+    revision: str
+    database: str
+
+    @property
+    def migrated(self) -> bool:
+        return self.backup_revision != self.revision
+
+    def describe(self) -> str:
+        migrated = (
+            f"; brought from schema {self.backup_revision} to {self.revision}"
+            if self.migrated
+            else ""
+        )
+        return f"Restored {self.path} into {self.database}{migrated}."
+
+
+class BackupService:
+    """Backs up and restores the database behind ``engine``, the one ``context`` writes to."""
+
+    def __init__(
+        self,
+        context: ServiceContext,
+        engine: Engine,
+        *,
+        backup_dir: Path | None = None,
+        keep: int = KEEP_DAILY_BACKUPS,
+    ) -> None:
+        self._context = context
+        self._engine = engine
+        self._live_file = sqlite_file(engine)
+        if engine.dialect.name == "sqlite" and self._live_file is None:
+            raise ValueError("an in-memory SQLite database cannot be backed up")
+        if backup_dir is None:
+            home = self._live_file.parent if self._live_file else default_database_path().parent
+            backup_dir = home / "backups"
+        self.backup_dir = backup_dir
+        self._keep = keep
+
+    @property
+    def database_label(self) -> str:
+        return masked(self._engine.url)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self._live_file is not None
+
+    def suggested_name(self, now: dt.datetime) -> str:
+        """A file name for a backup taken now, with the extension its format uses."""
+        return f"backclinic-{now.astimezone():%Y-%m-%d-%H%M}{self._extension}"
+
+    @property
+    def _extension(self) -> str:
+        return ".db" if self.is_sqlite else ".dump.gz"
+
+    # ------------------------------------------------------------------------- backup
+
+    def backup(self, actor: Actor, path: str | os.PathLike[str]) -> BackupResult:
+        """Write a checked backup to ``path`` (owner-only), then audit it."""
+        require(actor, Permission.BACKUP)
+        result = self._write_backup(Path(path))
+        self._audit_backup(actor, result, automatic=False)
+        return result
+
+    def automatic_daily_backup(self, now: dt.datetime) -> Path | None:
+        """At the first start of a day, back up into the backup folder and keep the last 14.
+
+        Returns the new file, or None when today's backup already exists.
+        """
+        today = now.astimezone().date()
+        if any(day == today for day, _ in self._daily_backups()):
+            return None
+        target = self.backup_dir / f"backclinic-{today.isoformat()}{self._extension}"
+        result = self._write_backup(target)
+        self._audit_backup(DAILY_ACTOR, result, automatic=True)
+        for _, old in self._daily_backups()[: -self._keep]:
+            old.unlink(missing_ok=True)
+        return target
+
+    def _daily_backups(self) -> list[tuple[dt.date, Path]]:
+        if not self.backup_dir.is_dir():
+            return []
+        found = []
+        for entry in self.backup_dir.iterdir():
+            match = DAILY_BACKUP.match(entry.name)
+            if match:
+                found.append((dt.date.fromisoformat(match.group(1)), entry))
+        return sorted(found)
+
+    def _write_backup(self, destination: Path) -> BackupResult:
+        destination = destination.expanduser().absolute()
+        if self._live_file is not None and destination == self._live_file.absolute():
+            raise BackupError("A backup cannot be written over the database it backs up.")
+        revision = current_revision(self._engine) or "none"
+        _private_directory(destination.parent)
+        # Written beside the target and renamed into place once checked, so a file with the
+        # backup's name is always a whole, verified backup.
+        partial = destination.with_name(destination.name + ".partial")
+        try:
+            if self._live_file is not None:
+                _create_private(partial)
+                with (
+                    closing(_connect(self._live_file)) as origin,
+                    closing(sqlite3.connect(partial)) as copy,
+                ):
+                    origin.backup(copy)
+                    # One self-contained file: no -wal beside it to lose.
+                    copy.execute("PRAGMA journal_mode = DELETE")
+                problems = sqlite_problems(partial)
+                if problems:
+                    raise BackupError(
+                        f"The backup written to {destination} failed its check: {problems[0]}."
+                    )
+                kind = "sqlite"
+            else:
+                with self._engine.connect() as connection:
+                    snapshot = connection.execution_options(isolation_level="REPEATABLE READ")
+                    with snapshot.begin():
+                        write_dump(
+                            snapshot,
+                            Base.metadata.sorted_tables,
+                            partial,
+                            revision=revision,
+                            created_at=self._context.clock(),
+                        )
+                for _ in read_rows(partial):
+                    pass
+                kind = "dump"
+            os.replace(partial, destination)
+            os.chmod(destination, 0o600)
+        except OSError as error:
+            raise BackupError(
+                f"The backup could not be written to {destination}: {error.strerror or error}."
+            ) from error
+        except DumpError as error:
+            raise BackupError(
+                f"The backup written to {destination} is unreadable: {error}"
+            ) from error
+        finally:
+            partial.unlink(missing_ok=True)
+        return BackupResult(destination, kind, revision, self.database_label)
+
+    def _audit_backup(self, actor: Actor, result: BackupResult, *, automatic: bool) -> None:
+        with self._context.writing() as session:
+            self._context.audit(
+                session,
+                actor,
+                AuditEntry(
+                    "backup",
+                    "database",
+                    details={
+                        "file": str(result.path),
+                        "format": result.kind,
+                        "revision": result.revision,
+                        "automatic": automatic,
+                    },
+                ),
+            )
+
+    # ------------------------------------------------------------------------- restore
+
+    def backup_revision(self, path: str | os.PathLike[str]) -> str:
+        """The schema revision a backup was written at; BackupError if it is no backup."""
+        source = Path(path)
+        kind = _kind_of(source)
+        if kind == "dump":
+            try:
+                return read_header(source).revision
+            except (DumpError, OSError, EOFError) as error:
+                raise BackupError(f"The backup {source.name} cannot be read: {error}") from error
+        try:
+            with closing(sqlite3.connect(f"{source.absolute().as_uri()}?mode=ro", uri=True)) as db:
+                row = db.execute("SELECT version_num FROM alembic_version").fetchone()
+        except sqlite3.Error as error:
+            raise BackupError(
+                f"{source.name} is not a BackClinic backup: it has no schema revision ({error})."
+            ) from error
+        if row is None:
+            raise BackupError(f"{source.name} is not a BackClinic backup: its schema is empty.")
+        return str(row[0])
+
+    def restore(
+        self, actor: Actor, path: str | os.PathLike[str], *, confirm: bool
+    ) -> RestoreResult:
+        """Replace every record with the backup's, migrating an older backup; audited after.
+
+        Refuses a backup from a newer schema, and refuses to act without ``confirm``.
+        """
+        require(actor, Permission.BACKUP)
+        source = Path(path).expanduser()
+        kind = _kind_of(source)
+        revision = self.backup_revision(source)
+        if revision not in _known_revisions():
+            raise BackupError(
+                f"The backup {source.name} is from database schema {revision}, newer than this "
+                f"BackClinic's schema {HEAD_REVISION}; install the newer BackClinic to restore it."
+            )
+        if not confirm:
+            raise RestoreNeedsConfirmation(
+                f"Restoring replaces all data in {self.database_label}; run again with --yes."
+            )
+        result = RestoreResult(source, kind, revision, HEAD_REVISION, self.database_label)
+        entry = AuditEntry(
+            "restore",
+            "database",
+            details={"file": str(source.absolute()), "format": kind, "from_revision": revision},
+        )
+        with self._staging() as stage:
+            self._stage(source, kind, revision, stage)
+            if self._live_file is not None:
+                self._swap_sqlite(actor, stage, entry)
+            else:
+                self._replace_postgres(actor, stage, entry)
+        return result
+
+    @contextmanager
+    def _staging(self) -> Iterator[Path]:
+        parent = self._live_file.parent if self._live_file else None
+        if parent is not None:
+            parent.mkdir(parents=True, exist_ok=True)
+        # mkdtemp makes the folder 0700: the staged copy holds every patient's record.
+        with tempfile.TemporaryDirectory(prefix=".backclinic-restore-", dir=parent) as folder:
+            yield Path(folder) / "restore.db"
+
+    def _stage(self, source: Path, kind: str, revision: str, stage: Path) -> None:
+        """Build the backup's data at this release's schema in ``stage``, and check it."""
+        _create_private(stage)
+        if kind == "sqlite":
+            uri = f"{source.absolute().as_uri()}?mode=ro"
+            with (
+                closing(sqlite3.connect(uri, uri=True)) as origin,
+                closing(sqlite3.connect(stage)) as copy,
+            ):
+                origin.backup(copy)
+        engine = create_database_engine(f"sqlite:///{stage}")
+        try:
+            if kind == "dump":
+                upgrade(engine, revision)
+                tables = MetaData()
+                tables.reflect(bind=engine)
+                try:
+                    with engine.begin() as connection:
+                        load_rows(connection, read_rows(source), tables.tables)
+                except DumpError as error:
+                    raise BackupError(
+                        f"The backup {source.name} cannot be restored: {error}"
+                    ) from error
+            migrate_to_head(engine)
+        finally:
+            engine.dispose()
+        problems = sqlite_problems(stage)
+        if problems:
+            raise BackupError(
+                f"The backup {source.name} is damaged ({problems[0]}); nothing was restored."
+            )
+
+    def _swap_sqlite(self, actor: Actor, stage: Path, entry: AuditEntry) -> None:
+        # The audit entry goes into the restored data before it is put in place, so the
+        # restore and its record arrive together or not at all.
+        engine = create_database_engine(f"sqlite:///{stage}")
+        try:
+            context = ServiceContext(make_session_factory(engine), self._context.clock)
+            with context.writing() as session:
+                context.audit(session, _actor_in(session, actor), entry)
+        finally:
+            engine.dispose()
+        assert self._live_file is not None
+        self._engine.dispose()
+        with (
+            closing(sqlite3.connect(stage)) as origin,
+            closing(_connect(self._live_file)) as live,
+        ):
+            # One backup step over the live file: other connections see the old data or
+            # the new, never a mixture.
+            origin.backup(live)
+        self._engine.dispose()
+        os.chmod(self._live_file, 0o600)
+
+    def _replace_postgres(self, actor: Actor, stage: Path, entry: AuditEntry) -> None:
+        tables = Base.metadata.sorted_tables
+        engine = create_database_engine(f"sqlite:///{stage}")
+        try:
+            with engine.connect() as source, self._context.writing() as session:
+                target = session.connection()
+                for table in reversed(tables):
+                    target.execute(table.delete())
+                load_rows(target, table_rows(source, tables), {t.name: t for t in tables})
+                _reset_sequences(target, tables)
+                self._context.audit(session, _actor_in(session, actor), entry)
+        finally:
+            engine.dispose()
+
+
+def sqlite_problems(path: Path) -> list[str]:
+    """What integrity_check and foreign_key_check find wrong in a SQLite file; [] if sound."""
+    try:
+        with closing(sqlite3.connect(path)) as db:
+            integrity = [str(row[0]) for row in db.execute("PRAGMA integrity_check")]
+            dangling = db.execute("PRAGMA foreign_key_check").fetchall()
+    except sqlite3.Error as error:
+        return [f"it cannot be opened ({error})"]
+    problems = [] if integrity == ["ok"] else [f"integrity_check: {line}" for line in integrity]
+    problems += [f"row {row[1]} of {row[0]} refers to a missing {row[2]}" for row in dangling]
+    return problems
+
+
+def _kind_of(source: Path) -> str:
+    try:
+        with open(source, "rb") as handle:
+            start = handle.read(len(SQLITE_MAGIC))
+    except FileNotFoundError:
+        raise BackupError(f"The backup {source} does not exist.") from None
+    except OSError as error:
+        raise BackupError(f"The backup {source} cannot be read: {error.strerror}.") from error
+    if start == SQLITE_MAGIC:
+        return "sqlite"
+    if is_dump(source):
+        return "dump"
+    raise BackupError(
+        f"{source.name} is not a BackClinic backup (neither a SQLite database nor a dump)."
+    )
+
+
+def _known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    return {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+
+
+def _actor_in(session: Session, actor: Actor) -> Actor:
+    """The actor as the restored data knows them: an account id only if it is theirs there."""
+    if actor.clinician_id is None:
+        return actor
+    row = session.get(ClinicianRow, actor.clinician_id)
+    if row is not None and row.full_name == actor.name:
+        return actor
+    return Actor(clinician_id=None, name=actor.name, role=actor.role)
+
+
+def _reset_sequences(connection: Connection, tables: list[Table]) -> None:
+    quote = connection.dialect.identifier_preparer.quote
+    for table in tables:
+        keys = list(table.primary_key.columns)
+        if len(keys) != 1 or not isinstance(keys[0].type, Integer):
+            continue
+        key = keys[0].name
+        connection.execute(
+            text(
+                "SELECT setval(pg_get_serial_sequence(:table, :key), "
+                f"COALESCE((SELECT MAX({quote(key)}) FROM {quote(table.name)}), 0) + 1, false)"
+            ),
+            {"table": table.name, "key": key},
+        )
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+
+
+def _create_private(path: Path) -> None:
+    """Create (or empty) a file readable by its owner only before any data goes in."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.close(descriptor)
+    os.chmod(path, 0o600)
+
+
+def _private_directory(path: Path) -> None:
+    """A new folder for backups is the owner's alone; an existing one is left as it is."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
