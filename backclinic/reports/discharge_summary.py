@@ -1,0 +1,318 @@
+"""The discharge summary, for clinicians: what was done, what changed, and what next.
+
+Outcomes arrive already judged (the domain's ``change_verdict`` with the protocol's
+thresholds); this module only lays them out. An episode that has not ended prints as an
+interim summary, and says so in its title.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table
+
+from backclinic.domain.progress import Change
+from backclinic.reports.frame import (
+    CONTENT_WIDTH,
+    INK,
+    DocumentFrame,
+    HomeExercise,
+    RenderedPdf,
+    Styles,
+    bullets,
+    day,
+    escape,
+    number,
+    render,
+)
+from backclinic.reports.pain_chart import ChartPhase, ChartPoint, pain_chart
+
+DISCHARGE_TITLE = "Discharge summary"
+INTERIM_TITLE = "Interim treatment summary"
+NOT_RECORDED = "–"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A measure's baseline and final value; ``change`` is None when there is nothing to
+    compare (one measurement, or none)."""
+
+    measure: str
+    unit: str
+    baseline: float | None
+    baseline_on: dt.date | None
+    final: float | None
+    final_on: dt.date | None
+    change: Change | None
+
+
+@dataclass(frozen=True)
+class Attendance:
+    """Visits due up to the end of the episode and what became of them."""
+
+    scheduled: int
+    attended: int
+    missed: int
+    not_held: int
+    sessions: int
+
+    @property
+    def percent(self) -> float | None:
+        return None if self.scheduled == 0 else self.attended / self.scheduled * 100
+
+
+@dataclass(frozen=True)
+class TreatedSession:
+    when: dt.date
+    phase_number: int | None
+    modalities: tuple[str, ...]
+    pain_before: int | None
+    pain_after: int | None
+    acupoints: tuple[str, ...]
+    interventions: tuple[str, ...]
+    adverse_events: tuple[str, ...]
+    adverse_event_note: str
+    tolerance: str | None
+
+
+@dataclass(frozen=True)
+class DischargeSummary:
+    frame: DocumentFrame
+    ended: bool
+    start_date: dt.date
+    end_date: dt.date
+    end_reason: str | None
+    end_note: str
+    phases: tuple[ChartPhase, ...]
+    attendance: Attendance
+    nprs: Outcome
+    odi: Outcome
+    mean_immediate_drop: float | None
+    sessions: tuple[TreatedSession, ...]
+    home_programme: tuple[HomeExercise, ...]
+    recommendations: tuple[str, ...]
+    clinician: str
+
+
+def discharge_title(ended: bool) -> str:
+    return DISCHARGE_TITLE if ended else INTERIM_TITLE
+
+
+def _episode(summary: DischargeSummary, styles: Styles) -> list[Flowable]:
+    weeks = (summary.end_date - summary.start_date).days // 7 + 1
+    att = summary.attendance
+    share = "" if att.percent is None else f" ({att.percent:.0f} %)"
+    rows = [
+        ["Episode", f"{day(summary.start_date)} to {day(summary.end_date)} ({weeks} weeks)"],
+        [
+            "Attendance",
+            f"{att.attended} of {att.scheduled} scheduled visits attended{share}; "
+            f"{att.missed} missed, {att.not_held} not held",
+        ],
+        ["Sessions recorded", str(att.sessions)],
+    ]
+    if summary.ended:
+        reason = summary.end_reason or "not given"
+        rows.append(["Discharged", f"{day(summary.end_date)}; reason: {reason}"])
+    else:
+        rows.append(["Status", f"Plan still active; summary to {day(summary.end_date)}"])
+    if summary.end_note.strip():
+        rows.append(["Note", summary.end_note.strip()])
+    body = [
+        [Paragraph(label, styles.cell_bold), Paragraph(escape(text), styles.cell)]
+        for label, text in rows
+    ]
+    table = Table(
+        body,
+        colWidths=[38 * mm, CONTENT_WIDTH - 38 * mm],
+        style=styles.table(header=False, zebra=False),
+    )
+    return [Paragraph("Episode of care", styles.heading), table]
+
+
+def _value(value: float | None, unit: str) -> str:
+    return NOT_RECORDED if value is None else f"{number(value)}{unit}"
+
+
+def _outcomes(summary: DischargeSummary, styles: Styles) -> list[Flowable]:
+    rows: list[list[object]] = [
+        ["Measure", "Baseline", "Final", "Change", "% change", "Clinically meaningful?"]
+    ]
+    notes: list[str] = []
+    for outcome in (summary.nprs, summary.odi):
+        change = outcome.change
+        baseline = _value(outcome.baseline, outcome.unit)
+        final = _value(outcome.final, outcome.unit)
+        if outcome.baseline_on:
+            baseline += f"\n{day(outcome.baseline_on)}"
+        if outcome.final_on:
+            final += f"\n{day(outcome.final_on)}"
+        if change is None:
+            rows.append(
+                [
+                    outcome.measure,
+                    baseline,
+                    final,
+                    NOT_RECORDED,
+                    NOT_RECORDED,
+                    "Not enough measurements to judge",
+                ]
+            )
+            continue
+        # Change is printed as the measured difference (final − baseline, negative = less).
+        delta = change.latest - change.baseline
+        percent = NOT_RECORDED if change.percent is None else f"{-change.percent:+.0f} %"
+        if change.meaningful:
+            verdict = "Yes: meaningful improvement"
+        elif change.within_error:
+            verdict = "No: within measurement error"
+        elif change.direction == "worse":
+            verdict = "No: worse"
+        elif change.direction == "improved":
+            verdict = "No: improvement below the threshold"
+        else:
+            verdict = "No: no change"
+        rows.append(
+            [
+                outcome.measure,
+                baseline,
+                final,
+                f"{delta:+g}",
+                percent,
+                Paragraph(verdict, styles.cell),
+            ]
+        )
+        notes.append(f"<b>{escape(outcome.measure)}:</b> {escape(change.explanation)}")
+    widths = [34 * mm, 26 * mm, 26 * mm, 18 * mm, 18 * mm]
+    widths.append(CONTENT_WIDTH - sum(widths))
+    story: list[Flowable] = [
+        Paragraph("Outcomes", styles.heading),
+        Table(rows, colWidths=widths, style=styles.table(zebra=False)),
+        Spacer(1, 1.5 * mm),
+        *[Paragraph(note, styles.small) for note in notes],
+    ]
+    if summary.mean_immediate_drop is not None:
+        story.append(
+            Paragraph(
+                "<b>Immediate response:</b> pain fell by "
+                f"{summary.mean_immediate_drop:.1f} points on average within a session "
+                "(before → after).",
+                styles.small,
+            )
+        )
+    return story
+
+
+def _chart(summary: DischargeSummary, styles: Styles) -> list[Flowable]:
+    points = [ChartPoint(s.when, s.pain_before, s.pain_after) for s in summary.sessions]
+    if not any(p.before is not None or p.after is not None for p in points):
+        return []
+    drawing = pain_chart(
+        points,
+        summary.phases,
+        width=CONTENT_WIDTH,
+        height=62 * mm,
+        first_day=summary.start_date,
+        last_day=max(summary.end_date, max(p.when for p in points)),
+    )
+    return [KeepTogether([Paragraph("Pain over the episode (NPRS 0–10)", styles.heading), drawing])]
+
+
+def _pain(value: int | None) -> str:
+    return NOT_RECORDED if value is None else str(value)
+
+
+def _sessions(summary: DischargeSummary, styles: Styles) -> list[Flowable]:
+    story: list[Flowable] = [Paragraph("Sessions", styles.heading)]
+    if not summary.sessions:
+        return [*story, Paragraph("No sessions were recorded.", styles.body)]
+    rows: list[list[object]] = [["Date", "Ph.", "Modalities", "Pain", "Points", "Interventions"]]
+    for s in summary.sessions:
+        rows.append(
+            [
+                day(s.when),
+                NOT_RECORDED if s.phase_number is None else str(s.phase_number),
+                Paragraph(escape(", ".join(s.modalities)), styles.cell),
+                f"{_pain(s.pain_before)} → {_pain(s.pain_after)}",
+                Paragraph(escape(" ".join(s.acupoints)) or NOT_RECORDED, styles.cell),
+                Paragraph(escape(", ".join(s.interventions)) or NOT_RECORDED, styles.cell),
+            ]
+        )
+    widths = [21 * mm, 8 * mm, 49 * mm, 14 * mm, 30 * mm]
+    widths.append(CONTENT_WIDTH - sum(widths))
+    story.append(Table(rows, colWidths=widths, repeatRows=1, style=styles.table()))
+    return story
+
+
+def _adverse_events(summary: DischargeSummary, styles: Styles) -> list[Flowable]:
+    items = []
+    for s in summary.sessions:
+        if not s.adverse_events and not s.adverse_event_note.strip():
+            continue
+        events = ", ".join(s.adverse_events) or "Note"
+        note = f": {escape(s.adverse_event_note.strip())}" if s.adverse_event_note.strip() else ""
+        items.append(f"<b>{day(s.when)}</b> — {escape(events)}{note}")
+    story: list[Flowable] = [Paragraph("Adverse events", styles.heading)]
+    if not items:
+        return [*story, Paragraph("None recorded.", styles.body)]
+    return story + bullets(items, styles.bullet)
+
+
+def _home_programme(summary: DischargeSummary, styles: Styles) -> list[Flowable]:
+    story: list[Flowable] = [Paragraph("Home programme to continue", styles.heading)]
+    if not summary.home_programme:
+        return [*story, Paragraph("None prescribed.", styles.body)]
+    items = [
+        f"<b>{escape(e.label)}</b> ({escape(e.dosage)}): {escape(e.instructions)}"
+        for e in summary.home_programme
+    ]
+    return story + bullets(items, styles.bullet)
+
+
+def _recommendations(summary: DischargeSummary, styles: Styles) -> list[Flowable]:
+    return [
+        Paragraph("Recommendations", styles.heading),
+        *bullets([escape(r) for r in summary.recommendations], styles.bullet),
+    ]
+
+
+def _signature(summary: DischargeSummary, styles: Styles) -> list[Flowable]:
+    line = Table(
+        [["", "", ""], [f"Signed: {summary.clinician}", "", "Date"]],
+        colWidths=[95 * mm, 10 * mm, 45 * mm],
+        rowHeights=[14 * mm, None],
+        hAlign="LEFT",
+        style=[
+            ("LINEBELOW", (0, 0), (0, 0), 0.6, INK),
+            ("LINEBELOW", (2, 0), (2, 0), 0.6, INK),
+            ("FONT", (0, 1), (-1, 1), styles.small.fontName, 8),
+            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+        ],
+    )
+    return [KeepTogether([Spacer(1, 6 * mm), line])]
+
+
+def render_discharge_summary(summary: DischargeSummary) -> RenderedPdf:
+    styles = Styles()
+    title = discharge_title(summary.ended)
+    subtitle = (
+        f"Acupuncture and physical therapy for low back pain, {day(summary.start_date)} to "
+        f"{day(summary.end_date)}. Prepared by {escape(summary.frame.printed_by)}."
+    )
+    if not summary.ended:
+        subtitle += " The plan is still active: this is not a discharge."
+    story: list[Flowable] = [
+        Paragraph(title, styles.title),
+        Paragraph(subtitle, styles.subtitle),
+        *_episode(summary, styles),
+        *_outcomes(summary, styles),
+        *_chart(summary, styles),
+        *_sessions(summary, styles),
+        *_adverse_events(summary, styles),
+        *_home_programme(summary, styles),
+        *_recommendations(summary, styles),
+        *_signature(summary, styles),
+    ]
+    return render(summary.frame, story)

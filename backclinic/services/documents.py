@@ -1,0 +1,590 @@
+"""Printed documents: build the plan and discharge summaries, keep each one as handed over.
+
+Every print renders the PDF from the services' views (converted here into the reports'
+plain inputs), stores the exact bytes with their hash, and writes one "print" audit entry
+in the same transaction. Reprints and exports hand back those stored bytes, never a fresh
+rendering, so a reprint is what the patient was given, byte for byte.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backclinic.db.models import ClinicianRow, DocumentRow, PlanRow
+from backclinic.domain.catalogue import Catalogue
+from backclinic.domain.progress import Change, PainPoint, change_verdict, immediate_response
+from backclinic.domain.protocol import Protocol
+from backclinic.reports.discharge_summary import (
+    Attendance,
+    DischargeSummary,
+    Outcome,
+    TreatedSession,
+    discharge_title,
+    render_discharge_summary,
+)
+from backclinic.reports.frame import DocumentFrame, HomeExercise, Letterhead, PatientLine
+from backclinic.reports.pain_chart import ChartPhase
+from backclinic.reports.plan_summary import (
+    PatientPrecaution,
+    PlannedVisit,
+    PlanPhase,
+    PlanSummary,
+    render_plan_summary,
+)
+from backclinic.services.assessments import Assessment, AssessmentService
+from backclinic.services.clinic import ClinicService
+from backclinic.services.context import Actor, AuditEntry, ServiceContext
+from backclinic.services.errors import FieldError, NotFound, ValidationFailed
+from backclinic.services.patients import Patient, PatientService
+from backclinic.services.permissions import Permission, require
+from backclinic.services.plans import InterventionDose, PhaseView, PlanService, PlanView
+from backclinic.services.sessions import SessionRecord, SessionService
+
+PLAN_SUMMARY = "plan_summary"
+DISCHARGE_SUMMARY = "discharge_summary"
+PLAN_SUMMARY_TITLE = "Plan summary"
+KIND_LABELS = {PLAN_SUMMARY: "Plan summary", DISCHARGE_SUMMARY: "Discharge summary"}
+COMMAND_LINE = "Command line"
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """A row of the Documents tab."""
+
+    id: int
+    kind: str
+    title: str
+    created_at: dt.datetime
+    clinician: str
+    pages: int
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS.get(self.kind, self.kind)
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    id: int
+    patient_id: int
+    plan_id: int | None
+    kind: str
+    title: str
+    created_at: dt.datetime
+    pages: int
+    sha256: str
+    pdf: bytes
+
+
+class DocumentService:
+    def __init__(
+        self,
+        context: ServiceContext,
+        protocol: Protocol,
+        catalogue: Catalogue,
+        clinic: ClinicService,
+        patients: PatientService,
+        plans: PlanService,
+        assessments: AssessmentService,
+        sessions: SessionService,
+    ) -> None:
+        self._context = context
+        self._protocol = protocol
+        self._catalogue = catalogue
+        self._clinic = clinic
+        self._patients = patients
+        self._plans = plans
+        self._assessments = assessments
+        self._sessions = sessions
+
+    # ------------------------------------------------------------------------- printing
+
+    def print_plan_summary(self, actor: Actor, patient_id: int) -> StoredDocument:
+        """Render the patient's plan summary, keep it, and audit the print."""
+        require(actor, Permission.PRINT)
+        summary = self.plan_summary(actor, patient_id)
+        rendered = render_plan_summary(summary)
+        plan = self._plan_to_print(patient_id, "plan summary")
+        return self._store(
+            actor,
+            patient_id,
+            plan.id,
+            PLAN_SUMMARY,
+            summary.frame.title,
+            rendered.pdf,
+            rendered.pages,
+        )
+
+    def print_discharge_summary(self, actor: Actor, patient_id: int) -> StoredDocument:
+        """Render the discharge summary (an interim one while the plan is active)."""
+        require(actor, Permission.PRINT)
+        summary = self.discharge_summary(actor, patient_id)
+        rendered = render_discharge_summary(summary)
+        plan = self._plan_to_print(patient_id, "discharge summary")
+        return self._store(
+            actor,
+            patient_id,
+            plan.id,
+            DISCHARGE_SUMMARY,
+            summary.frame.title,
+            rendered.pdf,
+            rendered.pages,
+        )
+
+    # ------------------------------------------------------------------------- documents
+
+    def documents(self, patient_id: int) -> list[DocumentInfo]:
+        """The patient's printed documents, newest first, without their bytes."""
+        with self._context.reading() as session:
+            rows = session.execute(
+                select(
+                    DocumentRow.id,
+                    DocumentRow.kind,
+                    DocumentRow.title,
+                    DocumentRow.created_at,
+                    DocumentRow.pages,
+                    ClinicianRow.full_name,
+                )
+                .outerjoin(ClinicianRow, ClinicianRow.id == DocumentRow.created_by)
+                .where(DocumentRow.patient_id == patient_id)
+                .order_by(DocumentRow.id.desc())
+            ).all()
+            return [
+                DocumentInfo(
+                    id=row.id,
+                    kind=row.kind,
+                    title=row.title,
+                    created_at=row.created_at,
+                    clinician=row.full_name or COMMAND_LINE,
+                    pages=row.pages,
+                )
+                for row in rows
+            ]
+
+    def pdf(self, document_id: int) -> bytes:
+        """The stored bytes, for a preview on screen (not audited: nothing leaves the app)."""
+        with self._context.reading() as session:
+            return self._row(session, document_id).pdf
+
+    def reprint(self, actor: Actor, document_id: int) -> bytes:
+        """The stored bytes, exactly as first handed over, for printing again; audited."""
+        require(actor, Permission.PRINT)
+        with self._context.writing() as session:
+            row = self._row(session, document_id)
+            self._context.audit(
+                session,
+                actor,
+                AuditEntry(
+                    "reprint",
+                    "document",
+                    row.id,
+                    row.patient_id,
+                    {"kind": row.kind, "title": row.title, "sha256": row.sha256},
+                ),
+            )
+            return row.pdf
+
+    def write_pdf(self, actor: Actor, document_id: int, path: Path) -> None:
+        """Save a stored document as a PDF file (Save as PDF, the command line); audited.
+
+        The file appears whole or not at all, and only if the audit entry is written.
+        """
+        require(actor, Permission.PRINT)
+        target = Path(path)
+        if not target.parent.is_dir():
+            raise ValidationFailed(
+                [FieldError("path", f"The folder {target.parent} does not exist.")]
+            )
+        with self._context.writing() as session:
+            row = self._row(session, document_id)
+            self._context.audit(
+                session,
+                actor,
+                AuditEntry(
+                    "export",
+                    "document",
+                    row.id,
+                    row.patient_id,
+                    {"kind": row.kind, "path": str(target), "sha256": row.sha256},
+                ),
+            )
+            _write_atomically(target, row.pdf)
+
+    # ------------------------------------------------------------------------- inputs
+
+    def plan_summary(self, actor: Actor, patient_id: int) -> PlanSummary:
+        """The plan summary's content for the patient's current (or latest) plan."""
+        patient = self._patients.get(patient_id)
+        plan = self._plan_to_print(patient_id, "plan summary")
+        today = self._today()
+        current = _phase_on(plan, today)
+        return PlanSummary(
+            frame=self._frame(PLAN_SUMMARY_TITLE, patient, plan, actor, today),
+            phases=tuple(
+                PlanPhase(
+                    number=p.number,
+                    name=p.name,
+                    start_week=p.start_week,
+                    end_week=p.end_week,
+                    start_date=p.start_date,
+                    end_date=p.end_date,
+                    acupuncture=p.acupuncture_words,
+                    physical_therapy=p.pt_words,
+                    aim=p.aim,
+                    focus=tuple(self._intervention_label(c) for c in p.pt_focus),
+                )
+                for p in plan.phases
+            ),
+            visits=tuple(
+                PlannedVisit(
+                    when=v.visit_date,
+                    phase_number=v.phase_number,
+                    modalities=tuple(self._label("modalities", m) for m in v.modalities),
+                    status=v.status,
+                )
+                for v in plan.visits
+            ),
+            current_phase=current.number if current else None,
+            home_programme=self._home_programme(current.pt_interventions if current else ()),
+            target_pain=plan.target_pain,
+            target_odi=plan.target_odi,
+            functional_goals=plan.functional_goals,
+            precautions=tuple(self._precaution(code) for code in plan.precautions),
+        )
+
+    def discharge_summary(self, actor: Actor, patient_id: int) -> DischargeSummary:
+        """The discharge summary's content for the latest plan, ended or not."""
+        patient = self._patients.get(patient_id)
+        plan = self._plan_to_print(patient_id, "discharge summary")
+        today = self._today()
+        with self._context.reading() as session:
+            row = session.get(PlanRow, plan.id)
+            assert row is not None
+            ended_on, end_reason, end_note = row.ended_on, row.end_reason, row.end_note or ""
+        ended = plan.status != "active"
+        records = self._episode_sessions(patient_id, plan, ended_on or today)
+        if ended and ended_on is None:
+            ended_on = records[-1].performed_on if records else today
+        end = ended_on if ended and ended_on is not None else today
+        assessments = self._assessments.for_patient(patient_id)
+        nprs, odi = self._outcomes(plan, assessments, records, end)
+        last_phase = plan.phases[-1] if plan.phases else None
+        points = [PainPoint(r.performed_on, r.data.pain_before, r.data.pain_after) for r in records]
+        return DischargeSummary(
+            frame=self._frame(discharge_title(ended), patient, plan, actor, today),
+            ended=ended,
+            start_date=plan.start_date,
+            end_date=end,
+            end_reason=self._end_reason(end_reason) if end_reason else None,
+            end_note=end_note,
+            phases=tuple(
+                ChartPhase(p.number, p.name, p.start_date, p.end_date) for p in plan.phases
+            ),
+            attendance=_attendance(plan, end, len(records)),
+            nprs=nprs,
+            odi=odi,
+            mean_immediate_drop=immediate_response(points).mean_drop,
+            sessions=tuple(self._treated(r) for r in records),
+            home_programme=self._home_programme(last_phase.pt_interventions if last_phase else ()),
+            recommendations=self._recommendations(last_phase, nprs.change),
+            clinician=actor.name,
+        )
+
+    # ------------------------------------------------------------------------- internals
+
+    def _today(self) -> dt.date:
+        return self._context.clock().astimezone().date()
+
+    def _plan_to_print(self, patient_id: int, what: str) -> PlanView:
+        plan = self._plans.active_plan(patient_id) or self._plans.latest_plan(patient_id)
+        if plan is None:
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        "plan",
+                        f"This patient has no treatment plan, so there is no {what} to print.",
+                    )
+                ]
+            )
+        return plan
+
+    def _frame(
+        self, title: str, patient: Patient, plan: PlanView, actor: Actor, today: dt.date
+    ) -> DocumentFrame:
+        try:
+            settings = self._clinic.settings()
+        except LookupError:
+            raise ValidationFailed(
+                [FieldError("clinic", "Set up the clinic before printing documents.")]
+            ) from None
+        protocol_name = (
+            self._protocol.name if plan.protocol_id == self._protocol.id else plan.protocol_id
+        )
+        return DocumentFrame(
+            title=title,
+            letterhead=Letterhead(
+                clinic_name=settings.clinic_name,
+                address=settings.address,
+                phone=settings.phone,
+                email=settings.email,
+                logo_path=Path(settings.logo_path) if settings.logo_path else None,
+            ),
+            patient=PatientLine(patient.display_name, patient.date_of_birth, patient.mrn),
+            protocol_name=protocol_name,
+            protocol_version=plan.protocol_version,
+            printed_on=today,
+            printed_by=actor.name,
+        )
+
+    def _label(self, kind: str, code: str) -> str:
+        try:
+            return self._catalogue.label(kind, code)
+        except KeyError:
+            return code.replace("_", " ").capitalize()
+
+    def _intervention_label(self, code: str) -> str:
+        return self._label("interventions", code)
+
+    def _home_programme(self, doses: tuple[InterventionDose, ...]) -> tuple[HomeExercise, ...]:
+        programme = []
+        for dose in doses:
+            item = self._catalogue.interventions.get(dose.code)
+            if item is None:
+                programme.append(HomeExercise(self._intervention_label(dose.code), "", dose.dosage))
+                continue
+            # The therapist's dosage for this plan wins over the catalogue's default.
+            programme.append(
+                HomeExercise(item.label, item.instructions, dose.dosage or item.dosage)
+            )
+        return tuple(programme)
+
+    def _precaution(self, code: str) -> PatientPrecaution:
+        rule = self._protocol.precautions.get(code)
+        if rule is None:
+            return PatientPrecaution(self._label("precautions", code), "")
+        return PatientPrecaution(rule.label, rule.needling)
+
+    def _end_reason(self, code: str) -> str:
+        kinds = ("end_reasons", "discharge_reasons")
+        for kind in kinds:
+            if self._catalogue.knows(kind, code):
+                return self._catalogue.label(kind, code)
+        return code.replace("_", " ")
+
+    def _episode_sessions(
+        self, patient_id: int, plan: PlanView, end: dt.date
+    ) -> list[SessionRecord]:
+        def in_episode(record: SessionRecord) -> bool:
+            if record.plan_id is not None:
+                return record.plan_id == plan.id
+            return plan.start_date <= record.performed_on <= end
+
+        records = [r for r in self._sessions.history(patient_id) if in_episode(r)]
+        return sorted(records, key=lambda r: r.data.performed_at)
+
+    def _outcomes(
+        self,
+        plan: PlanView,
+        assessments: list[Assessment],
+        records: list[SessionRecord],
+        end: dt.date,
+    ) -> tuple[Outcome, Outcome]:
+        """Baseline from the intake the plan was built on; final from the latest measurement
+        in the episode (the last session's pain before, or a later reassessment)."""
+        intakes = [
+            a for a in assessments if a.kind == "intake" and a.assessed_on <= plan.start_date
+        ]
+        intake = (
+            intakes[-1] if intakes else next((a for a in assessments if a.kind == "intake"), None)
+        )
+        since = intake.assessed_on if intake else plan.start_date
+        later = [a for a in assessments if a is not intake and since <= a.assessed_on <= end]
+        t = self._protocol.thresholds
+
+        # Pain compares like with like: the intake's current pain, then each session's
+        # pain before treatment (or a reassessment's current pain), the latest one last.
+        pain = [
+            (r.performed_on, float(r.data.pain_before))
+            for r in records
+            if r.data.pain_before is not None
+        ]
+        pain += [
+            (a.assessed_on, float(a.intake.nprs_current))
+            for a in later
+            if a.intake.nprs_current is not None
+        ]
+        pain.sort(key=lambda item: item[0])
+        nprs_base: tuple[dt.date, float] | None = None
+        if intake is not None and intake.intake.nprs_current is not None:
+            nprs_base = (intake.assessed_on, float(intake.intake.nprs_current))
+        elif pain:
+            nprs_base = pain.pop(0)
+        nprs_final = pain[-1] if pain else None
+        nprs = Outcome(
+            measure="Pain (NPRS 0–10)",
+            unit="",
+            baseline=nprs_base[1] if nprs_base else None,
+            baseline_on=nprs_base[0] if nprs_base else None,
+            final=nprs_final[1] if nprs_final else None,
+            final_on=nprs_final[0] if nprs_final else None,
+            change=change_verdict(
+                nprs_base[1],
+                nprs_final[1],
+                mcid_points=t.nprs_mcid_points,
+                mcid_percent=t.nprs_mcid_percent,
+                mdc=t.nprs_mdc,
+            )
+            if nprs_base and nprs_final
+            else None,
+        )
+
+        odi_base = _odi(intake)
+        odi_later = [score for a in later if (score := _odi(a)) is not None]
+        odi_final = odi_later[-1] if odi_later else None
+        odi = Outcome(
+            measure="Disability (ODI)",
+            unit=" %",
+            baseline=odi_base[1] if odi_base else None,
+            baseline_on=odi_base[0] if odi_base else None,
+            final=odi_final[1] if odi_final else None,
+            final_on=odi_final[0] if odi_final else None,
+            # The protocol sets no MDC for the ODI; only the MCID applies.
+            change=change_verdict(
+                odi_base[1],
+                odi_final[1],
+                mcid_points=t.odi_mcid_points,
+                mcid_percent=t.odi_mcid_percent,
+                mdc=None,
+            )
+            if odi_base and odi_final
+            else None,
+        )
+        return nprs, odi
+
+    def _treated(self, record: SessionRecord) -> TreatedSession:
+        data = record.data
+        return TreatedSession(
+            when=record.performed_on,
+            phase_number=record.phase_number,
+            modalities=tuple(self._label("modalities", m) for m in data.modalities),
+            pain_before=data.pain_before,
+            pain_after=data.pain_after,
+            acupoints=data.acupoints,
+            interventions=tuple(self._intervention_label(code) for code, _ in data.interventions),
+            adverse_events=tuple(self._label("adverse_events", e) for e in data.adverse_events),
+            adverse_event_note=data.adverse_event_note,
+            tolerance=self._label("tolerances", data.tolerance) if data.tolerance else None,
+        )
+
+    def _recommendations(self, last: PhaseView | None, pain: Change | None) -> tuple[str, ...]:
+        advice = []
+        if last is not None:
+            advice.append(f"Maintenance, as in phase {last.number} ({last.name}): {last.aim}")
+            advice.append(
+                "Continue the home programme above, progressing the load as it becomes easy."
+            )
+        if pain is not None and not pain.meaningful:
+            advice.append(
+                "Pain did not improve by a clinically meaningful amount: re-evaluate "
+                "(extend, change approach, or refer) rather than simply continue."
+            )
+        advice.append(
+            "If pain returns, reassess pain (NPRS) and function (ODI) against this "
+            "episode's baseline before restarting treatment."
+        )
+        return tuple(advice)
+
+    def _row(self, session: Session, document_id: int) -> DocumentRow:
+        row = session.get(DocumentRow, document_id)
+        if row is None:
+            raise NotFound(f"Document {document_id} does not exist.")
+        return row
+
+    def _store(
+        self,
+        actor: Actor,
+        patient_id: int,
+        plan_id: int | None,
+        kind: str,
+        title: str,
+        pdf: bytes,
+        pages: int,
+    ) -> StoredDocument:
+        digest = hashlib.sha256(pdf).hexdigest()
+        with self._context.writing() as session:
+            row = DocumentRow(
+                patient_id=patient_id,
+                plan_id=plan_id,
+                kind=kind,
+                title=title,
+                created_at=self._context.clock(),
+                created_by=actor.clinician_id,
+                pages=pages,
+                sha256=digest,
+                pdf=pdf,
+            )
+            session.add(row)
+            session.flush()
+            self._context.audit(
+                session,
+                actor,
+                AuditEntry(
+                    "print",
+                    "document",
+                    row.id,
+                    patient_id,
+                    {
+                        "kind": kind,
+                        "title": title,
+                        "plan_id": plan_id,
+                        "pages": pages,
+                        "sha256": digest,
+                    },
+                ),
+            )
+            return StoredDocument(
+                row.id, patient_id, plan_id, kind, title, row.created_at, pages, digest, pdf
+            )
+
+
+def _odi(assessment: Assessment | None) -> tuple[dt.date, float] | None:
+    if assessment is None or assessment.odi is None or assessment.odi.percent is None:
+        return None
+    return assessment.assessed_on, assessment.odi.percent
+
+
+def _phase_on(plan: PlanView, day: dt.date) -> PhaseView | None:
+    """The phase holding ``day``; before the plan the first, after it the last."""
+    if not plan.phases:
+        return None
+    for phase in plan.phases:
+        if phase.start_date <= day <= phase.end_date:
+            return phase
+    return plan.phases[0] if day < plan.phases[0].start_date else plan.phases[-1]
+
+
+def _attendance(plan: PlanView, end: dt.date, sessions: int) -> Attendance:
+    attended = sum(v.status == "done" for v in plan.visits)
+    missed = sum(v.status == "missed" for v in plan.visits)
+    # A visit still planned before the end of the episode never happened.
+    not_held = sum(v.status == "planned" and v.visit_date < end for v in plan.visits)
+    return Attendance(attended + missed + not_held, attended, missed, not_held, sessions)
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    handle, temporary = tempfile.mkstemp(prefix=".backclinic-", suffix=".pdf", dir=target.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
