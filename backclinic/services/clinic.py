@@ -31,6 +31,8 @@ MAX_FAILED_SIGN_INS = 5
 LOCKOUT = dt.timedelta(minutes=5)
 WEEKDAYS_MON_TO_FRI = [0, 1, 2, 3, 4]
 SIGN_IN_FAILED = "The user name or password is not correct."
+# Front desk cannot found a clinic: someone must be able to record care from the start.
+FIRST_RUN_ROLES = ("acupuncturist", "physical_therapist", "admin")
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ def _settings(row: ClinicSettingsRow) -> ClinicSettings:
     )
 
 
-def _validate_clinician(new: NewClinician, prefix: str = "") -> list[FieldError]:
+def validate_clinician(new: NewClinician, prefix: str = "") -> list[FieldError]:
     errors = []
     if not new.full_name.strip():
         errors.append(FieldError(f"{prefix}full_name", "Full name is required."))
@@ -133,7 +135,13 @@ class ClinicService:
         errors = []
         if not clinic_name.strip():
             errors.append(FieldError("clinic_name", "Clinic name is required."))
-        errors += _validate_clinician(first_clinician)
+        errors += validate_clinician(first_clinician)
+        if first_clinician.role in CLINICIAN_ROLES and first_clinician.role not in FIRST_RUN_ROLES:
+            errors.append(
+                FieldError(
+                    "role", "The first account is an acupuncturist, physical therapist or admin."
+                )
+            )
         if errors:
             raise ValidationFailed(errors)
         with self._context.writing() as session:
@@ -216,7 +224,7 @@ class ClinicService:
             return [_clinician(row) for row in rows]
 
     def add_clinician(self, actor: Actor, new: NewClinician) -> Clinician:
-        errors = _validate_clinician(new)
+        errors = validate_clinician(new)
         if errors:
             raise ValidationFailed(errors)
         with self._context.writing() as session:
