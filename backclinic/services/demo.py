@@ -14,19 +14,28 @@ import datetime as dt
 import random
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import accumulate
 from typing import Any, cast
 
 from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from backclinic.db.models import ClinicianRow, ClinicSettingsRow, PatientRow, PatientSearchTermRow
+from backclinic.db.models import (
+    ClinicianRow,
+    ClinicSettingsRow,
+    PatientRow,
+    PatientSearchTermRow,
+    PlanPhaseRow,
+    PlanRow,
+    ScheduledVisitRow,
+    TreatmentSessionRow,
+)
 from backclinic.domain.intake import Intake
 from backclinic.domain.protocol import Protocol
 from backclinic.domain.recommend import recommend
 from backclinic.domain.screening import FlagAnswer
-from backclinic.services.assessments import AssessmentInput, AssessmentService
+from backclinic.services.assessments import AssessmentInput, AssessmentService, PsfsItem
 from backclinic.services.clinic import Clinician, ClinicService, NewClinician
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, ValidationFailed
@@ -76,6 +85,8 @@ class DemoSummary:
     elapsed_seconds: float
     intakes_created: int = 0
     plans_created: int = 0
+    sessions_created: int = 0
+    plans_discharged: int = 0
 
     @property
     def clinicians_created(self) -> int:
@@ -96,9 +107,15 @@ class DemoSummary:
         else:
             lines.append("No patients added.")
         if self.intakes_created:
+            active = self.plans_created - self.plans_discharged
             lines.append(
-                f"{self.intakes_created} intakes and {self.plans_created} active plans "
-                "(in every phase)."
+                f"{self.intakes_created} intakes and {active} active plans (in every phase)."
+            )
+        if self.sessions_created:
+            lines.append(
+                f"{self.sessions_created} sessions logged (responders, partial responders and "
+                f"non-responders, with missed visits and amendments); "
+                f"{self.plans_discharged} plans discharged."
             )
         lines.append(f"Took {self.elapsed_seconds:.1f} s.")
         return "\n".join(lines)
@@ -476,6 +493,8 @@ class DemoPatients:
 class _CaseloadStep:
     intakes: int
     plans: int
+    sessions: int = 0
+    discharged: int = 0
 
 
 # How many registered patients are in active care, and how long ago their plans started
@@ -529,6 +548,228 @@ def _demo_intake(rng: random.Random, protocol: Protocol, *, assessed_on: dt.date
                 2,
             )
         ),
+    )
+
+
+# Each caseload patient's response to treatment, in turn by position (a cycle of 7 against
+# the 10 plan ages, so every kind meets every phase). Position 4 (plan started 6 weeks ago)
+# is always a non-responder with enough sessions for progress to suggest re-evaluation.
+TRAJECTORIES = (
+    "responder",
+    "responder",
+    "partial",
+    "responder",
+    "non-responder",
+    "responder",
+    "partial",
+)
+# Caseload positions whose plan (8 weeks old) ends in discharge, with the reason and note.
+DISCHARGES: dict[int, tuple[str, str]] = {
+    9: (
+        "plateau",
+        "Pain has plateaued after a partial response; home programme and GP review advised.",
+    ),
+    19: ("goals_met", "Working full days without pain; continues the home exercise programme."),
+}
+DISCHARGED_DAYS_AGO = 3
+AMEND_EVERY = 6  # every sixth patient with sessions has one amended session
+MISSED_SHARE = 0.08
+OVERDUE_DAYS = 2
+OVERDUE_SHARE = 0.3
+REASSESS_AFTER_WEEKS = 5  # end of phase 2
+_PSFS_ACTIVITIES = (
+    "sitting at my desk for an hour",
+    "putting on socks",
+    "lifting a shopping bag",
+    "walking for 30 minutes",
+    "getting out of the car",
+    "gardening",
+    "sleeping through the night",
+)
+_AMENDMENT_REASONS = (
+    "Pain score entered on the wrong row; corrected from the paper form.",
+    "Patient corrected the pain score before leaving.",
+    "Needle count recounted at removal.",
+)
+_SUBJECTIVE = {
+    "falling": "Reports less pain than last week; sitting tolerance better.",
+    "flat": "Pain much the same as last visit.",
+    "rising": "Pain a little worse after a long drive.",
+}
+_ACUPUNCTURISTS = ("acupuncturist",)
+_THERAPISTS = ("physical_therapist",)
+
+
+@dataclass(frozen=True)
+class _Course:
+    trajectory: str
+    discharge: tuple[str, str] | None
+    amend: bool
+
+
+@dataclass(frozen=True)
+class _Staff:
+    """Who logs the demo sessions: an acupuncturist for needling, a PT otherwise."""
+
+    acupuncturists: tuple[int | None, ...]
+    therapists: tuple[int | None, ...]
+
+    @classmethod
+    def of(cls, session: Session, actor: Actor | None) -> _Staff:
+        rows = session.execute(
+            select(ClinicianRow.id, ClinicianRow.role)
+            .where(ClinicianRow.active.is_(True))
+            .order_by(ClinicianRow.id)
+        ).all()
+        fallback = (actor.clinician_id if actor else None,)
+        acupuncturists = tuple(i for i, role in rows if role in _ACUPUNCTURISTS) or fallback
+        therapists = tuple(i for i, role in rows if role in _THERAPISTS) or fallback
+        return cls(acupuncturists, therapists)
+
+
+class _PainCurve:
+    """Pain before each session: from the baseline towards the course's end level over
+    about ten sessions, with a point of noise either way, clamped to the course's kind
+    (a non-responder never improves by 30 %, a responder ends 2 points and 30 % better)."""
+
+    def __init__(self, rng: random.Random, trajectory: str, baseline: int) -> None:
+        self._rng = rng
+        self._baseline = baseline
+        self._count = 0
+        self.scores: list[int] = []
+        if trajectory == "responder":
+            end = min(round(baseline * (1 - rng.uniform(0.45, 0.75))), baseline - 2)
+            self._floor, self._ceiling = 0, baseline
+        elif trajectory == "partial":
+            end = round(baseline * (1 - rng.uniform(0.12, 0.22)))
+            self._floor, self._ceiling = baseline - int(baseline * 0.25), baseline
+        else:
+            end = baseline + rng.choice((0, 0, 1))
+            self._floor, self._ceiling = baseline - int(baseline * 0.2), min(10, baseline + 1)
+        self._end = max(0, end)
+
+    def next(self) -> int:
+        self._count += 1
+        share = min(1.0, self._count / 10)
+        expected = self._baseline + (self._end - self._baseline) * share
+        noisy = round(expected + self._rng.choice((-1, 0, 0, 0, 1)))
+        if self._count >= 10:
+            noisy = round(expected)  # settled: the end level itself
+        score = max(self._floor, min(self._ceiling, noisy, 10), 0)
+        self.scores.append(score)
+        return score
+
+    def level(
+        self, day: dt.date, rows: Sequence[tuple[ScheduledVisitRow, TreatmentSessionRow]]
+    ) -> int:
+        """The pain before the last session on or before ``day`` (the baseline if none)."""
+        scores = [row.pain_before for visit, row in rows if visit.visit_date <= day]
+        known = [s for s in scores if s is not None]
+        return known[-1] if known else self._baseline
+
+
+def _demo_psfs(rng: random.Random) -> tuple[PsfsItem, ...]:
+    activities = rng.sample(_PSFS_ACTIVITIES, 3)
+    return tuple(PsfsItem(activity, rng.randint(2, 5)) for activity in activities)
+
+
+def _follow_up(intake: AssessmentInput, kind: str, day: dt.date, pain: int) -> AssessmentInput:
+    """A reassessment or discharge assessment: the intake's answers, with pain, ODI, STarT
+    Back and PSFS moved as far as the pain has."""
+    base = intake.intake
+    baseline = base.nprs_current or 5
+    share = 0.0 if baseline == 0 else max(-0.2, (baseline - pain) / baseline)
+    odi = tuple(
+        None if answer is None else max(0, min(5, round(answer * (1 - share))))
+        for answer in (base.odi_answers or ())
+    )
+    startback = base.startback_answers
+    if startback is not None and share >= 0.3:
+        startback = (*(0 if n >= 4 else a for n, a in enumerate(startback[:8])), 1)
+    worst = base.nprs_worst if base.nprs_worst is not None else 10
+    follow = replace(
+        base,
+        assessed_on=day,
+        nprs_current=pain,
+        nprs_worst=max(pain, min(worst, pain + 2)),
+        nprs_best=max(0, pain - 2),
+        odi_answers=odi or None,
+        startback_answers=startback,
+    )
+    psfs = tuple(
+        PsfsItem(item.activity, max(0, min(10, item.score + round(6 * share))))
+        for item in intake.psfs
+    )
+    return AssessmentInput(kind, follow, psfs=psfs)
+
+
+def _session_row(
+    rng: random.Random,
+    staff: _Staff,
+    visit: ScheduledVisitRow,
+    phase: PlanPhaseRow,
+    before: int,
+) -> TreatmentSessionRow:
+    needling = "acupuncture" in visit.modalities
+    hour = rng.choice((9, 10, 11, 14, 15, 16))
+    moment = dt.datetime.combine(visit.visit_date, dt.time(hour, rng.choice((0, 20, 40))))
+    drop = rng.choice((1, 1, 2, 2, 3)) if needling else rng.choice((0, 1, 1))
+    after = None if rng.random() < 0.05 else max(0, before - drop)
+    points = list(phase.acupoints)
+    chosen = sorted(rng.sample(points, min(len(points), rng.randint(4, 6)))) if needling else []
+    events: list[str] = ["bruising"] if needling and rng.random() < 0.05 else []
+    return TreatmentSessionRow(
+        clinician_id=rng.choice(staff.acupuncturists if needling else staff.therapists),
+        phase_number=visit.phase_number,
+        performed_at=moment.astimezone().astimezone(dt.UTC),
+        modalities=list(visit.modalities),
+        pain_before=before,
+        pain_after=after,
+        acupoints=chosen,
+        needle_count=min(2 * len(chosen), 60) if needling else None,
+        retention_minutes=20 if needling else None,
+        electro=False,
+        technique="even method" if needling else "",
+        interventions=list(phase.pt_interventions) if "pt" in visit.modalities else [],
+        tolerance=rng.choice(("good", "good", "good", "fair")),
+        adverse_events=events,
+        adverse_event_note="Small bruise at BL23, resolved." if events else "",
+        subjective=rng.choice(tuple(_SUBJECTIVE.values())),
+        objective="",
+        assessment_note="",
+        plan_note="",
+        notes="",
+        amends_id=None,
+        superseded=False,
+        amendment_reason=None,
+    )
+
+
+def _amendment(original: TreatmentSessionRow, rng: random.Random) -> TreatmentSessionRow:
+    """A corrected copy of ``original`` pointing back at it, with the reason."""
+    reason = rng.choice(_AMENDMENT_REASONS)
+    before = original.pain_before
+    if before is not None and "Pain" in reason:
+        before = max(0, min(10, before + rng.choice((-1, 1))))
+    needles = original.needle_count
+    if needles is not None and "Needle" in reason:
+        needles = max(0, needles - 2)
+    copied = {
+        column: getattr(original, column)
+        for column in (
+            "patient_id", "plan_id", "phase_number", "clinician_id", "performed_at",
+            "modalities", "pain_after", "acupoints", "retention_minutes", "electro",
+            "technique", "interventions", "tolerance", "adverse_events", "adverse_event_note",
+            "subjective", "objective", "assessment_note", "plan_note", "notes",
+        )
+    }  # fmt: skip
+    return TreatmentSessionRow(
+        **copied,
+        pain_before=before,
+        needle_count=needles,
+        amends_id=original.id,
+        superseded=False,
+        amendment_reason=reason,
     )
 
 
@@ -594,6 +835,8 @@ class DemoService:
                         "last_mrn": registered.last_mrn,
                         "intakes": caseload.intakes,
                         "plans": caseload.plans,
+                        "sessions": caseload.sessions,
+                        "discharged": caseload.discharged,
                     },
                 ),
             )
@@ -612,6 +855,8 @@ class DemoService:
             elapsed_seconds=time.perf_counter() - started,
             intakes_created=caseload.intakes,
             plans_created=caseload.plans,
+            sessions_created=caseload.sessions,
+            plans_discharged=caseload.discharged,
         )
 
     def _add_caseload(
@@ -628,15 +873,15 @@ class DemoService:
             session.scalar(select(ClinicSettingsRow.clinic_days)) or [0, 1, 2, 3, 4]
         )
         chosen = registered.patient_ids[:CASELOAD]
-        plans = 0
+        staff = _Staff.of(session, actor)
+        plans = sessions = discharged = 0
         for position, patient_id in enumerate(chosen):
             # Weeks since the plan started: phase 1, 2 and 3 in turn, or no plan yet.
             weeks_ago = PLAN_AGES[position % len(PLAN_AGES)]
             started = today - dt.timedelta(weeks=weeks_ago or 0)
             intake = _demo_intake(rng, protocol, assessed_on=started - dt.timedelta(days=1))
-            intake_row = self._assessments.insert(
-                session, actor, patient_id, AssessmentInput("intake", intake)
-            )
+            data = AssessmentInput("intake", intake, psfs=_demo_psfs(rng))
+            intake_row = self._assessments.insert(session, actor, patient_id, data)
             if weeks_ago is None:
                 continue
             proposal = recommend(
@@ -647,9 +892,103 @@ class DemoService:
             if proposal.blocked:
                 continue
             choices = choices_from_proposal(proposal, start=started, clinic_days=clinic_days)
-            self._plans.insert_plan(session, actor, patient_id, intake_row.id, choices)
+            plan = self._plans.insert_plan(session, actor, patient_id, intake_row.id, choices)
             plans += 1
-        return _CaseloadStep(len(chosen), plans)
+            course = _Course(
+                trajectory=TRAJECTORIES[position % len(TRAJECTORIES)],
+                discharge=DISCHARGES.get(position),
+                amend=position % AMEND_EVERY == AMEND_EVERY - 1,
+            )
+            sessions += self._add_course(
+                session, actor, rng, staff, plan, data, course, today=today
+            )
+            discharged += course.discharge is not None
+        return _CaseloadStep(len(chosen), plans, sessions, discharged)
+
+    def _add_course(
+        self,
+        session: Session,
+        actor: Actor | None,
+        rng: random.Random,
+        staff: _Staff,
+        plan: PlanRow,
+        intake: AssessmentInput,
+        course: _Course,
+        *,
+        today: dt.date,
+    ) -> int:
+        """Sessions for the plan's past visits along the course's pain trajectory, some
+        visits missed, one amendment where asked; a reassessment at the end of phase 2,
+        and the discharge (final assessment, later visits cancelled) where asked."""
+        assert self._assessments is not None and self._plans is not None
+        ended_on = today - dt.timedelta(days=DISCHARGED_DAYS_AGO) if course.discharge else None
+        cutoff = ended_on or today - dt.timedelta(days=1)
+        visits = session.scalars(
+            select(ScheduledVisitRow)
+            .where(ScheduledVisitRow.plan_id == plan.id, ScheduledVisitRow.visit_date <= cutoff)
+            .order_by(ScheduledVisitRow.visit_date, ScheduledVisitRow.id)
+        ).all()
+        phases = {
+            row.number: row
+            for row in session.scalars(select(PlanPhaseRow).where(PlanPhaseRow.plan_id == plan.id))
+        }
+        baseline = intake.intake.nprs_current or 5
+        pain = _PainCurve(rng, course.trajectory, baseline)
+        rows: list[tuple[ScheduledVisitRow, TreatmentSessionRow]] = []
+        for visit in visits:
+            recent = (today - visit.visit_date).days <= OVERDUE_DAYS
+            if ended_on is None and recent and rng.random() < OVERDUE_SHARE:
+                continue  # not logged yet: the day view shows it overdue
+            if rng.random() < MISSED_SHARE:
+                visit.status = "missed"
+                self._context.stamp_change(visit, actor)
+                continue
+            before = pain.next()
+            row = _session_row(rng, staff, visit, phases[visit.phase_number], before)
+            row.patient_id = plan.patient_id
+            row.plan_id = plan.id
+            self._context.stamp_new(row, actor)
+            rows.append((visit, row))
+        session.add_all(row for _visit, row in rows)
+        session.flush()
+        if course.amend and len(rows) >= 3:
+            index = rng.randrange(1, len(rows))
+            visit, original = rows[index]
+            original.superseded = True
+            self._context.stamp_change(original, actor)
+            amended = _amendment(original, rng)
+            self._context.stamp_new(amended, actor)
+            session.add(amended)
+            session.flush()
+            rows[index] = (visit, amended)
+        for visit, row in rows:
+            visit.status = "done"
+            visit.session_id = row.id
+            self._context.stamp_change(visit, actor)
+        reassessed_on = plan.start_date + dt.timedelta(weeks=REASSESS_AFTER_WEEKS, days=-1)
+        if reassessed_on <= cutoff and rows:
+            self._assessments.insert(
+                session,
+                actor,
+                plan.patient_id,
+                _follow_up(intake, "reassessment", reassessed_on, pain.level(reassessed_on, rows)),
+            )
+        if course.discharge is not None and ended_on is not None:
+            reason, note = course.discharge
+            self._plans.close_plan(
+                session,
+                actor,
+                plan,
+                ended_on=ended_on,
+                reason=reason,
+                note=note,
+                final_assessment=_follow_up(
+                    intake, "discharge", ended_on, pain.level(ended_on, rows)
+                ),
+            )
+        session.flush()
+        created = len(rows) + (1 if course.amend and len(rows) >= 3 else 0)
+        return created
 
     def _refresh_statistics(self) -> None:
         """Let PostgreSQL plan with the new row counts now rather than at autovacuum's leisure.

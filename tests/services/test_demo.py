@@ -8,7 +8,14 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from backclinic.db.database import OpenDatabase, open_database
-from backclinic.db.models import AuditEventRow, PatientRow
+from backclinic.db.models import (
+    AssessmentRow,
+    AuditEventRow,
+    PatientRow,
+    PlanRow,
+    ScheduledVisitRow,
+    TreatmentSessionRow,
+)
 from backclinic.services.bundle import Services
 from backclinic.services.clinic import ClinicService
 from backclinic.services.context import Actor, ServiceContext
@@ -243,3 +250,82 @@ def test_the_demo_caseload_has_intakes_and_plans_in_every_phase(services: Servic
                 phases_now.add(phase.number)
     assert phases_now == {1, 2, 3}
     assert summary.plans_created >= 30
+
+
+def test_the_demo_caseload_has_sessions_along_plausible_pain_trajectories(
+    services: Services, database: OpenDatabase
+) -> None:
+    summary = services.demo.fill(patients=40, seed=3)
+    today = services.patients.today()
+    assert summary.sessions_created > 200
+    assert summary.plans_discharged == 2
+    assert "sessions logged" in summary.describe()
+
+    with database.session_factory() as session:
+        plans = session.scalars(select(PlanRow)).all()
+        visits = session.scalars(select(ScheduledVisitRow)).all()
+        rows = session.scalars(select(TreatmentSessionRow)).all()
+        discharged = [p for p in plans if p.status == "discharged"]
+        discharge_assessments = session.scalars(
+            select(AssessmentRow).where(AssessmentRow.kind == "discharge")
+        ).all()
+        reassessments = session.scalars(
+            select(AssessmentRow).where(AssessmentRow.kind == "reassessment")
+        ).all()
+        plan_of = {p.id: p for p in plans}
+        # Sessions fulfil visits in the past part of each plan, never after today.
+        current = {r.id: r for r in rows if not r.superseded}
+        done = [v for v in visits if v.status == "done"]
+        assert done and all(v.session_id in current for v in done)
+        assert all(v.visit_date < today for v in done)
+        assert {r.id for r in current.values()} == {v.session_id for v in done}
+        assert all(r.performed_at.astimezone().date() < today for r in rows)
+        assert all(v.visit_date <= today for v in visits if v.status == "missed")
+        assert sum(v.status == "missed" for v in visits) >= 5
+        # Amendments: the original kept, superseded, and the amendment says why.
+        amendments = [r for r in rows if r.amends_id is not None]
+        assert amendments
+        for amendment in amendments:
+            original = next(r for r in rows if r.id == amendment.amends_id)
+            assert original.superseded and not amendment.superseded
+            assert amendment.amendment_reason
+        # Discharged plans: reason, date, note, a discharge assessment, no planned visits left.
+        assert {p.end_reason for p in discharged} == {"goals_met", "plateau"}
+        for plan in discharged:
+            assert plan.ended_on is not None and plan.ended_on < today and plan.end_note
+            assert any(a.patient_id == plan.patient_id for a in discharge_assessments)
+            assert not [v for v in visits if v.plan_id == plan.id and v.status == "planned"]
+            assert all(
+                v.visit_date <= plan.ended_on
+                for v in visits
+                if v.plan_id == plan.id and v.status != "cancelled"
+            )
+        assert reassessments
+        patients_with_plans = {p.patient_id for p in plan_of.values() if p.status == "active"}
+
+    reports = {pid: services.sessions.progress(pid, today) for pid in patients_with_plans}
+    non_responders = [
+        report
+        for report in reports.values()
+        if report.sessions >= 6
+        and report.nprs_change is not None
+        and (report.nprs_change.percent or 0) < 30
+        and any(s.kind == "re-evaluate" for s in report.suggestions)
+    ]
+    assert non_responders
+    responders = [
+        r
+        for r in reports.values()
+        if r.nprs_change is not None
+        and r.nprs_change.points >= 2
+        and (r.nprs_change.percent or 0) >= 30
+    ]
+    partial = [
+        r
+        for r in reports.values()
+        if r.sessions >= 6
+        and r.nprs_change is not None
+        and r.nprs_change.points > 0
+        and (r.nprs_change.percent or 0) < 30
+    ]
+    assert responders and partial
