@@ -1,0 +1,288 @@
+"""Clinician accounts managed by an admin: create, deactivate, reactivate, reset a password.
+
+Accounts are never deleted (the audit trail and every record's stamps point at them); an
+account that should no longer sign in is deactivated. Audit details carry before/after
+values, never a password or its hash.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from backclinic.db.models import ClinicianRow
+from backclinic.services.clinic import (
+    MIN_PASSWORD_LENGTH,
+    ROLE_LABELS,
+    NewClinician,
+    validate_clinician,
+)
+from backclinic.services.context import Actor, AuditEntry, ServiceContext
+from backclinic.services.errors import (
+    FieldError,
+    NotFound,
+    ServiceError,
+    StaleRecord,
+    ValidationFailed,
+)
+from backclinic.services.permissions import Permission, require
+
+ACCOUNT_ROLES = tuple(ROLE_LABELS)
+
+
+@dataclass(frozen=True)
+class Account:
+    """One clinician account as an admin sees it; locked_until is set while locked out."""
+
+    id: int
+    username: str
+    full_name: str
+    role: str
+    active: bool
+    locked_until: dt.datetime | None
+    version: int
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(self.role, self.role)
+
+
+def _account(row: ClinicianRow) -> Account:
+    return Account(
+        id=row.id,
+        username=row.username,
+        full_name=row.full_name,
+        role=row.role,
+        active=row.active,
+        locked_until=row.locked_until,
+        version=row.version,
+    )
+
+
+def _public(account: Account) -> dict[str, object]:
+    """What an audit entry may say about an account: never its password hash."""
+    return {
+        "username": account.username,
+        "full_name": account.full_name,
+        "role": account.role,
+        "active": account.active,
+    }
+
+
+def _password_errors(field: str, password: str) -> list[FieldError]:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return [
+            FieldError(field, f"Password must be at least {MIN_PASSWORD_LENGTH} characters long.")
+        ]
+    return []
+
+
+class AccountService:
+    def __init__(self, context: ServiceContext, hasher: PasswordHasher | None = None) -> None:
+        self._context = context
+        self._hasher = hasher or PasswordHasher()
+
+    def accounts(self, actor: Actor) -> list[Account]:
+        """Every account, active ones first, each group by name."""
+        require(actor, Permission.MANAGE_ACCOUNTS)
+        with self._context.reading() as session:
+            rows = session.scalars(
+                select(ClinicianRow).order_by(
+                    ClinicianRow.active.desc(), ClinicianRow.full_name, ClinicianRow.id
+                )
+            )
+            return [_account(row) for row in rows]
+
+    def create(self, actor: Actor, new: NewClinician) -> Account:
+        require(actor, Permission.MANAGE_ACCOUNTS)
+        errors = validate_clinician(new)
+        if errors:
+            raise ValidationFailed(errors)
+        username = new.username.strip()
+        with self._context.writing() as session:
+            taken = session.scalar(
+                select(func.count())
+                .select_from(ClinicianRow)
+                .where(ClinicianRow.username == username)
+            )
+            if taken:
+                raise ValidationFailed([FieldError("username", f"User name {username} is taken.")])
+            row = ClinicianRow(
+                username=username,
+                full_name=new.full_name.strip(),
+                role=new.role,
+                password_hash=self._hasher.hash(new.password),
+                active=True,
+                failed_sign_ins=0,
+            )
+            self._context.stamp_new(row, actor)
+            session.add(row)
+            session.flush()
+            account = _account(row)
+            self._context.audit(
+                session,
+                actor,
+                AuditEntry("create", "clinician", row.id, details={"after": _public(account)}),
+            )
+            return account
+
+    def deactivate(self, actor: Actor, clinician_id: int, *, expected_version: int) -> Account:
+        """The account can no longer sign in; everything it wrote stays attributed to it."""
+        require(actor, Permission.MANAGE_ACCOUNTS)
+        if clinician_id == actor.clinician_id:
+            raise ValidationFailed(
+                [FieldError("active", "You cannot deactivate your own account.")]
+            )
+        with self._context.writing() as session:
+            row = self._row(session, clinician_id, expected_version)
+            if row.active and row.role == "admin" and self._other_active_admins(session, row) == 0:
+                raise ValidationFailed(
+                    [
+                        FieldError(
+                            "active",
+                            f"{row.full_name} is the last active admin; "
+                            "make another account admin first.",
+                        )
+                    ]
+                )
+            return self._set_active(session, actor, row, active=False)
+
+    def reactivate(self, actor: Actor, clinician_id: int, *, expected_version: int) -> Account:
+        require(actor, Permission.MANAGE_ACCOUNTS)
+        with self._context.writing() as session:
+            row = self._row(session, clinician_id, expected_version)
+            return self._set_active(session, actor, row, active=True)
+
+    def reset_password(
+        self, actor: Actor, clinician_id: int, new_password: str, *, expected_version: int
+    ) -> Account:
+        """Set a new password for someone who forgot theirs; this also lifts a lockout."""
+        require(actor, Permission.MANAGE_ACCOUNTS)
+        errors = _password_errors("password", new_password)
+        if errors:
+            raise ValidationFailed(errors)
+        with self._context.writing() as session:
+            row = self._row(session, clinician_id, expected_version)
+            was_locked = row.locked_until is not None
+            row.password_hash = self._hasher.hash(new_password)
+            row.failed_sign_ins = 0
+            row.locked_until = None
+            self._context.stamp_change(row, actor)
+            session.flush()
+            self._context.audit(
+                session,
+                actor,
+                AuditEntry(
+                    "password_reset",
+                    "clinician",
+                    row.id,
+                    details={
+                        "username": row.username,
+                        "before": {"locked": was_locked},
+                        "after": {"locked": False},
+                    },
+                ),
+            )
+            return _account(row)
+
+    def change_own_password(self, actor: Actor, old_password: str, new_password: str) -> None:
+        """A clinician's own change; the current password must be given, and is checked first."""
+        if actor.clinician_id is None:
+            raise ServiceError("The command line has no password of its own to change.")
+        errors = _password_errors("new_password", new_password)
+        if errors:
+            raise ValidationFailed(errors)
+        with self._context.writing() as session:
+            row = session.get(ClinicianRow, actor.clinician_id)
+            if row is None:
+                raise NotFound(f"Account {actor.clinician_id} does not exist.")
+            if not self._matches(row.password_hash, old_password):
+                # Audited and committed; the refusal is raised once the entry is saved.
+                self._context.audit(
+                    session, actor, AuditEntry("password_change_refused", "clinician", row.id)
+                )
+                refusal = ValidationFailed(
+                    [FieldError("old_password", "The current password is not correct.")]
+                )
+            else:
+                row.password_hash = self._hasher.hash(new_password)
+                self._context.stamp_change(row, actor)
+                session.flush()
+                self._context.audit(
+                    session, actor, AuditEntry("password_change", "clinician", row.id)
+                )
+                return
+        raise refusal
+
+    def record_lock(self, actor: Actor) -> None:
+        """The screen locked itself after the clinic's idle time."""
+        with self._context.writing() as session:
+            self._context.audit(session, actor, AuditEntry("lock", "clinician", actor.clinician_id))
+
+    def record_unlock(self, actor: Actor, *, locked_for: Actor | None = None) -> None:
+        """Someone signed in on a locked screen; locked_for names whose screen it was."""
+        details: dict[str, object] = {}
+        if locked_for is not None and locked_for.clinician_id != actor.clinician_id:
+            details = {"locked_for": locked_for.clinician_id, "kept_as_draft": True}
+        with self._context.writing() as session:
+            self._context.audit(
+                session,
+                actor,
+                AuditEntry("unlock", "clinician", actor.clinician_id, details=details),
+            )
+
+    def _row(self, session: Session, clinician_id: int, expected_version: int) -> ClinicianRow:
+        row = session.get(ClinicianRow, clinician_id)
+        if row is None:
+            raise NotFound(f"Account {clinician_id} does not exist.")
+        if row.version != expected_version:
+            raise StaleRecord(f"The account of {row.full_name}")
+        return row
+
+    @staticmethod
+    def _other_active_admins(session: Session, row: ClinicianRow) -> int:
+        # Locked rows on PostgreSQL: two admins deactivating each other at the same moment
+        # must not leave the clinic without one. (SQLite allows one writer at a time.)
+        others = session.scalars(
+            select(ClinicianRow.id)
+            .where(
+                ClinicianRow.role == "admin",
+                ClinicianRow.active.is_(True),
+                ClinicianRow.id != row.id,
+            )
+            .with_for_update()
+        ).all()
+        return len(others)
+
+    def _set_active(
+        self, session: Session, actor: Actor, row: ClinicianRow, *, active: bool
+    ) -> Account:
+        before = _account(row)
+        if row.active == active:
+            return before
+        row.active = active
+        self._context.stamp_change(row, actor)
+        session.flush()
+        after = _account(row)
+        self._context.audit(
+            session,
+            actor,
+            AuditEntry(
+                "reactivate" if active else "deactivate",
+                "clinician",
+                row.id,
+                details={"before": {"active": before.active}, "after": {"active": after.active}},
+            ),
+        )
+        return after
+
+    def _matches(self, password_hash: str, password: str) -> bool:
+        try:
+            return self._hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
