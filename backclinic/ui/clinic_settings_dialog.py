@@ -1,0 +1,159 @@
+"""The clinic's own details: the letterhead of every printed document, the idle lock and the
+opening days the plan schedule uses."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from backclinic.services.bundle import Services
+from backclinic.services.clinic import ClinicService, ClinicSettings
+from backclinic.services.context import Actor
+from backclinic.services.errors import ServiceError, StaleRecord, ValidationFailed
+from backclinic.ui.field_errors import FieldErrors
+
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# The idle lock's bounds are the service's rule; the spin box only keeps typing within them.
+IDLE_LOCK_RANGE = (1, 30)
+# ClinicService.update_settings gains ``logo_path`` in a change of its own; until then the
+# logo is shown but cannot be changed here.
+SAVES_LOGO = "logo_path" in inspect.signature(ClinicService.update_settings).parameters
+
+
+class ClinicSettingsDialog(QDialog):
+    """Name, address, phone, email, logo, idle lock and opening days; errors by the field."""
+
+    def __init__(self, services: Services, actor: Actor, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._services = services
+        self._actor = actor
+        self.saved: ClinicSettings | None = None
+        self.setWindowTitle("Clinic settings")
+        self.clinic_name = QLineEdit()
+        self.address = QPlainTextEdit()
+        self.address.setTabChangesFocus(True)
+        self.address.setFixedHeight(70)
+        self.phone = QLineEdit()
+        self.email = QLineEdit()
+        self.logo_path = QLineEdit()
+        self.logo_path.setPlaceholderText("No logo: the letterhead shows the clinic name only")
+        self.browse_button = QPushButton("Browse…")
+        logo = QWidget()
+        logo_row = QHBoxLayout(logo)
+        logo_row.setContentsMargins(0, 0, 0, 0)
+        logo_row.addWidget(self.logo_path, 1)
+        logo_row.addWidget(self.browse_button)
+        if not SAVES_LOGO:
+            for widget in (self.logo_path, self.browse_button):
+                widget.setEnabled(False)
+                widget.setToolTip("The logo cannot be changed from this version.")
+        self.idle_lock_minutes = QSpinBox()
+        self.idle_lock_minutes.setRange(*IDLE_LOCK_RANGE)
+        self.idle_lock_minutes.setSuffix(" minutes")
+        self.day_boxes = [QCheckBox(name) for name in WEEKDAY_NAMES]
+        days = QWidget()
+        days_row = QHBoxLayout(days)
+        days_row.setContentsMargins(0, 0, 0, 0)
+        for box in self.day_boxes:
+            days_row.addWidget(box)
+        days_row.addStretch(1)
+
+        form = QFormLayout()
+        self.errors = FieldErrors(form)
+        self.errors.add_row("clinic_name", "Clinic &name", self.clinic_name)
+        self.errors.add_row("address", "&Address", self.address)
+        self.errors.add_row("phone", "&Phone", self.phone)
+        self.errors.add_row("email", "&Email", self.email)
+        self.errors.add_row("logo_path", "&Logo", logo)
+        self.errors.add_row("idle_lock_minutes", "&Lock when idle for", self.idle_lock_minutes)
+        self.errors.add_row("clinic_days", "Opening &days", days)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.buttons)
+        self.buttons.accepted.connect(self._on_buttons_accepted)
+        self.buttons.rejected.connect(self.reject)
+        self.browse_button.clicked.connect(self._on_browse_button_clicked)
+        self._load(services.clinic.settings())
+
+    @classmethod
+    def edit(
+        cls, parent: QWidget | None, services: Services, actor: Actor
+    ) -> ClinicSettings | None:
+        dialog = cls(services, actor, parent)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            return dialog.saved
+        return None
+
+    def _load(self, settings: ClinicSettings) -> None:
+        self._version = settings.version
+        self.clinic_name.setText(settings.clinic_name)
+        self.address.setPlainText(settings.address)
+        self.phone.setText(settings.phone)
+        self.email.setText(settings.email)
+        self.logo_path.setText(settings.logo_path or "")
+        self.idle_lock_minutes.setValue(settings.idle_lock_minutes)
+        for day, box in enumerate(self.day_boxes):
+            box.setChecked(day in settings.clinic_days)
+
+    def clinic_days(self) -> tuple[int, ...]:
+        return tuple(day for day, box in enumerate(self.day_boxes) if box.isChecked())
+
+    def save(self) -> bool:
+        """Save through the clinic service; on a broken rule, show it under its field."""
+        fields: dict[str, object] = {
+            "clinic_name": self.clinic_name.text(),
+            "address": self.address.toPlainText(),
+            "phone": self.phone.text(),
+            "email": self.email.text(),
+            "idle_lock_minutes": self.idle_lock_minutes.value(),
+            "clinic_days": self.clinic_days(),
+            "expected_version": self._version,
+        }
+        if SAVES_LOGO:
+            fields["logo_path"] = self.logo_path.text().strip() or None
+        try:
+            self.saved = self._services.clinic.update_settings(self._actor, **fields)  # type: ignore[arg-type]
+        except ValidationFailed as error:
+            unplaced = self.errors.show(error.by_field)
+            if unplaced:
+                QMessageBox.warning(self, "Not saved", next(iter(unplaced.values())))
+            return False
+        except StaleRecord as error:
+            QMessageBox.warning(self, "Changed elsewhere", str(error))
+            return False
+        except ServiceError as error:
+            QMessageBox.warning(self, "Not saved", str(error))
+            return False
+        self.errors.clear()
+        return True
+
+    def _on_buttons_accepted(self) -> None:
+        if self.save():
+            self.accept()
+
+    def _on_browse_button_clicked(self) -> None:
+        start = self.logo_path.text() or str(Path.home())
+        chosen, _filter = QFileDialog.getOpenFileName(
+            self, "Clinic logo", start, "Images (*.png *.jpg *.jpeg)"
+        )
+        if chosen:
+            self.logo_path.setText(chosen)

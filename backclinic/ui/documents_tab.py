@@ -1,0 +1,255 @@
+"""A patient's printed documents: print a new summary, preview, reprint or save one as PDF."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtPrintSupport import QPrinter
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QMessageBox,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from backclinic.services.bundle import Services
+from backclinic.services.context import Actor
+from backclinic.services.documents import DocumentInfo, DocumentService, StoredDocument
+from backclinic.services.errors import ServiceError
+from backclinic.services.permissions import Permission, allows
+from backclinic.ui.print_preview import DocumentOutput, PrintPreview
+from backclinic.ui.tasks import TaskRunner
+
+
+class DocumentsModel(QAbstractTableModel):
+    """Printed documents as rows; columns are (header, text of a document)."""
+
+    columns: ClassVar[tuple[tuple[str, Callable[[DocumentInfo], str]], ...]] = (
+        ("Printed", lambda d: d.created_at.astimezone().strftime("%Y-%m-%d %H:%M")),
+        ("Document", lambda d: d.title),
+        ("Clinician", lambda d: d.clinician),
+        ("Pages", lambda d: str(d.pages)),
+    )
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._documents: list[DocumentInfo] = []
+
+    def set_documents(self, documents: list[DocumentInfo]) -> None:
+        self.beginResetModel()
+        self._documents = list(documents)
+        self.endResetModel()
+
+    def document(self, row: int) -> DocumentInfo | None:
+        return self._documents[row] if 0 <= row < len(self._documents) else None
+
+    def row_of(self, document_id: int) -> int | None:
+        return next((i for i, d in enumerate(self._documents) if d.id == document_id), None)
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._documents)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
+        if not index.isValid():
+            return None
+        document = self._documents[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.columns[index.column()][1](document)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return document.kind_label
+        if role == Qt.ItemDataRole.UserRole:
+            return document.id
+        if role == Qt.ItemDataRole.TextAlignmentRole and self.columns[index.column()][0] == "Pages":
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(self.columns)
+        ):
+            return self.columns[section][0]
+        return None
+
+
+class DocumentsTab(QWidget):
+    """The workspace's "Documents" tab.
+
+    Rendering a new document runs off the GUI thread (``tasks``; tests make it synchronous).
+    """
+
+    document_printed = Signal(int)
+
+    def __init__(
+        self,
+        services: Services,
+        actor: Actor,
+        patient_id: int,
+        parent: QWidget | None = None,
+        *,
+        documents: DocumentService | None = None,
+    ) -> None:
+        super().__init__(parent)
+        # Until the bundle carries the document service, callers pass it in.
+        self._documents: DocumentService = (
+            documents if documents is not None else services.documents  # type: ignore[attr-defined]
+        )
+        self._services = services
+        self._actor = actor
+        self._patient_id = patient_id
+        self.tasks = TaskRunner(self)
+        self.printer_factory: Callable[[], QPrinter] | None = None
+        self.preview: PrintPreview | None = None
+        self.model = DocumentsModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.plan_button = QPushButton("Print plan summary…")
+        self.discharge_button = QPushButton("Print discharge summary…")
+        self.preview_button = QPushButton("Preview")
+        self.reprint_button = QPushButton("Reprint…")
+        self.save_button = QPushButton("Save as PDF…")
+        may_print = allows(actor, Permission.PRINT)
+        for button in (self.plan_button, self.discharge_button):
+            button.setVisible(may_print)
+        buttons = QHBoxLayout()
+        for button in (self.plan_button, self.discharge_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        for button in (self.preview_button, self.reprint_button, self.save_button):
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(self.table, 1)
+        self.plan_button.clicked.connect(self._on_plan_button_clicked)
+        self.discharge_button.clicked.connect(self._on_discharge_button_clicked)
+        self.preview_button.clicked.connect(self._on_preview_button_clicked)
+        self.reprint_button.clicked.connect(self._on_reprint_button_clicked)
+        self.save_button.clicked.connect(self._on_save_button_clicked)
+        self.table.doubleClicked.connect(self._on_table_double_clicked)
+        self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
+        self.reload()
+
+    def reload(self) -> None:
+        self.model.set_documents(self._documents.documents(self._patient_id))
+        self._on_table_selection_changed()
+
+    def selected(self) -> DocumentInfo | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.document(rows[0].row()) if rows else None
+
+    def select(self, document_id: int) -> None:
+        row = self.model.row_of(document_id)
+        if row is not None:
+            self.table.selectRow(row)
+
+    def print_plan_summary(self) -> None:
+        self._print(self._documents.print_plan_summary)
+
+    def print_discharge_summary(self) -> None:
+        """Also what discharging a patient offers once the plan has ended."""
+        self._print(self._documents.print_discharge_summary)
+
+    def _print(self, make: Callable[[Actor, int], StoredDocument]) -> None:
+        self.plan_button.setEnabled(False)
+        self.discharge_button.setEnabled(False)
+        actor, patient_id = self._actor, self._patient_id
+        self.tasks.run(
+            lambda: make(actor, patient_id),
+            on_result=self._on_document_printed,
+            on_error=self._on_print_failed,
+        )
+
+    def _on_document_printed(self, stored: StoredDocument) -> None:
+        self.plan_button.setEnabled(True)
+        self.discharge_button.setEnabled(True)
+        self.reload()
+        self.select(stored.id)
+        self.document_printed.emit(stored.id)
+        self._show_preview(stored.id, stored.title, just_printed=True)
+
+    def _on_print_failed(self, error: Exception) -> None:
+        self.plan_button.setEnabled(True)
+        self.discharge_button.setEnabled(True)
+        if not isinstance(error, ServiceError):
+            raise error
+        QMessageBox.warning(self, "Not printed", str(error))
+
+    def _output(self, document: DocumentInfo, *, just_printed: bool = False) -> DocumentOutput:
+        return DocumentOutput(
+            self._documents,
+            self._actor,
+            document.id,
+            title=document.title,
+            just_printed=just_printed,
+            printer_factory=self.printer_factory,
+        )
+
+    def _suggested_name(self, title: str) -> str:
+        patient = self._services.patients.get(self._patient_id)
+        return f"{patient.mrn} {title}.pdf".replace("/", "-")
+
+    def _show_preview(self, document_id: int, title: str, *, just_printed: bool) -> None:
+        row = self.model.row_of(document_id)
+        document = self.model.document(row) if row is not None else None
+        if document is None:
+            return
+        if self.preview is not None:
+            self.preview.close()
+        self.preview = PrintPreview(
+            self._documents,
+            self._output(document, just_printed=just_printed),
+            suggested_name=self._suggested_name(title),
+            parent=self,
+        )
+        self.preview.destroyed.connect(self._on_preview_destroyed)
+        self.preview.show()
+
+    def _on_preview_destroyed(self, *_args: object) -> None:
+        self.preview = None
+
+    def _on_table_selection_changed(self, *_args: object) -> None:
+        chosen = self.selected() is not None
+        may_print = allows(self._actor, Permission.PRINT)
+        self.preview_button.setEnabled(chosen)
+        self.reprint_button.setEnabled(chosen and may_print)
+        self.save_button.setEnabled(chosen and may_print)
+
+    def _on_plan_button_clicked(self) -> None:
+        self.print_plan_summary()
+
+    def _on_discharge_button_clicked(self) -> None:
+        self.print_discharge_summary()
+
+    def _on_preview_button_clicked(self) -> None:
+        document = self.selected()
+        if document is not None:
+            self._show_preview(document.id, document.title, just_printed=False)
+
+    def _on_table_double_clicked(self, _index: QModelIndex) -> None:
+        self._on_preview_button_clicked()
+
+    def _on_reprint_button_clicked(self) -> None:
+        document = self.selected()
+        if document is not None:
+            self._output(document).print_with_dialog(self)
+
+    def _on_save_button_clicked(self) -> None:
+        document = self.selected()
+        if document is not None:
+            self._output(document).save_as_pdf(self, self._suggested_name(document.title))
