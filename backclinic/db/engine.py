@@ -69,9 +69,22 @@ def parse_database_url(url: str) -> URL:
     return parsed
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _owner_only(path: Path) -> None:
+    """Health records: the file and its -wal/-shm are readable by their owner alone.
+
+    SQLite creates -wal and -shm with the database file's own mode, so restricting the
+    file before WAL is switched on covers them; existing ones are restricted too.
+    """
+    for member in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if member.exists():
+            os.chmod(member, 0o600)
+
+
+def _configure_sqlite(engine: Engine, path: Path | None) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        if path is not None:
+            _owner_only(path)
         # Hand transaction control to SQLAlchemy (the documented serializable recipe).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -92,6 +105,7 @@ def create_database_engine(url: str, *, echo: bool = False) -> Engine:
     parsed = parse_database_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
+        path: Path | None = None
         if database and database != ":memory:" and not database.startswith("file:"):
             path = Path(database).expanduser()
             try:
@@ -100,10 +114,17 @@ def create_database_engine(url: str, *, echo: bool = False) -> Engine:
                 raise DatabaseUnavailable(
                     f"The database {masked(parsed)} cannot be created: {error.strerror}."
                 ) from error
-        engine = create_engine(parsed, echo=echo, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
-        _configure_sqlite(engine)
+        # hide_parameters: bound values are patient data; keep them out of logs and out of
+        # the text of any database error that reaches a crash message.
+        engine = create_engine(
+            parsed,
+            echo=echo,
+            hide_parameters=True,
+            connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
+        )
+        _configure_sqlite(engine, path)
     else:
-        engine = create_engine(parsed, echo=echo, pool_pre_ping=True)
+        engine = create_engine(parsed, echo=echo, hide_parameters=True, pool_pre_ping=True)
     return engine
 
 
