@@ -132,9 +132,13 @@ class BackupService:
     def is_sqlite(self) -> bool:
         return self._live_file is not None
 
-    def suggested_name(self, now: dt.datetime) -> str:
-        """A file name for a backup taken now, with the extension its format uses."""
-        return f"backclinic-{now.astimezone():%Y-%m-%d-%H%M}{self._extension}"
+    def suggested_path(self) -> Path:
+        """Where a backup taken now might go: the backup folder, named by the minute.
+
+        The minute keeps it apart from the daily backups, which are pruned by date.
+        """
+        now = self._context.clock().astimezone()
+        return self.backup_dir / f"backclinic-{now:%Y-%m-%d-%H%M}{self._extension}"
 
     @property
     def _extension(self) -> str:
