@@ -30,6 +30,7 @@ from backclinic.domain.screening import FlagAnswer
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, NotFound, StaleRecord, ValidationFailed
 from backclinic.services.patients import age_on
+from backclinic.services.permissions import Permission, require
 
 ODI_VERSION = "2.1a"
 RMDQ_VERSION = "RMDQ-24"
@@ -140,6 +141,12 @@ def _startback_columns(answers: Sequence[int] | None) -> dict[str, int | None]:
     return {f"startback_{n}": values[n - 1] for n in range(1, 10)}
 
 
+def _may_read(actor: Actor | None) -> None:
+    # Reads called without an actor come from other services inside a checked use case.
+    if actor is not None:
+        require(actor, Permission.VIEW_CLINICAL)
+
+
 class AssessmentService:
     def __init__(self, context: ServiceContext, protocol: Protocol, catalogue: Catalogue) -> None:
         self._context = context
@@ -147,6 +154,7 @@ class AssessmentService:
         self._catalogue = catalogue
 
     def record(self, actor: Actor, patient_id: int, data: AssessmentInput) -> Assessment:
+        require(actor, Permission.WRITE_CLINICAL)
         errors = validate_assessment(data, self._catalogue, self._context.clock().date())
         if errors:
             raise ValidationFailed(errors)
@@ -223,6 +231,7 @@ class AssessmentService:
         self, actor: Actor, assessment_id: int, clearance_note: str, expected_version: int
     ) -> Assessment:
         """Record a clinician's clearance of non-urgent red flags (e.g. "cleared by GP")."""
+        require(actor, Permission.WRITE_CLINICAL)
         if not clearance_note.strip():
             raise ValidationFailed(
                 [FieldError("red_flag_clearance", "Write who cleared the red flags, and when.")]
@@ -253,8 +262,9 @@ class AssessmentService:
             )
             return self.assessment_of(session, row)
 
-    def for_patient(self, patient_id: int) -> list[Assessment]:
-        """Every assessment of a patient, oldest first."""
+    def for_patient(self, patient_id: int, *, actor: Actor | None = None) -> list[Assessment]:
+        """Every assessment of a patient, oldest first; checked against actor when given."""
+        _may_read(actor)
         with self._context.reading() as session:
             rows = session.scalars(
                 select(AssessmentRow)
@@ -263,7 +273,8 @@ class AssessmentService:
             ).all()
             return [self.assessment_of(session, row) for row in rows]
 
-    def latest_intake(self, patient_id: int) -> Assessment | None:
+    def latest_intake(self, patient_id: int, *, actor: Actor | None = None) -> Assessment | None:
+        _may_read(actor)
         with self._context.reading() as session:
             row = self.latest_intake_row(session, patient_id)
             return None if row is None else self.assessment_of(session, row)
@@ -276,7 +287,8 @@ class AssessmentService:
             .limit(1)
         ).first()
 
-    def get(self, assessment_id: int) -> Assessment:
+    def get(self, assessment_id: int, *, actor: Actor | None = None) -> Assessment:
+        _may_read(actor)
         with self._context.reading() as session:
             row = session.get(AssessmentRow, assessment_id)
             if row is None:

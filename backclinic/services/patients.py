@@ -27,6 +27,7 @@ from backclinic.services.errors import (
     NotFound,
     ValidationFailed,
 )
+from backclinic.services.permissions import Permission, require
 
 EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
 SEXES = ("female", "male", "other", "unknown")
@@ -212,6 +213,7 @@ class PatientService:
         return self._context.clock().astimezone().date()
 
     def register(self, actor: Actor, data: PatientInput) -> Patient:
+        require(actor, Permission.REGISTER_PATIENTS)
         errors = validate_patient(data, self.today())
         if errors:
             raise ValidationFailed(errors)
@@ -256,6 +258,7 @@ class PatientService:
     def update(
         self, actor: Actor, patient_id: int, data: PatientInput, expected_version: int
     ) -> Patient:
+        require(actor, Permission.REGISTER_PATIENTS)
         errors = validate_patient(data, self.today())
         if not data.mrn.strip():
             errors.append(FieldError("mrn", "MRN is required once assigned."))
@@ -299,6 +302,7 @@ class PatientService:
 
     def archive(self, actor: Actor, patient_id: int, expected_version: int) -> Patient:
         """Patients are archived, never deleted: they leave the search list, records stay."""
+        require(actor, Permission.REGISTER_PATIENTS)
         with self._context.writing() as session:
             row = self._row(session, patient_id)
             if row.version != expected_version:
@@ -312,6 +316,7 @@ class PatientService:
             return _patient(row)
 
     def restore(self, actor: Actor, patient_id: int, expected_version: int) -> Patient:
+        require(actor, Permission.REGISTER_PATIENTS)
         with self._context.writing() as session:
             row = self._row(session, patient_id)
             if row.version != expected_version:

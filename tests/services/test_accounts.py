@@ -10,6 +10,7 @@ from sqlalchemy import select, text
 from backclinic.db.database import OpenDatabase
 from backclinic.db.models import AuditEventRow, ClinicianRow
 from backclinic.services.accounts import Account, AccountService
+from backclinic.services.assessments import AssessmentInput
 from backclinic.services.bundle import Services, build_services
 from backclinic.services.clinic import SIGN_IN_FAILED, Clinician, NewClinician
 from backclinic.services.context import Actor
@@ -19,7 +20,9 @@ from backclinic.services.errors import (
     StaleRecord,
     ValidationFailed,
 )
+from backclinic.services.patients import PatientInput
 from tests.conftest import PASSWORD
+from tests.services.test_plans import article_intake
 
 NEW_PASSWORD = "a different long one"
 
@@ -243,3 +246,23 @@ def test_lock_and_unlock_are_audited_and_a_takeover_names_whose_screen_it_was(
         ("unlock", admin.clinician_id),
     ]
     assert entries[3][2] == {"locked_for": actor.clinician_id, "kept_as_draft": True}
+
+
+def test_front_desk_registers_patients_but_cannot_record_or_read_an_assessment(
+    services: Services, accounts: AccountService, admin: Actor, actor: Actor
+) -> None:
+    desk = _desk(accounts, admin)
+    front_desk = Actor(desk.id, desk.full_name, desk.role)
+    patient = services.patients.register(
+        front_desk,
+        PatientInput(family_name="Rivera", given_name="Ana", date_of_birth=dt.date(1980, 3, 14)),
+    )
+    intake = AssessmentInput("intake", article_intake(services))
+    with pytest.raises(PermissionDenied, match="front desk account cannot record clinical care"):
+        services.assessments.record(front_desk, patient.id, intake)
+    recorded = services.assessments.record(actor, patient.id, intake)
+    with pytest.raises(PermissionDenied, match="cannot see clinical records"):
+        services.assessments.for_patient(patient.id, actor=front_desk)
+    with pytest.raises(PermissionDenied):
+        services.assessments.get(recorded.id, actor=front_desk)
+    assert services.assessments.latest_intake(patient.id, actor=actor) == recorded
