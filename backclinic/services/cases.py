@@ -40,6 +40,7 @@ from backclinic.db.models import (
     PatientSearchTermRow,
     PlanRow,
     PsfsItemRow,
+    ScheduledVisitRow,
     TreatmentSessionRow,
 )
 from backclinic.domain.catalogue import Catalogue
@@ -172,6 +173,9 @@ class _Session:
     objective: str = ""
     assessment: str = ""
     plan_note: str = ""
+    # An amendment: why, and the session it corrected (itself perhaps an amendment).
+    amendment_reason: str | None = None
+    amends: _Session | None = None
 
 
 @dataclass(frozen=True)
@@ -293,9 +297,13 @@ class CaseService:
                 if latest is not None:
                     intake_ids.append((latest.assessed_on, latest.id))
             plan_row = self._insert_plan(session, actor, patient.id, plan, intake_ids)
-        for item in sessions:
+        current = [
             self._insert_session(session, actor, patient.id, item, plan_row, plan)
+            for item in sessions
+        ]
         session.flush()
+        if plan_row is not None:
+            self._link_visits(session, plan_row, current)
         result = ImportResult(
             mrn=patient.mrn,
             family_name=patient.family_name,
@@ -386,8 +394,8 @@ class CaseService:
                 )
             kept += 1
         stored_sessions = {
-            row.performed_at: _session_doc(_session_of(row))
-            for row in self._stored_sessions(session, patient.id)
+            item.performed_at: _session_doc(item)
+            for item in self._stored_sessions(session, patient.id)
         }
         new_sessions = []
         for index, entry in enumerate(case.sessions):
@@ -443,7 +451,14 @@ class CaseService:
         item: _Session,
         plan_row: PlanRow | None,
         plan: _Plan | None,
-    ) -> None:
+    ) -> TreatmentSessionRow:
+        """Insert a session, after the originals it amends (kept, superseded); returns it."""
+        amends_id = None
+        if item.amends is not None:
+            original = self._insert_session(session, actor, patient_id, item.amends, plan_row, plan)
+            original.superseded = True
+            session.flush()
+            amends_id = original.id
         plan_id = phase_number = None
         if plan_row is not None and plan is not None:
             days = (item.performed_at.astimezone().date() - plan.choices.start_date).days
@@ -476,10 +491,36 @@ class CaseService:
             assessment_note=item.assessment,
             plan_note=item.plan_note,
             notes=item.notes,
+            amends_id=amends_id,
             superseded=False,
+            amendment_reason=item.amendment_reason,
         )
         self._context.stamp_new(row, actor)
         session.add(row)
+        session.flush()
+        return row
+
+    def _link_visits(
+        self, session: Session, plan_row: PlanRow, rows: Sequence[TreatmentSessionRow]
+    ) -> None:
+        """Tie each done visit to the session of its day (a case file names no link)."""
+        open_visits = {
+            visit.visit_date: visit
+            for visit in session.scalars(
+                select(ScheduledVisitRow)
+                .where(
+                    ScheduledVisitRow.plan_id == plan_row.id,
+                    ScheduledVisitRow.status == "done",
+                    ScheduledVisitRow.session_id.is_(None),
+                )
+                .order_by(ScheduledVisitRow.visit_date.desc(), ScheduledVisitRow.id.desc())
+            )
+        }
+        for row in sorted(rows, key=lambda r: (r.performed_at, r.id)):
+            visit = open_visits.pop(row.performed_at.astimezone().date(), None)
+            if visit is not None:
+                visit.session_id = row.id
+        session.flush()
 
     def export_document(self, actor: Actor, mrn: str) -> dict[str, Any]:
         """The patient's case file as a JSON-ready dict; audited as an export."""
@@ -530,9 +571,7 @@ class CaseService:
                 for a in self._stored_assessments(session, patient.id)
             ],
             "plan": None if plan is None else _plan_doc(plan),
-            "sessions": [
-                _session_doc(_session_of(row)) for row in self._stored_sessions(session, patient.id)
-            ],
+            "sessions": [_session_doc(item) for item in self._stored_sessions(session, patient.id)],
         }
         self._context.audit(
             session,
@@ -585,18 +624,15 @@ class CaseService:
             )
         return result
 
-    def _stored_sessions(self, session: Session, patient_id: int) -> list[TreatmentSessionRow]:
-        # Amended originals are superseded: the record is the amendment.
-        return list(
-            session.scalars(
-                select(TreatmentSessionRow)
-                .where(
-                    TreatmentSessionRow.patient_id == patient_id,
-                    TreatmentSessionRow.superseded.is_(False),
-                )
-                .order_by(TreatmentSessionRow.performed_at, TreatmentSessionRow.id)
-            )
-        )
+    def _stored_sessions(self, session: Session, patient_id: int) -> list[_Session]:
+        """The current sessions, oldest first, each carrying the originals it amends."""
+        rows = session.scalars(
+            select(TreatmentSessionRow)
+            .where(TreatmentSessionRow.patient_id == patient_id)
+            .order_by(TreatmentSessionRow.performed_at, TreatmentSessionRow.id)
+        ).all()
+        by_id = {row.id: row for row in rows}
+        return [_session_of(row, by_id) for row in rows if not row.superseded]
 
 
 def _read_json(path: Path) -> Any:
@@ -839,6 +875,17 @@ class _CaseReader:
 
     def _session(self, where: str, item: Mapping[str, Any]) -> _Session:
         performed_at = self._when(f"{where}.date", item["date"])
+        original = None
+        if "amends" in item:
+            if not (item.get("amendment_reason") or "").strip():
+                raise CaseFileError(
+                    f"{where}.amendment_reason", "an amendment needs the reason it was made"
+                )
+            original = self._session(f"{where}.amends", item["amends"])
+        elif "amendment_reason" in item:
+            raise CaseFileError(
+                f"{where}.amendment_reason", "needs `amends`, the session it corrected"
+            )
         for position, code in enumerate(item.get("acupoints") or ()):
             self._acupoint(f"{where}.acupoints[{position}]", code)
         return _Session(
@@ -860,6 +907,8 @@ class _CaseReader:
             objective=item.get("objective", ""),
             assessment=item.get("assessment", ""),
             plan_note=item.get("plan_note", ""),
+            amendment_reason=item["amendment_reason"].strip() if original else None,
+            amends=original,
         )
 
     def _exercises(self, where: str, item: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -945,6 +994,16 @@ class _CaseReader:
                     )
                 )
         clinic_days = item.get("clinic_days")
+        status = item.get("status", "active")
+        ended_on = None
+        if "ended_on" in item:
+            ended_on = self._date("plan.ended_on", item["ended_on"])
+            if ended_on < start:
+                raise CaseFileError("plan.ended_on", f"{item['ended_on']} is before the plan start")
+        if status == "active":
+            for name in ("ended_on", "end_reason"):
+                if name in item:
+                    raise CaseFileError(f"plan.{name}", "an active plan has not ended")
         choices = PlanChoices(
             start_date=start,
             clinic_days=frozenset(
@@ -957,7 +1016,10 @@ class _CaseReader:
             red_flag_clearance=item.get("red_flag_clearance"),
             protocol_id=item["protocol"],
             protocol_version=item["protocol_version"],
-            status=item.get("status", "active"),
+            status=status,
+            ended_on=ended_on,
+            end_reason=item.get("end_reason"),
+            end_note=item.get("end_note", ""),
         )
         return _Plan(choices, None if visits is None else tuple(visits))
 
@@ -1148,6 +1210,9 @@ def _plan_fields(
     functional_goals: Sequence[str],
     clinic_days: Iterable[int],
     red_flag_clearance: str | None,
+    ended_on: dt.date | None = None,
+    end_reason: str | None = None,
+    end_note: str = "",
 ) -> dict[str, Any]:
     document: dict[str, Any] = {
         "protocol": protocol_id,
@@ -1163,6 +1228,12 @@ def _plan_fields(
     }
     if red_flag_clearance:
         document["red_flag_clearance"] = red_flag_clearance
+    if ended_on is not None:
+        document["ended_on"] = ended_on.isoformat()
+    if end_reason is not None:
+        document["end_reason"] = end_reason
+    if end_note:
+        document["end_note"] = end_note
     return document
 
 
@@ -1190,6 +1261,9 @@ def _plan_doc(plan: PlanView) -> dict[str, Any]:
         functional_goals=plan.functional_goals,
         clinic_days=plan.clinic_days,
         red_flag_clearance=plan.red_flag_clearance,
+        ended_on=plan.ended_on,
+        end_reason=plan.end_reason,
+        end_note=plan.end_note,
     )
 
 
@@ -1217,10 +1291,18 @@ def _plan_choices_doc(plan: _Plan, stored_visits: list[dict[str, Any]]) -> dict[
         functional_goals=choices.functional_goals,
         clinic_days=choices.clinic_days,
         red_flag_clearance=choices.red_flag_clearance,
+        ended_on=choices.ended_on,
+        end_reason=choices.end_reason,
+        end_note=choices.end_note,
     )
 
 
-def _session_of(row: TreatmentSessionRow) -> _Session:
+def _session_of(
+    row: TreatmentSessionRow, by_id: Mapping[int, TreatmentSessionRow] | None = None
+) -> _Session:
+    original = None
+    if row.amends_id is not None and by_id is not None and row.amends_id in by_id:
+        original = _session_of(by_id[row.amends_id], by_id)
     return _Session(
         performed_at=row.performed_at,
         modalities=tuple(row.modalities),
@@ -1240,6 +1322,8 @@ def _session_of(row: TreatmentSessionRow) -> _Session:
         objective=row.objective,
         assessment=row.assessment_note,
         plan_note=row.plan_note,
+        amendment_reason=row.amendment_reason,
+        amends=original,
     )
 
 
@@ -1279,4 +1363,7 @@ def _session_doc(item: _Session) -> dict[str, Any]:
         "plan_note": item.plan_note,
     }
     document.update({key: value for key, value in optional.items() if value not in (None, "", [])})
+    if item.amends is not None:
+        document["amendment_reason"] = item.amendment_reason or ""
+        document["amends"] = _session_doc(item.amends)
     return document

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -567,3 +568,100 @@ def test_a_document_that_is_not_an_object_is_refused_at_the_top(cases: CaseServi
         cases.validate([1, 2])
 
     assert str(raised.value) == "case file: expected an object, got [1, 2]"
+
+
+def test_sessions_amendments_reassessments_and_discharge_round_trip_exactly(
+    cases: CaseService, actor: Actor, other_services: Services, tmp_path: Path
+) -> None:
+    """A discharged course: sessions (one amended twice), missed visits, a reassessment, and
+    the discharge (plan status, date, reason, note, and the discharge assessment)."""
+    result = cases.import_file(actor, OWN_CASES / "discharged-with-amendments.json")
+
+    first, second = _round_trip(cases, actor, result.mrn, other_services, tmp_path)
+
+    assert first == second
+    exported = json.loads(first)
+    assert exported == json.loads(json.dumps(own_case("discharged-with-amendments.json")))
+    assert [a["kind"] for a in exported["assessments"]] == ["intake", "reassessment", "discharge"]
+    assert [len(a["psfs"]) for a in exported["assessments"]] == [3, 3, 3]
+    plan = exported["plan"]
+    assert (plan["status"], plan["ended_on"], plan["end_reason"]) == (
+        "discharged",
+        "2026-02-23",
+        "goals_met",
+    )
+    assert plan["end_note"].startswith("Teaching full days")
+    assert [v["status"] for v in plan["visits"]].count("missed") == 2
+    [amended] = [s for s in exported["sessions"] if "amends" in s]
+    assert amended["amendment_reason"] == "Needle count recounted at removal."
+    assert amended["amends"]["amends"]["pain_before"] == 6
+    # In the second database: the originals are kept, superseded, each amendment points back.
+    patient = other_services.patients.by_mrn(result.mrn)
+    history = other_services.sessions.history(patient.id, include_superseded=True)
+    chain = [s for s in history if s.data.performed_at == history[2].data.performed_at]
+    assert [s.superseded for s in chain] == [True, True, False]
+    assert [s.amends_id for s in chain] == [None, chain[0].id, chain[1].id]
+    assert len(other_services.sessions.history(patient.id)) == len(exported["sessions"])
+    stored_plan = other_services.plans.latest_plan(patient.id)
+    assert stored_plan is not None and stored_plan.end_reason == "goals_met"
+    assert other_services.plans.active_plan(patient.id) is None
+    # Every done visit is tied again to the session of its day.
+    linked = {s.data.visit_id for s in other_services.sessions.history(patient.id)}
+    done = {v.id for v in stored_plan.visits if v.status == "done"}
+    assert done == linked
+
+
+def _amendment_without_reason(document: dict[str, Any]) -> None:
+    document["sessions"][2].pop("amendment_reason")
+
+
+def _reason_without_amends(document: dict[str, Any]) -> None:
+    document["sessions"][0]["amendment_reason"] = "typo"
+
+
+def _active_plan_with_an_end(document: dict[str, Any]) -> None:
+    document["plan"]["status"] = "active"
+
+
+def _ended_before_it_started(document: dict[str, Any]) -> None:
+    document["plan"]["ended_on"] = "2026-01-01"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (_amendment_without_reason, "sessions[2].amendment_reason: an amendment needs the reason"),
+        (_reason_without_amends, "sessions[0].amendment_reason: needs `amends`"),
+        (_active_plan_with_an_end, "plan.ended_on: an active plan has not ended"),
+        (_ended_before_it_started, "plan.ended_on: 2026-01-01 is before the plan start"),
+        (
+            _set(("plan", "end_reason"), "bored"),
+            "plan.end_reason: 'bored' is not one of 'goals_met'",
+        ),
+    ],
+)
+def test_amendments_and_discharge_in_a_case_file_are_checked(
+    services: Services,
+    cases: CaseService,
+    actor: Actor,
+    write_case: Callable[[Any, str], Path],
+    change: Callable[[dict[str, Any]], None],
+    message: str,
+) -> None:
+    document = own_case("discharged-with-amendments.json")
+    change(document)
+    with pytest.raises(CaseFileError, match=re.escape(message)):
+        cases.import_file(actor, write_case(document, "bad.json"))
+    assert count(services, PatientRow) == 0
+
+
+def test_updating_from_the_same_discharged_course_keeps_every_record(
+    cases: CaseService, actor: Actor
+) -> None:
+    path = OWN_CASES / "discharged-with-amendments.json"
+    cases.import_file(actor, path)
+
+    again = cases.import_file(actor, path, update=True)
+
+    assert (again.assessments, again.sessions, again.plan_visits) == (0, 0, None)
+    assert again.kept == 3 + 10 + 1
