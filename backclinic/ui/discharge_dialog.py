@@ -1,0 +1,321 @@
+"""Discharge: close the active plan with a reason, a note and a final NPRS and ODI, showing
+the baseline beside the final scores with the meaningful-change verdict as they are typed.
+
+The final assessment is a compact form (pain now and the ten Oswestry sections, every
+option in full in its list) inside this dialog rather than the full intake form: the
+intake form saves its own assessment, and a discharge must store the plan's end and the
+final assessment in one transaction (PlanService.discharge).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from backclinic.domain.intake import Intake
+from backclinic.domain.progress import change_verdict
+from backclinic.domain.questionnaire import ODI_FILE, load_questionnaire
+from backclinic.domain.scoring import score_odi
+from backclinic.services.assessments import Assessment, AssessmentInput
+from backclinic.services.bundle import Services
+from backclinic.services.context import Actor
+from backclinic.services.errors import ServiceError, ValidationFailed
+from backclinic.services.permissions import Permission, allows
+from backclinic.services.plans import DISCHARGE_REASONS, PlanView
+from backclinic.ui.field_errors import ERROR_STYLE, FieldErrors
+from backclinic.ui.intake_form import score_spin, spin_value
+from backclinic.ui.reassessment_view import verdict_words
+
+SKIPPED = "Skipped"
+
+
+class DischargeDialog(QDialog):
+    """Discharge the patient's active plan. ``discharged(plan_id)`` is emitted once it is
+    stored; ``plan`` then holds the closed plan. The dialog then offers the discharge
+    summary: ``print_summary(patient_id)`` prints it when the caller gives one (the
+    workspace's Documents tab, which previews it), else the documents service stores it."""
+
+    discharged = Signal(int)
+
+    def __init__(
+        self,
+        services: Services,
+        actor: Actor,
+        patient_id: int,
+        plan: PlanView,
+        parent: QWidget | None = None,
+        *,
+        print_summary: Callable[[int], None] | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.print_summary = print_summary
+        self._services = services
+        self._actor = actor
+        self._patient_id = patient_id
+        self._open_plan = plan
+        self.plan: PlanView | None = None
+        self.summary_document_id: int | None = None
+        patient = services.patients.get(patient_id)
+        self.setWindowTitle(f"Discharge — {patient.display_name}")
+        self._baseline = self._baseline_assessment(plan)
+        thresholds = services.protocol.thresholds
+        self._thresholds = thresholds
+
+        attended = sum(v.status == "done" for v in plan.visits)
+        missed = sum(v.status == "missed" for v in plan.visits)
+        summary = QLabel(
+            f"Plan of {plan.start_date.isoformat()}: {attended} visits attended, {missed} missed. "
+            f"Visits planned after today will be cancelled."
+        )
+        summary.setObjectName("plan_summary")
+        summary.setWordWrap(True)
+
+        # Why and how it ends.
+        self.reason = QComboBox()
+        for code, label in DISCHARGE_REASONS.items():
+            self.reason.addItem(label, code)
+        self.note = QPlainTextEdit()
+        self.note.setTabChangesFocus(True)
+        self.note.setFixedHeight(64)
+        self.note.setPlaceholderText("e.g. back at work full days; home programme continues")
+        ending_box = QGroupBox("Discharge")
+        ending_form = QFormLayout(ending_box)
+        self._ending = FieldErrors(ending_form)
+        self._ending.add_row("reason", "Reason", self.reason)
+        self._ending.add_row("note", "Note", self.note)
+
+        # The final assessment, compact: pain now and the ten ODI sections.
+        self.nprs = score_spin(10)
+        self.odi_sections: list[QComboBox] = []
+        odi = load_questionnaire(ODI_FILE)
+        final_box = QGroupBox("Final assessment (pain now and the Oswestry questionnaire)")
+        final_form = QFormLayout(final_box)
+        final_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        self._final = FieldErrors(final_form)
+        self._final.add_row("final_assessment.nprs.current", "Pain now (0–10)", self.nprs)
+        for index, question in enumerate(odi.questions):
+            combo = QComboBox()
+            combo.addItem(SKIPPED, None)
+            for score, option in enumerate(question.options):
+                combo.addItem(f"{score} – {option}", score)
+            combo.setToolTip(question.text)
+            combo.currentIndexChanged.connect(self._on_odi_current_index_changed)
+            self.odi_sections.append(combo)
+            self._final.add_row(
+                f"final_assessment.odi_answers[{index}]",
+                f"{question.number}. {question.text}",
+                combo,
+            )
+
+        # Baseline beside final, judged as the values change.
+        self.nprs_comparison = QLabel()
+        self.nprs_comparison.setObjectName("nprs_comparison")
+        self.nprs_comparison.setWordWrap(True)
+        self.odi_comparison = QLabel()
+        self.odi_comparison.setObjectName("odi_comparison")
+        self.odi_comparison.setWordWrap(True)
+        compare_box = QGroupBox("Baseline and final")
+        compare_form = QFormLayout(compare_box)
+        compare_form.addRow("Pain (NPRS)", self.nprs_comparison)
+        compare_form.addRow("Disability (ODI)", self.odi_comparison)
+
+        body = QWidget()
+        sections = QVBoxLayout(body)
+        sections.addWidget(summary)
+        sections.addWidget(ending_box)
+        sections.addWidget(compare_box)
+        sections.addWidget(final_box)
+        sections.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+        self.general_error = QLabel()
+        self.general_error.setObjectName("general_error")
+        self.general_error.setStyleSheet(ERROR_STYLE)
+        self.general_error.setWordWrap(True)
+        self.general_error.hide()
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self._discharge_button = self.buttons.addButton(
+            "Discharge", QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self._discharge_button.setObjectName("discharge_button")
+        layout = QVBoxLayout(self)
+        layout.addWidget(scroll, 1)
+        layout.addWidget(self.general_error)
+        layout.addWidget(self.buttons)
+        self.resize(760, 720)
+
+        self.buttons.accepted.connect(self._on_buttons_accepted)
+        self.buttons.rejected.connect(self.reject)
+        self.nprs.valueChanged.connect(self._on_nprs_value_changed)
+        self._show_comparison()
+
+    @classmethod
+    def discharge(
+        cls,
+        parent: QWidget | None,
+        services: Services,
+        actor: Actor,
+        patient_id: int,
+        *,
+        print_summary: Callable[[int], None] | None = None,
+    ) -> PlanView | None:
+        """Discharge the patient's active plan; the closed plan, or None if cancelled."""
+        plan = services.plans.active_plan(patient_id)
+        if plan is None:
+            QMessageBox.information(parent, "Discharge", "This patient has no active plan.")
+            return None
+        dialog = cls(services, actor, patient_id, plan, parent, print_summary=print_summary)
+        dialog.exec()
+        return dialog.plan
+
+    def discharge_button(self) -> QAbstractButton:
+        return self._discharge_button
+
+    def odi_answers(self) -> tuple[int | None, ...] | None:
+        answers = tuple(combo.currentData() for combo in self.odi_sections)
+        return None if all(a is None for a in answers) else answers
+
+    def final_assessment(self) -> AssessmentInput | None:
+        """What the form records, or None when neither pain nor ODI was entered."""
+        pain = spin_value(self.nprs)
+        odi = self.odi_answers()
+        if pain is None and odi is None:
+            return None
+        today = self._services.patients.today()
+        return AssessmentInput(
+            "discharge", Intake(assessed_on=today, nprs_current=pain, odi_answers=odi)
+        )
+
+    def _baseline_assessment(self, plan: PlanView) -> Assessment | None:
+        intakes = [
+            a
+            for a in self._services.assessments.for_patient(self._patient_id)
+            if a.kind == "intake"
+        ]
+        before = [a for a in intakes if a.assessed_on <= plan.start_date] or intakes
+        return before[-1] if before else None
+
+    def _show_comparison(self) -> None:
+        t = self._thresholds
+        baseline = self._baseline
+        pain_before = baseline.intake.nprs_current if baseline else None
+        pain_after = spin_value(self.nprs)
+        if pain_before is None or pain_after is None:
+            self.nprs_comparison.setText(
+                f"Baseline {_shown(pain_before)}, final {_shown(pain_after)}."
+            )
+            self.nprs_comparison.setToolTip("")
+        else:
+            change = change_verdict(
+                pain_before,
+                pain_after,
+                mcid_points=t.nprs_mcid_points,
+                mcid_percent=t.nprs_mcid_percent,
+                mdc=t.nprs_mdc,
+            )
+            self.nprs_comparison.setText(
+                f"Baseline {pain_before}, final {pain_after}: {verdict_words(change)}."
+            )
+            self.nprs_comparison.setToolTip(change.explanation)
+        odi_before = baseline.odi.percent if baseline and baseline.odi else None
+        answers = self.odi_answers()
+        odi_after = score_odi(answers, t.odi_max_skipped).percent if answers is not None else None
+        if odi_before is None or odi_after is None:
+            incomplete = answers is not None and odi_after is None
+            final = "incomplete (too many sections skipped)" if incomplete else _shown(odi_after)
+            self.odi_comparison.setText(f"Baseline {_shown(odi_before, ' %')}, final {final}.")
+            self.odi_comparison.setToolTip("")
+        else:
+            change = change_verdict(
+                odi_before,
+                odi_after,
+                mcid_points=t.odi_mcid_points,
+                mcid_percent=t.odi_mcid_percent,
+                mdc=None,
+            )
+            self.odi_comparison.setText(
+                f"Baseline {odi_before:g} %, final {odi_after:g} %: {verdict_words(change)}."
+            )
+            self.odi_comparison.setToolTip(change.explanation)
+
+    def _show_errors(self, by_field: dict[str, str]) -> None:
+        leftover = self._ending.show(by_field)
+        leftover = self._final.show(leftover)
+        self.general_error.setText(" ".join(leftover.values()))
+        self.general_error.setVisible(bool(leftover))
+
+    def _on_buttons_accepted(self) -> None:
+        try:
+            self.plan = self._services.plans.discharge(
+                self._actor,
+                self._open_plan.id,
+                reason=str(self.reason.currentData()),
+                note=self.note.toPlainText(),
+                final_assessment=self.final_assessment(),
+                expected_version=self._open_plan.version,
+            )
+        except ValidationFailed as error:
+            self._show_errors(error.by_field)
+            return
+        except ServiceError as error:
+            self._show_errors({"": str(error)})
+            return
+        self.discharged.emit(self.plan.id)
+        self._offer_summary()
+        self.accept()
+
+    def _offer_summary(self) -> None:
+        """Offer the discharge summary, when this account may print and a service can."""
+        documents = getattr(self._services, "documents", None)
+        printer = getattr(documents, "print_discharge_summary", None)
+        if printer is None or not allows(self._actor, Permission.PRINT):
+            return
+        answer = QMessageBox.question(
+            self,
+            "Discharge summary",
+            "The plan is closed. Print the discharge summary for the patient now?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.Yes,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        if self.print_summary is not None:
+            self.print_summary(self._patient_id)
+            return
+        try:
+            printed = printer(self._actor, self._patient_id)
+        except ServiceError as error:
+            QMessageBox.warning(self, "Discharge summary", str(error))
+            return
+        self.summary_document_id = int(printed.id)
+        QMessageBox.information(
+            self,
+            "Discharge summary",
+            "The discharge summary is printed and kept in the patient's Documents tab.",
+        )
+
+    def _on_nprs_value_changed(self, _value: int) -> None:
+        self._show_comparison()
+
+    def _on_odi_current_index_changed(self, _index: int) -> None:
+        self._show_comparison()
+
+
+def _shown(value: float | None, suffix: str = "") -> str:
+    return "not recorded" if value is None else f"{value:g}{suffix}"
