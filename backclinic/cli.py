@@ -10,6 +10,7 @@ import argparse
 import datetime as dt
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import NoReturn
 
 EXIT_OK = 0
@@ -81,6 +82,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="use the protocol's recommendation unchanged",
     )
     plan.add_argument("--start", type=_iso_date, metavar="YYYY-MM-DD")
+
+    print_ = commands.add_parser("print", help="print a plan or discharge summary to a PDF file")
+    print_.add_argument("document", choices=("plan", "discharge"))
+    print_.add_argument("mrn")
+    print_.add_argument("--out", required=True, metavar="FILE.pdf")
+
+    audit = commands.add_parser("audit", help="check the audit trail's hash chain")
+    audit.add_argument("action", choices=["verify"])
+
+    backup = commands.add_parser("backup", help="write a checked backup of the whole database")
+    backup.add_argument("file", metavar="FILE")
+    restore = commands.add_parser("restore", help="replace all data with a backup's")
+    restore.add_argument("file", metavar="FILE")
+    restore.add_argument("--yes", action="store_true", help="replace all data without asking")
     return parser
 
 
@@ -122,11 +137,59 @@ def _run_plan(arguments: argparse.Namespace, services: object) -> str:
     return created.describe()
 
 
+def _run_print(arguments: argparse.Namespace, services: object) -> str:
+    from backclinic.services.bundle import Services
+
+    assert isinstance(services, Services)
+    out = Path(arguments.out)
+    # Checked before printing: a printed document is kept and audited as handed over.
+    if not out.parent.is_dir():
+        raise CommandFailed(f"The folder {out.parent} does not exist; nothing was printed.")
+    actor = services.clinic.system_actor()
+    patient = services.patients.by_mrn(arguments.mrn)
+    if arguments.document == "plan":
+        stored = services.documents.print_plan_summary(actor, patient.id)
+    else:
+        stored = services.documents.print_discharge_summary(actor, patient.id)
+    services.documents.write_pdf(actor, stored.id, out)
+    pages = f"{stored.pages} page{'s' if stored.pages != 1 else ''}"
+    return f"Printed the {stored.title.lower()} of {arguments.mrn} to {out} ({pages})."
+
+
+def _run_audit(arguments: argparse.Namespace, services: object) -> str:
+    from backclinic.services.bundle import Services
+
+    assert isinstance(services, Services)
+    result = services.audit.verify()
+    if not result.ok:
+        raise CommandFailed(result.describe())
+    return result.describe()
+
+
+def _run_backup(arguments: argparse.Namespace, services: object) -> str:
+    from backclinic.services.bundle import Services
+
+    assert isinstance(services, Services)
+    return services.backups.backup(services.clinic.system_actor(), arguments.file).describe()
+
+
+def _run_restore(arguments: argparse.Namespace, services: object) -> str:
+    from backclinic.services.bundle import Services
+
+    assert isinstance(services, Services)
+    actor = services.clinic.system_actor()
+    return services.backups.restore(actor, arguments.file, confirm=arguments.yes).describe()
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, object], str]] = {
     "demo": _run_demo,
     "import": _run_import,
     "export": _run_export,
     "plan": _run_plan,
+    "print": _run_print,
+    "audit": _run_audit,
+    "backup": _run_backup,
+    "restore": _run_restore,
 }
 
 

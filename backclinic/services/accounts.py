@@ -30,7 +30,7 @@ from backclinic.services.errors import (
     StaleRecord,
     ValidationFailed,
 )
-from backclinic.services.permissions import Permission, require
+from backclinic.services.permissions import Permission, allows, require
 
 ACCOUNT_ROLES = tuple(ROLE_LABELS)
 
@@ -87,9 +87,31 @@ class AccountService:
         self._context = context
         self._hasher = hasher or PasswordHasher()
 
+    def may_manage(self, actor: Actor) -> bool:
+        """Admins manage accounts; while a clinic has no active admin, its clinicians do.
+
+        A sole practitioner may have set the clinic up as an acupuncturist or physical
+        therapist: without this, nobody could ever add a colleague or an administrator.
+        """
+        if allows(actor, Permission.MANAGE_ACCOUNTS):
+            return True
+        if not allows(actor, Permission.WRITE_CLINICAL):
+            return False
+        with self._context.reading() as session:
+            admins = session.scalar(
+                select(func.count())
+                .select_from(ClinicianRow)
+                .where(ClinicianRow.role == "admin", ClinicianRow.active.is_(True))
+            )
+            return not admins
+
+    def _require_manager(self, actor: Actor) -> None:
+        if not self.may_manage(actor):
+            require(actor, Permission.MANAGE_ACCOUNTS)
+
     def accounts(self, actor: Actor) -> list[Account]:
         """Every account, active ones first, each group by name."""
-        require(actor, Permission.MANAGE_ACCOUNTS)
+        self._require_manager(actor)
         with self._context.reading() as session:
             rows = session.scalars(
                 select(ClinicianRow).order_by(
@@ -99,7 +121,7 @@ class AccountService:
             return [_account(row) for row in rows]
 
     def create(self, actor: Actor, new: NewClinician) -> Account:
-        require(actor, Permission.MANAGE_ACCOUNTS)
+        self._require_manager(actor)
         errors = validate_clinician(new)
         if errors:
             raise ValidationFailed(errors)
@@ -133,7 +155,7 @@ class AccountService:
 
     def deactivate(self, actor: Actor, clinician_id: int, *, expected_version: int) -> Account:
         """The account can no longer sign in; everything it wrote stays attributed to it."""
-        require(actor, Permission.MANAGE_ACCOUNTS)
+        self._require_manager(actor)
         if clinician_id == actor.clinician_id:
             raise ValidationFailed(
                 [FieldError("active", "You cannot deactivate your own account.")]
@@ -153,7 +175,7 @@ class AccountService:
             return self._set_active(session, actor, row, active=False)
 
     def reactivate(self, actor: Actor, clinician_id: int, *, expected_version: int) -> Account:
-        require(actor, Permission.MANAGE_ACCOUNTS)
+        self._require_manager(actor)
         with self._context.writing() as session:
             row = self._row(session, clinician_id, expected_version)
             return self._set_active(session, actor, row, active=True)
@@ -162,7 +184,7 @@ class AccountService:
         self, actor: Actor, clinician_id: int, new_password: str, *, expected_version: int
     ) -> Account:
         """Set a new password for someone who forgot theirs; this also lifts a lockout."""
-        require(actor, Permission.MANAGE_ACCOUNTS)
+        self._require_manager(actor)
         errors = _password_errors("password", new_password)
         if errors:
             raise ValidationFailed(errors)

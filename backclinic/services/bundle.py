@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from argon2 import PasswordHasher
 from sqlalchemy.orm import Session, sessionmaker
 
 from backclinic.domain.catalogue import Catalogue, load_catalogue
 from backclinic.domain.protocol import Protocol, default_protocol_path, load_protocol
+from backclinic.services.accounts import AccountService
 from backclinic.services.assessments import AssessmentService
+from backclinic.services.audit import AuditService
+from backclinic.services.backups import BackupService
 from backclinic.services.cases import CaseService
 from backclinic.services.clinic import ClinicService
 from backclinic.services.context import Clock, ServiceContext, utc_now
 from backclinic.services.demo import DemoService
+from backclinic.services.documents import DocumentService
 from backclinic.services.patients import PatientService
 from backclinic.services.plans import PlanService
 from backclinic.services.schedule_view import DayScheduleService
@@ -32,6 +37,10 @@ class Services:
     cases: CaseService
     demo: DemoService
     schedule: DayScheduleService
+    backups: BackupService
+    documents: DocumentService
+    accounts: AccountService
+    audit: AuditService
 
 
 def build_services(
@@ -48,7 +57,9 @@ def build_services(
     patients = PatientService(context)
     assessments = AssessmentService(context, protocol, catalogue)
     plans = PlanService(context, protocol, catalogue, patients, assessments)
-    clinic = ClinicService(context)
+    hasher = PasswordHasher()
+    clinic = ClinicService(context, hasher)
+    sessions = SessionService(context, protocol, catalogue)
     return Services(
         context=context,
         protocol=protocol,
@@ -57,8 +68,14 @@ def build_services(
         patients=patients,
         assessments=assessments,
         plans=plans,
-        sessions=SessionService(context, protocol, catalogue),
+        sessions=sessions,
         cases=CaseService(context, protocol, catalogue, patients, assessments, plans),
         demo=DemoService(context, clinic, assessments=assessments, plans=plans),
         schedule=DayScheduleService(context),
+        backups=BackupService(context, session_factory.kw["bind"]),
+        documents=DocumentService(
+            context, protocol, catalogue, clinic, patients, plans, assessments, sessions
+        ),
+        accounts=AccountService(context, hasher),
+        audit=AuditService(context),
     )

@@ -323,7 +323,13 @@ class DocumentService:
             settings = self._clinic.settings()
         except LookupError:
             raise ValidationFailed(
-                [FieldError("clinic", "Set up the clinic before printing documents.")]
+                [
+                    FieldError(
+                        "clinic",
+                        "Set up the clinic before printing documents: open BackClinic once "
+                        "and enter the clinic's name for the letterhead.",
+                    )
+                ]
             ) from None
         protocol_name = (
             self._protocol.name if plan.protocol_id == self._protocol.id else plan.protocol_id

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
-from backclinic.services.documents import DocumentInfo, DocumentService, StoredDocument
+from backclinic.services.documents import DocumentInfo, StoredDocument
 from backclinic.services.errors import ServiceError
 from backclinic.services.permissions import Permission, allows
 from backclinic.ui.print_preview import DocumentOutput, PrintPreview
@@ -96,14 +96,9 @@ class DocumentsTab(QWidget):
         actor: Actor,
         patient_id: int,
         parent: QWidget | None = None,
-        *,
-        documents: DocumentService | None = None,
     ) -> None:
         super().__init__(parent)
-        # Until the bundle carries the document service, callers pass it in.
-        self._documents: DocumentService = (
-            documents if documents is not None else services.documents  # type: ignore[attr-defined]
-        )
+        self._documents = services.documents
         self._services = services
         self._actor = actor
         self._patient_id = patient_id

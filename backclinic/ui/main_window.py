@@ -8,6 +8,11 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QTabBar, QTabWidget, QWidget
 
 from backclinic.services.bundle import Services
 from backclinic.services.clinic import Clinician
+from backclinic.services.permissions import Permission, allows
+from backclinic.ui.accounts_dialog import AccountsDialog
+from backclinic.ui.audit_viewer import AuditViewer
+from backclinic.ui.backup_dialog import BackupActions, may_back_up
+from backclinic.ui.clinic_settings_dialog import ClinicSettingsDialog
 from backclinic.ui.day_view import DayView
 from backclinic.ui.patient_dialog import PatientDialog
 from backclinic.ui.patient_list import PatientListView
@@ -50,6 +55,12 @@ class MainWindow(QMainWindow):
         self.new_patient_action.setShortcut(QKeySequence.StandardKey.New)
         self.find_patient_action = QAction("&Find patient", self)
         self.find_patient_action.setShortcut(QKeySequence.StandardKey.Find)
+        self.clinic_settings_action = QAction("Clinic &settings…", self)
+        self.clinic_settings_action.setVisible(allows(self._actor, Permission.CHANGE_SETTINGS))
+        self.accounts_action = QAction("Clinician &accounts…", self)
+        self.accounts_action.setVisible(services.accounts.may_manage(self._actor))
+        self.audit_action = QAction("Audit &trail…", self)
+        self.audit_action.setVisible(allows(self._actor, Permission.VIEW_AUDIT))
         self.sign_out_action = QAction("Sign &out", self)
         self.quit_action = QAction("&Quit", self)
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -57,9 +68,20 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&Patient")
         file_menu.addAction(self.new_patient_action)
         file_menu.addAction(self.find_patient_action)
+        file_menu.addAction(self.clinic_settings_action)
         file_menu.addSeparator()
         file_menu.addAction(self.sign_out_action)
         file_menu.addAction(self.quit_action)
+        admin_menu = self.menuBar().addMenu("&Admin")
+        admin_menu.addAction(self.accounts_action)
+        admin_menu.addAction(self.audit_action)
+        admin_menu.menuAction().setVisible(
+            self.accounts_action.isVisible() or self.audit_action.isVisible()
+        )
+        if may_back_up(self._actor):
+            database_menu = self.menuBar().addMenu("&Database")
+            database_menu.addAction("&Back up now…", self._on_backup_action_triggered)
+            database_menu.addAction("&Restore…", self._on_restore_action_triggered)
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main_toolbar")
         toolbar.setMovable(False)
@@ -68,10 +90,7 @@ class MainWindow(QMainWindow):
         toolbar.addSeparator()
         toolbar.addAction(self.sign_out_action)
 
-        clinic_name = services.clinic.settings().clinic_name
-        self.user_label = QLabel(
-            f"Signed in as {clinician.full_name} ({clinician.role_label}) · {clinic_name}"
-        )
+        self.user_label = QLabel(self._signed_in_text())
         self.user_label.setObjectName("signed_in")
         self.database_label = QLabel(f"Database: {database_label}" if database_label else "")
         self.database_label.setObjectName("database")
@@ -81,11 +100,19 @@ class MainWindow(QMainWindow):
         self.new_patient_action.triggered.connect(self._on_new_patient_action_triggered)
         self.find_patient_action.triggered.connect(self._on_find_patient_action_triggered)
         self.sign_out_action.triggered.connect(self._on_sign_out_action_triggered)
+        self.clinic_settings_action.triggered.connect(self._on_clinic_settings_action_triggered)
+        self.accounts_action.triggered.connect(self._on_accounts_action_triggered)
+        self.audit_action.triggered.connect(self._on_audit_action_triggered)
         self.quit_action.triggered.connect(self.close)
         self.patients.patient_opened.connect(self._on_patients_patient_opened)
         self.day_view.patient_opened.connect(self._on_patients_patient_opened)
         self.day_view.session_requested.connect(self._on_day_view_session_requested)
         self.tabs.tabCloseRequested.connect(self._on_tabs_tab_close_requested)
+
+    def _signed_in_text(self) -> str:
+        clinic_name = self._services.clinic.settings().clinic_name
+        who = self.clinician
+        return f"Signed in as {who.full_name} ({who.role_label}) · {clinic_name}"
 
     def open_patient(self, patient_id: int) -> PatientWorkspace:
         """Show the patient's workspace, reusing the tab if it is already open."""
@@ -140,6 +167,31 @@ class MainWindow(QMainWindow):
             if workspace is not None:
                 workspace.sessions_tab.reload()
                 workspace.progress_tab.reload()
+
+    def _on_clinic_settings_action_triggered(self) -> None:
+        if ClinicSettingsDialog.edit(self, self._services, self._actor) is not None:
+            self.user_label.setText(self._signed_in_text())
+
+    def _on_accounts_action_triggered(self) -> None:
+        AccountsDialog.manage(self, self._services.accounts, self._actor)
+
+    def _on_audit_action_triggered(self) -> None:
+        AuditViewer.browse(
+            self,
+            self._services.audit,
+            self._services.patients,
+            self._services.clinic.clinicians(),
+            self._actor,
+        )
+
+    def _on_backup_action_triggered(self) -> None:
+        BackupActions.back_up(self, self._services.backups, self._actor)
+
+    def _on_restore_action_triggered(self) -> None:
+        if BackupActions.restore(self, self._services.backups, self._actor) is not None:
+            # Data and accounts changed under the window: start again from sign-in.
+            self.close()
+            self.signed_out.emit()
 
     def _on_workspace_patient_changed(self, patient_id: int) -> None:
         workspace = self.workspace(patient_id)

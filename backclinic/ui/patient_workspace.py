@@ -20,6 +20,7 @@ from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.errors import ConflictError
 from backclinic.services.patients import Patient
+from backclinic.ui.documents_tab import DocumentsTab
 from backclinic.ui.intake_tab import IntakeTab
 from backclinic.ui.patient_dialog import PatientDialog
 from backclinic.ui.plan_tab import PlanTab
@@ -29,10 +30,7 @@ if TYPE_CHECKING:
     from backclinic.ui.progress_tab import ProgressTab
 
 # Each record tab and what it says until later work gives it a real view (see set_tab).
-EMPTY_TABS = {
-    "Documents": "No documents printed yet.",
-}
-TAB_NAMES = ("Overview", "Intake", "Plan", "Sessions", "Progress", *EMPTY_TABS)
+TAB_NAMES = ("Overview", "Intake", "Plan", "Sessions", "Progress", "Documents")
 
 
 def _progress_tab(services: Services, actor: Actor, patient_id: int) -> ProgressTab:
@@ -40,17 +38,6 @@ def _progress_tab(services: Services, actor: Actor, patient_id: int) -> Progress
     from backclinic.ui.progress_tab import ProgressTab
 
     return ProgressTab(services, actor, patient_id)
-
-
-def empty_state(message: str) -> QWidget:
-    page = QWidget()
-    label = QLabel(message)
-    label.setObjectName("empty_state")
-    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    label.setStyleSheet("color: palette(mid); font-size: 14px;")
-    layout = QVBoxLayout(page)
-    layout.addWidget(label)
-    return page
 
 
 class OverviewTab(QWidget):
@@ -121,16 +108,16 @@ class PatientWorkspace(QWidget):
         self.plan_tab = PlanTab(services, actor, patient_id)
         self.sessions_tab = SessionsTab(services, actor, patient_id)
         self.progress_tab = _progress_tab(services, actor, patient_id)
+        self.documents_tab = DocumentsTab(services, actor, patient_id)
         for name, page in (
             ("Overview", self.overview),
             ("Intake", self.intake_tab),
             ("Plan", self.plan_tab),
             ("Sessions", self.sessions_tab),
             ("Progress", self.progress_tab),
+            ("Documents", self.documents_tab),
         ):
             self.tabs.addTab(page, name)
-        for name, message in EMPTY_TABS.items():
-            self.tabs.addTab(empty_state(message), name)
         # A new intake can make a plan possible (or a red flag make it impossible); a new
         # session or reassessment changes the progress figures.
         self.intake_tab.assessment_saved.connect(self._on_intake_tab_assessment_saved)

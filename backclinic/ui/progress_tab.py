@@ -187,6 +187,10 @@ class ProgressTab(QWidget):
                     upper.append(_moment(day), 10)
                     lower.append(_moment(day), 0)
                 band = QAreaSeries(upper, lower)
+                # The area series only points at its edges: parent them to it, or Python
+                # frees them when this method returns and the first paint reads freed memory.
+                upper.setParent(band)
+                lower.setParent(band)
                 band.setName(f"Phase {phase.number}: {phase.name}")
                 band.setColor(QColor(PHASE_COLOURS[position % len(PHASE_COLOURS)]))
                 band.setBorderColor(QColor(PHASE_COLOURS[position % len(PHASE_COLOURS)]))

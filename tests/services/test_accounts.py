@@ -77,11 +77,25 @@ def test_an_admin_creates_an_account_for_each_role_and_it_can_sign_in(
     ]
 
 
-def test_only_an_admin_may_list_or_create_accounts(accounts: AccountService, actor: Actor) -> None:
+def test_once_the_clinic_has_an_admin_only_admins_may_list_or_create_accounts(
+    accounts: AccountService, actor: Actor, admin: Actor
+) -> None:
+    assert not accounts.may_manage(actor)
     with pytest.raises(PermissionDenied, match="acupuncturist account cannot manage"):
         accounts.accounts(actor)
     with pytest.raises(PermissionDenied):
         accounts.create(actor, NewClinician("Ken", "ken", "admin", PASSWORD))
+
+
+def test_a_clinic_founded_by_a_clinician_lets_clinicians_add_accounts_until_it_has_an_admin(
+    services: Services, accounts: AccountService, actor: Actor
+) -> None:
+    assert accounts.may_manage(actor)
+    created = accounts.create(actor, NewClinician("Sarah Okafor", "sarah", "admin", PASSWORD))
+    assert created.role == "admin"
+    assert not accounts.may_manage(actor)
+    desk = Actor(None, "desk", "front_desk")
+    assert not accounts.may_manage(desk)
 
 
 def test_creating_an_account_refuses_each_bad_field_by_name(

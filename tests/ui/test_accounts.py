@@ -128,7 +128,7 @@ def test_a_password_reset_checks_the_length_by_the_field_then_works(
 
 
 def test_a_clinician_who_is_not_an_admin_sees_the_refusal_and_no_accounts(
-    qtbot: QtBot, accounts: AccountService, actor: Actor
+    qtbot: QtBot, accounts: AccountService, actor: Actor, admin: Actor
 ) -> None:
     dialog = _dialog(qtbot, accounts, actor)
     assert dialog.model.rowCount() == 0

@@ -40,7 +40,7 @@ def documents(services: Services) -> DocumentService:
 @pytest.fixture
 def tab(qtbot: QtBot, services: Services, actor: Actor, documents: DocumentService) -> DocumentsTab:
     patient_id = treated_patient(services, actor)
-    widget = DocumentsTab(services, actor, patient_id, documents=documents)
+    widget = DocumentsTab(services, actor, patient_id)
     widget.tasks.synchronous = True
     qtbot.addWidget(widget)
     widget.show()
@@ -99,7 +99,7 @@ def test_a_patient_without_a_plan_is_told_so(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     patient = services.patients.register(actor, PatientInput("Rivera", "Ana", NOW.date()))
-    widget = DocumentsTab(services, actor, patient.id, documents=documents)
+    widget = DocumentsTab(services, actor, patient.id)
     widget.tasks.synchronous = True
     qtbot.addWidget(widget)
     warnings: list[str] = []

@@ -13,7 +13,7 @@ from backclinic.services.patients import Patient
 from backclinic.ui.first_run import FirstRunDialog
 from backclinic.ui.main_window import MainWindow
 from backclinic.ui.patient_dialog import PatientDialog
-from backclinic.ui.patient_workspace import EMPTY_TABS, PatientWorkspace
+from backclinic.ui.patient_workspace import PatientWorkspace
 from backclinic.ui.sign_in import SignInDialog
 from tests.conftest import PASSWORD
 from tests.ui.conftest import ModalDriver, person
@@ -127,20 +127,17 @@ def open_window(qtbot: QtBot, services: Services, clinician: Clinician) -> MainW
     return window
 
 
-def test_a_workspace_shows_honest_empty_states_until_later_views_replace_them(
+def test_a_workspace_has_a_tab_for_each_part_of_the_record(
     qtbot: QtBot, services: Services, clinician: Clinician, registry: list[Patient]
 ) -> None:
     window = open_window(qtbot, services, clinician)
     workspace = window.open_patient(registry[0].id)
     names = [workspace.tabs.tabText(i) for i in range(workspace.tabs.count())]
     assert names == ["Overview", "Intake", "Plan", "Sessions", "Progress", "Documents"]
-    for name, message in EMPTY_TABS.items():
-        page = workspace.tab(name)
-        assert page is not None
-        assert page.findChild(QWidget, "empty_state").text() == message
-    documents = QWidget()
-    workspace.set_tab("Documents", documents)
-    assert workspace.tab("Documents") is documents
+    assert workspace.tab("Documents") is workspace.documents_tab
+    replacement = QWidget()
+    workspace.set_tab("Documents", replacement)
+    assert workspace.tab("Documents") is replacement
     assert workspace.tabs.tabText(5) == "Documents"
 
 

@@ -77,3 +77,22 @@ def test_suggestions_show_their_reason_and_advance_offers_the_plan(
             tab.action_buttons["advance"].click()
         assert asked.args == [patient_id]
     assert set(tab.action_buttons) <= {"advance", "reassess"}
+
+
+def test_the_chart_with_phase_bands_paints_and_repaints(
+    qtbot: QtBot, clinic: Services, actor: Actor
+) -> None:
+    # Regression: the phase bands' edge series were freed after drawing, and the first
+    # paint of a plan's chart crashed the process.
+    patient_id = grace(clinic, actor)
+    clinic.plans.create_recommended(actor, "CASE-0045", start=START)
+    tab = ProgressTab(clinic, actor, patient_id)
+    qtbot.addWidget(tab)
+    tab.resize(900, 600)
+    tab.show()
+    qtbot.waitExposed(tab)
+    first = tab.grab()
+    tab.reload()
+    second = tab.grab()
+    assert not first.isNull() and not second.isNull()
+    assert first.size() == second.size()

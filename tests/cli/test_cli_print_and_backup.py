@@ -1,0 +1,80 @@
+"""print, backup and restore from the command line: files written, refusals in one sentence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from backclinic.db.database import open_database
+from backclinic.services.bundle import build_services
+from backclinic.services.clinic import NewClinician
+from tests.cli.test_cli import ARTICLE_CASE, run
+
+
+@pytest.fixture
+def planned_case(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> list[str]:
+    url = f"sqlite:///{tmp_path / 'clinic.db'}"
+    database = open_database(url)
+    build_services(database.session_factory).clinic.set_up(
+        clinic_name="Harbour Back Clinic",
+        first_clinician=NewClinician("Mei Lin", "mei", "acupuncturist", "long enough pw"),
+    )
+    database.engine.dispose()
+    option = ["--database", url]
+    assert run(capsys, *option, "import", str(ARTICLE_CASE))[0] == 0
+    assert run(capsys, *option, "plan", "CASE-0045", "--recommend", "--start", "2026-01-05")[0] == 0
+    return option
+
+
+def test_print_plan_writes_the_patients_plan_summary(
+    capsys: pytest.CaptureFixture[str], planned_case: list[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "plan.pdf"
+    status, printed, error = run(
+        capsys, *planned_case, "print", "plan", "CASE-0045", "--out", str(out)
+    )
+    assert (status, error) == (0, "")
+    assert printed.startswith("Printed the ") and str(out) in printed
+    text = "".join(page.extract_text() for page in PdfReader(out).pages)
+    assert "Okafor" in text and "twice a week" in text
+
+
+def test_printing_before_the_clinic_is_set_up_says_how_to_set_it_up(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    option = ["--database", f"sqlite:///{tmp_path / 'bare.db'}"]
+    run(capsys, *option, "import", str(ARTICLE_CASE))
+    run(capsys, *option, "plan", "CASE-0045", "--recommend", "--start", "2026-01-05")
+    status, _, error = run(
+        capsys, *option, "print", "plan", "CASE-0045", "--out", str(tmp_path / "p.pdf")
+    )
+    assert status == 1
+    assert error.startswith("Set up the clinic before printing documents")
+    assert not (tmp_path / "p.pdf").exists()
+
+
+def test_print_into_a_missing_folder_is_one_sentence_and_prints_nothing(
+    capsys: pytest.CaptureFixture[str], planned_case: list[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "no-such-folder" / "plan.pdf"
+    status, printed, error = run(
+        capsys, *planned_case, "print", "plan", "CASE-0045", "--out", str(out)
+    )
+    assert status == 1 and printed == ""
+    assert error == f"The folder {out.parent} does not exist; nothing was printed.\n"
+
+
+def test_backup_then_restore_needs_yes_and_brings_the_data_back(
+    capsys: pytest.CaptureFixture[str], planned_case: list[str], tmp_path: Path
+) -> None:
+    backup = tmp_path / "clinic-backup.db"
+    assert run(capsys, *planned_case, "backup", str(backup))[0] == 0
+    assert backup.stat().st_mode & 0o777 == 0o600
+    refused = run(capsys, *planned_case, "restore", str(backup))
+    assert refused[0] == 1 and "--yes" in refused[2] and refused[2].count("\n") == 1
+    restored = run(capsys, *planned_case, "restore", str(backup), "--yes")
+    assert restored[0] == 0, restored[2]
+    out = tmp_path / "her.json"
+    assert run(capsys, *planned_case, "export", "CASE-0045", "--out", str(out))[0] == 0
