@@ -24,13 +24,14 @@ from backclinic.ui.documents_tab import DocumentsTab
 from backclinic.ui.intake_tab import IntakeTab
 from backclinic.ui.patient_dialog import PatientDialog
 from backclinic.ui.plan_tab import PlanTab
+from backclinic.ui.reassessment_view import ReassessmentView
 from backclinic.ui.sessions_tab import SessionsTab
 
 if TYPE_CHECKING:
     from backclinic.ui.progress_tab import ProgressTab
 
 # Each record tab and what it says until later work gives it a real view (see set_tab).
-TAB_NAMES = ("Overview", "Intake", "Plan", "Sessions", "Progress", "Documents")
+TAB_NAMES = ("Overview", "Intake", "Plan", "Sessions", "Progress", "Outcomes", "Documents")
 
 
 def _progress_tab(services: Services, actor: Actor, patient_id: int) -> ProgressTab:
@@ -108,6 +109,7 @@ class PatientWorkspace(QWidget):
         self.plan_tab = PlanTab(services, actor, patient_id)
         self.sessions_tab = SessionsTab(services, actor, patient_id)
         self.progress_tab = _progress_tab(services, actor, patient_id)
+        self.outcomes_tab = ReassessmentView(services, actor, patient_id)
         self.documents_tab = DocumentsTab(services, actor, patient_id)
         for name, page in (
             ("Overview", self.overview),
@@ -115,6 +117,7 @@ class PatientWorkspace(QWidget):
             ("Plan", self.plan_tab),
             ("Sessions", self.sessions_tab),
             ("Progress", self.progress_tab),
+            ("Outcomes", self.outcomes_tab),
             ("Documents", self.documents_tab),
         ):
             self.tabs.addTab(page, name)
@@ -124,7 +127,8 @@ class PatientWorkspace(QWidget):
         self.sessions_tab.session_saved.connect(self._on_sessions_tab_session_saved)
         self.progress_tab.plan_requested.connect(self._on_progress_tab_plan_requested)
         self.progress_tab.reassessment_recorded.connect(self._on_intake_tab_assessment_saved)
-        self.plan_tab.plan_changed.connect(self._on_sessions_tab_session_saved)
+        self.plan_tab.plan_changed.connect(self._on_plan_tab_plan_changed)
+        self.outcomes_tab.reassessment_recorded.connect(self._on_intake_tab_assessment_saved)
 
         header = QHBoxLayout()
         who = QVBoxLayout()
@@ -181,11 +185,19 @@ class PatientWorkspace(QWidget):
     def _on_intake_tab_assessment_saved(self, _assessment_id: int) -> None:
         self.plan_tab.refresh()
         self.intake_tab.refresh()
+        self.outcomes_tab.reload()
         self.progress_tab.reload()
 
     def _on_sessions_tab_session_saved(self, _record_id: int) -> None:
         self.plan_tab.refresh()
         self.progress_tab.reload()
+
+    def _on_plan_tab_plan_changed(self, _plan_id: int) -> None:
+        # A discharge adds a final assessment and may have printed its summary.
+        self.intake_tab.refresh()
+        self.outcomes_tab.reload()
+        self.progress_tab.reload()
+        self.documents_tab.reload()
 
     def _on_progress_tab_plan_requested(self, _plan_id: int) -> None:
         self.tabs.setCurrentWidget(self.plan_tab)

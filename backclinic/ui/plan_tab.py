@@ -30,6 +30,7 @@ from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.errors import ServiceError, ValidationFailed
 from backclinic.services.plans import PhaseView, PlanView
+from backclinic.ui.discharge_dialog import DischargeDialog
 from backclinic.ui.field_errors import ERROR_STYLE, FieldErrors
 from backclinic.ui.plan_wizard import PlanWizard, VisitTableModel
 
@@ -197,6 +198,9 @@ class PlanTab(QWidget):
         self.header.setObjectName("plan_header")
         self.header.setStyleSheet("font-size: 15px; font-weight: 600;")
         self.change_button = QPushButton("Change phase…")
+        self.discharge_button = QPushButton("Discharge…")
+        self.discharge_button.setObjectName("discharge_button")
+        self.new_plan_button = QPushButton("New plan…")
         self.phases = QTextBrowser()
         self.phases.setObjectName("plan_phases")
         self.goals = QLabel()
@@ -217,6 +221,8 @@ class PlanTab(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.header, 1)
         top.addWidget(self.change_button)
+        top.addWidget(self.discharge_button)
+        top.addWidget(self.new_plan_button)
         body = QHBoxLayout()
         body.addWidget(self.phases, 3)
         body.addWidget(self.visit_table, 2)
@@ -230,10 +236,15 @@ class PlanTab(QWidget):
         self.stack.addWidget(self.plan_page)
         self.build_button.clicked.connect(self._on_build_button_clicked)
         self.change_button.clicked.connect(self._on_change_button_clicked)
+        self.discharge_button.clicked.connect(self._on_discharge_button_clicked)
+        self.new_plan_button.clicked.connect(self._on_build_button_clicked)
         self.refresh()
 
     def refresh(self) -> None:
-        self.plan = self._services.plans.active_plan(self._patient_id)
+        # The active plan, or else the last one (discharged plans stay readable here).
+        self.plan = self._services.plans.active_plan(
+            self._patient_id
+        ) or self._services.plans.latest_plan(self._patient_id)
         if self.plan is None:
             has_intake = self._services.assessments.latest_intake(self._patient_id) is not None
             self.build_button.setEnabled(has_intake)
@@ -243,6 +254,10 @@ class PlanTab(QWidget):
             self.stack.setCurrentWidget(self.empty_page)
             return
         self._show(self.plan)
+        active = self.plan.status == "active"
+        self.change_button.setVisible(active)
+        self.discharge_button.setVisible(active)
+        self.new_plan_button.setVisible(not active)
         self.stack.setCurrentWidget(self.plan_page)
 
     def _show(self, plan: PlanView) -> None:
@@ -271,6 +286,12 @@ class PlanTab(QWidget):
         if plan is not None:
             self.refresh()
             self.plan_changed.emit(plan.id)
+
+    def _on_discharge_button_clicked(self) -> None:
+        discharged = DischargeDialog.discharge(self, self._services, self._actor, self._patient_id)
+        if discharged is not None:
+            self.refresh()
+            self.plan_changed.emit(discharged.id)
 
     def _on_change_button_clicked(self) -> None:
         if self.plan is None:

@@ -239,3 +239,35 @@ def test_the_psfs_editor_collects_three_to_five_rated_activities(qtbot: QtBot) -
     assert editor.items() == (PsfsItem("sitting", 6), PsfsItem("socks", 7), PsfsItem("driving", 8))
     assert editor.mean() == 7.0
     assert editor.summary.text() == "Mean: 7"
+
+
+def test_the_plan_tab_discharges_and_then_shows_the_closed_plan_with_new_plan_offered(
+    qtbot: QtBot,
+    clinic: Services,
+    actor: Actor,
+    planned: tuple[int, PlanView],
+    modal: ModalDriver,
+) -> None:
+    from backclinic.ui.plan_tab import PlanTab
+
+    patient_id, plan = planned
+    tab = PlanTab(clinic, actor, patient_id)
+    qtbot.addWidget(tab)
+    tab.show()
+    assert tab.discharge_button.isVisible() and not tab.new_plan_button.isVisible()
+
+    def discharge(window: QWidget) -> None:
+        assert isinstance(window, DischargeDialog)
+        window.print_summary = lambda _patient_id: None
+        modal.then(answer(QMessageBox.StandardButton.No))
+        window.reason.setCurrentIndex(window.reason.findData("plateau"))
+        fill_final(window, 5, FINAL_ODI)
+        window.discharge_button().click()
+
+    modal.then(discharge)
+    with qtbot.waitSignal(tab.plan_changed):
+        tab.discharge_button.click()
+    modal.check()
+    assert clinic.plans.get(plan.id).status == "discharged"
+    assert "discharged" in tab.header.text()
+    assert tab.new_plan_button.isVisible() and not tab.discharge_button.isVisible()

@@ -133,12 +133,20 @@ def test_a_workspace_has_a_tab_for_each_part_of_the_record(
     window = open_window(qtbot, services, clinician)
     workspace = window.open_patient(registry[0].id)
     names = [workspace.tabs.tabText(i) for i in range(workspace.tabs.count())]
-    assert names == ["Overview", "Intake", "Plan", "Sessions", "Progress", "Documents"]
+    assert names == [
+        "Overview",
+        "Intake",
+        "Plan",
+        "Sessions",
+        "Progress",
+        "Outcomes",
+        "Documents",
+    ]
     assert workspace.tab("Documents") is workspace.documents_tab
     replacement = QWidget()
     workspace.set_tab("Documents", replacement)
     assert workspace.tab("Documents") is replacement
-    assert workspace.tabs.tabText(5) == "Documents"
+    assert workspace.tabs.tabText(6) == "Documents"
 
 
 def test_the_window_opens_on_the_day_view(
