@@ -41,6 +41,7 @@ from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.errors import NotFound, ServiceError, ValidationFailed
 from backclinic.ui.field_errors import ERROR_STYLE, FieldErrors
+from backclinic.ui.psfs_editor import PsfsEditor
 
 NOT_RECORDED = "Not recorded"
 UNKNOWN = "Unknown"
@@ -331,8 +332,10 @@ class IntakeForm(QDialog):
         self.notes = QPlainTextEdit()
         self.notes.setTabChangesFocus(True)
         self.notes.setFixedHeight(72)
+        self.psfs = PsfsEditor()
         ending = self._section(sections, "Goals and notes")
         self._add_row(ending, "goals", "Patient's goals", self.goals)
+        self._add_row(ending, "psfs", "Functional scale (PSFS)", self.psfs)
         self._add_row(ending, "notes", "Notes", self.notes)
         sections.addStretch(1)
 
@@ -354,6 +357,11 @@ class IntakeForm(QDialog):
         self.resize(860, 780)
 
         self.buttons.accepted.connect(self._on_buttons_accepted)
+        if kind != "intake":
+            # The PSFS re-rates the same activities the patient named at intake.
+            intake = services.assessments.latest_intake(patient_id, actor=actor)
+            if intake is not None and intake.psfs:
+                self.psfs.set_activities(intake.psfs)
         self.buttons.rejected.connect(self.reject)
         self.mark_all_absent.clicked.connect(self._on_mark_all_absent_clicked)
         self.red_flag_clearance.textChanged.connect(self._on_red_flag_clearance_text_changed)
@@ -453,7 +461,13 @@ class IntakeForm(QDialog):
                 line.strip() for line in self.goals.toPlainText().splitlines() if line.strip()
             ),
         )
-        data = AssessmentInput(kind=self._kind, intake=intake, notes=self.notes.toPlainText())
+        form_errors.update(self.psfs.errors())
+        data = AssessmentInput(
+            kind=self._kind,
+            intake=intake,
+            psfs=self.psfs.items(),
+            notes=self.notes.toPlainText(),
+        )
         return data, form_errors
 
     def _show_errors(self, by_field: Mapping[str, str]) -> None:

@@ -17,7 +17,8 @@ from backclinic.services.bundle import Services, build_services
 from backclinic.services.context import Actor
 from backclinic.services.plans import PlanView
 from backclinic.ui.discharge_dialog import DischargeDialog
-from backclinic.ui.reassessment_view import PsfsEditor, ReassessmentView
+from backclinic.ui.psfs_editor import PsfsEditor
+from backclinic.ui.reassessment_view import ReassessmentView
 from tests.services.test_plans import START, article_intake, grace
 from tests.ui.conftest import ModalDriver
 

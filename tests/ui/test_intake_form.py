@@ -198,3 +198,29 @@ def test_the_intake_tab_records_an_intake_through_the_form_and_lists_it(
     row = [tab.model.index(0, c).data() for c in range(tab.model.columnCount())]
     assert row == ["2026-01-05", "Intake", "6 (worst 8, best 3)", "44.4 %", "—", "No red flags"]
     assert tab.reassess_button.isEnabled()
+
+
+def test_a_reassessment_rerates_the_psfs_activities_named_at_intake(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    from backclinic.services.assessments import AssessmentInput, PsfsItem
+    from tests.services.test_plans import article_intake, grace
+
+    patient_id = grace(services, actor)
+    first = services.assessments.for_patient(patient_id)[0]
+    assert first.psfs == ()
+    named = (PsfsItem("sitting an hour", 3), PsfsItem("lifting a bag", 4), PsfsItem("walking", 6))
+    services.assessments.record(
+        actor,
+        patient_id,
+        AssessmentInput("intake", article_intake(services), psfs=named),
+    )
+    form = IntakeForm(services, actor, patient_id, kind="reassessment")
+    qtbot.addWidget(form)
+    assert [a.text() for a in form.psfs.activities[:3]] == [p.activity for p in named]
+    for rating, value in zip(form.psfs.ratings, (6, 7, 8), strict=False):
+        rating.setValue(value)
+    form.save_button().click()
+    assert form.assessment is not None
+    assert [p.score for p in form.assessment.psfs] == [6, 7, 8]
+    assert form.assessment.psfs_mean == 7.0
