@@ -67,6 +67,7 @@ from backclinic.services.patients import (
     search_terms,
     validate_patient,
 )
+from backclinic.services.permissions import Permission, require
 from backclinic.services.plans import (
     InterventionDose,
     PhaseChoice,
@@ -259,6 +260,7 @@ class CaseService:
         self, actor: Actor, path: str | os.PathLike[str], *, update: bool = False
     ) -> ImportResult:
         """Import one case file in one transaction; refuse it whole on the first problem."""
+        require(actor, Permission.WRITE_CLINICAL)
         source = Path(path)
         document = _read_json(source)
         try:
@@ -524,11 +526,13 @@ class CaseService:
 
     def export_document(self, actor: Actor, mrn: str) -> dict[str, Any]:
         """The patient's case file as a JSON-ready dict; audited as an export."""
+        require(actor, Permission.PRINT)
         with self._context.writing() as session:
             return self._export(session, actor, mrn, {"format": CASE_FORMAT})
 
     def export_file(self, actor: Actor, mrn: str, out: str | os.PathLike[str]) -> Path:
         """Write the case file (UTF-8, indented, trailing newline); nothing half-written."""
+        require(actor, Permission.PRINT)
         target = Path(out)
         if target.is_dir():
             raise ServiceError(f"{target} is a folder; give a file name for the case file.")

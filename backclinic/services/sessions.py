@@ -39,6 +39,7 @@ from backclinic.domain.protocol import Protocol
 from backclinic.domain.scoring import score_odi
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, NotFound, StaleRecord, ValidationFailed
+from backclinic.services.permissions import Permission, require
 
 # The issue's adverse-event codes; codes.toml has no list of them yet.
 ADVERSE_EVENTS = ("bruising", "dizziness", "pain_flare", "other")
@@ -107,6 +108,7 @@ class SessionService:
     # ------------------------------------------------------------------------- writing
 
     def log(self, actor: Actor, patient_id: int, data: SessionInput) -> SessionRecord:
+        require(actor, Permission.WRITE_CLINICAL)
         with self._context.writing() as session:
             self._patient(session, patient_id)
             self._validate(session, patient_id, data)
@@ -141,6 +143,7 @@ class SessionService:
         expected_version: int,
     ) -> SessionRecord:
         """Supersede a session with a corrected copy; the original is kept unchanged."""
+        require(actor, Permission.WRITE_CLINICAL)
         try:
             with self._context.writing() as session:
                 original = session.get(TreatmentSessionRow, session_id)
@@ -209,6 +212,7 @@ class SessionService:
 
     def mark_missed(self, actor: Actor, visit_id: int) -> None:
         """Record that a planned visit on or before today did not happen."""
+        require(actor, Permission.VIEW_SCHEDULE)
         with self._context.writing() as session:
             visit = session.get(ScheduledVisitRow, visit_id)
             if visit is None:

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.errors import NotFound, ValidationFailed
+from backclinic.services.permissions import Permission, allows
 from backclinic.services.schedule_view import DayScheduleService, DueVisit
 
 MISSED_COLOUR = QColor("#b00020")
@@ -167,7 +168,11 @@ class DayView(QWidget):
     def _on_table_selection_changed(self, *_args: object) -> None:
         visit = self.selected()
         self.open_button.setEnabled(visit is not None)
-        self.log_button.setEnabled(visit is not None and visit.status != "done")
+        self.log_button.setEnabled(
+            visit is not None
+            and visit.status != "done"
+            and allows(self._actor, Permission.WRITE_CLINICAL)
+        )
         self.missed_button.setEnabled(visit is not None and visit.status == "planned")
 
     def _on_table_double_clicked(self, index: QModelIndex) -> None:

@@ -20,6 +20,7 @@ from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.errors import ConflictError
 from backclinic.services.patients import Patient
+from backclinic.services.permissions import Permission, allows
 from backclinic.ui.documents_tab import DocumentsTab
 from backclinic.ui.intake_tab import IntakeTab
 from backclinic.ui.patient_dialog import PatientDialog
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
     from backclinic.ui.progress_tab import ProgressTab
 
 # Each record tab and what it says until later work gives it a real view (see set_tab).
-TAB_NAMES = ("Overview", "Intake", "Plan", "Sessions", "Progress", "Outcomes", "Documents")
 
 
 def _progress_tab(services: Services, actor: Actor, patient_id: int) -> ProgressTab:
@@ -105,6 +105,27 @@ class PatientWorkspace(QWidget):
         self.tabs.setDocumentMode(True)
 
         self.overview = OverviewTab()
+        self.tabs.addTab(self.overview, "Overview")
+        # Front desk registers patients but sees no clinical record: build no clinical tab.
+        if allows(actor, Permission.VIEW_CLINICAL):
+            self._add_clinical_tabs(services, actor, patient_id)
+
+        header = QHBoxLayout()
+        who = QVBoxLayout()
+        who.addWidget(self.name_label)
+        who.addWidget(self.facts_label)
+        header.addLayout(who, 1)
+        header.addWidget(self.edit_button, 0, Qt.AlignmentFlag.AlignTop)
+        header.addWidget(self.archive_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout = QVBoxLayout(self)
+        layout.addLayout(header)
+        layout.addWidget(self.tabs, 1)
+
+        self.edit_button.clicked.connect(self._on_edit_button_clicked)
+        self.archive_button.clicked.connect(self._on_archive_button_clicked)
+        self._show(self.patient)
+
+    def _add_clinical_tabs(self, services: Services, actor: Actor, patient_id: int) -> None:
         self.intake_tab = IntakeTab(services, actor, patient_id)
         self.plan_tab = PlanTab(services, actor, patient_id)
         self.sessions_tab = SessionsTab(services, actor, patient_id)
@@ -112,7 +133,6 @@ class PatientWorkspace(QWidget):
         self.outcomes_tab = ReassessmentView(services, actor, patient_id)
         self.documents_tab = DocumentsTab(services, actor, patient_id)
         for name, page in (
-            ("Overview", self.overview),
             ("Intake", self.intake_tab),
             ("Plan", self.plan_tab),
             ("Sessions", self.sessions_tab),
@@ -130,28 +150,13 @@ class PatientWorkspace(QWidget):
         self.plan_tab.plan_changed.connect(self._on_plan_tab_plan_changed)
         self.outcomes_tab.reassessment_recorded.connect(self._on_intake_tab_assessment_saved)
 
-        header = QHBoxLayout()
-        who = QVBoxLayout()
-        who.addWidget(self.name_label)
-        who.addWidget(self.facts_label)
-        header.addLayout(who, 1)
-        header.addWidget(self.edit_button, 0, Qt.AlignmentFlag.AlignTop)
-        header.addWidget(self.archive_button, 0, Qt.AlignmentFlag.AlignTop)
-        layout = QVBoxLayout(self)
-        layout.addLayout(header)
-        layout.addWidget(self.tabs, 1)
-
-        self.edit_button.clicked.connect(self._on_edit_button_clicked)
-        self.archive_button.clicked.connect(self._on_archive_button_clicked)
-        self._show(self.patient)
-
     @property
     def patient_id(self) -> int:
         return self.patient.id
 
     def set_tab(self, name: str, widget: QWidget) -> None:
-        """Put a real view in place of a tab's current page, keeping the tab's position."""
-        index = TAB_NAMES.index(name)
+        """Put a view in place of a tab's current page, keeping the tab's position."""
+        index = self._index(name)
         old = self.tabs.widget(index)
         current = self.tabs.currentIndex()
         self.tabs.removeTab(index)
@@ -161,7 +166,12 @@ class PatientWorkspace(QWidget):
             old.deleteLater()
 
     def tab(self, name: str) -> QWidget | None:
-        return self.tabs.widget(TAB_NAMES.index(name))
+        """The page of the tab called ``name``, or None where this role has no such tab."""
+        index = self._index(name)
+        return self.tabs.widget(index) if index >= 0 else None
+
+    def _index(self, name: str) -> int:
+        return next((i for i in range(self.tabs.count()) if self.tabs.tabText(i) == name), -1)
 
     def reload(self) -> None:
         self.patient = self._services.patients.get(self.patient.id)

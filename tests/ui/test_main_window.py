@@ -8,7 +8,7 @@ from pytestqt.qtbot import QtBot
 
 from backclinic.app import Launcher
 from backclinic.services.bundle import Services
-from backclinic.services.clinic import Clinician
+from backclinic.services.clinic import Clinician, NewClinician
 from backclinic.services.patients import Patient
 from backclinic.ui.first_run import FirstRunDialog
 from backclinic.ui.main_window import MainWindow
@@ -252,3 +252,19 @@ def test_signing_out_asks_for_a_sign_in_and_opens_a_fresh_window(
     modal.check()
     assert not first.isVisible()
     assert launcher.window is None
+
+
+def test_front_desk_sees_the_patient_but_no_clinical_tab(
+    qtbot: QtBot, services: Services, clinician: Clinician, registry: list[Patient]
+) -> None:
+    desk = services.accounts.create(
+        clinician.as_actor(),
+        NewClinician("Priya Nair", "priya", "front_desk", "front desk password"),
+    )
+    front_desk = services.clinic.sign_in("priya", "front desk password")
+    assert front_desk.id == desk.id
+    window = open_window(qtbot, services, front_desk)
+    workspace = window.open_patient(registry[0].id)
+    assert [workspace.tabs.tabText(i) for i in range(workspace.tabs.count())] == ["Overview"]
+    assert workspace.tab("Sessions") is None
+    assert not window.day_view.log_button.isEnabled()
