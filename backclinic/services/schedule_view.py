@@ -30,6 +30,7 @@ class DueVisit:
     modalities: tuple[str, ...]
     status: str
     overdue: bool
+    version: int = 1
 
 
 class DayScheduleService:
@@ -56,6 +57,7 @@ class DayScheduleService:
                     modalities=tuple(row.modalities),
                     status=row.status,
                     overdue=row.status == "planned" and row.visit_date < today,
+                    version=row.version,
                 )
                 for row in session.execute(query)
             ]
@@ -75,6 +77,7 @@ def due_query(today: dt.date, missed_since: dt.date) -> Select[Any]:
             visit.phase_number,
             visit.modalities,
             visit.status,
+            visit.version,
         )
         .join(PlanRow, PlanRow.id == visit.plan_id)
         .join(PatientRow, PatientRow.id == PlanRow.patient_id)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QDate,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
@@ -15,6 +17,10 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -27,9 +33,11 @@ from PySide6.QtWidgets import (
 
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
-from backclinic.services.errors import NotFound, ValidationFailed
+from backclinic.services.errors import NotFound, ServiceError, ValidationFailed
 from backclinic.services.permissions import Permission, allows
+from backclinic.services.plans import VisitView
 from backclinic.services.schedule_view import DayScheduleService, DueVisit
+from backclinic.ui.field_errors import FieldErrors
 
 MISSED_COLOUR = QColor("#b00020")
 OVERDUE_COLOUR = QColor("#a15c00")
@@ -129,9 +137,15 @@ class DayView(QWidget):
         self.open_button = QPushButton("Open patient")
         self.log_button = QPushButton("Log session…")
         self.missed_button = QPushButton("Mark missed")
+        self.reschedule_button = QPushButton("Reschedule…")
         self.refresh_button = QPushButton("Refresh")
         buttons = QHBoxLayout()
-        for button in (self.open_button, self.log_button, self.missed_button):
+        for button in (
+            self.open_button,
+            self.log_button,
+            self.missed_button,
+            self.reschedule_button,
+        ):
             buttons.addWidget(button)
         buttons.addStretch(1)
         buttons.addWidget(self.refresh_button)
@@ -142,6 +156,7 @@ class DayView(QWidget):
         self.open_button.clicked.connect(self._on_open_button_clicked)
         self.log_button.clicked.connect(self._on_log_button_clicked)
         self.missed_button.clicked.connect(self._on_missed_button_clicked)
+        self.reschedule_button.clicked.connect(self._on_reschedule_button_clicked)
         self.refresh_button.clicked.connect(self.reload)
         self.table.doubleClicked.connect(self._on_table_double_clicked)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
@@ -174,6 +189,9 @@ class DayView(QWidget):
             and allows(self._actor, Permission.WRITE_CLINICAL)
         )
         self.missed_button.setEnabled(visit is not None and visit.status == "planned")
+        self.reschedule_button.setEnabled(
+            visit is not None and visit.status in ("planned", "missed")
+        )
 
     def _on_table_double_clicked(self, index: QModelIndex) -> None:
         visit = self.model.visit(index.row())
@@ -190,6 +208,13 @@ class DayView(QWidget):
         if visit is not None:
             self.session_requested.emit(visit.patient_id, visit.visit_id)
 
+    def _on_reschedule_button_clicked(self) -> None:
+        visit = self.selected()
+        if visit is None:
+            return
+        if RescheduleDialog.reschedule(self, self._services, self._actor, visit) is not None:
+            self.reload()
+
     def _on_missed_button_clicked(self) -> None:
         visit = self.selected()
         if visit is None:
@@ -199,3 +224,57 @@ class DayView(QWidget):
         except (ValidationFailed, NotFound) as error:
             QMessageBox.warning(self, "Cannot mark missed", str(error))
         self.reload()
+
+
+class RescheduleDialog(QDialog):
+    """Move one planned or missed visit to another clinic day; refusals by the date field."""
+
+    def __init__(
+        self, services: Services, actor: Actor, visit: DueVisit, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._services = services
+        self._actor = actor
+        self._visit = visit
+        self.moved: VisitView | None = None
+        self.setWindowTitle(f"Reschedule — {visit.patient_name}")
+        today = services.schedule.today()
+        self.visit_date = QDateEdit(QDate(today.year, today.month, today.day))
+        self.visit_date.setCalendarPopup(True)
+        self.visit_date.setDisplayFormat("ddd yyyy-MM-dd")
+        form = QFormLayout()
+        self.errors = FieldErrors(form)
+        planned = visit.visit_date.strftime("%a %d %b %Y")
+        form.addRow("Planned for", QLabel(f"{planned} ({visit.status})"))
+        self.errors.add_row("visit_date", "New date", self.visit_date)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.buttons)
+        self.buttons.accepted.connect(self._on_buttons_accepted)
+        self.buttons.rejected.connect(self.reject)
+
+    @classmethod
+    def reschedule(
+        cls, parent: QWidget | None, services: Services, actor: Actor, visit: DueVisit
+    ) -> VisitView | None:
+        dialog = cls(services, actor, visit, parent)
+        dialog.exec()
+        return dialog.moved
+
+    def _on_buttons_accepted(self) -> None:
+        new_date = self.visit_date.date().toPython()
+        assert isinstance(new_date, dt.date)
+        try:
+            self.moved = self._services.plans.reschedule_visit(
+                self._actor, self._visit.visit_id, new_date, self._visit.version
+            )
+        except ValidationFailed as error:
+            self.errors.show(error.by_field)
+            return
+        except ServiceError as error:
+            self.errors.show({"visit_date": str(error)})
+            return
+        self.accept()

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from backclinic.db.database import OpenDatabase
@@ -81,3 +82,35 @@ def test_marking_a_visit_missed_marks_it_in_the_list(
     assert widget.model.index(0, 0).data(Qt.ItemDataRole.ForegroundRole) is not None
     assert not widget.missed_button.isEnabled()
     assert "1 overdue" in widget.title.text()
+
+
+def test_a_missed_visit_is_rescheduled_and_a_closed_day_is_refused_by_the_date(
+    qtbot: QtBot, clinic: Services, actor: Actor, plan: PlanView
+) -> None:
+    from PySide6.QtCore import QDate
+
+    from backclinic.ui.day_view import RescheduleDialog
+
+    widget = view(qtbot, clinic, actor)
+    widget.table.selectRow(0)
+    qtbot.mouseClick(widget.missed_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: cells(widget, 0)[-1] == "missed")
+    missed = widget.selected()
+    assert missed is not None and widget.reschedule_button.isEnabled()
+    today = clinic.schedule.today()
+    saturday = today + dt.timedelta(days=(5 - today.weekday()) % 7)
+    dialog = RescheduleDialog(clinic, actor, missed)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.visit_date.setDate(QDate(saturday.year, saturday.month, saturday.day))
+    dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
+    refusal = dialog.findChild(QLabel, "visit_date_error")
+    assert refusal is not None and refusal.isVisible() and refusal.text()
+    assert dialog.moved is None
+    friday_next_week = today + dt.timedelta(days=(4 - today.weekday()) % 7 + 7)
+    dialog.visit_date.setDate(
+        QDate(friday_next_week.year, friday_next_week.month, friday_next_week.day)
+    )
+    dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
+    assert dialog.moved is not None
+    assert (dialog.moved.visit_date, dialog.moved.status) == (friday_next_week, "planned")
