@@ -878,7 +878,8 @@ class DemoService:
         for position, patient_id in enumerate(chosen):
             # Weeks since the plan started: phase 1, 2 and 3 in turn, or no plan yet.
             weeks_ago = PLAN_AGES[position % len(PLAN_AGES)]
-            started = today - dt.timedelta(weeks=weeks_ago or 0)
+            # Start days spread over the week, so the day view is not all one weekday.
+            started = today - dt.timedelta(weeks=weeks_ago or 0, days=position % 5)
             intake = _demo_intake(rng, protocol, assessed_on=started - dt.timedelta(days=1))
             data = AssessmentInput("intake", intake, psfs=_demo_psfs(rng))
             intake_row = self._assessments.insert(session, actor, patient_id, data)

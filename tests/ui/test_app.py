@@ -6,7 +6,8 @@ import pytest
 from PySide6.QtWidgets import QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
-from backclinic.app import EXIT_DATABASE_UNAVAILABLE, run_app
+from backclinic.app import run_app
+from backclinic.launcher import EXIT_DATABASE_UNAVAILABLE
 from backclinic.ui.tasks import TaskRunner
 from tests.ui.conftest import ModalDriver
 
@@ -71,3 +72,21 @@ def test_background_failures_reach_the_error_callback_on_the_gui_thread(qtbot: Q
     runner.run(lambda: {}["missing"], on_result=lambda _r: None, on_error=errors.append)
     qtbot.waitUntil(lambda: bool(errors))
     assert isinstance(errors[0], KeyError)
+
+
+def test_the_startup_window_shows_before_the_database_layer_is_imported() -> None:
+    # In a fresh interpreter: showing the start-up window must not pull in SQLAlchemy.
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, os; os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
+        "from backclinic.app import show_startup_window\n"
+        "app, window = show_startup_window([])\n"
+        "loaded = set(sys.modules)\n"
+        "print(window.isVisible(), 'sqlalchemy' in loaded, 'backclinic.services' in loaded)"
+    )
+    finished = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert finished.stdout.split() == ["True", "False", "False"]

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
-from backclinic.app import Launcher
+from backclinic.launcher import Launcher
 from backclinic.services.bundle import Services
 from backclinic.services.clinic import Clinician, NewClinician
 from backclinic.services.patients import Patient

@@ -1,0 +1,122 @@
+"""The wiring behind the start-up window: database URL → database → services → windows.
+
+Imported by backclinic.app only once the start-up window is on screen.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from backclinic.db.database import open_database
+from backclinic.db.engine import APP_NAME, DatabaseUnavailable, resolve_database_url
+from backclinic.services.bundle import Services, build_services
+from backclinic.services.clinic import Clinician
+from backclinic.services.errors import ServiceError
+from backclinic.ui.first_run import FirstRunDialog
+from backclinic.ui.idle_lock import DraftStore, IdleLock, WindowLock, idle_interval_ms
+from backclinic.ui.main_window import MainWindow
+from backclinic.ui.sign_in import SignInDialog
+
+EXIT_DATABASE_UNAVAILABLE = 2
+
+
+class Launcher:
+    """First-run set-up, sign-in and the main window, again after every sign-out."""
+
+    def __init__(self, services: Services, *, database_label: str) -> None:
+        self._services = services
+        self._database_label = database_label
+        self.window: MainWindow | None = None
+        self._username = ""
+        self._drafts = DraftStore()
+        self._idle: IdleLock | None = None
+
+    def start(self) -> MainWindow | None:
+        """Returns the shown main window, or None when the person cancelled."""
+        if not self._services.clinic.is_set_up():
+            founder = FirstRunDialog.run(None, self._services)
+            if founder is None:
+                return None
+            self._username = founder.username
+        return self.sign_in()
+
+    def sign_in(self) -> MainWindow | None:
+        clinician = SignInDialog.sign_in(None, self._services, username=self._username)
+        if clinician is None:
+            self.window = None
+            return None
+        self._username = clinician.username
+        return self._open_window(clinician)
+
+    def _open_window(self, clinician: Clinician) -> MainWindow:
+        window = MainWindow(self._services, clinician, database_label=self._database_label)
+        window.signed_out.connect(self._on_window_signed_out)
+        interval = idle_interval_ms(self._services.clinic.settings().idle_lock_minutes)
+        if self._idle is None:
+            application = QApplication.instance()
+            assert application is not None, "the Launcher runs inside a QApplication"
+            self._idle = IdleLock(application, interval_ms=interval)
+        self._idle.set_interval_ms(interval)
+        lock = WindowLock(
+            window,
+            clinician,
+            clinic=self._services.clinic,
+            accounts=self._services.accounts,
+            drafts=self._drafts,
+            idle=self._idle,
+        )
+        lock.switched.connect(self._on_lock_switched)
+        window.show()
+        self.window = window
+        self._drafts.restore(clinician.id, window)
+        self._idle.start()
+        return window
+
+    def _on_lock_switched(self, clinician: Clinician) -> None:
+        previous = self.window
+        self._username = clinician.username
+        self._open_window(clinician)
+        if previous is not None:
+            previous.hide()
+            previous.deleteLater()
+
+    def _on_window_signed_out(self) -> None:
+        if self._idle is not None:
+            self._idle.stop()
+        previous = self.window
+        self.sign_in()
+        if previous is not None:
+            previous.deleteLater()
+
+
+def _report_unavailable(error: DatabaseUnavailable) -> int:
+    message = str(error)
+    print(message, file=sys.stderr)
+    if QApplication.instance() is not None:
+        QMessageBox.critical(None, APP_NAME, message)
+    return EXIT_DATABASE_UNAVAILABLE
+
+
+def launch(app: QApplication, startup: QWidget, database_url: str | None) -> int:
+    """Open the database (migrating it), sign a clinician in, and run until the window closes."""
+    url = resolve_database_url(database_url)
+    try:
+        database = open_database(url)
+    except DatabaseUnavailable as error:
+        startup.close()
+        return _report_unavailable(error)
+    try:
+        services = build_services(database.session_factory)
+        try:
+            services.backups.automatic_daily_backup(services.context.clock())
+        except ServiceError as error:
+            print(f"The daily backup was not written: {error}", file=sys.stderr)
+        launcher = Launcher(services, database_label=database.display_url)
+        startup.close()
+        if launcher.start() is None:
+            return 0
+        return app.exec()
+    finally:
+        database.engine.dispose()
