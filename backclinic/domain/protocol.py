@@ -116,6 +116,8 @@ class OutcomeThresholds:
     non_response_sessions: int
     non_response_percent: int
     reassess_every_visits: int
+    psfs_mcid_points: int
+    psfs_mdc: int
     # Citation per rule: nprs_mcid, nprs_mdc, odi_mcid, odi_max_skipped, non_response,
     # reassess_every_visits.
     sources: Mapping[str, str]
@@ -169,6 +171,7 @@ THRESHOLD_SOURCE_KEYS = (
     "odi_max_skipped",
     "non_response",
     "reassess_every_visits",
+    "psfs",
 )
 
 
@@ -416,6 +419,8 @@ def _read_thresholds(root: Table) -> OutcomeThresholds:
         non_response_sessions=table.integer("non_response_sessions", 1, 100),
         non_response_percent=table.integer("non_response_percent", 1, 100),
         reassess_every_visits=table.integer("reassess_every_visits", 1, 100),
+        psfs_mcid_points=table.integer("psfs_mcid_points", 1, 10),
+        psfs_mdc=table.integer("psfs_mdc", 1, 10),
         sources=MappingProxyType(sources),
     )
     table.finish()

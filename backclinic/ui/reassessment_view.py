@@ -34,8 +34,6 @@ from backclinic.ui.intake_form import IntakeForm
 NOT_RECORDED = "Not recorded"
 # PSFS (clinical/REFERENCE.md): MDC 2 points on the mean, MCID about 2; no percentage rule.
 # The protocol file has no PSFS thresholds yet, so they live here until it does.
-PSFS_MCID_POINTS = 2.0
-PSFS_MDC = 2.0
 MEASURES = ("NPRS (pain now)", "ODI %", "STarT Back risk", "PSFS mean")
 COLUMNS = ("Measure", "Intake", "Now", "Change", "Verdict")
 _RISK_ORDER = {"low": 0, "medium": 1, "high": 2}
@@ -160,9 +158,9 @@ def compare(
         psfs = change_verdict(
             psfs_before,
             psfs_after,
-            mcid_points=PSFS_MCID_POINTS,
+            mcid_points=t.psfs_mcid_points,
             mcid_percent=math.inf,  # the PSFS has no percentage rule
-            mdc=PSFS_MDC,
+            mdc=t.psfs_mdc,
             lower_is_better=False,
         )
         psfs = replace(psfs, explanation=psfs.explanation.replace(" or inf %", ""))
