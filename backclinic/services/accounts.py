@@ -20,6 +20,7 @@ from backclinic.services.clinic import (
     MIN_PASSWORD_LENGTH,
     ROLE_LABELS,
     NewClinician,
+    active_admin_exists,
     validate_clinician,
 )
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
@@ -98,12 +99,7 @@ class AccountService:
         if not allows(actor, Permission.WRITE_CLINICAL):
             return False
         with self._context.reading() as session:
-            admins = session.scalar(
-                select(func.count())
-                .select_from(ClinicianRow)
-                .where(ClinicianRow.role == "admin", ClinicianRow.active.is_(True))
-            )
-            return not admins
+            return not active_admin_exists(session)
 
     def _require_manager(self, actor: Actor) -> None:
         if not self.may_manage(actor):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -19,6 +20,7 @@ from backclinic.services.errors import (
     StaleRecord,
     ValidationFailed,
 )
+from backclinic.services.permissions import Permission, allows, require
 
 ROLE_LABELS = {
     "admin": "Administrator",
@@ -110,6 +112,25 @@ def validate_clinician(new: NewClinician, prefix: str = "") -> list[FieldError]:
     return errors
 
 
+def _settings_changes(before: ClinicSettings, after: ClinicSettings) -> dict[str, object]:
+    old, new = asdict(before), asdict(after)
+    changed = [key for key in old if key != "version" and old[key] != new[key]]
+    return {
+        "before": {key: old[key] for key in changed},
+        "after": {key: new[key] for key in changed},
+    }
+
+
+def active_admin_exists(session: Session) -> bool:
+    return bool(
+        session.scalar(
+            select(func.count())
+            .select_from(ClinicianRow)
+            .where(ClinicianRow.role == "admin", ClinicianRow.active.is_(True))
+        )
+    )
+
+
 class ClinicService:
     def __init__(self, context: ServiceContext, hasher: PasswordHasher | None = None) -> None:
         self._context = context
@@ -118,6 +139,19 @@ class ClinicService:
     def system_actor(self) -> Actor:
         """Whom headless commands act as: the operating-system user, named in the audit."""
         return Actor(clinician_id=None, name=f"command line ({getpass.getuser()})", role="system")
+
+    def may_administer(self, actor: Actor) -> bool:
+        """Admins run the clinic's settings; while it has no active admin, its clinicians do.
+
+        A sole practitioner may have set the clinic up as an acupuncturist or physical
+        therapist: without this, nobody could ever change the letterhead or add a colleague.
+        """
+        if allows(actor, Permission.CHANGE_SETTINGS):
+            return True
+        if not allows(actor, Permission.WRITE_CLINICAL):
+            return False
+        with self._context.reading() as session:
+            return not active_admin_exists(session)
 
     def is_set_up(self) -> bool:
         with self._context.reading() as session:
@@ -179,7 +213,11 @@ class ClinicService:
         idle_lock_minutes: int,
         clinic_days: tuple[int, ...],
         expected_version: int,
+        logo_path: str | None = None,
     ) -> ClinicSettings:
+        """Change what letterheads and schedules use; admins (and the command line) only."""
+        if not self.may_administer(actor):
+            require(actor, Permission.CHANGE_SETTINGS)
         errors = []
         if not clinic_name.strip():
             errors.append(FieldError("clinic_name", "Clinic name is required."))
@@ -189,6 +227,11 @@ class ClinicService:
             )
         if not clinic_days or any(day not in range(7) for day in clinic_days):
             errors.append(FieldError("clinic_days", "Choose at least one opening day."))
+        logo = (logo_path or "").strip() or None
+        if logo is not None and not (
+            Path(logo).is_file() and Path(logo).suffix.lower() in (".png", ".jpg", ".jpeg")
+        ):
+            errors.append(FieldError("logo_path", "The logo must be an existing PNG or JPEG file."))
         if errors:
             raise ValidationFailed(errors)
         with self._context.writing() as session:
@@ -204,6 +247,7 @@ class ClinicService:
             row.email = email.strip()
             row.idle_lock_minutes = idle_lock_minutes
             row.clinic_days = sorted(set(clinic_days))
+            row.logo_path = logo
             self._context.stamp_change(row, actor)
             session.flush()
             self._context.audit(
@@ -213,7 +257,7 @@ class ClinicService:
                     "change",
                     "clinic",
                     1,
-                    details={"before": before.clinic_name, "after": row.clinic_name},
+                    details=_settings_changes(before, _settings(row)),
                 ),
             )
             return _settings(row)

@@ -3,7 +3,6 @@ opening days the plan schedule uses."""
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 
 from PySide6.QtWidgets import (
@@ -23,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from backclinic.services.bundle import Services
-from backclinic.services.clinic import ClinicService, ClinicSettings
+from backclinic.services.clinic import ClinicSettings
 from backclinic.services.context import Actor
 from backclinic.services.errors import ServiceError, StaleRecord, ValidationFailed
 from backclinic.ui.field_errors import FieldErrors
@@ -31,9 +30,6 @@ from backclinic.ui.field_errors import FieldErrors
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # The idle lock's bounds are the service's rule; the spin box only keeps typing within them.
 IDLE_LOCK_RANGE = (1, 30)
-# ClinicService.update_settings gains ``logo_path`` in a change of its own; until then the
-# logo is shown but cannot be changed here.
-SAVES_LOGO = "logo_path" in inspect.signature(ClinicService.update_settings).parameters
 
 
 class ClinicSettingsDialog(QDialog):
@@ -59,10 +55,6 @@ class ClinicSettingsDialog(QDialog):
         logo_row.setContentsMargins(0, 0, 0, 0)
         logo_row.addWidget(self.logo_path, 1)
         logo_row.addWidget(self.browse_button)
-        if not SAVES_LOGO:
-            for widget in (self.logo_path, self.browse_button):
-                widget.setEnabled(False)
-                widget.setToolTip("The logo cannot be changed from this version.")
         self.idle_lock_minutes = QSpinBox()
         self.idle_lock_minutes.setRange(*IDLE_LOCK_RANGE)
         self.idle_lock_minutes.setSuffix(" minutes")
@@ -127,9 +119,8 @@ class ClinicSettingsDialog(QDialog):
             "idle_lock_minutes": self.idle_lock_minutes.value(),
             "clinic_days": self.clinic_days(),
             "expected_version": self._version,
+            "logo_path": self.logo_path.text().strip() or None,
         }
-        if SAVES_LOGO:
-            fields["logo_path"] = self.logo_path.text().strip() or None
         try:
             self.saved = self._services.clinic.update_settings(self._actor, **fields)  # type: ignore[arg-type]
         except ValidationFailed as error:

@@ -56,7 +56,7 @@ class MainWindow(QMainWindow):
         self.find_patient_action = QAction("&Find patient", self)
         self.find_patient_action.setShortcut(QKeySequence.StandardKey.Find)
         self.clinic_settings_action = QAction("Clinic &settings…", self)
-        self.clinic_settings_action.setVisible(allows(self._actor, Permission.CHANGE_SETTINGS))
+        self.clinic_settings_action.setVisible(services.clinic.may_administer(self._actor))
         self.accounts_action = QAction("Clinician &accounts…", self)
         self.accounts_action.setVisible(services.accounts.may_manage(self._actor))
         self.audit_action = QAction("Audit &trail…", self)

@@ -65,3 +65,48 @@ def test_five_wrong_passwords_lock_the_account_for_five_minutes(
         clock=lambda: now + dt.timedelta(minutes=6),
     )
     assert later.clinic.sign_in("mei", PASSWORD).id == clinician.id
+
+
+def _settings_change(services: Services, actor: object, **changes: object) -> object:
+    current = services.clinic.settings()
+    values: dict[str, object] = {
+        "clinic_name": current.clinic_name,
+        "address": current.address,
+        "phone": current.phone,
+        "email": current.email,
+        "idle_lock_minutes": current.idle_lock_minutes,
+        "clinic_days": current.clinic_days,
+        "expected_version": current.version,
+    }
+    values.update(changes)
+    return services.clinic.update_settings(actor, **values)  # type: ignore[arg-type]
+
+
+def test_a_logo_must_be_an_existing_image_and_is_saved_for_the_letterhead(
+    services: Services, clinician: Clinician, tmp_path: object
+) -> None:
+    from pathlib import Path
+
+    actor = clinician.as_actor()
+    with pytest.raises(ValidationFailed) as refused:
+        _settings_change(services, actor, logo_path="/no/such/logo.png")
+    assert refused.value.by_field == {"logo_path": "The logo must be an existing PNG or JPEG file."}
+    logo = Path(str(tmp_path)) / "logo.png"
+    logo.write_bytes(b"\x89PNG\r\n\x1a\n")
+    _settings_change(services, actor, logo_path=str(logo))
+    assert services.clinic.settings().logo_path == str(logo)
+
+
+def test_once_the_clinic_has_an_admin_only_admins_change_its_settings(
+    services: Services, clinician: Clinician
+) -> None:
+    from backclinic.services.context import Actor
+    from backclinic.services.errors import PermissionDenied
+
+    actor = clinician.as_actor()
+    assert services.clinic.may_administer(actor)
+    services.accounts.create(actor, NewClinician("Sarah Okafor", "sarah", "admin", PASSWORD))
+    assert not services.clinic.may_administer(actor)
+    with pytest.raises(PermissionDenied):
+        _settings_change(services, actor, clinic_name="Renamed")
+    assert not services.clinic.may_administer(Actor(None, "desk", "front_desk"))
