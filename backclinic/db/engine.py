@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 DATABASE_URL_VARIABLE = "BACKCLINIC_DATABASE_URL"
 BUSY_TIMEOUT_MS = 10_000
+# Execution option a unit of work sets when it only reads (see services.context.reading).
+READ_ONLY_OPTION = "backclinic_read_only"
 APP_NAME = "BackClinic"
 
 
@@ -98,7 +100,9 @@ def _configure_sqlite(engine: Engine, path: Path | None) -> None:
     def _on_begin(connection: Any) -> None:
         # IMMEDIATE takes the write lock up front, so two workstations on one file queue
         # behind the busy timeout instead of failing half-way through a unit of work.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Reads begin DEFERRED: under WAL they never wait for a writer.
+        read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+        connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
 
 def create_database_engine(url: str, *, echo: bool = False) -> Engine:

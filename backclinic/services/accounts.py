@@ -259,7 +259,9 @@ class AccountService:
         if row is None:
             raise NotFound(f"Account {clinician_id} does not exist.")
         if row.version != expected_version:
-            raise StaleRecord(f"The account of {row.full_name}")
+            raise StaleRecord(
+                f"The account of {row.full_name}", self._context.concurrent_change(session, row)
+            )
         return row
 
     @staticmethod

@@ -241,7 +241,12 @@ class AssessmentService:
             if row is None:
                 raise NotFound(f"Assessment {assessment_id} does not exist.")
             if row.version != expected_version:
-                raise StaleRecord("This assessment")
+                raise StaleRecord(
+                    "This assessment",
+                    self._context.concurrent_change(
+                        session, row, {"red_flag_clearance": clearance_note}
+                    ),
+                )
             before = row.red_flag_clearance
             row.red_flag_clearance = clearance_note.strip()
             self._context.stamp_change(row, actor)

@@ -239,7 +239,22 @@ class ClinicService:
             if row is None:
                 raise LookupError("the clinic has not been set up")
             if row.version != expected_version:
-                raise StaleRecord("The clinic settings")
+                raise StaleRecord(
+                    "The clinic's details",
+                    self._context.concurrent_change(
+                        session,
+                        row,
+                        {
+                            "clinic_name": clinic_name,
+                            "address": address,
+                            "phone": phone,
+                            "email": email,
+                            "idle_lock_minutes": idle_lock_minutes,
+                            "clinic_days": sorted(set(clinic_days)),
+                            "logo_path": logo_path,
+                        },
+                    ),
+                )
             before = _settings(row)
             row.clinic_name = clinic_name.strip()
             row.address = address.strip()

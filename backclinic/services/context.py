@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -17,11 +17,21 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from backclinic.db.models import AuditEventRow
+from backclinic.db.engine import READ_ONLY_OPTION
+from backclinic.db.models import AuditEventRow, ClinicianRow
+from backclinic.services.errors import ConcurrentChange, StaleRecord
 
 Clock = Callable[[], dt.datetime]
 
 GENESIS_HASH = "0" * 64
+
+
+# Never shown as "their version": secrets, bulky blobs and bookkeeping.
+_NOT_SHOWN = frozenset({"password_hash", "pdf", "created_at", "created_by", "updated_by"})
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date | dt.datetime) else value
 
 
 def utc_now() -> dt.datetime:
@@ -91,7 +101,9 @@ class ServiceContext:
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
+        """A session that only reads: on SQLite it never waits behind another writer."""
         with self._session_factory() as session:
+            session.connection(execution_options={READ_ONLY_OPTION: True})
             yield session
 
     @contextmanager
@@ -135,6 +147,36 @@ class ServiceContext:
         )
         session.add(row)
         session.flush()
+
+    def concurrent_change(
+        self, session: Session, row: Any, yours: Mapping[str, Any] | None = None
+    ) -> ConcurrentChange:
+        """What another workstation saved on ``row`` (current in ``session``), beside yours."""
+        who = session.get(ClinicianRow, row.updated_by) if row.updated_by else None
+        theirs = {
+            column.key: _plain(getattr(row, column.key))
+            for column in row.__table__.columns
+            if column.key not in _NOT_SHOWN
+        }
+        return ConcurrentChange(
+            changed_by=who.full_name if who else "another user",
+            changed_at=row.updated_at,
+            theirs=theirs,
+            yours={key: _plain(value) for key, value in (yours or {}).items()},
+        )
+
+    def stale(
+        self, record: str, row_type: type[Any], row_id: int, yours: Mapping[str, Any] | None = None
+    ) -> StaleRecord:
+        """The error for a save that lost its race at flush time, read afresh."""
+        with self.reading() as session:
+            row = session.get(row_type, row_id)
+            if row is None:
+                return StaleRecord(
+                    record,
+                    ConcurrentChange("another user", self.clock(), {}, dict(yours or {})),
+                )
+            return StaleRecord(record, self.concurrent_change(session, row, yours))
 
     def stamp_new(self, row: Any, actor: Actor | None) -> None:
         now = self.clock()

@@ -66,11 +66,8 @@ class ConflictError(ServiceError):
         )
 
 
-class StaleRecord(ServiceError):
-    """A record changed since it was read, where the caller has no form to keep."""
+class StaleRecord(ConflictError):
+    """A record changed since it was read: who changed it, when, and both versions."""
 
-    def __init__(self, record: str) -> None:
-        super().__init__(
-            f"{record} was changed on another workstation since you opened it; "
-            "nothing was saved. Reopen it and try again."
-        )
+    def __init__(self, record: str, change: ConcurrentChange) -> None:
+        super().__init__(record, change)

@@ -432,7 +432,20 @@ class PlanService:
             if plan is None:
                 raise NotFound(f"Plan {plan_id} does not exist.")
             if plan.version != expected_version:
-                raise StaleRecord("This plan")
+                raise StaleRecord(
+                    "This plan",
+                    self._context.concurrent_change(
+                        session,
+                        plan,
+                        {
+                            "phase": phase_number,
+                            "weeks": weeks,
+                            "acupuncture_per_week": acupuncture_per_week,
+                            "acupuncture_as_needed": acupuncture_as_needed,
+                            "pt_per_week": pt_per_week,
+                        },
+                    ),
+                )
             if plan.status != "active":
                 raise ValidationFailed([FieldError("plan", "Only an active plan can be changed.")])
             phases = self._phase_rows(session, plan.id)
@@ -520,7 +533,12 @@ class PlanService:
                 if visit is None:
                     raise NotFound(f"Visit {visit_id} does not exist.")
                 if visit.version != expected_version:
-                    raise StaleRecord("This visit")
+                    raise StaleRecord(
+                        "This visit",
+                        self._context.concurrent_change(
+                            session, visit, {"visit_date": new_date.isoformat()}
+                        ),
+                    )
                 plan = session.get(PlanRow, visit.plan_id)
                 assert plan is not None
                 refusal = self._reschedule_refusal(session, plan, visit, new_date, today)
@@ -558,7 +576,9 @@ class PlanService:
                     visit.version,
                 )
         except StaleDataError as error:
-            raise StaleRecord("This visit") from error
+            raise self._context.stale(
+                "This visit", ScheduledVisitRow, visit_id, {"visit_date": new_date.isoformat()}
+            ) from error
 
     def _reschedule_refusal(
         self,
@@ -641,7 +661,12 @@ class PlanService:
                 if plan is None:
                     raise NotFound(f"Plan {plan_id} does not exist.")
                 if plan.version != expected_version:
-                    raise StaleRecord("This plan")
+                    raise StaleRecord(
+                        "This plan",
+                        self._context.concurrent_change(
+                            session, plan, {"end_reason": reason, "end_note": note}
+                        ),
+                    )
                 if plan.status != "active":
                     errors.insert(
                         0,
@@ -684,7 +709,9 @@ class PlanService:
                 )
                 return self._view(session, plan)
         except StaleDataError as error:
-            raise StaleRecord("This plan") from error
+            raise self._context.stale(
+                "This plan", PlanRow, plan_id, {"end_reason": reason, "end_note": note}
+            ) from error
 
     def close_plan(
         self,

@@ -150,7 +150,10 @@ class SessionService:
                 if original is None:
                     raise NotFound(f"Session {session_id} does not exist.")
                 if original.version != expected_version:
-                    raise StaleRecord("This session")
+                    raise StaleRecord(
+                        "This session",
+                        self._context.concurrent_change(session, original, {"reason": reason}),
+                    )
                 if original.superseded:
                     raise ValidationFailed(
                         [
@@ -208,7 +211,9 @@ class SessionService:
                 )
                 return after
         except StaleDataError as error:
-            raise StaleRecord("This session") from error
+            raise self._context.stale(
+                "This session", TreatmentSessionRow, session_id, {"reason": reason}
+            ) from error
 
     def mark_missed(self, actor: Actor, visit_id: int) -> None:
         """Record that a planned visit on or before today did not happen."""

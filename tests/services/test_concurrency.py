@@ -154,11 +154,14 @@ def test_amending_a_session_another_workstation_amended_is_refused(
     first = dataclasses.replace(logged.data, pain_after=3)
     second = dataclasses.replace(logged.data, pain_after=5)
     services.sessions.amend(actor, logged.id, first, reason="typo", expected_version=logged.version)
-    # Refused, not overwritten; this refusal names no one and shows no versions (reported).
-    with pytest.raises(StaleRecord):
+    # Refused, not overwritten, naming who amended it and when, with both versions.
+    with pytest.raises(StaleRecord) as lost:
         second_services.sessions.amend(
             colleague.as_actor(), logged.id, second, reason="typo", expected_version=logged.version
         )
+    assert f"changed by {actor.name}" in str(lost.value)
+    assert lost.value.change.theirs["superseded"] is True
+    assert lost.value.change.yours == {"reason": "typo"}
     current = [r for r in services.sessions.history(patient.id) if not r.superseded]
     assert [r.data.pain_after for r in current] == [3]
 

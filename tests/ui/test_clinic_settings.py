@@ -87,7 +87,8 @@ def test_a_change_saved_elsewhere_is_not_overwritten(
     monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text, *a: warnings.append(text))
     dialog.clinic_name.setText("Mine")
     assert not dialog.save()
-    assert "changed on another workstation" in warnings[0]
+    assert warnings[0].startswith("The clinic's details was changed by Mei Lin at ")
+    assert "nothing was saved" in warnings[0]
     assert services.clinic.settings().clinic_name == "Renamed elsewhere"
 
 

@@ -147,7 +147,7 @@ def test_a_stale_plan_is_refused_in_the_dialog_and_the_input_kept(
     widget.discharge_button().click()
 
     assert widget.isVisible()
-    assert "another workstation" in widget.general_error.text()
+    assert "This plan was changed by Mei Lin at " in widget.general_error.text()
     assert widget.nprs.value() == 3
     assert clinic.plans.get(plan.id).status == "active"
 
