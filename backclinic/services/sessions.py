@@ -19,6 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from backclinic.db.models import (
     AssessmentRow,
+    ClinicianRow,
     PatientRow,
     PlanPhaseRow,
     PlanRow,
@@ -48,6 +49,9 @@ MAX_NEEDLES = 60
 MAX_RETENTION_MINUTES = 120
 
 
+TREATING_ROLES = ("acupuncturist", "physical_therapist", "admin")
+
+
 @dataclass(frozen=True)
 class SessionInput:
     """What the session form records. ``interventions`` are (code, dosage) pairs."""
@@ -70,6 +74,8 @@ class SessionInput:
     assessment_note: str = ""
     plan_note: str = ""
     visit_id: int | None = None
+    # Who gave the session; None means the signed-in clinician who logs it.
+    performed_by: int | None = None
 
 
 @dataclass(frozen=True)
@@ -398,6 +404,16 @@ class SessionService:
             errors.append(FieldError("performed_at", "The session time needs a time zone."))
         elif data.performed_at > self._context.clock():
             errors.append(FieldError("performed_at", "The session time cannot be in the future."))
+        if data.performed_by is not None:
+            giver = session.get(ClinicianRow, data.performed_by)
+            if giver is None or not giver.active or giver.role not in TREATING_ROLES:
+                errors.append(
+                    FieldError(
+                        "performed_by",
+                        "The session must be given by an active acupuncturist, physical "
+                        "therapist or administrator account.",
+                    )
+                )
         for name in ("pain_before", "pain_after"):
             value = getattr(data, name)
             if value is not None and (
@@ -527,7 +543,7 @@ class SessionService:
             patient_id=patient_id,
             plan_id=plan.id if plan is not None and linked else None,
             phase_number=phase.number if phase else None,
-            clinician_id=actor.clinician_id,
+            clinician_id=data.performed_by if data.performed_by is not None else actor.clinician_id,
             performed_at=data.performed_at,
             modalities=list(data.modalities),
             pain_before=data.pain_before,
@@ -645,6 +661,7 @@ class SessionService:
             assessment_note=row.assessment_note,
             plan_note=row.plan_note,
             visit_id=visit_id,
+            performed_by=row.clinician_id,
         )
         return SessionRecord(
             id=row.id,

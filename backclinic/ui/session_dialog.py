@@ -59,6 +59,7 @@ from backclinic.services.sessions import (
     MAX_NEEDLES,
     MAX_RETENTION_MINUTES,
     TOLERANCES,
+    TREATING_ROLES,
     SessionInput,
     SessionRecord,
 )
@@ -268,6 +269,12 @@ class SessionDialog(QDialog):
 
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("What was wrong, and why it is corrected")
+        self.performed_by = QComboBox()
+        for clinician in services.clinic.clinicians():
+            if clinician.active and clinician.role in TREATING_ROLES:
+                self.performed_by.addItem(
+                    f"{clinician.full_name} ({clinician.role_label})", clinician.id
+                )
         self.performed_at = QDateTimeEdit()
         self.performed_at.setCalendarPopup(True)
         self.performed_at.setDisplayFormat("yyyy-MM-dd HH:mm")
@@ -374,6 +381,7 @@ class SessionDialog(QDialog):
         if amending is not None:
             self.errors.add_row("reason", "Reason for amendment", self.reason)
         self.errors.add_row("performed_at", "Date and time", self.performed_at)
+        self.errors.add_row("performed_by", "Clinician", self.performed_by)
         self.errors.add_row("modalities", "Modalities", self.modalities)
         self.errors.add_row("pain_before", "Pain before (0–10)", self.pain_before)
         self.errors.add_row("pain_after", "Pain after (0–10)", self.pain_after)
@@ -525,6 +533,7 @@ class SessionDialog(QDialog):
             assessment_note=self.assessment_note.toPlainText().strip(),
             plan_note=self.plan_note.toPlainText().strip(),
             visit_id=self._visit_id,
+            performed_by=self.performed_by.currentData(),
         )
 
     def _notes(self) -> QPlainTextEdit:
@@ -537,7 +546,7 @@ class SessionDialog(QDialog):
         chain: list[QWidget] = []
         if self._amending is not None:
             chain.append(self.reason)
-        chain += [self.performed_at, *self.modality_boxes.values()]
+        chain += [self.performed_at, self.performed_by, *self.modality_boxes.values()]
         chain += [self.pain_before, self.pain_after]
         chain += [
             self.acupoints,
@@ -566,6 +575,10 @@ class SessionDialog(QDialog):
             QWidget.setTabOrder(first, second)
 
     def _fill(self, data: SessionInput) -> None:
+        giver = data.performed_by if data.performed_by is not None else self._actor.clinician_id
+        index = self.performed_by.findData(giver)
+        if index >= 0:
+            self.performed_by.setCurrentIndex(index)
         self.performed_at.setDateTime(
             QDateTime.fromMSecsSinceEpoch(round(data.performed_at.timestamp() * 1000))
         )

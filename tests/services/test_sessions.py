@@ -242,3 +242,29 @@ def test_only_a_planned_past_visit_can_be_marked_missed(
     with services.context.reading() as session:
         status = session.get(ScheduledVisitRow, plan.visits[1].id)
         assert status is not None and status.status == "planned"
+
+
+def test_a_session_given_by_a_front_desk_account_is_refused_by_the_clinician_field(
+    services: Services, actor: Actor
+) -> None:
+    from backclinic.services.clinic import NewClinician
+    from backclinic.services.sessions import SessionService
+
+    desk = services.accounts.create(
+        actor, NewClinician("Priya Nair", "priya", "front_desk", "front desk pass")
+    )
+    sessions = SessionService(services.context, services.protocol, services.catalogue)
+    patient_id = grace(services, actor)
+    with pytest.raises(ValidationFailed) as refused:
+        sessions.log(
+            actor,
+            patient_id,
+            SessionInput(
+                performed_at=dt.datetime(2026, 1, 6, 10, tzinfo=dt.UTC),
+                modalities=("pt",),
+                pain_before=5,
+                performed_by=desk.id,
+            ),
+        )
+    assert "performed_by" in refused.value.by_field
+    assert sessions.history(patient_id) == []

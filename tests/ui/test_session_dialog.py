@@ -230,3 +230,22 @@ def test_logging_an_overdue_visit_offers_what_that_visit_planned(
     dialog = opened(qtbot, SessionDialog(later, actor, patient_id, visit_id=first.id))
     ticked = {code for code, box in dialog.modality_boxes.items() if box.isChecked()}
     assert ticked == set(first.modalities) == {"acupuncture", "pt"}
+
+
+def test_a_session_can_be_recorded_as_given_by_a_colleague(
+    qtbot: QtBot, clinic: Services, actor: Actor
+) -> None:
+    from backclinic.services.clinic import NewClinician
+
+    colleague = clinic.accounts.create(
+        actor, NewClinician("Aisha Okafor", "aisha", "physical_therapist", "colleague pass")
+    )
+    patient_id, _ = planned(clinic, actor)
+    dialog = opened(qtbot, SessionDialog(clinic, actor, patient_id))
+    assert dialog.performed_by.currentData() == actor.clinician_id
+    dialog.performed_by.setCurrentIndex(dialog.performed_by.findData(colleague.id))
+    dialog.pain_before.set_value(5)
+    dialog.save_button().click()
+    assert dialog.record is not None
+    assert dialog.record.clinician_id == colleague.id
+    assert dialog.record.data.performed_by == colleague.id
