@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QMessageBox,
     QPushButton,
     QTableView,
@@ -128,8 +129,16 @@ class DocumentsTab(QWidget):
         buttons.addStretch(1)
         for button in (self.preview_button, self.reprint_button, self.save_button):
             buttons.addWidget(button)
+        self.empty_label = QLabel(
+            "No documents printed yet. A printed plan or discharge summary is kept here "
+            "exactly as it was handed over, to reprint."
+        )
+        self.empty_label.setObjectName("empty_state")
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setStyleSheet("color: palette(mid);")
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
+        layout.addWidget(self.empty_label)
         layout.addWidget(self.table, 1)
         self.plan_button.clicked.connect(self._on_plan_button_clicked)
         self.discharge_button.clicked.connect(self._on_discharge_button_clicked)
@@ -141,7 +150,9 @@ class DocumentsTab(QWidget):
         self.reload()
 
     def reload(self) -> None:
-        self.model.set_documents(self._documents.documents(self._patient_id))
+        documents = self._documents.documents(self._patient_id)
+        self.model.set_documents(documents)
+        self.empty_label.setVisible(not documents)
         self._on_table_selection_changed()
 
     def selected(self) -> DocumentInfo | None:

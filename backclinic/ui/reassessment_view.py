@@ -59,7 +59,8 @@ def _value(value: float | None, suffix: str = "") -> str:
 def _change_words(change: Change, unit: str) -> str:
     if change.direction == "no change" and change.points == 0:
         return "No change"
-    amount = f"{abs(change.points):g} {unit}"
+    size = abs(change.points)
+    amount = f"{size:g} {unit.removesuffix('s') if size == 1 else unit}"
     share = "" if change.percent is None else f" ({abs(change.percent):.0f} %)"
     return f"{amount} {'better' if change.points > 0 else 'worse'}{share}"
 

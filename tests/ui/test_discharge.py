@@ -272,3 +272,13 @@ def test_the_plan_tab_discharges_and_then_shows_the_closed_plan_with_new_plan_of
     assert clinic.plans.get(plan.id).status == "discharged"
     assert "discharged" in tab.header.text()
     assert tab.new_plan_button.isVisible() and not tab.discharge_button.isVisible()
+
+
+def test_a_change_of_one_point_reads_in_the_singular() -> None:
+    from backclinic.domain.progress import change_verdict
+    from backclinic.ui.reassessment_view import _change_words
+
+    one = change_verdict(5, 4, mcid_points=2, mcid_percent=30, mdc=2)
+    assert _change_words(one, "points") == "1 point better (20 %)"
+    two = change_verdict(6, 4, mcid_points=2, mcid_percent=30, mdc=2)
+    assert _change_words(two, "points").startswith("2 points better")

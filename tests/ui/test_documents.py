@@ -188,3 +188,16 @@ def test_print_pdf_prints_every_page(
     output = tmp_path / "all.pdf"
     assert print_pdf(documents.pdf(document.id), file_printer(output)) == document.pages
     assert len(PdfReader(output).pages) == document.pages
+
+
+def test_an_empty_documents_tab_says_so_until_something_is_printed(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    from tests.services.test_plans import grace
+
+    patient_id = grace(services, actor)
+    widget = DocumentsTab(services, actor, patient_id)
+    qtbot.addWidget(widget)
+    widget.show()
+    assert widget.empty_label.isVisible()
+    assert widget.empty_label.text().startswith("No documents printed yet.")
