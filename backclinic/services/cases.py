@@ -191,6 +191,7 @@ class _Case:
     assessments: tuple[AssessmentInput, ...]
     plan: _Plan | None
     sessions: tuple[_Session, ...]
+    earlier_plans: tuple[_Plan, ...] = ()
 
 
 class _PhaseLike(Structural):
@@ -283,29 +284,38 @@ class CaseService:
             except ValidationFailed as error:
                 raise CaseFileError(f"patient.{error.errors[0].field}", _reason(error)) from None
             assessments, sessions, kept, plan = case.assessments, case.sessions, 0, case.plan
+            earlier = case.earlier_plans
         else:
             patient = existing
             self._update_demographics(session, actor, patient, case.patient)
             assessments, sessions, plan, kept = self._not_on_record(session, patient, case)
+            earlier = ()
         intake_ids: list[tuple[dt.date, int]] = []
         for assessment in assessments:
             row = self._assessments.insert(session, actor, patient.id, assessment)
             if assessment.kind == "intake":
                 intake_ids.append((assessment.intake.assessed_on, row.id))
         plan_row: PlanRow | None = None
+        placed: list[tuple[PlanRow, _Plan]] = []
         if plan is not None:
             if not intake_ids:
                 latest = self._assessments.latest_intake_row(session, patient.id)
                 if latest is not None:
                     intake_ids.append((latest.assessed_on, latest.id))
+            # Oldest first, so the current plan stays the latest one on record.
+            for index, older in enumerate(earlier):
+                older_row = self._insert_plan(
+                    session, actor, patient.id, older, intake_ids, f"earlier_plans[{index}]"
+                )
+                placed.append((older_row, older))
             plan_row = self._insert_plan(session, actor, patient.id, plan, intake_ids)
+            placed.append((plan_row, plan))
         current = [
-            self._insert_session(session, actor, patient.id, item, plan_row, plan)
-            for item in sessions
+            self._insert_session(session, actor, patient.id, item, placed) for item in sessions
         ]
         session.flush()
-        if plan_row is not None:
-            self._link_visits(session, plan_row, current)
+        for placed_row, _placed_plan in placed:
+            self._link_visits(session, placed_row, current)
         result = ImportResult(
             mrn=patient.mrn,
             family_name=patient.family_name,
@@ -414,6 +424,19 @@ class CaseService:
             kept += 1
         plan = case.plan
         stored_plan = self._plans.plan_for_export(session, patient.id)
+        if case.earlier_plans:
+            stored_earlier = self._plans.earlier_plans_for_export(session, patient.id)
+            theirs_earlier = [_plan_doc(view) for view in stored_earlier]
+            ours_earlier = [
+                _plan_choices_doc(older, stored["visits"])
+                for older, stored in zip(case.earlier_plans, theirs_earlier, strict=False)
+            ]
+            if ours_earlier != theirs_earlier:
+                raise CaseFileError(
+                    "earlier_plans",
+                    "differ from the earlier plans on record; plans are changed in the app, "
+                    "never replaced by a file",
+                )
         if plan is not None and stored_plan is not None:
             theirs = _plan_doc(stored_plan)
             ours = _plan_choices_doc(plan, theirs["visits"])
@@ -434,6 +457,7 @@ class CaseService:
         patient_id: int,
         plan: _Plan,
         intakes: Sequence[tuple[dt.date, int]],
+        where: str = "plan",
     ) -> PlanRow:
         start = plan.choices.start_date
         before_start = [item for item in intakes if item[0] <= start] or list(intakes)
@@ -443,7 +467,7 @@ class CaseService:
                 session, actor, patient_id, intake_id, plan.choices, plan.visits
             )
         except ValidationFailed as error:
-            raise CaseFileError("plan", _reason(error)) from None
+            raise CaseFileError(where, _reason(error)) from None
 
     def _insert_session(
         self,
@@ -451,25 +475,27 @@ class CaseService:
         actor: Actor,
         patient_id: int,
         item: _Session,
-        plan_row: PlanRow | None,
-        plan: _Plan | None,
+        plans: Sequence[tuple[PlanRow, _Plan]],
     ) -> TreatmentSessionRow:
-        """Insert a session, after the originals it amends (kept, superseded); returns it."""
+        """Insert a session, after the originals it amends (kept, superseded); returns it.
+
+        It belongs to the latest plan whose weeks hold its day, if any."""
         amends_id = None
         if item.amends is not None:
-            original = self._insert_session(session, actor, patient_id, item.amends, plan_row, plan)
+            original = self._insert_session(session, actor, patient_id, item.amends, plans)
             original.superseded = True
             session.flush()
             amends_id = original.id
         plan_id = phase_number = None
-        if plan_row is not None and plan is not None:
+        for plan_row, plan in reversed(plans):
             days = (item.performed_at.astimezone().date() - plan.choices.start_date).days
             week = days // 7 + 1
             phase = next(
                 (p for p in plan.choices.phases if p.start_week <= week <= p.end_week), None
             )
-            if phase is not None:
+            if days >= 0 and phase is not None:
                 plan_id, phase_number = plan_row.id, phase.number
+                break
         row = TreatmentSessionRow(
             patient_id=patient_id,
             plan_id=plan_id,
@@ -577,6 +603,12 @@ class CaseService:
             "plan": None if plan is None else _plan_doc(plan),
             "sessions": [_session_doc(item) for item in self._stored_sessions(session, patient.id)],
         }
+        earlier = self._plans.earlier_plans_for_export(session, patient.id)
+        if earlier:
+            # After "plan", before "sessions", in the order the format lists them.
+            sessions_doc = document.pop("sessions")
+            document["earlier_plans"] = [_plan_doc(view) for view in earlier]
+            document["sessions"] = sessions_doc
         self._context.audit(
             session,
             actor,
@@ -794,7 +826,13 @@ class _CaseReader:
         plan = None
         if plan_document is not None:
             plan = self._plan(plan_document, _plan_precautions(assessments, plan_document))
-        return _Case(patient, assessments, plan, sessions)
+        earlier = tuple(
+            self._plan(item, _plan_precautions(assessments, item), f"earlier_plans[{index}]")
+            for index, item in enumerate(self._document.get("earlier_plans") or [])
+        )
+        if earlier and plan is None:
+            raise CaseFileError("plan", "earlier plans need the current plan beside them")
+        return _Case(patient, assessments, plan, sessions, earlier)
 
     def _date(self, location: str, text: str, *, future: bool = False) -> dt.date:
         try:
@@ -944,12 +982,14 @@ class _CaseReader:
         if not self._catalogue.knows("acupoints", code):
             raise CaseFileError(location, f"{code!r} is not an acupoint in the catalogue")
 
-    def _plan(self, item: Mapping[str, Any], precautions: set[str]) -> _Plan:
-        start = self._date("plan.start_date", item["start_date"], future=True)
+    def _plan(
+        self, item: Mapping[str, Any], precautions: set[str], where_plan: str = "plan"
+    ) -> _Plan:
+        start = self._date(f"{where_plan}.start_date", item["start_date"], future=True)
         phases = []
         expected_start = 1
         for index, phase in enumerate(item["phases"]):
-            where = f"plan.phases[{index}]"
+            where = f"{where_plan}.phases[{index}]"
             if phase["number"] != index + 1:
                 raise CaseFileError(
                     f"{where}.number",
@@ -981,7 +1021,7 @@ class _CaseReader:
         if "visits" in item:
             visits = []
             for index, visit in enumerate(item["visits"]):
-                where = f"plan.visits[{index}]"
+                where = f"{where_plan}.visits[{index}]"
                 day = self._date(f"{where}.date", visit["date"], future=True)
                 if day < start:
                     raise CaseFileError(
@@ -1001,13 +1041,15 @@ class _CaseReader:
         status = item.get("status", "active")
         ended_on = None
         if "ended_on" in item:
-            ended_on = self._date("plan.ended_on", item["ended_on"])
+            ended_on = self._date(f"{where_plan}.ended_on", item["ended_on"])
             if ended_on < start:
-                raise CaseFileError("plan.ended_on", f"{item['ended_on']} is before the plan start")
+                raise CaseFileError(
+                    f"{where_plan}.ended_on", f"{item['ended_on']} is before the plan start"
+                )
         if status == "active":
             for name in ("ended_on", "end_reason"):
                 if name in item:
-                    raise CaseFileError(f"plan.{name}", "an active plan has not ended")
+                    raise CaseFileError(f"{where_plan}.{name}", "an active plan has not ended")
         choices = PlanChoices(
             start_date=start,
             clinic_days=frozenset(

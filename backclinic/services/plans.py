@@ -762,6 +762,13 @@ class PlanService:
         with self._context.reading() as session:
             return self.plan_for_export(session, patient_id)
 
+    def earlier_plans_for_export(self, session: Session, patient_id: int) -> list[PlanView]:
+        """Every plan before the latest one, oldest first."""
+        rows = session.scalars(
+            select(PlanRow).where(PlanRow.patient_id == patient_id).order_by(PlanRow.id)
+        ).all()
+        return [self._view(session, row) for row in rows[:-1]]
+
     def plan_for_export(self, session: Session, patient_id: int) -> PlanView | None:
         row = session.scalars(
             select(PlanRow).where(PlanRow.patient_id == patient_id).order_by(PlanRow.id.desc())

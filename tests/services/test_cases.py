@@ -665,3 +665,51 @@ def test_updating_from_the_same_discharged_course_keeps_every_record(
 
     assert (again.assessments, again.sessions, again.plan_visits) == (0, 0, None)
     assert again.kept == 3 + 10 + 1
+
+
+def test_a_second_course_keeps_the_first_plan_through_export_and_import(
+    database: Any,
+    cases: CaseService,
+    actor: Actor,
+    other_services: Services,
+    tmp_path: Path,
+) -> None:
+    """A discharged first plan and a new active one: neither is lost on export."""
+    from backclinic.services.bundle import build_services
+
+    result = cases.import_file(actor, OWN_CASES / "discharged-with-amendments.json")
+    later = dt.datetime(2026, 6, 1, 9, tzinfo=dt.UTC)
+    clinic = build_services(database.session_factory, clock=lambda: later)
+    second = clinic.plans.create_recommended(actor, result.mrn, start=later.date())
+    assert second.status == "active"
+
+    first_json, second_json = _round_trip(cases, actor, result.mrn, other_services, tmp_path)
+
+    assert first_json == second_json
+    exported = json.loads(first_json)
+    assert list(exported) == [
+        "format",
+        "patient",
+        "assessments",
+        "plan",
+        "earlier_plans",
+        "sessions",
+    ]
+    assert exported["plan"]["start_date"] == "2026-06-01"
+    assert [p["status"] for p in exported["earlier_plans"]] == ["discharged"]
+    patient = other_services.patients.by_mrn(result.mrn)
+    active = other_services.plans.active_plan(patient.id)
+    assert active is not None and active.start_date == dt.date(2026, 6, 1)
+    # The first course's sessions still belong to the first plan.
+    owners = {s.plan_id for s in other_services.sessions.history(patient.id)}
+    assert len(owners) == 1 and None not in owners and active.id not in owners
+
+
+def test_earlier_plans_without_a_current_plan_are_refused(
+    cases: CaseService, actor: Actor, write_case: Callable[[Any, str], Path]
+) -> None:
+    document = own_case("discharged-with-amendments.json")
+    document["earlier_plans"] = [document["plan"]]
+    document["plan"] = None
+    with pytest.raises(CaseFileError, match="earlier plans need the current plan"):
+        cases.import_file(actor, write_case(document, "odd.json"))
