@@ -74,6 +74,13 @@ class Launcher:
         self._idle.start()
         return window
 
+    def shutdown(self) -> None:
+        """Stop watching for idleness (the app is closing)."""
+        if self._idle is not None:
+            self._idle.stop()
+            self._idle.deleteLater()
+            self._idle = None
+
     def _on_lock_switched(self, clinician: Clinician) -> None:
         previous = self.window
         self._username = clinician.username
@@ -115,8 +122,11 @@ def launch(app: QApplication, startup: QWidget, database_url: str | None) -> int
             print(f"The daily backup was not written: {error}", file=sys.stderr)
         launcher = Launcher(services, database_label=database.display_url)
         startup.close()
-        if launcher.start() is None:
-            return 0
-        return app.exec()
+        try:
+            if launcher.start() is None:
+                return 0
+            return app.exec()
+        finally:
+            launcher.shutdown()
     finally:
         database.engine.dispose()

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
@@ -268,3 +269,35 @@ def test_front_desk_sees_the_patient_but_no_clinical_tab(
     assert [workspace.tabs.tabText(i) for i in range(workspace.tabs.count())] == ["Overview"]
     assert workspace.tab("Sessions") is None
     assert not window.day_view.log_button.isEnabled()
+
+
+def test_the_launcher_locks_an_idle_window_after_the_clinics_idle_time(
+    qtbot: QtBot, services: Services, modal: ModalDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backclinic import launcher as launching
+    from backclinic.ui.idle_lock import LockScreen
+
+    # The clinic's setting is in minutes; the test runs the same wiring on milliseconds.
+    minutes_seen: list[int] = []
+
+    def short(minutes: int) -> int:
+        minutes_seen.append(minutes)
+        return 150
+
+    monkeypatch.setattr(launching, "idle_interval_ms", short)
+    launcher = Launcher(services, database_label="sqlite:///clinic.db")
+    modal.then(set_up_clinic).then(sign_in_after_one_wrong_password)
+    window = launcher.start()
+    modal.check()
+    assert isinstance(window, MainWindow)
+    qtbot.addWidget(window)
+    assert minutes_seen == [services.clinic.settings().idle_lock_minutes]
+    try:
+        qtbot.waitUntil(
+            lambda: any(
+                isinstance(w, LockScreen) and w.isVisible() for w in QApplication.topLevelWidgets()
+            ),
+            timeout=3000,
+        )
+    finally:
+        launcher.shutdown()
