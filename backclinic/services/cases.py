@@ -75,6 +75,7 @@ from backclinic.services.plans import (
     PlanService,
     PlanView,
 )
+from backclinic.services.sessions import SessionInput, session_row
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -496,32 +497,33 @@ class CaseService:
             if days >= 0 and phase is not None:
                 plan_id, phase_number = plan_row.id, phase.number
                 break
-        row = TreatmentSessionRow(
+        row = session_row(
+            SessionInput(
+                performed_at=item.performed_at,
+                modalities=item.modalities,
+                pain_before=item.pain_before,
+                pain_after=item.pain_after,
+                acupoints=item.acupoints,
+                needle_count=item.needle_count,
+                retention_minutes=item.retention_minutes,
+                electro=item.electro,
+                technique=item.technique,
+                interventions=item.exercises,
+                tolerance=item.tolerance,
+                adverse_events=item.adverse_events,
+                adverse_event_note=item.adverse_event_note,
+                subjective=item.subjective,
+                objective=item.objective,
+                assessment_note=item.assessment,
+                plan_note=item.plan_note,
+            ),
             patient_id=patient_id,
             plan_id=plan_id,
             phase_number=phase_number,
             clinician_id=actor.clinician_id,
-            performed_at=item.performed_at,
-            modalities=list(item.modalities),
-            pain_before=item.pain_before,
-            pain_after=item.pain_after,
-            acupoints=list(item.acupoints),
-            needle_count=item.needle_count,
-            retention_minutes=item.retention_minutes,
-            electro=item.electro,
-            technique=item.technique,
-            interventions=[{"code": code, "dosage": dosage} for code, dosage in item.exercises],
-            tolerance=item.tolerance,
-            adverse_events=list(item.adverse_events),
-            adverse_event_note=item.adverse_event_note,
-            subjective=item.subjective,
-            objective=item.objective,
-            assessment_note=item.assessment,
-            plan_note=item.plan_note,
-            notes=item.notes,
             amends_id=amends_id,
-            superseded=False,
             amendment_reason=item.amendment_reason,
+            notes=item.notes,
         )
         self._context.stamp_new(row, actor)
         session.add(row)

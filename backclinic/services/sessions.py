@@ -539,30 +539,13 @@ class SessionService:
         plan = self._active_plan(session, patient_id)
         phase = self._phase_row(session, plan, day) if plan else None
         linked = plan is not None and day >= plan.start_date
-        row = TreatmentSessionRow(
+        row = session_row(
+            data,
             patient_id=patient_id,
             plan_id=plan.id if plan is not None and linked else None,
             phase_number=phase.number if phase else None,
             clinician_id=data.performed_by if data.performed_by is not None else actor.clinician_id,
-            performed_at=data.performed_at,
-            modalities=list(data.modalities),
-            pain_before=data.pain_before,
-            pain_after=data.pain_after,
-            acupoints=list(data.acupoints),
-            needle_count=data.needle_count,
-            retention_minutes=data.retention_minutes,
-            electro=data.electro,
-            technique=data.technique,
-            interventions=[{"code": c, "dosage": d} for c, d in data.interventions],
-            tolerance=data.tolerance,
-            adverse_events=list(data.adverse_events),
-            adverse_event_note=data.adverse_event_note,
-            subjective=data.subjective,
-            objective=data.objective,
-            assessment_note=data.assessment_note,
-            plan_note=data.plan_note,
             amends_id=amends,
-            superseded=False,
             amendment_reason=reason,
         )
         self._context.stamp_new(row, actor)
@@ -677,6 +660,47 @@ class SessionService:
             recorded_by=row.created_by,
             version=row.version,
         )
+
+
+def session_row(
+    data: SessionInput,
+    *,
+    patient_id: int,
+    plan_id: int | None,
+    phase_number: int | None,
+    clinician_id: int | None,
+    amends_id: int | None = None,
+    amendment_reason: str | None = None,
+    notes: str = "",
+) -> TreatmentSessionRow:
+    """The row for a session, unstamped; logging and case import both build it here."""
+    return TreatmentSessionRow(
+        patient_id=patient_id,
+        plan_id=plan_id,
+        phase_number=phase_number,
+        clinician_id=clinician_id,
+        performed_at=data.performed_at,
+        modalities=list(data.modalities),
+        pain_before=data.pain_before,
+        pain_after=data.pain_after,
+        acupoints=list(data.acupoints),
+        needle_count=data.needle_count,
+        retention_minutes=data.retention_minutes,
+        electro=data.electro,
+        technique=data.technique,
+        interventions=[{"code": code, "dosage": dosage} for code, dosage in data.interventions],
+        tolerance=data.tolerance,
+        adverse_events=list(data.adverse_events),
+        adverse_event_note=data.adverse_event_note,
+        subjective=data.subjective,
+        objective=data.objective,
+        assessment_note=data.assessment_note,
+        plan_note=data.plan_note,
+        notes=notes,
+        amends_id=amends_id,
+        superseded=False,
+        amendment_reason=amendment_reason,
+    )
 
 
 def _changed(before: SessionInput, after: SessionInput, *, side: str) -> dict[str, Any]:
