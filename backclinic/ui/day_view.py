@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QDate,
     QModelIndex,
     QPersistentModelIndex,
@@ -38,6 +37,7 @@ from backclinic.services.permissions import Permission, allows
 from backclinic.services.plans import VisitView
 from backclinic.services.schedule_view import DayScheduleService, DueVisit
 from backclinic.ui.field_errors import FieldErrors
+from backclinic.ui.row_table import RowTableModel
 
 MISSED_COLOUR = QColor("#b00020")
 OVERDUE_COLOUR = QColor("#a15c00")
@@ -47,57 +47,41 @@ def status_text(visit: DueVisit) -> str:
     return "overdue" if visit.overdue else visit.status
 
 
-class DueVisitsModel(QAbstractTableModel):
-    """Due visits as rows; the columns are a small table of (header, text of a visit)."""
+class DueVisitsModel(RowTableModel[DueVisit]):
+    """Due visits as rows; missed and overdue ones stand out in colour."""
 
     def __init__(self, labels: Callable[[str, str], str], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._visits: list[DueVisit] = []
-        self.columns: list[tuple[str, Callable[[DueVisit], str]]] = [
-            ("Date", lambda v: v.visit_date.strftime("%a %d %b")),
-            ("Patient", lambda v: v.patient_name),
-            ("MRN", lambda v: v.mrn),
-            ("Phase", lambda v: str(v.phase_number)),
-            ("Planned", lambda v: ", ".join(labels("modalities", m) for m in v.modalities)),
-            ("Status", status_text),
-        ]
+        super().__init__(
+            [
+                ("Date", lambda v: v.visit_date.strftime("%a %d %b")),
+                ("Patient", lambda v: v.patient_name),
+                ("MRN", lambda v: v.mrn),
+                ("Phase", lambda v: str(v.phase_number)),
+                ("Planned", lambda v: ", ".join(labels("modalities", m) for m in v.modalities)),
+                ("Status", status_text),
+            ],
+            parent,
+        )
 
     def set_visits(self, visits: list[DueVisit]) -> None:
-        self.beginResetModel()
-        self._visits = list(visits)
-        self.endResetModel()
+        self.set_rows(visits)
 
     def visit(self, row: int) -> DueVisit | None:
-        return self._visits[row] if 0 <= row < len(self._visits) else None
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._visits)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.columns)
+        return self.row(row)
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
-        if not index.isValid():
-            return None
-        visit = self._visits[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self.columns[index.column()][1](visit)
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if visit.status == "missed":
-                return MISSED_COLOUR
-            if visit.overdue:
-                return OVERDUE_COLOUR
-        if role == Qt.ItemDataRole.UserRole:
-            return visit.visit_id
-        return None
+        # A visit's id is its visit_id.
+        if role == Qt.ItemDataRole.UserRole and index.isValid():
+            visit = self.row(index.row())
+            return visit.visit_id if visit else None
+        return super().data(index, role)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(self.columns)
-        ):
-            return self.columns[section][0]
+    def extra(self, item: DueVisit, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if item.status == "missed":
+                return MISSED_COLOUR
+            if item.overdue:
+                return OVERDUE_COLOUR
         return None
 
 

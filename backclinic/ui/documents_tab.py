@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -25,61 +25,38 @@ from backclinic.services.documents import DocumentInfo, StoredDocument
 from backclinic.services.errors import ServiceError
 from backclinic.services.permissions import Permission, allows
 from backclinic.ui.print_preview import DocumentOutput, PrintPreview
+from backclinic.ui.row_table import RowTableModel
 from backclinic.ui.tasks import TaskRunner
 
 
-class DocumentsModel(QAbstractTableModel):
-    """Printed documents as rows; columns are (header, text of a document)."""
-
-    columns: ClassVar[tuple[tuple[str, Callable[[DocumentInfo], str]], ...]] = (
-        ("Printed", lambda d: d.created_at.astimezone().strftime("%Y-%m-%d %H:%M")),
-        ("Document", lambda d: d.title),
-        ("Clinician", lambda d: d.clinician),
-        ("Pages", lambda d: str(d.pages)),
-    )
+class DocumentsModel(RowTableModel[DocumentInfo]):
+    """Printed documents as rows, newest first."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._documents: list[DocumentInfo] = []
+        super().__init__(
+            [
+                ("Printed", lambda d: d.created_at.astimezone().strftime("%Y-%m-%d %H:%M")),
+                ("Document", lambda d: d.title),
+                ("Clinician", lambda d: d.clinician),
+                ("Pages", lambda d: str(d.pages)),
+            ],
+            parent,
+        )
 
     def set_documents(self, documents: list[DocumentInfo]) -> None:
-        self.beginResetModel()
-        self._documents = list(documents)
-        self.endResetModel()
+        self.set_rows(documents)
 
     def document(self, row: int) -> DocumentInfo | None:
-        return self._documents[row] if 0 <= row < len(self._documents) else None
+        return self.row(row)
 
     def row_of(self, document_id: int) -> int | None:
-        return next((i for i, d in enumerate(self._documents) if d.id == document_id), None)
+        return next((i for i, d in enumerate(self.rows()) if d.id == document_id), None)
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._documents)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.columns)
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
-        if not index.isValid():
-            return None
-        document = self._documents[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self.columns[index.column()][1](document)
+    def extra(self, item: DocumentInfo, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.ToolTipRole:
-            return document.kind_label
-        if role == Qt.ItemDataRole.UserRole:
-            return document.id
-        if role == Qt.ItemDataRole.TextAlignmentRole and self.columns[index.column()][0] == "Pages":
+            return item.kind_label
+        if role == Qt.ItemDataRole.TextAlignmentRole and self.columns[column][0] == "Pages":
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(self.columns)
-        ):
-            return self.columns[section][0]
         return None
 
 

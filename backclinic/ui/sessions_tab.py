@@ -6,9 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QPersistentModelIndex,
     Qt,
     Signal,
 )
@@ -25,6 +22,7 @@ from PySide6.QtWidgets import (
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.sessions import SessionRecord
+from backclinic.ui.row_table import RowTableModel
 from backclinic.ui.session_dialog import SessionDialog
 
 NOT_ASKED = "–"
@@ -36,8 +34,8 @@ def _pain(record: SessionRecord) -> str:
     return f"{NOT_ASKED if before is None else before} → {NOT_ASKED if after is None else after}"
 
 
-class SessionsModel(QAbstractTableModel):
-    """Session records as rows; the columns are a small table of (header, text of a record)."""
+class SessionsModel(RowTableModel[SessionRecord]):
+    """Session records as rows; an amended one explains why in its tooltip."""
 
     def __init__(
         self,
@@ -45,54 +43,31 @@ class SessionsModel(QAbstractTableModel):
         labels: Callable[[str, str], str],
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
-        self._records: list[SessionRecord] = []
-        self.columns: list[tuple[str, Callable[[SessionRecord], str]]] = [
-            ("Date", lambda r: r.data.performed_at.astimezone().strftime("%Y-%m-%d %H:%M")),
-            ("Clinician", lambda r: clinicians.get(r.clinician_id or -1, "")),
-            (
-                "Modalities",
-                lambda r: ", ".join(labels("modalities", m) for m in r.data.modalities),
-            ),
-            ("Pain", _pain),
-            ("Points", lambda r: " ".join(r.data.acupoints)),
-            ("Interventions", lambda r: ", ".join(code for code, _ in r.data.interventions)),
-            ("Amended", lambda r: "amended" if r.amends_id is not None else ""),
-        ]
+        super().__init__(
+            [
+                ("Date", lambda r: r.data.performed_at.astimezone().strftime("%Y-%m-%d %H:%M")),
+                ("Clinician", lambda r: clinicians.get(r.clinician_id or -1, "")),
+                (
+                    "Modalities",
+                    lambda r: ", ".join(labels("modalities", m) for m in r.data.modalities),
+                ),
+                ("Pain", _pain),
+                ("Points", lambda r: " ".join(r.data.acupoints)),
+                ("Interventions", lambda r: ", ".join(code for code, _ in r.data.interventions)),
+                ("Amended", lambda r: "amended" if r.amends_id is not None else ""),
+            ],
+            parent,
+        )
 
     def set_records(self, records: list[SessionRecord]) -> None:
-        self.beginResetModel()
-        self._records = list(records)
-        self.endResetModel()
+        self.set_rows(records)
 
     def record(self, row: int) -> SessionRecord | None:
-        return self._records[row] if 0 <= row < len(self._records) else None
+        return self.row(row)
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._records)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.columns)
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
-        if not index.isValid():
-            return None
-        record = self._records[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self.columns[index.column()][1](record)
-        if role == Qt.ItemDataRole.ToolTipRole and record.amendment_reason:
-            return f"Amended: {record.amendment_reason}"
-        if role == Qt.ItemDataRole.UserRole:
-            return record.id
-        return None
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(self.columns)
-        ):
-            return self.columns[section][0]
+    def extra(self, item: SessionRecord, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.ToolTipRole and item.amendment_reason:
+            return f"Amended: {item.amendment_reason}"
         return None
 
 
