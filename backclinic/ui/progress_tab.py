@@ -6,6 +6,7 @@ QtCharts is a large import; open this module only when a patient's workspace is 
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 from PySide6.QtCharts import (
     QAreaSeries,
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -29,6 +31,7 @@ from PySide6.QtWidgets import (
 from backclinic.domain.progress import ProgressReport, change_verdict
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
+from backclinic.services.errors import ServiceError
 from backclinic.ui.intake_form import IntakeForm
 
 PAIN_BEFORE = "Pain before"
@@ -315,10 +318,48 @@ class ProgressTab(QWidget):
             elif suggestion.kind == "reassess":
                 button = QPushButton("Record reassessment…")
                 button.clicked.connect(self._on_reassess_button_clicked)
+            elif suggestion.kind == "hold" and suggestion.phase_number is not None:
+                button = QPushButton(f"Extend phase {suggestion.phase_number} by a week…")
+                button.clicked.connect(partial(self._extend_phase, suggestion.phase_number))
+            elif suggestion.kind == "re-evaluate":
+                button = QPushButton("Open plan to change it")
+                button.clicked.connect(self._on_open_plan_button_clicked)
             if button is not None:
                 self.action_buttons[suggestion.kind] = button
                 column.addWidget(button, 0, Qt.AlignmentFlag.AlignLeft)
             self.suggestions.addWidget(card)
+
+    def _extend_phase(self, phase_number: int, _checked: bool = False) -> None:
+        """Hold: one more week in this phase; later phases and future visits move on a week."""
+        plan = self._services.plans.active_plan(self._patient_id)
+        phase = next((p for p in plan.phases if p.number == phase_number), None) if plan else None
+        if plan is None or phase is None:
+            return
+        answer = QMessageBox.question(
+            self,
+            "Extend the phase",
+            f"Extend phase {phase.number} ({phase.name}) to "
+            f"{phase.end_week - phase.start_week + 2} weeks? Later phases and future visits "
+            "move on by a week; past visits stay as they are.",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            changed = self._services.plans.change_phase(
+                self._actor,
+                plan.id,
+                phase.number,
+                weeks=phase.end_week - phase.start_week + 2,
+                acupuncture_per_week=phase.acupuncture_per_week,
+                acupuncture_as_needed=phase.acupuncture_as_needed,
+                pt_per_week=phase.pt_per_week,
+                expected_version=plan.version,
+            )
+        except ServiceError as error:
+            QMessageBox.warning(self, "The phase was not extended", str(error))
+            return
+        self.reload()
+        self.plan_requested.emit(changed.id)
 
     def _on_open_plan_button_clicked(self) -> None:
         self.plan_requested.emit(self._patient_id)

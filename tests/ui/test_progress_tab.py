@@ -76,7 +76,7 @@ def test_suggestions_show_their_reason_and_advance_offers_the_plan(
         with qtbot.waitSignal(tab.plan_requested) as asked:
             tab.action_buttons["advance"].click()
         assert asked.args == [patient_id]
-    assert set(tab.action_buttons) <= {"advance", "reassess"}
+    assert set(tab.action_buttons) <= {"advance", "reassess", "hold", "re-evaluate"}
 
 
 def test_the_chart_with_phase_bands_paints_and_repaints(
@@ -96,3 +96,35 @@ def test_the_chart_with_phase_bands_paints_and_repaints(
     second = tab.grab()
     assert not first.isNull() and not second.isNull()
     assert first.size() == second.size()
+
+
+def test_holding_extends_the_current_phase_by_a_week_after_asking(
+    qtbot: QtBot, clinic: Services, actor: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    patient_id = grace(clinic, actor)
+    plan = clinic.plans.create_recommended(actor, "CASE-0045", start=START)
+    # Pain before treatment rising over the last three sessions: the model says hold.
+    for visit, score in zip(plan.visits[:5], (5, 5, 6, 7, 8), strict=False):
+        clinic.sessions.log(actor, patient_id, visit_input(visit.visit_date, pain_before=score))
+    report = clinic.sessions.progress(patient_id, NOW.date())
+    [hold] = [s for s in report.suggestions if s.kind == "hold"]
+    assert hold.phase_number is not None
+    tab = ProgressTab(clinic, actor, patient_id)
+    qtbot.addWidget(tab)
+    asked: list[str] = []
+
+    def answer_yes(*args: object) -> QMessageBox.StandardButton:
+        asked.append(str(args[2]))
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", answer_yes)
+    before = next(p for p in plan.phases if p.number == hold.phase_number)
+    with qtbot.waitSignal(tab.plan_requested):
+        tab.action_buttons["hold"].click()
+    assert asked and "past visits stay as they are" in asked[0]
+    after = clinic.plans.active_plan(patient_id)
+    assert after is not None
+    extended = next(p for p in after.phases if p.number == hold.phase_number)
+    assert extended.end_week == before.end_week + 1
