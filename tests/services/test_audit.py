@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import JSON, bindparam, text
+from sqlalchemy import JSON, Connection, bindparam, text
+from sqlalchemy.exc import DBAPIError
 
 from backclinic.db.database import OpenDatabase
 from backclinic.services.audit import NOT_SIGNED_IN, AuditService
@@ -74,11 +77,38 @@ def test_an_untouched_trail_verifies_every_entry(
     assert result.describe() == f"Audit trail intact: {result.checked} entries."
 
 
+@contextmanager
+def tampering(database: OpenDatabase) -> Iterator[Connection]:
+    """Someone with the database's own rights: first they remove the append-only guard."""
+    with database.engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.execute(text("DROP TRIGGER audit_event_no_update"))
+            connection.execute(text("DROP TRIGGER audit_event_no_delete"))
+        else:
+            connection.execute(
+                text("ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only")
+            )
+        yield connection
+
+
+def test_the_database_itself_refuses_to_change_or_delete_an_audit_entry(
+    trail: AuditService, database: OpenDatabase
+) -> None:
+    target = _ids(database)[0]
+    for statement in (
+        "UPDATE audit_event SET action = 'forged' WHERE id = :id",
+        "DELETE FROM audit_event WHERE id = :id",
+    ):
+        with pytest.raises(DBAPIError, match="append-only"), database.engine.begin() as c:
+            c.execute(text(statement), {"id": target})
+    assert target in _ids(database)
+
+
 def test_changed_details_break_the_chain_at_the_changed_entry(
     trail: AuditService, database: OpenDatabase
 ) -> None:
     target = _ids(database)[3]
-    with database.engine.begin() as connection:
+    with tampering(database) as connection:
         connection.execute(
             text("UPDATE audit_event SET details = :details WHERE id = :id").bindparams(
                 bindparam("details", type_=JSON)
@@ -96,7 +126,7 @@ def test_a_deleted_middle_entry_breaks_the_chain_at_the_entry_after_it(
     trail: AuditService, database: OpenDatabase
 ) -> None:
     ids = _ids(database)
-    with database.engine.begin() as connection:
+    with tampering(database) as connection:
         connection.execute(text("DELETE FROM audit_event WHERE id = :id"), {"id": ids[4]})
     result = trail.verify()
     assert (result.ok, result.first_broken_id) == (False, ids[5])
@@ -105,7 +135,7 @@ def test_a_deleted_middle_entry_breaks_the_chain_at_the_entry_after_it(
 
 def test_deleting_the_first_entry_is_found_too(trail: AuditService, database: OpenDatabase) -> None:
     ids = _ids(database)
-    with database.engine.begin() as connection:
+    with tampering(database) as connection:
         connection.execute(text("DELETE FROM audit_event WHERE id = :id"), {"id": ids[0]})
     result = trail.verify()
     assert result.first_broken_id == ids[1]
@@ -116,7 +146,7 @@ def test_a_rewritten_entry_with_a_fresh_hash_breaks_the_link_of_the_next_one(
     trail: AuditService, database: OpenDatabase
 ) -> None:
     ids = _ids(database)
-    with database.engine.begin() as connection:
+    with tampering(database) as connection:
         row = connection.execute(
             text(
                 "SELECT occurred_at, clinician_id, action, entity, entity_id, patient_id, "
@@ -151,7 +181,7 @@ def test_verification_streams_the_trail_in_batches_and_still_finds_the_break(
     ids = _ids(database)
     small_batches = AuditService(services.context, batch_size=2)
     assert small_batches.verify().checked == len(ids)
-    with database.engine.begin() as connection:
+    with tampering(database) as connection:
         connection.execute(text("DELETE FROM audit_event WHERE id = :id"), {"id": ids[-2]})
     assert small_batches.verify().first_broken_id == ids[-1]
 
