@@ -15,17 +15,14 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -37,7 +34,7 @@ from backclinic.services.permissions import Permission, allows
 from backclinic.services.plans import VisitView
 from backclinic.services.schedule_view import DayScheduleService, DueVisit
 from backclinic.ui.field_errors import FieldErrors
-from backclinic.ui.row_table import RowTableModel
+from backclinic.ui.row_table import RowTableModel, row_table_view
 
 MISSED_COLOUR = QColor("#b00020")
 OVERDUE_COLOUR = QColor("#a15c00")
@@ -110,14 +107,7 @@ class DayView(QWidget):
         self.title.setObjectName("day_title")
         self.title.setStyleSheet("font-size: 16px; font-weight: 600;")
         self.model = DueVisitsModel(services.catalogue.label, self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table = row_table_view(self.model)
         self.open_button = QPushButton("Open patient")
         self.log_button = QPushButton("Log session…")
         self.missed_button = QPushButton("Mark missed")

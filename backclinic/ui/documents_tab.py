@@ -8,13 +8,10 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -25,7 +22,7 @@ from backclinic.services.documents import DocumentInfo, StoredDocument
 from backclinic.services.errors import ServiceError
 from backclinic.services.permissions import Permission, allows
 from backclinic.ui.print_preview import DocumentOutput, PrintPreview
-from backclinic.ui.row_table import RowTableModel
+from backclinic.ui.row_table import RowTableModel, row_table_view
 from backclinic.ui.tasks import TaskRunner
 
 
@@ -84,14 +81,7 @@ class DocumentsTab(QWidget):
         self.printer_factory: Callable[[], QPrinter] | None = None
         self.preview: PrintPreview | None = None
         self.model = DocumentsModel(self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table = row_table_view(self.model)
         self.plan_button = QPushButton("Print plan summary…")
         self.discharge_button = QPushButton("Print discharge summary…")
         self.preview_button = QPushButton("Preview")

@@ -15,12 +15,9 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -32,6 +29,7 @@ from backclinic.services.assessments import Assessment
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.ui.intake_form import IntakeForm
+from backclinic.ui.row_table import row_table_view
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 NOT_RECORDED = "—"
@@ -143,13 +141,7 @@ class IntakeTab(QWidget):
         self._actor = actor
         self._patient_id = patient_id
         self.model = AssessmentTableModel(services.catalogue, services.protocol, self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.verticalHeader().hide()
+        self.table = row_table_view(self.model)
         self.empty_label = QLabel("No intake recorded yet.")
         self.empty_label.setObjectName("empty_state")
         self.record_button = QPushButton("Record intake…")

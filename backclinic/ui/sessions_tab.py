@@ -10,11 +10,8 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -22,7 +19,7 @@ from PySide6.QtWidgets import (
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.sessions import SessionRecord
-from backclinic.ui.row_table import RowTableModel
+from backclinic.ui.row_table import RowTableModel, row_table_view
 from backclinic.ui.session_dialog import SessionDialog
 
 NOT_ASKED = "–"
@@ -85,14 +82,7 @@ class SessionsTab(QWidget):
         self._patient_id = patient_id
         clinicians = {c.id: c.full_name for c in services.clinic.clinicians()}
         self.model = SessionsModel(clinicians, services.catalogue.label, self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table = row_table_view(self.model)
         self.log_button = QPushButton("Log session…")
         self.amend_button = QPushButton("Amend…")
         buttons = QHBoxLayout()
