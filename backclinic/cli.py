@@ -1,21 +1,38 @@
 """The command line: no command opens the app; sub-commands do headless work on the services.
 
 Every failure is one sentence on stderr naming the field or record, with a non-zero exit
-status; a database URL is only ever shown with its password masked.
+status (1 bad input or a refused operation, 2 the database cannot be used, 3 the account's
+role does not allow it); a database URL is only ever shown with its password masked.
+
+A command runs as the account named by ``--user`` (signed in with $BACKCLINIC_PASSWORD or a
+hidden prompt), else as the command-line account, which the audit trail names as such.
+Passwords are never arguments.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import getpass
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    from backclinic.services.bundle import Services
+    from backclinic.services.context import Actor
 
 EXIT_OK = 0
 EXIT_FAILED = 1
-EXIT_USAGE = 2
+# A usage error is bad input, like any other.
+EXIT_USAGE = EXIT_FAILED
+EXIT_DATABASE_UNUSABLE = 2
+EXIT_NOT_ALLOWED = 3
+
+PASSWORD_VARIABLE = "BACKCLINIC_PASSWORD"
+NEW_PASSWORD_VARIABLE = "BACKCLINIC_NEW_PASSWORD"
 
 
 class CommandFailed(Exception):
@@ -55,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="database URL (default: $BACKCLINIC_DATABASE_URL, else a SQLite file in the "
         "user data folder)",
+    )
+    parser.add_argument(
+        "--user",
+        metavar="USER",
+        help=f"run as this account, with its role (password from ${PASSWORD_VARIABLE}, else "
+        "asked for); without it, commands run as the command-line account",
     )
     commands = parser.add_subparsers(dest="command", metavar="command")
 
@@ -96,22 +119,77 @@ def build_parser() -> argparse.ArgumentParser:
     restore = commands.add_parser("restore", help="replace all data with a backup's")
     restore.add_argument("file", metavar="FILE")
     restore.add_argument("--yes", action="store_true", help="replace all data without asking")
+
+    clinic = commands.add_parser("clinic", help="set up the clinic")
+    clinic_actions = clinic.add_subparsers(dest="action", metavar="action", required=True)
+    setup = clinic_actions.add_parser(
+        "setup",
+        help=f"set up a new clinic and its administrator (password from ${PASSWORD_VARIABLE}, "
+        "else asked for)",
+    )
+    setup.add_argument("--name", required=True, metavar="NAME", help="the clinic's name")
+    setup.add_argument("--admin", required=True, metavar="USER", help="the admin's user name")
+    setup.add_argument("--full-name", metavar="NAME", help="the admin's full name")
+
+    accounts = commands.add_parser("accounts", help="clinician accounts (admins only)")
+    account_actions = accounts.add_subparsers(dest="action", metavar="action", required=True)
+    add = account_actions.add_parser(
+        "add",
+        help=f"add an account (its password from ${NEW_PASSWORD_VARIABLE}, else asked for)",
+    )
+    add.add_argument("username", metavar="USER")
+    add.add_argument(
+        "--role",
+        required=True,
+        metavar="ROLE",
+        help="one of: " + ", ".join(f"{code} ({label})" for code, label in _role_labels()),
+    )
+    add.add_argument("--name", required=True, metavar="FULL_NAME", help="the person's full name")
+    account_actions.add_parser("list", help="every account, active ones first")
+    deactivate = account_actions.add_parser(
+        "deactivate", help="stop an account signing in; its records stay attributed to it"
+    )
+    deactivate.add_argument("username", metavar="USER")
     return parser
 
 
-def _run_demo(arguments: argparse.Namespace, services: object) -> str:
-    from backclinic.services.bundle import Services
+def _role_labels() -> list[tuple[str, str]]:
+    from backclinic.services.clinic import ROLE_LABELS
 
-    assert isinstance(services, Services)
-    summary = services.demo.fill(patients=arguments.patients, seed=arguments.seed)
+    return list(ROLE_LABELS.items())
+
+
+def _role_code(text: str) -> str:
+    """The role a user typed, by code or by label, in any case; else the text unchanged."""
+    wanted = text.strip().casefold().replace(" ", "_")
+    for code, label in _role_labels():
+        if wanted in (code, label.casefold().replace(" ", "_")):
+            return code
+    return text.strip()
+
+
+def _password(variable: str, prompt: str, *, confirm: bool) -> str:
+    """A password from the environment, else asked for without echo (twice if new)."""
+    given = os.environ.get(variable)
+    if given is not None:
+        return given
+    try:
+        password = getpass.getpass(prompt)
+        if confirm and getpass.getpass("Type it again: ") != password:
+            raise CommandFailed("The two passwords differ; nothing was changed.")
+    except (EOFError, KeyboardInterrupt):
+        raise CommandFailed(
+            f"No password was given; set {variable} or type it when asked."
+        ) from None
+    return password
+
+
+def _run_demo(arguments: argparse.Namespace, services: Services, actor: Actor) -> str:
+    summary = services.demo.fill(actor, patients=arguments.patients, seed=arguments.seed)
     return summary.describe()
 
 
-def _run_import(arguments: argparse.Namespace, services: object) -> str:
-    from backclinic.services.bundle import Services
-
-    assert isinstance(services, Services)
-    actor = services.clinic.system_actor()
+def _run_import(arguments: argparse.Namespace, services: Services, actor: Actor) -> str:
     lines = []
     for path in arguments.files:
         result = services.cases.import_file(actor, path, update=arguments.update)
@@ -119,34 +197,22 @@ def _run_import(arguments: argparse.Namespace, services: object) -> str:
     return "\n".join(lines)
 
 
-def _run_export(arguments: argparse.Namespace, services: object) -> str:
-    from backclinic.services.bundle import Services
-
-    assert isinstance(services, Services)
-    actor = services.clinic.system_actor()
+def _run_export(arguments: argparse.Namespace, services: Services, actor: Actor) -> str:
     written = services.cases.export_file(actor, arguments.mrn, arguments.out)
     return f"Exported {arguments.mrn} to {written}."
 
 
-def _run_plan(arguments: argparse.Namespace, services: object) -> str:
-    from backclinic.services.bundle import Services
-
-    assert isinstance(services, Services)
-    actor = services.clinic.system_actor()
+def _run_plan(arguments: argparse.Namespace, services: Services, actor: Actor) -> str:
     created = services.plans.create_recommended(actor, arguments.mrn, start=arguments.start)
     return created.describe()
 
 
-def _run_print(arguments: argparse.Namespace, services: object) -> str:
-    from backclinic.services.bundle import Services
-
-    assert isinstance(services, Services)
+def _run_print(arguments: argparse.Namespace, services: Services, actor: Actor) -> str:
     out = Path(arguments.out)
     # Checked before printing: a printed document is kept and audited as handed over.
     if not out.parent.is_dir():
         raise CommandFailed(f"The folder {out.parent} does not exist; nothing was printed.")
-    actor = services.clinic.system_actor()
-    patient = services.patients.by_mrn(arguments.mrn)
+    patient = services.patients.by_mrn(actor, arguments.mrn)
     if arguments.document == "plan":
         stored = services.documents.print_plan_summary(actor, patient.id)
     else:
@@ -156,32 +222,94 @@ def _run_print(arguments: argparse.Namespace, services: object) -> str:
     return f"Printed the {stored.title.lower()} of {arguments.mrn} to {out} ({pages})."
 
 
-def _run_audit(arguments: argparse.Namespace, services: object) -> str:
-    from backclinic.services.bundle import Services
-
-    assert isinstance(services, Services)
-    result = services.audit.verify()
+def _run_audit(arguments: argparse.Namespace, services: Services, actor: Actor) -> str:
+    result = services.audit.verify(actor)
     if not result.ok:
         raise CommandFailed(result.describe())
     return result.describe()
 
 
-def _run_backup(arguments: argparse.Namespace, services: object) -> str:
-    from backclinic.services.bundle import Services
-
-    assert isinstance(services, Services)
-    return services.backups.backup(services.clinic.system_actor(), arguments.file).describe()
+def _run_backup(arguments: argparse.Namespace, services: Services, actor: Actor) -> str:
+    return services.backups.backup(actor, arguments.file).describe()
 
 
-def _run_restore(arguments: argparse.Namespace, services: object) -> str:
-    from backclinic.services.bundle import Services
-
-    assert isinstance(services, Services)
-    actor = services.clinic.system_actor()
+def _run_restore(arguments: argparse.Namespace, services: Services, actor: Actor) -> str:
     return services.backups.restore(actor, arguments.file, confirm=arguments.yes).describe()
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace, object], str]] = {
+def _run_clinic(arguments: argparse.Namespace, services: Services, actor: Actor) -> str:
+    from backclinic.services.clinic import NewClinician
+
+    # Checked before asking for a password that could not be used.
+    if services.clinic.is_set_up():
+        raise CommandFailed("This clinic has already been set up; nothing was changed.")
+    password = _password(
+        PASSWORD_VARIABLE, f"Password for the new administrator {arguments.admin}: ", confirm=True
+    )
+    admin = services.clinic.set_up(
+        clinic_name=arguments.name,
+        first_clinician=NewClinician(
+            full_name=arguments.full_name or arguments.admin,
+            username=arguments.admin,
+            role="admin",
+            password=password,
+        ),
+    )
+    return (
+        f"Set up {arguments.name.strip()} with the administrator {admin.full_name} "
+        f"({admin.username})."
+    )
+
+
+def _run_accounts(arguments: argparse.Namespace, services: Services, actor: Actor) -> str:
+    from backclinic.services.clinic import NewClinician
+
+    if arguments.action == "list":
+        lines = []
+        for account in services.accounts.accounts(actor):
+            state = "active" if account.active else "deactivated"
+            if account.locked_until is not None:
+                state += ", locked"
+            lines.append(f"{account.username}\t{account.full_name}\t{account.role_label}\t{state}")
+        return "\n".join(lines)
+    if arguments.action == "add":
+        from backclinic.services.permissions import Permission, require
+
+        # The role is checked first, so a refused caller is never asked for a password.
+        if not services.accounts.may_manage(actor):
+            require(actor, Permission.MANAGE_ACCOUNTS)
+        password = _password(
+            NEW_PASSWORD_VARIABLE, f"Password for {arguments.username}: ", confirm=True
+        )
+        created = services.accounts.create(
+            actor,
+            NewClinician(
+                full_name=arguments.name,
+                username=arguments.username,
+                role=_role_code(arguments.role),
+                password=password,
+            ),
+        )
+        return f"Added {created.full_name} ({created.username}) as {created.role_label.lower()}."
+    wanted = arguments.username.strip()
+    found = next((a for a in services.accounts.accounts(actor) if a.username == wanted), None)
+    if found is None:
+        raise CommandFailed(f"No account has the user name {wanted}.")
+    if not found.active:
+        return f"{found.full_name} ({found.username}) was already deactivated."
+    changed = services.accounts.deactivate(actor, found.id, expected_version=found.version)
+    return f"Deactivated {changed.full_name} ({changed.username}); their records stay theirs."
+
+
+def _acting_account(arguments: argparse.Namespace, services: Services) -> Actor:
+    """Who the command runs as: the signed-in --user, else the command-line account."""
+    if arguments.user is None:
+        return services.clinic.system_actor()
+    password = _password(PASSWORD_VARIABLE, f"Password for {arguments.user}: ", confirm=False)
+    return services.clinic.sign_in(arguments.user, password).as_actor()
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Services, Actor], str]] = {
     "demo": _run_demo,
     "import": _run_import,
     "export": _run_export,
@@ -190,6 +318,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, object], str]] = {
     "audit": _run_audit,
     "backup": _run_backup,
     "restore": _run_restore,
+    "clinic": _run_clinic,
+    "accounts": _run_accounts,
 }
 
 
@@ -207,15 +337,20 @@ def _run_headless(arguments: argparse.Namespace) -> int:
     from backclinic.db.engine import DatabaseUnavailable, resolve_database_url
     from backclinic.db.migrate import SchemaTooNew
     from backclinic.services.bundle import build_services
-    from backclinic.services.errors import ServiceError
+    from backclinic.services.errors import PermissionDenied, ServiceError
 
     try:
         database = open_database(resolve_database_url(arguments.database))
     except (DatabaseUnavailable, SchemaTooNew) as error:
         print(error, file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_DATABASE_UNUSABLE
     try:
-        output = COMMANDS[arguments.command](arguments, build_services(database.session_factory))
+        services = build_services(database.session_factory)
+        actor = _acting_account(arguments, services)
+        output = COMMANDS[arguments.command](arguments, services, actor)
+    except PermissionDenied as error:
+        print(error, file=sys.stderr)
+        return EXIT_NOT_ALLOWED
     except (ServiceError, CommandFailed) as error:
         print(error, file=sys.stderr)
         return EXIT_FAILED

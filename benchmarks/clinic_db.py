@@ -7,9 +7,11 @@ import tempfile
 from pathlib import Path
 
 from backclinic.db.database import open_database
-from backclinic.services.context import ServiceContext
+from backclinic.services.context import Actor, ServiceContext
 from backclinic.services.demo import DemoService, DemoSummary
 
+# Benchmarks act as the command line does: without signing in, with full rights.
+BENCHMARK = Actor(clinician_id=None, name="benchmark", role="system")
 PATIENTS = 100_000
 
 
@@ -21,7 +23,9 @@ def fill(path: Path, patients: int = PATIENTS) -> DemoSummary:
     """Create (or extend) the database at path with a demo clinic of `patients` patients."""
     database = open_database(sqlite_url(path))
     try:
-        return DemoService(ServiceContext(database.session_factory)).fill(patients=patients)
+        return DemoService(ServiceContext(database.session_factory)).fill(
+            BENCHMARK, patients=patients
+        )
     finally:
         database.engine.dispose()
 

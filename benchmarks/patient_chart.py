@@ -81,7 +81,7 @@ def main() -> None:
     median = statistics.median(rest)
     worst = rest[-1]
     verdict = "met" if median <= GOAL_MS else "MISSED"
-    points = len(services.sessions.history(patient_id))
+    points = len(services.sessions.history(actor, patient_id))
     print(f"Progress tab for a patient with {points} sessions, {arguments.runs} runs on {path}")
     print(f"progress_tab import (once per app; QtCharts already loaded): {import_ms:.0f} ms")
     print(f"first open {first:.1f} ms; then median {median:.1f} ms, max {worst:.1f} ms")

@@ -23,7 +23,7 @@ from backclinic.db.database import open_database
 from backclinic.db.models import PatientRow
 from backclinic.services.context import ServiceContext
 from backclinic.services.patients import PatientService, fold
-from benchmarks.clinic_db import database_argument, ensure, sqlite_url
+from benchmarks.clinic_db import BENCHMARK, database_argument, ensure, sqlite_url
 
 GOAL_P95_MS = 10.0
 REPEATS = 5
@@ -35,7 +35,7 @@ def percentile(samples: Sequence[float], fraction: float) -> float:
 
 
 def query_sets(patients: PatientService, rng: random.Random) -> dict[str, list[str]]:
-    with patients._context.reading() as session:
+    with patients._context._session_factory() as session:
         rows = session.execute(
             select(PatientRow.family_key, PatientRow.given_key, PatientRow.mrn,
                    PatientRow.date_of_birth)
@@ -79,7 +79,7 @@ def main() -> None:
     path: Path = ensure(arguments.database)
     database = open_database(sqlite_url(path))
     patients = PatientService(ServiceContext(database.session_factory))
-    print(f"{patients.count():,} patients in {path}")
+    print(f"{patients.count(BENCHMARK):,} patients in {path}")
     queries = query_sets(patients, random.Random(1))
     gc.collect()  # the registry sample read above is garbage now; keep its sweep out
     everything: list[float] = []
@@ -89,7 +89,7 @@ def main() -> None:
     for kind, texts in queries.items():
         samples: list[float] = []
         for text in texts:
-            timed = measure(lambda text=text: patients.search(text))
+            timed = measure(lambda text=text: patients.search(BENCHMARK, text))
             samples += timed
             worst = max(timed)
             if worst > slowest.get(kind, (0.0, ""))[0]:
@@ -103,8 +103,10 @@ def main() -> None:
     # The page after the first, as a scrolling list asks for it.
     paged: list[float] = []
     for text in ["s", "ma", "ng"]:
-        cursor = patients.search(text).cursor
-        paged += measure(lambda text=text, cursor=cursor: patients.search(text, after=cursor))
+        cursor = patients.search(BENCHMARK, text).cursor
+        paged += measure(
+            lambda text=text, cursor=cursor: patients.search(BENCHMARK, text, after=cursor)
+        )
     everything += paged
     kinds += ["next page"] * len(paged)
     print(
@@ -137,7 +139,7 @@ def explain(
     event.listen(engine, "before_cursor_execute", capture)
     for kind, (_ms, text) in slowest.items():
         captured.clear()
-        patients.search(text)
+        patients.search(BENCHMARK, text)
         statement, parameters = next(
             (s, p) for s, p in captured if s.lstrip().upper().startswith("SELECT")
         )

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QApplication
 from backclinic.db.database import open_database
 from backclinic.services.bundle import build_services
 from backclinic.ui.patient_list import PatientListView
-from benchmarks.clinic_db import database_argument, ensure, sqlite_url
+from benchmarks.clinic_db import BENCHMARK, database_argument, ensure, sqlite_url
 
 GOAL_P95_MS = 50.0
 
@@ -34,7 +34,7 @@ def main() -> None:
     database = open_database(sqlite_url(path))
     services = build_services(database.session_factory)
     app = QApplication.instance() or QApplication([])
-    view = PatientListView(services)
+    view = PatientListView(services, BENCHMARK)
     view.resize(1100, 700)
     view.show()
     app.processEvents()

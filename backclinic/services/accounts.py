@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backclinic.db.models import ClinicianRow
@@ -21,6 +21,7 @@ from backclinic.services.clinic import (
     ROLE_LABELS,
     NewClinician,
     active_admin_exists,
+    insert_clinician,
     validate_clinician,
 )
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
@@ -31,7 +32,8 @@ from backclinic.services.errors import (
     StaleRecord,
     ValidationFailed,
 )
-from backclinic.services.permissions import Permission, allows, require
+from backclinic.services.permissions import Permission, allows
+from backclinic.services.use_case import Change, use_case
 
 ACCOUNT_ROLES = tuple(ROLE_LABELS)
 
@@ -51,6 +53,9 @@ class Account:
     @property
     def role_label(self) -> str:
         return ROLE_LABELS.get(self.role, self.role)
+
+    def as_actor(self) -> Actor:
+        return Actor(clinician_id=self.id, name=self.full_name, role=self.role)
 
 
 def _account(row: ClinicianRow) -> Account:
@@ -83,11 +88,22 @@ def _password_errors(field: str, password: str) -> list[FieldError]:
     return []
 
 
+def _may_manage(service: AccountService, actor: Actor) -> bool:
+    return service.may_manage(actor)
+
+
+# While a clinic has no active admin, its clinicians manage its accounts (see may_manage).
+_managing_accounts = use_case(
+    Permission.MANAGE_ACCOUNTS, changes={Change.ACCOUNTS}, also_allowed=_may_manage
+)
+
+
 class AccountService:
     def __init__(self, context: ServiceContext, hasher: PasswordHasher | None = None) -> None:
         self._context = context
         self._hasher = hasher or PasswordHasher()
 
+    @use_case(None)
     def may_manage(self, actor: Actor) -> bool:
         """Admins manage accounts; while a clinic has no active admin, its clinicians do.
 
@@ -101,13 +117,9 @@ class AccountService:
         with self._context.reading() as session:
             return not active_admin_exists(session)
 
-    def _require_manager(self, actor: Actor) -> None:
-        if not self.may_manage(actor):
-            require(actor, Permission.MANAGE_ACCOUNTS)
-
+    @use_case(Permission.MANAGE_ACCOUNTS, also_allowed=_may_manage)
     def accounts(self, actor: Actor) -> list[Account]:
         """Every account, active ones first, each group by name."""
-        self._require_manager(actor)
         with self._context.reading() as session:
             rows = session.scalars(
                 select(ClinicianRow).order_by(
@@ -116,31 +128,13 @@ class AccountService:
             )
             return [_account(row) for row in rows]
 
+    @_managing_accounts
     def create(self, actor: Actor, new: NewClinician) -> Account:
-        self._require_manager(actor)
         errors = validate_clinician(new)
         if errors:
             raise ValidationFailed(errors)
-        username = new.username.strip()
         with self._context.writing() as session:
-            taken = session.scalar(
-                select(func.count())
-                .select_from(ClinicianRow)
-                .where(ClinicianRow.username == username)
-            )
-            if taken:
-                raise ValidationFailed([FieldError("username", f"User name {username} is taken.")])
-            row = ClinicianRow(
-                username=username,
-                full_name=new.full_name.strip(),
-                role=new.role,
-                password_hash=self._hasher.hash(new.password),
-                active=True,
-                failed_sign_ins=0,
-            )
-            self._context.stamp_new(row, actor)
-            session.add(row)
-            session.flush()
+            row = insert_clinician(self._context, self._hasher, session, new, actor)
             account = _account(row)
             self._context.audit(
                 session,
@@ -149,9 +143,9 @@ class AccountService:
             )
             return account
 
+    @_managing_accounts
     def deactivate(self, actor: Actor, clinician_id: int, *, expected_version: int) -> Account:
         """The account can no longer sign in; everything it wrote stays attributed to it."""
-        self._require_manager(actor)
         if clinician_id == actor.clinician_id:
             raise ValidationFailed(
                 [FieldError("active", "You cannot deactivate your own account.")]
@@ -170,17 +164,17 @@ class AccountService:
                 )
             return self._set_active(session, actor, row, active=False)
 
+    @_managing_accounts
     def reactivate(self, actor: Actor, clinician_id: int, *, expected_version: int) -> Account:
-        self._require_manager(actor)
         with self._context.writing() as session:
             row = self._row(session, clinician_id, expected_version)
             return self._set_active(session, actor, row, active=True)
 
+    @_managing_accounts
     def reset_password(
         self, actor: Actor, clinician_id: int, new_password: str, *, expected_version: int
     ) -> Account:
         """Set a new password for someone who forgot theirs; this also lifts a lockout."""
-        self._require_manager(actor)
         errors = _password_errors("password", new_password)
         if errors:
             raise ValidationFailed(errors)
@@ -208,6 +202,7 @@ class AccountService:
             )
             return _account(row)
 
+    @use_case(None, changes={Change.ACCOUNTS})
     def change_own_password(self, actor: Actor, old_password: str, new_password: str) -> None:
         """A clinician's own change; the current password must be given, and is checked first."""
         if actor.clinician_id is None:
@@ -237,11 +232,13 @@ class AccountService:
                 return
         raise refusal
 
+    @use_case(None)
     def record_lock(self, actor: Actor) -> None:
         """The screen locked itself after the clinic's idle time."""
         with self._context.writing() as session:
             self._context.audit(session, actor, AuditEntry("lock", "clinician", actor.clinician_id))
 
+    @use_case(None)
     def record_unlock(self, actor: Actor, *, locked_for: Actor | None = None) -> None:
         """Someone signed in on a locked screen; locked_for names whose screen it was."""
         details: dict[str, object] = {}

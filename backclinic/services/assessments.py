@@ -30,7 +30,8 @@ from backclinic.domain.screening import FlagAnswer
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, NotFound, StaleRecord, ValidationFailed
 from backclinic.services.patients import age_on
-from backclinic.services.permissions import Permission, require
+from backclinic.services.permissions import Permission
+from backclinic.services.use_case import Change, use_case
 
 ODI_VERSION = "2.1a"
 RMDQ_VERSION = "RMDQ-24"
@@ -141,26 +142,20 @@ def _startback_columns(answers: Sequence[int] | None) -> dict[str, int | None]:
     return {f"startback_{n}": values[n - 1] for n in range(1, 10)}
 
 
-def _may_read(actor: Actor | None) -> None:
-    # Reads called without an actor come from other services inside a checked use case.
-    if actor is not None:
-        require(actor, Permission.VIEW_CLINICAL)
-
-
 class AssessmentService:
     def __init__(self, context: ServiceContext, protocol: Protocol, catalogue: Catalogue) -> None:
         self._context = context
         self._protocol = protocol
         self._catalogue = catalogue
 
+    @use_case(Permission.WRITE_CLINICAL, changes={Change.ASSESSMENTS})
     def record(self, actor: Actor, patient_id: int, data: AssessmentInput) -> Assessment:
-        require(actor, Permission.WRITE_CLINICAL)
         errors = validate_assessment(data, self._catalogue, self._context.clock().date())
         if errors:
             raise ValidationFailed(errors)
         with self._context.writing() as session:
-            row = self.insert(session, actor, patient_id, data)
-            assessment = self.assessment_of(session, row)
+            row = self._insert(session, actor, patient_id, data)
+            assessment = self._assessment_of(session, row)
             self._context.audit(
                 session,
                 actor,
@@ -174,7 +169,7 @@ class AssessmentService:
             )
             return assessment
 
-    def insert(
+    def _insert(
         self, session: Session, actor: Actor | None, patient_id: int, data: AssessmentInput
     ) -> AssessmentRow:
         """Insert inside a caller's unit of work (case import uses this); no audit here."""
@@ -227,11 +222,11 @@ class AssessmentService:
         session.flush()
         return row
 
+    @use_case(Permission.WRITE_CLINICAL, changes={Change.ASSESSMENTS})
     def update_clearance(
         self, actor: Actor, assessment_id: int, clearance_note: str, expected_version: int
     ) -> Assessment:
         """Record a clinician's clearance of non-urgent red flags (e.g. "cleared by GP")."""
-        require(actor, Permission.WRITE_CLINICAL)
         if not clearance_note.strip():
             raise ValidationFailed(
                 [FieldError("red_flag_clearance", "Write who cleared the red flags, and when.")]
@@ -265,26 +260,26 @@ class AssessmentService:
                     },
                 ),
             )
-            return self.assessment_of(session, row)
+            return self._assessment_of(session, row)
 
-    def for_patient(self, patient_id: int, *, actor: Actor | None = None) -> list[Assessment]:
-        """Every assessment of a patient, oldest first; checked against actor when given."""
-        _may_read(actor)
+    @use_case(Permission.VIEW_CLINICAL)
+    def for_patient(self, actor: Actor, patient_id: int) -> list[Assessment]:
+        """Every assessment of a patient, oldest first."""
         with self._context.reading() as session:
             rows = session.scalars(
                 select(AssessmentRow)
                 .where(AssessmentRow.patient_id == patient_id)
                 .order_by(AssessmentRow.assessed_on, AssessmentRow.id)
             ).all()
-            return [self.assessment_of(session, row) for row in rows]
+            return [self._assessment_of(session, row) for row in rows]
 
-    def latest_intake(self, patient_id: int, *, actor: Actor | None = None) -> Assessment | None:
-        _may_read(actor)
+    @use_case(Permission.VIEW_CLINICAL)
+    def latest_intake(self, actor: Actor, patient_id: int) -> Assessment | None:
         with self._context.reading() as session:
-            row = self.latest_intake_row(session, patient_id)
-            return None if row is None else self.assessment_of(session, row)
+            row = self._latest_intake_row(session, patient_id)
+            return None if row is None else self._assessment_of(session, row)
 
-    def latest_intake_row(self, session: Session, patient_id: int) -> AssessmentRow | None:
+    def _latest_intake_row(self, session: Session, patient_id: int) -> AssessmentRow | None:
         return session.scalars(
             select(AssessmentRow)
             .where(AssessmentRow.patient_id == patient_id, AssessmentRow.kind == "intake")
@@ -292,15 +287,15 @@ class AssessmentService:
             .limit(1)
         ).first()
 
-    def get(self, assessment_id: int, *, actor: Actor | None = None) -> Assessment:
-        _may_read(actor)
+    @use_case(Permission.VIEW_CLINICAL)
+    def get(self, actor: Actor, assessment_id: int) -> Assessment:
         with self._context.reading() as session:
             row = session.get(AssessmentRow, assessment_id)
             if row is None:
                 raise NotFound(f"Assessment {assessment_id} does not exist.")
-            return self.assessment_of(session, row)
+            return self._assessment_of(session, row)
 
-    def assessment_of(self, session: Session, row: AssessmentRow) -> Assessment:
+    def _assessment_of(self, session: Session, row: AssessmentRow) -> Assessment:
         """The stored row as an Assessment with its derived scores."""
         patient = session.get(PatientRow, row.patient_id)
         assert patient is not None

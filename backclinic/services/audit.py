@@ -15,7 +15,8 @@ from sqlalchemy.orm import aliased
 
 from backclinic.db.models import AuditEventRow, ClinicianRow, PatientRow
 from backclinic.services.context import GENESIS_HASH, Actor, ServiceContext, entry_hash
-from backclinic.services.permissions import Permission, require
+from backclinic.services.permissions import Permission
+from backclinic.services.use_case import use_case
 
 # What the viewer offers to filter by, in the words an admin reads; any stored action
 # can still be asked for by its code.
@@ -93,7 +94,8 @@ class AuditService:
         self._context = context
         self._batch_size = batch_size
 
-    def verify(self) -> AuditVerification:
+    @use_case(Permission.VIEW_AUDIT)
+    def verify(self, actor: Actor) -> AuditVerification:
         """Recompute every entry's hash and its link to the entry before, in id order.
 
         Streams the trail in batches, so a million entries never sit in memory at once.
@@ -147,6 +149,7 @@ class AuditService:
                 previous_id = row.id
         return AuditVerification(True, checked, None, "", expected_previous)
 
+    @use_case(Permission.VIEW_AUDIT)
     def query(
         self,
         actor: Actor,
@@ -163,7 +166,6 @@ class AuditService:
 
         start is inclusive and end exclusive, both timezone-aware.
         """
-        require(actor, Permission.VIEW_AUDIT)
         statement = self._filtered(
             patient_id=patient_id,
             clinician_id=clinician_id,

@@ -49,7 +49,8 @@ from backclinic.db.transfer import (
 )
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import ServiceError
-from backclinic.services.permissions import Permission, require
+from backclinic.services.permissions import Permission
+from backclinic.services.use_case import Change, before_sign_in, reads_no_records, use_case
 
 KEEP_DAILY_BACKUPS = 14
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -125,13 +126,16 @@ class BackupService:
         self._keep = keep
 
     @property
+    @reads_no_records
     def database_label(self) -> str:
         return masked(self._engine.url)
 
     @property
+    @reads_no_records
     def is_sqlite(self) -> bool:
         return self._live_file is not None
 
+    @reads_no_records
     def suggested_path(self) -> Path:
         """Where a backup taken now might go: the backup folder, named by the minute.
 
@@ -146,13 +150,15 @@ class BackupService:
 
     # ------------------------------------------------------------------------- backup
 
+    @use_case(Permission.BACKUP)
     def backup(self, actor: Actor, path: str | os.PathLike[str]) -> BackupResult:
         """Write a checked backup to ``path`` (owner-only), then audit it."""
-        require(actor, Permission.BACKUP)
         result = self._write_backup(Path(path))
         self._audit_backup(actor, result, automatic=False)
         return result
 
+    # Runs as the app starts, before anyone signs in; audited as the daily backup.
+    @before_sign_in()
     def automatic_daily_backup(self, now: dt.datetime) -> Path | None:
         """At the first start of a day, back up into the backup folder and keep the last 14.
 
@@ -250,6 +256,7 @@ class BackupService:
 
     # ------------------------------------------------------------------------- restore
 
+    @reads_no_records
     def backup_revision(self, path: str | os.PathLike[str]) -> str:
         """The schema revision a backup was written at; BackupError if it is no backup."""
         source = Path(path)
@@ -270,6 +277,7 @@ class BackupService:
             raise BackupError(f"{source.name} is not a BackClinic backup: its schema is empty.")
         return str(row[0])
 
+    @use_case(Permission.BACKUP, changes=set(Change))
     def restore(
         self, actor: Actor, path: str | os.PathLike[str], *, confirm: bool
     ) -> RestoreResult:
@@ -277,7 +285,6 @@ class BackupService:
 
         Refuses a backup from a newer schema, and refuses to act without ``confirm``.
         """
-        require(actor, Permission.BACKUP)
         source = Path(path).expanduser()
         kind = _kind_of(source)
         revision = self.backup_revision(source)

@@ -60,6 +60,7 @@ def build_services(
     hasher = PasswordHasher()
     clinic = ClinicService(context, hasher)
     sessions = SessionService(context, protocol, catalogue)
+    accounts = AccountService(context, hasher)
     return Services(
         context=context,
         protocol=protocol,
@@ -70,12 +71,12 @@ def build_services(
         plans=plans,
         sessions=sessions,
         cases=CaseService(context, protocol, catalogue, patients, assessments, plans),
-        demo=DemoService(context, clinic, assessments=assessments, plans=plans),
+        demo=DemoService(context, clinic, assessments=assessments, plans=plans, accounts=accounts),
         schedule=DayScheduleService(context),
         backups=BackupService(context, session_factory.kw["bind"]),
         documents=DocumentService(
             context, protocol, catalogue, clinic, patients, plans, assessments, sessions
         ),
-        accounts=AccountService(context, hasher),
+        accounts=accounts,
         audit=AuditService(context),
     )

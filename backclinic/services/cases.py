@@ -67,7 +67,7 @@ from backclinic.services.patients import (
     search_terms,
     validate_patient,
 )
-from backclinic.services.permissions import Permission, require
+from backclinic.services.permissions import Permission
 from backclinic.services.plans import (
     InterventionDose,
     PhaseChoice,
@@ -76,6 +76,7 @@ from backclinic.services.plans import (
     PlanView,
 )
 from backclinic.services.sessions import SessionInput, session_row
+from backclinic.services.use_case import Change, reads_no_records, use_case
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -218,6 +219,12 @@ class _PhaseLike(Structural):
     def aim(self) -> str: ...
 
 
+# An import adds or replaces a whole patient record.
+_IMPORT_CHANGES = frozenset(
+    {Change.PATIENTS, Change.ASSESSMENTS, Change.PLAN, Change.SESSIONS, Change.SCHEDULE}
+)
+
+
 class CaseService:
     """Import and export of case files; each call is one transaction and one audit entry."""
 
@@ -247,6 +254,7 @@ class CaseService:
             schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
         )
 
+    @reads_no_records
     def validate(self, document: Any) -> None:
         """Raise CaseFileError naming the first problem, in document order; else return."""
         self._parse(document)
@@ -258,11 +266,11 @@ class CaseService:
             raise _schema_error(document, first)
         return _CaseReader(document, self._protocol, self._catalogue, self._context.clock()).read()
 
+    @use_case(Permission.WRITE_CLINICAL, changes=_IMPORT_CHANGES)
     def import_file(
         self, actor: Actor, path: str | os.PathLike[str], *, update: bool = False
     ) -> ImportResult:
         """Import one case file in one transaction; refuse it whole on the first problem."""
-        require(actor, Permission.WRITE_CLINICAL)
         source = Path(path)
         document = _read_json(source)
         try:
@@ -281,7 +289,7 @@ class CaseService:
             raise ServiceError(f"MRN {mrn} already exists; use --update to replace its record.")
         if existing is None:
             try:
-                patient = self._patients.insert(session, actor, case.patient)
+                patient = self._patients._insert(session, actor, case.patient)
             except ValidationFailed as error:
                 raise CaseFileError(f"patient.{error.errors[0].field}", _reason(error)) from None
             assessments, sessions, kept, plan = case.assessments, case.sessions, 0, case.plan
@@ -293,14 +301,14 @@ class CaseService:
             earlier = ()
         intake_ids: list[tuple[dt.date, int]] = []
         for assessment in assessments:
-            row = self._assessments.insert(session, actor, patient.id, assessment)
+            row = self._assessments._insert(session, actor, patient.id, assessment)
             if assessment.kind == "intake":
                 intake_ids.append((assessment.intake.assessed_on, row.id))
         plan_row: PlanRow | None = None
         placed: list[tuple[PlanRow, _Plan]] = []
         if plan is not None:
             if not intake_ids:
-                latest = self._assessments.latest_intake_row(session, patient.id)
+                latest = self._assessments._latest_intake_row(session, patient.id)
                 if latest is not None:
                     intake_ids.append((latest.assessed_on, latest.id))
             # Oldest first, so the current plan stays the latest one on record.
@@ -349,7 +357,7 @@ class CaseService:
         return result
 
     def _visit_count(self, session: Session, patient_id: int) -> int:
-        view = self._plans.plan_for_export(session, patient_id)
+        view = self._plans._plan_for_export(session, patient_id)
         return 0 if view is None else len(view.visits)
 
     def _update_demographics(
@@ -424,9 +432,9 @@ class CaseService:
                 )
             kept += 1
         plan = case.plan
-        stored_plan = self._plans.plan_for_export(session, patient.id)
+        stored_plan = self._plans._plan_for_export(session, patient.id)
         if case.earlier_plans:
-            stored_earlier = self._plans.earlier_plans_for_export(session, patient.id)
+            stored_earlier = self._plans._earlier_plans_for_export(session, patient.id)
             theirs_earlier = [_plan_doc(view) for view in stored_earlier]
             ours_earlier = [
                 _plan_choices_doc(older, stored["visits"])
@@ -464,7 +472,7 @@ class CaseService:
         before_start = [item for item in intakes if item[0] <= start] or list(intakes)
         intake_id = max(before_start)[1] if before_start else None
         try:
-            return self._plans.insert_plan(
+            return self._plans._insert_plan(
                 session, actor, patient_id, intake_id, plan.choices, plan.visits
             )
         except ValidationFailed as error:
@@ -552,15 +560,15 @@ class CaseService:
                 visit.session_id = row.id
         session.flush()
 
+    @use_case(Permission.PRINT)
     def export_document(self, actor: Actor, mrn: str) -> dict[str, Any]:
         """The patient's case file as a JSON-ready dict; audited as an export."""
-        require(actor, Permission.PRINT)
         with self._context.writing() as session:
             return self._export(session, actor, mrn, {"format": CASE_FORMAT})
 
+    @use_case(Permission.PRINT)
     def export_file(self, actor: Actor, mrn: str, out: str | os.PathLike[str]) -> Path:
         """Write the case file (UTF-8, indented, trailing newline); nothing half-written."""
-        require(actor, Permission.PRINT)
         target = Path(out)
         if target.is_dir():
             raise ServiceError(f"{target} is a folder; give a file name for the case file.")
@@ -594,7 +602,7 @@ class CaseService:
         patient = session.scalars(select(PatientRow).where(PatientRow.mrn == mrn.strip())).first()
         if patient is None:
             raise NotFound(f"No patient has MRN {mrn.strip()}.")
-        plan = self._plans.plan_for_export(session, patient.id)
+        plan = self._plans._plan_for_export(session, patient.id)
         document: dict[str, Any] = {
             "format": CASE_FORMAT,
             "patient": _patient_doc(patient),
@@ -605,7 +613,7 @@ class CaseService:
             "plan": None if plan is None else _plan_doc(plan),
             "sessions": [_session_doc(item) for item in self._stored_sessions(session, patient.id)],
         }
-        earlier = self._plans.earlier_plans_for_export(session, patient.id)
+        earlier = self._plans._earlier_plans_for_export(session, patient.id)
         if earlier:
             # After "plan", before "sessions", in the order the format lists them.
             sessions_doc = document.pop("sessions")

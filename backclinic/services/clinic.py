@@ -20,7 +20,8 @@ from backclinic.services.errors import (
     StaleRecord,
     ValidationFailed,
 )
-from backclinic.services.permissions import Permission, allows, require
+from backclinic.services.permissions import Permission, allows
+from backclinic.services.use_case import Change, before_sign_in, reads_no_records, use_case
 
 ROLE_LABELS = {
     "admin": "Administrator",
@@ -131,15 +132,50 @@ def active_admin_exists(session: Session) -> bool:
     )
 
 
+def insert_clinician(
+    context: ServiceContext,
+    hasher: PasswordHasher,
+    session: Session,
+    new: NewClinician,
+    actor: Actor | None,
+) -> ClinicianRow:
+    """The one way an account is stored (first-run set-up and the Accounts dialog): the
+    user name must be free, and only the password's hash is kept."""
+    username = new.username.strip()
+    taken = session.scalar(
+        select(func.count()).select_from(ClinicianRow).where(ClinicianRow.username == username)
+    )
+    if taken:
+        raise ValidationFailed([FieldError("username", f"User name {username} is taken.")])
+    row = ClinicianRow(
+        username=username,
+        full_name=new.full_name.strip(),
+        role=new.role,
+        password_hash=hasher.hash(new.password),
+        active=True,
+        failed_sign_ins=0,
+    )
+    context.stamp_new(row, actor)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _may_administer(service: ClinicService, actor: Actor) -> bool:
+    return service.may_administer(actor)
+
+
 class ClinicService:
     def __init__(self, context: ServiceContext, hasher: PasswordHasher | None = None) -> None:
         self._context = context
         self._hasher = hasher or PasswordHasher()
 
+    @reads_no_records
     def system_actor(self) -> Actor:
         """Whom headless commands act as: the operating-system user, named in the audit."""
         return Actor(clinician_id=None, name=f"command line ({getpass.getuser()})", role="system")
 
+    @use_case(None)
     def may_administer(self, actor: Actor) -> bool:
         """Admins run the clinic's settings; while it has no active admin, its clinicians do.
 
@@ -153,10 +189,12 @@ class ClinicService:
         with self._context.reading() as session:
             return not active_admin_exists(session)
 
+    @before_sign_in()
     def is_set_up(self) -> bool:
         with self._context.reading() as session:
             return session.get(ClinicSettingsRow, 1) is not None
 
+    @before_sign_in()
     def settings(self) -> ClinicSettings:
         with self._context.reading() as session:
             row = session.get(ClinicSettingsRow, 1)
@@ -164,6 +202,7 @@ class ClinicService:
                 raise LookupError("the clinic has not been set up")
             return _settings(row)
 
+    @before_sign_in(changes={Change.SETTINGS, Change.ACCOUNTS})
     def set_up(self, *, clinic_name: str, first_clinician: NewClinician) -> Clinician:
         """Create the clinic and its first account in one transaction (first start only)."""
         errors = []
@@ -183,7 +222,9 @@ class ClinicService:
                 raise ValidationFailed(
                     [FieldError("clinic_name", "This clinic has already been set up.")]
                 )
-            clinician = self._insert_clinician(session, first_clinician, actor=None)
+            clinician = insert_clinician(
+                self._context, self._hasher, session, first_clinician, actor=None
+            )
             actor = _clinician(clinician).as_actor()
             settings = ClinicSettingsRow(
                 id=1, clinic_name=clinic_name.strip(), clinic_days=WEEKDAYS_MON_TO_FRI
@@ -202,6 +243,11 @@ class ClinicService:
             )
             return _clinician(clinician)
 
+    @use_case(
+        Permission.CHANGE_SETTINGS,
+        changes={Change.SETTINGS, Change.SCHEDULE},
+        also_allowed=_may_administer,
+    )
     def update_settings(
         self,
         actor: Actor,
@@ -216,8 +262,6 @@ class ClinicService:
         logo_path: str | None = None,
     ) -> ClinicSettings:
         """Change what letterheads and schedules use; admins (and the command line) only."""
-        if not self.may_administer(actor):
-            require(actor, Permission.CHANGE_SETTINGS)
         errors = []
         if not clinic_name.strip():
             errors.append(FieldError("clinic_name", "Clinic name is required."))
@@ -277,46 +321,13 @@ class ClinicService:
             )
             return _settings(row)
 
-    def clinicians(self) -> list[Clinician]:
+    @use_case(None)
+    def clinicians(self, actor: Actor) -> list[Clinician]:
         with self._context.reading() as session:
             rows = session.scalars(select(ClinicianRow).order_by(ClinicianRow.full_name))
             return [_clinician(row) for row in rows]
 
-    def add_clinician(self, actor: Actor, new: NewClinician) -> Clinician:
-        errors = validate_clinician(new)
-        if errors:
-            raise ValidationFailed(errors)
-        with self._context.writing() as session:
-            row = self._insert_clinician(session, new, actor)
-            self._context.audit(
-                session,
-                actor,
-                AuditEntry("create", "clinician", row.id, details={"username": row.username}),
-            )
-            return _clinician(row)
-
-    def _insert_clinician(
-        self, session: Session, new: NewClinician, actor: Actor | None
-    ) -> ClinicianRow:
-        username = new.username.strip()
-        taken = session.scalar(
-            select(func.count()).select_from(ClinicianRow).where(ClinicianRow.username == username)
-        )
-        if taken:
-            raise ValidationFailed([FieldError("username", f"User name {username} is taken.")])
-        row = ClinicianRow(
-            username=username,
-            full_name=new.full_name.strip(),
-            role=new.role,
-            password_hash=self._hasher.hash(new.password),
-            active=True,
-            failed_sign_ins=0,
-        )
-        self._context.stamp_new(row, actor)
-        session.add(row)
-        session.flush()
-        return row
-
+    @before_sign_in(changes={Change.ACCOUNTS})
     def sign_in(self, username: str, password: str) -> Clinician:
         """Check a password; the failure message never says which part was wrong."""
         now = self._context.clock()

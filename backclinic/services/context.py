@@ -11,6 +11,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,40 @@ from backclinic.services.errors import ConcurrentChange, StaleRecord
 Clock = Callable[[], dt.datetime]
 
 GENESIS_HASH = "0" * 64
+
+
+# The declared service entry point running in this thread (or task), by qualified name: a
+# unit of work opened outside one would have no declared permission behind it.
+_running_entry_point: ContextVar[str | None] = ContextVar(
+    "backclinic_running_entry_point", default=None
+)
+
+
+class OutsideEntryPoint(RuntimeError):
+    """A programming error: a unit of work was opened outside a declared entry point."""
+
+
+@contextmanager
+def inside_entry_point(name: str) -> Iterator[None]:
+    """Mark the code of the entry point ``name`` as allowed to open units of work."""
+    token = _running_entry_point.set(name)
+    try:
+        yield
+    finally:
+        _running_entry_point.reset(token)
+
+
+def running_entry_point() -> str | None:
+    """The qualified name of the entry point now running, or None outside any."""
+    return _running_entry_point.get()
+
+
+def _require_entry_point(opening: str) -> None:
+    if _running_entry_point.get() is None:
+        raise OutsideEntryPoint(
+            f"ServiceContext.{opening}() was called outside a declared service entry point; "
+            "open units of work only in a method declared with @use_case or @before_sign_in."
+        )
 
 
 # Never shown as "their version": secrets, bulky blobs and bookkeeping.
@@ -102,6 +137,7 @@ class ServiceContext:
     @contextmanager
     def reading(self) -> Iterator[Session]:
         """A session that only reads: on SQLite it never waits behind another writer."""
+        _require_entry_point("reading")
         with self._session_factory() as session:
             session.connection(execution_options={READ_ONLY_OPTION: True})
             yield session
@@ -109,6 +145,7 @@ class ServiceContext:
     @contextmanager
     def writing(self) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back on any error."""
+        _require_entry_point("writing")
         with self._session_factory() as session, session.begin():
             yield session
 

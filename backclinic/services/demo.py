@@ -35,12 +35,15 @@ from backclinic.domain.intake import Intake
 from backclinic.domain.protocol import Protocol
 from backclinic.domain.recommend import recommend
 from backclinic.domain.screening import FlagAnswer
+from backclinic.services.accounts import Account, AccountService
 from backclinic.services.assessments import AssessmentInput, AssessmentService, PsfsItem
 from backclinic.services.clinic import Clinician, ClinicService, NewClinician
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, ValidationFailed
 from backclinic.services.patients import fold, search_terms
+from backclinic.services.permissions import Permission
 from backclinic.services.plans import PlanService, choices_from_proposal
+from backclinic.services.use_case import Change, use_case
 
 DEMO_CLINIC_NAME = "Harbourside Integrative Back Clinic"
 DEMO_CLINIC_ADDRESS = "4 Chandlers Wharf, Harbourside HB1 2QW"
@@ -776,7 +779,7 @@ def _amendment(original: TreatmentSessionRow, rng: random.Random) -> TreatmentSe
 @dataclass(frozen=True)
 class _ClinicStep:
     set_up: bool
-    accounts: tuple[Clinician, ...]
+    accounts: tuple[Clinician | Account, ...]
     admin: Actor | None = field(default=None)
 
 
@@ -797,18 +800,23 @@ class DemoService:
         *,
         assessments: AssessmentService | None = None,
         plans: PlanService | None = None,
+        accounts: AccountService | None = None,
     ) -> None:
         self._context = context
         self._clinic = clinic or ClinicService(context)
+        self._accounts = accounts or AccountService(context)
         self._assessments = assessments
         self._plans = plans
 
-    def fill(self, *, patients: int, seed: int = 7, actor: Actor | None = None) -> DemoSummary:
+    # It can set the clinic up, add accounts and write every kind of record: admins only.
+    @use_case(Permission.CHANGE_SETTINGS, changes=set(Change))
+    def fill(self, actor: Actor, *, patients: int, seed: int = 7) -> DemoSummary:
         """Set the clinic up if it is not, then add `patients` patients after the last MRN.
 
         Demo accounts, which share a published password, are created only when this call
         sets the clinic up itself; an existing clinic gets patients only. The patients are
-        written as `actor`, else as the clinic's first administrator.
+        written as `actor` when it is a clinician, else (the command line) as the clinic's
+        first administrator.
         """
         if not 0 <= patients <= MAX_PATIENTS:
             raise ValidationFailed(
@@ -816,7 +824,11 @@ class DemoService:
             )
         started = time.perf_counter()
         clinic = self._ensure_clinic()
-        writer = actor or clinic.admin or self._first_admin()
+        writer = (
+            actor
+            if actor.clinician_id is not None
+            else clinic.admin or self._first_admin() or actor
+        )
         with self._context.writing() as session:
             registered = self._add_patients(session, writer, count=patients, seed=seed)
             caseload = self._add_caseload(session, writer, registered, seed=seed)
@@ -882,18 +894,18 @@ class DemoService:
             started = today - dt.timedelta(weeks=weeks_ago or 0, days=position % 5)
             intake = _demo_intake(rng, protocol, assessed_on=started - dt.timedelta(days=1))
             data = AssessmentInput("intake", intake, psfs=_demo_psfs(rng))
-            intake_row = self._assessments.insert(session, actor, patient_id, data)
+            intake_row = self._assessments._insert(session, actor, patient_id, data)
             if weeks_ago is None:
                 continue
             proposal = recommend(
-                self._assessments.assessment_of(session, intake_row).intake,
+                self._assessments._assessment_of(session, intake_row).intake,
                 protocol,
                 self._plans.catalogue,
             )
             if proposal.blocked:
                 continue
             choices = choices_from_proposal(proposal, start=started, clinic_days=clinic_days)
-            plan = self._plans.insert_plan(session, actor, patient_id, intake_row.id, choices)
+            plan = self._plans._insert_plan(session, actor, patient_id, intake_row.id, choices)
             plans += 1
             course = _Course(
                 trajectory=TRAJECTORIES[position % len(TRAJECTORIES)],
@@ -968,7 +980,7 @@ class DemoService:
             self._context.stamp_change(visit, actor)
         reassessed_on = plan.start_date + dt.timedelta(weeks=REASSESS_AFTER_WEEKS, days=-1)
         if reassessed_on <= cutoff and rows:
-            self._assessments.insert(
+            self._assessments._insert(
                 session,
                 actor,
                 plan.patient_id,
@@ -976,7 +988,7 @@ class DemoService:
             )
         if course.discharge is not None and ended_on is not None:
             reason, note = course.discharge
-            self._plans.close_plan(
+            self._plans._close_plan(
                 session,
                 actor,
                 plan,
@@ -1020,7 +1032,8 @@ class DemoService:
             clinic_days=settings.clinic_days,
             expected_version=settings.version,
         )
-        accounts = [admin] + [self._clinic.add_clinician(actor, new) for new in others]
+        accounts: list[Clinician | Account] = [admin]
+        accounts += [self._accounts.create(actor, new) for new in others]
         return _ClinicStep(set_up=True, accounts=tuple(accounts), admin=actor)
 
     def _first_admin(self) -> Actor | None:

@@ -44,9 +44,11 @@ from backclinic.services.clinic import ClinicService
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, NotFound, ValidationFailed
 from backclinic.services.patients import Patient, PatientService
-from backclinic.services.permissions import Permission, require
+from backclinic.services.permissions import Permission
 from backclinic.services.plans import InterventionDose, PhaseView, PlanService, PlanView
 from backclinic.services.sessions import SessionRecord, SessionService
+from backclinic.services.use_case import Change as Changed
+from backclinic.services.use_case import use_case
 
 PLAN_SUMMARY = "plan_summary"
 DISCHARGE_SUMMARY = "discharge_summary"
@@ -107,12 +109,12 @@ class DocumentService:
 
     # ------------------------------------------------------------------------- printing
 
+    @use_case(Permission.PRINT, changes={Changed.DOCUMENTS})
     def print_plan_summary(self, actor: Actor, patient_id: int) -> StoredDocument:
         """Render the patient's plan summary, keep it, and audit the print."""
-        require(actor, Permission.PRINT)
         summary = self.plan_summary(actor, patient_id)
         rendered = render_plan_summary(summary)
-        plan = self._plan_to_print(patient_id, "plan summary")
+        plan = self._plan_to_print(actor, patient_id, "plan summary")
         return self._store(
             actor,
             patient_id,
@@ -123,12 +125,12 @@ class DocumentService:
             rendered.pages,
         )
 
+    @use_case(Permission.PRINT, changes={Changed.DOCUMENTS})
     def print_discharge_summary(self, actor: Actor, patient_id: int) -> StoredDocument:
         """Render the discharge summary (an interim one while the plan is active)."""
-        require(actor, Permission.PRINT)
         summary = self.discharge_summary(actor, patient_id)
         rendered = render_discharge_summary(summary)
-        plan = self._plan_to_print(patient_id, "discharge summary")
+        plan = self._plan_to_print(actor, patient_id, "discharge summary")
         return self._store(
             actor,
             patient_id,
@@ -141,7 +143,8 @@ class DocumentService:
 
     # ------------------------------------------------------------------------- documents
 
-    def documents(self, patient_id: int) -> list[DocumentInfo]:
+    @use_case(Permission.VIEW_CLINICAL)
+    def documents(self, actor: Actor, patient_id: int) -> list[DocumentInfo]:
         """The patient's printed documents, newest first, without their bytes."""
         with self._context.reading() as session:
             rows = session.execute(
@@ -169,14 +172,15 @@ class DocumentService:
                 for row in rows
             ]
 
-    def pdf(self, document_id: int) -> bytes:
+    @use_case(Permission.VIEW_CLINICAL)
+    def pdf(self, actor: Actor, document_id: int) -> bytes:
         """The stored bytes, for a preview on screen (not audited: nothing leaves the app)."""
         with self._context.reading() as session:
             return self._row(session, document_id).pdf
 
+    @use_case(Permission.PRINT)
     def reprint(self, actor: Actor, document_id: int) -> bytes:
         """The stored bytes, exactly as first handed over, for printing again; audited."""
-        require(actor, Permission.PRINT)
         with self._context.writing() as session:
             row = self._row(session, document_id)
             self._context.audit(
@@ -192,12 +196,12 @@ class DocumentService:
             )
             return row.pdf
 
+    @use_case(Permission.PRINT)
     def write_pdf(self, actor: Actor, document_id: int, path: Path) -> None:
         """Save a stored document as a PDF file (Save as PDF, the command line); audited.
 
         The file appears whole or not at all, and only if the audit entry is written.
         """
-        require(actor, Permission.PRINT)
         target = Path(path)
         if not target.parent.is_dir():
             raise ValidationFailed(
@@ -220,10 +224,11 @@ class DocumentService:
 
     # ------------------------------------------------------------------------- inputs
 
+    @use_case(Permission.PRINT)
     def plan_summary(self, actor: Actor, patient_id: int) -> PlanSummary:
         """The plan summary's content for the patient's current (or latest) plan."""
-        patient = self._patients.get(patient_id)
-        plan = self._plan_to_print(patient_id, "plan summary")
+        patient = self._patients.get(actor, patient_id)
+        plan = self._plan_to_print(actor, patient_id, "plan summary")
         today = self._today()
         current = _phase_on(plan, today)
         return PlanSummary(
@@ -260,21 +265,22 @@ class DocumentService:
             precautions=tuple(self._precaution(code) for code in plan.precautions),
         )
 
+    @use_case(Permission.PRINT)
     def discharge_summary(self, actor: Actor, patient_id: int) -> DischargeSummary:
         """The discharge summary's content for the latest plan, ended or not."""
-        patient = self._patients.get(patient_id)
-        plan = self._plan_to_print(patient_id, "discharge summary")
+        patient = self._patients.get(actor, patient_id)
+        plan = self._plan_to_print(actor, patient_id, "discharge summary")
         today = self._today()
         with self._context.reading() as session:
             row = session.get(PlanRow, plan.id)
             assert row is not None
             ended_on, end_reason, end_note = row.ended_on, row.end_reason, row.end_note or ""
         ended = plan.status != "active"
-        records = self._episode_sessions(patient_id, plan, ended_on or today)
+        records = self._episode_sessions(actor, patient_id, plan, ended_on or today)
         if ended and ended_on is None:
             ended_on = records[-1].performed_on if records else today
         end = ended_on if ended and ended_on is not None else today
-        assessments = self._assessments.for_patient(patient_id)
+        assessments = self._assessments.for_patient(actor, patient_id)
         nprs, odi = self._outcomes(plan, assessments, records, end)
         last_phase = plan.phases[-1] if plan.phases else None
         points = [PainPoint(r.performed_on, r.data.pain_before, r.data.pain_after) for r in records]
@@ -303,8 +309,10 @@ class DocumentService:
     def _today(self) -> dt.date:
         return self._context.clock().astimezone().date()
 
-    def _plan_to_print(self, patient_id: int, what: str) -> PlanView:
-        plan = self._plans.active_plan(patient_id) or self._plans.latest_plan(patient_id)
+    def _plan_to_print(self, actor: Actor, patient_id: int, what: str) -> PlanView:
+        plan = self._plans.active_plan(actor, patient_id) or self._plans.latest_plan(
+            actor, patient_id
+        )
         if plan is None:
             raise ValidationFailed(
                 [
@@ -386,14 +394,14 @@ class DocumentService:
         return code.replace("_", " ")
 
     def _episode_sessions(
-        self, patient_id: int, plan: PlanView, end: dt.date
+        self, actor: Actor, patient_id: int, plan: PlanView, end: dt.date
     ) -> list[SessionRecord]:
         def in_episode(record: SessionRecord) -> bool:
             if record.plan_id is not None:
                 return record.plan_id == plan.id
             return plan.start_date <= record.performed_on <= end
 
-        records = [r for r in self._sessions.history(patient_id) if in_episode(r)]
+        records = [r for r in self._sessions.history(actor, patient_id) if in_episode(r)]
         return sorted(records, key=lambda r: r.data.performed_at)
 
     def _outcomes(

@@ -27,7 +27,8 @@ from backclinic.services.errors import (
     NotFound,
     ValidationFailed,
 )
-from backclinic.services.permissions import Permission, require
+from backclinic.services.permissions import Permission
+from backclinic.services.use_case import Change, reads_no_records, use_case
 
 EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
 SEXES = ("female", "male", "other", "unknown")
@@ -209,17 +210,18 @@ class PatientService:
     def __init__(self, context: ServiceContext) -> None:
         self._context = context
 
+    @reads_no_records
     def today(self) -> dt.date:
         return self._context.clock().astimezone().date()
 
+    @use_case(Permission.REGISTER_PATIENTS, changes={Change.PATIENTS})
     def register(self, actor: Actor, data: PatientInput) -> Patient:
-        require(actor, Permission.REGISTER_PATIENTS)
         errors = validate_patient(data, self.today())
         if errors:
             raise ValidationFailed(errors)
         try:
             with self._context.writing() as session:
-                row = self.insert(session, actor, data)
+                row = self._insert(session, actor, data)
                 self._context.audit(
                     session,
                     actor,
@@ -229,7 +231,7 @@ class PatientService:
         except IntegrityError as error:
             raise self._duplicate_mrn(data.mrn) from error
 
-    def insert(self, session: Session, actor: Actor | None, data: PatientInput) -> PatientRow:
+    def _insert(self, session: Session, actor: Actor | None, data: PatientInput) -> PatientRow:
         """Insert inside a caller's unit of work (import uses this too); no audit here."""
         mrn = data.mrn.strip() or self._next_mrn(session)
         if session.scalar(select(PatientRow.id).where(PatientRow.mrn == mrn)) is not None:
@@ -255,10 +257,10 @@ class PatientService:
         self._write_terms(session, row)
         return row
 
+    @use_case(Permission.REGISTER_PATIENTS, changes={Change.PATIENTS})
     def update(
         self, actor: Actor, patient_id: int, data: PatientInput, expected_version: int
     ) -> Patient:
-        require(actor, Permission.REGISTER_PATIENTS)
         errors = validate_patient(data, self.today())
         if not data.mrn.strip():
             errors.append(FieldError("mrn", "MRN is required once assigned."))
@@ -300,9 +302,9 @@ class PatientService:
         except StaleDataError as error:
             raise self._conflict_after_race(patient_id, data) from error
 
+    @use_case(Permission.REGISTER_PATIENTS, changes={Change.PATIENTS, Change.SCHEDULE})
     def archive(self, actor: Actor, patient_id: int, expected_version: int) -> Patient:
         """Patients are archived, never deleted: they leave the search list, records stay."""
-        require(actor, Permission.REGISTER_PATIENTS)
         with self._context.writing() as session:
             row = self._row(session, patient_id)
             if row.version != expected_version:
@@ -315,8 +317,8 @@ class PatientService:
             self._context.audit(session, actor, AuditEntry("archive", "patient", row.id, row.id))
             return _patient(row)
 
+    @use_case(Permission.REGISTER_PATIENTS, changes={Change.PATIENTS, Change.SCHEDULE})
     def restore(self, actor: Actor, patient_id: int, expected_version: int) -> Patient:
-        require(actor, Permission.REGISTER_PATIENTS)
         with self._context.writing() as session:
             row = self._row(session, patient_id)
             if row.version != expected_version:
@@ -329,26 +331,31 @@ class PatientService:
             self._context.audit(session, actor, AuditEntry("unarchive", "patient", row.id, row.id))
             return _patient(row)
 
-    def get(self, patient_id: int) -> Patient:
+    @use_case(Permission.REGISTER_PATIENTS)
+    def get(self, actor: Actor, patient_id: int) -> Patient:
         with self._context.reading() as session:
             return _patient(self._row(session, patient_id))
 
-    def by_mrn(self, mrn: str) -> Patient:
+    @use_case(Permission.REGISTER_PATIENTS)
+    def by_mrn(self, actor: Actor, mrn: str) -> Patient:
         with self._context.reading() as session:
             row = session.scalars(select(PatientRow).where(PatientRow.mrn == mrn.strip())).first()
             if row is None:
                 raise NotFound(f"No patient has MRN {mrn.strip()}.")
             return _patient(row)
 
-    def count(self, *, include_archived: bool = False) -> int:
+    @use_case(Permission.REGISTER_PATIENTS)
+    def count(self, actor: Actor, *, include_archived: bool = False) -> int:
         with self._context.reading() as session:
             query = select(func.count()).select_from(PatientRow)
             if not include_archived:
                 query = query.where(PatientRow.archived.is_(False))
             return int(session.scalar(query) or 0)
 
+    @use_case(Permission.REGISTER_PATIENTS)
     def search(
         self,
+        actor: Actor,
         text: str,
         *,
         after: tuple[object, ...] | None = None,

@@ -45,7 +45,8 @@ from backclinic.services.assessments import (
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, NotFound, StaleRecord, ValidationFailed
 from backclinic.services.patients import PatientService
-from backclinic.services.permissions import Permission, require
+from backclinic.services.permissions import Permission
+from backclinic.services.use_case import Change, reads_no_records, use_case
 
 FREQUENCY_WORDS = {1: "once a week", 2: "twice a week", 3: "three times a week"}
 # Why a plan ended (the issue's four reasons), with the words the screens and documents use.
@@ -269,17 +270,19 @@ class PlanService:
         self._patients = patients
         self._assessments = assessments
 
-    def clinic_days(self) -> frozenset[int]:
+    @use_case(None)
+    def clinic_days(self, actor: Actor) -> frozenset[int]:
         with self._context.reading() as session:
             settings = session.get(ClinicSettingsRow, 1)
             if settings is None:
                 return frozenset(self.protocol.clinic_defaults.clinic_days)
             return frozenset(settings.clinic_days)
 
-    def propose(self, patient_id: int) -> PlanProposal:
+    @use_case(Permission.VIEW_CLINICAL)
+    def propose(self, actor: Actor, patient_id: int) -> PlanProposal:
         """The model's recommendation from the latest intake (blocked ones say why)."""
         with self._context.reading() as session:
-            row = self._assessments.latest_intake_row(session, patient_id)
+            row = self._assessments._latest_intake_row(session, patient_id)
             patient = session.get(PatientRow, patient_id)
             if patient is None:
                 raise NotFound(f"Patient {patient_id} does not exist.")
@@ -290,6 +293,7 @@ class PlanService:
             intake = intake_from_row(row, patient)
         return recommend(intake, self.protocol, self.catalogue)
 
+    @reads_no_records
     def preview(self, choices: PlanChoices) -> list[VisitDraft]:
         """The dated visits these choices would produce; ScheduleError as a field error."""
         try:
@@ -301,9 +305,10 @@ class PlanService:
         except ScheduleError as error:
             raise ValidationFailed([FieldError("clinic_days", str(error))]) from error
 
+    @use_case(Permission.WRITE_CLINICAL, changes={Change.PLAN, Change.SCHEDULE})
     def create(self, actor: Actor, patient_id: int, choices: PlanChoices) -> PlanView:
         with self._context.writing() as session:
-            intake_row = self._assessments.latest_intake_row(session, patient_id)
+            intake_row = self._assessments._latest_intake_row(session, patient_id)
             patient = session.get(PatientRow, patient_id)
             if patient is None:
                 raise NotFound(f"Patient {patient_id} does not exist.")
@@ -331,7 +336,7 @@ class PlanService:
                         )
                     ]
                 )
-            row = self.insert_plan(session, actor, patient_id, intake_row.id, choices)
+            row = self._insert_plan(session, actor, patient_id, intake_row.id, choices)
             view = self._view(session, row)
             self._context.audit(
                 session,
@@ -350,12 +355,13 @@ class PlanService:
             )
             return view
 
+    @use_case(Permission.WRITE_CLINICAL, changes={Change.PLAN, Change.SCHEDULE})
     def create_recommended(
         self, actor: Actor, mrn: str, *, start: dt.date | None = None
     ) -> PlanView:
         """The model's plan from the latest intake, unchanged (``plan MRN --recommend``)."""
-        patient = self._patients.by_mrn(mrn)
-        proposal = self.propose(patient.id)
+        patient = self._patients.by_mrn(actor, mrn)
+        proposal = self.propose(actor, patient.id)
         if proposal.blocked:
             raise ValidationFailed(
                 [FieldError("red_flags", f"No plan for {mrn}: {proposal.blocked_reason}")]
@@ -363,11 +369,11 @@ class PlanService:
         choices = choices_from_proposal(
             proposal,
             start=start or self._context.clock().astimezone().date(),
-            clinic_days=self.clinic_days(),
+            clinic_days=self.clinic_days(actor),
         )
         return self.create(actor, patient.id, choices)
 
-    def insert_plan(
+    def _insert_plan(
         self,
         session: Session,
         actor: Actor | None,
@@ -408,6 +414,7 @@ class PlanService:
         session.flush()
         return plan
 
+    @use_case(Permission.WRITE_CLINICAL, changes={Change.PLAN, Change.SCHEDULE})
     def change_phase(
         self,
         actor: Actor,
@@ -517,6 +524,7 @@ class PlanService:
             )
             return self._view(session, plan)
 
+    @use_case(Permission.VIEW_SCHEDULE, changes={Change.SCHEDULE, Change.PLAN})
     def reschedule_visit(
         self, actor: Actor, visit_id: int, new_date: dt.date, expected_version: int
     ) -> VisitView:
@@ -525,7 +533,6 @@ class PlanService:
         A missed visit moved this way is planned again (the miss stays in the audit trail).
         Each refusal is one sentence on the field ``visit_date``.
         """
-        require(actor, Permission.VIEW_SCHEDULE)
         today = self._context.clock().astimezone().date()
         try:
             with self._context.writing() as session:
@@ -621,6 +628,7 @@ class PlanService:
             return f"This plan already has a visit on {new_date.isoformat()}; choose another day."
         return None
 
+    @use_case(Permission.WRITE_CLINICAL, changes={Change.PLAN, Change.SCHEDULE, Change.ASSESSMENTS})
     def discharge(
         self,
         actor: Actor,
@@ -637,7 +645,6 @@ class PlanService:
         final assessment is stored as kind "discharge" (whatever kind it was given with);
         planned visits after today are cancelled. One audit entry.
         """
-        require(actor, Permission.WRITE_CLINICAL)
         today = self._context.clock().astimezone().date()
         errors: list[FieldError] = []
         if reason not in DISCHARGE_REASONS:
@@ -677,7 +684,7 @@ class PlanService:
                     )
                 if errors:
                     raise ValidationFailed(errors)
-                outcome = self.close_plan(
+                outcome = self._close_plan(
                     session,
                     actor,
                     plan,
@@ -713,7 +720,7 @@ class PlanService:
                 "This plan", PlanRow, plan_id, {"end_reason": reason, "end_note": note}
             ) from error
 
-    def close_plan(
+    def _close_plan(
         self,
         session: Session,
         actor: Actor | None,
@@ -732,7 +739,7 @@ class PlanService:
         self._context.stamp_change(plan, actor)
         assessment_id = None
         if final_assessment is not None:
-            row = self._assessments.insert(
+            row = self._assessments._insert(
                 session, actor, plan.patient_id, replace(final_assessment, kind="discharge")
             )
             assessment_id = row.id
@@ -749,7 +756,8 @@ class PlanService:
         session.flush()
         return Closed(assessment_id, len(remaining))
 
-    def active_plan(self, patient_id: int) -> PlanView | None:
+    @use_case(Permission.VIEW_CLINICAL)
+    def active_plan(self, actor: Actor, patient_id: int) -> PlanView | None:
         with self._context.reading() as session:
             row = session.scalars(
                 select(PlanRow)
@@ -758,24 +766,26 @@ class PlanService:
             ).first()
             return None if row is None else self._view(session, row)
 
-    def latest_plan(self, patient_id: int) -> PlanView | None:
+    @use_case(Permission.VIEW_CLINICAL)
+    def latest_plan(self, actor: Actor, patient_id: int) -> PlanView | None:
         with self._context.reading() as session:
-            return self.plan_for_export(session, patient_id)
+            return self._plan_for_export(session, patient_id)
 
-    def earlier_plans_for_export(self, session: Session, patient_id: int) -> list[PlanView]:
+    def _earlier_plans_for_export(self, session: Session, patient_id: int) -> list[PlanView]:
         """Every plan before the latest one, oldest first."""
         rows = session.scalars(
             select(PlanRow).where(PlanRow.patient_id == patient_id).order_by(PlanRow.id)
         ).all()
         return [self._view(session, row) for row in rows[:-1]]
 
-    def plan_for_export(self, session: Session, patient_id: int) -> PlanView | None:
+    def _plan_for_export(self, session: Session, patient_id: int) -> PlanView | None:
         row = session.scalars(
             select(PlanRow).where(PlanRow.patient_id == patient_id).order_by(PlanRow.id.desc())
         ).first()
         return None if row is None else self._view(session, row)
 
-    def get(self, plan_id: int) -> PlanView:
+    @use_case(Permission.VIEW_CLINICAL)
+    def get(self, actor: Actor, plan_id: int) -> PlanView:
         with self._context.reading() as session:
             row = session.get(PlanRow, plan_id)
             if row is None:

@@ -13,7 +13,9 @@ from typing import Any
 from sqlalchemy import Select, and_, or_, select
 
 from backclinic.db.models import PatientRow, PlanRow, ScheduledVisitRow
-from backclinic.services.context import ServiceContext
+from backclinic.services.context import Actor, ServiceContext
+from backclinic.services.permissions import Permission
+from backclinic.services.use_case import reads_no_records, use_case
 
 # Missed visits stay on the day view this long, so someone can follow them up.
 MISSED_SHOWN_DAYS = 7
@@ -37,10 +39,14 @@ class DayScheduleService:
     def __init__(self, context: ServiceContext) -> None:
         self._context = context
 
+    @reads_no_records
     def today(self) -> dt.date:
         return self._context.clock().astimezone().date()
 
-    def due(self, today: dt.date, *, missed_within_days: int = MISSED_SHOWN_DAYS) -> list[DueVisit]:
+    @use_case(Permission.VIEW_SCHEDULE)
+    def due(
+        self, actor: Actor, today: dt.date, *, missed_within_days: int = MISSED_SHOWN_DAYS
+    ) -> list[DueVisit]:
         """Visits of active plans of unarchived patients, oldest first: every visit dated
         ``today`` (except cancelled ones), planned visits before it (overdue), and visits
         missed in the last ``missed_within_days`` days."""

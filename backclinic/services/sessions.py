@@ -40,7 +40,8 @@ from backclinic.domain.protocol import Protocol
 from backclinic.domain.scoring import score_odi
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, NotFound, StaleRecord, ValidationFailed
-from backclinic.services.permissions import Permission, require
+from backclinic.services.permissions import Permission
+from backclinic.services.use_case import Change, use_case
 
 # The issue's adverse-event codes; codes.toml has no list of them yet.
 ADVERSE_EVENTS = ("bruising", "dizziness", "pain_flare", "other")
@@ -113,8 +114,8 @@ class SessionService:
 
     # ------------------------------------------------------------------------- writing
 
+    @use_case(Permission.WRITE_CLINICAL, changes={Change.SESSIONS, Change.SCHEDULE})
     def log(self, actor: Actor, patient_id: int, data: SessionInput) -> SessionRecord:
-        require(actor, Permission.WRITE_CLINICAL)
         with self._context.writing() as session:
             self._patient(session, patient_id)
             self._validate(session, patient_id, data)
@@ -140,6 +141,7 @@ class SessionService:
             )
             return self._record(session, row)
 
+    @use_case(Permission.WRITE_CLINICAL, changes={Change.SESSIONS, Change.SCHEDULE})
     def amend(
         self,
         actor: Actor,
@@ -149,7 +151,6 @@ class SessionService:
         expected_version: int,
     ) -> SessionRecord:
         """Supersede a session with a corrected copy; the original is kept unchanged."""
-        require(actor, Permission.WRITE_CLINICAL)
         try:
             with self._context.writing() as session:
                 original = session.get(TreatmentSessionRow, session_id)
@@ -221,9 +222,9 @@ class SessionService:
                 "This session", TreatmentSessionRow, session_id, {"reason": reason}
             ) from error
 
+    @use_case(Permission.VIEW_SCHEDULE, changes={Change.SCHEDULE, Change.PLAN})
     def mark_missed(self, actor: Actor, visit_id: int) -> None:
         """Record that a planned visit on or before today did not happen."""
-        require(actor, Permission.VIEW_SCHEDULE)
         with self._context.writing() as session:
             visit = session.get(ScheduledVisitRow, visit_id)
             if visit is None:
@@ -260,14 +261,18 @@ class SessionService:
 
     # ------------------------------------------------------------------------- reading
 
-    def get(self, session_id: int) -> SessionRecord:
+    @use_case(Permission.VIEW_CLINICAL)
+    def get(self, actor: Actor, session_id: int) -> SessionRecord:
         with self._context.reading() as session:
             row = session.get(TreatmentSessionRow, session_id)
             if row is None:
                 raise NotFound(f"Session {session_id} does not exist.")
             return self._record(session, row)
 
-    def history(self, patient_id: int, include_superseded: bool = False) -> list[SessionRecord]:
+    @use_case(Permission.VIEW_CLINICAL)
+    def history(
+        self, actor: Actor, patient_id: int, include_superseded: bool = False
+    ) -> list[SessionRecord]:
         """The patient's sessions, oldest first; amended originals only when asked."""
         with self._context.reading() as session:
             return [
@@ -275,7 +280,8 @@ class SessionService:
                 for row in self._rows(session, patient_id, include_superseded)
             ]
 
-    def prefill(self, patient_id: int, when: dt.datetime) -> SessionInput:
+    @use_case(Permission.VIEW_CLINICAL)
+    def prefill(self, actor: Actor, patient_id: int, when: dt.datetime) -> SessionInput:
         """The form's defaults for a session at ``when``.
 
         Points and needling come from the last session, or else the current phase's
@@ -315,7 +321,8 @@ class SessionService:
                 visit_id=visit.id if visit else None,
             )
 
-    def progress(self, patient_id: int, today: dt.date) -> ProgressReport:
+    @use_case(Permission.VIEW_CLINICAL)
+    def progress(self, actor: Actor, patient_id: int, today: dt.date) -> ProgressReport:
         """Progress of the patient's current sessions against the active plan on ``today``."""
         with self._context.reading() as session:
             self._patient(session, patient_id)

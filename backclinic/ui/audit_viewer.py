@@ -206,7 +206,7 @@ class AuditViewer(QDialog):
         mrn = self.mrn.text().strip()
         if mrn:
             try:
-                filters["patient_id"] = self._patients.by_mrn(mrn).id
+                filters["patient_id"] = self._patients.by_mrn(self._actor, mrn).id
             except NotFound as error:
                 errors["mrn"] = str(error)
         days: dict[str, dt.date] = {}

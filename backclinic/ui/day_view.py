@@ -139,7 +139,7 @@ class DayView(QWidget):
     def reload(self) -> None:
         today = self._schedule.today()
         selected = self.selected()
-        visits = self._schedule.due(today)
+        visits = self._schedule.due(self._actor, today)
         self.model.set_visits(visits)
         overdue = sum(v.overdue for v in visits)
         todays = sum(v.visit_date == today for v in visits)

@@ -70,7 +70,7 @@ class DischargeDialog(QDialog):
         self._open_plan = plan
         self.plan: PlanView | None = None
         self.summary_document_id: int | None = None
-        patient = services.patients.get(patient_id)
+        patient = services.patients.get(actor, patient_id)
         self.setWindowTitle(f"Discharge — {patient.display_name}")
         self._baseline = self._baseline_assessment(plan)
         thresholds = services.protocol.thresholds
@@ -176,7 +176,7 @@ class DischargeDialog(QDialog):
         print_summary: Callable[[int], None] | None = None,
     ) -> PlanView | None:
         """Discharge the patient's active plan; the closed plan, or None if cancelled."""
-        plan = services.plans.active_plan(patient_id)
+        plan = services.plans.active_plan(actor, patient_id)
         if plan is None:
             QMessageBox.information(parent, "Discharge", "This patient has no active plan.")
             return None
@@ -205,7 +205,7 @@ class DischargeDialog(QDialog):
     def _baseline_assessment(self, plan: PlanView) -> Assessment | None:
         intakes = [
             a
-            for a in self._services.assessments.for_patient(self._patient_id)
+            for a in self._services.assessments.for_patient(self._actor, self._patient_id)
             if a.kind == "intake"
         ]
         before = [a for a in intakes if a.assessed_on <= plan.start_date] or intakes

@@ -117,7 +117,7 @@ class DocumentsTab(QWidget):
         self.reload()
 
     def reload(self) -> None:
-        documents = self._documents.documents(self._patient_id)
+        documents = self._documents.documents(self._actor, self._patient_id)
         self.model.set_documents(documents)
         self.empty_label.setVisible(not documents)
         self._on_table_selection_changed()
@@ -174,7 +174,7 @@ class DocumentsTab(QWidget):
         )
 
     def _suggested_name(self, title: str) -> str:
-        patient = self._services.patients.get(self._patient_id)
+        patient = self._services.patients.get(self._actor, self._patient_id)
         return f"{patient.mrn} {title}.pdf".replace("/", "-")
 
     def _show_preview(self, document_id: int, title: str, *, just_printed: bool) -> None:

@@ -153,7 +153,7 @@ class IntakeForm(QDialog):
         self.assessment: Assessment | None = None
         catalogue = services.catalogue
         protocol = services.protocol
-        patient = services.patients.get(patient_id)
+        patient = services.patients.get(actor, patient_id)
         kind_label = catalogue.label("assessment_kinds", kind)
         self.setWindowTitle(f"{kind_label} — {patient.display_name}")
         self._forms: list[FieldErrors] = []
@@ -359,7 +359,7 @@ class IntakeForm(QDialog):
         self.buttons.accepted.connect(self._on_buttons_accepted)
         if kind != "intake":
             # The PSFS re-rates the same activities the patient named at intake.
-            intake = services.assessments.latest_intake(patient_id, actor=actor)
+            intake = services.assessments.latest_intake(actor, patient_id)
             if intake is not None and intake.psfs:
                 self.psfs.set_activities(intake.psfs)
         self.buttons.rejected.connect(self.reject)

@@ -159,7 +159,7 @@ class IntakeTab(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        assessments = self._services.assessments.for_patient(self._patient_id)
+        assessments = self._services.assessments.for_patient(self._actor, self._patient_id)
         self.model.set_assessments(assessments)
         has_intake = any(a.kind == "intake" for a in assessments)
         self.empty_label.setVisible(not assessments)

@@ -41,7 +41,7 @@ class MainWindow(QMainWindow):
         self.resize(1100, 720)
 
         self.day_view = DayView(services, self._actor)
-        self.patients = PatientListView(services)
+        self.patients = PatientListView(services, self._actor)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("main_tabs")
         self.tabs.setTabsClosable(True)
@@ -180,7 +180,7 @@ class MainWindow(QMainWindow):
             self,
             self._services.audit,
             self._services.patients,
-            self._services.clinic.clinicians(),
+            self._services.clinic.clinicians(self._actor),
             self._actor,
         )
 

@@ -106,7 +106,7 @@ class PatientDialog(QDialog):
         cls, parent: QWidget | None, services: Services, actor: Actor, patient_id: int
     ) -> Patient | None:
         try:
-            patient = services.patients.get(patient_id)
+            patient = services.patients.get(actor, patient_id)
         except NotFound as error:
             QMessageBox.warning(parent, "Patient not found", str(error))
             return None
@@ -178,7 +178,7 @@ class PatientDialog(QDialog):
         # Their save is now the base; saving again applies this form on top of it.
         if self._patient_id is not None:
             try:
-                self._version = self._services.patients.get(self._patient_id).version
+                self._version = self._services.patients.get(self._actor, self._patient_id).version
             except NotFound:
                 self._version = None
 

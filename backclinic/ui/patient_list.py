@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from backclinic.services.bundle import Services
+from backclinic.services.context import Actor
 from backclinic.services.patients import PatientSummary, age_on
 
 PAGE_SIZE = 100
@@ -63,9 +64,10 @@ class PatientTableModel(QAbstractTableModel):
 
     searched = Signal()
 
-    def __init__(self, services: Services, parent: QObject | None = None) -> None:
+    def __init__(self, services: Services, actor: Actor, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._services = services
+        self._actor = actor
         self._rows: list[PatientSummary] = []
         self._seen: set[int] = set()
         self._cursor: tuple[object, ...] | None = None
@@ -150,6 +152,7 @@ class PatientTableModel(QAbstractTableModel):
 
     def _page(self, after: tuple[object, ...] | None) -> tuple[PatientSummary, ...]:
         page = self._services.patients.search(
+            self._actor,
             self._text,
             after=after,
             limit=self.page_size,
@@ -175,9 +178,9 @@ class PatientListView(QWidget):
 
     patient_opened = Signal(int)
 
-    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+    def __init__(self, services: Services, actor: Actor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.model = PatientTableModel(services, self)
+        self.model = PatientTableModel(services, actor, self)
 
         self.search_edit = QLineEdit()
         self.search_edit.setObjectName("patient_search")

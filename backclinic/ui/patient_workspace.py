@@ -91,7 +91,7 @@ class PatientWorkspace(QWidget):
         super().__init__(parent)
         self._services = services
         self._actor = actor
-        self.patient = services.patients.get(patient_id)
+        self.patient = services.patients.get(actor, patient_id)
 
         self.name_label = QLabel()
         self.name_label.setObjectName("patient_name")
@@ -174,7 +174,7 @@ class PatientWorkspace(QWidget):
         return next((i for i in range(self.tabs.count()) if self.tabs.tabText(i) == name), -1)
 
     def reload(self) -> None:
-        self.patient = self._services.patients.get(self.patient.id)
+        self.patient = self._services.patients.get(self._actor, self.patient.id)
         self._show(self.patient)
 
     def _show(self, patient: Patient) -> None:

@@ -243,10 +243,11 @@ class PlanTab(QWidget):
     def refresh(self) -> None:
         # The active plan, or else the last one (discharged plans stay readable here).
         self.plan = self._services.plans.active_plan(
-            self._patient_id
-        ) or self._services.plans.latest_plan(self._patient_id)
+            self._actor, self._patient_id
+        ) or self._services.plans.latest_plan(self._actor, self._patient_id)
         if self.plan is None:
-            has_intake = self._services.assessments.latest_intake(self._patient_id) is not None
+            latest = self._services.assessments.latest_intake(self._actor, self._patient_id)
+            has_intake = latest is not None
             self.build_button.setEnabled(has_intake)
             self.build_reason.setText(
                 "" if has_intake else "Record an intake first: the plan is built from it."

@@ -614,12 +614,12 @@ class GoalsPage(QWizardPage):
 class ReviewPage(QWizardPage):
     """Start date and clinic days, the phase timeline and every dated visit, live."""
 
-    def __init__(self, wizard: PlanWizard, services: Services) -> None:
+    def __init__(self, wizard: PlanWizard, services: Services, actor: Actor) -> None:
         super().__init__()
         self._wizard = wizard
         self._feasible = False
         self.setTitle("Review and schedule")
-        clinic_days = services.plans.clinic_days()
+        clinic_days = services.plans.clinic_days(actor)
         self.start_date = QDateEdit()
         self.start_date.setObjectName("start_date")
         self.start_date.setCalendarPopup(True)
@@ -750,9 +750,9 @@ class PlanWizard(QWizard):
         self._actor = actor
         self._patient_id = patient_id
         self.plan: PlanView | None = None
-        self.proposal = proposal or services.plans.propose(patient_id)
-        latest = services.assessments.latest_intake(patient_id)
-        patient = services.patients.get(patient_id)
+        self.proposal = proposal or services.plans.propose(actor, patient_id)
+        latest = services.assessments.latest_intake(actor, patient_id)
+        patient = services.patients.get(actor, patient_id)
         self.setWindowTitle(f"Build plan — {patient.display_name}")
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
@@ -763,7 +763,7 @@ class PlanWizard(QWizard):
         self.acupuncture_page = AcupuncturePage(services, self.proposal)
         self.pt_page = PtPage(services, self.proposal)
         self.goals_page = GoalsPage(self.proposal)
-        self.review_page = ReviewPage(self, services)
+        self.review_page = ReviewPage(self, services, actor)
         for page in (
             self.screening_page,
             self.suitability_page,

@@ -106,7 +106,7 @@ class DocumentOutput:
         printer_factory: Callable[[], QPrinter] | None = None,
     ) -> None:
         self._documents = documents
-        self._actor = actor
+        self.actor = actor
         self.document_id = document_id
         self.title = title
         self.just_printed = just_printed
@@ -123,10 +123,10 @@ class DocumentOutput:
             return False
         try:
             if self.just_printed:
-                pdf = self._documents.pdf(self.document_id)
+                pdf = self._documents.pdf(self.actor, self.document_id)
                 self.just_printed = False
             else:
-                pdf = self._documents.reprint(self._actor, self.document_id)
+                pdf = self._documents.reprint(self.actor, self.document_id)
             print_pdf(pdf, printer)
         except (ServiceError, OSError) as error:
             QMessageBox.warning(parent, "Not printed", str(error))
@@ -143,7 +143,7 @@ class DocumentOutput:
         if path.suffix.lower() != ".pdf":
             path = path.with_name(path.name + ".pdf")
         try:
-            self._documents.write_pdf(self._actor, self.document_id, path)
+            self._documents.write_pdf(self.actor, self.document_id, path)
         except (ServiceError, OSError) as error:
             QMessageBox.warning(parent, "Not saved", str(error))
             return None
@@ -166,7 +166,7 @@ class PrintPreview(QDialog):
         self._suggested_name = suggested_name
         self.setWindowTitle(f"Preview — {output.title}")
         self.resize(760, 900)
-        self.pdf = LoadedPdf(documents.pdf(output.document_id), self)
+        self.pdf = LoadedPdf(documents.pdf(output.actor, output.document_id), self)
         self.view = QPdfView(self)
         self.view.setPageMode(QPdfView.PageMode.MultiPage)
         self.view.setZoomMode(QPdfView.ZoomMode.FitToWidth)

@@ -118,7 +118,7 @@ class ProgressTab(QWidget):
 
     def reload(self) -> None:
         today = self._services.patients.today()
-        report = self._services.sessions.progress(self._patient_id, today)
+        report = self._services.sessions.progress(self._actor, self._patient_id, today)
         self._draw(report)
         self._show_figures(report)
         self._show_suggestions(report)
@@ -141,11 +141,11 @@ class ProgressTab(QWidget):
         self.chart.removeAllSeries()
         for axis in self.chart.axes():
             self.chart.removeAxis(axis)
-        records = self._services.sessions.history(self._patient_id)
-        plan = self._services.plans.active_plan(self._patient_id)
+        records = self._services.sessions.history(self._actor, self._patient_id)
+        plan = self._services.plans.active_plan(self._actor, self._patient_id)
         odi = [
             (a.assessed_on, a.odi.percent)
-            for a in self._services.assessments.for_patient(self._patient_id)
+            for a in self._services.assessments.for_patient(self._actor, self._patient_id)
             if a.odi is not None and a.odi.percent is not None
         ]
         days = [r.performed_on for r in records] + [day for day, _ in odi]
@@ -331,7 +331,7 @@ class ProgressTab(QWidget):
 
     def _extend_phase(self, phase_number: int, _checked: bool = False) -> None:
         """Hold: one more week in this phase; later phases and future visits move on a week."""
-        plan = self._services.plans.active_plan(self._patient_id)
+        plan = self._services.plans.active_plan(self._actor, self._patient_id)
         phase = next((p for p in plan.phases if p.number == phase_number), None) if plan else None
         if plan is None or phase is None:
             return

@@ -222,7 +222,7 @@ class ReassessmentView(QWidget):
             widget = item.widget() if item is not None else None
             if widget is not None:
                 widget.deleteLater()
-        assessments = self._services.assessments.for_patient(self._patient_id)
+        assessments = self._services.assessments.for_patient(self._actor, self._patient_id)
         thresholds = self._services.protocol.thresholds
         self.comparisons = []
         for later in assessments:

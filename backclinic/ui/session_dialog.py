@@ -263,14 +263,14 @@ class SessionDialog(QDialog):
         self._amending = amending
         self.record: SessionRecord | None = None
         catalogue = services.catalogue
-        patient = services.patients.get(patient_id)
+        patient = services.patients.get(actor, patient_id)
         verb = "Amend session" if amending else "Log session"
         self.setWindowTitle(f"{verb} — {patient.display_name}")
 
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("What was wrong, and why it is corrected")
         self.performed_by = QComboBox()
-        for clinician in services.clinic.clinicians():
+        for clinician in services.clinic.clinicians(actor):
             if clinician.active and clinician.role in TREATING_ROLES:
                 self.performed_by.addItem(
                     f"{clinician.full_name} ({clinician.role_label})", clinician.id
@@ -448,9 +448,9 @@ class SessionDialog(QDialog):
             self.reason.setFocus()
         else:
             now = services.context.clock().astimezone()
-            prefill = services.sessions.prefill(patient_id, now)
+            prefill = services.sessions.prefill(actor, patient_id, now)
             self._visit_id = visit_id if visit_id is not None else prefill.visit_id
-            planned = _planned_modalities(services, patient_id, self._visit_id)
+            planned = _planned_modalities(services, actor, patient_id, self._visit_id)
             if planned:
                 # Fulfilling an overdue visit: offer what that visit planned, not today's phase.
                 prefill = replace(prefill, modalities=planned)
@@ -479,7 +479,7 @@ class SessionDialog(QDialog):
         cls, parent: QWidget | None, services: Services, actor: Actor, session_id: int
     ) -> SessionRecord | None:
         try:
-            original = services.sessions.get(session_id)
+            original = services.sessions.get(actor, session_id)
             dialog = cls(services, actor, original.patient_id, parent, amending=original)
         except NotFound as error:
             QMessageBox.warning(parent, "Session not found", str(error))
@@ -679,10 +679,10 @@ def _spin_value(spin: QSpinBox) -> int | None:
 
 
 def _planned_modalities(
-    services: Services, patient_id: int, visit_id: int | None
+    services: Services, actor: Actor, patient_id: int, visit_id: int | None
 ) -> tuple[str, ...]:
     if visit_id is None:
         return ()
-    plan = services.plans.active_plan(patient_id)
+    plan = services.plans.active_plan(actor, patient_id)
     visit = next((v for v in plan.visits if v.id == visit_id), None) if plan else None
     return visit.modalities if visit else ()

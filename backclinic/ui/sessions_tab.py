@@ -80,7 +80,7 @@ class SessionsTab(QWidget):
         self._services = services
         self._actor = actor
         self._patient_id = patient_id
-        clinicians = {c.id: c.full_name for c in services.clinic.clinicians()}
+        clinicians = {c.id: c.full_name for c in services.clinic.clinicians(actor)}
         self.model = SessionsModel(clinicians, services.catalogue.label, self)
         self.table = row_table_view(self.model)
         self.log_button = QPushButton("Log session…")
@@ -98,7 +98,7 @@ class SessionsTab(QWidget):
         self.reload()
 
     def reload(self) -> None:
-        self.model.set_records(self._services.sessions.history(self._patient_id))
+        self.model.set_records(self._services.sessions.history(self._actor, self._patient_id))
         self._on_table_selection_changed()
 
     def selected(self) -> SessionRecord | None:
@@ -107,7 +107,7 @@ class SessionsTab(QWidget):
 
     def next_due_visit(self) -> int | None:
         """Today's planned visit, or else the oldest overdue one."""
-        plan = self._services.plans.active_plan(self._patient_id)
+        plan = self._services.plans.active_plan(self._actor, self._patient_id)
         if plan is None:
             return None
         today = self._services.patients.today()

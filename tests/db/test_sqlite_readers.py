@@ -9,6 +9,8 @@ from sqlalchemy import text
 
 from backclinic.db.database import open_database
 from backclinic.services.bundle import build_services
+from tests.actors import COMMAND_LINE
+from tests.records import stored_records
 
 
 def test_a_read_goes_ahead_while_another_instance_holds_a_write_transaction(
@@ -21,10 +23,10 @@ def test_a_read_goes_ahead_while_another_instance_holds_a_write_transaction(
         build_services(reader_db.session_factory),
     )
     try:
-        with writer.context.writing() as session:
+        with stored_records(writer) as session:
             session.execute(text("CREATE TABLE held (x INTEGER)"))
             started = time.perf_counter()
-            assert reader.patients.count() == 0
+            assert reader.patients.count(COMMAND_LINE) == 0
             # Well under the 10 s busy timeout a blocked reader would wait for.
             assert time.perf_counter() - started < 2
     finally:

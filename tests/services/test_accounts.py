@@ -276,7 +276,7 @@ def test_front_desk_registers_patients_but_cannot_record_or_read_an_assessment(
         services.assessments.record(front_desk, patient.id, intake)
     recorded = services.assessments.record(actor, patient.id, intake)
     with pytest.raises(PermissionDenied, match="cannot see clinical records"):
-        services.assessments.for_patient(patient.id, actor=front_desk)
+        services.assessments.for_patient(front_desk, patient.id)
     with pytest.raises(PermissionDenied):
-        services.assessments.get(recorded.id, actor=front_desk)
-    assert services.assessments.latest_intake(patient.id, actor=actor) == recorded
+        services.assessments.get(front_desk, recorded.id)
+    assert services.assessments.latest_intake(actor, patient.id) == recorded

@@ -15,6 +15,7 @@ from backclinic.services.clinic import Clinician, NewClinician
 from backclinic.services.context import Actor, entry_hash
 from backclinic.services.errors import AuthenticationFailed, PermissionDenied
 from backclinic.services.patients import PatientInput
+from tests.actors import COMMAND_LINE
 from tests.conftest import PASSWORD
 
 
@@ -39,7 +40,7 @@ def _patient(family: str, mrn: str) -> PatientInput:
 
 
 def _add_admin(services: Services) -> Actor:
-    admin = services.clinic.add_clinician(
+    admin = services.accounts.create(
         services.clinic.system_actor(),
         NewClinician(full_name="Sarah Admin", username="sarah", role="admin", password=PASSWORD),
     )
@@ -63,7 +64,7 @@ def trail(services: Services, actor: Actor) -> AuditService:
 
 
 def test_an_empty_trail_verifies_with_nothing_checked(services: Services) -> None:
-    result = AuditService(services.context).verify()
+    result = AuditService(services.context).verify(COMMAND_LINE)
     assert (result.ok, result.checked, result.first_broken_id) == (True, 0, None)
     assert result.describe() == "Audit trail intact: 0 entries."
 
@@ -71,7 +72,7 @@ def test_an_empty_trail_verifies_with_nothing_checked(services: Services) -> Non
 def test_an_untouched_trail_verifies_every_entry(
     trail: AuditService, database: OpenDatabase
 ) -> None:
-    result = trail.verify()
+    result = trail.verify(COMMAND_LINE)
     assert result.ok
     assert result.checked == len(_ids(database)) >= 7
     assert result.describe() == f"Audit trail intact: {result.checked} entries."
@@ -115,7 +116,7 @@ def test_changed_details_break_the_chain_at_the_changed_entry(
             ),
             {"details": {"mrn": "forged"}, "id": target},
         )
-    result = trail.verify()
+    result = trail.verify(COMMAND_LINE)
     assert not result.ok
     assert result.first_broken_id == target
     assert "do not match its hash" in result.reason
@@ -128,7 +129,7 @@ def test_a_deleted_middle_entry_breaks_the_chain_at_the_entry_after_it(
     ids = _ids(database)
     with tampering(database) as connection:
         connection.execute(text("DELETE FROM audit_event WHERE id = :id"), {"id": ids[4]})
-    result = trail.verify()
+    result = trail.verify(COMMAND_LINE)
     assert (result.ok, result.first_broken_id) == (False, ids[5])
     assert f"does not follow entry {ids[3]}" in result.reason
 
@@ -137,7 +138,7 @@ def test_deleting_the_first_entry_is_found_too(trail: AuditService, database: Op
     ids = _ids(database)
     with tampering(database) as connection:
         connection.execute(text("DELETE FROM audit_event WHERE id = :id"), {"id": ids[0]})
-    result = trail.verify()
+    result = trail.verify(COMMAND_LINE)
     assert result.first_broken_id == ids[1]
     assert "entries before it were removed" in result.reason
 
@@ -171,7 +172,7 @@ def test_a_rewritten_entry_with_a_fresh_hash_breaks_the_link_of_the_next_one(
             ).bindparams(bindparam("d", type_=JSON)),
             {"at": START, "d": {}, "h": forged, "id": ids[2]},
         )
-    result = trail.verify()
+    result = trail.verify(COMMAND_LINE)
     assert result.first_broken_id == ids[3]
 
 
@@ -180,10 +181,10 @@ def test_verification_streams_the_trail_in_batches_and_still_finds_the_break(
 ) -> None:
     ids = _ids(database)
     small_batches = AuditService(services.context, batch_size=2)
-    assert small_batches.verify().checked == len(ids)
+    assert small_batches.verify(COMMAND_LINE).checked == len(ids)
     with tampering(database) as connection:
         connection.execute(text("DELETE FROM audit_event WHERE id = :id"), {"id": ids[-2]})
-    assert small_batches.verify().first_broken_id == ids[-1]
+    assert small_batches.verify(COMMAND_LINE).first_broken_id == ids[-1]
 
 
 def test_only_admins_may_read_the_audit_trail(trail: AuditService, actor: Actor) -> None:

@@ -30,6 +30,7 @@ from backclinic.services.clinic import NewClinician
 from backclinic.services.context import Actor, utc_now
 from backclinic.services.errors import PermissionDenied
 from backclinic.services.patients import PatientInput
+from tests.records import stored_records
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 ARTICLE_CASE = REPOSITORY / "tests" / "cases" / "article-office-worker.json"
@@ -50,8 +51,8 @@ def backups(services: Services, database: OpenDatabase, tmp_path: Path) -> Backu
 def filled(services: Services, actor: Actor, system: Actor) -> Services:
     """A clinic with a whole imported case (dates, times, JSON) and a stored PDF (bytes)."""
     result = services.cases.import_file(system, ARTICLE_CASE)
-    patient = services.patients.by_mrn(result.mrn)
-    with services.context.writing() as session:
+    patient = services.patients.by_mrn(actor, result.mrn)
+    with stored_records(services) as session:
         session.add(
             DocumentRow(
                 patient_id=patient.id,

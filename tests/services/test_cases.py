@@ -21,6 +21,7 @@ from backclinic.services.bundle import Services, build_services
 from backclinic.services.cases import CaseFileError, CaseService
 from backclinic.services.context import Actor
 from backclinic.services.errors import NotFound, ServiceError, ValidationFailed
+from tests.records import stored_records
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 # A copy of ../shared/cases/article-office-worker.json, so the suite never depends on it.
@@ -67,12 +68,12 @@ def other_services(tmp_path: Path) -> Iterator[Services]:
 
 
 def count(services: Services, row: type[Any], *where: Any) -> int:
-    with services.context.reading() as session:
+    with stored_records(services) as session:
         return int(session.scalar(select(func.count()).select_from(row).where(*where)) or 0)
 
 
 def audits(services: Services, action: str) -> list[AuditEventRow]:
-    with services.context.reading() as session:
+    with stored_records(services) as session:
         return list(session.scalars(select(AuditEventRow).where(AuditEventRow.action == action)))
 
 
@@ -96,7 +97,7 @@ def test_the_article_case_imports_with_one_audit_entry(
     assert result.describe() == (
         "Imported CASE-0045 (Okafor, Grace): 1 assessment, 0 sessions, no plan."
     )
-    patient = services.patients.by_mrn("CASE-0045")
+    patient = services.patients.by_mrn(actor, "CASE-0045")
     assert (patient.family_name, patient.occupation) == ("Okafor", "office worker")
     [entry] = audits(services, "import")
     assert entry.entity == "patient" and entry.patient_id == patient.id
@@ -274,7 +275,7 @@ def test_an_existing_mrn_is_refused_without_update_and_left_unchanged(
     assert str(raised.value) == (
         "MRN CASE-0045 already exists; use --update to replace its record."
     )
-    assert services.patients.by_mrn("CASE-0045").occupation == "office worker"
+    assert services.patients.by_mrn(actor, "CASE-0045").occupation == "office worker"
     assert count(services, AssessmentRow) == 1
     assert len(audits(services, "import")) == 1
 
@@ -297,7 +298,7 @@ def test_update_changes_demographics_adds_new_records_and_keeps_the_rest(
         "Updated CASE-0101 (Brennan-Hale, Tom): added 0 assessments, 1 session, no plan; "
         "kept 2 records already on record."
     )
-    assert services.patients.search("brennan-hale").rows[0].mrn == "CASE-0101"
+    assert services.patients.search(actor, "brennan-hale").rows[0].mrn == "CASE-0101"
     # The session of 5 February is not in the second file, and is kept.
     assert count(services, TreatmentSessionRow) == 3
 
@@ -313,7 +314,7 @@ def test_update_refuses_a_file_that_rewrites_a_stored_assessment(
     with pytest.raises(CaseFileError, match=r"assessments\[0\]: differs from the intake of"):
         cases.import_file(actor, write_case(changed, "changed.json"), update=True)
 
-    assert services.patients.by_mrn("CASE-0045").occupation == "office worker"
+    assert services.patients.by_mrn(actor, "CASE-0045").occupation == "office worker"
 
 
 @pytest.mark.parametrize(("red_flags", "exported"), [(None, None), ([], [])])
@@ -596,17 +597,17 @@ def test_sessions_amendments_reassessments_and_discharge_round_trip_exactly(
     assert amended["amendment_reason"] == "Needle count recounted at removal."
     assert amended["amends"]["amends"]["pain_before"] == 6
     # In the second database: the originals are kept, superseded, each amendment points back.
-    patient = other_services.patients.by_mrn(result.mrn)
-    history = other_services.sessions.history(patient.id, include_superseded=True)
+    patient = other_services.patients.by_mrn(actor, result.mrn)
+    history = other_services.sessions.history(actor, patient.id, include_superseded=True)
     chain = [s for s in history if s.data.performed_at == history[2].data.performed_at]
     assert [s.superseded for s in chain] == [True, True, False]
     assert [s.amends_id for s in chain] == [None, chain[0].id, chain[1].id]
-    assert len(other_services.sessions.history(patient.id)) == len(exported["sessions"])
-    stored_plan = other_services.plans.latest_plan(patient.id)
+    assert len(other_services.sessions.history(actor, patient.id)) == len(exported["sessions"])
+    stored_plan = other_services.plans.latest_plan(actor, patient.id)
     assert stored_plan is not None and stored_plan.end_reason == "goals_met"
-    assert other_services.plans.active_plan(patient.id) is None
+    assert other_services.plans.active_plan(actor, patient.id) is None
     # Every done visit is tied again to the session of its day.
-    linked = {s.data.visit_id for s in other_services.sessions.history(patient.id)}
+    linked = {s.data.visit_id for s in other_services.sessions.history(actor, patient.id)}
     done = {v.id for v in stored_plan.visits if v.status == "done"}
     assert done == linked
 
@@ -697,11 +698,11 @@ def test_a_second_course_keeps_the_first_plan_through_export_and_import(
     ]
     assert exported["plan"]["start_date"] == "2026-06-01"
     assert [p["status"] for p in exported["earlier_plans"]] == ["discharged"]
-    patient = other_services.patients.by_mrn(result.mrn)
-    active = other_services.plans.active_plan(patient.id)
+    patient = other_services.patients.by_mrn(actor, result.mrn)
+    active = other_services.plans.active_plan(actor, patient.id)
     assert active is not None and active.start_date == dt.date(2026, 6, 1)
     # The first course's sessions still belong to the first plan.
-    owners = {s.plan_id for s in other_services.sessions.history(patient.id)}
+    owners = {s.plan_id for s in other_services.sessions.history(actor, patient.id)}
     assert len(owners) == 1 and None not in owners and active.id not in owners
 
 

@@ -8,6 +8,7 @@ from backclinic.services.bundle import Services, build_services
 from backclinic.services.clinic import SIGN_IN_FAILED, Clinician, NewClinician
 from backclinic.services.errors import AuthenticationFailed, ValidationFailed
 from tests.conftest import PASSWORD
+from tests.records import stored_records
 
 
 def test_a_new_database_is_not_set_up_until_the_first_clinician_exists(services: Services) -> None:
@@ -32,7 +33,7 @@ def test_set_up_refuses_a_short_password_and_saves_nothing(services: Services) -
 def test_passwords_are_stored_as_argon2id_hashes(services: Services, clinician: Clinician) -> None:
     from backclinic.db.models import ClinicianRow
 
-    with services.context.reading() as session:
+    with stored_records(services) as session:
         stored = session.get(ClinicianRow, clinician.id)
         assert stored is not None
         assert stored.password_hash.startswith("$argon2id$")

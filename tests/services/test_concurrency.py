@@ -14,12 +14,14 @@ from pathlib import Path
 import pytest
 
 from backclinic.db.database import OpenDatabase, open_database
+from backclinic.services.accounts import Account
 from backclinic.services.bundle import Services, build_services
 from backclinic.services.clinic import Clinician, NewClinician
 from backclinic.services.context import Actor
 from backclinic.services.errors import ConflictError, StaleRecord
 from backclinic.services.patients import Patient, PatientInput
 from backclinic.services.sessions import SessionInput
+from tests.actors import COMMAND_LINE
 from tests.conftest import PASSWORD
 
 HOLD_SECONDS = 0.6
@@ -39,8 +41,8 @@ def second_services(second_database: OpenDatabase) -> Services:
 
 
 @pytest.fixture
-def colleague(services: Services, clinician: Clinician) -> Clinician:
-    return services.clinic.add_clinician(
+def colleague(services: Services, clinician: Clinician) -> Account:
+    return services.accounts.create(
         Actor(clinician.id, clinician.full_name, "admin"),
         NewClinician("Tomas Berg", "tomas", "physical_therapist", PASSWORD),
     )
@@ -63,12 +65,12 @@ def test_the_second_save_of_a_patient_is_refused_naming_who_changed_it_and_when(
     services: Services,
     second_services: Services,
     actor: Actor,
-    colleague: Clinician,
+    colleague: Account,
     patient: Patient,
 ) -> None:
     # Both workstations open the same record.
-    on_first = services.patients.get(patient.id)
-    on_second = second_services.patients.get(patient.id)
+    on_first = services.patients.get(actor, patient.id)
+    on_second = second_services.patients.get(actor, patient.id)
     theirs = dataclasses.replace(on_first.as_input(), phone="555-0199")
     yours = dataclasses.replace(on_second.as_input(), occupation="teacher")
 
@@ -88,7 +90,7 @@ def test_the_second_save_of_a_patient_is_refused_naming_who_changed_it_and_when(
     assert "Mei Lin" in str(lost.value) and "nothing was saved" in str(lost.value)
     # Nothing was overwritten: both workstations read the first save.
     for reader in (services, second_services):
-        stored = reader.patients.get(patient.id)
+        stored = reader.patients.get(actor, patient.id)
         assert (stored.phone, stored.occupation, stored.version) == (
             "555-0199",
             "",
@@ -100,10 +102,10 @@ def test_after_a_lost_race_the_user_can_save_again_on_the_fresh_version(
     services: Services,
     second_services: Services,
     actor: Actor,
-    colleague: Clinician,
+    colleague: Account,
     patient: Patient,
 ) -> None:
-    stale = second_services.patients.get(patient.id)
+    stale = second_services.patients.get(actor, patient.id)
     services.patients.update(
         actor, patient.id, dataclasses.replace(patient.as_input(), phone="1"), patient.version
     )
@@ -111,11 +113,11 @@ def test_after_a_lost_race_the_user_can_save_again_on_the_fresh_version(
     with pytest.raises(ConflictError):
         second_services.patients.update(colleague.as_actor(), patient.id, yours, stale.version)
 
-    fresh = second_services.patients.get(patient.id)
+    fresh = second_services.patients.get(actor, patient.id)
     merged = dataclasses.replace(fresh.as_input(), occupation="teacher")
     second_services.patients.update(colleague.as_actor(), patient.id, merged, fresh.version)
 
-    stored = services.patients.get(patient.id)
+    stored = services.patients.get(actor, patient.id)
     assert (stored.phone, stored.occupation) == ("1", "teacher")
 
 
@@ -123,7 +125,7 @@ def test_archiving_on_a_stale_version_is_refused_too(
     services: Services,
     second_services: Services,
     actor: Actor,
-    colleague: Clinician,
+    colleague: Account,
     patient: Patient,
 ) -> None:
     services.patients.update(
@@ -131,14 +133,14 @@ def test_archiving_on_a_stale_version_is_refused_too(
     )
     with pytest.raises(ConflictError):
         second_services.patients.archive(colleague.as_actor(), patient.id, patient.version)
-    assert not services.patients.get(patient.id).archived
+    assert not services.patients.get(actor, patient.id).archived
 
 
 def test_amending_a_session_another_workstation_amended_is_refused(
     services: Services,
     second_services: Services,
     actor: Actor,
-    colleague: Clinician,
+    colleague: Account,
     patient: Patient,
 ) -> None:
     logged = services.sessions.log(
@@ -162,7 +164,7 @@ def test_amending_a_session_another_workstation_amended_is_refused(
     assert f"changed by {actor.name}" in str(lost.value)
     assert lost.value.change.theirs["superseded"] is True
     assert lost.value.change.yours == {"reason": "typo"}
-    current = [r for r in services.sessions.history(patient.id) if not r.superseded]
+    current = [r for r in services.sessions.history(actor, patient.id) if not r.superseded]
     assert [r.data.pain_after for r in current] == [3]
 
 
@@ -181,8 +183,9 @@ def test_two_writers_on_one_sqlite_file_queue_instead_of_failing(
         errors: list[BaseException] = []
 
         def hold_the_write_lock() -> None:
-            with first_services.context.writing() as session:
-                first_services.patients.insert(
+            # A bare transaction, outside any use case, so that it can be held open.
+            with first.session_factory.begin() as session:
+                first_services.patients._insert(
                     session,
                     admin,
                     PatientInput(
@@ -211,7 +214,7 @@ def test_two_writers_on_one_sqlite_file_queue_instead_of_failing(
         assert errors == []
         # The second writer waited for the first one's commit rather than failing.
         assert finished[0] >= HOLD_SECONDS / 2
-        names = {p.family_name for p in first_services.patients.search("").rows}
+        names = {p.family_name for p in first_services.patients.search(COMMAND_LINE, "").rows}
         assert names == {"First", "Second"}
     finally:
         first.engine.dispose()

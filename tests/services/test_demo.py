@@ -28,6 +28,7 @@ from backclinic.services.patients import (
     fold,
     validate_patient,
 )
+from tests.actors import COMMAND_LINE
 
 PATIENTS = 300
 MONDAY_MORNING = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
@@ -67,13 +68,13 @@ def stored_patients(database: OpenDatabase) -> list[tuple[object, ...]]:
 
 
 def found_ids(patients: PatientService, text: str) -> set[int]:
-    return {row.id for row in patients.search(text, limit=PATIENTS).rows}
+    return {row.id for row in patients.search(COMMAND_LINE, text, limit=PATIENTS).rows}
 
 
 def test_a_demo_fill_sets_up_the_clinic_with_staff_who_sign_in_with_the_documented_password(
     services: Services,
 ) -> None:
-    summary = quick_demo(services.context).fill(patients=0)
+    summary = quick_demo(services.context).fill(COMMAND_LINE, patients=0)
 
     assert summary.clinic_set_up
     assert summary.clinic_name == DEMO_CLINIC_NAME
@@ -98,7 +99,7 @@ def test_a_demo_fill_sets_up_the_clinic_with_staff_who_sign_in_with_the_document
 def test_demo_patients_get_sequential_unique_mrns_and_one_audit_entry(
     services: Services, database: OpenDatabase
 ) -> None:
-    summary = quick_demo(services.context).fill(patients=PATIENTS)
+    summary = quick_demo(services.context).fill(COMMAND_LINE, patients=PATIENTS)
 
     mrns = [row[0] for row in stored_patients(database)]
     assert mrns == [f"BC-{number:06d}" for number in range(1, PATIENTS + 1)]
@@ -107,7 +108,7 @@ def test_demo_patients_get_sequential_unique_mrns_and_one_audit_entry(
         "BC-000001",
         "BC-000300",
     )
-    assert services.patients.count() == PATIENTS
+    assert services.patients.count(COMMAND_LINE) == PATIENTS
     with database.session_factory() as session:
         fills = session.scalars(
             select(AuditEventRow).where(AuditEventRow.action == "demo_fill")
@@ -118,18 +119,20 @@ def test_demo_patients_get_sequential_unique_mrns_and_one_audit_entry(
 
 
 def test_accented_demo_names_are_found_by_plain_ascii_search(services: Services) -> None:
-    quick_demo(services.context).fill(patients=PATIENTS)
+    quick_demo(services.context).fill(COMMAND_LINE, patients=PATIENTS)
 
-    found = services.patients.search("nunez").rows
+    found = services.patients.search(COMMAND_LINE, "nunez").rows
     assert found
     assert {row.family_name for row in found} == {"Núñez"}
-    assert any(row.family_name == "Müller" for row in services.patients.search("muller").rows)
+    assert any(
+        row.family_name == "Müller" for row in services.patients.search(COMMAND_LINE, "muller").rows
+    )
 
 
 def test_demo_names_span_several_scripts_and_every_one_is_searchable(
     services: Services, database: OpenDatabase
 ) -> None:
-    quick_demo(services.context).fill(patients=PATIENTS)
+    quick_demo(services.context).fill(COMMAND_LINE, patients=PATIENTS)
     families = {row[1] for row in stored_patients(database)}
 
     non_ascii = {name for name in families if not name.isascii()}
@@ -141,14 +144,15 @@ def test_demo_names_span_several_scripts_and_every_one_is_searchable(
     for name in non_ascii:
         query = fold(name).split("-")[0]
         assert any(
-            row.family_name == name for row in services.patients.search(query, limit=PATIENTS).rows
+            row.family_name == name
+            for row in services.patients.search(COMMAND_LINE, query, limit=PATIENTS).rows
         ), name
 
 
 def test_every_demo_patient_passes_the_registrys_own_rules_with_plausible_ages(
     services: Services, database: OpenDatabase
 ) -> None:
-    quick_demo(services.context).fill(patients=PATIENTS)
+    quick_demo(services.context).fill(COMMAND_LINE, patients=PATIENTS)
     today = services.patients.today()
 
     patients = stored_patients(database)
@@ -178,8 +182,8 @@ def test_a_second_fill_continues_the_mrn_sequence_with_new_people_and_no_new_acc
     services: Services, database: OpenDatabase
 ) -> None:
     demo = quick_demo(services.context)
-    demo.fill(patients=PATIENTS)
-    again = demo.fill(patients=50)
+    demo.fill(COMMAND_LINE, patients=PATIENTS)
+    again = demo.fill(COMMAND_LINE, patients=50)
 
     assert (again.first_mrn, again.last_mrn) == ("BC-000301", "BC-000350")
     assert again.clinicians == ()
@@ -213,12 +217,12 @@ def test_a_fill_on_an_existing_clinic_follows_hand_registered_patients_as_the_si
 def test_the_same_seed_gives_the_same_clinic_and_another_seed_does_not(
     database: OpenDatabase, tmp_path: Path
 ) -> None:
-    demo_over(database).fill(patients=PATIENTS, seed=11)
+    demo_over(database).fill(COMMAND_LINE, patients=PATIENTS, seed=11)
     twin = open_database(f"sqlite:///{tmp_path / 'twin.db'}")
     other = open_database(f"sqlite:///{tmp_path / 'other.db'}")
     try:
-        demo_over(twin).fill(patients=PATIENTS, seed=11)
-        demo_over(other).fill(patients=PATIENTS, seed=12)
+        demo_over(twin).fill(COMMAND_LINE, patients=PATIENTS, seed=11)
+        demo_over(other).fill(COMMAND_LINE, patients=PATIENTS, seed=12)
         assert stored_patients(twin) == stored_patients(database)
         assert stored_patients(other) != stored_patients(database)
     finally:
@@ -230,19 +234,19 @@ def test_a_negative_patient_count_is_refused_before_anything_is_written(
     database: OpenDatabase,
 ) -> None:
     with pytest.raises(ValidationFailed) as refused:
-        demo_over(database).fill(patients=-1)
+        demo_over(database).fill(COMMAND_LINE, patients=-1)
     assert "patients" in refused.value.by_field
     context = ServiceContext(database.session_factory, at_monday_morning)
     assert not ClinicService(context).is_set_up()
 
 
 def test_the_demo_caseload_has_intakes_and_plans_in_every_phase(services: Services) -> None:
-    summary = services.demo.fill(patients=40, seed=3)
+    summary = services.demo.fill(COMMAND_LINE, patients=40, seed=3)
     assert summary.intakes_created == 40
     today = dt.date.today()
     phases_now = set()
-    for row in services.patients.search("", limit=100).rows:
-        plan = services.plans.active_plan(row.id)
+    for row in services.patients.search(COMMAND_LINE, "", limit=100).rows:
+        plan = services.plans.active_plan(COMMAND_LINE, row.id)
         if plan is None:
             continue
         for phase in plan.phases:
@@ -255,7 +259,7 @@ def test_the_demo_caseload_has_intakes_and_plans_in_every_phase(services: Servic
 def test_the_demo_caseload_has_sessions_along_plausible_pain_trajectories(
     services: Services, database: OpenDatabase
 ) -> None:
-    summary = services.demo.fill(patients=40, seed=3)
+    summary = services.demo.fill(COMMAND_LINE, patients=40, seed=3)
     today = services.patients.today()
     assert summary.sessions_created > 200
     assert summary.plans_discharged == 2
@@ -303,7 +307,9 @@ def test_the_demo_caseload_has_sessions_along_plausible_pain_trajectories(
         assert reassessments
         patients_with_plans = {p.patient_id for p in plan_of.values() if p.status == "active"}
 
-    reports = {pid: services.sessions.progress(pid, today) for pid in patients_with_plans}
+    reports = {
+        pid: services.sessions.progress(COMMAND_LINE, pid, today) for pid in patients_with_plans
+    }
     non_responders = [
         report
         for report in reports.values()

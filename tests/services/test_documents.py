@@ -20,6 +20,7 @@ from backclinic.services.context import Actor
 from backclinic.services.documents import DocumentService
 from backclinic.services.errors import PermissionDenied, ValidationFailed
 from backclinic.services.patients import PatientInput
+from tests.records import stored_records
 from tests.services.test_plans import START, article_intake
 from tests.services.test_sessions import visit_input
 
@@ -129,7 +130,7 @@ def one_line(pdf: bytes) -> str:
 
 
 def audit_actions(services: Services) -> list[tuple[str, str, int | None]]:
-    with services.context.reading() as session:
+    with stored_records(services) as session:
         rows = session.scalars(select(AuditEventRow).order_by(AuditEventRow.id)).all()
         return [(r.action, r.entity, r.clinician_id) for r in rows]
 
@@ -156,7 +157,7 @@ def test_the_plan_summary_tells_the_patient_what_happens_when(
         "functional strength training and ergonomic retraining for daily life",
     ):
         assert expected in text
-    plan = services.plans.active_plan(patient_id)
+    plan = services.plans.active_plan(actor, patient_id)
     assert plan is not None
     visit_dates = [v.visit_date for v in plan.visits]
     assert "Mon 5 Jan 2026" in text
@@ -254,7 +255,7 @@ def test_the_discharge_summary_lists_every_session_and_the_adverse_events(
 ) -> None:
     actor = set_up_clinic(services)
     patient_id = treated_patient(services, actor, reassess=False)
-    plan = services.plans.active_plan(patient_id)
+    plan = services.plans.active_plan(actor, patient_id)
     assert plan is not None
     late = next(v for v in plan.visits if v.status == "planned" and v.visit_date <= TODAY)
     services.sessions.log(
@@ -270,7 +271,7 @@ def test_the_discharge_summary_lists_every_session_and_the_adverse_events(
         ),
     )
     text = one_line(documents.print_discharge_summary(actor, patient_id).pdf)
-    sessions = services.sessions.history(patient_id)
+    sessions = services.sessions.history(actor, patient_id)
     for record in sessions:
         when = record.performed_on
         assert f"{when.day} {when:%b} {when.year}" in text
@@ -289,7 +290,7 @@ def test_a_discharged_plan_prints_a_discharge_summary_to_its_end_date(
 ) -> None:
     actor = set_up_clinic(services)
     patient_id = treated_patient(services, actor)
-    with services.context.writing() as session:
+    with stored_records(services) as session:
         row = session.scalars(select(PlanRow).where(PlanRow.patient_id == patient_id)).one()
         row.status = "discharged"
         row.ended_on = TODAY
@@ -325,7 +326,7 @@ def test_no_plan_means_no_plan_summary_in_one_sentence(
         documents.print_plan_summary(actor, patient.id)
     with pytest.raises(ValidationFailed, match="no discharge summary to print"):
         documents.print_discharge_summary(actor, patient.id)
-    assert documents.documents(patient.id) == []
+    assert documents.documents(actor, patient.id) == []
 
 
 def test_printed_documents_are_listed_audited_and_reprinted_byte_identical(
@@ -335,7 +336,7 @@ def test_printed_documents_are_listed_audited_and_reprinted_byte_identical(
     patient_id = treated_patient(services, actor)
     plan_doc = documents.print_plan_summary(actor, patient_id)
     discharge_doc = documents.print_discharge_summary(actor, patient_id)
-    listed = documents.documents(patient_id)
+    listed = documents.documents(actor, patient_id)
     assert [(d.id, d.kind, d.title, d.clinician, d.pages) for d in listed] == [
         (discharge_doc.id, "discharge_summary", "Interim treatment summary", "Mei Lin",
          discharge_doc.pages),
@@ -343,7 +344,7 @@ def test_printed_documents_are_listed_audited_and_reprinted_byte_identical(
     ]  # fmt: skip
     assert listed[0].created_at.astimezone(dt.UTC) == NOW
     assert documents.reprint(actor, plan_doc.id) == plan_doc.pdf
-    assert hashlib.sha256(documents.pdf(plan_doc.id)).hexdigest() == plan_doc.sha256
+    assert hashlib.sha256(documents.pdf(actor, plan_doc.id)).hexdigest() == plan_doc.sha256
     target = tmp_path / "plan.pdf"
     documents.write_pdf(actor, plan_doc.id, target)
     assert target.read_bytes() == plan_doc.pdf
@@ -370,7 +371,7 @@ def test_saving_into_a_missing_folder_says_so_and_writes_nothing(
 def test_front_desk_cannot_print(services: Services, documents: DocumentService) -> None:
     actor = set_up_clinic(services)
     patient_id = treated_patient(services, actor)
-    desk = services.clinic.add_clinician(
+    desk = services.accounts.create(
         actor, NewClinician("Sam Desk", "sam", "front_desk", PASSWORD)
     ).as_actor()
     with pytest.raises(PermissionDenied, match="cannot print"):

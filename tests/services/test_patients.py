@@ -10,6 +10,7 @@ from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.errors import ConflictError, ValidationFailed
 from backclinic.services.patients import PatientInput, fold
+from tests.records import stored_records
 
 
 def ana(**changes: object) -> PatientInput:
@@ -39,7 +40,7 @@ def test_a_taken_mrn_is_refused_on_the_mrn_field_and_nothing_is_saved(
     with pytest.raises(ValidationFailed) as refused:
         services.patients.register(actor, ana(given_name="Other", mrn="A-1001"))
     assert refused.value.by_field == {"mrn": "MRN A-1001 already belongs to another patient."}
-    assert services.patients.count() == 1
+    assert services.patients.count(actor) == 1
 
 
 @pytest.mark.parametrize(
@@ -71,7 +72,7 @@ def test_bad_patient_input_names_the_field_and_the_rule(
     with pytest.raises(ValidationFailed) as refused:
         services.patients.register(actor, ana(**changes))
     assert refused.value.by_field[field] == message
-    assert services.patients.count() == 0
+    assert services.patients.count(actor) == 0
 
 
 def test_every_write_is_audited_with_the_signed_in_clinician(
@@ -81,7 +82,7 @@ def test_every_write_is_audited_with_the_signed_in_clinician(
     services.patients.update(
         actor, patient.id, ana(occupation="teacher", mrn=patient.mrn), patient.version
     )
-    with services.context.reading() as session:
+    with stored_records(services) as session:
         events = session.scalars(
             select(AuditEventRow)
             .where(AuditEventRow.patient_id == patient.id)
@@ -109,7 +110,7 @@ def test_a_stale_edit_is_refused_and_says_who_changed_the_record(
     assert "changed by Mei Lin" in str(lost.value)
     assert lost.value.change.theirs["phone"] == "555"
     assert lost.value.change.yours["phone"] == "777"
-    assert services.patients.get(patient.id).phone == "555"
+    assert services.patients.get(actor, patient.id).phone == "555"
 
 
 def test_search_finds_by_name_prefix_ignoring_case_and_accents(
@@ -118,7 +119,7 @@ def test_search_finds_by_name_prefix_ignoring_case_and_accents(
     services.patients.register(actor, ana(family_name="Núñez", given_name="José"))
     services.patients.register(actor, ana(family_name="Nguyen", given_name="Thị Hương"))
     services.patients.register(actor, ana(family_name="Okafor", given_name="Grace"))
-    names = lambda text: [r.family_name for r in services.patients.search(text).rows]  # noqa: E731
+    names = lambda text: [r.family_name for r in services.patients.search(actor, text).rows]  # noqa: E731
     assert names("nun") == ["Núñez"]
     assert names("N") == ["Nguyen", "Núñez"]
     assert names("huong") == ["Nguyen"]
@@ -129,9 +130,9 @@ def test_search_finds_by_name_prefix_ignoring_case_and_accents(
 def test_search_finds_by_mrn_and_by_date_of_birth(services: Services, actor: Actor) -> None:
     services.patients.register(actor, ana(mrn="A-1001"))
     services.patients.register(actor, ana(given_name="Luz", date_of_birth=dt.date(1975, 6, 1)))
-    assert [r.mrn for r in services.patients.search("a-10").rows] == ["A-1001"]
-    assert [r.given_name for r in services.patients.search("1975-06-01").rows] == ["Luz"]
-    assert [r.given_name for r in services.patients.search("01.06.1975").rows] == ["Luz"]
+    assert [r.mrn for r in services.patients.search(actor, "a-10").rows] == ["A-1001"]
+    assert [r.given_name for r in services.patients.search(actor, "1975-06-01").rows] == ["Luz"]
+    assert [r.given_name for r in services.patients.search(actor, "01.06.1975").rows] == ["Luz"]
 
 
 def test_search_pages_follow_on_without_gaps_or_repeats(services: Services, actor: Actor) -> None:
@@ -139,10 +140,10 @@ def test_search_pages_follow_on_without_gaps_or_repeats(services: Services, acto
         services.patients.register(actor, ana(given_name=f"Ana{number:02d}"))
     for text in ("", "riv"):
         seen = []
-        page = services.patients.search(text, limit=10)
+        page = services.patients.search(actor, text, limit=10)
         seen += [r.id for r in page.rows]
         while page.cursor is not None:
-            page = services.patients.search(text, after=page.cursor, limit=10)
+            page = services.patients.search(actor, text, after=page.cursor, limit=10)
             seen += [r.id for r in page.rows]
         assert len(seen) == 25
         assert len(set(seen)) == 25
@@ -153,11 +154,11 @@ def test_archived_patients_leave_the_list_but_are_never_deleted(
 ) -> None:
     patient = services.patients.register(actor, ana())
     services.patients.archive(actor, patient.id, patient.version)
-    assert services.patients.search("rivera").rows == ()
-    assert [r.id for r in services.patients.search("rivera", include_archived=True).rows] == [
-        patient.id
-    ]
-    assert services.patients.get(patient.id).archived
+    assert services.patients.search(actor, "rivera").rows == ()
+    assert [
+        r.id for r in services.patients.search(actor, "rivera", include_archived=True).rows
+    ] == [patient.id]
+    assert services.patients.get(actor, patient.id).archived
 
 
 def test_fold_strips_accents_and_case() -> None:
@@ -169,7 +170,9 @@ def test_letters_without_a_decomposition_fold_to_plain_ones(
 ) -> None:
     services.patients.register(actor, ana(family_name="Østergaard", given_name="Łukasz"))
     services.patients.register(actor, ana(family_name="O'Brien", given_name="Đặng"))
-    assert [r.family_name for r in services.patients.search("ostergaard").rows] == ["Østergaard"]
-    assert [r.family_name for r in services.patients.search("lukasz").rows] == ["Østergaard"]
-    assert [r.family_name for r in services.patients.search("obrien").rows] == ["O'Brien"]
-    assert [r.family_name for r in services.patients.search("dang").rows] == ["O'Brien"]
+    assert [r.family_name for r in services.patients.search(actor, "ostergaard").rows] == [
+        "Østergaard"
+    ]
+    assert [r.family_name for r in services.patients.search(actor, "lukasz").rows] == ["Østergaard"]
+    assert [r.family_name for r in services.patients.search(actor, "obrien").rows] == ["O'Brien"]
+    assert [r.family_name for r in services.patients.search(actor, "dang").rows] == ["O'Brien"]

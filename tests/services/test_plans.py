@@ -16,6 +16,7 @@ from backclinic.services.errors import PermissionDenied, StaleRecord, Validation
 from backclinic.services.patients import PatientInput
 from backclinic.services.plans import PlanView, choices_from_proposal
 from backclinic.services.sessions import SessionInput
+from tests.records import stored_records
 
 START = dt.date(2026, 1, 5)
 MON_TO_FRI = frozenset(range(5))
@@ -87,7 +88,7 @@ def test_the_intake_odi_skips_a_section_out_of_the_denominator(
     services: Services, actor: Actor
 ) -> None:
     patient_id = grace(services, actor)
-    intake = services.assessments.latest_intake(patient_id)
+    intake = services.assessments.latest_intake(actor, patient_id)
     assert intake is not None and intake.odi is not None
     assert intake.odi.percent == 44.4
 
@@ -98,7 +99,9 @@ def test_a_cauda_equina_flag_stops_the_plan_with_a_referral(
     grace(services, actor, red_flags=no_red_flags(services, saddle_anaesthesia=FlagAnswer.PRESENT))
     with pytest.raises(ValidationFailed, match=r"(?i)urgent"):
         services.plans.create_recommended(actor, "CASE-0045", start=START)
-    assert services.plans.active_plan(services.patients.by_mrn("CASE-0045").id) is None
+    assert (
+        services.plans.active_plan(actor, services.patients.by_mrn(actor, "CASE-0045").id) is None
+    )
 
 
 def test_unscreened_red_flags_block_planning(services: Services, actor: Actor) -> None:
@@ -111,7 +114,7 @@ def test_a_non_urgent_flag_needs_a_recorded_clearance(services: Services, actor:
     patient_id = grace(
         services, actor, red_flags=no_red_flags(services, night_pain=FlagAnswer.PRESENT)
     )
-    proposal = services.plans.propose(patient_id)
+    proposal = services.plans.propose(actor, patient_id)
     choices = choices_from_proposal(proposal, start=START, clinic_days=MON_TO_FRI)
     with pytest.raises(ValidationFailed) as refused:
         services.plans.create(actor, patient_id, choices)
@@ -144,14 +147,14 @@ def test_changing_a_phase_reschedules_only_future_visits(services: Services, act
     assert [(p.start_week, p.end_week) for p in changed.phases] == [(1, 2), (3, 6), (7, 10)]
     week3 = [v for v in changed.visits if today <= v.visit_date < today + dt.timedelta(days=7)]
     assert sum("acupuncture" in v.modalities for v in week3) == 2
-    assert services.plans.active_plan(patient_id) == changed
+    assert services.plans.active_plan(actor, patient_id) == changed
 
 
 def test_pregnancy_keeps_contraindicated_points_out_of_a_plan(
     services: Services, actor: Actor
 ) -> None:
     patient_id = grace(services, actor, precautions=("pregnancy",))
-    proposal = services.plans.propose(patient_id)
+    proposal = services.plans.propose(actor, patient_id)
     offered = {p.code for phase in proposal.phases for p in phase.acupoints}
     assert not offered & {"LI4", "SP6", "BL60", "BL67"}
     choices = choices_from_proposal(proposal, start=START, clinic_days=MON_TO_FRI)
@@ -181,7 +184,7 @@ def planned_grace(clinic: Services, actor: Actor) -> tuple[int, PlanView]:
 
 
 def audit_rows(clinic: Services, action: str) -> list[AuditEventRow]:
-    with clinic.context.reading() as session:
+    with stored_records(clinic) as session:
         return list(session.scalars(select(AuditEventRow).where(AuditEventRow.action == action)))
 
 
@@ -206,7 +209,7 @@ def test_a_missed_visit_is_rescheduled_to_a_clinic_day_and_audited(
     _patient_id, plan = planned_grace(clinic, actor)
     first = plan.visits[0]
     clinic.sessions.mark_missed(actor, first.id)
-    missed = next(v for v in clinic.plans.get(plan.id).visits if v.id == first.id)
+    missed = next(v for v in clinic.plans.get(actor, plan.id).visits if v.id == first.id)
     assert missed.status == "missed" and missed.version > first.version
     taken = {v.visit_date for v in plan.visits}
     free_day = next(
@@ -250,7 +253,7 @@ def test_rescheduling_refuses_each_impossible_day_in_one_sentence(
 
     done = plan.visits[0]
     clinic.sessions.log(actor, patient_id, visit_input(done.visit_date))
-    done_now = next(v for v in clinic.plans.get(plan.id).visits if v.id == done.id)
+    done_now = next(v for v in clinic.plans.get(actor, plan.id).visits if v.id == done.id)
     with pytest.raises(ValidationFailed, match="session logged") as refused:
         clinic.plans.reschedule_visit(
             actor, done.id, saturday + dt.timedelta(days=2), done_now.version
@@ -273,7 +276,7 @@ def test_a_cancelled_visit_cannot_be_moved(clinic: Services, actor: Actor) -> No
         expected_version=plan.version,
     )
     assert last.id not in {v.id for v in discharged.visits}
-    with clinic.context.reading() as session:
+    with stored_records(clinic) as session:
         row = session.get(ScheduledVisitRow, last.id)
         assert row is not None and row.status == "cancelled"
         version = row.version
@@ -299,10 +302,10 @@ def test_discharge_closes_the_plan_with_its_final_assessment_in_one_transaction(
 
     assert (closed.status, closed.ended_on, closed.end_reason) == ("discharged", today, "goals_met")
     assert closed.end_note == "Back at work full days; home exercises to continue."
-    assert clinic.plans.active_plan(patient_id) is None
+    assert clinic.plans.active_plan(actor, patient_id) is None
     assert all(v.visit_date <= today for v in closed.visits)
     assert [v.id for v in closed.visits] == [v.id for v in plan.visits if v.visit_date <= today]
-    kinds = [a.kind for a in clinic.assessments.for_patient(patient_id)]
+    kinds = [a.kind for a in clinic.assessments.for_patient(actor, patient_id)]
     assert kinds == ["intake", "discharge"]
     [entry] = audit_rows(clinic, "discharge")
     assert entry.entity == "plan" and entry.entity_id == plan.id
@@ -327,8 +330,8 @@ def test_discharge_stores_nothing_when_the_final_assessment_is_refused(
             expected_version=plan.version,
         )
     assert "final_assessment.nprs.current" in refused.value.by_field
-    assert clinic.plans.get(plan.id).status == "active"
-    assert [a.kind for a in clinic.assessments.for_patient(patient_id)] == ["intake"]
+    assert clinic.plans.get(actor, plan.id).status == "active"
+    assert [a.kind for a in clinic.assessments.for_patient(actor, patient_id)] == ["intake"]
     assert audit_rows(clinic, "discharge") == []
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import text
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.schedule_view import DayScheduleService, due_query
+from tests.records import stored_records
 from tests.services.test_plans import START, grace
 from tests.services.test_sessions import visit_input
 
@@ -19,7 +20,7 @@ def test_the_day_lists_todays_and_overdue_visits_in_date_order_with_the_patient(
     plan = services.plans.create_recommended(actor, "CASE-0045", start=START)
     today = plan.visits[3].visit_date
     services.sessions.log(actor, patient_id, visit_input(plan.visits[0].visit_date))
-    due = DayScheduleService(services.context).due(today)
+    due = DayScheduleService(services.context).due(actor, today)
     assert [d.visit_id for d in due] == [v.id for v in plan.visits[1:4]]
     assert [d.overdue for d in due] == [True, True, False]
     first = due[0]
@@ -37,14 +38,14 @@ def test_a_missed_visit_is_shown_marked_and_not_overdue(services: Services, acto
     plan = services.plans.create_recommended(actor, "CASE-0045", start=START)
     services.sessions.mark_missed(actor, plan.visits[0].id)
     today = plan.visits[1].visit_date
-    due = DayScheduleService(services.context).due(today)
+    due = DayScheduleService(services.context).due(actor, today)
     assert [(d.visit_id, d.status, d.overdue) for d in due] == [
         (plan.visits[0].id, "missed", False),
         (plan.visits[1].id, "planned", False),
     ]
     later = today + dt.timedelta(days=30)
     assert plan.visits[0].id not in {
-        d.visit_id for d in DayScheduleService(services.context).due(later)
+        d.visit_id for d in DayScheduleService(services.context).due(actor, later)
     }
 
 
@@ -52,15 +53,15 @@ def test_archived_patients_and_other_days_are_left_out(services: Services, actor
     patient_id = grace(services, actor)
     plan = services.plans.create_recommended(actor, "CASE-0045", start=START)
     schedule = DayScheduleService(services.context)
-    assert schedule.due(START - dt.timedelta(days=1)) == []
-    patient = services.patients.get(patient_id)
+    assert schedule.due(actor, START - dt.timedelta(days=1)) == []
+    patient = services.patients.get(actor, patient_id)
     services.patients.archive(actor, patient_id, patient.version)
-    assert schedule.due(plan.visits[2].visit_date) == []
+    assert schedule.due(actor, plan.visits[2].visit_date) == []
 
 
 def test_the_day_query_searches_visits_by_index_never_by_scan(services: Services) -> None:
     query = due_query(START, START - dt.timedelta(days=7))
-    with services.context.reading() as session:
+    with stored_records(services) as session:
         dialect = session.get_bind().dialect
         if dialect.name != "sqlite":
             pytest.skip("EXPLAIN QUERY PLAN is SQLite's")

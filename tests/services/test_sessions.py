@@ -12,6 +12,7 @@ from backclinic.services.context import Actor
 from backclinic.services.errors import StaleRecord, ValidationFailed
 from backclinic.services.plans import PlanView
 from backclinic.services.sessions import SessionInput, SessionService
+from tests.records import stored_records
 from tests.services.test_plans import START, grace
 
 
@@ -47,7 +48,7 @@ def planned(services: Services, actor: Actor, **changes: object) -> tuple[int, P
 
 
 def audit_count(services: Services, entity: str) -> int:
-    with services.context.reading() as session:
+    with stored_records(services) as session:
         return (
             session.scalar(
                 select(func.count())
@@ -67,7 +68,7 @@ def test_logging_a_session_fulfils_the_visit_planned_that_day(
     assert (record.plan_id, record.phase_number) == (plan.id, 1)
     assert record.data.visit_id == first.id
     assert record.clinician_id == actor.clinician_id
-    visit = next(v for v in services.plans.get(plan.id).visits if v.id == first.id)
+    visit = next(v for v in services.plans.get(actor, plan.id).visits if v.id == first.id)
     assert visit.status == "done"
     assert audit_count(services, "treatment_session") == 1
 
@@ -84,7 +85,7 @@ def test_logging_against_a_chosen_visit_fulfils_that_visit(
         visit_input(later.visit_date + dt.timedelta(days=1), visit_id=later.id),
     )
     assert record.data.visit_id == later.id
-    statuses = {v.id: v.status for v in services.plans.get(plan.id).visits}
+    statuses = {v.id: v.status for v in services.plans.get(actor, plan.id).visits}
     assert statuses[later.id] == "done"
     assert statuses[plan.visits[0].id] == "planned"
 
@@ -113,16 +114,16 @@ def test_an_amendment_keeps_the_original_and_records_who_and_why(
     assert amended.amends_id == original.id
     assert amended.amendment_reason == "Patient corrected her score before leaving"
     assert amended.recorded_by == actor.clinician_id
-    kept = sessions.get(original.id)
+    kept = sessions.get(actor, original.id)
     assert kept.superseded and kept.data.pain_before == 6
-    assert [s.id for s in sessions.history(patient_id)] == [amended.id]
-    assert [s.id for s in sessions.history(patient_id, include_superseded=True)] == [
+    assert [s.id for s in sessions.history(actor, patient_id)] == [amended.id]
+    assert [s.id for s in sessions.history(actor, patient_id, include_superseded=True)] == [
         original.id,
         amended.id,
     ]
     # The visit follows the current version of its session.
     assert amended.data.visit_id == plan.visits[0].id
-    with services.context.reading() as session:
+    with stored_records(services) as session:
         entry = session.scalars(select(AuditEventRow).where(AuditEventRow.action == "amend")).one()
         assert entry.clinician_id == actor.clinician_id
         assert entry.details["reason"] == "Patient corrected her score before leaving"
@@ -152,7 +153,7 @@ def test_a_pain_score_of_eleven_is_refused_by_field(
         sessions.log(actor, patient_id, visit_input(plan.visits[0].visit_date, pain_after=11))
     assert set(refused.value.by_field) == {"pain_after"}
     assert "0 to 10" in refused.value.by_field["pain_after"]
-    assert sessions.history(patient_id) == []
+    assert sessions.history(actor, patient_id) == []
 
 
 def test_a_session_in_the_future_is_refused(
@@ -203,13 +204,13 @@ def test_prefill_takes_the_phase_prescription_then_the_last_session(
 ) -> None:
     patient_id, plan = planned(services, actor)
     first = plan.visits[0]
-    blank = sessions.prefill(patient_id, at(first.visit_date))
+    blank = sessions.prefill(actor, patient_id, at(first.visit_date))
     assert blank.acupoints == plan.phases[0].acupoints
     assert {code for code, _ in blank.interventions} == set(plan.phases[0].pt_focus)
     assert blank.visit_id == first.id and blank.pain_before is None
     sessions.log(actor, patient_id, visit_input(first.visit_date, acupoints=("BL25", "GB30")))
     second = plan.visits[1]
-    assert sessions.prefill(patient_id, at(second.visit_date)).acupoints == ("BL25", "GB30")
+    assert sessions.prefill(actor, patient_id, at(second.visit_date)).acupoints == ("BL25", "GB30")
 
 
 def test_progress_of_a_non_responder_suggests_re_evaluation(
@@ -222,7 +223,7 @@ def test_progress_of_a_non_responder_suggests_re_evaluation(
     for visit in visits[1 : threshold + 1]:
         sessions.log(actor, patient_id, visit_input(visit.visit_date, pain_before=6))
     today = visits[threshold].visit_date
-    report = sessions.progress(patient_id, today)
+    report = sessions.progress(actor, patient_id, today)
     assert report.nprs_baseline == 6 and report.nprs_baseline_source == "intake"
     assert report.sessions == threshold
     [suggestion] = [s for s in report.suggestions if s.kind == "re-evaluate"]
@@ -239,7 +240,7 @@ def test_only_a_planned_past_visit_can_be_marked_missed(
     assert record.data.visit_id is not None
     with pytest.raises(ValidationFailed):
         sessions.mark_missed(actor, record.data.visit_id)
-    with services.context.reading() as session:
+    with stored_records(services) as session:
         status = session.get(ScheduledVisitRow, plan.visits[1].id)
         assert status is not None and status.status == "planned"
 
@@ -267,4 +268,4 @@ def test_a_session_given_by_a_front_desk_account_is_refused_by_the_clinician_fie
             ),
         )
     assert "performed_by" in refused.value.by_field
-    assert sessions.history(patient_id) == []
+    assert sessions.history(actor, patient_id) == []

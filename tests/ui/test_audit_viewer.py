@@ -17,7 +17,7 @@ from tests.conftest import PASSWORD
 
 @pytest.fixture
 def admin(services: Services, clinician: Clinician) -> Actor:
-    created = services.clinic.add_clinician(
+    created = services.accounts.create(
         services.clinic.system_actor(), NewClinician("Sarah Okafor", "sarah", "admin", PASSWORD)
     )
     return created.as_actor()
@@ -25,7 +25,7 @@ def admin(services: Services, clinician: Clinician) -> Actor:
 
 def _viewer(qtbot: QtBot, services: Services, actor: Actor) -> AuditViewer:
     viewer = AuditViewer(
-        AuditService(services.context), services.patients, services.clinic.clinicians(), actor
+        AuditService(services.context), services.patients, services.clinic.clinicians(actor), actor
     )
     qtbot.addWidget(viewer)
     viewer.show()

@@ -13,6 +13,7 @@ from backclinic.services.patients import Patient
 from backclinic.ui.first_run import FirstRunDialog
 from backclinic.ui.patient_dialog import PatientDialog
 from backclinic.ui.sign_in import SignInDialog
+from tests.actors import COMMAND_LINE
 from tests.conftest import PASSWORD
 from tests.ui.conftest import ModalDriver
 
@@ -122,7 +123,7 @@ def test_a_new_patient_with_bad_input_keeps_the_form_open_with_errors_by_the_fie
     assert dialog.errors.label("date_of_birth").text() == "Date of birth cannot be in the future."
     assert dialog.focusWidget() is dialog.given_name
     assert dialog.family_name.text() == "Rivera", "input is kept"
-    assert services.patients.count() == 0
+    assert services.patients.count(actor) == 0
 
 
 def test_an_unreadable_date_of_birth_is_named_as_unreadable_not_missing(
@@ -179,7 +180,7 @@ def test_editing_a_patient_shows_their_details_and_saves_the_change(
     saved = PatientDialog.edit(None, services, actor, ana.id)
     modal.check()
     assert saved is not None
-    assert services.patients.get(ana.id).occupation == "teacher"
+    assert services.patients.get(actor, ana.id).occupation == "teacher"
 
 
 def test_a_save_that_lost_a_race_shows_both_versions_and_keeps_the_input(
@@ -207,5 +208,7 @@ def test_a_save_that_lost_a_race_shows_both_versions_and_keeps_the_input(
     assert dialog.occupation.text() == "teacher"
     assert dialog.patient is None
     dialog.save_button().click()
-    assert services.patients.get(ana.id).occupation == "teacher", "a second save applies"
+    assert services.patients.get(COMMAND_LINE, ana.id).occupation == "teacher", (
+        "a second save applies"
+    )
     assert QApplication.activeModalWidget() is None

@@ -19,6 +19,7 @@ from backclinic.services.plans import PlanView
 from backclinic.ui.discharge_dialog import DischargeDialog
 from backclinic.ui.psfs_editor import PsfsEditor
 from backclinic.ui.reassessment_view import ReassessmentView
+from tests.actors import COMMAND_LINE
 from tests.services.test_plans import START, article_intake, grace
 from tests.ui.conftest import ModalDriver
 
@@ -107,14 +108,14 @@ def test_discharging_closes_the_plan_with_the_final_assessment_and_signals_it(
     assert signal.args == [plan.id]
     assert printed == [patient_id]
     assert widget.result() == DischargeDialog.DialogCode.Accepted
-    closed = clinic.plans.get(plan.id)
+    closed = clinic.plans.get(actor, plan.id)
     assert (closed.status, closed.end_reason, closed.ended_on) == (
         "discharged",
         "goals_met",
         NOW.date(),
     )
     assert closed.end_note == "Back at work; home programme continues."
-    final = clinic.assessments.for_patient(patient_id)[-1]
+    final = clinic.assessments.for_patient(actor, patient_id)[-1]
     assert final.kind == "discharge" and final.intake.nprs_current == 2
     assert final.odi is not None and final.odi.percent == 17.8
     assert all(v.visit_date <= NOW.date() for v in closed.visits)
@@ -149,7 +150,7 @@ def test_a_stale_plan_is_refused_in_the_dialog_and_the_input_kept(
     assert widget.isVisible()
     assert "This plan was changed by Mei Lin at " in widget.general_error.text()
     assert widget.nprs.value() == 3
-    assert clinic.plans.get(plan.id).status == "active"
+    assert clinic.plans.get(actor, plan.id).status == "active"
 
 
 def test_the_entry_point_returns_the_closed_plan_or_none(
@@ -170,7 +171,7 @@ def test_the_entry_point_returns_the_closed_plan_or_none(
     closed = DischargeDialog.discharge(None, clinic, actor, patient_id)
     modal.check()
     assert closed is not None and closed.end_reason == "stopped_attending"
-    assert [a.kind for a in clinic.assessments.for_patient(patient_id)] == ["intake"]
+    assert [a.kind for a in clinic.assessments.for_patient(actor, patient_id)] == ["intake"]
 
     modal.then(lambda box: box.accept() if isinstance(box, QMessageBox) else None)
     assert DischargeDialog.discharge(None, clinic, actor, patient_id) is None
@@ -183,7 +184,7 @@ def test_the_reassessment_view_compares_each_measure_with_the_intake(
 ) -> None:
     patient_id = grace(clinic, actor)
     psfs = (PsfsItem("sitting", 3), PsfsItem("socks", 4), PsfsItem("driving", 5))
-    intake = clinic.assessments.latest_intake(patient_id)
+    intake = clinic.assessments.latest_intake(actor, patient_id)
     assert intake is not None
     # A second intake with PSFS and STarT Back, so every measure has a baseline.
     baseline = replace(article_intake(clinic), startback_answers=(1, 1, 0, 1, 1, 1, 1, 1, 3))
@@ -269,7 +270,7 @@ def test_the_plan_tab_discharges_and_then_shows_the_closed_plan_with_new_plan_of
     with qtbot.waitSignal(tab.plan_changed):
         tab.discharge_button.click()
     modal.check()
-    assert clinic.plans.get(plan.id).status == "discharged"
+    assert clinic.plans.get(COMMAND_LINE, plan.id).status == "discharged"
     assert "discharged" in tab.header.text()
     assert tab.new_plan_button.isVisible() and not tab.discharge_button.isVisible()
 

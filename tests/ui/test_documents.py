@@ -19,6 +19,8 @@ from backclinic.services.documents import DocumentService
 from backclinic.services.patients import PatientInput
 from backclinic.ui.documents_tab import DocumentsTab
 from backclinic.ui.print_preview import print_pdf
+from tests.actors import COMMAND_LINE
+from tests.records import stored_records
 from tests.services.test_documents import NOW, document_service, set_up_clinic, treated_patient
 
 
@@ -48,7 +50,7 @@ def tab(qtbot: QtBot, services: Services, actor: Actor, documents: DocumentServi
 
 
 def document_audits(services: Services) -> list[str]:
-    with services.context.reading() as session:
+    with stored_records(services) as session:
         return list(
             session.scalars(
                 select(AuditEventRow.action)
@@ -166,7 +168,7 @@ def test_save_as_pdf_writes_the_document_as_handed_over(
     saved = tmp_path / "grace plan.pdf"
     document = tab.selected()
     assert document is not None
-    assert saved.read_bytes() == documents.pdf(document.id)
+    assert saved.read_bytes() == documents.pdf(COMMAND_LINE, document.id)
     assert document_audits(services) == ["print", "export"]
 
 
@@ -186,7 +188,9 @@ def test_print_pdf_prints_every_page(
     document = tab.selected()
     assert document is not None
     output = tmp_path / "all.pdf"
-    assert print_pdf(documents.pdf(document.id), file_printer(output)) == document.pages
+    assert (
+        print_pdf(documents.pdf(COMMAND_LINE, document.id), file_printer(output)) == document.pages
+    )
     assert len(PdfReader(output).pages) == document.pages
 
 

@@ -22,6 +22,7 @@ from backclinic.services.clinic import Clinician, NewClinician
 from backclinic.services.patients import Patient
 from backclinic.ui.idle_lock import DraftStore, IdleLock, WindowLock
 from backclinic.ui.main_window import MainWindow
+from tests.actors import COMMAND_LINE
 from tests.conftest import PASSWORD
 from tests.ui.conftest import ModalDriver
 
@@ -168,7 +169,7 @@ def test_another_clinician_gets_a_clean_window_and_the_draft_returns_to_the_firs
     registry: list[Patient],
     modal: ModalDriver,
 ) -> None:
-    colleague = services.clinic.add_clinician(
+    colleague = services.accounts.create(
         services.clinic.system_actor(),
         NewClinician("Tomas Berg", "tomas", "physical_therapist", PASSWORD),
     )
@@ -212,7 +213,7 @@ def test_another_clinician_gets_a_clean_window_and_the_draft_returns_to_the_firs
     assert drafts.count(clinician.id) == 0
     with qtbot.waitSignal(draft.accepted):
         qtbot.keyClick(_field(draft, "family_name"), Qt.Key.Key_Return)
-    [found] = services.patients.search("Okonkwo").rows
+    [found] = services.patients.search(COMMAND_LINE, "Okonkwo").rows
     created = AuditService(services.context).query(
         services.clinic.system_actor(), patient_id=found.id, action="create"
     )

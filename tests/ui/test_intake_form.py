@@ -75,7 +75,7 @@ def test_the_article_intake_saves_with_a_live_oswestry_of_44_4_percent(
     assert form.screening_verdict.text().startswith("No red flags")
     form.save_button().click()
     qtbot.waitUntil(lambda: not form.isVisible())
-    saved = services.assessments.latest_intake(patient.id)
+    saved = services.assessments.latest_intake(actor, patient.id)
     assert saved is not None and saved.odi is not None
     assert saved.odi.percent == 44.4
     assert saved.intake.radiating_side == "left"
@@ -99,7 +99,7 @@ def test_best_pain_above_worst_pain_is_shown_by_the_field_and_nothing_is_saved(
     assert error.isVisible()
     assert form.isVisible()
     assert form.focusWidget() is form.nprs_best
-    assert services.assessments.for_patient(patient.id) == []
+    assert services.assessments.for_patient(actor, patient.id) == []
 
 
 def test_three_skipped_oswestry_sections_say_incomplete_instead_of_a_score(
@@ -141,7 +141,7 @@ def test_an_untouched_red_flag_screen_is_saved_as_not_screened(
     assert form.screening_verdict.text().startswith("Red flags not (fully) screened")
     form.save_button().click()
     qtbot.waitUntil(lambda: not form.isVisible())
-    saved = services.assessments.latest_intake(patient.id)
+    saved = services.assessments.latest_intake(actor, patient.id)
     assert saved is not None and saved.intake.red_flags is None
     assert saved.odi is None
 
@@ -158,7 +158,7 @@ def test_a_half_answered_start_back_is_refused_by_its_field(
         "8 STarT Back items are unanswered"
         in form.findChild(QLabel, "startback_answers_error").text()
     )
-    assert services.assessments.for_patient(patient.id) == []
+    assert services.assessments.for_patient(actor, patient.id) == []
 
 
 def test_all_start_back_items_answered_show_the_risk_group_live(
@@ -207,7 +207,7 @@ def test_a_reassessment_rerates_the_psfs_activities_named_at_intake(
     from tests.services.test_plans import article_intake, grace
 
     patient_id = grace(services, actor)
-    first = services.assessments.for_patient(patient_id)[0]
+    first = services.assessments.for_patient(actor, patient_id)[0]
     assert first.psfs == ()
     named = (PsfsItem("sitting an hour", 3), PsfsItem("lifting a bag", 4), PsfsItem("walking", 6))
     services.assessments.record(

@@ -16,6 +16,7 @@ from backclinic.ui.main_window import MainWindow
 from backclinic.ui.patient_dialog import PatientDialog
 from backclinic.ui.patient_workspace import PatientWorkspace
 from backclinic.ui.sign_in import SignInDialog
+from tests.actors import COMMAND_LINE
 from tests.conftest import PASSWORD
 from tests.ui.conftest import ModalDriver, person
 
@@ -217,12 +218,12 @@ def test_archiving_asks_first_and_then_takes_the_patient_off_the_list(
     modal.then(answer(QMessageBox.StandardButton.No))
     workspace.archive_button.click()
     modal.check()
-    assert not services.patients.get(registry[0].id).archived
+    assert not services.patients.get(COMMAND_LINE, registry[0].id).archived
 
     modal.then(answer(QMessageBox.StandardButton.Yes))
     workspace.archive_button.click()
     modal.check()
-    assert services.patients.get(registry[0].id).archived
+    assert services.patients.get(COMMAND_LINE, registry[0].id).archived
     assert workspace.name_label.text() == "Rivera, Ana (archived)"
     assert not workspace.archive_button.isEnabled()
     assert window.patients.model.row_of(registry[0].id) is None

@@ -7,6 +7,7 @@ from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.patients import Patient
 from backclinic.ui.patient_list import PatientListView, PatientTableModel
+from tests.actors import COMMAND_LINE
 from tests.ui.conftest import person
 
 
@@ -20,7 +21,7 @@ def shown_names(model: PatientTableModel) -> list[str]:
 def test_the_patient_model_passes_the_qt_model_tester_while_paging(
     qtmodeltester, services: Services, registry: list[Patient]
 ) -> None:
-    model = PatientTableModel(services)
+    model = PatientTableModel(services, COMMAND_LINE)
     model.page_size = 2
     model.search("")
     qtmodeltester.check(model)
@@ -33,7 +34,7 @@ def test_the_patient_model_passes_the_qt_model_tester_while_paging(
 def test_columns_show_names_birth_date_age_and_mrn_under_their_headers(
     services: Services, registry: list[Patient]
 ) -> None:
-    model = PatientTableModel(services)
+    model = PatientTableModel(services, COMMAND_LINE)
     model.search("A-1001")
     headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
     assert headers == ["Family name", "Given name", "Date of birth", "Age", "MRN"]
@@ -45,7 +46,7 @@ def test_columns_show_names_birth_date_age_and_mrn_under_their_headers(
 def test_pages_arrive_as_the_view_fetches_more_in_name_order(
     services: Services, registry: list[Patient]
 ) -> None:
-    model = PatientTableModel(services)
+    model = PatientTableModel(services, COMMAND_LINE)
     model.page_size = 2
     model.search("")
     assert model.rowCount() == 2
@@ -64,7 +65,7 @@ def test_pages_arrive_as_the_view_fetches_more_in_name_order(
 def test_a_patient_matching_on_two_terms_is_listed_once_across_pages(
     services: Services, registry: list[Patient]
 ) -> None:
-    model = PatientTableModel(services)
+    model = PatientTableModel(services, COMMAND_LINE)
     model.page_size = 1
     model.search("lee")
     while model.canFetchMore(QModelIndex()):
@@ -77,7 +78,7 @@ def test_archived_patients_are_listed_only_when_asked_for(
 ) -> None:
     rivera = registry[0]
     services.patients.archive(actor, rivera.id, rivera.version)
-    view = PatientListView(services)
+    view = PatientListView(services, actor)
     qtbot.addWidget(view)
     view.search_edit.setText("rivera")
     qtbot.waitUntil(lambda: view.count_label.text() == "No patients match.")
@@ -89,7 +90,7 @@ def test_archived_patients_are_listed_only_when_asked_for(
 def test_typing_narrows_the_list_after_a_short_pause(
     qtbot: QtBot, services: Services, registry: list[Patient]
 ) -> None:
-    view = PatientListView(services)
+    view = PatientListView(services, COMMAND_LINE)
     qtbot.addWidget(view)
     assert view.count_label.text() == "5 patients"
     qtbot.keyClicks(view.search_edit, "riv")
@@ -103,7 +104,7 @@ def test_typing_narrows_the_list_after_a_short_pause(
 def test_a_date_of_birth_finds_the_patient_born_that_day(
     qtbot: QtBot, services: Services, registry: list[Patient]
 ) -> None:
-    view = PatientListView(services)
+    view = PatientListView(services, COMMAND_LINE)
     qtbot.addWidget(view)
     view.search_edit.setText("1975-07-02")
     qtbot.waitUntil(lambda: shown_names(view.model) == ["Nakamura, Ken"])
@@ -112,7 +113,7 @@ def test_a_date_of_birth_finds_the_patient_born_that_day(
 def test_down_arrow_moves_into_the_table_and_enter_opens_the_selected_patient(
     qtbot: QtBot, services: Services, registry: list[Patient]
 ) -> None:
-    view = PatientListView(services)
+    view = PatientListView(services, COMMAND_LINE)
     qtbot.addWidget(view)
     view.show()
     qtbot.waitExposed(view)
@@ -130,7 +131,7 @@ def test_down_arrow_moves_into_the_table_and_enter_opens_the_selected_patient(
 def test_enter_in_the_search_box_opens_the_first_match_without_waiting(
     qtbot: QtBot, services: Services, registry: list[Patient]
 ) -> None:
-    view = PatientListView(services)
+    view = PatientListView(services, COMMAND_LINE)
     qtbot.addWidget(view)
     qtbot.keyClicks(view.search_edit, "okaf")
     with qtbot.waitSignal(view.patient_opened) as opened:
@@ -141,7 +142,7 @@ def test_enter_in_the_search_box_opens_the_first_match_without_waiting(
 def test_double_clicking_a_row_opens_that_patient(
     qtbot: QtBot, services: Services, registry: list[Patient]
 ) -> None:
-    view = PatientListView(services)
+    view = PatientListView(services, COMMAND_LINE)
     qtbot.addWidget(view)
     view.show()
     qtbot.waitExposed(view)
@@ -154,7 +155,7 @@ def test_double_clicking_a_row_opens_that_patient(
 
 
 def test_an_empty_registry_says_so(qtbot: QtBot, services: Services, actor: Actor) -> None:
-    view = PatientListView(services)
+    view = PatientListView(services, actor)
     qtbot.addWidget(view)
     assert view.count_label.text() == "No patients registered yet."
     services.patients.register(actor, person())

@@ -19,6 +19,7 @@ from backclinic.ui.progress_tab import (
     PAIN_BEFORE,
     ProgressTab,
 )
+from tests.actors import COMMAND_LINE
 from tests.services.test_plans import START, grace
 from tests.services.test_sessions import visit_input
 
@@ -45,7 +46,7 @@ def test_the_chart_holds_exactly_the_logged_pain_scores(
     qtbot.addWidget(tab)
     assert tab.series_points(PAIN_BEFORE) == [(d, s[0]) for d, s in zip(days, scores, strict=True)]
     assert tab.series_points(PAIN_AFTER) == [(days[0], 4), (days[2], 2)]
-    report = clinic.sessions.progress(patient_id, NOW.date())
+    report = clinic.sessions.progress(actor, patient_id, NOW.date())
     assert report.nprs_baseline is not None
     assert {value for _, value in tab.series_points(BASELINE)} == {report.nprs_baseline}
     meaningful = {value for _, value in tab.series_points(MEANINGFUL)}
@@ -67,7 +68,7 @@ def test_suggestions_show_their_reason_and_advance_offers_the_plan(
         clinic.sessions.log(actor, patient_id, visit_input(visit.visit_date, pain_before=score))
     tab = ProgressTab(clinic, actor, patient_id)
     qtbot.addWidget(tab)
-    report = clinic.sessions.progress(patient_id, NOW.date())
+    report = clinic.sessions.progress(actor, patient_id, NOW.date())
     shown = {s.kind for s in report.suggestions}
     texts = {label.text() for label in tab.findChildren(QLabel)}
     assert report.suggestions
@@ -108,7 +109,7 @@ def test_holding_extends_the_current_phase_by_a_week_after_asking(
     # Pain before treatment rising over the last three sessions: the model says hold.
     for visit, score in zip(plan.visits[:5], (5, 5, 6, 7, 8), strict=False):
         clinic.sessions.log(actor, patient_id, visit_input(visit.visit_date, pain_before=score))
-    report = clinic.sessions.progress(patient_id, NOW.date())
+    report = clinic.sessions.progress(actor, patient_id, NOW.date())
     [hold] = [s for s in report.suggestions if s.kind == "hold"]
     assert hold.phase_number is not None
     tab = ProgressTab(clinic, actor, patient_id)
@@ -124,7 +125,7 @@ def test_holding_extends_the_current_phase_by_a_week_after_asking(
     with qtbot.waitSignal(tab.plan_requested):
         tab.action_buttons["hold"].click()
     assert asked and "past visits stay as they are" in asked[0]
-    after = clinic.plans.active_plan(patient_id)
+    after = clinic.plans.active_plan(COMMAND_LINE, patient_id)
     assert after is not None
     extended = next(p for p in after.phases if p.number == hold.phase_number)
     assert extended.end_week == before.end_week + 1

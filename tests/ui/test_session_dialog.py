@@ -66,7 +66,7 @@ def test_a_whole_session_can_be_logged_with_the_keyboard_alone(
     assert record.data.visit_id == first.id
     assert record.data.modalities == first.modalities
     assert record.data.acupoints == plan.phases[0].acupoints
-    assert [r.id for r in clinic.sessions.history(patient_id)] == [record.id]
+    assert [r.id for r in clinic.sessions.history(actor, patient_id)] == [record.id]
     assert dialog.result() == SessionDialog.DialogCode.Accepted
 
 
@@ -114,7 +114,7 @@ def test_a_pacemaker_refusal_shows_by_the_electro_box_and_keeps_the_input(
     assert dialog.record is None and dialog.isVisible()
     assert dialog.subjective.toPlainText() == "Stiff after a long drive."
     assert dialog.pain_before.value() == 6
-    assert clinic.sessions.history(patient_id) == []
+    assert clinic.sessions.history(actor, patient_id) == []
 
 
 def test_points_are_added_from_the_catalogue_by_typing_and_removed(
@@ -158,7 +158,7 @@ def test_an_amendment_needs_a_reason_and_keeps_the_original(
     original = logger.record
     assert original is not None
 
-    original = clinic.sessions.get(original.id)
+    original = clinic.sessions.get(actor, original.id)
     dialog = opened(qtbot, SessionDialog(clinic, actor, patient_id, amending=original))
     assert dialog.pain_before.value() == 6
     dialog.pain_after.set_value(3)
