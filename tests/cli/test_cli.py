@@ -119,14 +119,14 @@ def test_an_existing_mrn_needs_update(
     )
 
 
-def test_a_bad_start_date_is_a_usage_error(
+def test_a_bad_start_date_is_bad_input(
     capsys: pytest.CaptureFixture[str], database_option: list[str]
 ) -> None:
     status, out, err = run(
         capsys, *database_option, "plan", "CASE-0045", "--recommend", "--start", "2026-13-05"
     )
 
-    assert (status, out) == (2, "")
+    assert (status, out) == (1, "")
     assert (
         err.strip()
         .splitlines()[-1]
@@ -164,21 +164,23 @@ def test_export_into_a_missing_folder_is_one_sentence(
     assert err.count("\n") == 1
 
 
-def test_an_unknown_subcommand_is_a_usage_error(
+def test_an_unknown_subcommand_is_bad_input(
     capsys: pytest.CaptureFixture[str], database_option: list[str]
 ) -> None:
     status, out, err = run(capsys, *database_option, "frobnicate")
 
-    assert (status, out) == (2, "")
+    assert (status, out) == (1, "")
     assert "frobnicate" in err
 
 
-def test_an_unopenable_database_masks_its_password(capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_unopenable_database_exits_2_and_masks_its_password(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     url = "postgresql+psycopg://clinic:s3cret-pw@127.0.0.1:1/clinic?connect_timeout=2"
 
     status, out, err = run(capsys, "--database", url, "export", "A-1", "--out", "x.json")
 
-    assert (status, out) == (1, "")
+    assert (status, out) == (2, "")
     assert "s3cret-pw" not in err
     assert "***" in err
     assert err.count("\n") == 1
