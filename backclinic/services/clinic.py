@@ -243,11 +243,7 @@ class ClinicService:
             )
             return _clinician(clinician)
 
-    @use_case(
-        Permission.CHANGE_SETTINGS,
-        changes={Change.SETTINGS, Change.SCHEDULE},
-        also_allowed=_may_administer,
-    )
+    @use_case(Permission.CHANGE_SETTINGS, changes={Change.SETTINGS}, also_allowed=_may_administer)
     def update_settings(
         self,
         actor: Actor,

@@ -783,6 +783,10 @@ class _ClinicStep:
     admin: Actor | None = field(default=None)
 
 
+def _may_administer(service: DemoService, actor: Actor) -> bool:
+    return service._clinic.may_administer(actor)
+
+
 class DemoService:
     """Fills a database with a demo clinic, in steps.
 
@@ -808,8 +812,9 @@ class DemoService:
         self._assessments = assessments
         self._plans = plans
 
-    # It can set the clinic up, add accounts and write every kind of record: admins only.
-    @use_case(Permission.CHANGE_SETTINGS, changes=set(Change))
+    # It can set the clinic up, add accounts and write every kind of record: whoever runs
+    # the clinic (an admin, or its clinicians while it has none) and the command line.
+    @use_case(Permission.CHANGE_SETTINGS, changes=set(Change), also_allowed=_may_administer)
     def fill(self, actor: Actor, *, patients: int, seed: int = 7) -> DemoSummary:
         """Set the clinic up if it is not, then add `patients` patients after the last MRN.
 

@@ -224,7 +224,7 @@ class DocumentService:
 
     # ------------------------------------------------------------------------- inputs
 
-    @use_case(Permission.PRINT)
+    @use_case(Permission.VIEW_CLINICAL)
     def plan_summary(self, actor: Actor, patient_id: int) -> PlanSummary:
         """The plan summary's content for the patient's current (or latest) plan."""
         patient = self._patients.get(actor, patient_id)
@@ -265,7 +265,7 @@ class DocumentService:
             precautions=tuple(self._precaution(code) for code in plan.precautions),
         )
 
-    @use_case(Permission.PRINT)
+    @use_case(Permission.VIEW_CLINICAL)
     def discharge_summary(self, actor: Actor, patient_id: int) -> DischargeSummary:
         """The discharge summary's content for the latest plan, ended or not."""
         patient = self._patients.get(actor, patient_id)

@@ -257,7 +257,8 @@ class PatientService:
         self._write_terms(session, row)
         return row
 
-    @use_case(Permission.REGISTER_PATIENTS, changes={Change.PATIENTS})
+    # The day's list shows patients' names.
+    @use_case(Permission.REGISTER_PATIENTS, changes={Change.PATIENTS, Change.SCHEDULE})
     def update(
         self, actor: Actor, patient_id: int, data: PatientInput, expected_version: int
     ) -> Patient:

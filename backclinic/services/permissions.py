@@ -59,5 +59,6 @@ def allows(actor: Actor, permission: Permission) -> bool:
 def require(actor: Actor, permission: Permission) -> None:
     """Raise PermissionDenied, in one sentence, unless the actor's role allows it."""
     if not allows(actor, permission):
-        role = ROLE_NAMES.get(actor.role, actor.role)
-        raise PermissionDenied(f"A {role.lower()} account cannot {permission.value}.")
+        role = ROLE_NAMES.get(actor.role, actor.role).lower()
+        article = "An" if role[:1] in "aeiou" else "A"
+        raise PermissionDenied(f"{article} {role} account cannot {permission.value}.")

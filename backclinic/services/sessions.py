@@ -114,7 +114,7 @@ class SessionService:
 
     # ------------------------------------------------------------------------- writing
 
-    @use_case(Permission.WRITE_CLINICAL, changes={Change.SESSIONS, Change.SCHEDULE})
+    @use_case(Permission.WRITE_CLINICAL, changes={Change.SESSIONS, Change.SCHEDULE, Change.PLAN})
     def log(self, actor: Actor, patient_id: int, data: SessionInput) -> SessionRecord:
         with self._context.writing() as session:
             self._patient(session, patient_id)
@@ -141,7 +141,7 @@ class SessionService:
             )
             return self._record(session, row)
 
-    @use_case(Permission.WRITE_CLINICAL, changes={Change.SESSIONS, Change.SCHEDULE})
+    @use_case(Permission.WRITE_CLINICAL, changes={Change.SESSIONS, Change.SCHEDULE, Change.PLAN})
     def amend(
         self,
         actor: Actor,

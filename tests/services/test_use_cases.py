@@ -33,7 +33,7 @@ from backclinic.services.errors import PermissionDenied
 from backclinic.services.patients import PatientInput
 from backclinic.services.permissions import ROLE_NAMES, Permission, allows
 from backclinic.services.plans import choices_from_proposal
-from backclinic.services.use_case import Access, EntryPoint, entry_point_of
+from backclinic.services.use_case import Access, Change, EntryPoint, changes_of, entry_point_of
 from tests.actors import COMMAND_LINE
 from tests.conftest import PASSWORD, TEST_DATABASE_VARIABLE, _reset_postgres
 from tests.services.test_plans import START, article_intake
@@ -85,8 +85,8 @@ EXPECTED: dict[str, Permission | Access | None] = {
     "DocumentService.pdf": P.VIEW_CLINICAL,
     "DocumentService.reprint": P.PRINT,
     "DocumentService.write_pdf": P.PRINT,
-    "DocumentService.plan_summary": P.PRINT,
-    "DocumentService.discharge_summary": P.PRINT,
+    "DocumentService.plan_summary": P.VIEW_CLINICAL,
+    "DocumentService.discharge_summary": P.VIEW_CLINICAL,
     "CaseService.validate": NO_RECORDS,
     "CaseService.import_file": P.WRITE_CLINICAL,
     "CaseService.export_document": P.PRINT,
@@ -118,6 +118,41 @@ EXPECTED: dict[str, Permission | Access | None] = {
     "BackupService.backup_revision": NO_RECORDS,
     "BackupService.restore": P.BACKUP,
     "DemoService.fill": P.CHANGE_SETTINGS,
+}
+
+C = Change
+EVERYTHING = frozenset(Change)
+# What each write changes, for the views that reload on it; every other entry point is a read.
+EXPECTED_CHANGES: dict[str, frozenset[Change]] = {
+    "PatientService.register": frozenset({C.PATIENTS}),
+    "PatientService.update": frozenset({C.PATIENTS, C.SCHEDULE}),
+    "PatientService.archive": frozenset({C.PATIENTS, C.SCHEDULE}),
+    "PatientService.restore": frozenset({C.PATIENTS, C.SCHEDULE}),
+    "AssessmentService.record": frozenset({C.ASSESSMENTS}),
+    "AssessmentService.update_clearance": frozenset({C.ASSESSMENTS}),
+    "PlanService.create": frozenset({C.PLAN, C.SCHEDULE}),
+    "PlanService.create_recommended": frozenset({C.PLAN, C.SCHEDULE}),
+    "PlanService.change_phase": frozenset({C.PLAN, C.SCHEDULE}),
+    "PlanService.reschedule_visit": frozenset({C.PLAN, C.SCHEDULE}),
+    "PlanService.discharge": frozenset({C.PLAN, C.SCHEDULE, C.ASSESSMENTS}),
+    "SessionService.log": frozenset({C.SESSIONS, C.SCHEDULE, C.PLAN}),
+    "SessionService.amend": frozenset({C.SESSIONS, C.SCHEDULE, C.PLAN}),
+    "SessionService.mark_missed": frozenset({C.SCHEDULE, C.PLAN}),
+    "DocumentService.print_plan_summary": frozenset({C.DOCUMENTS}),
+    "DocumentService.print_discharge_summary": frozenset({C.DOCUMENTS}),
+    "CaseService.import_file": frozenset(
+        {C.PATIENTS, C.ASSESSMENTS, C.PLAN, C.SESSIONS, C.SCHEDULE}
+    ),
+    "ClinicService.set_up": frozenset({C.SETTINGS, C.ACCOUNTS}),
+    "ClinicService.update_settings": frozenset({C.SETTINGS}),
+    "ClinicService.sign_in": frozenset({C.ACCOUNTS}),
+    "AccountService.create": frozenset({C.ACCOUNTS}),
+    "AccountService.deactivate": frozenset({C.ACCOUNTS}),
+    "AccountService.reactivate": frozenset({C.ACCOUNTS}),
+    "AccountService.reset_password": frozenset({C.ACCOUNTS}),
+    "AccountService.change_own_password": frozenset({C.ACCOUNTS}),
+    "BackupService.restore": EVERYTHING,
+    "DemoService.fill": EVERYTHING,
 }
 
 ROLES = ("admin", "acupuncturist", "physical_therapist", "front_desk", "system")
@@ -168,6 +203,16 @@ def test_the_table_of_rules_names_every_entry_point_and_each_declares_its_rule()
     assert declared == EXPECTED
 
 
+def test_each_write_declares_what_it_changes_and_reads_declare_nothing() -> None:
+    declared = {
+        name: changes_of(method)
+        for name, method in all_public_methods().items()
+        if changes_of(method)
+    }
+
+    assert declared == EXPECTED_CHANGES
+
+
 def test_a_unit_of_work_outside_a_declared_entry_point_is_a_programming_error(
     services: Services,
 ) -> None:
@@ -180,7 +225,7 @@ def test_a_unit_of_work_outside_a_declared_entry_point_is_a_programming_error(
 
 def test_an_entry_point_called_without_an_actor_is_refused(services: Services) -> None:
     with pytest.raises(TypeError, match=r"must be called with the acting Actor"):
-        services.sessions.history(1)  # type: ignore[arg-type]
+        services.sessions.history(1)  # type: ignore[call-arg]
 
 
 @dataclass(frozen=True)
@@ -314,7 +359,7 @@ def test_every_role_against_every_entry_point(
     assert denial is not None, f"{role} was let through {name}"
     assert entry.permission is not None
     sentence = str(denial)
-    assert re.fullmatch(r"A [^.]+ account cannot [^.]+\.", sentence), sentence
+    assert re.fullmatch(r"An? [^.]+ account cannot [^.]+\.", sentence), sentence
     assert ROLE_NAMES[role].lower() in sentence
     assert entry.permission.value in sentence
     assert stored_counts(clinic) == before
