@@ -142,7 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--role",
         required=True,
         metavar="ROLE",
-        help="one of: " + ", ".join(f"{code} ({label})" for code, label in _role_labels()),
+        help="a role by code or by label, as the Accounts dialog offers them (for example "
+        'front_desk or "Front desk")',
     )
     add.add_argument("--name", required=True, metavar="FULL_NAME", help="the person's full name")
     account_actions.add_parser("list", help="every account, active ones first")
