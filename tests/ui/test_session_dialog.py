@@ -168,7 +168,7 @@ def test_an_amendment_needs_a_reason_and_keeps_the_original(
     dialog.reason.setText("After was 3, not 4.")
     qtbot.mouseClick(dialog.save_button(), Qt.MouseButton.LeftButton)
     assert dialog.record is not None and dialog.record.amends_id == original.id
-    history = clinic.sessions.history(patient_id, include_superseded=True)
+    history = clinic.sessions.history(actor, patient_id, include_superseded=True)
     assert [(r.data.pain_after, r.superseded) for r in history] == [(4, True), (3, False)]
 
 
@@ -203,7 +203,7 @@ def test_the_sessions_tab_lists_sessions_and_logs_the_next_due_visit(
 
     def log(parent, services, actor_, patient, visit_id=None):
         opened_for.append(visit_id)
-        data = services.sessions.prefill(patient, NOW)
+        data = services.sessions.prefill(actor_, patient, NOW)
         return services.sessions.log(actor_, patient, replace(data, pain_before=6, pain_after=4))
 
     monkeypatch.setattr(SessionDialog, "log", log)
