@@ -89,13 +89,8 @@ def _password_errors(field: str, password: str) -> list[FieldError]:
 
 
 def _may_manage(service: AccountService, actor: Actor) -> bool:
+    # While a clinic has no active admin, its clinicians manage its accounts.
     return service.may_manage(actor)
-
-
-# While a clinic has no active admin, its clinicians manage its accounts (see may_manage).
-_managing_accounts = use_case(
-    Permission.MANAGE_ACCOUNTS, changes={Change.ACCOUNTS}, also_allowed=_may_manage
-)
 
 
 class AccountService:
@@ -128,7 +123,7 @@ class AccountService:
             )
             return [_account(row) for row in rows]
 
-    @_managing_accounts
+    @use_case(Permission.MANAGE_ACCOUNTS, changes={Change.ACCOUNTS}, also_allowed=_may_manage)
     def create(self, actor: Actor, new: NewClinician) -> Account:
         errors = validate_clinician(new)
         if errors:
@@ -143,7 +138,7 @@ class AccountService:
             )
             return account
 
-    @_managing_accounts
+    @use_case(Permission.MANAGE_ACCOUNTS, changes={Change.ACCOUNTS}, also_allowed=_may_manage)
     def deactivate(self, actor: Actor, clinician_id: int, *, expected_version: int) -> Account:
         """The account can no longer sign in; everything it wrote stays attributed to it."""
         if clinician_id == actor.clinician_id:
@@ -164,13 +159,13 @@ class AccountService:
                 )
             return self._set_active(session, actor, row, active=False)
 
-    @_managing_accounts
+    @use_case(Permission.MANAGE_ACCOUNTS, changes={Change.ACCOUNTS}, also_allowed=_may_manage)
     def reactivate(self, actor: Actor, clinician_id: int, *, expected_version: int) -> Account:
         with self._context.writing() as session:
             row = self._row(session, clinician_id, expected_version)
             return self._set_active(session, actor, row, active=True)
 
-    @_managing_accounts
+    @use_case(Permission.MANAGE_ACCOUNTS, changes={Change.ACCOUNTS}, also_allowed=_may_manage)
     def reset_password(
         self, actor: Actor, clinician_id: int, new_password: str, *, expected_version: int
     ) -> Account:
