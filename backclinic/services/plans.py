@@ -26,10 +26,11 @@ from backclinic.db.models import (
     ScheduledVisitRow,
 )
 from backclinic.domain.catalogue import Catalogue
+from backclinic.domain.phase import InterventionDose as InterventionDose  # named from here too
+from backclinic.domain.phase import PlanPhase
 from backclinic.domain.protocol import Protocol
 from backclinic.domain.recommend import PlanProposal, Reason, recommend
 from backclinic.domain.schedule import (
-    PhaseFrequency,
     ScheduleError,
     VisitDraft,
     build_schedule,
@@ -58,34 +59,8 @@ DISCHARGE_REASONS = {
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-@dataclass(frozen=True)
-class InterventionDose:
-    code: str
-    dosage: str
-
-
-@dataclass(frozen=True)
-class PhaseChoice:
-    number: int
-    name: str
-    start_week: int
-    end_week: int
-    acupuncture_per_week: int | None
-    acupuncture_as_needed: bool
-    pt_per_week: int
-    pt_interventions: tuple[InterventionDose, ...]
-    acupoints: tuple[str, ...]
-    aim: str
-
-    def frequency(self) -> PhaseFrequency:
-        return PhaseFrequency(
-            number=self.number,
-            start_week=self.start_week,
-            end_week=self.end_week,
-            acupuncture_per_week=None if self.acupuncture_as_needed else self.acupuncture_per_week,
-            acupuncture_as_needed=self.acupuncture_as_needed,
-            pt_per_week=self.pt_per_week,
-        )
+# The wizard's choice of a phase is the domain's one phase type.
+PhaseChoice = PlanPhase
 
 
 @dataclass(frozen=True)
