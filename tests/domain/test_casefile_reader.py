@@ -43,7 +43,9 @@ class RefusesTheSecondAssessment:
 
     def assessment(self, assessment: CaseAssessment, today: dt.date) -> tuple[str, str] | None:
         self.seen += 1
-        return ("nprs.best", "best pain cannot be higher than worst pain") if self.seen == 2 else None
+        if self.seen == 2:
+            return ("nprs.best", "best pain cannot be higher than worst pain")
+        return None
 
 
 def document_of(name: str) -> dict[str, Any]:
