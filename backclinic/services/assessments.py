@@ -28,7 +28,7 @@ from backclinic.domain.scoring import (
 )
 from backclinic.domain.screening import FlagAnswer
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
-from backclinic.services.errors import FieldError, NotFound, StaleRecord, ValidationFailed
+from backclinic.services.errors import FieldError, NotFound, ValidationFailed
 from backclinic.services.patients import age_on
 from backclinic.services.permissions import Permission, require
 
@@ -237,16 +237,15 @@ class AssessmentService:
                 [FieldError("red_flag_clearance", "Write who cleared the red flags, and when.")]
             )
         with self._context.writing() as session:
-            row = session.get(AssessmentRow, assessment_id)
-            if row is None:
-                raise NotFound(f"Assessment {assessment_id} does not exist.")
-            if row.version != expected_version:
-                raise StaleRecord(
-                    "This assessment",
-                    self._context.concurrent_change(
-                        session, row, {"red_flag_clearance": clearance_note}
-                    ),
-                )
+            row = self._context.row_at_version(
+                session,
+                AssessmentRow,
+                assessment_id,
+                expected_version,
+                noun="Assessment",
+                record="This assessment",
+                yours={"red_flag_clearance": clearance_note},
+            )
             before = row.red_flag_clearance
             row.red_flag_clearance = clearance_note.strip()
             self._context.stamp_change(row, actor)

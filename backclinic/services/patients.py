@@ -18,11 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from backclinic.db.models import ClinicianRow, ClinicSettingsRow, PatientRow, PatientSearchTermRow
+from backclinic.db.models import ClinicSettingsRow, PatientRow, PatientSearchTermRow
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import (
-    ConcurrentChange,
-    ConflictError,
     FieldError,
     NotFound,
     ValidationFailed,
@@ -266,9 +264,7 @@ class PatientService:
             raise ValidationFailed(errors)
         try:
             with self._context.writing() as session:
-                row = self._row(session, patient_id)
-                if row.version != expected_version:
-                    raise self._conflict(session, row, data)
+                row = self._row_at(session, patient_id, expected_version, data)
                 mrn = data.mrn.strip()
                 if mrn != row.mrn and session.scalar(
                     select(PatientRow.id).where(PatientRow.mrn == mrn)
@@ -298,15 +294,19 @@ class PatientService:
                 )
                 return after
         except StaleDataError as error:
-            raise self._conflict_after_race(patient_id, data) from error
+            raise self._context.stale(
+                _record_name,
+                PatientRow,
+                patient_id,
+                _fields(data),
+                expected_version=expected_version,
+            ) from error
 
     def archive(self, actor: Actor, patient_id: int, expected_version: int) -> Patient:
         """Patients are archived, never deleted: they leave the search list, records stay."""
         require(actor, Permission.REGISTER_PATIENTS)
         with self._context.writing() as session:
-            row = self._row(session, patient_id)
-            if row.version != expected_version:
-                raise self._conflict(session, row, _patient(row).as_input())
+            row = self._row_at(session, patient_id, expected_version, None)
             row.archived = True
             row.archived_at = self._context.clock()
             self._context.stamp_change(row, actor)
@@ -318,9 +318,7 @@ class PatientService:
     def restore(self, actor: Actor, patient_id: int, expected_version: int) -> Patient:
         require(actor, Permission.REGISTER_PATIENTS)
         with self._context.writing() as session:
-            row = self._row(session, patient_id)
-            if row.version != expected_version:
-                raise self._conflict(session, row, _patient(row).as_input())
+            row = self._row_at(session, patient_id, expected_version, None)
             row.archived = False
             row.archived_at = None
             self._context.stamp_change(row, actor)
@@ -472,22 +470,18 @@ class PatientService:
             [FieldError("mrn", f"MRN {mrn.strip()} already belongs to another patient.")]
         )
 
-    def _conflict(self, session: Session, row: PatientRow, yours: PatientInput) -> ConflictError:
-        who = session.get(ClinicianRow, row.updated_by) if row.updated_by else None
-        theirs = _patient(row)
-        return ConflictError(
-            f"{theirs.display_name}'s record",
-            ConcurrentChange(
-                changed_by=who.full_name if who else "another user",
-                changed_at=row.updated_at,
-                theirs=_fields(theirs.as_input()),
-                yours=_fields(yours),
-            ),
-        )
+    def _row_at(
+        self, session: Session, patient_id: int, expected_version: int, yours: PatientInput | None
+    ) -> PatientRow:
+        """The patient's row at the version the form read; yours defaults to the record."""
+        row = self._row(session, patient_id)
+        mine = _fields(yours if yours is not None else _patient(row).as_input())
+        self._context.check_version(session, row, expected_version, record=_record_name, yours=mine)
+        return row
 
-    def _conflict_after_race(self, patient_id: int, yours: PatientInput) -> ConflictError:
-        with self._context.reading() as session:
-            return self._conflict(session, self._row(session, patient_id), yours)
+
+def _record_name(row: PatientRow) -> str:
+    return f"{_patient(row).display_name}'s record"
 
 
 def _fields(data: PatientInput) -> dict[str, object]:

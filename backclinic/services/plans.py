@@ -44,7 +44,7 @@ from backclinic.services.assessments import (
     validate_assessment,
 )
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
-from backclinic.services.errors import FieldError, NotFound, StaleRecord, ValidationFailed
+from backclinic.services.errors import FieldError, NotFound, ValidationFailed
 from backclinic.services.patients import PatientService
 from backclinic.services.permissions import Permission, require
 
@@ -403,24 +403,21 @@ class PlanService:
         """
         from_date = effective_from or self._context.clock().astimezone().date()
         with self._context.writing() as session:
-            plan = session.get(PlanRow, plan_id)
-            if plan is None:
-                raise NotFound(f"Plan {plan_id} does not exist.")
-            if plan.version != expected_version:
-                raise StaleRecord(
-                    "This plan",
-                    self._context.concurrent_change(
-                        session,
-                        plan,
-                        {
-                            "phase": phase_number,
-                            "weeks": weeks,
-                            "acupuncture_per_week": acupuncture_per_week,
-                            "acupuncture_as_needed": acupuncture_as_needed,
-                            "pt_per_week": pt_per_week,
-                        },
-                    ),
-                )
+            plan = self._context.row_at_version(
+                session,
+                PlanRow,
+                plan_id,
+                expected_version,
+                noun="Plan",
+                record="This plan",
+                yours={
+                    "phase": phase_number,
+                    "weeks": weeks,
+                    "acupuncture_per_week": acupuncture_per_week,
+                    "acupuncture_as_needed": acupuncture_as_needed,
+                    "pt_per_week": pt_per_week,
+                },
+            )
             if plan.status != "active":
                 raise ValidationFailed([FieldError("plan", "Only an active plan can be changed.")])
             phases = self._phase_rows(session, plan.id)
@@ -504,16 +501,15 @@ class PlanService:
         today = self._context.clock().astimezone().date()
         try:
             with self._context.writing() as session:
-                visit = session.get(ScheduledVisitRow, visit_id)
-                if visit is None:
-                    raise NotFound(f"Visit {visit_id} does not exist.")
-                if visit.version != expected_version:
-                    raise StaleRecord(
-                        "This visit",
-                        self._context.concurrent_change(
-                            session, visit, {"visit_date": new_date.isoformat()}
-                        ),
-                    )
+                visit = self._context.row_at_version(
+                    session,
+                    ScheduledVisitRow,
+                    visit_id,
+                    expected_version,
+                    noun="Visit",
+                    record="This visit",
+                    yours={"visit_date": new_date.isoformat()},
+                )
                 plan = session.get(PlanRow, visit.plan_id)
                 assert plan is not None
                 refusal = self._reschedule_refusal(session, plan, visit, new_date, today)
@@ -552,7 +548,11 @@ class PlanService:
                 )
         except StaleDataError as error:
             raise self._context.stale(
-                "This visit", ScheduledVisitRow, visit_id, {"visit_date": new_date.isoformat()}
+                "This visit",
+                ScheduledVisitRow,
+                visit_id,
+                {"visit_date": new_date.isoformat()},
+                expected_version=expected_version,
             ) from error
 
     def _reschedule_refusal(
@@ -632,16 +632,15 @@ class PlanService:
             ]
         try:
             with self._context.writing() as session:
-                plan = session.get(PlanRow, plan_id)
-                if plan is None:
-                    raise NotFound(f"Plan {plan_id} does not exist.")
-                if plan.version != expected_version:
-                    raise StaleRecord(
-                        "This plan",
-                        self._context.concurrent_change(
-                            session, plan, {"end_reason": reason, "end_note": note}
-                        ),
-                    )
+                plan = self._context.row_at_version(
+                    session,
+                    PlanRow,
+                    plan_id,
+                    expected_version,
+                    noun="Plan",
+                    record="This plan",
+                    yours={"end_reason": reason, "end_note": note},
+                )
                 if plan.status != "active":
                     errors.insert(
                         0,
@@ -685,7 +684,11 @@ class PlanService:
                 return self._view(session, plan)
         except StaleDataError as error:
             raise self._context.stale(
-                "This plan", PlanRow, plan_id, {"end_reason": reason, "end_note": note}
+                "This plan",
+                PlanRow,
+                plan_id,
+                {"end_reason": reason, "end_note": note},
+                expected_version=expected_version,
             ) from error
 
     def close_plan(

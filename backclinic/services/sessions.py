@@ -39,7 +39,7 @@ from backclinic.domain.progress import (
 from backclinic.domain.protocol import Protocol
 from backclinic.domain.scoring import score_odi
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
-from backclinic.services.errors import FieldError, NotFound, StaleRecord, ValidationFailed
+from backclinic.services.errors import FieldError, NotFound, ValidationFailed
 from backclinic.services.permissions import Permission, require
 
 # The adverse-event codes; codes.toml has no list of them yet.
@@ -152,14 +152,15 @@ class SessionService:
         require(actor, Permission.WRITE_CLINICAL)
         try:
             with self._context.writing() as session:
-                original = session.get(TreatmentSessionRow, session_id)
-                if original is None:
-                    raise NotFound(f"Session {session_id} does not exist.")
-                if original.version != expected_version:
-                    raise StaleRecord(
-                        "This session",
-                        self._context.concurrent_change(session, original, {"reason": reason}),
-                    )
+                original = self._context.row_at_version(
+                    session,
+                    TreatmentSessionRow,
+                    session_id,
+                    expected_version,
+                    noun="Session",
+                    record="This session",
+                    yours={"reason": reason},
+                )
                 if original.superseded:
                     raise ValidationFailed(
                         [
@@ -218,7 +219,11 @@ class SessionService:
                 return after
         except StaleDataError as error:
             raise self._context.stale(
-                "This session", TreatmentSessionRow, session_id, {"reason": reason}
+                "This session",
+                TreatmentSessionRow,
+                session_id,
+                {"reason": reason},
+                expected_version=expected_version,
             ) from error
 
     def mark_missed(self, actor: Actor, visit_id: int) -> None:
