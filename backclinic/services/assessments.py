@@ -27,6 +27,7 @@ from backclinic.domain.scoring import (
     score_startback,
 )
 from backclinic.domain.screening import FlagAnswer
+from backclinic.services import queries
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, NotFound, ValidationFailed
 from backclinic.services.patients import age_on
@@ -270,26 +271,14 @@ class AssessmentService:
         """Every assessment of a patient, oldest first; checked against actor when given."""
         _may_read(actor)
         with self._context.reading() as session:
-            rows = session.scalars(
-                select(AssessmentRow)
-                .where(AssessmentRow.patient_id == patient_id)
-                .order_by(AssessmentRow.assessed_on, AssessmentRow.id)
-            ).all()
+            rows = queries.assessment_rows(session, patient_id)
             return [self.assessment_of(session, row) for row in rows]
 
     def latest_intake(self, patient_id: int, *, actor: Actor | None = None) -> Assessment | None:
         _may_read(actor)
         with self._context.reading() as session:
-            row = self.latest_intake_row(session, patient_id)
+            row = queries.latest_intake_row(session, patient_id)
             return None if row is None else self.assessment_of(session, row)
-
-    def latest_intake_row(self, session: Session, patient_id: int) -> AssessmentRow | None:
-        return session.scalars(
-            select(AssessmentRow)
-            .where(AssessmentRow.patient_id == patient_id, AssessmentRow.kind == "intake")
-            .order_by(AssessmentRow.assessed_on.desc(), AssessmentRow.id.desc())
-            .limit(1)
-        ).first()
 
     def get(self, assessment_id: int, *, actor: Actor | None = None) -> Assessment:
         _may_read(actor)

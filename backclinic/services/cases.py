@@ -27,11 +27,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from backclinic.db.models import (
-    AssessmentRow,
     PatientRow,
     PatientSearchTermRow,
     PlanRow,
-    PsfsItemRow,
     ScheduledVisitRow,
     TreatmentSessionRow,
 )
@@ -59,13 +57,12 @@ from backclinic.domain.casefile.writer import (
 from backclinic.domain.catalogue import Catalogue
 from backclinic.domain.phase import PlanPhase
 from backclinic.domain.protocol import Protocol
+from backclinic.services import queries
 from backclinic.services.assessments import (
     Assessment,
     AssessmentInput,
     AssessmentService,
     PsfsItem,
-    derive,
-    intake_from_row,
     validate_assessment,
 )
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
@@ -214,7 +211,7 @@ class CaseService:
         placed: list[tuple[PlanRow, CasePlan]] = []
         if plan is not None:
             if not intake_ids:
-                latest = self._assessments.latest_intake_row(session, patient.id)
+                latest = queries.latest_intake_row(session, patient.id)
                 if latest is not None:
                     intake_ids.append((latest.assessed_on, latest.id))
             # Oldest first, so the current plan stays the latest one on record.
@@ -531,44 +528,14 @@ class CaseService:
         return document
 
     def _stored_assessments(self, session: Session, patient_id: int) -> list[CaseAssessment]:
-        patient = session.get(PatientRow, patient_id)
-        assert patient is not None
-        rows = session.scalars(
-            select(AssessmentRow)
-            .where(AssessmentRow.patient_id == patient_id)
-            .order_by(AssessmentRow.assessed_on, AssessmentRow.id)
-        ).all()
-        result = []
-        for row in rows:
-            psfs = tuple(
-                PsfsItem(item.activity, item.score)
-                for item in session.scalars(
-                    select(PsfsItemRow)
-                    .where(PsfsItemRow.assessment_id == row.id)
-                    .order_by(PsfsItemRow.position)
-                )
-            )
-            assessment = derive(
-                row.id,
-                row.patient_id,
-                row.kind,
-                intake_from_row(row, patient),
-                psfs,
-                row.rmdq_score,
-                row.notes,
-                row.version,
-                self._protocol,
-            )
-            result.append(_case_assessment(assessment))
-        return result
+        return [
+            _case_assessment(self._assessments.assessment_of(session, row))
+            for row in queries.assessment_rows(session, patient_id)
+        ]
 
     def _stored_sessions(self, session: Session, patient_id: int) -> list[CaseSession]:
         """The current sessions, oldest first, each carrying the originals it amends."""
-        rows = session.scalars(
-            select(TreatmentSessionRow)
-            .where(TreatmentSessionRow.patient_id == patient_id)
-            .order_by(TreatmentSessionRow.performed_at, TreatmentSessionRow.id)
-        ).all()
+        rows = queries.session_rows(session, patient_id, include_superseded=True)
         by_id = {row.id: row for row in rows}
         return [_case_session(row, by_id) for row in rows if not row.superseded]
 

@@ -35,6 +35,7 @@ from backclinic.domain.intake import Intake
 from backclinic.domain.protocol import Protocol
 from backclinic.domain.recommend import recommend
 from backclinic.domain.screening import FlagAnswer
+from backclinic.services import queries
 from backclinic.services.assessments import AssessmentInput, AssessmentService, PsfsItem
 from backclinic.services.clinic import Clinician, ClinicService, NewClinician
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
@@ -929,10 +930,7 @@ class DemoService:
             .where(ScheduledVisitRow.plan_id == plan.id, ScheduledVisitRow.visit_date <= cutoff)
             .order_by(ScheduledVisitRow.visit_date, ScheduledVisitRow.id)
         ).all()
-        phases = {
-            row.number: row
-            for row in session.scalars(select(PlanPhaseRow).where(PlanPhaseRow.plan_id == plan.id))
-        }
+        phases = {row.number: row for row in queries.phase_rows(session, plan.id)}
         baseline = intake.intake.nprs_current or 5
         pain = _PainCurve(rng, course.trajectory, baseline)
         rows: list[tuple[ScheduledVisitRow, TreatmentSessionRow]] = []

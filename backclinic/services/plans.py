@@ -37,6 +37,7 @@ from backclinic.domain.schedule import (
     reschedule_from,
 )
 from backclinic.domain.screening import ScreeningOutcome, evaluate_red_flags
+from backclinic.services import queries
 from backclinic.services.assessments import (
     AssessmentInput,
     AssessmentService,
@@ -254,7 +255,7 @@ class PlanService:
     def propose(self, patient_id: int) -> PlanProposal:
         """The model's recommendation from the latest intake (blocked ones say why)."""
         with self._context.reading() as session:
-            row = self._assessments.latest_intake_row(session, patient_id)
+            row = queries.latest_intake_row(session, patient_id)
             patient = session.get(PatientRow, patient_id)
             if patient is None:
                 raise NotFound(f"Patient {patient_id} does not exist.")
@@ -278,7 +279,7 @@ class PlanService:
 
     def create(self, actor: Actor, patient_id: int, choices: PlanChoices) -> PlanView:
         with self._context.writing() as session:
-            intake_row = self._assessments.latest_intake_row(session, patient_id)
+            intake_row = queries.latest_intake_row(session, patient_id)
             patient = session.get(PatientRow, patient_id)
             if patient is None:
                 raise NotFound(f"Patient {patient_id} does not exist.")
@@ -420,7 +421,7 @@ class PlanService:
             )
             if plan.status != "active":
                 raise ValidationFailed([FieldError("plan", "Only an active plan can be changed.")])
-            phases = self._phase_rows(session, plan.id)
+            phases = queries.phase_rows(session, plan.id)
             target = next((p for p in phases if p.number == phase_number), None)
             if target is None:
                 raise NotFound(f"Plan {plan_id} has no phase {phase_number}.")
@@ -729,11 +730,7 @@ class PlanService:
 
     def active_plan(self, patient_id: int) -> PlanView | None:
         with self._context.reading() as session:
-            row = session.scalars(
-                select(PlanRow)
-                .where(PlanRow.patient_id == patient_id, PlanRow.status == "active")
-                .order_by(PlanRow.id.desc())
-            ).first()
+            row = queries.active_plan_row(session, patient_id)
             return None if row is None else self._view(session, row)
 
     def latest_plan(self, patient_id: int) -> PlanView | None:
@@ -742,15 +739,11 @@ class PlanService:
 
     def earlier_plans_for_export(self, session: Session, patient_id: int) -> list[PlanView]:
         """Every plan before the latest one, oldest first."""
-        rows = session.scalars(
-            select(PlanRow).where(PlanRow.patient_id == patient_id).order_by(PlanRow.id)
-        ).all()
+        rows = queries.plan_rows(session, patient_id)
         return [self._view(session, row) for row in rows[:-1]]
 
     def plan_for_export(self, session: Session, patient_id: int) -> PlanView | None:
-        row = session.scalars(
-            select(PlanRow).where(PlanRow.patient_id == patient_id).order_by(PlanRow.id.desc())
-        ).first()
+        row = queries.latest_plan_row(session, patient_id)
         return None if row is None else self._view(session, row)
 
     def get(self, plan_id: int) -> PlanView:
@@ -851,18 +844,9 @@ class PlanService:
             self._context.stamp_new(visit, actor)
             session.add(visit)
 
-    def _phase_rows(self, session: Session, plan_id: int) -> list[PlanPhaseRow]:
-        return list(
-            session.scalars(
-                select(PlanPhaseRow)
-                .where(PlanPhaseRow.plan_id == plan_id)
-                .order_by(PlanPhaseRow.number)
-            )
-        )
-
     def _view(self, session: Session, plan: PlanRow) -> PlanView:
         session.flush()
-        phases = self._phase_rows(session, plan.id)
+        phases = queries.phase_rows(session, plan.id)
         visits = session.scalars(
             select(ScheduledVisitRow)
             .where(ScheduledVisitRow.plan_id == plan.id, ScheduledVisitRow.status != "cancelled")

@@ -9,7 +9,6 @@ pointing back at it, with who, when and why.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -38,6 +37,7 @@ from backclinic.domain.progress import (
 )
 from backclinic.domain.protocol import Protocol
 from backclinic.domain.scoring import score_odi
+from backclinic.services import queries
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, NotFound, ValidationFailed
 from backclinic.services.permissions import Permission, require
@@ -277,7 +277,9 @@ class SessionService:
         with self._context.reading() as session:
             return [
                 self._record(session, row)
-                for row in self._rows(session, patient_id, include_superseded)
+                for row in queries.session_rows(
+                    session, patient_id, include_superseded=include_superseded
+                )
             ]
 
     def prefill(self, patient_id: int, when: dt.datetime) -> SessionInput:
@@ -290,9 +292,9 @@ class SessionService:
         day = local_date(when)
         with self._context.reading() as session:
             self._patient(session, patient_id)
-            rows = self._rows(session, patient_id, include_superseded=False)
+            rows = queries.session_rows(session, patient_id, include_superseded=False)
             last = rows[-1] if rows else None
-            plan = self._active_plan(session, patient_id)
+            plan = queries.active_plan_row(session, patient_id)
             phase = self._phase_row(session, plan, day) if plan else None
             visit = self._planned_visit(session, plan, day) if plan else None
             if last is not None and last.acupoints:
@@ -324,7 +326,7 @@ class SessionService:
         """Progress of the patient's current sessions against the active plan on ``today``."""
         with self._context.reading() as session:
             self._patient(session, patient_id)
-            rows = self._rows(session, patient_id, include_superseded=False)
+            rows = queries.session_rows(session, patient_id, include_superseded=False)
             points = [
                 PainPoint(local_date(r.performed_at), r.pain_before, r.pain_after) for r in rows
             ]
@@ -343,7 +345,7 @@ class SessionService:
                 )
                 if scored.percent is not None:
                     odi.append((a.assessed_on, scored.percent))
-            plan = self._active_plan(session, patient_id)
+            plan = queries.active_plan_row(session, patient_id)
             intake = None
             if plan is not None and plan.intake_id is not None:
                 intake = session.get(AssessmentRow, plan.intake_id)
@@ -354,7 +356,7 @@ class SessionService:
             if plan is not None:
                 phases = [
                     PhaseSpan(p.number, p.name, p.start_week, p.end_week)
-                    for p in self._phase_rows(session, plan.id)
+                    for p in queries.phase_rows(session, plan.id)
                 ]
                 visits = session.scalars(
                     select(ScheduledVisitRow).where(
@@ -518,12 +520,7 @@ class SessionService:
         return []
 
     def _precautions(self, session: Session, patient_id: int) -> set[str]:
-        latest = session.scalars(
-            select(AssessmentRow)
-            .where(AssessmentRow.patient_id == patient_id, AssessmentRow.kind == "intake")
-            .order_by(AssessmentRow.assessed_on.desc(), AssessmentRow.id.desc())
-            .limit(1)
-        ).first()
+        latest = queries.latest_intake_row(session, patient_id)
         return set(latest.precautions) if latest is not None else set()
 
     def _precaution_label(self, code: str) -> str:
@@ -541,7 +538,7 @@ class SessionService:
         reason: str | None = None,
     ) -> TreatmentSessionRow:
         day = local_date(data.performed_at)
-        plan = self._active_plan(session, patient_id)
+        plan = queries.active_plan_row(session, patient_id)
         phase = self._phase_row(session, plan, day) if plan else None
         linked = plan is not None and day >= plan.start_date
         row = session_row(
@@ -570,7 +567,7 @@ class SessionService:
         if visit_id is not None:
             visit = session.get(ScheduledVisitRow, visit_id)
         else:
-            plan = self._active_plan(session, patient_id)
+            plan = queries.active_plan_row(session, patient_id)
             day = local_date(row.performed_at)
             visit = self._planned_visit(session, plan, day) if plan else None
         if visit is None:
@@ -581,24 +578,8 @@ class SessionService:
         session.flush()
         return visit
 
-    def _active_plan(self, session: Session, patient_id: int) -> PlanRow | None:
-        return session.scalars(
-            select(PlanRow)
-            .where(PlanRow.patient_id == patient_id, PlanRow.status == "active")
-            .order_by(PlanRow.id.desc())
-        ).first()
-
-    def _phase_rows(self, session: Session, plan_id: int) -> list[PlanPhaseRow]:
-        return list(
-            session.scalars(
-                select(PlanPhaseRow)
-                .where(PlanPhaseRow.plan_id == plan_id)
-                .order_by(PlanPhaseRow.number)
-            )
-        )
-
     def _phase_row(self, session: Session, plan: PlanRow, day: dt.date) -> PlanPhaseRow | None:
-        rows = self._phase_rows(session, plan.id)
+        rows = queries.phase_rows(session, plan.id)
         spans = [PhaseSpan(p.number, p.name, p.start_week, p.end_week) for p in rows]
         span = phase_for_week(spans, plan_week(plan.start_date, day))
         return next((p for p in rows if span and p.number == span.number), None)
@@ -615,16 +596,6 @@ class SessionService:
             )
             .order_by(ScheduledVisitRow.id)
         ).first()
-
-    def _rows(
-        self, session: Session, patient_id: int, include_superseded: bool
-    ) -> Sequence[TreatmentSessionRow]:
-        query = select(TreatmentSessionRow).where(TreatmentSessionRow.patient_id == patient_id)
-        if not include_superseded:
-            query = query.where(TreatmentSessionRow.superseded.is_(False))
-        return session.scalars(
-            query.order_by(TreatmentSessionRow.performed_at, TreatmentSessionRow.id)
-        ).all()
 
     def _record(self, session: Session, row: TreatmentSessionRow) -> SessionRecord:
         visit_id = session.scalar(
