@@ -55,7 +55,6 @@ from backclinic.domain.casefile.writer import (
     session_when,
 )
 from backclinic.domain.catalogue import Catalogue
-from backclinic.domain.phase import PlanPhase
 from backclinic.domain.protocol import Protocol
 from backclinic.services import queries
 from backclinic.services.assessments import (
@@ -76,7 +75,7 @@ from backclinic.services.patients import (
 )
 from backclinic.services.permissions import Permission, require
 from backclinic.services.plans import PlanChoices, PlanService, PlanView
-from backclinic.services.sessions import SessionInput, session_row
+from backclinic.services.sessions import session_details, session_row
 
 
 class CaseFileError(ServiceError):
@@ -401,25 +400,7 @@ class CaseService:
                 plan_id, phase_number = plan_row.id, phase.number
                 break
         row = session_row(
-            SessionInput(
-                performed_at=item.performed_at,
-                modalities=item.modalities,
-                pain_before=item.pain_before,
-                pain_after=item.pain_after,
-                acupoints=item.acupoints,
-                needle_count=item.needle_count,
-                retention_minutes=item.retention_minutes,
-                electro=item.electro,
-                technique=item.technique,
-                interventions=item.exercises,
-                tolerance=item.tolerance,
-                adverse_events=item.adverse_events,
-                adverse_event_note=item.adverse_event_note,
-                subjective=item.subjective,
-                objective=item.objective,
-                assessment_note=item.assessment,
-                plan_note=item.plan_note,
-            ),
+            item.details,
             patient_id=patient_id,
             plan_id=plan_id,
             phase_number=phase_number,
@@ -640,21 +621,7 @@ def _case_plan(view: PlanView) -> CasePlan:
     return CasePlan(
         start_date=view.start_date,
         clinic_days=frozenset(view.clinic_days),
-        phases=tuple(
-            PlanPhase(
-                number=phase.number,
-                name=phase.name,
-                start_week=phase.start_week,
-                end_week=phase.end_week,
-                acupuncture_per_week=phase.acupuncture_per_week,
-                acupuncture_as_needed=phase.acupuncture_as_needed,
-                pt_per_week=phase.pt_per_week,
-                pt_interventions=phase.pt_interventions,
-                acupoints=phase.acupoints,
-                aim=phase.aim,
-            )
-            for phase in view.phases
-        ),
+        phases=view.phases,
         target_pain=view.target_pain,
         target_odi=view.target_odi,
         functional_goals=view.functional_goals,
@@ -684,24 +651,8 @@ def _case_session(
     if row.amends_id is not None and by_id is not None and row.amends_id in by_id:
         original = _case_session(by_id[row.amends_id], by_id)
     return CaseSession(
-        performed_at=row.performed_at,
-        modalities=tuple(row.modalities),
-        pain_before=row.pain_before,
-        pain_after=row.pain_after,
-        acupoints=tuple(row.acupoints),
-        exercises=tuple((item["code"], item["dosage"]) for item in row.interventions),
+        details=session_details(row),
         notes=row.notes,
-        needle_count=row.needle_count,
-        retention_minutes=row.retention_minutes,
-        electro=row.electro,
-        technique=row.technique,
-        tolerance=row.tolerance,
-        adverse_events=tuple(row.adverse_events),
-        adverse_event_note=row.adverse_event_note,
-        subjective=row.subjective,
-        objective=row.objective,
-        assessment=row.assessment_note,
-        plan_note=row.plan_note,
         amendment_reason=row.amendment_reason,
         amends=original,
     )

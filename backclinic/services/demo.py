@@ -36,6 +36,7 @@ from backclinic.domain.intake import Intake
 from backclinic.domain.protocol import Protocol
 from backclinic.domain.recommend import recommend
 from backclinic.domain.screening import FlagAnswer
+from backclinic.domain.session import SessionDetails
 from backclinic.services import queries
 from backclinic.services.assessments import AssessmentInput, AssessmentService, PsfsItem
 from backclinic.services.clinic import Clinician, ClinicService, NewClinician
@@ -43,6 +44,7 @@ from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, ValidationFailed
 from backclinic.services.patients import fold, search_terms
 from backclinic.services.plans import PlanService, choices_from_proposal
+from backclinic.services.sessions import session_details, session_row
 
 DEMO_CLINIC_NAME = "Harbourside Integrative Back Clinic"
 DEMO_CLINIC_ADDRESS = "4 Chandlers Wharf, Harbourside HB1 2QW"
@@ -480,6 +482,7 @@ def _follow_up(intake: AssessmentInput, kind: str, day: dt.date, pain: int) -> A
 def _session_row(
     rng: random.Random,
     staff: _Staff,
+    plan: PlanRow,
     visit: ScheduledVisitRow,
     phase: PlanPhaseRow,
     before: int,
@@ -492,30 +495,29 @@ def _session_row(
     points = list(phase.acupoints)
     chosen = sorted(rng.sample(points, min(len(points), rng.randint(4, 6)))) if needling else []
     events: list[str] = ["bruising"] if needling and rng.random() < 0.05 else []
-    return TreatmentSessionRow(
-        clinician_id=rng.choice(staff.acupuncturists if needling else staff.therapists),
-        phase_number=visit.phase_number,
+    clinician_id = rng.choice(staff.acupuncturists if needling else staff.therapists)
+    interventions = phase.pt_interventions if "pt" in visit.modalities else []
+    details = SessionDetails(
         performed_at=moment.astimezone().astimezone(dt.UTC),
-        modalities=list(visit.modalities),
+        modalities=tuple(visit.modalities),
         pain_before=before,
         pain_after=after,
-        acupoints=chosen,
+        acupoints=tuple(chosen),
         needle_count=min(2 * len(chosen), 60) if needling else None,
         retention_minutes=20 if needling else None,
-        electro=False,
         technique="even method" if needling else "",
-        interventions=list(phase.pt_interventions) if "pt" in visit.modalities else [],
+        interventions=tuple((item["code"], item["dosage"]) for item in interventions),
         tolerance=rng.choice(("good", "good", "good", "fair")),
-        adverse_events=events,
+        adverse_events=tuple(events),
         adverse_event_note="Small bruise at BL23, resolved." if events else "",
         subjective=rng.choice(tuple(_SUBJECTIVE.values())),
-        objective="",
-        assessment_note="",
-        plan_note="",
-        notes="",
-        amends_id=None,
-        superseded=False,
-        amendment_reason=None,
+    )
+    return session_row(
+        details,
+        patient_id=plan.patient_id,
+        plan_id=plan.id,
+        phase_number=visit.phase_number,
+        clinician_id=clinician_id,
     )
 
 
@@ -528,22 +530,15 @@ def _amendment(original: TreatmentSessionRow, rng: random.Random) -> TreatmentSe
     needles = original.needle_count
     if needles is not None and "Needle" in reason:
         needles = max(0, needles - 2)
-    copied = {
-        column: getattr(original, column)
-        for column in (
-            "patient_id", "plan_id", "phase_number", "clinician_id", "performed_at",
-            "modalities", "pain_after", "acupoints", "retention_minutes", "electro",
-            "technique", "interventions", "tolerance", "adverse_events", "adverse_event_note",
-            "subjective", "objective", "assessment_note", "plan_note", "notes",
-        )
-    }  # fmt: skip
-    return TreatmentSessionRow(
-        **copied,
-        pain_before=before,
-        needle_count=needles,
+    return session_row(
+        replace(session_details(original), pain_before=before, needle_count=needles),
+        patient_id=original.patient_id,
+        plan_id=original.plan_id,
+        phase_number=original.phase_number,
+        clinician_id=original.clinician_id,
         amends_id=original.id,
-        superseded=False,
         amendment_reason=reason,
+        notes=original.notes,
     )
 
 
@@ -716,9 +711,7 @@ class DemoService:
                 self._context.stamp_change(visit, actor)
                 continue
             before = pain.next()
-            row = _session_row(rng, staff, visit, phases[visit.phase_number], before)
-            row.patient_id = plan.patient_id
-            row.plan_id = plan.id
+            row = _session_row(rng, staff, plan, visit, phases[visit.phase_number], before)
             self._context.stamp_new(row, actor)
             rows.append((visit, row))
         session.add_all(row for _visit, row in rows)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -86,23 +86,11 @@ class PlanChoices:
 
 
 @dataclass(frozen=True)
-class PhaseView:
-    number: int
-    name: str
-    start_week: int
-    end_week: int
-    acupuncture_per_week: int | None
-    acupuncture_as_needed: bool
-    pt_per_week: int
-    pt_interventions: tuple[InterventionDose, ...]
-    acupoints: tuple[str, ...]
-    aim: str
+class PhaseView(PlanPhase):
+    """A stored plan's phase: the domain's phase, with the dates its weeks fall on."""
+
     start_date: dt.date
     end_date: dt.date
-
-    @property
-    def pt_focus(self) -> tuple[str, ...]:
-        return tuple(dose.code for dose in self.pt_interventions)
 
     @property
     def acupuncture_words(self) -> str:
@@ -939,16 +927,7 @@ def _choices_of(plan: PlanRow, phases: tuple[PhaseChoice, ...]) -> PlanChoices:
 def _phase_view(row: PlanPhaseRow, start: dt.date) -> PhaseView:
     choice = _choice_of(row)
     return PhaseView(
-        number=choice.number,
-        name=choice.name,
-        start_week=choice.start_week,
-        end_week=choice.end_week,
-        acupuncture_per_week=choice.acupuncture_per_week,
-        acupuncture_as_needed=choice.acupuncture_as_needed,
-        pt_per_week=choice.pt_per_week,
-        pt_interventions=choice.pt_interventions,
-        acupoints=choice.acupoints,
-        aim=choice.aim,
+        **{field.name: getattr(choice, field.name) for field in fields(PlanPhase)},
         start_date=start + dt.timedelta(weeks=row.start_week - 1),
         end_date=start + dt.timedelta(weeks=row.end_week, days=-1),
     )

@@ -37,6 +37,7 @@ from backclinic.domain.progress import (
 )
 from backclinic.domain.protocol import Protocol
 from backclinic.domain.scoring import score_odi
+from backclinic.domain.session import SessionDetails
 from backclinic.services import queries
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, NotFound, ValidationFailed
@@ -52,30 +53,8 @@ MAX_RETENTION_MINUTES = 120
 TREATING_ROLES = ("acupuncturist", "physical_therapist", "admin")
 
 
-@dataclass(frozen=True)
-class SessionInput:
-    """What the session form records. ``interventions`` are (code, dosage) pairs."""
-
-    performed_at: dt.datetime
-    modalities: tuple[str, ...]
-    pain_before: int | None = None
-    pain_after: int | None = None
-    acupoints: tuple[str, ...] = ()
-    needle_count: int | None = None
-    retention_minutes: int | None = None
-    electro: bool = False
-    technique: str = ""
-    interventions: tuple[tuple[str, str], ...] = ()
-    tolerance: str | None = None
-    adverse_events: tuple[str, ...] = ()
-    adverse_event_note: str = ""
-    subjective: str = ""
-    objective: str = ""
-    assessment_note: str = ""
-    plan_note: str = ""
-    visit_id: int | None = None
-    # Who gave the session; None means the signed-in clinician who logs it.
-    performed_by: int | None = None
+# What the session form records is the domain's one session type.
+SessionInput = SessionDetails
 
 
 @dataclass(frozen=True)
@@ -601,27 +580,7 @@ class SessionService:
         visit_id = session.scalar(
             select(ScheduledVisitRow.id).where(ScheduledVisitRow.session_id == row.id)
         )
-        data = SessionInput(
-            performed_at=row.performed_at,
-            modalities=tuple(row.modalities),
-            pain_before=row.pain_before,
-            pain_after=row.pain_after,
-            acupoints=tuple(row.acupoints),
-            needle_count=row.needle_count,
-            retention_minutes=row.retention_minutes,
-            electro=row.electro,
-            technique=row.technique,
-            interventions=tuple((i["code"], i["dosage"]) for i in row.interventions),
-            tolerance=row.tolerance,
-            adverse_events=tuple(row.adverse_events),
-            adverse_event_note=row.adverse_event_note,
-            subjective=row.subjective,
-            objective=row.objective,
-            assessment_note=row.assessment_note,
-            plan_note=row.plan_note,
-            visit_id=visit_id,
-            performed_by=row.clinician_id,
-        )
+        data = session_details(row, visit_id=visit_id)
         return SessionRecord(
             id=row.id,
             patient_id=row.patient_id,
@@ -638,8 +597,33 @@ class SessionService:
         )
 
 
+def session_details(row: TreatmentSessionRow, *, visit_id: int | None = None) -> SessionDetails:
+    """The session a row holds; ``visit_id`` is the visit it fulfils (a separate row)."""
+    return SessionDetails(
+        performed_at=row.performed_at,
+        modalities=tuple(row.modalities),
+        pain_before=row.pain_before,
+        pain_after=row.pain_after,
+        acupoints=tuple(row.acupoints),
+        needle_count=row.needle_count,
+        retention_minutes=row.retention_minutes,
+        electro=row.electro,
+        technique=row.technique,
+        interventions=tuple((item["code"], item["dosage"]) for item in row.interventions),
+        tolerance=row.tolerance,
+        adverse_events=tuple(row.adverse_events),
+        adverse_event_note=row.adverse_event_note,
+        subjective=row.subjective,
+        objective=row.objective,
+        assessment_note=row.assessment_note,
+        plan_note=row.plan_note,
+        visit_id=visit_id,
+        performed_by=row.clinician_id,
+    )
+
+
 def session_row(
-    data: SessionInput,
+    data: SessionDetails,
     *,
     patient_id: int,
     plan_id: int | None,
@@ -649,7 +633,7 @@ def session_row(
     amendment_reason: str | None = None,
     notes: str = "",
 ) -> TreatmentSessionRow:
-    """The row for a session, unstamped; logging and case import both build it here."""
+    """The row for a session, unstamped; logging, case import and the demo build it here."""
     return TreatmentSessionRow(
         patient_id=patient_id,
         plan_id=plan_id,

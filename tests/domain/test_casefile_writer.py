@@ -23,6 +23,7 @@ from backclinic.domain.casefile.reader import read_case
 from backclinic.domain.casefile.writer import case_document, case_text, session_document
 from backclinic.domain.catalogue import Catalogue
 from backclinic.domain.protocol import Protocol
+from backclinic.domain.session import SessionDetails
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 OWN_CASES = sorted((REPOSITORY / "tests" / "cases").glob("*.json"))
@@ -119,15 +120,19 @@ def test_an_assessment_carries_its_derived_scores_only_when_given(
     assert exported["red_flags"] == []
 
 
-def test_a_date_only_session_is_written_as_its_date_and_empty_details_are_left_out() -> None:
+def test_a_date_only_session_is_written_as_its_date_leaving_out_empty_and_app_only_fields() -> None:
     noon = dt.datetime.combine(dt.date(2026, 1, 6), dt.time(12, 0)).astimezone()
     session = CaseSession(
-        performed_at=noon.astimezone(dt.UTC),
-        modalities=("pt", "acupuncture"),
-        pain_before=7,
-        pain_after=5,
-        acupoints=("BL23",),
-        exercises=(("posture_correction", ""),),
+        SessionDetails(
+            performed_at=noon.astimezone(dt.UTC),
+            modalities=("pt", "acupuncture"),
+            pain_before=7,
+            pain_after=5,
+            acupoints=("BL23",),
+            interventions=(("posture_correction", ""),),
+            visit_id=12,
+            performed_by=3,
+        ),
         notes="tolerated well",
     )
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from backclinic.domain.intake import Intake
 from backclinic.domain.phase import PlanPhase
 from backclinic.domain.schedule import VisitDraft
+from backclinic.domain.session import SessionDetails
 
 CASE_FORMAT = "backclinic-case/1"
 # A date-only session is taken to have happened at noon, local time: the middle of the
@@ -94,29 +95,17 @@ class CasePlan:
 
 @dataclass(frozen=True)
 class CaseSession:
-    """A treatment session as a case file describes it."""
+    """A treatment session as a case file describes it: the session, its free notes and,
+    for an amendment, why it was made and the session it corrected (perhaps itself one)."""
 
-    performed_at: dt.datetime
-    modalities: tuple[str, ...]
-    pain_before: int | None
-    pain_after: int | None
-    acupoints: tuple[str, ...]
-    exercises: tuple[tuple[str, str], ...]
-    notes: str
-    needle_count: int | None = None
-    retention_minutes: int | None = None
-    electro: bool = False
-    technique: str = ""
-    tolerance: str | None = None
-    adverse_events: tuple[str, ...] = ()
-    adverse_event_note: str = ""
-    subjective: str = ""
-    objective: str = ""
-    assessment: str = ""
-    plan_note: str = ""
-    # An amendment: why, and the session it corrected (itself perhaps an amendment).
+    details: SessionDetails
+    notes: str = ""
     amendment_reason: str | None = None
     amends: CaseSession | None = None
+
+    @property
+    def performed_at(self) -> dt.datetime:
+        return self.details.performed_at
 
 
 @dataclass(frozen=True)

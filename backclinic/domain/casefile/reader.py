@@ -32,6 +32,7 @@ from backclinic.domain.intake import Intake
 from backclinic.domain.phase import InterventionDose, PlanPhase
 from backclinic.domain.protocol import Protocol as ClinicalProtocol
 from backclinic.domain.screening import FlagAnswer, red_flags_from_case
+from backclinic.domain.session import SessionDetails
 
 
 class CaseChecks(Protocol):
@@ -221,25 +222,28 @@ class _CaseReader:
             )
         for position, code in enumerate(item.get("acupoints") or ()):
             self._acupoint(f"{where}.acupoints[{position}]", code)
-        return CaseSession(
+        details = SessionDetails(
             performed_at=performed_at,
             modalities=tuple(item["modalities"]),
             pain_before=item.get("pain_before"),
             pain_after=item.get("pain_after"),
             acupoints=tuple(item.get("acupoints") or ()),
-            exercises=self._exercises(where, item),
-            notes=item.get("notes", ""),
             needle_count=item.get("needle_count"),
             retention_minutes=item.get("retention_minutes"),
             electro=item.get("electro", False),
             technique=item.get("technique", ""),
+            interventions=self._exercises(where, item),
             tolerance=item.get("tolerance"),
             adverse_events=tuple(item.get("adverse_events") or ()),
             adverse_event_note=item.get("adverse_event_note", ""),
             subjective=item.get("subjective", ""),
             objective=item.get("objective", ""),
-            assessment=item.get("assessment", ""),
+            assessment_note=item.get("assessment", ""),
             plan_note=item.get("plan_note", ""),
+        )
+        return CaseSession(
+            details=details,
+            notes=item.get("notes", ""),
             amendment_reason=item["amendment_reason"].strip() if original else None,
             amends=original,
         )

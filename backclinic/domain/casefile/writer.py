@@ -181,31 +181,33 @@ def session_when(stamp: dt.datetime) -> str:
 
 
 def session_document(item: CaseSession) -> dict[str, Any]:
+    """A session with its details; the visit it fulfils and who gave it are not written."""
+    details = item.details
     document: dict[str, Any] = {
-        "date": session_when(item.performed_at),
-        "modalities": sorted(item.modalities),
-        "pain_before": item.pain_before,
-        "pain_after": item.pain_after,
-        "acupoints": list(item.acupoints),
-        "exercises": [code for code, _dosage in item.exercises],
+        "date": session_when(details.performed_at),
+        "modalities": sorted(details.modalities),
+        "pain_before": details.pain_before,
+        "pain_after": details.pain_after,
+        "acupoints": list(details.acupoints),
+        "exercises": [code for code, _dosage in details.interventions],
         "notes": item.notes,
     }
-    if any(dosage for _code, dosage in item.exercises):
+    if any(dosage for _code, dosage in details.interventions):
         document["interventions"] = [
-            {"code": code, "dosage": dosage} for code, dosage in item.exercises
+            {"code": code, "dosage": dosage} for code, dosage in details.interventions
         ]
     optional: dict[str, Any] = {
-        "needle_count": item.needle_count,
-        "retention_minutes": item.retention_minutes,
-        "electro": item.electro or None,
-        "technique": item.technique,
-        "tolerance": item.tolerance,
-        "adverse_events": list(item.adverse_events),
-        "adverse_event_note": item.adverse_event_note,
-        "subjective": item.subjective,
-        "objective": item.objective,
-        "assessment": item.assessment,
-        "plan_note": item.plan_note,
+        "needle_count": details.needle_count,
+        "retention_minutes": details.retention_minutes,
+        "electro": details.electro or None,
+        "technique": details.technique,
+        "tolerance": details.tolerance,
+        "adverse_events": list(details.adverse_events),
+        "adverse_event_note": details.adverse_event_note,
+        "subjective": details.subjective,
+        "objective": details.objective,
+        "assessment": details.assessment_note,
+        "plan_note": details.plan_note,
     }
     document.update({key: value for key, value in optional.items() if value not in (None, "", [])})
     if item.amends is not None:
