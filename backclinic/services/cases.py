@@ -23,12 +23,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backclinic.db.models import (
     PatientRow,
-    PatientSearchTermRow,
     PlanRow,
     ScheduledVisitRow,
     TreatmentSessionRow,
@@ -55,6 +54,7 @@ from backclinic.domain.casefile.writer import (
     session_when,
 )
 from backclinic.domain.catalogue import Catalogue
+from backclinic.domain.plan import PlanChoices
 from backclinic.domain.protocol import Protocol
 from backclinic.services import queries
 from backclinic.services.assessments import (
@@ -69,12 +69,12 @@ from backclinic.services.errors import FieldError, NotFound, ServiceError, Valid
 from backclinic.services.patients import (
     PatientInput,
     PatientService,
-    fold,
-    search_terms,
     validate_patient,
+    write_details,
+    write_search_terms,
 )
 from backclinic.services.permissions import Permission, require
-from backclinic.services.plans import PlanChoices, PlanService, PlanView
+from backclinic.services.plans import PlanService, PlanView
 from backclinic.services.sessions import session_details, session_row
 
 
@@ -265,27 +265,11 @@ class CaseService:
     def _update_demographics(
         self, session: Session, actor: Actor, row: PatientRow, data: PatientInput
     ) -> None:
-        row.family_name = data.family_name.strip()
-        row.given_name = data.given_name.strip()
-        row.family_key = fold(data.family_name)
-        row.given_key = fold(data.given_name)
-        assert data.date_of_birth is not None
-        row.date_of_birth = data.date_of_birth
-        row.sex = data.sex
-        row.occupation = data.occupation.strip()
-        row.phone = data.phone.strip()
-        row.email = data.email.strip()
-        row.address = data.address.strip()
+        write_details(row, data)
         if session.is_modified(row):
             self._context.stamp_change(row, actor)
         session.flush()
-        session.execute(
-            delete(PatientSearchTermRow).where(PatientSearchTermRow.patient_id == row.id)
-        )
-        session.add_all(
-            PatientSearchTermRow(patient_id=row.id, term=term, kind=kind, archived=row.archived)
-            for term, kind in search_terms(row.family_name, row.given_name, row.mrn)
-        )
+        write_search_terms(session, row)
 
     def _not_on_record(
         self, session: Session, patient: PatientRow, case: Case
@@ -364,12 +348,12 @@ class CaseService:
         intakes: Sequence[tuple[dt.date, int]],
         where: str = "plan",
     ) -> PlanRow:
-        start = plan.start_date
+        start = plan.choices.start_date
         before_start = [item for item in intakes if item[0] <= start] or list(intakes)
         intake_id = max(before_start)[1] if before_start else None
         try:
             return self._plans.insert_plan(
-                session, actor, patient_id, intake_id, _plan_choices(plan), plan.visits
+                session, actor, patient_id, intake_id, plan.choices, plan.visits
             )
         except ValidationFailed as error:
             raise CaseFileError(where, _reason(error)) from None
@@ -393,9 +377,10 @@ class CaseService:
             amends_id = original.id
         plan_id = phase_number = None
         for plan_row, plan in reversed(plans):
-            days = (item.performed_at.astimezone().date() - plan.start_date).days
+            days = (item.performed_at.astimezone().date() - plan.choices.start_date).days
             week = days // 7 + 1
-            phase = next((p for p in plan.phases if p.start_week <= week <= p.end_week), None)
+            phases = plan.choices.phases
+            phase = next((p for p in phases if p.start_week <= week <= p.end_week), None)
             if days >= 0 and phase is not None:
                 plan_id, phase_number = plan_row.id, phase.number
                 break
@@ -599,26 +584,8 @@ def _case_assessment(assessment: Assessment) -> CaseAssessment:
     )
 
 
-def _plan_choices(plan: CasePlan) -> PlanChoices:
-    return PlanChoices(
-        start_date=plan.start_date,
-        clinic_days=plan.clinic_days,
-        phases=plan.phases,
-        target_pain=plan.target_pain,
-        target_odi=plan.target_odi,
-        functional_goals=plan.functional_goals,
-        red_flag_clearance=plan.red_flag_clearance,
-        protocol_id=plan.protocol_id,
-        protocol_version=plan.protocol_version,
-        status=plan.status,
-        ended_on=plan.ended_on,
-        end_reason=plan.end_reason,
-        end_note=plan.end_note,
-    )
-
-
 def _case_plan(view: PlanView) -> CasePlan:
-    return CasePlan(
+    choices = PlanChoices(
         start_date=view.start_date,
         clinic_days=frozenset(view.clinic_days),
         phases=view.phases,
@@ -628,15 +595,17 @@ def _case_plan(view: PlanView) -> CasePlan:
         red_flag_clearance=view.red_flag_clearance,
         protocol_id=view.protocol_id,
         protocol_version=view.protocol_version,
+        reasons=view.reasons,
         status=view.status,
         ended_on=view.ended_on,
         end_reason=view.end_reason,
         end_note=view.end_note,
-        visits=tuple(
-            CaseVisit(visit.visit_date, visit.phase_number, visit.modalities, visit.status)
-            for visit in view.visits
-        ),
     )
+    visits = tuple(
+        CaseVisit(visit.visit_date, visit.phase_number, visit.modalities, visit.status)
+        for visit in view.visits
+    )
+    return CasePlan(choices, visits)
 
 
 def _with_visits_of(plan: CasePlan, stored: PlanView) -> CasePlan:

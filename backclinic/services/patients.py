@@ -250,7 +250,7 @@ class PatientService:
         self._context.stamp_new(row, actor)
         session.add(row)
         session.flush()
-        self._write_terms(session, row)
+        write_search_terms(session, row)
         return row
 
     def update(
@@ -272,20 +272,10 @@ class PatientService:
                     raise self._duplicate_mrn(mrn)
                 before = _patient(row)
                 row.mrn = mrn
-                row.family_name = data.family_name.strip()
-                row.given_name = data.given_name.strip()
-                row.family_key = fold(data.family_name)
-                row.given_key = fold(data.given_name)
-                assert data.date_of_birth is not None
-                row.date_of_birth = data.date_of_birth
-                row.sex = data.sex
-                row.occupation = data.occupation.strip()
-                row.phone = data.phone.strip()
-                row.email = data.email.strip()
-                row.address = data.address.strip()
+                write_details(row, data)
                 self._context.stamp_change(row, actor)
                 session.flush()
-                self._write_terms(session, row)
+                write_search_terms(session, row)
                 after = _patient(row)
                 self._context.audit(
                     session,
@@ -311,7 +301,7 @@ class PatientService:
             row.archived_at = self._context.clock()
             self._context.stamp_change(row, actor)
             session.flush()
-            self._write_terms(session, row)
+            write_search_terms(session, row)
             self._context.audit(session, actor, AuditEntry("archive", "patient", row.id, row.id))
             return _patient(row)
 
@@ -323,7 +313,7 @@ class PatientService:
             row.archived_at = None
             self._context.stamp_change(row, actor)
             session.flush()
-            self._write_terms(session, row)
+            write_search_terms(session, row)
             self._context.audit(session, actor, AuditEntry("unarchive", "patient", row.id, row.id))
             return _patient(row)
 
@@ -441,15 +431,6 @@ class PatientService:
             raise NotFound(f"Patient {patient_id} does not exist.")
         return row
 
-    def _write_terms(self, session: Session, row: PatientRow) -> None:
-        session.execute(
-            delete(PatientSearchTermRow).where(PatientSearchTermRow.patient_id == row.id)
-        )
-        session.add_all(
-            PatientSearchTermRow(patient_id=row.id, term=term, kind=kind, archived=row.archived)
-            for term, kind in search_terms(row.family_name, row.given_name, row.mrn)
-        )
-
     def _next_mrn(self, session: Session) -> str:
         prefix = session.scalar(select(ClinicSettingsRow.mrn_prefix)) or "BC"
         stem = f"{prefix}-"
@@ -478,6 +459,30 @@ class PatientService:
         mine = _fields(yours if yours is not None else _patient(row).as_input())
         self._context.check_version(session, row, expected_version, record=_record_name, yours=mine)
         return row
+
+
+def write_details(row: PatientRow, data: PatientInput) -> None:
+    """The form's details on the row, trimmed, with the folded keys the search uses."""
+    row.family_name = data.family_name.strip()
+    row.given_name = data.given_name.strip()
+    row.family_key = fold(data.family_name)
+    row.given_key = fold(data.given_name)
+    assert data.date_of_birth is not None
+    row.date_of_birth = data.date_of_birth
+    row.sex = data.sex
+    row.occupation = data.occupation.strip()
+    row.phone = data.phone.strip()
+    row.email = data.email.strip()
+    row.address = data.address.strip()
+
+
+def write_search_terms(session: Session, row: PatientRow) -> None:
+    """Replace the row's search terms (names and MRN) after its details changed."""
+    session.execute(delete(PatientSearchTermRow).where(PatientSearchTermRow.patient_id == row.id))
+    session.add_all(
+        PatientSearchTermRow(patient_id=row.id, term=term, kind=kind, archived=row.archived)
+        for term, kind in search_terms(row.family_name, row.given_name, row.mrn)
+    )
 
 
 def _record_name(row: PatientRow) -> str:

@@ -26,8 +26,9 @@ from backclinic.db.models import (
     ScheduledVisitRow,
 )
 from backclinic.domain.catalogue import Catalogue
-from backclinic.domain.phase import InterventionDose as InterventionDose  # named from here too
-from backclinic.domain.phase import PlanPhase
+from backclinic.domain.plan import InterventionDose as InterventionDose  # named from here too
+from backclinic.domain.plan import PlanChoices as PlanChoices  # named from here too
+from backclinic.domain.plan import PlanPhase
 from backclinic.domain.protocol import Protocol
 from backclinic.domain.recommend import PlanProposal, Reason, recommend
 from backclinic.domain.schedule import (
@@ -62,27 +63,6 @@ WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturd
 
 # The wizard's choice of a phase is the domain's one phase type.
 PhaseChoice = PlanPhase
-
-
-@dataclass(frozen=True)
-class PlanChoices:
-    """What the clinician settled on in the wizard (or the model's defaults, unchanged)."""
-
-    start_date: dt.date
-    clinic_days: frozenset[int]
-    phases: tuple[PhaseChoice, ...]
-    target_pain: int | None
-    target_odi: float | None
-    functional_goals: tuple[str, ...]
-    red_flag_clearance: str | None
-    protocol_id: str
-    protocol_version: int
-    reasons: tuple[dict[str, Any], ...] = ()
-    status: str = "active"
-    # A plan that has ended (a case file's discharged plan): when, why, and the note.
-    ended_on: dt.date | None = None
-    end_reason: str | None = None
-    end_note: str = ""
 
 
 @dataclass(frozen=True)

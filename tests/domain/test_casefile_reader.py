@@ -117,7 +117,7 @@ def test_a_plan_without_visits_is_left_to_be_scheduled_and_pt_focus_takes_the_ca
     plan = read(document).plan
 
     assert plan is not None and plan.visits is None
-    phase = plan.phases[0]
+    phase = plan.choices.phases[0]
     assert phase.name == "Calm and correct"
     assert phase.pt_focus == ("posture_correction",)
     assert phase.pt_interventions[0].dosage == catalogue.interventions["posture_correction"].dosage

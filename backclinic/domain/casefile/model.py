@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from backclinic.domain.intake import Intake
-from backclinic.domain.phase import PlanPhase
+from backclinic.domain.plan import PlanChoices
 from backclinic.domain.schedule import VisitDraft
 from backclinic.domain.session import SessionDetails
 
@@ -76,20 +76,12 @@ class CaseVisit(VisitDraft):
 
 @dataclass(frozen=True)
 class CasePlan:
-    start_date: dt.date
-    clinic_days: frozenset[int]
-    phases: tuple[PlanPhase, ...]
-    target_pain: int | None
-    target_odi: float | None
-    functional_goals: tuple[str, ...]
-    red_flag_clearance: str | None
-    protocol_id: str
-    protocol_version: int
-    status: str = "active"
-    ended_on: dt.date | None = None
-    end_reason: str | None = None
-    end_note: str = ""
-    # None: the file gives no visits, so they are scheduled from the phases on import.
+    """A plan's terms and phases, and its visits as the file gives them.
+
+    ``visits`` None: the file gives none, so they are scheduled from the phases on import.
+    """
+
+    choices: PlanChoices
     visits: tuple[CaseVisit, ...] | None = None
 
 

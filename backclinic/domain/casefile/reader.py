@@ -29,7 +29,7 @@ from backclinic.domain.casefile.model import (
 from backclinic.domain.casefile.schema import schema_problem
 from backclinic.domain.catalogue import Catalogue
 from backclinic.domain.intake import Intake
-from backclinic.domain.phase import InterventionDose, PlanPhase
+from backclinic.domain.plan import InterventionDose, PlanChoices, PlanPhase
 from backclinic.domain.protocol import Protocol as ClinicalProtocol
 from backclinic.domain.screening import FlagAnswer, red_flags_from_case
 from backclinic.domain.session import SessionDetails
@@ -345,7 +345,7 @@ class _CaseReader:
             for name in ("ended_on", "end_reason"):
                 if name in item:
                     raise CaseFileProblem(f"{where_plan}.{name}", "an active plan has not ended")
-        return CasePlan(
+        choices = PlanChoices(
             start_date=start,
             clinic_days=frozenset(
                 self._protocol.clinic_defaults.clinic_days if clinic_days is None else clinic_days
@@ -361,8 +361,8 @@ class _CaseReader:
             ended_on=ended_on,
             end_reason=item.get("end_reason"),
             end_note=item.get("end_note", ""),
-            visits=None if visits is None else tuple(visits),
         )
+        return CasePlan(choices, None if visits is None else tuple(visits))
 
     def _phase(self, where: str, phase: Mapping[str, Any]) -> PlanPhase:
         focus = list(phase.get("pt_focus") or ())

@@ -21,7 +21,7 @@ from backclinic.domain.casefile.model import (
     CaseSession,
 )
 from backclinic.domain.intake import Intake
-from backclinic.domain.phase import PlanPhase
+from backclinic.domain.plan import PlanPhase
 from backclinic.domain.screening import FlagAnswer
 
 
@@ -118,16 +118,19 @@ def assessment_document(
 
 def plan_document(plan: CasePlan) -> dict[str, Any]:
     """A plan with its visits (cancelled ones left out) by date; a plan without visits has []."""
+    choices = plan.choices
     document: dict[str, Any] = {
-        "protocol": plan.protocol_id,
-        "protocol_version": plan.protocol_version,
-        "start_date": plan.start_date.isoformat(),
-        "status": plan.status,
-        "clinic_days": sorted(plan.clinic_days),
-        "target_pain": plan.target_pain,
-        "target_odi": _number(plan.target_odi),
-        "functional_goals": list(plan.functional_goals),
-        "phases": [phase_document(phase) for phase in sorted(plan.phases, key=lambda p: p.number)],
+        "protocol": choices.protocol_id,
+        "protocol_version": choices.protocol_version,
+        "start_date": choices.start_date.isoformat(),
+        "status": choices.status,
+        "clinic_days": sorted(choices.clinic_days),
+        "target_pain": choices.target_pain,
+        "target_odi": _number(choices.target_odi),
+        "functional_goals": list(choices.functional_goals),
+        "phases": [
+            phase_document(phase) for phase in sorted(choices.phases, key=lambda p: p.number)
+        ],
         "visits": [
             {
                 "date": visit.visit_date.isoformat(),
@@ -139,14 +142,14 @@ def plan_document(plan: CasePlan) -> dict[str, Any]:
             if visit.status != "cancelled"
         ],
     }
-    if plan.red_flag_clearance:
-        document["red_flag_clearance"] = plan.red_flag_clearance
-    if plan.ended_on is not None:
-        document["ended_on"] = plan.ended_on.isoformat()
-    if plan.end_reason is not None:
-        document["end_reason"] = plan.end_reason
-    if plan.end_note:
-        document["end_note"] = plan.end_note
+    if choices.red_flag_clearance:
+        document["red_flag_clearance"] = choices.red_flag_clearance
+    if choices.ended_on is not None:
+        document["ended_on"] = choices.ended_on.isoformat()
+    if choices.end_reason is not None:
+        document["end_reason"] = choices.end_reason
+    if choices.end_note:
+        document["end_note"] = choices.end_note
     return document
 
 

@@ -1,12 +1,14 @@
-"""One phase of a plan as the clinician settled on it: the one phase type of the package.
+"""A plan as the clinician settled on it: its terms and its phases, one type for each.
 
-The wizard's choices, a stored plan's phases and a case file's phases are all this type;
-rows, files and forms are mapped to and from it at their edges.
+The wizard's choices, a stored plan's phases and a case file's plan are all these types;
+rows, files and forms are mapped to and from them at their edges.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from backclinic.domain.schedule import PhaseFrequency
 
@@ -45,3 +47,25 @@ class PlanPhase:
             acupuncture_as_needed=self.acupuncture_as_needed,
             pt_per_week=self.pt_per_week,
         )
+
+
+@dataclass(frozen=True)
+class PlanChoices:
+    """What the clinician settled on in the wizard (or the model's defaults, unchanged)."""
+
+    start_date: dt.date
+    clinic_days: frozenset[int]
+    phases: tuple[PlanPhase, ...]
+    target_pain: int | None
+    target_odi: float | None
+    functional_goals: tuple[str, ...]
+    red_flag_clearance: str | None
+    protocol_id: str
+    protocol_version: int
+    # Why each part was proposed (the recommendation's reasons), as stored with the plan.
+    reasons: tuple[dict[str, Any], ...] = ()
+    status: str = "active"
+    # A plan that has ended (a case file's discharged plan): when, why, and the note.
+    ended_on: dt.date | None = None
+    end_reason: str | None = None
+    end_note: str = ""
