@@ -16,6 +16,7 @@ from backclinic.domain.casefile.reader import load_case_document, parse_case_tex
 from backclinic.domain.catalogue import Catalogue
 from backclinic.domain.protocol import Protocol
 from backclinic.domain.screening import FlagAnswer
+from tests.case_file_errors import BROKEN_ARTICLE, BROKEN_DISCHARGED_COURSE
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 OWN_CASES = REPOSITORY / "tests" / "cases"
@@ -123,84 +124,7 @@ def test_a_plan_without_visits_is_left_to_be_scheduled_and_pt_focus_takes_the_ca
     assert phase.pt_interventions[0].dosage == catalogue.interventions["posture_correction"].dosage
 
 
-def _set(path: tuple[Any, ...], value: Any) -> Callable[[dict[str, Any]], None]:
-    def change(document: dict[str, Any]) -> None:
-        node: Any = document
-        for part in path[:-1]:
-            node = node[part]
-        node[path[-1]] = value
-
-    return change
-
-
-def _drop_mrn(document: dict[str, Any]) -> None:
-    del document["patient"]["mrn"]
-
-
-def _add_factor(document: dict[str, Any]) -> None:
-    document["assessments"][0]["contributing_factors"].append("gravity")
-
-
-def _nine_odi_answers(document: dict[str, Any]) -> None:
-    document["assessments"][0]["odi_answers"].pop()
-
-
-def _two_errors(document: dict[str, Any]) -> None:
-    document["assessments"][0]["nprs"]["current"] = 11
-    document["patient"]["sex"] = "f"
-
-
-def _unknown_acupoint_in_session(document: dict[str, Any]) -> None:
-    document["sessions"] = [
-        {"date": "2026-01-06", "modalities": ["acupuncture"], "acupoints": ["BL23", "BL99"]}
-    ]
-
-
-def _unexpected_field(document: dict[str, Any]) -> None:
-    document["patient"]["nickname"] = "Gee"
-
-
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        (
-            _set(("assessments", 0, "nprs", "current"), 11),
-            "assessments[0].nprs.current: 11 is above 10",
-        ),
-        (
-            _set(("assessments", 0, "odi_answers", 4), 6),
-            "assessments[0].odi_answers[4]: 6 is above 5",
-        ),
-        (
-            _add_factor,
-            "assessments[0].contributing_factors[3]: 'gravity' is not one of 'muscle_imbalance'",
-        ),
-        (_drop_mrn, "patient: `mrn` is required"),
-        (_nine_odi_answers, "assessments[0].odi_answers: has 9 items, expected exactly 10"),
-        (_two_errors, "patient.sex: 'f' is not one of 'female', 'male', 'other', 'unknown'"),
-        (
-            _set(("assessments", 0, "date"), "2026-02-30"),
-            "assessments[0].date: '2026-02-30' is not a date (YYYY-MM-DD)",
-        ),
-        (
-            _set(("assessments", 0, "nprs", "worst"), "8"),
-            "assessments[0].nprs.worst: expected a whole number or null, got '8'",
-        ),
-        (
-            _set(("assessments", 0, "date"), "2099-01-05"),
-            "assessments[0].date: 2099-01-05 is in the future",
-        ),
-        (
-            _set(("format",), "backclinic-case/2"),
-            "format: 'backclinic-case/2' is not 'backclinic-case/1'",
-        ),
-        (
-            _unknown_acupoint_in_session,
-            "sessions[0].acupoints[1]: 'BL99' is not an acupoint in the catalogue",
-        ),
-        (_unexpected_field, "patient: unexpected field 'nickname'"),
-    ],
-)
+@pytest.mark.parametrize(("change", "message"), BROKEN_ARTICLE)
 def test_a_bad_case_names_the_path_of_its_first_error(
     read: Callable[[Any], Case], change: Callable[[dict[str, Any]], None], message: str
 ) -> None:
@@ -208,22 +132,6 @@ def test_a_bad_case_names_the_path_of_its_first_error(
     change(document)
 
     assert problem_of(read, document).startswith(message)
-
-
-def _amendment_without_reason(document: dict[str, Any]) -> None:
-    document["sessions"][2].pop("amendment_reason")
-
-
-def _reason_without_amends(document: dict[str, Any]) -> None:
-    document["sessions"][0]["amendment_reason"] = "typo"
-
-
-def _active_plan_with_an_end(document: dict[str, Any]) -> None:
-    document["plan"]["status"] = "active"
-
-
-def _ended_before_it_started(document: dict[str, Any]) -> None:
-    document["plan"]["ended_on"] = "2026-01-01"
 
 
 def _earlier_plans_alone(document: dict[str, Any]) -> None:
@@ -234,14 +142,7 @@ def _earlier_plans_alone(document: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (_amendment_without_reason, "sessions[2].amendment_reason: an amendment needs the reason"),
-        (_reason_without_amends, "sessions[0].amendment_reason: needs `amends`"),
-        (_active_plan_with_an_end, "plan.ended_on: an active plan has not ended"),
-        (_ended_before_it_started, "plan.ended_on: 2026-01-01 is before the plan start"),
-        (
-            _set(("plan", "end_reason"), "bored"),
-            "plan.end_reason: 'bored' is not one of 'goals_met'",
-        ),
+        *BROKEN_DISCHARGED_COURSE,
         (_earlier_plans_alone, "plan: earlier plans need the current plan beside them"),
     ],
 )

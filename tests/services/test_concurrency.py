@@ -162,6 +162,9 @@ def test_amending_a_session_another_workstation_amended_is_refused(
     assert f"changed by {actor.name}" in str(lost.value)
     assert lost.value.change.theirs["superseded"] is True
     assert lost.value.change.yours == {"reason": "typo"}
+    assert lost.value.expected_version == logged.version
+    assert lost.value.current_version is not None
+    assert lost.value.current_version > logged.version
     current = [r for r in services.sessions.history(patient.id) if not r.superseded]
     assert [r.data.pain_after for r in current] == [3]
 
@@ -192,44 +195,6 @@ def test_every_stale_patient_write_is_a_stale_record_naming_both_versions(
     )
     assert lost.value.change.theirs["phone"] == "3"
     assert "Rivera" in str(lost.value) and "nothing was saved" in str(lost.value)
-
-
-def test_a_stale_session_amendment_names_the_version_read_and_the_version_found(
-    services: Services,
-    second_services: Services,
-    actor: Actor,
-    colleague: Clinician,
-    patient: Patient,
-) -> None:
-    logged = services.sessions.log(
-        actor,
-        patient.id,
-        SessionInput(
-            performed_at=dt.datetime(2026, 1, 6, 10, 0, tzinfo=dt.UTC),
-            modalities=("pt",),
-            pain_before=6,
-            pain_after=4,
-        ),
-    )
-    services.sessions.amend(
-        actor,
-        logged.id,
-        dataclasses.replace(logged.data, pain_after=3),
-        reason="typo",
-        expected_version=logged.version,
-    )
-    with pytest.raises(StaleRecord) as lost:
-        second_services.sessions.amend(
-            colleague.as_actor(),
-            logged.id,
-            dataclasses.replace(logged.data, pain_after=5),
-            reason="typo",
-            expected_version=logged.version,
-        )
-
-    assert lost.value.expected_version == logged.version
-    assert lost.value.current_version is not None
-    assert lost.value.current_version > logged.version
 
 
 def test_two_writers_on_one_sqlite_file_queue_instead_of_failing(
