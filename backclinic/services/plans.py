@@ -372,14 +372,11 @@ class PlanService:
         """
         from_date = effective_from or self._context.clock().astimezone().date()
         with self._context.writing() as session:
-            plan = self._context.row_at_version(
+            plan = self._plan_at(
                 session,
-                PlanRow,
                 plan_id,
                 expected_version,
-                noun="Plan",
-                record="This plan",
-                yours={
+                {
                     "phase": phase_number,
                     "weeks": weeks,
                     "acupuncture_per_week": acupuncture_per_week,
@@ -601,14 +598,8 @@ class PlanService:
             ]
         try:
             with self._context.writing() as session:
-                plan = self._context.row_at_version(
-                    session,
-                    PlanRow,
-                    plan_id,
-                    expected_version,
-                    noun="Plan",
-                    record="This plan",
-                    yours={"end_reason": reason, "end_note": note},
+                plan = self._plan_at(
+                    session, plan_id, expected_version, {"end_reason": reason, "end_note": note}
                 )
                 if plan.status != "active":
                     errors.insert(
@@ -811,6 +802,19 @@ class PlanService:
             )
             self._context.stamp_new(visit, actor)
             session.add(visit)
+
+    def _plan_at(
+        self, session: Session, plan_id: int, expected_version: int, yours: dict[str, Any]
+    ) -> PlanRow:
+        return self._context.row_at_version(
+            session,
+            PlanRow,
+            plan_id,
+            expected_version,
+            noun="Plan",
+            record="This plan",
+            yours=yours,
+        )
 
     def _view(self, session: Session, plan: PlanRow) -> PlanView:
         session.flush()
