@@ -20,8 +20,13 @@ from tests.case_file_errors import BROKEN_ARTICLE, BROKEN_DISCHARGED_COURSE
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 OWN_CASES = REPOSITORY / "tests" / "cases"
-SHARED_CASES = REPOSITORY.parents[1] / "shared" / "cases"
-SHIPPED = sorted(OWN_CASES.glob("*.json")) + sorted(SHARED_CASES.glob("*.json"))
+# The clinic's shared cases sit beside the checkout (../shared), or beside its worktrees.
+SHARED_CASES = [
+    path
+    for folder in (REPOSITORY.parent, REPOSITORY.parents[1])
+    for path in sorted((folder / "shared" / "cases").glob("*.json"))
+]
+SHIPPED = sorted(OWN_CASES.glob("*.json")) + SHARED_CASES
 NOW = dt.datetime(2026, 11, 1, 9, 30, tzinfo=dt.UTC)
 
 
@@ -70,7 +75,7 @@ def problem_of(read: Callable[[Any], Case], document: Any) -> str:
     return str(raised.value)
 
 
-@pytest.mark.parametrize("path", SHIPPED, ids=lambda path: path.name)
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda path: f"{path.parent.parent.name}/{path.name}")
 def test_every_shipped_case_reads_without_a_database(
     read: Callable[[Any], Case], path: Path
 ) -> None:
