@@ -90,6 +90,13 @@ class Table:
             raise self.fail(key, f"must be non-empty text, got {_shown(value)}")
         return value.strip()
 
+    def text_or_empty(self, key: str) -> str:
+        """Text that may be empty (a spelling that drops a letter), never another type."""
+        value = self._raw(key)
+        if not isinstance(value, str):
+            raise self.fail(key, f"must be text, got {_shown(value)}")
+        return value
+
     def optional_text(self, key: str) -> str | None:
         return self.text(key) if self.has(key) else self._mark(key, None)
 

@@ -29,7 +29,6 @@ from backclinic.services.errors import (
     FieldError,
     NotFound,
     ServiceError,
-    StaleRecord,
     ValidationFailed,
 )
 from backclinic.services.permissions import Permission, allows
@@ -247,14 +246,14 @@ class AccountService:
             )
 
     def _row(self, session: Session, clinician_id: int, expected_version: int) -> ClinicianRow:
-        row = session.get(ClinicianRow, clinician_id)
-        if row is None:
-            raise NotFound(f"Account {clinician_id} does not exist.")
-        if row.version != expected_version:
-            raise StaleRecord(
-                f"The account of {row.full_name}", self._context.concurrent_change(session, row)
-            )
-        return row
+        return self._context.row_at_version(
+            session,
+            ClinicianRow,
+            clinician_id,
+            expected_version,
+            noun="Account",
+            record=lambda row: f"The account of {row.full_name}",
+        )
 
     @staticmethod
     def _other_active_admins(session: Session, row: ClinicianRow) -> int:

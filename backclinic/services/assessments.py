@@ -27,8 +27,9 @@ from backclinic.domain.scoring import (
     score_startback,
 )
 from backclinic.domain.screening import FlagAnswer
+from backclinic.services import queries
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
-from backclinic.services.errors import FieldError, NotFound, StaleRecord, ValidationFailed
+from backclinic.services.errors import FieldError, NotFound, ValidationFailed
 from backclinic.services.patients import age_on
 from backclinic.services.permissions import Permission
 from backclinic.services.use_case import Change, use_case
@@ -232,16 +233,15 @@ class AssessmentService:
                 [FieldError("red_flag_clearance", "Write who cleared the red flags, and when.")]
             )
         with self._context.writing() as session:
-            row = session.get(AssessmentRow, assessment_id)
-            if row is None:
-                raise NotFound(f"Assessment {assessment_id} does not exist.")
-            if row.version != expected_version:
-                raise StaleRecord(
-                    "This assessment",
-                    self._context.concurrent_change(
-                        session, row, {"red_flag_clearance": clearance_note}
-                    ),
-                )
+            row = self._context.row_at_version(
+                session,
+                AssessmentRow,
+                assessment_id,
+                expected_version,
+                noun="Assessment",
+                record="This assessment",
+                yours={"red_flag_clearance": clearance_note},
+            )
             before = row.red_flag_clearance
             row.red_flag_clearance = clearance_note.strip()
             self._context.stamp_change(row, actor)
@@ -266,26 +266,14 @@ class AssessmentService:
     def for_patient(self, actor: Actor, patient_id: int) -> list[Assessment]:
         """Every assessment of a patient, oldest first."""
         with self._context.reading() as session:
-            rows = session.scalars(
-                select(AssessmentRow)
-                .where(AssessmentRow.patient_id == patient_id)
-                .order_by(AssessmentRow.assessed_on, AssessmentRow.id)
-            ).all()
+            rows = queries.assessment_rows(session, patient_id)
             return [self._assessment_of(session, row) for row in rows]
 
     @use_case(Permission.VIEW_CLINICAL)
     def latest_intake(self, actor: Actor, patient_id: int) -> Assessment | None:
         with self._context.reading() as session:
-            row = self._latest_intake_row(session, patient_id)
+            row = queries.latest_intake_row(session, patient_id)
             return None if row is None else self._assessment_of(session, row)
-
-    def _latest_intake_row(self, session: Session, patient_id: int) -> AssessmentRow | None:
-        return session.scalars(
-            select(AssessmentRow)
-            .where(AssessmentRow.patient_id == patient_id, AssessmentRow.kind == "intake")
-            .order_by(AssessmentRow.assessed_on.desc(), AssessmentRow.id.desc())
-            .limit(1)
-        ).first()
 
     @use_case(Permission.VIEW_CLINICAL)
     def get(self, actor: Actor, assessment_id: int) -> Assessment:

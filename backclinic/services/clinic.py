@@ -17,7 +17,6 @@ from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import (
     AuthenticationFailed,
     FieldError,
-    StaleRecord,
     ValidationFailed,
 )
 from backclinic.services.permissions import Permission, allows
@@ -278,23 +277,21 @@ class ClinicService:
             row = session.get(ClinicSettingsRow, 1)
             if row is None:
                 raise LookupError("the clinic has not been set up")
-            if row.version != expected_version:
-                raise StaleRecord(
-                    "The clinic's details",
-                    self._context.concurrent_change(
-                        session,
-                        row,
-                        {
-                            "clinic_name": clinic_name,
-                            "address": address,
-                            "phone": phone,
-                            "email": email,
-                            "idle_lock_minutes": idle_lock_minutes,
-                            "clinic_days": sorted(set(clinic_days)),
-                            "logo_path": logo_path,
-                        },
-                    ),
-                )
+            self._context.check_version(
+                session,
+                row,
+                expected_version,
+                record="The clinic's details",
+                yours={
+                    "clinic_name": clinic_name,
+                    "address": address,
+                    "phone": phone,
+                    "email": email,
+                    "idle_lock_minutes": idle_lock_minutes,
+                    "clinic_days": sorted(set(clinic_days)),
+                    "logo_path": logo_path,
+                },
+            )
             before = _settings(row)
             row.clinic_name = clinic_name.strip()
             row.address = address.strip()

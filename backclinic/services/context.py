@@ -13,16 +13,17 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from backclinic.db.engine import READ_ONLY_OPTION
 from backclinic.db.models import AuditEventRow, ClinicianRow
-from backclinic.services.errors import ConcurrentChange, StaleRecord
+from backclinic.services.errors import ConcurrentChange, NotFound, StaleRecord
 
 Clock = Callable[[], dt.datetime]
+RowT = TypeVar("RowT")
 
 GENESIS_HASH = "0" * 64
 
@@ -202,18 +203,72 @@ class ServiceContext:
             yours={key: _plain(value) for key, value in (yours or {}).items()},
         )
 
+    def row_at_version(
+        self,
+        session: Session,
+        row_type: type[RowT],
+        row_id: int,
+        expected_version: int,
+        *,
+        noun: str,
+        record: str | Callable[[RowT], str],
+        yours: Mapping[str, Any] | None = None,
+    ) -> RowT:
+        """The row a write changes, as the editor read it.
+
+        NotFound ("<noun> <id> does not exist.") when it is gone; StaleRecord with who
+        changed it, their version and ``yours``, and both version numbers, when its version
+        is no longer ``expected_version``.
+        """
+        row = session.get(row_type, row_id)
+        if row is None:
+            raise NotFound(f"{noun} {row_id} does not exist.")
+        self.check_version(session, row, expected_version, record=record, yours=yours)
+        return row
+
+    def check_version(
+        self,
+        session: Session,
+        row: RowT,
+        expected_version: int,
+        *,
+        record: str | Callable[[RowT], str],
+        yours: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Raise StaleRecord (both versions) unless ``row`` is still at ``expected_version``."""
+        current: int = row.version  # type: ignore[attr-defined]
+        if current != expected_version:
+            raise StaleRecord(
+                record if isinstance(record, str) else record(row),
+                self.concurrent_change(session, row, yours),
+                expected_version=expected_version,
+                current_version=current,
+            )
+
     def stale(
-        self, record: str, row_type: type[Any], row_id: int, yours: Mapping[str, Any] | None = None
+        self,
+        record: str | Callable[[Any], str],
+        row_type: type[Any],
+        row_id: int,
+        yours: Mapping[str, Any] | None = None,
+        *,
+        expected_version: int | None = None,
     ) -> StaleRecord:
         """The error for a save that lost its race at flush time, read afresh."""
         with self.reading() as session:
             row = session.get(row_type, row_id)
             if row is None:
                 return StaleRecord(
-                    record,
+                    record if isinstance(record, str) else "This record",
                     ConcurrentChange("another user", self.clock(), {}, dict(yours or {})),
+                    expected_version=expected_version,
                 )
-            return StaleRecord(record, self.concurrent_change(session, row, yours))
+            return StaleRecord(
+                record if isinstance(record, str) else record(row),
+                self.concurrent_change(session, row, yours),
+                expected_version=expected_version,
+                current_version=row.version,
+            )
 
     def stamp_new(self, row: Any, actor: Actor | None) -> None:
         now = self.clock()

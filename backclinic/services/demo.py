@@ -31,10 +31,13 @@ from backclinic.db.models import (
     ScheduledVisitRow,
     TreatmentSessionRow,
 )
+from backclinic.domain.demo_names import DemoNames, NameCulture, load_demo_names
 from backclinic.domain.intake import Intake
 from backclinic.domain.protocol import Protocol
 from backclinic.domain.recommend import recommend
 from backclinic.domain.screening import FlagAnswer
+from backclinic.domain.session import SessionDetails
+from backclinic.services import queries
 from backclinic.services.accounts import Account, AccountService
 from backclinic.services.assessments import AssessmentInput, AssessmentService, PsfsItem
 from backclinic.services.clinic import Clinician, ClinicService, NewClinician
@@ -43,6 +46,7 @@ from backclinic.services.errors import FieldError, ValidationFailed
 from backclinic.services.patients import fold, search_terms
 from backclinic.services.permissions import Permission
 from backclinic.services.plans import PlanService, choices_from_proposal
+from backclinic.services.sessions import session_details, session_row
 from backclinic.services.use_case import Change, use_case
 
 DEMO_CLINIC_NAME = "Harbourside Integrative Back Clinic"
@@ -124,258 +128,27 @@ class DemoSummary:
         return "\n".join(lines)
 
 
-def _names(text: str) -> tuple[str, ...]:
-    return tuple(name.strip() for name in text.split(","))
+class _Pools:
+    """The demo names as the generator draws from them: cumulative weights, a letter table."""
+
+    def __init__(self, names: DemoNames) -> None:
+        self.names = names
+        self.culture_weights = tuple(accumulate(c.weight for c in names.cultures))
+        self.occupation_names = tuple(name for name, _ in names.occupations)
+        self.occupation_weights = tuple(accumulate(weight for _, weight in names.occupations))
+        self.to_ascii = str.maketrans(dict(names.email_letters))
+
+    def culture(self, rng: random.Random) -> NameCulture:
+        return rng.choices(self.names.cultures, cum_weights=self.culture_weights)[0]
 
 
-def _pairs(text: str) -> dict[str, str]:
-    """'a:b c:d' -> {'a': 'b', 'c': 'd'}; an empty right side maps to ''."""
-    return {key: value for key, _, value in (pair.partition(":") for pair in text.split())}
-
-
-@dataclass(frozen=True)
-class _Culture:
-    """Name pools for one naming tradition; family_female holds sex-specific forms."""
-
-    weight: int
-    family: tuple[str, ...]
-    female: tuple[str, ...]
-    male: tuple[str, ...]
-    family_female: tuple[str, ...] = ()
-
-
-_CULTURES = (
-    _Culture(
-        34,
-        family=_names(
-            "Smith, Jones, Williams, Taylor, Brown, Davies, Evans, Wilson, Thomas, Roberts, "
-            "Johnson, Walker, Wright, Robinson, Thompson, White, Hughes, Edwards, Green, Hall, "
-            "Wood, Harris, Clarke, Jackson, Turner, Hill, Moore, Cooper, Ward, Morris, King, "
-            "Baker, Harrison, Morgan, O'Brien, O'Connor, O'Neill, Murphy, Kelly, Byrne, Ryan, "
-            "Walsh, MacDonald, Campbell, Stewart, Fraser, McLeod, Llewellyn, Pryce, Rees, "
-            "Smith-Jones, Ashworth-Hale"
-        ),
-        female=_names(
-            "Olivia, Amelia, Emily, Sophie, Charlotte, Jessica, Hannah, Lucy, Grace, Chloe, Zoë, "
-            "Siobhán, Aoife, Niamh, Eilidh, Catrin, Rhiannon, Sarah, Rachel, Emma, Claire, Karen, "
-            "Susan, Margaret, Helen, Joanne, Louise, Anne-Marie"
-        ),
-        male=_names(
-            "Oliver, Harry, Jack, George, James, Thomas, William, Daniel, Matthew, Christopher, "
-            "David, Paul, Mark, Andrew, Stephen, Peter, Robert, Seán, Ciarán, Eóin, Callum, Rhys, "
-            "Gareth, Owain, Liam, Connor, Michael"
-        ),
-    ),
-    _Culture(
-        8,
-        family=_names(
-            "Núñez, García, Martínez, Fernández, González, Rodríguez, López, Pérez, Sánchez, "
-            "Ramírez, Gómez, Díaz, Hernández, Muñoz, Jiménez, Álvarez, Castillo, Ortega, Peña, "
-            "García Márquez, De la Cruz"
-        ),
-        female=_names(
-            "María José, Lucía, Sofía, Inés, Ana, Carmen, Pilar, Begoña, Mónica, Valentina, "
-            "Ximena, Guadalupe"
-        ),
-        male=_names(
-            "José Luis, Javier, Andrés, Álvaro, Joaquín, Sebastián, Iñaki, Tomás, Raúl, Diego, "
-            "Mateo, Ángel"
-        ),
-    ),
-    _Culture(
-        3,
-        family=_names(
-            "Gonçalves, Conceição, Magalhães, Araújo, Simões, Fonseca, Silva, Santos, Oliveira, "
-            "Pereira"
-        ),
-        female=_names("Inês, Beatriz, Leonor, Mariana, Luísa, Fernanda"),
-        male=_names("João, Gonçalo, Tiago, Rui, Vítor, Luís"),
-    ),
-    _Culture(
-        3,
-        family=_names(
-            "Østergaard, Jørgensen, Sørensen, Kjær, Lindqvist, Åberg, Søndergaard, Halvorsen, "
-            "Bjørnstad, Nyström, Ekström, Virtanen, Mäkinen"
-        ),
-        female=_names("Åsa, Ingrid, Sigrid, Maja, Freja, Liv, Saga, Aino, Märta, Solveig"),
-        male=_names("Søren, Bjørn, Anders, Lars, Magnus, Mikkel, Oskar, Eero, Väinö"),
-    ),
-    _Culture(
-        4,
-        family=_names(
-            "Müller, Schmidt, Schneider, Fischer, Weiß, Schröder, Köhler, Groß, Krüger, Hoffmann, "
-            "Wagner, Becker, Schäfer, Zimmermann"
-        ),
-        female=_names("Anja, Käthe, Ursula, Jana, Lena, Mia, Hannelore, Birgit"),
-        male=_names("Jürgen, Jörg, Günther, Matthias, Lukas, Felix, Uwe, Dieter"),
-    ),
-    _Culture(
-        3,
-        family=_names(
-            "Lefèvre, Dubois, Moreau, Laurent, Girard, Bénard, Rousseau, Lemaître, Fontaine, "
-            "Chevalier, Dupont, Mercier"
-        ),
-        female=_names("Zoë, Hélène, Béatrice, Chloé, Léa, Cécile, Élodie, Amélie, Margaux, Noémie"),
-        male=_names("François, Gaël, Jérôme, Étienne, Rémi, Benoît, Loïc, Théo, Noël"),
-    ),
-    _Culture(
-        4,
-        family=_names(
-            "Kowalski, Wiśniewski, Wójcik, Kowalczyk, Kamiński, Lewandowski, Zieliński, "
-            "Szymański, Woźniak, Dąbrowski, Mazur, Krawczyk"
-        ),
-        family_female=_names(
-            "Kowalska, Wiśniewska, Wójcik, Kowalczyk, Kamińska, Lewandowska, Zielińska, "
-            "Szymańska, Woźniak, Dąbrowska, Mazur, Krawczyk"
-        ),
-        female=_names("Małgorzata, Agnieszka, Zofia, Katarzyna, Magdalena, Joanna, Ewa, Jadwiga"),
-        male=_names("Łukasz, Wojciech, Paweł, Krzysztof, Michał, Tomasz, Piotr, Jakub"),
-    ),
-    _Culture(
-        3,
-        family=_names(
-            "Иванов, Смирнов, Кузнецов, Попов, Соколов, Лебедев, Новиков, Морозов, Шевченко, "
-            "Коваленко, Бондаренко"
-        ),
-        family_female=_names(
-            "Иванова, Смирнова, Кузнецова, Попова, Соколова, Лебедева, Новикова, Морозова, "
-            "Шевченко, Коваленко, Бондаренко"
-        ),
-        female=_names("Анна, Ольга, Наталья, Екатерина, Татьяна, Юлия, Ирина, Оксана"),
-        male=_names("Дмитрий, Сергей, Алексей, Андрей, Иван, Михаил, Николай, Олег"),
-    ),
-    _Culture(
-        2,
-        family=_names(
-            "Παπαδόπουλος, Γεωργίου, Παπανικολάου, Οικονόμου, Νικολαΐδης, Βασιλείου, "
-            "Κωνσταντίνου, Δημητρίου, Ιωάννου"
-        ),
-        family_female=_names(
-            "Παπαδοπούλου, Γεωργίου, Παπανικολάου, Οικονόμου, Νικολαΐδου, Βασιλείου, "
-            "Κωνσταντίνου, Δημητρίου, Ιωάννου"
-        ),
-        female=_names("Μαρία, Ελένη, Αικατερίνη, Βασιλική, Σοφία, Δέσποινα, Ευαγγελία"),
-        male=_names("Γιώργος, Νίκος, Κωνσταντίνος, Δημήτρης, Ιωάννης, Χρήστος"),
-    ),
-    _Culture(
-        3,
-        family=_names("Nguyễn, Trần, Lê, Phạm, Hoàng, Huỳnh, Phan, Vũ, Võ, Đặng, Bùi, Đỗ"),
-        female=_names(
-            "Thị Hương, Thị Lan, Thị Mai, Ngọc Anh, Thu Trang, Thị Hoa, Phương Linh, Bảo Ngọc"
-        ),
-        male=_names("Văn Minh, Văn Hùng, Đức Anh, Quốc Bảo, Minh Tuấn, Thanh Sơn"),
-    ),
-    _Culture(
-        2,
-        family=_names("김, 이, 박, 최, 정, 강, 조, 윤, 장, 임"),
-        female=_names("서연, 지우, 하은, 민서, 수빈, 지민, 예린"),
-        male=_names("민준, 서준, 도윤, 지훈, 현우, 준호, 성민"),
-    ),
-    _Culture(
-        4,
-        family=_names(
-            "Wang, Li, Zhang, Liu, Chen, Yang, Huang, Zhao, Wu, Zhou, Lin, Wong, Chan, Cheung"
-        ),
-        female=_names("Mei, Xiu Ying, Li Na, Jing, Yan, Hui Min, Wen"),
-        male=_names("Wei, Jun, Hao, Zhi Wei, Ming, Jian, Yong"),
-    ),
-    _Culture(
-        6,
-        family=_names(
-            "Patel, Sharma, Singh, Gupta, Khan, Ahmed, Hussain, Chowdhury, Iyer, Reddy, Nair, "
-            "Mukherjee"
-        ),
-        female=_names(
-            "Priya, Anjali, Aisha, Fatima, Sunita, Deepika, Harpreet, Ayesha, Nusrat, Lakshmi"
-        ),
-        male=_names("Rahul, Arjun, Mohammed, Imran, Sanjay, Vikram, Harjit, Rohan"),
-    ),
-    _Culture(
-        3,
-        family=_names(
-            "Okafor, Adeyemi, Chukwu, Okonkwo, Mensah, Boateng, Asante, Owusu, Adebayo, Eze, Nwosu"
-        ),
-        female=_names("Chiamaka, Ngozi, Adaeze, Abena, Akosua, Folake, Yetunde, Efua"),
-        male=_names("Oluwaseun, Emeka, Chinedu, Kwame, Kofi, Tunde, Babatunde, Obinna"),
-    ),
-    _Culture(
-        3,
-        family=_names(
-            "Al-Sayed, Haddad, Khalil, Nasser, Mansour, Al-Amin, Aziz, Saleh, Hamdan, Abboud"
-        ),
-        female=_names("Layla, Fatima, Noor, Mariam, Yasmin, Rania, Huda, Amira"),
-        male=_names("Omar, Youssef, Ahmad, Karim, Tariq, Hassan, Khaled, Sami"),
-    ),
-    _Culture(
-        2,
-        family=_names("Yılmaz, Çelik, Öztürk, Şahin, Demir, Kaya, Aydın, Doğan, Arslan, Koç"),
-        female=_names("Ayşe, Gül, Elif, Zeynep, Şeyma, Büşra, Özlem"),
-        male=_names("Mehmet, Mustafa, Çağrı, Emre, Burak, Oğuz, İbrahim"),
-    ),
-    _Culture(
-        1,
-        family=_names(
-            "Tanaka, Satō, Suzuki, Takahashi, Watanabe, Itō, Yamamoto, Nakamura, Kobayashi"
-        ),
-        female=_names("Yūko, Haruka, Aiko, Yui, Sakura, Emi"),
-        male=_names("Hiroshi, Kenji, Takeshi, Yūki, Shōta, Daisuke"),
-    ),
-)
-_CULTURE_WEIGHTS = tuple(accumulate(culture.weight for culture in _CULTURES))
-
-# Who comes to a back clinic: desk-bound and manual workers over-represented.
-_OCCUPATIONS = (
-    ("office worker", 16), ("nurse", 6), ("warehouse operative", 6), ("teacher", 6),
-    ("software developer", 6), ("driver", 6), ("care assistant", 4),
-    ("construction worker", 4), ("retail assistant", 4), ("accountant", 3), ("chef", 3),
-    ("hairdresser", 2), ("cleaner", 3), ("mechanic", 2), ("electrician", 2),
-    ("police officer", 1), ("farmer", 1), ("graphic designer", 2), ("call centre agent", 3),
-    ("dentist", 1), ("musician", 1), ("self-employed", 3), ("unemployed", 2),
-    ("homemaker", 2), ("civil servant", 3), ("project manager", 3), ("gardener", 1),
-)  # fmt: skip
-_OCCUPATION_NAMES = tuple(name for name, _ in _OCCUPATIONS)
-_OCCUPATION_WEIGHTS = tuple(accumulate(weight for _, weight in _OCCUPATIONS))
-
-_STREETS = _names(
-    "Quay Street, Harbour Road, Chandlers Lane, Ropewalk, Anchor Terrace, Mill Lane, Church "
-    "Street, Station Road, High Street, Victoria Road, Albert Street, Orchard Close, Beech Grove, "
-    "Willow Way, Kingsway, Marine Parade, Lighthouse View, Saltmarsh Road, Ferry Lane, Dock "
-    "Street, Granary Court, Netmakers Row, Tidewater Drive, Seaview Crescent, Park Avenue, "
-    "Queen's Road, St Mary's Walk, Bridge Street, Castle Hill, Meadow Rise"
-)
-_TOWNS = (
-    ("Harbourside", "HB1"), ("Harbourside", "HB2"), ("Harbourside", "HB3"),
-    ("Millbrook", "HB4"), ("Eastwick Quay", "HB5"), ("Saltmarsh", "HB6"),
-    ("Northgate", "HB7"), ("Westcliff", "HB8"), ("Old Haven", "HB9"),
-)  # fmt: skip
-_POSTCODE_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
-# Ofcom's numbers for drama: 07700 900000-900999 and 0117/0118/0121 496 0000-0999.
-_MOBILE_STEM = "07700 900"
-_LANDLINE_STEMS = ("0117 496 0", "0118 496 0", "0121 496 0", "020 7946 0")
-_EMAIL_DOMAINS = ("example.org", "example.com", "example.net")
-
-_TO_ASCII = str.maketrans(
-    _pairs(
-        "ø:o æ:ae ł:l đ:d ı:i þ:th ð:d œ:oe "
-        "α:a β:v γ:g δ:d ε:e ζ:z η:i θ:th ι:i κ:k λ:l μ:m ν:n ξ:x ο:o π:p ρ:r σ:s ς:s τ:t υ:y φ:f "
-        "χ:ch ψ:ps ω:o "
-        "а:a б:b в:v г:g д:d е:e ж:zh з:z и:i к:k л:l м:m н:n о:o п:p р:r с:s т:t у:u ф:f х:kh "
-        "ц:ts ч:ch ш:sh щ:shch ъ: ы:y ь: э:e ю:yu я:ya"
-    )
-)
-_HANGUL_ROMAN = _pairs(
-    "김:kim 이:lee 박:park 최:choi 정:jung 강:kang 조:cho 윤:yoon 장:jang 임:lim "
-    "서연:seoyeon 지우:jiwoo 하은:haeun 민서:minseo 수빈:subin 지민:jimin 예린:yerin "
-    "민준:minjun 서준:seojun 도윤:doyoon 지훈:jihoon 현우:hyunwoo 준호:junho 성민:sungmin"
-)
-
-
-def ascii_name(name: str) -> str:
+def ascii_name(name: str, pools: _Pools | None = None) -> str:
     """A lower-case a-z spelling of a name for an e-mail address ('Παπαδόπουλος' -> ...)."""
-    romanised = _HANGUL_ROMAN.get(name)
+    pools = pools or _Pools(load_demo_names())
+    romanised = pools.names.email_names.get(name)
     if romanised is not None:
         return romanised
-    folded = fold(name).replace("ου", "ou").translate(_TO_ASCII)
+    folded = fold(name).replace("ου", "ou").translate(pools.to_ascii)
     return "".join(ch for ch in folded if "a" <= ch <= "z")
 
 
@@ -396,14 +169,15 @@ class DemoPerson:
 def demo_people(seed: int | str, today: dt.date) -> Iterator[DemoPerson]:
     """An endless, deterministic stream of plausible patients for a seed and a day."""
     rng = random.Random(seed)
+    pools = _Pools(load_demo_names())
     while True:
-        yield _person(rng, today)
+        yield _person(rng, today, pools)
 
 
-def _person(rng: random.Random, today: dt.date) -> DemoPerson:
+def _person(rng: random.Random, today: dt.date, pools: _Pools) -> DemoPerson:
     draw = rng.random()
     sex = "female" if draw < 0.56 else "male" if draw < 0.99 else rng.choice(("other", "unknown"))
-    culture = rng.choices(_CULTURES, cum_weights=_CULTURE_WEIGHTS)[0]
+    culture = pools.culture(rng)
     index = rng.randrange(len(culture.family))
     family = (
         culture.family_female[index]
@@ -416,7 +190,7 @@ def _person(rng: random.Random, today: dt.date) -> DemoPerson:
         given = rng.choice(culture.male)
     if rng.random() < 0.03:
         # A double-barrelled family name from a second tradition, as after a marriage.
-        other = rng.choices(_CULTURES, cum_weights=_CULTURE_WEIGHTS)[0]
+        other = pools.culture(rng)
         family = f"{family}-{rng.choice(other.family)}"
     age = _age(rng)
     date_of_birth = today - dt.timedelta(days=int((age + rng.random()) * 365.2425))
@@ -425,10 +199,10 @@ def _person(rng: random.Random, today: dt.date) -> DemoPerson:
         given_name=given,
         date_of_birth=date_of_birth,
         sex=sex,
-        occupation=_occupation(rng, age),
-        phone=_phone(rng),
-        email=_email(rng, family, given, date_of_birth, age),
-        address=_address(rng),
+        occupation=_occupation(rng, age, pools),
+        phone=_phone(rng, pools),
+        email=_email(rng, pools, family, given, date_of_birth, age),
+        address=_address(rng, pools),
     )
 
 
@@ -442,25 +216,27 @@ def _age(rng: random.Random) -> int:
     return int(rng.triangular(66, 91, 66))
 
 
-def _occupation(rng: random.Random, age: int) -> str:
+def _occupation(rng: random.Random, age: int, pools: _Pools) -> str:
     if age >= 67 or (age >= 60 and rng.random() < (age - 59) / 8):
         return "retired"
     if age <= 23 and rng.random() < 0.4:
         return "student"
-    return rng.choices(_OCCUPATION_NAMES, cum_weights=_OCCUPATION_WEIGHTS)[0]
+    return rng.choices(pools.occupation_names, cum_weights=pools.occupation_weights)[0]
 
 
-def _phone(rng: random.Random) -> str:
+def _phone(rng: random.Random, pools: _Pools) -> str:
     if rng.random() < 0.8:
-        return f"{_MOBILE_STEM}{rng.randrange(1000):03d}"
-    return f"{rng.choice(_LANDLINE_STEMS)}{rng.randrange(1000):03d}"
+        return f"{pools.names.mobile_stem}{rng.randrange(1000):03d}"
+    return f"{rng.choice(pools.names.landline_stems)}{rng.randrange(1000):03d}"
 
 
-def _email(rng: random.Random, family: str, given: str, born: dt.date, age: int) -> str:
+def _email(
+    rng: random.Random, pools: _Pools, family: str, given: str, born: dt.date, age: int
+) -> str:
     if rng.random() < (0.45 if age >= 70 else 0.1):
         return ""
-    first = ascii_name(given.split()[0]) or "patient"
-    last = ascii_name(family) or "mail"
+    first = ascii_name(given.split()[0], pools) or "patient"
+    last = ascii_name(family, pools) or "mail"
     style = rng.randrange(4)
     if style == 0:
         local = f"{first}.{last}"
@@ -470,14 +246,14 @@ def _email(rng: random.Random, family: str, given: str, born: dt.date, age: int)
         local = f"{first}_{last}{rng.randrange(10, 100)}"
     else:
         local = f"{last}.{first}"
-    return f"{local}@{rng.choice(_EMAIL_DOMAINS)}"
+    return f"{local}@{rng.choice(pools.names.email_domains)}"
 
 
-def _address(rng: random.Random) -> str:
+def _address(rng: random.Random, pools: _Pools) -> str:
     number = rng.randint(1, 180)
-    street = rng.choice(_STREETS)
-    town, district = rng.choice(_TOWNS)
-    letters = "".join(rng.choices(_POSTCODE_LETTERS, k=2))
+    street = rng.choice(pools.names.streets)
+    town, district = rng.choice(pools.names.towns)
+    letters = "".join(rng.choices(pools.names.postcode_letters, k=2))
     postcode = f"{district} {rng.randint(1, 9)}{letters}"
     flat = f"Flat {rng.randint(1, 24)}, " if rng.random() < 0.2 else ""
     return f"{flat}{number} {street}, {town} {postcode}"
@@ -709,6 +485,7 @@ def _follow_up(intake: AssessmentInput, kind: str, day: dt.date, pain: int) -> A
 def _session_row(
     rng: random.Random,
     staff: _Staff,
+    plan: PlanRow,
     visit: ScheduledVisitRow,
     phase: PlanPhaseRow,
     before: int,
@@ -721,30 +498,29 @@ def _session_row(
     points = list(phase.acupoints)
     chosen = sorted(rng.sample(points, min(len(points), rng.randint(4, 6)))) if needling else []
     events: list[str] = ["bruising"] if needling and rng.random() < 0.05 else []
-    return TreatmentSessionRow(
-        clinician_id=rng.choice(staff.acupuncturists if needling else staff.therapists),
-        phase_number=visit.phase_number,
+    clinician_id = rng.choice(staff.acupuncturists if needling else staff.therapists)
+    interventions = phase.pt_interventions if "pt" in visit.modalities else []
+    details = SessionDetails(
         performed_at=moment.astimezone().astimezone(dt.UTC),
-        modalities=list(visit.modalities),
+        modalities=tuple(visit.modalities),
         pain_before=before,
         pain_after=after,
-        acupoints=chosen,
+        acupoints=tuple(chosen),
         needle_count=min(2 * len(chosen), 60) if needling else None,
         retention_minutes=20 if needling else None,
-        electro=False,
         technique="even method" if needling else "",
-        interventions=list(phase.pt_interventions) if "pt" in visit.modalities else [],
+        interventions=tuple((item["code"], item["dosage"]) for item in interventions),
         tolerance=rng.choice(("good", "good", "good", "fair")),
-        adverse_events=events,
+        adverse_events=tuple(events),
         adverse_event_note="Small bruise at BL23, resolved." if events else "",
         subjective=rng.choice(tuple(_SUBJECTIVE.values())),
-        objective="",
-        assessment_note="",
-        plan_note="",
-        notes="",
-        amends_id=None,
-        superseded=False,
-        amendment_reason=None,
+    )
+    return session_row(
+        details,
+        patient_id=plan.patient_id,
+        plan_id=plan.id,
+        phase_number=visit.phase_number,
+        clinician_id=clinician_id,
     )
 
 
@@ -757,22 +533,15 @@ def _amendment(original: TreatmentSessionRow, rng: random.Random) -> TreatmentSe
     needles = original.needle_count
     if needles is not None and "Needle" in reason:
         needles = max(0, needles - 2)
-    copied = {
-        column: getattr(original, column)
-        for column in (
-            "patient_id", "plan_id", "phase_number", "clinician_id", "performed_at",
-            "modalities", "pain_after", "acupoints", "retention_minutes", "electro",
-            "technique", "interventions", "tolerance", "adverse_events", "adverse_event_note",
-            "subjective", "objective", "assessment_note", "plan_note", "notes",
-        )
-    }  # fmt: skip
-    return TreatmentSessionRow(
-        **copied,
-        pain_before=before,
-        needle_count=needles,
+    return session_row(
+        replace(session_details(original), pain_before=before, needle_count=needles),
+        patient_id=original.patient_id,
+        plan_id=original.plan_id,
+        phase_number=original.phase_number,
+        clinician_id=original.clinician_id,
         amends_id=original.id,
-        superseded=False,
         amendment_reason=reason,
+        notes=original.notes,
     )
 
 
@@ -946,10 +715,7 @@ class DemoService:
             .where(ScheduledVisitRow.plan_id == plan.id, ScheduledVisitRow.visit_date <= cutoff)
             .order_by(ScheduledVisitRow.visit_date, ScheduledVisitRow.id)
         ).all()
-        phases = {
-            row.number: row
-            for row in session.scalars(select(PlanPhaseRow).where(PlanPhaseRow.plan_id == plan.id))
-        }
+        phases = {row.number: row for row in queries.phase_rows(session, plan.id)}
         baseline = intake.intake.nprs_current or 5
         pain = _PainCurve(rng, course.trajectory, baseline)
         rows: list[tuple[ScheduledVisitRow, TreatmentSessionRow]] = []
@@ -962,9 +728,7 @@ class DemoService:
                 self._context.stamp_change(visit, actor)
                 continue
             before = pain.next()
-            row = _session_row(rng, staff, visit, phases[visit.phase_number], before)
-            row.patient_id = plan.patient_id
-            row.plan_id = plan.id
+            row = _session_row(rng, staff, plan, visit, phases[visit.phase_number], before)
             self._context.stamp_new(row, actor)
             rows.append((visit, row))
         session.add_all(row for _visit, row in rows)

@@ -67,7 +67,20 @@ class ConflictError(ServiceError):
 
 
 class StaleRecord(ConflictError):
-    """A record changed since it was read: who changed it, when, and both versions."""
+    """A record changed since it was read: who changed it, when, and both versions.
 
-    def __init__(self, record: str, change: ConcurrentChange) -> None:
+    ``expected_version`` is the version the editor read, ``current_version`` the one stored
+    now (None when the row has gone, or the race was only seen at flush time).
+    """
+
+    def __init__(
+        self,
+        record: str,
+        change: ConcurrentChange,
+        *,
+        expected_version: int | None = None,
+        current_version: int | None = None,
+    ) -> None:
+        self.expected_version = expected_version
+        self.current_version = current_version
         super().__init__(record, change)

@@ -18,11 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from backclinic.db.models import ClinicianRow, ClinicSettingsRow, PatientRow, PatientSearchTermRow
+from backclinic.db.models import ClinicSettingsRow, PatientRow, PatientSearchTermRow
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import (
-    ConcurrentChange,
-    ConflictError,
     FieldError,
     NotFound,
     ValidationFailed,
@@ -254,7 +252,7 @@ class PatientService:
         self._context.stamp_new(row, actor)
         session.add(row)
         session.flush()
-        self._write_terms(session, row)
+        write_search_terms(session, row)
         return row
 
     # The day's list shows patients' names.
@@ -269,9 +267,7 @@ class PatientService:
             raise ValidationFailed(errors)
         try:
             with self._context.writing() as session:
-                row = self._row(session, patient_id)
-                if row.version != expected_version:
-                    raise self._conflict(session, row, data)
+                row = self._row_at(session, patient_id, expected_version, data)
                 mrn = data.mrn.strip()
                 if mrn != row.mrn and session.scalar(
                     select(PatientRow.id).where(PatientRow.mrn == mrn)
@@ -279,20 +275,10 @@ class PatientService:
                     raise self._duplicate_mrn(mrn)
                 before = _patient(row)
                 row.mrn = mrn
-                row.family_name = data.family_name.strip()
-                row.given_name = data.given_name.strip()
-                row.family_key = fold(data.family_name)
-                row.given_key = fold(data.given_name)
-                assert data.date_of_birth is not None
-                row.date_of_birth = data.date_of_birth
-                row.sex = data.sex
-                row.occupation = data.occupation.strip()
-                row.phone = data.phone.strip()
-                row.email = data.email.strip()
-                row.address = data.address.strip()
+                write_details(row, data)
                 self._context.stamp_change(row, actor)
                 session.flush()
-                self._write_terms(session, row)
+                write_search_terms(session, row)
                 after = _patient(row)
                 self._context.audit(
                     session,
@@ -301,34 +287,36 @@ class PatientService:
                 )
                 return after
         except StaleDataError as error:
-            raise self._conflict_after_race(patient_id, data) from error
+            raise self._context.stale(
+                _record_name,
+                PatientRow,
+                patient_id,
+                _fields(data),
+                expected_version=expected_version,
+            ) from error
 
     @use_case(Permission.REGISTER_PATIENTS, changes={Change.PATIENTS, Change.SCHEDULE})
     def archive(self, actor: Actor, patient_id: int, expected_version: int) -> Patient:
         """Patients are archived, never deleted: they leave the search list, records stay."""
         with self._context.writing() as session:
-            row = self._row(session, patient_id)
-            if row.version != expected_version:
-                raise self._conflict(session, row, _patient(row).as_input())
+            row = self._row_at(session, patient_id, expected_version, None)
             row.archived = True
             row.archived_at = self._context.clock()
             self._context.stamp_change(row, actor)
             session.flush()
-            self._write_terms(session, row)
+            write_search_terms(session, row)
             self._context.audit(session, actor, AuditEntry("archive", "patient", row.id, row.id))
             return _patient(row)
 
     @use_case(Permission.REGISTER_PATIENTS, changes={Change.PATIENTS, Change.SCHEDULE})
     def restore(self, actor: Actor, patient_id: int, expected_version: int) -> Patient:
         with self._context.writing() as session:
-            row = self._row(session, patient_id)
-            if row.version != expected_version:
-                raise self._conflict(session, row, _patient(row).as_input())
+            row = self._row_at(session, patient_id, expected_version, None)
             row.archived = False
             row.archived_at = None
             self._context.stamp_change(row, actor)
             session.flush()
-            self._write_terms(session, row)
+            write_search_terms(session, row)
             self._context.audit(session, actor, AuditEntry("unarchive", "patient", row.id, row.id))
             return _patient(row)
 
@@ -451,15 +439,6 @@ class PatientService:
             raise NotFound(f"Patient {patient_id} does not exist.")
         return row
 
-    def _write_terms(self, session: Session, row: PatientRow) -> None:
-        session.execute(
-            delete(PatientSearchTermRow).where(PatientSearchTermRow.patient_id == row.id)
-        )
-        session.add_all(
-            PatientSearchTermRow(patient_id=row.id, term=term, kind=kind, archived=row.archived)
-            for term, kind in search_terms(row.family_name, row.given_name, row.mrn)
-        )
-
     def _next_mrn(self, session: Session) -> str:
         prefix = session.scalar(select(ClinicSettingsRow.mrn_prefix)) or "BC"
         stem = f"{prefix}-"
@@ -480,22 +459,42 @@ class PatientService:
             [FieldError("mrn", f"MRN {mrn.strip()} already belongs to another patient.")]
         )
 
-    def _conflict(self, session: Session, row: PatientRow, yours: PatientInput) -> ConflictError:
-        who = session.get(ClinicianRow, row.updated_by) if row.updated_by else None
-        theirs = _patient(row)
-        return ConflictError(
-            f"{theirs.display_name}'s record",
-            ConcurrentChange(
-                changed_by=who.full_name if who else "another user",
-                changed_at=row.updated_at,
-                theirs=_fields(theirs.as_input()),
-                yours=_fields(yours),
-            ),
-        )
+    def _row_at(
+        self, session: Session, patient_id: int, expected_version: int, yours: PatientInput | None
+    ) -> PatientRow:
+        """The patient's row at the version the form read; yours defaults to the record."""
+        row = self._row(session, patient_id)
+        mine = _fields(yours if yours is not None else _patient(row).as_input())
+        self._context.check_version(session, row, expected_version, record=_record_name, yours=mine)
+        return row
 
-    def _conflict_after_race(self, patient_id: int, yours: PatientInput) -> ConflictError:
-        with self._context.reading() as session:
-            return self._conflict(session, self._row(session, patient_id), yours)
+
+def write_details(row: PatientRow, data: PatientInput) -> None:
+    """The form's details on the row, trimmed, with the folded keys the search uses."""
+    row.family_name = data.family_name.strip()
+    row.given_name = data.given_name.strip()
+    row.family_key = fold(data.family_name)
+    row.given_key = fold(data.given_name)
+    assert data.date_of_birth is not None
+    row.date_of_birth = data.date_of_birth
+    row.sex = data.sex
+    row.occupation = data.occupation.strip()
+    row.phone = data.phone.strip()
+    row.email = data.email.strip()
+    row.address = data.address.strip()
+
+
+def write_search_terms(session: Session, row: PatientRow) -> None:
+    """Replace the row's search terms (names and MRN) after its details changed."""
+    session.execute(delete(PatientSearchTermRow).where(PatientSearchTermRow.patient_id == row.id))
+    session.add_all(
+        PatientSearchTermRow(patient_id=row.id, term=term, kind=kind, archived=row.archived)
+        for term, kind in search_terms(row.family_name, row.given_name, row.mrn)
+    )
+
+
+def _record_name(row: PatientRow) -> str:
+    return f"{_patient(row).display_name}'s record"
 
 
 def _fields(data: PatientInput) -> dict[str, object]:

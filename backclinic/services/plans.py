@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -26,16 +26,19 @@ from backclinic.db.models import (
     ScheduledVisitRow,
 )
 from backclinic.domain.catalogue import Catalogue
+from backclinic.domain.plan import InterventionDose as InterventionDose  # named from here too
+from backclinic.domain.plan import PlanChoices as PlanChoices  # named from here too
+from backclinic.domain.plan import PlanPhase
 from backclinic.domain.protocol import Protocol
 from backclinic.domain.recommend import PlanProposal, Reason, recommend
 from backclinic.domain.schedule import (
-    PhaseFrequency,
     ScheduleError,
     VisitDraft,
     build_schedule,
     reschedule_from,
 )
 from backclinic.domain.screening import ScreeningOutcome, evaluate_red_flags
+from backclinic.services import queries
 from backclinic.services.assessments import (
     AssessmentInput,
     AssessmentService,
@@ -43,7 +46,7 @@ from backclinic.services.assessments import (
     validate_assessment,
 )
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
-from backclinic.services.errors import FieldError, NotFound, StaleRecord, ValidationFailed
+from backclinic.services.errors import FieldError, NotFound, ValidationFailed
 from backclinic.services.patients import PatientService
 from backclinic.services.permissions import Permission
 from backclinic.services.use_case import Change, reads_no_records, use_case
@@ -59,75 +62,16 @@ DISCHARGE_REASONS = {
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-@dataclass(frozen=True)
-class InterventionDose:
-    code: str
-    dosage: str
+# The wizard's choice of a phase is the domain's one phase type.
+PhaseChoice = PlanPhase
 
 
 @dataclass(frozen=True)
-class PhaseChoice:
-    number: int
-    name: str
-    start_week: int
-    end_week: int
-    acupuncture_per_week: int | None
-    acupuncture_as_needed: bool
-    pt_per_week: int
-    pt_interventions: tuple[InterventionDose, ...]
-    acupoints: tuple[str, ...]
-    aim: str
+class PhaseView(PlanPhase):
+    """A stored plan's phase: the domain's phase, with the dates its weeks fall on."""
 
-    def frequency(self) -> PhaseFrequency:
-        return PhaseFrequency(
-            number=self.number,
-            start_week=self.start_week,
-            end_week=self.end_week,
-            acupuncture_per_week=None if self.acupuncture_as_needed else self.acupuncture_per_week,
-            acupuncture_as_needed=self.acupuncture_as_needed,
-            pt_per_week=self.pt_per_week,
-        )
-
-
-@dataclass(frozen=True)
-class PlanChoices:
-    """What the clinician settled on in the wizard (or the model's defaults, unchanged)."""
-
-    start_date: dt.date
-    clinic_days: frozenset[int]
-    phases: tuple[PhaseChoice, ...]
-    target_pain: int | None
-    target_odi: float | None
-    functional_goals: tuple[str, ...]
-    red_flag_clearance: str | None
-    protocol_id: str
-    protocol_version: int
-    reasons: tuple[dict[str, Any], ...] = ()
-    status: str = "active"
-    # A plan that has ended (a case file's discharged plan): when, why, and the note.
-    ended_on: dt.date | None = None
-    end_reason: str | None = None
-    end_note: str = ""
-
-
-@dataclass(frozen=True)
-class PhaseView:
-    number: int
-    name: str
-    start_week: int
-    end_week: int
-    acupuncture_per_week: int | None
-    acupuncture_as_needed: bool
-    pt_per_week: int
-    pt_interventions: tuple[InterventionDose, ...]
-    acupoints: tuple[str, ...]
-    aim: str
     start_date: dt.date
     end_date: dt.date
-
-    @property
-    def pt_focus(self) -> tuple[str, ...]:
-        return tuple(dose.code for dose in self.pt_interventions)
 
     @property
     def acupuncture_words(self) -> str:
@@ -282,7 +226,7 @@ class PlanService:
     def propose(self, actor: Actor, patient_id: int) -> PlanProposal:
         """The model's recommendation from the latest intake (blocked ones say why)."""
         with self._context.reading() as session:
-            row = self._assessments._latest_intake_row(session, patient_id)
+            row = queries.latest_intake_row(session, patient_id)
             patient = session.get(PatientRow, patient_id)
             if patient is None:
                 raise NotFound(f"Patient {patient_id} does not exist.")
@@ -308,7 +252,7 @@ class PlanService:
     @use_case(Permission.WRITE_CLINICAL, changes={Change.PLAN, Change.SCHEDULE})
     def create(self, actor: Actor, patient_id: int, choices: PlanChoices) -> PlanView:
         with self._context.writing() as session:
-            intake_row = self._assessments._latest_intake_row(session, patient_id)
+            intake_row = queries.latest_intake_row(session, patient_id)
             patient = session.get(PatientRow, patient_id)
             if patient is None:
                 raise NotFound(f"Patient {patient_id} does not exist.")
@@ -435,27 +379,21 @@ class PlanService:
         """
         from_date = effective_from or self._context.clock().astimezone().date()
         with self._context.writing() as session:
-            plan = session.get(PlanRow, plan_id)
-            if plan is None:
-                raise NotFound(f"Plan {plan_id} does not exist.")
-            if plan.version != expected_version:
-                raise StaleRecord(
-                    "This plan",
-                    self._context.concurrent_change(
-                        session,
-                        plan,
-                        {
-                            "phase": phase_number,
-                            "weeks": weeks,
-                            "acupuncture_per_week": acupuncture_per_week,
-                            "acupuncture_as_needed": acupuncture_as_needed,
-                            "pt_per_week": pt_per_week,
-                        },
-                    ),
-                )
+            plan = self._plan_at(
+                session,
+                plan_id,
+                expected_version,
+                {
+                    "phase": phase_number,
+                    "weeks": weeks,
+                    "acupuncture_per_week": acupuncture_per_week,
+                    "acupuncture_as_needed": acupuncture_as_needed,
+                    "pt_per_week": pt_per_week,
+                },
+            )
             if plan.status != "active":
                 raise ValidationFailed([FieldError("plan", "Only an active plan can be changed.")])
-            phases = self._phase_rows(session, plan.id)
+            phases = queries.phase_rows(session, plan.id)
             target = next((p for p in phases if p.number == phase_number), None)
             if target is None:
                 raise NotFound(f"Plan {plan_id} has no phase {phase_number}.")
@@ -536,16 +474,15 @@ class PlanService:
         today = self._context.clock().astimezone().date()
         try:
             with self._context.writing() as session:
-                visit = session.get(ScheduledVisitRow, visit_id)
-                if visit is None:
-                    raise NotFound(f"Visit {visit_id} does not exist.")
-                if visit.version != expected_version:
-                    raise StaleRecord(
-                        "This visit",
-                        self._context.concurrent_change(
-                            session, visit, {"visit_date": new_date.isoformat()}
-                        ),
-                    )
+                visit = self._context.row_at_version(
+                    session,
+                    ScheduledVisitRow,
+                    visit_id,
+                    expected_version,
+                    noun="Visit",
+                    record="This visit",
+                    yours={"visit_date": new_date.isoformat()},
+                )
                 plan = session.get(PlanRow, visit.plan_id)
                 assert plan is not None
                 refusal = self._reschedule_refusal(session, plan, visit, new_date, today)
@@ -584,7 +521,11 @@ class PlanService:
                 )
         except StaleDataError as error:
             raise self._context.stale(
-                "This visit", ScheduledVisitRow, visit_id, {"visit_date": new_date.isoformat()}
+                "This visit",
+                ScheduledVisitRow,
+                visit_id,
+                {"visit_date": new_date.isoformat()},
+                expected_version=expected_version,
             ) from error
 
     def _reschedule_refusal(
@@ -664,16 +605,9 @@ class PlanService:
             ]
         try:
             with self._context.writing() as session:
-                plan = session.get(PlanRow, plan_id)
-                if plan is None:
-                    raise NotFound(f"Plan {plan_id} does not exist.")
-                if plan.version != expected_version:
-                    raise StaleRecord(
-                        "This plan",
-                        self._context.concurrent_change(
-                            session, plan, {"end_reason": reason, "end_note": note}
-                        ),
-                    )
+                plan = self._plan_at(
+                    session, plan_id, expected_version, {"end_reason": reason, "end_note": note}
+                )
                 if plan.status != "active":
                     errors.insert(
                         0,
@@ -717,7 +651,11 @@ class PlanService:
                 return self._view(session, plan)
         except StaleDataError as error:
             raise self._context.stale(
-                "This plan", PlanRow, plan_id, {"end_reason": reason, "end_note": note}
+                "This plan",
+                PlanRow,
+                plan_id,
+                {"end_reason": reason, "end_note": note},
+                expected_version=expected_version,
             ) from error
 
     def _close_plan(
@@ -759,11 +697,7 @@ class PlanService:
     @use_case(Permission.VIEW_CLINICAL)
     def active_plan(self, actor: Actor, patient_id: int) -> PlanView | None:
         with self._context.reading() as session:
-            row = session.scalars(
-                select(PlanRow)
-                .where(PlanRow.patient_id == patient_id, PlanRow.status == "active")
-                .order_by(PlanRow.id.desc())
-            ).first()
+            row = queries.active_plan_row(session, patient_id)
             return None if row is None else self._view(session, row)
 
     @use_case(Permission.VIEW_CLINICAL)
@@ -773,15 +707,11 @@ class PlanService:
 
     def _earlier_plans_for_export(self, session: Session, patient_id: int) -> list[PlanView]:
         """Every plan before the latest one, oldest first."""
-        rows = session.scalars(
-            select(PlanRow).where(PlanRow.patient_id == patient_id).order_by(PlanRow.id)
-        ).all()
+        rows = queries.plan_rows(session, patient_id)
         return [self._view(session, row) for row in rows[:-1]]
 
     def _plan_for_export(self, session: Session, patient_id: int) -> PlanView | None:
-        row = session.scalars(
-            select(PlanRow).where(PlanRow.patient_id == patient_id).order_by(PlanRow.id.desc())
-        ).first()
+        row = queries.latest_plan_row(session, patient_id)
         return None if row is None else self._view(session, row)
 
     @use_case(Permission.VIEW_CLINICAL)
@@ -883,18 +813,22 @@ class PlanService:
             self._context.stamp_new(visit, actor)
             session.add(visit)
 
-    def _phase_rows(self, session: Session, plan_id: int) -> list[PlanPhaseRow]:
-        return list(
-            session.scalars(
-                select(PlanPhaseRow)
-                .where(PlanPhaseRow.plan_id == plan_id)
-                .order_by(PlanPhaseRow.number)
-            )
+    def _plan_at(
+        self, session: Session, plan_id: int, expected_version: int, yours: dict[str, Any]
+    ) -> PlanRow:
+        return self._context.row_at_version(
+            session,
+            PlanRow,
+            plan_id,
+            expected_version,
+            noun="Plan",
+            record="This plan",
+            yours=yours,
         )
 
     def _view(self, session: Session, plan: PlanRow) -> PlanView:
         session.flush()
-        phases = self._phase_rows(session, plan.id)
+        phases = queries.phase_rows(session, plan.id)
         visits = session.scalars(
             select(ScheduledVisitRow)
             .where(ScheduledVisitRow.plan_id == plan.id, ScheduledVisitRow.status != "cancelled")
@@ -987,16 +921,7 @@ def _choices_of(plan: PlanRow, phases: tuple[PhaseChoice, ...]) -> PlanChoices:
 def _phase_view(row: PlanPhaseRow, start: dt.date) -> PhaseView:
     choice = _choice_of(row)
     return PhaseView(
-        number=choice.number,
-        name=choice.name,
-        start_week=choice.start_week,
-        end_week=choice.end_week,
-        acupuncture_per_week=choice.acupuncture_per_week,
-        acupuncture_as_needed=choice.acupuncture_as_needed,
-        pt_per_week=choice.pt_per_week,
-        pt_interventions=choice.pt_interventions,
-        acupoints=choice.acupoints,
-        aim=choice.aim,
+        **{field.name: getattr(choice, field.name) for field in fields(PlanPhase)},
         start_date=start + dt.timedelta(weeks=row.start_week - 1),
         end_date=start + dt.timedelta(weeks=row.end_week, days=-1),
     )

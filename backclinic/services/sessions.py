@@ -9,7 +9,6 @@ pointing back at it, with who, when and why.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -38,8 +37,10 @@ from backclinic.domain.progress import (
 )
 from backclinic.domain.protocol import Protocol
 from backclinic.domain.scoring import score_odi
+from backclinic.domain.session import SessionDetails
+from backclinic.services import queries
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
-from backclinic.services.errors import FieldError, NotFound, StaleRecord, ValidationFailed
+from backclinic.services.errors import FieldError, NotFound, ValidationFailed
 from backclinic.services.permissions import Permission
 from backclinic.services.use_case import Change, use_case
 
@@ -53,30 +54,8 @@ MAX_RETENTION_MINUTES = 120
 TREATING_ROLES = ("acupuncturist", "physical_therapist", "admin")
 
 
-@dataclass(frozen=True)
-class SessionInput:
-    """What the session form records. ``interventions`` are (code, dosage) pairs."""
-
-    performed_at: dt.datetime
-    modalities: tuple[str, ...]
-    pain_before: int | None = None
-    pain_after: int | None = None
-    acupoints: tuple[str, ...] = ()
-    needle_count: int | None = None
-    retention_minutes: int | None = None
-    electro: bool = False
-    technique: str = ""
-    interventions: tuple[tuple[str, str], ...] = ()
-    tolerance: str | None = None
-    adverse_events: tuple[str, ...] = ()
-    adverse_event_note: str = ""
-    subjective: str = ""
-    objective: str = ""
-    assessment_note: str = ""
-    plan_note: str = ""
-    visit_id: int | None = None
-    # Who gave the session; None means the signed-in clinician who logs it.
-    performed_by: int | None = None
+# What the session form records is the domain's one session type.
+SessionInput = SessionDetails
 
 
 @dataclass(frozen=True)
@@ -153,14 +132,15 @@ class SessionService:
         """Supersede a session with a corrected copy; the original is kept unchanged."""
         try:
             with self._context.writing() as session:
-                original = session.get(TreatmentSessionRow, session_id)
-                if original is None:
-                    raise NotFound(f"Session {session_id} does not exist.")
-                if original.version != expected_version:
-                    raise StaleRecord(
-                        "This session",
-                        self._context.concurrent_change(session, original, {"reason": reason}),
-                    )
+                original = self._context.row_at_version(
+                    session,
+                    TreatmentSessionRow,
+                    session_id,
+                    expected_version,
+                    noun="Session",
+                    record="This session",
+                    yours={"reason": reason},
+                )
                 if original.superseded:
                     raise ValidationFailed(
                         [
@@ -219,7 +199,11 @@ class SessionService:
                 return after
         except StaleDataError as error:
             raise self._context.stale(
-                "This session", TreatmentSessionRow, session_id, {"reason": reason}
+                "This session",
+                TreatmentSessionRow,
+                session_id,
+                {"reason": reason},
+                expected_version=expected_version,
             ) from error
 
     @use_case(Permission.VIEW_SCHEDULE, changes={Change.SCHEDULE, Change.PLAN})
@@ -277,7 +261,9 @@ class SessionService:
         with self._context.reading() as session:
             return [
                 self._record(session, row)
-                for row in self._rows(session, patient_id, include_superseded)
+                for row in queries.session_rows(
+                    session, patient_id, include_superseded=include_superseded
+                )
             ]
 
     @use_case(Permission.VIEW_CLINICAL)
@@ -291,9 +277,9 @@ class SessionService:
         day = local_date(when)
         with self._context.reading() as session:
             self._patient(session, patient_id)
-            rows = self._rows(session, patient_id, include_superseded=False)
+            rows = queries.session_rows(session, patient_id, include_superseded=False)
             last = rows[-1] if rows else None
-            plan = self._active_plan(session, patient_id)
+            plan = queries.active_plan_row(session, patient_id)
             phase = self._phase_row(session, plan, day) if plan else None
             visit = self._planned_visit(session, plan, day) if plan else None
             if last is not None and last.acupoints:
@@ -326,7 +312,7 @@ class SessionService:
         """Progress of the patient's current sessions against the active plan on ``today``."""
         with self._context.reading() as session:
             self._patient(session, patient_id)
-            rows = self._rows(session, patient_id, include_superseded=False)
+            rows = queries.session_rows(session, patient_id, include_superseded=False)
             points = [
                 PainPoint(local_date(r.performed_at), r.pain_before, r.pain_after) for r in rows
             ]
@@ -345,7 +331,7 @@ class SessionService:
                 )
                 if scored.percent is not None:
                     odi.append((a.assessed_on, scored.percent))
-            plan = self._active_plan(session, patient_id)
+            plan = queries.active_plan_row(session, patient_id)
             intake = None
             if plan is not None and plan.intake_id is not None:
                 intake = session.get(AssessmentRow, plan.intake_id)
@@ -356,7 +342,7 @@ class SessionService:
             if plan is not None:
                 phases = [
                     PhaseSpan(p.number, p.name, p.start_week, p.end_week)
-                    for p in self._phase_rows(session, plan.id)
+                    for p in queries.phase_rows(session, plan.id)
                 ]
                 visits = session.scalars(
                     select(ScheduledVisitRow).where(
@@ -520,12 +506,7 @@ class SessionService:
         return []
 
     def _precautions(self, session: Session, patient_id: int) -> set[str]:
-        latest = session.scalars(
-            select(AssessmentRow)
-            .where(AssessmentRow.patient_id == patient_id, AssessmentRow.kind == "intake")
-            .order_by(AssessmentRow.assessed_on.desc(), AssessmentRow.id.desc())
-            .limit(1)
-        ).first()
+        latest = queries.latest_intake_row(session, patient_id)
         return set(latest.precautions) if latest is not None else set()
 
     def _precaution_label(self, code: str) -> str:
@@ -543,7 +524,7 @@ class SessionService:
         reason: str | None = None,
     ) -> TreatmentSessionRow:
         day = local_date(data.performed_at)
-        plan = self._active_plan(session, patient_id)
+        plan = queries.active_plan_row(session, patient_id)
         phase = self._phase_row(session, plan, day) if plan else None
         linked = plan is not None and day >= plan.start_date
         row = session_row(
@@ -572,7 +553,7 @@ class SessionService:
         if visit_id is not None:
             visit = session.get(ScheduledVisitRow, visit_id)
         else:
-            plan = self._active_plan(session, patient_id)
+            plan = queries.active_plan_row(session, patient_id)
             day = local_date(row.performed_at)
             visit = self._planned_visit(session, plan, day) if plan else None
         if visit is None:
@@ -583,24 +564,8 @@ class SessionService:
         session.flush()
         return visit
 
-    def _active_plan(self, session: Session, patient_id: int) -> PlanRow | None:
-        return session.scalars(
-            select(PlanRow)
-            .where(PlanRow.patient_id == patient_id, PlanRow.status == "active")
-            .order_by(PlanRow.id.desc())
-        ).first()
-
-    def _phase_rows(self, session: Session, plan_id: int) -> list[PlanPhaseRow]:
-        return list(
-            session.scalars(
-                select(PlanPhaseRow)
-                .where(PlanPhaseRow.plan_id == plan_id)
-                .order_by(PlanPhaseRow.number)
-            )
-        )
-
     def _phase_row(self, session: Session, plan: PlanRow, day: dt.date) -> PlanPhaseRow | None:
-        rows = self._phase_rows(session, plan.id)
+        rows = queries.phase_rows(session, plan.id)
         spans = [PhaseSpan(p.number, p.name, p.start_week, p.end_week) for p in rows]
         span = phase_for_week(spans, plan_week(plan.start_date, day))
         return next((p for p in rows if span and p.number == span.number), None)
@@ -618,41 +583,11 @@ class SessionService:
             .order_by(ScheduledVisitRow.id)
         ).first()
 
-    def _rows(
-        self, session: Session, patient_id: int, include_superseded: bool
-    ) -> Sequence[TreatmentSessionRow]:
-        query = select(TreatmentSessionRow).where(TreatmentSessionRow.patient_id == patient_id)
-        if not include_superseded:
-            query = query.where(TreatmentSessionRow.superseded.is_(False))
-        return session.scalars(
-            query.order_by(TreatmentSessionRow.performed_at, TreatmentSessionRow.id)
-        ).all()
-
     def _record(self, session: Session, row: TreatmentSessionRow) -> SessionRecord:
         visit_id = session.scalar(
             select(ScheduledVisitRow.id).where(ScheduledVisitRow.session_id == row.id)
         )
-        data = SessionInput(
-            performed_at=row.performed_at,
-            modalities=tuple(row.modalities),
-            pain_before=row.pain_before,
-            pain_after=row.pain_after,
-            acupoints=tuple(row.acupoints),
-            needle_count=row.needle_count,
-            retention_minutes=row.retention_minutes,
-            electro=row.electro,
-            technique=row.technique,
-            interventions=tuple((i["code"], i["dosage"]) for i in row.interventions),
-            tolerance=row.tolerance,
-            adverse_events=tuple(row.adverse_events),
-            adverse_event_note=row.adverse_event_note,
-            subjective=row.subjective,
-            objective=row.objective,
-            assessment_note=row.assessment_note,
-            plan_note=row.plan_note,
-            visit_id=visit_id,
-            performed_by=row.clinician_id,
-        )
+        data = session_details(row, visit_id=visit_id)
         return SessionRecord(
             id=row.id,
             patient_id=row.patient_id,
@@ -669,8 +604,33 @@ class SessionService:
         )
 
 
+def session_details(row: TreatmentSessionRow, *, visit_id: int | None = None) -> SessionDetails:
+    """The session a row holds; ``visit_id`` is the visit it fulfils (a separate row)."""
+    return SessionDetails(
+        performed_at=row.performed_at,
+        modalities=tuple(row.modalities),
+        pain_before=row.pain_before,
+        pain_after=row.pain_after,
+        acupoints=tuple(row.acupoints),
+        needle_count=row.needle_count,
+        retention_minutes=row.retention_minutes,
+        electro=row.electro,
+        technique=row.technique,
+        interventions=tuple((item["code"], item["dosage"]) for item in row.interventions),
+        tolerance=row.tolerance,
+        adverse_events=tuple(row.adverse_events),
+        adverse_event_note=row.adverse_event_note,
+        subjective=row.subjective,
+        objective=row.objective,
+        assessment_note=row.assessment_note,
+        plan_note=row.plan_note,
+        visit_id=visit_id,
+        performed_by=row.clinician_id,
+    )
+
+
 def session_row(
-    data: SessionInput,
+    data: SessionDetails,
     *,
     patient_id: int,
     plan_id: int | None,
@@ -680,7 +640,7 @@ def session_row(
     amendment_reason: str | None = None,
     notes: str = "",
 ) -> TreatmentSessionRow:
-    """The row for a session, unstamped; logging and case import both build it here."""
+    """The row for a session, unstamped; logging, case import and the demo build it here."""
     return TreatmentSessionRow(
         patient_id=patient_id,
         plan_id=plan_id,

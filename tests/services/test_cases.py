@@ -21,6 +21,11 @@ from backclinic.services.bundle import Services, build_services
 from backclinic.services.cases import CaseFileError, CaseService
 from backclinic.services.context import Actor
 from backclinic.services.errors import NotFound, ServiceError, ValidationFailed
+from tests.case_file_errors import (
+    BROKEN_ARTICLE,
+    BROKEN_ARTICLE_RECORDS,
+    BROKEN_DISCHARGED_COURSE,
+)
 from tests.records import stored_records
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -141,88 +146,7 @@ def test_session_dosages_are_kept_beside_the_exercise_codes(
     assert second["date"].startswith("2026-02-05T")
 
 
-def _set(path: tuple[Any, ...], value: Any) -> Callable[[dict[str, Any]], None]:
-    def change(document: dict[str, Any]) -> None:
-        node: Any = document
-        for part in path[:-1]:
-            node = node[part]
-        node[path[-1]] = value
-
-    return change
-
-
-def _drop_mrn(document: dict[str, Any]) -> None:
-    del document["patient"]["mrn"]
-
-
-def _add_factor(document: dict[str, Any]) -> None:
-    document["assessments"][0]["contributing_factors"].append("gravity")
-
-
-def _nine_odi_answers(document: dict[str, Any]) -> None:
-    document["assessments"][0]["odi_answers"].pop()
-
-
-def _two_errors(document: dict[str, Any]) -> None:
-    document["assessments"][0]["nprs"]["current"] = 11
-    document["patient"]["sex"] = "f"
-
-
-def _unknown_acupoint_in_session(document: dict[str, Any]) -> None:
-    document["sessions"] = [
-        {"date": "2026-01-06", "modalities": ["acupuncture"], "acupoints": ["BL23", "BL99"]}
-    ]
-
-
-def _unexpected_field(document: dict[str, Any]) -> None:
-    document["patient"]["nickname"] = "Gee"
-
-
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        (
-            _set(("assessments", 0, "nprs", "current"), 11),
-            "assessments[0].nprs.current: 11 is above 10",
-        ),
-        (
-            _set(("assessments", 0, "odi_answers", 4), 6),
-            "assessments[0].odi_answers[4]: 6 is above 5",
-        ),
-        (
-            _add_factor,
-            "assessments[0].contributing_factors[3]: 'gravity' is not one of 'muscle_imbalance'",
-        ),
-        (_drop_mrn, "patient: `mrn` is required"),
-        (_nine_odi_answers, "assessments[0].odi_answers: has 9 items, expected exactly 10"),
-        (_two_errors, "patient.sex: 'f' is not one of 'female', 'male', 'other', 'unknown'"),
-        (
-            _set(("assessments", 0, "date"), "2026-02-30"),
-            "assessments[0].date: '2026-02-30' is not a date (YYYY-MM-DD)",
-        ),
-        (
-            _set(("assessments", 0, "nprs", "worst"), "8"),
-            "assessments[0].nprs.worst: expected a whole number or null, got '8'",
-        ),
-        (
-            _set(("assessments", 0, "nprs", "best"), 9),
-            "assessments[0].nprs.best: best pain cannot be higher than worst pain",
-        ),
-        (
-            _set(("assessments", 0, "date"), "2099-01-05"),
-            "assessments[0].date: 2099-01-05 is in the future",
-        ),
-        (
-            _set(("format",), "backclinic-case/2"),
-            "format: 'backclinic-case/2' is not 'backclinic-case/1'",
-        ),
-        (
-            _unknown_acupoint_in_session,
-            "sessions[0].acupoints[1]: 'BL99' is not an acupoint in the catalogue",
-        ),
-        (_unexpected_field, "patient: unexpected field 'nickname'"),
-    ],
-)
+@pytest.mark.parametrize(("change", "message"), BROKEN_ARTICLE + BROKEN_ARTICLE_RECORDS)
 def test_a_bad_case_is_refused_with_the_path_of_its_first_error_and_stores_nothing(
     services: Services,
     cases: CaseService,
@@ -612,35 +536,7 @@ def test_sessions_amendments_reassessments_and_discharge_round_trip_exactly(
     assert done == linked
 
 
-def _amendment_without_reason(document: dict[str, Any]) -> None:
-    document["sessions"][2].pop("amendment_reason")
-
-
-def _reason_without_amends(document: dict[str, Any]) -> None:
-    document["sessions"][0]["amendment_reason"] = "typo"
-
-
-def _active_plan_with_an_end(document: dict[str, Any]) -> None:
-    document["plan"]["status"] = "active"
-
-
-def _ended_before_it_started(document: dict[str, Any]) -> None:
-    document["plan"]["ended_on"] = "2026-01-01"
-
-
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        (_amendment_without_reason, "sessions[2].amendment_reason: an amendment needs the reason"),
-        (_reason_without_amends, "sessions[0].amendment_reason: needs `amends`"),
-        (_active_plan_with_an_end, "plan.ended_on: an active plan has not ended"),
-        (_ended_before_it_started, "plan.ended_on: 2026-01-01 is before the plan start"),
-        (
-            _set(("plan", "end_reason"), "bored"),
-            "plan.end_reason: 'bored' is not one of 'goals_met'",
-        ),
-    ],
-)
+@pytest.mark.parametrize(("change", "message"), BROKEN_DISCHARGED_COURSE)
 def test_amendments_and_discharge_in_a_case_file_are_checked(
     services: Services,
     cases: CaseService,

@@ -164,8 +164,39 @@ def test_amending_a_session_another_workstation_amended_is_refused(
     assert f"changed by {actor.name}" in str(lost.value)
     assert lost.value.change.theirs["superseded"] is True
     assert lost.value.change.yours == {"reason": "typo"}
+    assert lost.value.expected_version == logged.version
+    assert lost.value.current_version is not None
+    assert lost.value.current_version > logged.version
     current = [r for r in services.sessions.history(actor, patient.id) if not r.superseded]
     assert [r.data.pain_after for r in current] == [3]
+
+
+@pytest.mark.parametrize("write", ["update", "archive", "restore"])
+def test_every_stale_patient_write_is_a_stale_record_naming_both_versions(
+    services: Services,
+    second_services: Services,
+    actor: Actor,
+    colleague: Clinician,
+    patient: Patient,
+    write: str,
+) -> None:
+    saved = services.patients.update(
+        actor, patient.id, dataclasses.replace(patient.as_input(), phone="3"), patient.version
+    )
+    yours = dataclasses.replace(patient.as_input(), occupation="teacher")
+    as_colleague = colleague.as_actor()
+    with pytest.raises(StaleRecord) as lost:
+        if write == "update":
+            second_services.patients.update(as_colleague, patient.id, yours, patient.version)
+        else:
+            getattr(second_services.patients, write)(as_colleague, patient.id, patient.version)
+
+    assert (lost.value.expected_version, lost.value.current_version) == (
+        patient.version,
+        saved.version,
+    )
+    assert lost.value.change.theirs["phone"] == "3"
+    assert "Rivera" in str(lost.value) and "nothing was saved" in str(lost.value)
 
 
 def test_two_writers_on_one_sqlite_file_queue_instead_of_failing(

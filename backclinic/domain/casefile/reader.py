@@ -1,0 +1,415 @@
+"""A case file's JSON document → a Case, with the first problem worded as one sentence.
+
+The schema is checked first; then the rules it cannot express (real dates not in the
+future, known acupoints, contiguous plan phases, amendments with their reason…), in
+document order. The record rules the app's own forms share (a patient's name and birth
+date, an assessment's scores) are the caller's ``CaseChecks``, asked at the same place in
+that order, so the first problem of the file is always the one reported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from backclinic.domain.casefile.model import (
+    DATE_ONLY_SESSION_TIME,
+    Case,
+    CaseAssessment,
+    CaseFileProblem,
+    CasePatient,
+    CasePlan,
+    CasePsfsItem,
+    CaseSession,
+    CaseVisit,
+)
+from backclinic.domain.casefile.schema import schema_problem
+from backclinic.domain.catalogue import Catalogue
+from backclinic.domain.intake import Intake
+from backclinic.domain.plan import InterventionDose, PlanChoices, PlanPhase
+from backclinic.domain.protocol import Protocol as ClinicalProtocol
+from backclinic.domain.screening import FlagAnswer, red_flags_from_case
+from backclinic.domain.session import SessionDetails
+
+
+class CaseChecks(Protocol):
+    """The record rules the forms share: the first broken one as (field, sentence), or None."""
+
+    def patient(self, patient: CasePatient, today: dt.date) -> tuple[str, str] | None: ...
+
+    def assessment(self, assessment: CaseAssessment, today: dt.date) -> tuple[str, str] | None: ...
+
+
+def parse_case_text(text: str) -> Any:
+    """The JSON value of a case file's text; CaseFileProblem naming line and column if none."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise CaseFileProblem(
+            "", f"not valid JSON at line {error.lineno} column {error.colno}."
+        ) from None
+
+
+def load_case_document(path: Path) -> Any:
+    """The JSON value of the case file at ``path``; one sentence naming the file if none."""
+    if not path.exists():
+        raise CaseFileProblem("", f"{path} does not exist.")
+    if path.is_dir():
+        raise CaseFileProblem("", f"{path} is a folder, not a case file.")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise CaseFileProblem("", f"{path}: not UTF-8 text, so not a case file.") from None
+    except OSError as error:
+        raise CaseFileProblem("", f"{path} cannot be read: {error.strerror}.") from None
+    try:
+        return parse_case_text(text)
+    except CaseFileProblem as problem:
+        raise CaseFileProblem("", f"{path}: {problem.reason}") from None
+
+
+def read_case(
+    document: Any,
+    *,
+    protocol: ClinicalProtocol,
+    catalogue: Catalogue,
+    now: dt.datetime,
+    checks: CaseChecks,
+) -> Case:
+    """The case a JSON document describes; CaseFileProblem naming its first problem."""
+    problem = schema_problem(document)
+    if problem is not None:
+        raise problem
+    return _CaseReader(document, protocol, catalogue, now, checks).read()
+
+
+class _CaseReader:
+    """Turns a schema-valid document into service inputs, checking what the schema cannot."""
+
+    def __init__(
+        self,
+        document: Mapping[str, Any],
+        protocol: ClinicalProtocol,
+        catalogue: Catalogue,
+        now: dt.datetime,
+        checks: CaseChecks,
+    ) -> None:
+        self._checks = checks
+        self._document = document
+        self._protocol = protocol
+        self._catalogue = catalogue
+        self._now = now
+        self._today = now.astimezone().date()
+
+    def read(self) -> Case:
+        patient = self._patient(self._document["patient"])
+        assessments = tuple(
+            self._assessment(f"assessments[{i}]", item, patient.date_of_birth)
+            for i, item in enumerate(self._document.get("assessments") or [])
+        )
+        sessions = tuple(
+            self._session(f"sessions[{i}]", item)
+            for i, item in enumerate(self._document.get("sessions") or [])
+        )
+        plan_document = self._document.get("plan")
+        plan = None
+        if plan_document is not None:
+            plan = self._plan(plan_document, _plan_precautions(assessments, plan_document))
+        earlier = tuple(
+            self._plan(item, _plan_precautions(assessments, item), f"earlier_plans[{index}]")
+            for index, item in enumerate(self._document.get("earlier_plans") or [])
+        )
+        if earlier and plan is None:
+            raise CaseFileProblem("plan", "earlier plans need the current plan beside them")
+        return Case(patient, assessments, plan, sessions, earlier)
+
+    def _date(self, location: str, text: str, *, future: bool = False) -> dt.date:
+        try:
+            value = dt.date.fromisoformat(text)
+        except ValueError:
+            raise CaseFileProblem(location, f"{text!r} is not a date (YYYY-MM-DD)") from None
+        if not future and value > self._today:
+            raise CaseFileProblem(location, f"{text} is in the future")
+        return value
+
+    def _patient(self, item: Mapping[str, Any]) -> CasePatient:
+        data = CasePatient(
+            family_name=item["family_name"],
+            given_name=item["given_name"],
+            date_of_birth=self._date("patient.date_of_birth", item["date_of_birth"]),
+            mrn=item["mrn"],
+            sex=item["sex"],
+            occupation=item.get("occupation", ""),
+            phone=item.get("phone", ""),
+            email=item.get("email", ""),
+            address=item.get("address", ""),
+        )
+        broken = self._checks.patient(data, self._today)
+        if broken is not None:
+            raise CaseFileProblem(f"patient.{broken[0]}", broken[1])
+        return data
+
+    def _assessment(self, where: str, item: Mapping[str, Any], born: dt.date) -> CaseAssessment:
+        assessed_on = self._date(f"{where}.date", item["date"])
+        if assessed_on < born:
+            raise CaseFileProblem(f"{where}.date", f"{item['date']} is before the date of birth")
+        radiating = item.get("radiating_pain") or {}
+        nprs = item.get("nprs") or {}
+        red_flags = red_flags_from_case(item.get("red_flags"), self._protocol)
+        not_asked = item.get("red_flags_not_asked") or []
+        if not_asked:
+            if red_flags is None:
+                raise CaseFileProblem(
+                    f"{where}.red_flags_not_asked", "needs red_flags (the items that were asked)"
+                )
+            for position, code in enumerate(not_asked):
+                if red_flags.get(code) == FlagAnswer.PRESENT:
+                    raise CaseFileProblem(
+                        f"{where}.red_flags_not_asked[{position}]",
+                        f"{code!r} is also listed as present",
+                    )
+                red_flags[code] = FlagAnswer.NOT_ASKED
+        odi = item.get("odi_answers")
+        startback = item.get("startback_answers")
+        onset = item.get("onset_weeks")
+        intake = Intake(
+            assessed_on=assessed_on,
+            onset_weeks=None if onset is None else float(onset),
+            recurrent=item.get("recurrent"),
+            radiating_present=bool(radiating.get("present", False)),
+            radiating_side=radiating.get("side"),
+            radiating_below_knee=radiating.get("below_knee"),
+            radiating_to=radiating.get("to"),
+            aggravated_by=tuple(item.get("aggravated_by") or ()),
+            contributing_factors=tuple(item.get("contributing_factors") or ()),
+            red_flags=red_flags,
+            red_flag_clearance=item.get("red_flag_clearance"),
+            precautions=tuple(item.get("precautions") or ()),
+            nprs_current=nprs.get("current"),
+            nprs_worst=nprs.get("worst"),
+            nprs_best=nprs.get("best"),
+            odi_answers=None if odi is None else tuple(odi),
+            startback_answers=None if startback is None else tuple(startback),
+            goals=tuple(item.get("goals") or ()),
+        )
+        data = CaseAssessment(
+            kind=item["kind"],
+            intake=intake,
+            psfs=tuple(CasePsfsItem(p["activity"], p["score"]) for p in item.get("psfs") or ()),
+            rmdq_score=item.get("rmdq_score"),
+            notes=item.get("notes", ""),
+        )
+        broken = self._checks.assessment(data, self._today)
+        if broken is not None:
+            raise CaseFileProblem(f"{where}.{broken[0]}", broken[1])
+        return data
+
+    def _session(self, where: str, item: Mapping[str, Any]) -> CaseSession:
+        performed_at = self._when(f"{where}.date", item["date"])
+        original = None
+        if "amends" in item:
+            if not (item.get("amendment_reason") or "").strip():
+                raise CaseFileProblem(
+                    f"{where}.amendment_reason", "an amendment needs the reason it was made"
+                )
+            original = self._session(f"{where}.amends", item["amends"])
+        elif "amendment_reason" in item:
+            raise CaseFileProblem(
+                f"{where}.amendment_reason", "needs `amends`, the session it corrected"
+            )
+        for position, code in enumerate(item.get("acupoints") or ()):
+            self._acupoint(f"{where}.acupoints[{position}]", code)
+        details = SessionDetails(
+            performed_at=performed_at,
+            modalities=tuple(item["modalities"]),
+            pain_before=item.get("pain_before"),
+            pain_after=item.get("pain_after"),
+            acupoints=tuple(item.get("acupoints") or ()),
+            needle_count=item.get("needle_count"),
+            retention_minutes=item.get("retention_minutes"),
+            electro=item.get("electro", False),
+            technique=item.get("technique", ""),
+            interventions=self._exercises(where, item),
+            tolerance=item.get("tolerance"),
+            adverse_events=tuple(item.get("adverse_events") or ()),
+            adverse_event_note=item.get("adverse_event_note", ""),
+            subjective=item.get("subjective", ""),
+            objective=item.get("objective", ""),
+            assessment_note=item.get("assessment", ""),
+            plan_note=item.get("plan_note", ""),
+        )
+        return CaseSession(
+            details=details,
+            notes=item.get("notes", ""),
+            amendment_reason=item["amendment_reason"].strip() if original else None,
+            amends=original,
+        )
+
+    def _exercises(self, where: str, item: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+        codes = list(item.get("exercises") or ())
+        dosed = item.get("interventions")
+        if dosed is None:
+            return tuple((code, "") for code in codes)
+        if "exercises" in item and codes != [dose["code"] for dose in dosed]:
+            raise CaseFileProblem(
+                f"{where}.exercises", "must list the codes of interventions, in the same order"
+            )
+        return tuple((dose["code"], dose["dosage"]) for dose in dosed)
+
+    def _when(self, location: str, text: str) -> dt.datetime:
+        if "T" not in text:
+            day = self._date(location, text)
+            return dt.datetime.combine(day, DATE_ONLY_SESSION_TIME).astimezone().astimezone(dt.UTC)
+        try:
+            stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise CaseFileProblem(location, f"{text!r} is not a date or date-time") from None
+        if stamp.tzinfo is None:
+            stamp = stamp.astimezone()
+        if stamp > self._now:
+            raise CaseFileProblem(location, f"{text} is in the future")
+        return stamp.astimezone(dt.UTC)
+
+    def _acupoint(self, location: str, code: str) -> None:
+        if not self._catalogue.knows("acupoints", code):
+            raise CaseFileProblem(location, f"{code!r} is not an acupoint in the catalogue")
+
+    def _plan(
+        self, item: Mapping[str, Any], precautions: set[str], where_plan: str = "plan"
+    ) -> CasePlan:
+        start = self._date(f"{where_plan}.start_date", item["start_date"], future=True)
+        phases = []
+        expected_start = 1
+        for index, phase in enumerate(item["phases"]):
+            where = f"{where_plan}.phases[{index}]"
+            if phase["number"] != index + 1:
+                raise CaseFileProblem(
+                    f"{where}.number",
+                    f"phases are numbered 1, 2, 3 … in order; expected {index + 1}",
+                )
+            if phase["start_week"] != expected_start:
+                raise CaseFileProblem(
+                    f"{where}.start_week",
+                    f"{phase['start_week']} should be {expected_start}, right after the "
+                    "previous phase",
+                )
+            if phase["end_week"] < phase["start_week"]:
+                raise CaseFileProblem(
+                    f"{where}.end_week", f"{phase['end_week']} is before the start week"
+                )
+            expected_start = phase["end_week"] + 1
+            for position, code in enumerate(phase.get("acupoints") or ()):
+                self._acupoint(f"{where}.acupoints[{position}]", code)
+                clash = sorted(set(self._catalogue.acupoints[code].cautions) & precautions)
+                if clash:
+                    raise CaseFileProblem(
+                        f"{where}.acupoints[{position}]",
+                        f"{code} is not offered because of the precaution "
+                        f"'{self._catalogue.label('precautions', clash[0])}'",
+                    )
+            phases.append(self._phase(where, phase))
+        numbers = {phase.number for phase in phases}
+        visits = None
+        if "visits" in item:
+            visits = []
+            for index, visit in enumerate(item["visits"]):
+                where = f"{where_plan}.visits[{index}]"
+                day = self._date(f"{where}.date", visit["date"], future=True)
+                if day < start:
+                    raise CaseFileProblem(
+                        f"{where}.date", f"{visit['date']} is before the plan start"
+                    )
+                if visit["phase"] not in numbers:
+                    raise CaseFileProblem(f"{where}.phase", f"there is no phase {visit['phase']}")
+                visits.append(
+                    CaseVisit(
+                        visit_date=day,
+                        phase_number=visit["phase"],
+                        modalities=tuple(sorted(visit["modalities"])),
+                        status=visit.get("status", "planned"),
+                    )
+                )
+        clinic_days = item.get("clinic_days")
+        status = item.get("status", "active")
+        ended_on = None
+        if "ended_on" in item:
+            ended_on = self._date(f"{where_plan}.ended_on", item["ended_on"])
+            if ended_on < start:
+                raise CaseFileProblem(
+                    f"{where_plan}.ended_on", f"{item['ended_on']} is before the plan start"
+                )
+        if status == "active":
+            for name in ("ended_on", "end_reason"):
+                if name in item:
+                    raise CaseFileProblem(f"{where_plan}.{name}", "an active plan has not ended")
+        choices = PlanChoices(
+            start_date=start,
+            clinic_days=frozenset(
+                self._protocol.clinic_defaults.clinic_days if clinic_days is None else clinic_days
+            ),
+            phases=tuple(phases),
+            target_pain=item.get("target_pain"),
+            target_odi=item.get("target_odi"),
+            functional_goals=tuple(item.get("functional_goals") or ()),
+            red_flag_clearance=item.get("red_flag_clearance"),
+            protocol_id=item["protocol"],
+            protocol_version=item["protocol_version"],
+            status=status,
+            ended_on=ended_on,
+            end_reason=item.get("end_reason"),
+            end_note=item.get("end_note", ""),
+        )
+        return CasePlan(choices, None if visits is None else tuple(visits))
+
+    def _phase(self, where: str, phase: Mapping[str, Any]) -> PlanPhase:
+        focus = list(phase.get("pt_focus") or ())
+        given = phase.get("pt_interventions")
+        if given is None:
+            doses = tuple(
+                InterventionDose(code, self._catalogue.interventions[code].dosage) for code in focus
+            )
+        else:
+            doses = tuple(
+                InterventionDose(
+                    dose["code"],
+                    dose.get("dosage", self._catalogue.interventions[dose["code"]].dosage),
+                )
+                for dose in given
+            )
+            if "pt_focus" in phase and set(focus) != {dose.code for dose in doses}:
+                raise CaseFileProblem(
+                    f"{where}.pt_focus", "must list the same codes as pt_interventions"
+                )
+        template = next((t for t in self._protocol.phases if t.number == phase["number"]), None)
+        acupuncture = phase["acupuncture"]
+        pt_per_week = phase.get("pt_per_week")
+        if pt_per_week is None:
+            if template is None:
+                raise CaseFileProblem(where, "`pt_per_week` is required")
+            pt_per_week = template.pt_per_week
+        return PlanPhase(
+            number=phase["number"],
+            name=phase.get("name") or (template.name if template else f"Phase {phase['number']}"),
+            start_week=phase["start_week"],
+            end_week=phase["end_week"],
+            acupuncture_per_week=acupuncture.get("per_week"),
+            acupuncture_as_needed=bool(acupuncture.get("as_needed", False)),
+            pt_per_week=pt_per_week,
+            pt_interventions=doses,
+            acupoints=tuple(phase.get("acupoints") or ()),
+            aim=phase.get("aim", ""),
+        )
+
+
+def _plan_precautions(assessments: Sequence[CaseAssessment], plan: Mapping[str, Any]) -> set[str]:
+    """Precautions of the intake the plan will be attached to (latest by its start)."""
+    start = plan.get("start_date", "")
+    intakes = [a for a in assessments if a.kind == "intake"]
+    before = [a for a in intakes if a.intake.assessed_on.isoformat() <= start] or intakes
+    if not before:
+        return set()
+    chosen = max(enumerate(before), key=lambda pair: (pair[1].intake.assessed_on, pair[0]))[1]
+    return set(chosen.intake.precautions)

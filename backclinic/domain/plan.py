@@ -1,0 +1,71 @@
+"""A plan as the clinician settled on it: its terms and its phases, one type for each.
+
+The wizard's choices, a stored plan's phases and a case file's plan are all these types;
+rows, files and forms are mapped to and from them at their edges.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from backclinic.domain.schedule import PhaseFrequency
+
+
+@dataclass(frozen=True)
+class InterventionDose:
+    """A PT intervention with the dosage the clinician gave it (``3 x 10``, ``5 min``)."""
+
+    code: str
+    dosage: str
+
+
+@dataclass(frozen=True)
+class PlanPhase:
+    number: int
+    name: str
+    start_week: int
+    end_week: int
+    acupuncture_per_week: int | None
+    acupuncture_as_needed: bool
+    pt_per_week: int
+    pt_interventions: tuple[InterventionDose, ...]
+    acupoints: tuple[str, ...]
+    aim: str
+
+    @property
+    def pt_focus(self) -> tuple[str, ...]:
+        return tuple(dose.code for dose in self.pt_interventions)
+
+    def frequency(self) -> PhaseFrequency:
+        return PhaseFrequency(
+            number=self.number,
+            start_week=self.start_week,
+            end_week=self.end_week,
+            acupuncture_per_week=None if self.acupuncture_as_needed else self.acupuncture_per_week,
+            acupuncture_as_needed=self.acupuncture_as_needed,
+            pt_per_week=self.pt_per_week,
+        )
+
+
+@dataclass(frozen=True)
+class PlanChoices:
+    """What the clinician settled on in the wizard (or the model's defaults, unchanged)."""
+
+    start_date: dt.date
+    clinic_days: frozenset[int]
+    phases: tuple[PlanPhase, ...]
+    target_pain: int | None
+    target_odi: float | None
+    functional_goals: tuple[str, ...]
+    red_flag_clearance: str | None
+    protocol_id: str
+    protocol_version: int
+    # Why each part was proposed (the recommendation's reasons), as stored with the plan.
+    reasons: tuple[dict[str, Any], ...] = ()
+    status: str = "active"
+    # A plan that has ended (a case file's discharged plan): when, why, and the note.
+    ended_on: dt.date | None = None
+    end_reason: str | None = None
+    end_note: str = ""

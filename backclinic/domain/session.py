@@ -1,0 +1,39 @@
+"""One treatment session as the clinician records it: the one session type of the package.
+
+The session form, the session service, the demo and case files all use this type; the
+service maps it to and from its row in one place each way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SessionDetails:
+    """What was done in one visit. ``interventions`` are (code, dosage) pairs.
+
+    ``visit_id`` is the scheduled visit the session fulfils, if any; ``performed_by`` the
+    clinician who gave it (None: whoever logs it).
+    """
+
+    performed_at: dt.datetime
+    modalities: tuple[str, ...]
+    pain_before: int | None = None
+    pain_after: int | None = None
+    acupoints: tuple[str, ...] = ()
+    needle_count: int | None = None
+    retention_minutes: int | None = None
+    electro: bool = False
+    technique: str = ""
+    interventions: tuple[tuple[str, str], ...] = ()
+    tolerance: str | None = None
+    adverse_events: tuple[str, ...] = ()
+    adverse_event_note: str = ""
+    subjective: str = ""
+    objective: str = ""
+    assessment_note: str = ""
+    plan_note: str = ""
+    visit_id: int | None = None
+    performed_by: int | None = None
