@@ -20,6 +20,7 @@ from backclinic.domain.catalogue import Catalogue
 from backclinic.domain.episode import DurationClass, duration_class
 from backclinic.domain.intake import Intake
 from backclinic.domain.protocol import FactorRule, Indication, PhaseTemplate, Protocol
+from backclinic.domain.safety import precaution_rule
 from backclinic.domain.schedule import PhaseFrequency
 from backclinic.domain.scoring import (
     NprsBand,
@@ -276,18 +277,10 @@ def _apply_precautions(
 ) -> tuple[PrecautionNote, ...]:
     notes = []
     for code in intake.precautions:
-        if code not in catalogue.codes["precautions"]:
-            raise ValueError(f"Unknown precaution code {code!r}.")
-        precaution = protocol.precautions.get(code)
-        label = precaution.label if precaution else catalogue.label("precautions", code)
-        needling = precaution.needling if precaution else "Note it and needle with care."
-        source = precaution.source if precaution else "Acupoint catalogue cautions."
-        # Points to avoid: the protocol's list plus any catalogue point cautioned for it.
-        avoid = set(precaution.avoid_points if precaution else ())
-        avoid |= {p.code for p in catalogue.acupoints.values() if code in p.cautions}
+        rule = precaution_rule(code, protocol, catalogue)
         removed = []
         for number, draft in drafts.items():
-            for point in [p for p in draft.points if p in avoid]:
+            for point in [p for p in draft.points if p in rule.avoid_points]:
                 del draft.points[point]
                 removed.append(
                     RemovedPoint(
@@ -295,20 +288,23 @@ def _apply_precautions(
                         phase_number=number,
                         reason=Reason(
                             rule=f"precaution_{code}",
-                            text=f"{point} removed from phase {number}: {label}. {needling}",
-                            source=source,
+                            text=f"{point} removed from phase {number}: {rule.label}. "
+                            f"{rule.needling}",
+                            source=rule.source,
                         ),
                     )
                 )
         notes.append(
             PrecautionNote(
                 code=code,
-                label=label,
-                needling=needling,
-                no_electroacupuncture=precaution.no_electroacupuncture if precaution else False,
+                label=rule.label,
+                needling=rule.needling,
+                no_electroacupuncture=rule.no_electroacupuncture,
                 removed_points=tuple(removed),
                 reason=Reason(
-                    rule=f"precaution_{code}", text=f"{label}: {needling}", source=source
+                    rule=f"precaution_{code}",
+                    text=f"{rule.label}: {rule.needling}",
+                    source=rule.source,
                 ),
             )
         )
