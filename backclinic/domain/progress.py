@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from backclinic.domain.outcomes import OutcomeChange, judge, target
 from backclinic.domain.protocol import OutcomeThresholds
 
-Direction = Literal["improved", "worse", "no change"]
 Trend = Literal["falling", "flat", "rising"]
 SuggestionKind = Literal["advance", "hold", "re-evaluate", "reassess"]
 BaselineSource = Literal["intake", "first session"]
@@ -30,95 +30,6 @@ class PainPoint:
     when: dt.date
     before: int | None
     after: int | None
-
-
-@dataclass(frozen=True)
-class Change:
-    """A baseline-to-latest change and its clinical verdict.
-
-    ``points`` and ``percent`` are the improvement: positive means better whichever way
-    the scale runs. ``percent`` is None when the baseline is 0 (no percentage of nothing).
-    A change smaller than the MDC is ``within_error`` and counts as "no change".
-    """
-
-    baseline: float
-    latest: float
-    points: float
-    percent: float | None
-    meaningful: bool
-    within_error: bool
-    direction: Direction
-    explanation: str
-
-
-def _number(value: float) -> str:
-    return f"{value:g}"
-
-
-def change_verdict(
-    baseline: float,
-    latest: float,
-    *,
-    mcid_points: float,
-    mcid_percent: float,
-    mdc: float | None,
-    lower_is_better: bool = True,
-) -> Change:
-    """Judge a change against the MCID (points OR percent of baseline) and the MDC.
-
-    A meaningful improvement is a gain of at least ``mcid_points`` or at least
-    ``mcid_percent`` % of the baseline; a change of less than ``mdc`` is measurement error,
-    whatever its percentage, and is neither an improvement nor a worsening.
-    """
-    improvement = baseline - latest if lower_is_better else latest - baseline
-    percent = None if baseline == 0 else improvement / baseline * 100
-    within_error = mdc is not None and abs(improvement) < mdc
-    if within_error:
-        direction: Direction = "no change"
-        meaningful = False
-        explanation = (
-            f"{_number(baseline)} → {_number(latest)}: a change of "
-            f"{_number(abs(improvement))} is below the minimal detectable change of "
-            f"{_number(mdc or 0)}, so it is within measurement error."
-        )
-    elif improvement > 0:
-        direction = "improved"
-        # Compare in points × 100 rather than a rounded percentage: 3 of 10 is exactly 30 %.
-        by_percent = baseline != 0 and improvement * 100 >= mcid_percent * baseline
-        meaningful = improvement >= mcid_points or by_percent
-        share = "" if percent is None else f" ({percent:.0f} % of baseline)"
-        if meaningful:
-            verdict = "a clinically meaningful improvement"
-        else:
-            verdict = "an improvement below the clinically meaningful change"
-        explanation = (
-            f"{_number(baseline)} → {_number(latest)}: {_number(improvement)} points better"
-            f"{share}, {verdict} ({_number(mcid_points)} points or "
-            f"{_number(mcid_percent)} %)."
-        )
-    elif improvement < 0:
-        direction = "worse"
-        meaningful = False
-        share = "" if percent is None else f" ({-percent:.0f} % of baseline)"
-        explanation = (
-            f"{_number(baseline)} → {_number(latest)}: {_number(-improvement)} points worse{share}."
-        )
-    else:
-        direction = "no change"
-        meaningful = False
-        explanation = f"{_number(baseline)} → {_number(latest)}: no change."
-    if percent is None and direction != "no change":
-        explanation += " No percentage is given because the baseline is 0."
-    return Change(
-        baseline=baseline,
-        latest=latest,
-        points=improvement,
-        percent=percent,
-        meaningful=meaningful,
-        within_error=within_error,
-        direction=direction,
-        explanation=explanation,
-    )
 
 
 @dataclass(frozen=True)
@@ -172,10 +83,12 @@ class ProgressReport:
     nprs_baseline: int | None
     nprs_baseline_source: BaselineSource | None
     nprs_latest: int | None
-    nprs_change: Change | None
+    nprs_change: OutcomeChange | None
+    # The plan's target on this baseline: the worst score the verdict calls improved.
+    nprs_target: float | None
     odi_baseline: float | None
     odi_latest: float | None
-    odi_change: Change | None
+    odi_change: OutcomeChange | None
     trend: Trend | None
     trend_scores: tuple[int, ...]
     immediate: ImmediateResponse
@@ -265,27 +178,15 @@ def progress(
     nprs_latest = before[-1] if before else None
     nprs_change = None
     if comparable and nprs_baseline is not None and nprs_latest is not None:
-        nprs_change = change_verdict(
-            nprs_baseline,
-            nprs_latest,
-            mcid_points=t.nprs_mcid_points,
-            mcid_percent=t.nprs_mcid_percent,
-            mdc=t.nprs_mdc,
-        )
+        nprs_change = judge("nprs", nprs_baseline, nprs_latest, t)
+    nprs_target = target("nprs", nprs_baseline, t) if nprs_baseline is not None else None
 
     odi_ordered = sorted(odi, key=lambda item: item[0])
     odi_baseline = odi_ordered[0][1] if odi_ordered else None
     odi_latest = odi_ordered[-1][1] if odi_ordered else None
     odi_change = None
     if len(odi_ordered) > 1 and odi_baseline is not None and odi_latest is not None:
-        # The protocol sets no MDC for the ODI; only the MCID applies.
-        odi_change = change_verdict(
-            odi_baseline,
-            odi_latest,
-            mcid_points=t.odi_mcid_points,
-            mcid_percent=t.odi_mcid_percent,
-            mdc=None,
-        )
+        odi_change = judge("odi", odi_baseline, odi_latest, t)
 
     trend = pain_trend(before)
     trend_scores = tuple(before[-TREND_SESSIONS:]) if trend is not None else ()
@@ -336,15 +237,13 @@ def progress(
             else (nprs_baseline - latest) * 100 < t.non_response_percent * nprs_baseline
         )
         if too_little:
-            if nprs_baseline == 0:
-                amount = f"pain has risen from 0 to {latest}"
-            else:
-                gained = (nprs_baseline - latest) / nprs_baseline * 100
-                amount = f"pain has improved by {gained:.0f} % ({nprs_baseline} → {latest})"
+            change = judge("nprs", nprs_baseline, latest, t)
+            amount = change.text.rstrip(".")
+            amount = amount[:1].lower() + amount[1:]
             suggestions.append(
                 Suggestion(
                     "re-evaluate",
-                    f"After {len(before)} sessions {amount}, less than the "
+                    f"After {len(before)} sessions {amount}; that is less than the "
                     f"{t.non_response_percent} % expected after {t.non_response_sessions}: "
                     "re-evaluate (extend, change approach, or refer).",
                     current_phase.number if current_phase else None,
@@ -381,6 +280,7 @@ def progress(
         nprs_baseline_source=baseline_source,
         nprs_latest=nprs_latest,
         nprs_change=nprs_change,
+        nprs_target=nprs_target,
         odi_baseline=odi_baseline,
         odi_latest=odi_latest,
         odi_change=odi_change,

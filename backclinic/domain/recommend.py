@@ -12,13 +12,13 @@ what would be proposed and, above all, why it cannot be made yet (``blocked``).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from backclinic.domain.catalogue import Catalogue
 from backclinic.domain.episode import DurationClass, duration_class
 from backclinic.domain.intake import Intake
+from backclinic.domain.outcomes import target, target_text
 from backclinic.domain.protocol import FactorRule, Indication, PhaseTemplate, Protocol
 from backclinic.domain.safety import precaution_rule
 from backclinic.domain.schedule import PhaseFrequency
@@ -471,35 +471,28 @@ def _suitability(
 
 
 def _goals(intake: Intake, protocol: Protocol, baseline: Baseline) -> GoalSuggestion:
-    """Targets a clinically meaningful improvement would reach: a fall of the MCID points
-    or the MCID percentage of baseline, whichever is larger."""
+    """Targets a clinically meaningful improvement would reach: the very threshold the
+    outcome verdict tests (domain.outcomes), so a target met is an improvement judged."""
     thresholds = protocol.thresholds
+    rule_source = thresholds.sources["meaningful_change_rule"]
     target_nprs = nprs_reason = None
     if intake.nprs_current is not None:
-        needed = max(
-            thresholds.nprs_mcid_points, intake.nprs_current * thresholds.nprs_mcid_percent / 100
-        )
-        # Scores are integers, and the target must be at least the full meaningful fall.
-        target_nprs = max(0, math.floor(intake.nprs_current - needed))
-        nprs_reason = Reason(
-            "nprs_mcid",
-            f"Pain {intake.nprs_current} → {target_nprs} or less: a fall of at least "
-            f"{thresholds.nprs_mcid_points} points or {thresholds.nprs_mcid_percent} % is "
-            "clinically meaningful.",
-            thresholds.sources["nprs_mcid"],
-        )
+        score = target("nprs", intake.nprs_current, thresholds)
+        words = target_text("nprs", intake.nprs_current, thresholds)
+        if score is not None and words is not None:
+            target_nprs = int(score)
+            nprs_reason = Reason(
+                "nprs_mcid", words, f"{thresholds.sources['nprs_mcid']} {rule_source}"
+            )
     target_odi = odi_reason = None
     if baseline.odi is not None and baseline.odi.percent is not None:
-        start = baseline.odi.percent
-        needed_odi = max(thresholds.odi_mcid_points, start * thresholds.odi_mcid_percent / 100)
-        target_odi = max(0.0, round(start - needed_odi, 1))
-        odi_reason = Reason(
-            "odi_mcid",
-            f"Oswestry {start:g} % → {target_odi:g} % or less: a fall of at least "
-            f"{thresholds.odi_mcid_points} points or {thresholds.odi_mcid_percent} % is "
-            "clinically meaningful.",
-            thresholds.sources["odi_mcid"],
-        )
+        score = target("odi", baseline.odi.percent, thresholds)
+        words = target_text("odi", baseline.odi.percent, thresholds)
+        if score is not None and words is not None:
+            target_odi = score
+            odi_reason = Reason(
+                "odi_mcid", words, f"{thresholds.sources['odi_mcid']} {rule_source}"
+            )
     return GoalSuggestion(target_nprs, nprs_reason, target_odi, odi_reason, intake.goals)
 
 

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from backclinic.db.models import ClinicianRow, DocumentRow, PlanRow
 from backclinic.domain.catalogue import Catalogue
-from backclinic.domain.progress import Change, PainPoint, change_verdict, immediate_response
+from backclinic.domain.outcomes import OutcomeChange, judge
+from backclinic.domain.progress import PainPoint, immediate_response
 from backclinic.domain.protocol import Protocol
 from backclinic.reports.discharge_summary import (
     Attendance,
@@ -441,13 +442,7 @@ class DocumentService:
             baseline_on=nprs_base[0] if nprs_base else None,
             final=nprs_final[1] if nprs_final else None,
             final_on=nprs_final[0] if nprs_final else None,
-            change=change_verdict(
-                nprs_base[1],
-                nprs_final[1],
-                mcid_points=t.nprs_mcid_points,
-                mcid_percent=t.nprs_mcid_percent,
-                mdc=t.nprs_mdc,
-            )
+            change=judge("nprs", nprs_base[1], nprs_final[1], t)
             if nprs_base and nprs_final
             else None,
         )
@@ -462,16 +457,7 @@ class DocumentService:
             baseline_on=odi_base[0] if odi_base else None,
             final=odi_final[1] if odi_final else None,
             final_on=odi_final[0] if odi_final else None,
-            # The protocol sets no MDC for the ODI; only the MCID applies.
-            change=change_verdict(
-                odi_base[1],
-                odi_final[1],
-                mcid_points=t.odi_mcid_points,
-                mcid_percent=t.odi_mcid_percent,
-                mdc=None,
-            )
-            if odi_base and odi_final
-            else None,
+            change=judge("odi", odi_base[1], odi_final[1], t) if odi_base and odi_final else None,
         )
         return nprs, odi
 
@@ -490,14 +476,16 @@ class DocumentService:
             tolerance=self._label("tolerances", data.tolerance) if data.tolerance else None,
         )
 
-    def _recommendations(self, last: PhaseView | None, pain: Change | None) -> tuple[str, ...]:
+    def _recommendations(
+        self, last: PhaseView | None, pain: OutcomeChange | None
+    ) -> tuple[str, ...]:
         advice = []
         if last is not None:
             advice.append(f"Maintenance, as in phase {last.number} ({last.name}): {last.aim}")
             advice.append(
                 "Continue the home programme above, progressing the load as it becomes easy."
             )
-        if pain is not None and not pain.meaningful:
+        if pain is not None and not pain.improved:
             advice.append(
                 "Pain did not improve by a clinically meaningful amount: re-evaluate "
                 "(extend, change approach, or refer) rather than simply continue."

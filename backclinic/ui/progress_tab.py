@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backclinic.domain.progress import ProgressReport, change_verdict
+from backclinic.domain.progress import ProgressReport
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.errors import ServiceError
@@ -203,10 +203,10 @@ class ProgressTab(QWidget):
             add(
                 _level(BASELINE, report.nprs_baseline, first, last, Qt.PenStyle.DashLine), axis_pain
             )
-            target = self._meaningful_score(report.nprs_baseline)
+            target = report.nprs_target
             if target is not None:
                 add(_level(MEANINGFUL, target, first, last, Qt.PenStyle.DotLine), axis_pain)
-                axis_pain.setTitleText(f"Pain (0–10); meaningful at ≤ {target}")
+                axis_pain.setTitleText(f"Pain (0–10); meaningful at ≤ {target:g}")
 
         for name, field in ((PAIN_BEFORE, "pain_before"), (PAIN_AFTER, "pain_after")):
             series = QLineSeries()
@@ -226,21 +226,6 @@ class ProgressTab(QWidget):
             odi_series.append(QPointF(_moment(day), percent))
         add(odi_series, axis_odi)
 
-    def _meaningful_score(self, baseline: int) -> int | None:
-        """The highest score the domain counts as a meaningful improvement on the baseline."""
-        thresholds = self._services.protocol.thresholds
-        for score in range(baseline - 1, -1, -1):
-            verdict = change_verdict(
-                baseline,
-                score,
-                mcid_points=thresholds.nprs_mcid_points,
-                mcid_percent=thresholds.nprs_mcid_percent,
-                mdc=thresholds.nprs_mdc,
-            )
-            if verdict.meaningful:
-                return score
-        return None
-
     def _show_figures(self, report: ProgressReport) -> None:
         labels = self.figure_labels
         source = f" ({report.nprs_baseline_source})" if report.nprs_baseline_source else ""
@@ -251,26 +236,22 @@ class ProgressTab(QWidget):
             for key in ("change", "percent", "verdict"):
                 labels[key].setText("Not enough pain scores yet")
         else:
-            labels["change"].setText(f"{change.points:+g} points ({change.direction})")
-            labels["percent"].setText(
-                "No percentage (baseline 0)"
-                if change.percent is None
-                else f"{change.percent:.0f} %"
-            )
-            if change.within_error:
-                verdict = "Within measurement error"
-            elif change.meaningful:
-                verdict = "Clinically meaningful improvement"
+            labels["change"].setText(change.change_text)
+            if change.percent is None:
+                share = "No percentage (baseline 0)"
+            elif change.points == 0:
+                share = "0 %"
             else:
-                verdict = "Not a clinically meaningful improvement"
-            labels["verdict"].setText(verdict)
-            labels["verdict"].setToolTip(change.explanation)
+                share = f"{abs(change.percent):.0f} % {'better' if change.points > 0 else 'worse'}"
+            labels["percent"].setText(share)
+            labels["verdict"].setText(change.verdict_text)
+            labels["verdict"].setToolTip(change.text)
         if report.odi_change is not None:
             odi = report.odi_change
             labels["odi"].setText(
-                f"{odi.baseline:g} % → {odi.latest:g} % "
-                f"({'meaningful' if odi.meaningful else odi.direction})"
+                f"{odi.baseline:g} % → {odi.latest:g} % ({odi.verdict_text.lower()})"
             )
+            labels["odi"].setToolTip(odi.text)
         else:
             labels["odi"].setText(_number(report.odi_latest, " %"))
         if report.trend is None:

@@ -241,10 +241,11 @@ def test_the_discharge_summary_judges_the_change_with_the_protocol_thresholds(
     assert "Discharge summary" not in text
     assert "this is not a discharge" in text
     # Intake NPRS 6 → reassessment 2 on the day; ODI 44.4 % → 15.6 % (7 of 45).
-    assert "Pain (NPRS 0–10) 6 5 Jan 2026 2 18 Feb 2026 -4 -67 % Yes: meaningful improvement" in (
-        text
-    )
-    assert "Disability (ODI) 44.4 % 5 Jan 2026 15.6 % 18 Feb 2026 -28.8 -65 %" in text
+    assert (
+        "Pain (NPRS 0–10) 6 5 Jan 2026 2 18 Feb 2026 4 points better (67 %) Clinically "
+        "meaningful improvement"
+    ) in text
+    assert "Disability (ODI) 44.4 % 5 Jan 2026 15.6 % 18 Feb 2026 28.8 points better (65 %)" in text
     assert "10 of " in text and "scheduled visits attended" in text
     assert "Sessions recorded 10" in text
 
@@ -310,7 +311,7 @@ def test_too_little_change_is_said_not_to_be_meaningful(
         services, actor, pain=[(6, 5), (6, 5), (6, 5), (5, 5), (5, 4)], reassess=False
     )
     text = one_line(documents.print_discharge_summary(actor, patient_id).pdf)
-    assert "No: within measurement error" in text
+    assert "No meaningful change (within measurement error)" in text
     assert "re-evaluate" in text
 
 
