@@ -17,7 +17,9 @@ from backclinic.domain.outcomes import OutcomeChange, judge, target
 from backclinic.domain.protocol import OutcomeThresholds
 
 Trend = Literal["falling", "flat", "rising"]
-SuggestionKind = Literal["advance", "hold", "re-evaluate", "reassess"]
+SuggestionKind = Literal[
+    "advance", "hold", "re-evaluate", "reassess", "discharge-or-extend", "recertify"
+]
 BaselineSource = Literal["intake", "first session"]
 
 TREND_SESSIONS = 3
@@ -69,9 +71,13 @@ class ImmediateResponse:
 
 @dataclass(frozen=True)
 class Suggestion:
+    """What to do next and why, with the numbers; ``rule`` names the protocol rule (and
+    its source) the suggestion applies."""
+
     kind: SuggestionKind
     why: str
     phase_number: int | None = None
+    rule: str = ""
 
 
 @dataclass(frozen=True)
@@ -201,18 +207,11 @@ def progress(
     if current_phase is None and phases and week is not None and week >= 1:
         current_phase = min(phases, key=lambda p: p.number)
 
+    phase_number = current_phase.number if current_phase else None
     suggestions: list[Suggestion] = []
-    if trend == "rising":
-        scores = " → ".join(str(s) for s in trend_scores)
-        where = f" in phase {current_phase.number}" if current_phase else ""
-        suggestions.append(
-            Suggestion(
-                "hold",
-                f"Pain before treatment has risen over the last {TREND_SESSIONS} sessions "
-                f"({scores}); stay{where} rather than progressing the load.",
-                current_phase.number if current_phase else None,
-            )
-        )
+    hold = rising_pain_hold(trend, trend_scores, phase_number)
+    if hold is not None:
+        suggestions.append(hold)
     if current_phase is not None and week is not None:
         following = [p for p in phases if p.number == current_phase.number + 1]
         if following and week >= following[0].start_week and trend != "rising":
@@ -228,48 +227,13 @@ def progress(
                     nxt.number,
                 )
             )
-
-    if len(before) >= t.non_response_sessions and nprs_baseline is not None:
-        latest = before[-1]
-        too_little = (
-            latest > nprs_baseline
-            if nprs_baseline == 0
-            else (nprs_baseline - latest) * 100 < t.non_response_percent * nprs_baseline
-        )
-        if too_little:
-            change = judge("nprs", nprs_baseline, latest, t)
-            amount = change.text.rstrip(".")
-            amount = amount[:1].lower() + amount[1:]
-            suggestions.append(
-                Suggestion(
-                    "re-evaluate",
-                    f"After {len(before)} sessions {amount}; that is less than the "
-                    f"{t.non_response_percent} % expected after {t.non_response_sessions}: "
-                    "re-evaluate (extend, change approach, or refer).",
-                    current_phase.number if current_phase else None,
-                )
-            )
-
-    reasons: list[str] = []
-    if week is not None:
-        ending = phase_for_week(phases, week)
-        if ending is not None and week == ending.end_week:
-            reasons.append(
-                f"Phase {ending.number} ({ending.name}) ends this week (week {week}): "
-                "reassess pain and function (NPRS and ODI) at each phase end."
-            )
+    not_responding = non_response(before, nprs_baseline, t, phase_number)
+    if not_responding is not None:
+        suggestions.append(not_responding)
     since = [s for s in ordered if last_assessed_on is None or s.when > last_assessed_on]
-    if len(since) >= t.reassess_every_visits:
-        reasons.append(
-            f"{len(since)} visits since the last assessment: reassess at least every "
-            f"{t.reassess_every_visits} visits."
-        )
-    if reasons:
-        suggestions.append(
-            Suggestion(
-                "reassess", " ".join(reasons), current_phase.number if current_phase else None
-            )
-        )
+    reassess = reassessment_due(week, phases, len(since), t, phase_number)
+    if reassess is not None:
+        suggestions.append(reassess)
 
     return ProgressReport(
         today=today,
@@ -289,4 +253,82 @@ def progress(
         immediate=immediate_response(ordered),
         adherence=adherence(visits),
         suggestions=tuple(suggestions),
+    )
+
+
+def rising_pain_hold(
+    trend: Trend | None, trend_scores: Sequence[int], phase_number: int | None
+) -> Suggestion | None:
+    """Hold the phase when pain before treatment rose over the last three sessions."""
+    if trend != "rising":
+        return None
+    scores = " → ".join(str(s) for s in trend_scores)
+    where = f" in phase {phase_number}" if phase_number is not None else ""
+    return Suggestion(
+        "hold",
+        f"Pain before treatment has risen over the last {TREND_SESSIONS} sessions "
+        f"({scores}); stay{where} rather than progressing the load.",
+        phase_number,
+        rule=f"Rising pain over the last {TREND_SESSIONS} sessions holds the phase.",
+    )
+
+
+def non_response(
+    before: Sequence[int],
+    nprs_baseline: int | None,
+    thresholds: OutcomeThresholds,
+    phase_number: int | None,
+) -> Suggestion | None:
+    """Re-evaluate when, after the protocol's number of sessions, pain before treatment
+    has fallen by less than the protocol's percentage of the baseline."""
+    t = thresholds
+    if len(before) < t.non_response_sessions or nprs_baseline is None:
+        return None
+    latest = before[-1]
+    too_little = (
+        latest > nprs_baseline
+        if nprs_baseline == 0
+        else (nprs_baseline - latest) * 100 < t.non_response_percent * nprs_baseline
+    )
+    if not too_little:
+        return None
+    change = judge("nprs", nprs_baseline, latest, t)
+    amount = change.text.rstrip(".")
+    amount = amount[:1].lower() + amount[1:]
+    return Suggestion(
+        "re-evaluate",
+        f"After {len(before)} sessions {amount}; that is less than the "
+        f"{t.non_response_percent} % expected after {t.non_response_sessions}: "
+        "re-evaluate (extend, change approach, or refer).",
+        phase_number,
+        rule=t.sources["non_response"],
+    )
+
+
+def reassessment_due(
+    week: int | None,
+    phases: Sequence[PhaseSpan],
+    visits_since_assessment: int,
+    thresholds: OutcomeThresholds,
+    phase_number: int | None,
+) -> Suggestion | None:
+    """Reassess in the last week of each phase and at least every so many visits."""
+    t = thresholds
+    reasons: list[str] = []
+    if week is not None:
+        ending = phase_for_week(phases, week)
+        if ending is not None and week == ending.end_week:
+            reasons.append(
+                f"Phase {ending.number} ({ending.name}) ends this week (week {week}): "
+                "reassess pain and function (NPRS and ODI) at each phase end."
+            )
+    if visits_since_assessment >= t.reassess_every_visits:
+        reasons.append(
+            f"{visits_since_assessment} visits since the last assessment: reassess at least "
+            f"every {t.reassess_every_visits} visits."
+        )
+    if not reasons:
+        return None
+    return Suggestion(
+        "reassess", " ".join(reasons), phase_number, rule=t.sources["reassess_every_visits"]
     )
