@@ -94,6 +94,12 @@ class DischargeSummary:
     home_programme: tuple[HomeExercise, ...]
     recommendations: tuple[str, ...]
     clinician: str
+    # What the reader must know first (a referral, worsening pain); empty when nothing.
+    headline: str = ""
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def discharge_title(ended: bool) -> str:
@@ -105,10 +111,13 @@ def _episode(summary: DischargeSummary, styles: Styles) -> list[Flowable]:
     att = summary.attendance
     share = "" if att.percent is None else f" ({att.percent:.0f} %)"
     rows = [
-        ["Episode", f"{day(summary.start_date)} to {day(summary.end_date)} ({weeks} weeks)"],
+        [
+            "Episode",
+            f"{day(summary.start_date)} to {day(summary.end_date)} ({_count(weeks, 'week')})",
+        ],
         [
             "Attendance",
-            f"{att.attended} of {att.scheduled} scheduled visits attended{share}; "
+            f"{att.attended} of {_count(att.scheduled, 'scheduled visit')} attended{share}; "
             f"{att.missed} missed, {att.not_held} not held",
         ],
         ["Sessions recorded", str(att.sessions)],
@@ -244,6 +253,12 @@ def _adverse_events(summary: DischargeSummary, styles: Styles) -> list[Flowable]
     return story + bullets(items, styles.bullet)
 
 
+def _headline(summary: DischargeSummary, styles: Styles) -> list[Flowable]:
+    if not summary.headline:
+        return []
+    return [Paragraph(f"<b>{escape(summary.headline)}</b>", styles.body), Spacer(1, 2 * mm)]
+
+
 def _home_programme(summary: DischargeSummary, styles: Styles) -> list[Flowable]:
     story: list[Flowable] = [Paragraph("Home programme to continue", styles.heading)]
     if not summary.home_programme:
@@ -290,6 +305,7 @@ def render_discharge_summary(summary: DischargeSummary) -> RenderedPdf:
     story: list[Flowable] = [
         Paragraph(title, styles.title),
         Paragraph(subtitle, styles.subtitle),
+        *_headline(summary, styles),
         *_episode(summary, styles),
         *_outcomes(summary, styles),
         *_chart(summary, styles),

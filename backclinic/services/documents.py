@@ -43,6 +43,7 @@ from backclinic.reports.plan_summary import (
 from backclinic.services.assessments import Assessment, AssessmentService
 from backclinic.services.clinic import ClinicService
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
+from backclinic.services.episodes import course_of
 from backclinic.services.errors import FieldError, NotFound, ValidationFailed
 from backclinic.services.patients import Patient, PatientService
 from backclinic.services.permissions import Permission, require
@@ -226,7 +227,16 @@ class DocumentService:
         patient = self._patients.get(patient_id)
         plan = self._plan_to_print(patient_id, "plan summary")
         today = self._today()
-        current = _phase_on(plan, today)
+        records = self._episode_sessions(patient_id, plan, plan.ended_on or today)
+        episode = course_of(
+            plan,
+            self._assessments.for_patient(patient_id),
+            records,
+            thresholds=self._protocol.thresholds,
+            today=today,
+        )
+        # Where treatment has reached, not where the calendar stands; none after discharge.
+        current = next((p for p in plan.phases if p.number == episode.current_phase), None)
         return PlanSummary(
             frame=self._frame(PLAN_SUMMARY_TITLE, patient, plan, actor, today),
             phases=tuple(
@@ -254,7 +264,11 @@ class DocumentService:
                 for v in plan.visits
             ),
             current_phase=current.number if current else None,
-            home_programme=self._home_programme(current.pt_interventions if current else ()),
+            home_programme=self._home_programme(
+                current.pt_interventions
+                if current
+                else _reached_doses([p for p in plan.phases if p.number in episode.phases_reached])
+            ),
             target_pain=plan.target_pain,
             target_odi=plan.target_odi,
             functional_goals=plan.functional_goals,
@@ -277,7 +291,19 @@ class DocumentService:
         end = ended_on if ended and ended_on is not None else today
         assessments = self._assessments.for_patient(patient_id)
         nprs, odi = self._outcomes(plan, assessments, records, end)
-        last_phase = plan.phases[-1] if plan.phases else None
+        episode = course_of(
+            plan, assessments, records, thresholds=self._protocol.thresholds, today=end
+        )
+        reached = [p for p in plan.phases if p.number in episode.phases_reached]
+        if not reached and not ended:
+            reached = [p for p in plan.phases if p.number == episode.current_phase]
+        last_phase = reached[-1] if reached else None
+        headline, recommendations = self._recommendations(
+            last_phase, nprs.change, end_reason, end_note
+        )
+        if not ended:
+            # An interim summary says what the Progress tab says next, rule and numbers.
+            recommendations = tuple(s.why for s in episode.suggestions) + recommendations
         points = [PainPoint(r.performed_on, r.data.pain_before, r.data.pain_after) for r in records]
         return DischargeSummary(
             frame=self._frame(discharge_title(ended), patient, plan, actor, today),
@@ -294,9 +320,10 @@ class DocumentService:
             odi=odi,
             mean_immediate_drop=immediate_response(points).mean_drop,
             sessions=tuple(self._treated(r) for r in records),
-            home_programme=self._home_programme(last_phase.pt_interventions if last_phase else ()),
-            recommendations=self._recommendations(last_phase, nprs.change),
+            home_programme=self._home_programme(_reached_doses(reached)),
+            recommendations=recommendations,
             clinician=actor.name,
+            headline=headline,
         )
 
     # ------------------------------------------------------------------------- internals
@@ -477,24 +504,55 @@ class DocumentService:
         )
 
     def _recommendations(
-        self, last: PhaseView | None, pain: OutcomeChange | None
-    ) -> tuple[str, ...]:
+        self,
+        last: PhaseView | None,
+        pain: OutcomeChange | None,
+        end_reason: str | None,
+        end_note: str,
+    ) -> tuple[str, tuple[str, ...]]:
+        """What the summary says first (for a referred or worsening patient), and the
+        advice: maintenance and progression only for a patient who improved or held."""
+        referred = end_reason == "referred"
+        worse = pain is not None and pain.worse
+        if referred or worse:
+            parts = []
+            if referred:
+                why = end_note.strip() or "no reason was recorded."
+                parts.append(f"Referred on: {why}")
+            if pain is not None and worse:
+                parts.append(pain.text)
+            advice = []
+            if referred:
+                advice.append(
+                    "Treatment here has stopped for the referral; resume only when the "
+                    "referral has been answered and red flags re-screened."
+                )
+            if worse:
+                advice.append(
+                    "Pain is worse beyond measurement error: re-screen red flags and "
+                    "re-evaluate before any further treatment."
+                )
+            return " ".join(parts), tuple(advice)
         advice = []
+        improved = pain is not None and pain.improved
         if last is not None:
             advice.append(f"Maintenance, as in phase {last.number} ({last.name}): {last.aim}")
             advice.append(
                 "Continue the home programme above, progressing the load as it becomes easy."
+                if improved
+                else "Continue the home programme above."
             )
-        if pain is not None and not pain.improved:
+        if pain is not None and not improved:
             advice.append(
-                "Pain did not improve by a clinically meaningful amount: re-evaluate "
-                "(extend, change approach, or refer) rather than simply continue."
+                f"{pain.text} Pain did not improve by a clinically meaningful amount: "
+                "re-evaluate (extend, change approach, or refer) rather than simply continue."
             )
-        advice.append(
-            "If pain returns, reassess pain (NPRS) and function (ODI) against this "
-            "episode's baseline before restarting treatment."
-        )
-        return tuple(advice)
+        if improved:
+            advice.append(
+                "If pain returns, reassess pain (NPRS) and function (ODI) against this "
+                "episode's baseline before restarting treatment."
+            )
+        return "", tuple(advice)
 
     def _row(self, session: Session, document_id: int) -> DocumentRow:
         row = session.get(DocumentRow, document_id)
@@ -555,14 +613,15 @@ def _odi(assessment: Assessment | None) -> tuple[dt.date, float] | None:
     return assessment.assessed_on, assessment.odi.percent
 
 
-def _phase_on(plan: PlanView, day: dt.date) -> PhaseView | None:
-    """The phase holding ``day``; before the plan the first, after it the last."""
-    if not plan.phases:
-        return None
-    for phase in plan.phases:
-        if phase.start_date <= day <= phase.end_date:
-            return phase
-    return plan.phases[0] if day < plan.phases[0].start_date else plan.phases[-1]
+def _reached_doses(reached: list[PhaseView]) -> tuple[InterventionDose, ...]:
+    """The interventions of the phases treatment reached, each once, the later phase's
+    dosage winning: what the patient has actually learned."""
+    doses: dict[str, InterventionDose] = {}
+    for phase in reached:
+        for dose in phase.pt_interventions:
+            doses.pop(dose.code, None)
+            doses[dose.code] = dose
+    return tuple(doses.values())
 
 
 def _attendance(plan: PlanView, end: dt.date, sessions: int) -> Attendance:

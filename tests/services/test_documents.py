@@ -171,12 +171,12 @@ def test_the_plan_summary_gives_the_current_phase_home_programme_goals_and_conta
     actor = set_up_clinic(services)
     patient_id = treated_patient(services, actor, precautions=("anticoagulants",))
     text = one_line(documents.print_plan_summary(actor, patient_id).pdf)
-    # Week 7: phase 3's programme, with the catalogue's instructions and dosage.
-    assert "Your home programme now (phase 3: Strengthen and prevent)" in text
-    assert "Functional strength training" in text
-    assert "squats to a chair" in text
-    assert "3 sets of 8 to 12, 3 times a week" in text
-    assert "Core stabilisation 3 sets" not in text
+    # Week 7 by the calendar, but her ten sessions reached phase 2: phase 2's programme,
+    # with the catalogue's instructions and dosage (treatment, not the calendar, decides).
+    assert "Your home programme now (phase 2: Stabilise)" in text
+    assert "Core stabilisation Lie on your back with knees bent" in text
+    assert "3 sets of 10, hold 10 seconds, daily" in text
+    assert "squats to a chair" not in text
     assert "Sit through a working day without pain" in text
     assert "Pain at or below" in text
     assert "Anticoagulants or bleeding disorder" in text
