@@ -212,21 +212,8 @@ def progress(
     hold = rising_pain_hold(trend, trend_scores, phase_number)
     if hold is not None:
         suggestions.append(hold)
-    if current_phase is not None and week is not None:
-        following = [p for p in phases if p.number == current_phase.number + 1]
-        if following and week >= following[0].start_week and trend != "rising":
-            nxt = following[0]
-            state = "is falling" if trend == "falling" else "is not rising"
-            if trend is None:
-                state = "has not risen (fewer than three sessions to judge a trend)"
-            suggestions.append(
-                Suggestion(
-                    "advance",
-                    f"The plan has reached week {week} and phase {nxt.number} ({nxt.name}) "
-                    f"starts in week {nxt.start_week}; pain {state}.",
-                    nxt.number,
-                )
-            )
+    # Advancing is judged by attendance and response, never by the calendar: that rule is
+    # domain.episode.course's, which the Progress tab and the documents read.
     not_responding = non_response(before, nprs_baseline, t, phase_number)
     if not_responding is not None:
         suggestions.append(not_responding)

@@ -43,7 +43,7 @@ from backclinic.reports.plan_summary import (
 from backclinic.services.assessments import Assessment, AssessmentService
 from backclinic.services.clinic import ClinicService
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
-from backclinic.services.episodes import course_of
+from backclinic.services.episodes import course_of, in_episode
 from backclinic.services.errors import FieldError, NotFound, ValidationFailed
 from backclinic.services.patients import Patient, PatientService
 from backclinic.services.permissions import Permission, require
@@ -416,12 +416,7 @@ class DocumentService:
     def _episode_sessions(
         self, patient_id: int, plan: PlanView, end: dt.date
     ) -> list[SessionRecord]:
-        def in_episode(record: SessionRecord) -> bool:
-            if record.plan_id is not None:
-                return record.plan_id == plan.id
-            return plan.start_date <= record.performed_on <= end
-
-        records = [r for r in self._sessions.history(patient_id) if in_episode(r)]
+        records = [r for r in self._sessions.history(patient_id) if in_episode(plan, r, end)]
         return sorted(records, key=lambda r: r.data.performed_at)
 
     def _outcomes(

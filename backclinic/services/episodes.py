@@ -1,6 +1,6 @@
-"""Service data to the domain's episode course: the one adapter from stored plans,
-assessments and sessions to ``domain.episode.course``, so every document (and later every
-view) reads the same course."""
+"""The episode's course for screens and documents: the one adapter from stored plans,
+assessments and sessions to ``domain.episode.course``, so the Progress tab and every
+printed summary read the same course."""
 
 from __future__ import annotations
 
@@ -20,9 +20,12 @@ from backclinic.domain.episode import (
 )
 from backclinic.domain.progress import PhaseSpan
 from backclinic.domain.protocol import OutcomeThresholds
-from backclinic.services.assessments import Assessment
-from backclinic.services.plans import PlanView
-from backclinic.services.sessions import SessionRecord
+from backclinic.services.assessments import Assessment, AssessmentService
+from backclinic.services.context import Actor, ServiceContext
+from backclinic.services.permissions import Permission
+from backclinic.services.plans import PlanService, PlanView
+from backclinic.services.sessions import SessionRecord, SessionService
+from backclinic.services.use_case import use_case
 
 _KINDS: dict[str, AssessmentKind] = {
     "intake": "intake",
@@ -99,3 +102,64 @@ def course_of(
         thresholds=thresholds,
         today=today,
     )
+
+
+def in_episode(plan: PlanView, record: SessionRecord, end: dt.date) -> bool:
+    """Does a session belong to ``plan``'s episode (logged against it, or, when logged
+    against no plan, within its dates up to ``end``)?"""
+    if record.plan_id is not None:
+        return record.plan_id == plan.id
+    return plan.start_date <= record.performed_on <= end
+
+
+class EpisodeService:
+    """The course of a patient's current (or latest) plan, for the Progress tab."""
+
+    def __init__(
+        self,
+        context: ServiceContext,
+        thresholds: OutcomeThresholds,
+        plans: PlanService,
+        assessments: AssessmentService,
+        sessions: SessionService,
+    ) -> None:
+        self._context = context
+        self._thresholds = thresholds
+        self._plans = plans
+        self._assessments = assessments
+        self._sessions = sessions
+
+    @use_case(Permission.VIEW_CLINICAL)
+    def course(self, actor: Actor, patient_id: int) -> Course:
+        """The course today; without any plan, the outcomes of the assessments and
+        sessions alone."""
+        today = self._context.clock().astimezone().date()
+        assessments = self._assessments.for_patient(patient_id, actor=actor)
+        history = self._sessions.history(patient_id)
+        plan = self._plans.active_plan(patient_id) or self._plans.latest_plan(patient_id)
+        if plan is None:
+            intakes = [a for a in assessments if a.kind == "intake"]
+            intake = intakes[-1] if intakes else None
+            since = intake.assessed_on if intake else None
+            return course(
+                intake=_scores(intake) if intake else None,
+                reassessments=tuple(
+                    _scores(a)
+                    for a in assessments
+                    if a is not intake and (since is None or a.assessed_on >= since)
+                ),
+                plan=None,
+                visits=(),
+                sessions=tuple(
+                    EpisodeSession(r.performed_on, r.data.pain_before, r.data.pain_after, None)
+                    for r in history
+                ),
+                discharge=None,
+                thresholds=self._thresholds,
+                today=today,
+            )
+        end = plan.ended_on or today
+        records = sorted(
+            (r for r in history if in_episode(plan, r, end)), key=lambda r: r.data.performed_at
+        )
+        return course_of(plan, assessments, records, thresholds=self._thresholds, today=today)

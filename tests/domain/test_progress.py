@@ -252,16 +252,12 @@ def test_rising_pain_holds_instead_of_advancing(thresholds: OutcomeThresholds) -
     assert "5 → 6 → 7" in hold.why
 
 
-def test_advance_when_the_next_phase_week_is_reached_and_pain_is_not_rising(
-    thresholds: OutcomeThresholds,
-) -> None:
+def test_the_calendar_alone_never_suggests_advancing(thresholds: OutcomeThresholds) -> None:
+    # Issue 10: "advance" was suggested when the calendar reached the next phase; the
+    # episode's course now advances by attendance and response (tests/domain/test_episode.py).
     points = sessions(7, 6, 5)  # all in week 1–2: phase 1
-    early = report(points, thresholds, today=START + dt.timedelta(days=10))  # week 2
-    assert "advance" not in kinds(early)
     due = report(points, thresholds, today=START + dt.timedelta(weeks=2))  # week 3
-    [advance] = [s for s in due.suggestions if s.kind == "advance"]
-    assert advance.phase_number == 2
-    assert "week 3" in advance.why and "falling" in advance.why
+    assert "advance" not in kinds(due)
 
 
 def test_reassessment_is_due_in_the_last_week_of_a_phase(thresholds: OutcomeThresholds) -> None:
