@@ -429,56 +429,42 @@ def _recertification(
     )
 
 
-def course(
+@dataclass(frozen=True)
+class _PlanState:
+    """The part of a course that needs a plan."""
+
+    status: CourseStatus
+    week: int | None
+    weeks_planned: int | None
+    current_phase: int | None
+    phases: tuple[PhaseCourse, ...]
+    targets: tuple[TargetAttainment, ...]
+    goals: tuple[GoalAttainment, ...]
+    plan_ended: bool
+    suggestions: tuple[Suggestion, ...]
+
+    @classmethod
+    def none(cls, discharge: EpisodeDischarge | None) -> _PlanState:
+        status: CourseStatus = "discharged" if discharge else "no plan"
+        return cls(status, None, None, None, (), (), (), discharge is not None, ())
+
+
+def _plan_state(
+    plan: EpisodePlan,
     *,
     intake: EpisodeAssessment | None,
-    reassessments: Sequence[EpisodeAssessment],
-    plan: EpisodePlan | None,
+    later: Sequence[EpisodeAssessment],
     visits: Sequence[EpisodeVisit],
-    sessions: Sequence[EpisodeSession],
+    ordered: Sequence[EpisodeSession],
     discharge: EpisodeDischarge | None,
-    thresholds: OutcomeThresholds,
+    outcomes: tuple[MeasureCourse, ...],
+    before: Sequence[int],
+    trend: Trend | None,
+    trend_scores: tuple[int, ...],
+    t: OutcomeThresholds,
     today: dt.date,
-) -> Course:
-    """The course of one episode of care on ``today``: see ``Course``.
-
-    The phase the patient is in is the latest phase treatment reached (a session logged in
-    it, or a visit of it attended); with no treatment yet it is the first phase, not
-    started. The calendar only schedules: it never moves the patient on, and suggestions
-    to advance come from attendance and response (``[thresholds] advance``).
-    """
-    t = thresholds
-    ordered = sorted(sessions, key=lambda s: s.on)
-    later = sorted(
-        (a for a in reassessments if intake is None or a.on >= intake.on), key=lambda a: a.on
-    )
-    outcomes = tuple(_series(m, intake, later, ordered, t) for m in MEASURES)
-    before = [s.pain_before for s in ordered if s.pain_before is not None]
-    trend = pain_trend(before)
-    trend_scores = tuple(before[-TREND_SESSIONS:]) if trend is not None else ()
-    immediate = immediate_response([PainPoint(s.on, s.pain_before, s.pain_after) for s in ordered])
-    attendance = _attendance(visits, today)
-    if plan is None:
-        return Course(
-            today=today,
-            status="discharged" if discharge else "no plan",
-            week=None,
-            weeks_planned=None,
-            current_phase=None,
-            phases=(),
-            attendance=attendance,
-            sessions=len(ordered),
-            outcomes=outcomes,
-            trend=trend,
-            trend_scores=trend_scores,
-            immediate=immediate,
-            targets=(),
-            goals=(),
-            plan_ended=discharge is not None,
-            discharge=discharge,
-            suggestions=(),
-        )
-
+) -> _PlanState:
+    """Phase, attendance by phase, targets, goals and suggestions under ``plan``."""
     phases = _phase_courses(plan, visits, ordered, today)
     spans = sorted(plan.phases, key=lambda p: p.number)
     weeks_planned = max((p.end_week for p in spans), default=0)
@@ -539,22 +525,82 @@ def course(
         if recertify is not None:
             suggestions.append(recertify)
 
-    return Course(
-        today=today,
+    return _PlanState(
         status=status,
         week=week,
         weeks_planned=weeks_planned,
         current_phase=None if discharge else (current.number if current else None),
         phases=phases,
+        targets=_targets(plan, outcomes),
+        goals=_goals(plan, discharge, psfs),
+        plan_ended=discharge is not None or past_last_week,
+        suggestions=tuple(suggestions),
+    )
+
+
+def course(
+    *,
+    intake: EpisodeAssessment | None,
+    reassessments: Sequence[EpisodeAssessment],
+    plan: EpisodePlan | None,
+    visits: Sequence[EpisodeVisit],
+    sessions: Sequence[EpisodeSession],
+    discharge: EpisodeDischarge | None,
+    thresholds: OutcomeThresholds,
+    today: dt.date,
+) -> Course:
+    """The course of one episode of care on ``today``: see ``Course``.
+
+    The phase the patient is in is the latest phase treatment reached (a session logged in
+    it, or a visit of it attended); with no treatment yet it is the first phase, not
+    started. The calendar only schedules: it never moves the patient on, and suggestions
+    to advance come from attendance and response (``[thresholds] advance``).
+    """
+    t = thresholds
+    ordered = sorted(sessions, key=lambda s: s.on)
+    later = sorted(
+        (a for a in reassessments if intake is None or a.on >= intake.on), key=lambda a: a.on
+    )
+    outcomes = tuple(_series(m, intake, later, ordered, t) for m in MEASURES)
+    before = [s.pain_before for s in ordered if s.pain_before is not None]
+    trend = pain_trend(before)
+    trend_scores = tuple(before[-TREND_SESSIONS:]) if trend is not None else ()
+    immediate = immediate_response([PainPoint(s.on, s.pain_before, s.pain_after) for s in ordered])
+    attendance = _attendance(visits, today)
+    state = (
+        _PlanState.none(discharge)
+        if plan is None
+        else _plan_state(
+            plan,
+            intake=intake,
+            later=later,
+            visits=visits,
+            ordered=ordered,
+            discharge=discharge,
+            outcomes=outcomes,
+            before=before,
+            trend=trend,
+            trend_scores=trend_scores,
+            t=t,
+            today=today,
+        )
+    )
+    return Course(
+        today=today,
+        status=state.status,
+        week=state.week,
+        weeks_planned=state.weeks_planned,
+        current_phase=state.current_phase,
+        phases=state.phases,
         attendance=attendance,
         sessions=len(ordered),
         outcomes=outcomes,
         trend=trend,
         trend_scores=trend_scores,
         immediate=immediate,
-        targets=_targets(plan, outcomes),
-        goals=_goals(plan, discharge, psfs),
-        plan_ended=discharge is not None or past_last_week,
+        targets=state.targets,
+        goals=state.goals,
+        plan_ended=state.plan_ended,
         discharge=discharge,
-        suggestions=tuple(suggestions),
+        suggestions=state.suggestions,
     )

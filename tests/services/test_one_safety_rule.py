@@ -104,21 +104,24 @@ def test_saving_a_session_with_the_avoided_point_is_refused(edited: Services, ac
     assert edited.sessions.history(patient_id) == []
 
 
-def _case_with_precaution() -> dict[str, object]:
+def case_file(folder: Path, precaution: str = AVOIDING_PRECAUTION, **parts: object) -> Path:
+    """A shipped case with ``precaution`` at intake and ``parts`` (plan, sessions) added."""
     document: dict[str, object] = json.loads(
         (REPOSITORY / "tests" / "cases" / "pregnancy-precaution.json").read_text("utf-8")
     )
     assessments = document["assessments"]
     assert isinstance(assessments, list)
-    assessments[0]["precautions"] = [AVOIDING_PRECAUTION]
-    return document
+    assessments[0]["precautions"] = [precaution]
+    document.update(parts)
+    path = folder / "case.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
 
 
 def test_importing_a_plan_with_the_avoided_point_is_refused(
     edited: Services, actor: Actor, tmp_path: Path
 ) -> None:
-    document = _case_with_precaution()
-    document["plan"] = {
+    plan = {
         "protocol": "integrative_lbp",
         "protocol_version": 1,
         "start_date": "2026-04-06",
@@ -134,8 +137,7 @@ def test_importing_a_plan_with_the_avoided_point_is_refused(
             }
         ],
     }
-    path = tmp_path / "case.json"
-    path.write_text(json.dumps(document), encoding="utf-8")
+    path = case_file(tmp_path, plan=plan)
     with pytest.raises(CaseFileError, match=rf"plan\.phases\[0\]\.acupoints\[1\]: {REFUSAL}"):
         edited.cases.import_file(actor, path)
 
@@ -143,17 +145,13 @@ def test_importing_a_plan_with_the_avoided_point_is_refused(
 def test_importing_a_session_with_the_avoided_point_is_refused(
     edited: Services, actor: Actor, tmp_path: Path
 ) -> None:
-    document = _case_with_precaution()
-    document["sessions"] = [
-        {
-            "date": "2026-04-07",
-            "modalities": ["acupuncture"],
-            "pain_before": 5,
-            "acupoints": ["BL23", AVOIDED_POINT],
-        }
-    ]
-    path = tmp_path / "case.json"
-    path.write_text(json.dumps(document), encoding="utf-8")
+    session = {
+        "date": "2026-04-07",
+        "modalities": ["acupuncture"],
+        "pain_before": 5,
+        "acupoints": ["BL23", AVOIDED_POINT],
+    }
+    path = case_file(tmp_path, sessions=[session])
     with pytest.raises(CaseFileError, match=rf"sessions\[0\]\.acupoints\[1\]: {REFUSAL}"):
         edited.cases.import_file(actor, path)
 
@@ -161,13 +159,8 @@ def test_importing_a_session_with_the_avoided_point_is_refused(
 def test_importing_an_electro_session_under_a_pacemaker_is_refused(
     services: Services, actor: Actor, tmp_path: Path
 ) -> None:
-    document = _case_with_precaution()
-    assessments = document["assessments"]
-    assert isinstance(assessments, list)
-    assessments[0]["precautions"] = ["pacemaker"]
-    document["sessions"] = [{"date": "2026-04-07", "modalities": ["acupuncture"], "electro": True}]
-    path = tmp_path / "case.json"
-    path.write_text(json.dumps(document), encoding="utf-8")
+    session = {"date": "2026-04-07", "modalities": ["acupuncture"], "electro": True}
+    path = case_file(tmp_path, "pacemaker", sessions=[session])
     with pytest.raises(
         CaseFileError,
         match=r"sessions\[0\]\.electro: Electro-acupuncture is not offered because of the "
