@@ -75,11 +75,10 @@ class DischargeDialog(QDialog):
         thresholds = services.protocol.thresholds
         self._thresholds = thresholds
 
-        attended = sum(v.status == "done" for v in plan.visits)
-        missed = sum(v.status == "missed" for v in plan.visits)
+        attendance = services.episodes.course(actor, patient_id).attendance
         summary = QLabel(
-            f"Plan of {plan.start_date.isoformat()}: {attended} visits attended, {missed} missed. "
-            f"Visits planned after today will be cancelled."
+            f"Plan of {plan.start_date.isoformat()}: {attendance.text} "
+            "Visits planned after today will be cancelled."
         )
         summary.setObjectName("plan_summary")
         summary.setWordWrap(True)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from backclinic.db.database import OpenDatabase
@@ -291,3 +291,13 @@ def test_a_change_of_one_point_reads_in_the_singular(clinic: Services) -> None:
     thresholds = clinic.protocol.thresholds
     assert judge("nprs", 5, 4, thresholds).change_text == "1 point better (20 %)"
     assert judge("nprs", 6, 4, thresholds).change_text.startswith("2 points better")
+
+
+def test_the_dialog_counts_the_visits_in_the_episodes_words(
+    qtbot: QtBot, clinic: Services, actor: Actor, planned: tuple[int, PlanView]
+) -> None:
+    widget = dialog(qtbot, clinic, actor, planned)
+    attendance = clinic.episodes.course(actor, planned[0]).attendance
+    text = widget.findChild(QLabel, "plan_summary").text()
+    assert attendance.text in text
+    assert "of 10 due visits attended" in text
