@@ -13,11 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from backclinic.domain.outcomes import OutcomeChange, judge, target
 from backclinic.domain.protocol import OutcomeThresholds
 
-Direction = Literal["improved", "worse", "no change"]
 Trend = Literal["falling", "flat", "rising"]
-SuggestionKind = Literal["advance", "hold", "re-evaluate", "reassess"]
+SuggestionKind = Literal[
+    "advance", "hold", "re-evaluate", "reassess", "discharge-or-extend", "recertify"
+]
 BaselineSource = Literal["intake", "first session"]
 
 TREND_SESSIONS = 3
@@ -30,95 +32,6 @@ class PainPoint:
     when: dt.date
     before: int | None
     after: int | None
-
-
-@dataclass(frozen=True)
-class Change:
-    """A baseline-to-latest change and its clinical verdict.
-
-    ``points`` and ``percent`` are the improvement: positive means better whichever way
-    the scale runs. ``percent`` is None when the baseline is 0 (no percentage of nothing).
-    A change smaller than the MDC is ``within_error`` and counts as "no change".
-    """
-
-    baseline: float
-    latest: float
-    points: float
-    percent: float | None
-    meaningful: bool
-    within_error: bool
-    direction: Direction
-    explanation: str
-
-
-def _number(value: float) -> str:
-    return f"{value:g}"
-
-
-def change_verdict(
-    baseline: float,
-    latest: float,
-    *,
-    mcid_points: float,
-    mcid_percent: float,
-    mdc: float | None,
-    lower_is_better: bool = True,
-) -> Change:
-    """Judge a change against the MCID (points OR percent of baseline) and the MDC.
-
-    A meaningful improvement is a gain of at least ``mcid_points`` or at least
-    ``mcid_percent`` % of the baseline; a change of less than ``mdc`` is measurement error,
-    whatever its percentage, and is neither an improvement nor a worsening.
-    """
-    improvement = baseline - latest if lower_is_better else latest - baseline
-    percent = None if baseline == 0 else improvement / baseline * 100
-    within_error = mdc is not None and abs(improvement) < mdc
-    if within_error:
-        direction: Direction = "no change"
-        meaningful = False
-        explanation = (
-            f"{_number(baseline)} → {_number(latest)}: a change of "
-            f"{_number(abs(improvement))} is below the minimal detectable change of "
-            f"{_number(mdc or 0)}, so it is within measurement error."
-        )
-    elif improvement > 0:
-        direction = "improved"
-        # Compare in points × 100 rather than a rounded percentage: 3 of 10 is exactly 30 %.
-        by_percent = baseline != 0 and improvement * 100 >= mcid_percent * baseline
-        meaningful = improvement >= mcid_points or by_percent
-        share = "" if percent is None else f" ({percent:.0f} % of baseline)"
-        if meaningful:
-            verdict = "a clinically meaningful improvement"
-        else:
-            verdict = "an improvement below the clinically meaningful change"
-        explanation = (
-            f"{_number(baseline)} → {_number(latest)}: {_number(improvement)} points better"
-            f"{share}, {verdict} ({_number(mcid_points)} points or "
-            f"{_number(mcid_percent)} %)."
-        )
-    elif improvement < 0:
-        direction = "worse"
-        meaningful = False
-        share = "" if percent is None else f" ({-percent:.0f} % of baseline)"
-        explanation = (
-            f"{_number(baseline)} → {_number(latest)}: {_number(-improvement)} points worse{share}."
-        )
-    else:
-        direction = "no change"
-        meaningful = False
-        explanation = f"{_number(baseline)} → {_number(latest)}: no change."
-    if percent is None and direction != "no change":
-        explanation += " No percentage is given because the baseline is 0."
-    return Change(
-        baseline=baseline,
-        latest=latest,
-        points=improvement,
-        percent=percent,
-        meaningful=meaningful,
-        within_error=within_error,
-        direction=direction,
-        explanation=explanation,
-    )
 
 
 @dataclass(frozen=True)
@@ -158,9 +71,13 @@ class ImmediateResponse:
 
 @dataclass(frozen=True)
 class Suggestion:
+    """What to do next and why, with the numbers; ``rule`` names the protocol rule (and
+    its source) the suggestion applies."""
+
     kind: SuggestionKind
     why: str
     phase_number: int | None = None
+    rule: str = ""
 
 
 @dataclass(frozen=True)
@@ -172,10 +89,12 @@ class ProgressReport:
     nprs_baseline: int | None
     nprs_baseline_source: BaselineSource | None
     nprs_latest: int | None
-    nprs_change: Change | None
+    nprs_change: OutcomeChange | None
+    # The plan's target on this baseline: the worst score the verdict calls improved.
+    nprs_target: float | None
     odi_baseline: float | None
     odi_latest: float | None
-    odi_change: Change | None
+    odi_change: OutcomeChange | None
     trend: Trend | None
     trend_scores: tuple[int, ...]
     immediate: ImmediateResponse
@@ -265,27 +184,15 @@ def progress(
     nprs_latest = before[-1] if before else None
     nprs_change = None
     if comparable and nprs_baseline is not None and nprs_latest is not None:
-        nprs_change = change_verdict(
-            nprs_baseline,
-            nprs_latest,
-            mcid_points=t.nprs_mcid_points,
-            mcid_percent=t.nprs_mcid_percent,
-            mdc=t.nprs_mdc,
-        )
+        nprs_change = judge("nprs", nprs_baseline, nprs_latest, t)
+    nprs_target = target("nprs", nprs_baseline, t) if nprs_baseline is not None else None
 
     odi_ordered = sorted(odi, key=lambda item: item[0])
     odi_baseline = odi_ordered[0][1] if odi_ordered else None
     odi_latest = odi_ordered[-1][1] if odi_ordered else None
     odi_change = None
     if len(odi_ordered) > 1 and odi_baseline is not None and odi_latest is not None:
-        # The protocol sets no MDC for the ODI; only the MCID applies.
-        odi_change = change_verdict(
-            odi_baseline,
-            odi_latest,
-            mcid_points=t.odi_mcid_points,
-            mcid_percent=t.odi_mcid_percent,
-            mdc=None,
-        )
+        odi_change = judge("odi", odi_baseline, odi_latest, t)
 
     trend = pain_trend(before)
     trend_scores = tuple(before[-TREND_SESSIONS:]) if trend is not None else ()
@@ -300,77 +207,20 @@ def progress(
     if current_phase is None and phases and week is not None and week >= 1:
         current_phase = min(phases, key=lambda p: p.number)
 
+    phase_number = current_phase.number if current_phase else None
     suggestions: list[Suggestion] = []
-    if trend == "rising":
-        scores = " → ".join(str(s) for s in trend_scores)
-        where = f" in phase {current_phase.number}" if current_phase else ""
-        suggestions.append(
-            Suggestion(
-                "hold",
-                f"Pain before treatment has risen over the last {TREND_SESSIONS} sessions "
-                f"({scores}); stay{where} rather than progressing the load.",
-                current_phase.number if current_phase else None,
-            )
-        )
-    if current_phase is not None and week is not None:
-        following = [p for p in phases if p.number == current_phase.number + 1]
-        if following and week >= following[0].start_week and trend != "rising":
-            nxt = following[0]
-            state = "is falling" if trend == "falling" else "is not rising"
-            if trend is None:
-                state = "has not risen (fewer than three sessions to judge a trend)"
-            suggestions.append(
-                Suggestion(
-                    "advance",
-                    f"The plan has reached week {week} and phase {nxt.number} ({nxt.name}) "
-                    f"starts in week {nxt.start_week}; pain {state}.",
-                    nxt.number,
-                )
-            )
-
-    if len(before) >= t.non_response_sessions and nprs_baseline is not None:
-        latest = before[-1]
-        too_little = (
-            latest > nprs_baseline
-            if nprs_baseline == 0
-            else (nprs_baseline - latest) * 100 < t.non_response_percent * nprs_baseline
-        )
-        if too_little:
-            if nprs_baseline == 0:
-                amount = f"pain has risen from 0 to {latest}"
-            else:
-                gained = (nprs_baseline - latest) / nprs_baseline * 100
-                amount = f"pain has improved by {gained:.0f} % ({nprs_baseline} → {latest})"
-            suggestions.append(
-                Suggestion(
-                    "re-evaluate",
-                    f"After {len(before)} sessions {amount}, less than the "
-                    f"{t.non_response_percent} % expected after {t.non_response_sessions}: "
-                    "re-evaluate (extend, change approach, or refer).",
-                    current_phase.number if current_phase else None,
-                )
-            )
-
-    reasons: list[str] = []
-    if week is not None:
-        ending = phase_for_week(phases, week)
-        if ending is not None and week == ending.end_week:
-            reasons.append(
-                f"Phase {ending.number} ({ending.name}) ends this week (week {week}): "
-                "reassess pain and function (NPRS and ODI) at each phase end."
-            )
+    hold = rising_pain_hold(trend, trend_scores, phase_number)
+    if hold is not None:
+        suggestions.append(hold)
+    # Advancing is judged by attendance and response, never by the calendar: that rule is
+    # domain.episode.course's, which the Progress tab and the documents read.
+    not_responding = non_response(before, nprs_baseline, t, phase_number)
+    if not_responding is not None:
+        suggestions.append(not_responding)
     since = [s for s in ordered if last_assessed_on is None or s.when > last_assessed_on]
-    if len(since) >= t.reassess_every_visits:
-        reasons.append(
-            f"{len(since)} visits since the last assessment: reassess at least every "
-            f"{t.reassess_every_visits} visits."
-        )
-    if reasons:
-        suggestions.append(
-            Suggestion(
-                "reassess", " ".join(reasons), current_phase.number if current_phase else None
-            )
-        )
+    reassess = reassessment_due(week, phases, len(since), t, phase_number)
+    if reassess is not None:
+        suggestions.append(reassess)
 
     return ProgressReport(
         today=today,
@@ -381,6 +231,7 @@ def progress(
         nprs_baseline_source=baseline_source,
         nprs_latest=nprs_latest,
         nprs_change=nprs_change,
+        nprs_target=nprs_target,
         odi_baseline=odi_baseline,
         odi_latest=odi_latest,
         odi_change=odi_change,
@@ -389,4 +240,82 @@ def progress(
         immediate=immediate_response(ordered),
         adherence=adherence(visits),
         suggestions=tuple(suggestions),
+    )
+
+
+def rising_pain_hold(
+    trend: Trend | None, trend_scores: Sequence[int], phase_number: int | None
+) -> Suggestion | None:
+    """Hold the phase when pain before treatment rose over the last three sessions."""
+    if trend != "rising":
+        return None
+    scores = " → ".join(str(s) for s in trend_scores)
+    where = f" in phase {phase_number}" if phase_number is not None else ""
+    return Suggestion(
+        "hold",
+        f"Pain before treatment has risen over the last {TREND_SESSIONS} sessions "
+        f"({scores}); stay{where} rather than progressing the load.",
+        phase_number,
+        rule=f"Rising pain over the last {TREND_SESSIONS} sessions holds the phase.",
+    )
+
+
+def non_response(
+    before: Sequence[int],
+    nprs_baseline: int | None,
+    thresholds: OutcomeThresholds,
+    phase_number: int | None,
+) -> Suggestion | None:
+    """Re-evaluate when, after the protocol's number of sessions, pain before treatment
+    has fallen by less than the protocol's percentage of the baseline."""
+    t = thresholds
+    if len(before) < t.non_response_sessions or nprs_baseline is None:
+        return None
+    latest = before[-1]
+    too_little = (
+        latest > nprs_baseline
+        if nprs_baseline == 0
+        else (nprs_baseline - latest) * 100 < t.non_response_percent * nprs_baseline
+    )
+    if not too_little:
+        return None
+    change = judge("nprs", nprs_baseline, latest, t)
+    amount = change.text.rstrip(".")
+    amount = amount[:1].lower() + amount[1:]
+    return Suggestion(
+        "re-evaluate",
+        f"After {len(before)} sessions {amount}; that is less than the "
+        f"{t.non_response_percent} % expected after {t.non_response_sessions}: "
+        "re-evaluate (extend, change approach, or refer).",
+        phase_number,
+        rule=t.sources["non_response"],
+    )
+
+
+def reassessment_due(
+    week: int | None,
+    phases: Sequence[PhaseSpan],
+    visits_since_assessment: int,
+    thresholds: OutcomeThresholds,
+    phase_number: int | None,
+) -> Suggestion | None:
+    """Reassess in the last week of each phase and at least every so many visits."""
+    t = thresholds
+    reasons: list[str] = []
+    if week is not None:
+        ending = phase_for_week(phases, week)
+        if ending is not None and week == ending.end_week:
+            reasons.append(
+                f"Phase {ending.number} ({ending.name}) ends this week (week {week}): "
+                "reassess pain and function (NPRS and ODI) at each phase end."
+            )
+    if visits_since_assessment >= t.reassess_every_visits:
+        reasons.append(
+            f"{visits_since_assessment} visits since the last assessment: reassess at least "
+            f"every {t.reassess_every_visits} visits."
+        )
+    if not reasons:
+        return None
+    return Suggestion(
+        "reassess", " ".join(reasons), phase_number, rule=t.sources["reassess_every_visits"]
     )

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
+from typing import Literal
 
 from backclinic.domain.catalogue import Catalogue, load_catalogue
 from backclinic.domain.datafile import DataFileError, Table, read_toml
@@ -20,6 +21,8 @@ from backclinic.domain.resources import resources_dir
 DEFAULT_PROTOCOL_FILE = "integrative_lbp.v1.toml"
 MAX_SESSIONS_PER_WEEK = 7
 MAX_PLAN_WEEKS = 52
+MEANINGFUL_CHANGE_RULES = ("either", "both")
+MeaningfulChangeRule = Literal["either", "both"]
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -118,8 +121,18 @@ class OutcomeThresholds:
     reassess_every_visits: int
     psfs_mcid_points: int
     psfs_mdc: int
-    # Citation per rule: nprs_mcid, nprs_mdc, odi_mcid, odi_max_skipped, non_response,
-    # reassess_every_visits.
+    rmdq_mcid_points: int
+    rmdq_mcid_percent: int
+    rmdq_mdc: int
+    # "either": a change passing the points OR the percentage threshold is meaningful;
+    # "both": it must pass both. The plan's targets use the same rule.
+    meaningful_change_rule: MeaningfulChangeRule
+    # Advance to the next phase only when at least this share of the phase's due visits
+    # was attended.
+    advance_attended_percent: int
+    # A plan of care is recertified within this many days of its start (or last review).
+    recertify_after_days: int
+    # Citation per rule: one per THRESHOLD_SOURCE_KEYS entry.
     sources: Mapping[str, str]
 
 
@@ -172,6 +185,10 @@ THRESHOLD_SOURCE_KEYS = (
     "non_response",
     "reassess_every_visits",
     "psfs",
+    "rmdq",
+    "meaningful_change_rule",
+    "advance",
+    "recertification",
 )
 
 
@@ -421,10 +438,28 @@ def _read_thresholds(root: Table) -> OutcomeThresholds:
         reassess_every_visits=table.integer("reassess_every_visits", 1, 100),
         psfs_mcid_points=table.integer("psfs_mcid_points", 1, 10),
         psfs_mdc=table.integer("psfs_mdc", 1, 10),
+        rmdq_mcid_points=table.integer("rmdq_mcid_points", 1, 24),
+        rmdq_mcid_percent=table.integer("rmdq_mcid_percent", 1, 100),
+        rmdq_mdc=table.integer("rmdq_mdc", 1, 24),
+        meaningful_change_rule=_meaningful_change_rule(table),
+        advance_attended_percent=table.integer("advance_attended_percent", 0, 100),
+        recertify_after_days=table.integer("recertify_after_days", 1, 3650),
         sources=MappingProxyType(sources),
     )
     table.finish()
     return thresholds
+
+
+def _meaningful_change_rule(table: Table) -> MeaningfulChangeRule:
+    rule = table.text("meaningful_change_rule")
+    if rule == "either":
+        return "either"
+    if rule == "both":
+        return "both"
+    raise table.fail(
+        "meaningful_change_rule",
+        f"must be one of {', '.join(MEANINGFUL_CHANGE_RULES)}, got {rule!r}",
+    )
 
 
 def _read_duration(root: Table) -> DurationClasses:

@@ -12,14 +12,15 @@ what would be proposed and, above all, why it cannot be made yet (``blocked``).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from backclinic.domain.catalogue import Catalogue
 from backclinic.domain.episode import DurationClass, duration_class
 from backclinic.domain.intake import Intake
+from backclinic.domain.outcomes import target, target_text
 from backclinic.domain.protocol import FactorRule, Indication, PhaseTemplate, Protocol
+from backclinic.domain.safety import precaution_rule
 from backclinic.domain.schedule import PhaseFrequency
 from backclinic.domain.scoring import (
     NprsBand,
@@ -276,18 +277,10 @@ def _apply_precautions(
 ) -> tuple[PrecautionNote, ...]:
     notes = []
     for code in intake.precautions:
-        if code not in catalogue.codes["precautions"]:
-            raise ValueError(f"Unknown precaution code {code!r}.")
-        precaution = protocol.precautions.get(code)
-        label = precaution.label if precaution else catalogue.label("precautions", code)
-        needling = precaution.needling if precaution else "Note it and needle with care."
-        source = precaution.source if precaution else "Acupoint catalogue cautions."
-        # Points to avoid: the protocol's list plus any catalogue point cautioned for it.
-        avoid = set(precaution.avoid_points if precaution else ())
-        avoid |= {p.code for p in catalogue.acupoints.values() if code in p.cautions}
+        rule = precaution_rule(code, protocol, catalogue)
         removed = []
         for number, draft in drafts.items():
-            for point in [p for p in draft.points if p in avoid]:
+            for point in [p for p in draft.points if p in rule.avoid_points]:
                 del draft.points[point]
                 removed.append(
                     RemovedPoint(
@@ -295,20 +288,23 @@ def _apply_precautions(
                         phase_number=number,
                         reason=Reason(
                             rule=f"precaution_{code}",
-                            text=f"{point} removed from phase {number}: {label}. {needling}",
-                            source=source,
+                            text=f"{point} removed from phase {number}: {rule.label}. "
+                            f"{rule.needling}",
+                            source=rule.source,
                         ),
                     )
                 )
         notes.append(
             PrecautionNote(
                 code=code,
-                label=label,
-                needling=needling,
-                no_electroacupuncture=precaution.no_electroacupuncture if precaution else False,
+                label=rule.label,
+                needling=rule.needling,
+                no_electroacupuncture=rule.no_electroacupuncture,
                 removed_points=tuple(removed),
                 reason=Reason(
-                    rule=f"precaution_{code}", text=f"{label}: {needling}", source=source
+                    rule=f"precaution_{code}",
+                    text=f"{rule.label}: {rule.needling}",
+                    source=rule.source,
                 ),
             )
         )
@@ -475,35 +471,28 @@ def _suitability(
 
 
 def _goals(intake: Intake, protocol: Protocol, baseline: Baseline) -> GoalSuggestion:
-    """Targets a clinically meaningful improvement would reach: a fall of the MCID points
-    or the MCID percentage of baseline, whichever is larger."""
+    """Targets a clinically meaningful improvement would reach: the very threshold the
+    outcome verdict tests (domain.outcomes), so a target met is an improvement judged."""
     thresholds = protocol.thresholds
+    rule_source = thresholds.sources["meaningful_change_rule"]
     target_nprs = nprs_reason = None
     if intake.nprs_current is not None:
-        needed = max(
-            thresholds.nprs_mcid_points, intake.nprs_current * thresholds.nprs_mcid_percent / 100
-        )
-        # Scores are integers, and the target must be at least the full meaningful fall.
-        target_nprs = max(0, math.floor(intake.nprs_current - needed))
-        nprs_reason = Reason(
-            "nprs_mcid",
-            f"Pain {intake.nprs_current} → {target_nprs} or less: a fall of at least "
-            f"{thresholds.nprs_mcid_points} points or {thresholds.nprs_mcid_percent} % is "
-            "clinically meaningful.",
-            thresholds.sources["nprs_mcid"],
-        )
+        score = target("nprs", intake.nprs_current, thresholds)
+        words = target_text("nprs", intake.nprs_current, thresholds)
+        if score is not None and words is not None:
+            target_nprs = int(score)
+            nprs_reason = Reason(
+                "nprs_mcid", words, f"{thresholds.sources['nprs_mcid']} {rule_source}"
+            )
     target_odi = odi_reason = None
     if baseline.odi is not None and baseline.odi.percent is not None:
-        start = baseline.odi.percent
-        needed_odi = max(thresholds.odi_mcid_points, start * thresholds.odi_mcid_percent / 100)
-        target_odi = max(0.0, round(start - needed_odi, 1))
-        odi_reason = Reason(
-            "odi_mcid",
-            f"Oswestry {start:g} % → {target_odi:g} % or less: a fall of at least "
-            f"{thresholds.odi_mcid_points} points or {thresholds.odi_mcid_percent} % is "
-            "clinically meaningful.",
-            thresholds.sources["odi_mcid"],
-        )
+        score = target("odi", baseline.odi.percent, thresholds)
+        words = target_text("odi", baseline.odi.percent, thresholds)
+        if score is not None and words is not None:
+            target_odi = score
+            odi_reason = Reason(
+                "odi_mcid", words, f"{thresholds.sources['odi_mcid']} {rule_source}"
+            )
     return GoalSuggestion(target_nprs, nprs_reason, target_odi, odi_reason, intake.goals)
 
 

@@ -1,7 +1,7 @@
 """The discharge summary, for clinicians: what was done, what changed, and what next.
 
-Outcomes arrive already judged (the domain's ``change_verdict`` with the protocol's
-thresholds); this module only lays them out. An episode that has not ended prints as an
+Outcomes arrive already judged and worded (domain.outcomes, with the protocol's rules);
+this module only lays them out. An episode that has not ended prints as an
 interim summary, and says so in its title.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table
 
-from backclinic.domain.progress import Change
+from backclinic.domain.outcomes import OutcomeChange
 from backclinic.reports.frame import (
     CONTENT_WIDTH,
     INK,
@@ -45,7 +45,7 @@ class Outcome:
     baseline_on: dt.date | None
     final: float | None
     final_on: dt.date | None
-    change: Change | None
+    change: OutcomeChange | None
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,12 @@ class DischargeSummary:
     home_programme: tuple[HomeExercise, ...]
     recommendations: tuple[str, ...]
     clinician: str
+    # What the reader must know first (a referral, worsening pain); empty when nothing.
+    headline: str = ""
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def discharge_title(ended: bool) -> str:
@@ -105,10 +111,13 @@ def _episode(summary: DischargeSummary, styles: Styles) -> list[Flowable]:
     att = summary.attendance
     share = "" if att.percent is None else f" ({att.percent:.0f} %)"
     rows = [
-        ["Episode", f"{day(summary.start_date)} to {day(summary.end_date)} ({weeks} weeks)"],
+        [
+            "Episode",
+            f"{day(summary.start_date)} to {day(summary.end_date)} ({_count(weeks, 'week')})",
+        ],
         [
             "Attendance",
-            f"{att.attended} of {att.scheduled} scheduled visits attended{share}; "
+            f"{att.attended} of {_count(att.scheduled, 'scheduled visit')} attended{share}; "
             f"{att.missed} missed, {att.not_held} not held",
         ],
         ["Sessions recorded", str(att.sessions)],
@@ -137,9 +146,7 @@ def _value(value: float | None, unit: str) -> str:
 
 
 def _outcomes(summary: DischargeSummary, styles: Styles) -> list[Flowable]:
-    rows: list[list[object]] = [
-        ["Measure", "Baseline", "Final", "Change", "% change", "Clinically meaningful?"]
-    ]
+    rows: list[list[object]] = [["Measure", "Baseline", "Final", "Change", "Verdict"]]
     notes: list[str] = []
     for outcome in (summary.nprs, summary.odi):
         change = outcome.change
@@ -156,36 +163,22 @@ def _outcomes(summary: DischargeSummary, styles: Styles) -> list[Flowable]:
                     baseline,
                     final,
                     NOT_RECORDED,
-                    NOT_RECORDED,
                     "Not enough measurements to judge",
                 ]
             )
             continue
-        # Change is printed as the measured difference (final − baseline, negative = less).
-        delta = change.latest - change.baseline
-        percent = NOT_RECORDED if change.percent is None else f"{-change.percent:+.0f} %"
-        if change.meaningful:
-            verdict = "Yes: meaningful improvement"
-        elif change.within_error:
-            verdict = "No: within measurement error"
-        elif change.direction == "worse":
-            verdict = "No: worse"
-        elif change.direction == "improved":
-            verdict = "No: improvement below the threshold"
-        else:
-            verdict = "No: no change"
+        # The domain words the change and its verdict; the page only lays them out.
         rows.append(
             [
                 outcome.measure,
                 baseline,
                 final,
-                f"{delta:+g}",
-                percent,
-                Paragraph(verdict, styles.cell),
+                Paragraph(escape(change.change_text), styles.cell),
+                Paragraph(escape(change.verdict_text), styles.cell),
             ]
         )
-        notes.append(f"<b>{escape(outcome.measure)}:</b> {escape(change.explanation)}")
-    widths = [34 * mm, 26 * mm, 26 * mm, 18 * mm, 18 * mm]
+        notes.append(f"<b>{escape(outcome.measure)}:</b> {escape(change.text)}")
+    widths = [34 * mm, 26 * mm, 26 * mm, 34 * mm]
     widths.append(CONTENT_WIDTH - sum(widths))
     story: list[Flowable] = [
         Paragraph("Outcomes", styles.heading),
@@ -260,6 +253,12 @@ def _adverse_events(summary: DischargeSummary, styles: Styles) -> list[Flowable]
     return story + bullets(items, styles.bullet)
 
 
+def _headline(summary: DischargeSummary, styles: Styles) -> list[Flowable]:
+    if not summary.headline:
+        return []
+    return [Paragraph(f"<b>{escape(summary.headline)}</b>", styles.body), Spacer(1, 2 * mm)]
+
+
 def _home_programme(summary: DischargeSummary, styles: Styles) -> list[Flowable]:
     story: list[Flowable] = [Paragraph("Home programme to continue", styles.heading)]
     if not summary.home_programme:
@@ -306,6 +305,7 @@ def render_discharge_summary(summary: DischargeSummary) -> RenderedPdf:
     story: list[Flowable] = [
         Paragraph(title, styles.title),
         Paragraph(subtitle, styles.subtitle),
+        *_headline(summary, styles),
         *_episode(summary, styles),
         *_outcomes(summary, styles),
         *_chart(summary, styles),

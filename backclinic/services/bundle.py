@@ -18,6 +18,7 @@ from backclinic.services.clinic import ClinicService
 from backclinic.services.context import Clock, ServiceContext, utc_now
 from backclinic.services.demo import DemoService
 from backclinic.services.documents import DocumentService
+from backclinic.services.episodes import EpisodeService
 from backclinic.services.patients import PatientService
 from backclinic.services.plans import PlanService
 from backclinic.services.schedule_view import DayScheduleService
@@ -39,6 +40,7 @@ class Services:
     schedule: DayScheduleService
     backups: BackupService
     documents: DocumentService
+    episodes: EpisodeService
     accounts: AccountService
     audit: AuditService
 
@@ -77,6 +79,7 @@ def build_services(
         documents=DocumentService(
             context, protocol, catalogue, clinic, patients, plans, assessments, sessions
         ),
+        episodes=EpisodeService(context, protocol.thresholds, plans, assessments, sessions),
         accounts=accounts,
         audit=AuditService(context),
     )

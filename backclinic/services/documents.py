@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from backclinic.db.models import ClinicianRow, DocumentRow, PlanRow
 from backclinic.domain.catalogue import Catalogue
-from backclinic.domain.progress import Change, PainPoint, change_verdict, immediate_response
+from backclinic.domain.outcomes import OutcomeChange, judge
+from backclinic.domain.progress import PainPoint, immediate_response
 from backclinic.domain.protocol import Protocol
 from backclinic.reports.discharge_summary import (
     Attendance,
@@ -42,6 +43,7 @@ from backclinic.reports.plan_summary import (
 from backclinic.services.assessments import Assessment, AssessmentService
 from backclinic.services.clinic import ClinicService
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
+from backclinic.services.episodes import course_of, in_episode
 from backclinic.services.errors import FieldError, NotFound, ValidationFailed
 from backclinic.services.patients import Patient, PatientService
 from backclinic.services.permissions import Permission
@@ -230,7 +232,16 @@ class DocumentService:
         patient = self._patients.get(actor, patient_id)
         plan = self._plan_to_print(actor, patient_id, "plan summary")
         today = self._today()
-        current = _phase_on(plan, today)
+        records = self._episode_sessions(actor, patient_id, plan, plan.ended_on or today)
+        episode = course_of(
+            plan,
+            self._assessments.for_patient(actor, patient_id),
+            records,
+            thresholds=self._protocol.thresholds,
+            today=today,
+        )
+        # Where treatment has reached, not where the calendar stands; none after discharge.
+        current = next((p for p in plan.phases if p.number == episode.current_phase), None)
         return PlanSummary(
             frame=self._frame(PLAN_SUMMARY_TITLE, patient, plan, actor, today),
             phases=tuple(
@@ -258,7 +269,11 @@ class DocumentService:
                 for v in plan.visits
             ),
             current_phase=current.number if current else None,
-            home_programme=self._home_programme(current.pt_interventions if current else ()),
+            home_programme=self._home_programme(
+                current.pt_interventions
+                if current
+                else _reached_doses([p for p in plan.phases if p.number in episode.phases_reached])
+            ),
             target_pain=plan.target_pain,
             target_odi=plan.target_odi,
             functional_goals=plan.functional_goals,
@@ -282,7 +297,19 @@ class DocumentService:
         end = ended_on if ended and ended_on is not None else today
         assessments = self._assessments.for_patient(actor, patient_id)
         nprs, odi = self._outcomes(plan, assessments, records, end)
-        last_phase = plan.phases[-1] if plan.phases else None
+        episode = course_of(
+            plan, assessments, records, thresholds=self._protocol.thresholds, today=end
+        )
+        reached = [p for p in plan.phases if p.number in episode.phases_reached]
+        if not reached and not ended:
+            reached = [p for p in plan.phases if p.number == episode.current_phase]
+        last_phase = reached[-1] if reached else None
+        headline, recommendations = self._recommendations(
+            last_phase, nprs.change, end_reason, end_note
+        )
+        if not ended:
+            # An interim summary says what the Progress tab says next, rule and numbers.
+            recommendations = tuple(s.why for s in episode.suggestions) + recommendations
         points = [PainPoint(r.performed_on, r.data.pain_before, r.data.pain_after) for r in records]
         return DischargeSummary(
             frame=self._frame(discharge_title(ended), patient, plan, actor, today),
@@ -299,9 +326,10 @@ class DocumentService:
             odi=odi,
             mean_immediate_drop=immediate_response(points).mean_drop,
             sessions=tuple(self._treated(r) for r in records),
-            home_programme=self._home_programme(last_phase.pt_interventions if last_phase else ()),
-            recommendations=self._recommendations(last_phase, nprs.change),
+            home_programme=self._home_programme(_reached_doses(reached)),
+            recommendations=recommendations,
             clinician=actor.name,
+            headline=headline,
         )
 
     # ------------------------------------------------------------------------- internals
@@ -396,12 +424,7 @@ class DocumentService:
     def _episode_sessions(
         self, actor: Actor, patient_id: int, plan: PlanView, end: dt.date
     ) -> list[SessionRecord]:
-        def in_episode(record: SessionRecord) -> bool:
-            if record.plan_id is not None:
-                return record.plan_id == plan.id
-            return plan.start_date <= record.performed_on <= end
-
-        records = [r for r in self._sessions.history(actor, patient_id) if in_episode(r)]
+        records = [r for r in self._sessions.history(actor, patient_id) if in_episode(plan, r, end)]
         return sorted(records, key=lambda r: r.data.performed_at)
 
     def _outcomes(
@@ -449,13 +472,7 @@ class DocumentService:
             baseline_on=nprs_base[0] if nprs_base else None,
             final=nprs_final[1] if nprs_final else None,
             final_on=nprs_final[0] if nprs_final else None,
-            change=change_verdict(
-                nprs_base[1],
-                nprs_final[1],
-                mcid_points=t.nprs_mcid_points,
-                mcid_percent=t.nprs_mcid_percent,
-                mdc=t.nprs_mdc,
-            )
+            change=judge("nprs", nprs_base[1], nprs_final[1], t)
             if nprs_base and nprs_final
             else None,
         )
@@ -470,16 +487,7 @@ class DocumentService:
             baseline_on=odi_base[0] if odi_base else None,
             final=odi_final[1] if odi_final else None,
             final_on=odi_final[0] if odi_final else None,
-            # The protocol sets no MDC for the ODI; only the MCID applies.
-            change=change_verdict(
-                odi_base[1],
-                odi_final[1],
-                mcid_points=t.odi_mcid_points,
-                mcid_percent=t.odi_mcid_percent,
-                mdc=None,
-            )
-            if odi_base and odi_final
-            else None,
+            change=judge("odi", odi_base[1], odi_final[1], t) if odi_base and odi_final else None,
         )
         return nprs, odi
 
@@ -498,23 +506,56 @@ class DocumentService:
             tolerance=self._label("tolerances", data.tolerance) if data.tolerance else None,
         )
 
-    def _recommendations(self, last: PhaseView | None, pain: Change | None) -> tuple[str, ...]:
+    def _recommendations(
+        self,
+        last: PhaseView | None,
+        pain: OutcomeChange | None,
+        end_reason: str | None,
+        end_note: str,
+    ) -> tuple[str, tuple[str, ...]]:
+        """What the summary says first (for a referred or worsening patient), and the
+        advice: maintenance and progression only for a patient who improved or held."""
+        referred = end_reason == "referred"
+        worse = pain is not None and pain.worse
+        if referred or worse:
+            parts = []
+            if referred:
+                why = end_note.strip() or "no reason was recorded."
+                parts.append(f"Referred on: {why}")
+            if pain is not None and worse:
+                parts.append(pain.text)
+            advice = []
+            if referred:
+                advice.append(
+                    "Treatment here has stopped for the referral; resume only when the "
+                    "referral has been answered and red flags re-screened."
+                )
+            if worse:
+                advice.append(
+                    "Pain is worse beyond measurement error: re-screen red flags and "
+                    "re-evaluate before any further treatment."
+                )
+            return " ".join(parts), tuple(advice)
         advice = []
+        improved = pain is not None and pain.improved
         if last is not None:
             advice.append(f"Maintenance, as in phase {last.number} ({last.name}): {last.aim}")
             advice.append(
                 "Continue the home programme above, progressing the load as it becomes easy."
+                if improved
+                else "Continue the home programme above."
             )
-        if pain is not None and not pain.meaningful:
+        if pain is not None and not improved:
             advice.append(
-                "Pain did not improve by a clinically meaningful amount: re-evaluate "
-                "(extend, change approach, or refer) rather than simply continue."
+                f"{pain.text} Pain did not improve by a clinically meaningful amount: "
+                "re-evaluate (extend, change approach, or refer) rather than simply continue."
             )
-        advice.append(
-            "If pain returns, reassess pain (NPRS) and function (ODI) against this "
-            "episode's baseline before restarting treatment."
-        )
-        return tuple(advice)
+        if improved:
+            advice.append(
+                "If pain returns, reassess pain (NPRS) and function (ODI) against this "
+                "episode's baseline before restarting treatment."
+            )
+        return "", tuple(advice)
 
     def _row(self, session: Session, document_id: int) -> DocumentRow:
         row = session.get(DocumentRow, document_id)
@@ -575,14 +616,15 @@ def _odi(assessment: Assessment | None) -> tuple[dt.date, float] | None:
     return assessment.assessed_on, assessment.odi.percent
 
 
-def _phase_on(plan: PlanView, day: dt.date) -> PhaseView | None:
-    """The phase holding ``day``; before the plan the first, after it the last."""
-    if not plan.phases:
-        return None
-    for phase in plan.phases:
-        if phase.start_date <= day <= phase.end_date:
-            return phase
-    return plan.phases[0] if day < plan.phases[0].start_date else plan.phases[-1]
+def _reached_doses(reached: list[PhaseView]) -> tuple[InterventionDose, ...]:
+    """The interventions of the phases treatment reached, each once, the later phase's
+    dosage winning: what the patient has actually learned."""
+    doses: dict[str, InterventionDose] = {}
+    for phase in reached:
+        for dose in phase.pt_interventions:
+            doses.pop(dose.code, None)
+            doses[dose.code] = dose
+    return tuple(doses.values())
 
 
 def _attendance(plan: PlanView, end: dt.date, sessions: int) -> Attendance:

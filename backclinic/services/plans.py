@@ -31,6 +31,7 @@ from backclinic.domain.plan import PlanChoices as PlanChoices  # named from here
 from backclinic.domain.plan import PlanPhase
 from backclinic.domain.protocol import Protocol
 from backclinic.domain.recommend import PlanProposal, Reason, recommend
+from backclinic.domain.safety import acupuncture_violations
 from backclinic.domain.schedule import (
     ScheduleError,
     VisitDraft,
@@ -780,22 +781,16 @@ class PlanService:
                         )
                     )
             for code in phase.acupoints:
-                point = self.catalogue.acupoints.get(code)
-                if point is None:
+                if code not in self.catalogue.acupoints:
                     errors.append(
                         FieldError(f"{where}.acupoints", f"{code!r} is not a known acupoint.")
                     )
-                    continue
-                clash = sorted(set(point.cautions) & precautions)
-                if clash:
-                    label = self.catalogue.label("precautions", clash[0])
-                    errors.append(
-                        FieldError(
-                            f"{where}.acupoints",
-                            f"Phase {phase.number}: {code} is not offered because of the "
-                            f"precaution '{label}'.",
-                        )
-                    )
+            for violation in acupuncture_violations(
+                precautions, self.protocol, self.catalogue, acupoints=phase.acupoints
+            ):
+                errors.append(
+                    FieldError(f"{where}.acupoints", f"Phase {phase.number}: {violation.text}")
+                )
         if errors:
             raise ValidationFailed(errors)
 

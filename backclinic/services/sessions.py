@@ -36,6 +36,7 @@ from backclinic.domain.progress import (
     progress,
 )
 from backclinic.domain.protocol import Protocol
+from backclinic.domain.safety import ViolationKind, acupuncture_violations
 from backclinic.domain.scoring import score_odi
 from backclinic.domain.session import SessionDetails
 from backclinic.services import queries
@@ -421,39 +422,24 @@ class SessionService:
                 errors.append(
                     FieldError(f"modalities[{position}]", f"{code!r} is not a known modality.")
                 )
-        precautions = self._precautions(session, patient_id)
         for position, code in enumerate(data.acupoints):
-            point = self.catalogue.acupoints.get(code)
-            if point is None:
+            if code not in self.catalogue.acupoints:
                 errors.append(
                     FieldError(f"acupoints[{position}]", f"{code!r} is not a known acupoint.")
                 )
-                continue
-            clash = sorted(set(point.cautions) & precautions)
-            if clash:
-                errors.append(
-                    FieldError(
-                        f"acupoints[{position}]",
-                        f"{code} is not offered because of the precaution "
-                        f"'{self._precaution_label(clash[0])}'.",
-                    )
-                )
-        if data.electro:
-            refusing = sorted(
-                code
-                for code in precautions
-                if code in self.protocol.precautions
-                and self.protocol.precautions[code].no_electroacupuncture
+        for violation in acupuncture_violations(
+            self._precautions(session, patient_id),
+            self.protocol,
+            self.catalogue,
+            acupoints=data.acupoints,
+            electro=data.electro,
+        ):
+            field = (
+                "electro"
+                if violation.kind == ViolationKind.ELECTROACUPUNCTURE
+                else f"acupoints[{data.acupoints.index(violation.subject)}]"
             )
-            if refusing:
-                precaution = self.protocol.precautions[refusing[0]]
-                errors.append(
-                    FieldError(
-                        "electro",
-                        f"Electro-acupuncture is not offered because of the precaution "
-                        f"'{precaution.label}': {precaution.needling}",
-                    )
-                )
+            errors.append(FieldError(field, violation.text))
         if data.needle_count is not None and not 0 <= data.needle_count <= MAX_NEEDLES:
             errors.append(
                 FieldError("needle_count", f"Needle count must be from 0 to {MAX_NEEDLES}.")
@@ -508,10 +494,6 @@ class SessionService:
     def _precautions(self, session: Session, patient_id: int) -> set[str]:
         latest = queries.latest_intake_row(session, patient_id)
         return set(latest.precautions) if latest is not None else set()
-
-    def _precaution_label(self, code: str) -> str:
-        precaution = self.protocol.precautions.get(code)
-        return precaution.label if precaution else self.catalogue.label("precautions", code)
 
     def _insert(
         self,

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from backclinic.domain.intake import Intake
-from backclinic.domain.progress import change_verdict
+from backclinic.domain.outcomes import judge
 from backclinic.domain.questionnaire import ODI_FILE, load_questionnaire
 from backclinic.domain.scoring import score_odi
 from backclinic.services.assessments import Assessment, AssessmentInput
@@ -39,7 +39,6 @@ from backclinic.services.permissions import Permission, allows
 from backclinic.services.plans import DISCHARGE_REASONS, PlanView
 from backclinic.ui.field_errors import ERROR_STYLE, FieldErrors
 from backclinic.ui.intake_form import score_spin, spin_value
-from backclinic.ui.reassessment_view import verdict_words
 
 SKIPPED = "Skipped"
 
@@ -76,11 +75,10 @@ class DischargeDialog(QDialog):
         thresholds = services.protocol.thresholds
         self._thresholds = thresholds
 
-        attended = sum(v.status == "done" for v in plan.visits)
-        missed = sum(v.status == "missed" for v in plan.visits)
+        attendance = services.episodes.course(actor, patient_id).attendance
         summary = QLabel(
-            f"Plan of {plan.start_date.isoformat()}: {attended} visits attended, {missed} missed. "
-            f"Visits planned after today will be cancelled."
+            f"Plan of {plan.start_date.isoformat()}: {attendance.text} "
+            "Visits planned after today will be cancelled."
         )
         summary.setObjectName("plan_summary")
         summary.setWordWrap(True)
@@ -222,17 +220,11 @@ class DischargeDialog(QDialog):
             )
             self.nprs_comparison.setToolTip("")
         else:
-            change = change_verdict(
-                pain_before,
-                pain_after,
-                mcid_points=t.nprs_mcid_points,
-                mcid_percent=t.nprs_mcid_percent,
-                mdc=t.nprs_mdc,
-            )
+            change = judge("nprs", pain_before, pain_after, t)
             self.nprs_comparison.setText(
-                f"Baseline {pain_before}, final {pain_after}: {verdict_words(change)}."
+                f"Baseline {pain_before}, final {pain_after}: {change.verdict_text}."
             )
-            self.nprs_comparison.setToolTip(change.explanation)
+            self.nprs_comparison.setToolTip(change.text)
         odi_before = baseline.odi.percent if baseline and baseline.odi else None
         answers = self.odi_answers()
         odi_after = score_odi(answers, t.odi_max_skipped).percent if answers is not None else None
@@ -242,17 +234,11 @@ class DischargeDialog(QDialog):
             self.odi_comparison.setText(f"Baseline {_shown(odi_before, ' %')}, final {final}.")
             self.odi_comparison.setToolTip("")
         else:
-            change = change_verdict(
-                odi_before,
-                odi_after,
-                mcid_points=t.odi_mcid_points,
-                mcid_percent=t.odi_mcid_percent,
-                mdc=None,
-            )
+            change = judge("odi", odi_before, odi_after, t)
             self.odi_comparison.setText(
-                f"Baseline {odi_before:g} %, final {odi_after:g} %: {verdict_words(change)}."
+                f"Baseline {odi_before:g} %, final {odi_after:g} %: {change.verdict_text}."
             )
-            self.odi_comparison.setToolTip(change.explanation)
+            self.odi_comparison.setToolTip(change.text)
 
     def _show_errors(self, by_field: dict[str, str]) -> None:
         leftover = self._ending.show(by_field)

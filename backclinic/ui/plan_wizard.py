@@ -52,6 +52,7 @@ from PySide6.QtWidgets import (
 )
 
 from backclinic.domain.recommend import PhaseProposal, PlanProposal, Reason
+from backclinic.domain.safety import forbidden_points
 from backclinic.domain.schedule import weekday_name
 from backclinic.domain.screening import ScreeningOutcome
 from backclinic.services.bundle import Services
@@ -319,7 +320,8 @@ class PointList(QWidget):
         self.picker.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.picker.setObjectName(f"point_picker_{phase.number}")
         for code in self._catalogue.acupoints:
-            self.picker.addItem(self._catalogue.label("acupoints", code), code)
+            if code not in refusals:
+                self.picker.addItem(self._catalogue.label("acupoints", code), code)
         completer = QCompleter(self.picker.model(), self.picker)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
@@ -450,22 +452,13 @@ class AcupuncturePage(QWizardPage):
 
 
 def point_refusals(services: Services, proposal: PlanProposal) -> dict[str, str]:
-    """Points this patient's precautions rule out, each with the sentence to show: those
-    the recommendation removed, and those the catalogue cautions against (what
-    services.plans.create refuses)."""
-    refusals: dict[str, str] = {}
-    precautions = {note.code: note for note in proposal.precautions}
-    for note in proposal.precautions:
-        for removed in note.removed_points:
-            refusals.setdefault(removed.code, removed.reason.text)
-    for code, point in services.catalogue.acupoints.items():
-        for caution in point.cautions:
-            if caution in precautions and code not in refusals:
-                refusals[code] = (
-                    f"{code} is not offered because of the precaution "
-                    f"'{precautions[caution].label}'. {precautions[caution].needling}"
-                )
-    return refusals
+    """Every point this patient's precautions rule out (the domain's one rule, which the
+    recommendation applied and the plan service applies on save), with the sentence to
+    show when the clinician asks for it anyway."""
+    forbidden = forbidden_points(
+        (note.code for note in proposal.precautions), services.protocol, services.catalogue
+    )
+    return {code: violation.text for code, violation in forbidden.items()}
 
 
 class PtPhaseBox(QGroupBox):

@@ -28,7 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backclinic.domain.progress import ProgressReport, change_verdict
+from backclinic.domain.episode import Course
+from backclinic.domain.progress import ProgressReport, Suggestion
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.errors import ServiceError
@@ -45,6 +46,8 @@ SUGGESTION_TITLES = {
     "hold": "Hold the current phase",
     "re-evaluate": "Re-evaluate the plan",
     "reassess": "Reassessment due",
+    "discharge-or-extend": "The plan has ended",
+    "recertify": "Recertify the plan of care",
 }
 
 
@@ -119,9 +122,11 @@ class ProgressTab(QWidget):
     def reload(self) -> None:
         today = self._services.patients.today()
         report = self._services.sessions.progress(self._actor, self._patient_id, today)
+        # Verdicts, attendance and suggestions come from the episode's course, as on paper.
+        course = self._services.episodes.course(self._actor, self._patient_id)
         self._draw(report)
-        self._show_figures(report)
-        self._show_suggestions(report)
+        self._show_figures(report, course)
+        self._show_suggestions(course.suggestions)
 
     def series_points(self, name: str) -> list[tuple[dt.date, int | float]]:
         """The (day, value) points a named series holds, as drawn."""
@@ -203,10 +208,10 @@ class ProgressTab(QWidget):
             add(
                 _level(BASELINE, report.nprs_baseline, first, last, Qt.PenStyle.DashLine), axis_pain
             )
-            target = self._meaningful_score(report.nprs_baseline)
+            target = report.nprs_target
             if target is not None:
                 add(_level(MEANINGFUL, target, first, last, Qt.PenStyle.DotLine), axis_pain)
-                axis_pain.setTitleText(f"Pain (0–10); meaningful at ≤ {target}")
+                axis_pain.setTitleText(f"Pain (0–10); meaningful at ≤ {target:g}")
 
         for name, field in ((PAIN_BEFORE, "pain_before"), (PAIN_AFTER, "pain_after")):
             series = QLineSeries()
@@ -226,81 +231,59 @@ class ProgressTab(QWidget):
             odi_series.append(QPointF(_moment(day), percent))
         add(odi_series, axis_odi)
 
-    def _meaningful_score(self, baseline: int) -> int | None:
-        """The highest score the domain counts as a meaningful improvement on the baseline."""
-        thresholds = self._services.protocol.thresholds
-        for score in range(baseline - 1, -1, -1):
-            verdict = change_verdict(
-                baseline,
-                score,
-                mcid_points=thresholds.nprs_mcid_points,
-                mcid_percent=thresholds.nprs_mcid_percent,
-                mdc=thresholds.nprs_mdc,
-            )
-            if verdict.meaningful:
-                return score
-        return None
-
-    def _show_figures(self, report: ProgressReport) -> None:
+    def _show_figures(self, report: ProgressReport, course: Course) -> None:
         labels = self.figure_labels
+        pain = course.outcome("nprs")
         source = f" ({report.nprs_baseline_source})" if report.nprs_baseline_source else ""
-        labels["baseline"].setText(_number(report.nprs_baseline) + source)
-        labels["latest"].setText(_number(report.nprs_latest))
-        change = report.nprs_change
+        labels["baseline"].setText(_number(pain.baseline) + source)
+        labels["latest"].setText(_number(pain.latest))
+        change = pain.change
         if change is None:
             for key in ("change", "percent", "verdict"):
                 labels[key].setText("Not enough pain scores yet")
         else:
-            labels["change"].setText(f"{change.points:+g} points ({change.direction})")
-            labels["percent"].setText(
-                "No percentage (baseline 0)"
-                if change.percent is None
-                else f"{change.percent:.0f} %"
-            )
-            if change.within_error:
-                verdict = "Within measurement error"
-            elif change.meaningful:
-                verdict = "Clinically meaningful improvement"
+            labels["change"].setText(change.change_text)
+            if change.percent is None:
+                share = "No percentage (baseline 0)"
+            elif change.points == 0:
+                share = "0 %"
             else:
-                verdict = "Not a clinically meaningful improvement"
-            labels["verdict"].setText(verdict)
-            labels["verdict"].setToolTip(change.explanation)
-        if report.odi_change is not None:
-            odi = report.odi_change
+                share = f"{abs(change.percent):.0f} % {'better' if change.points > 0 else 'worse'}"
+            labels["percent"].setText(share)
+            labels["verdict"].setText(change.verdict_text)
+            labels["verdict"].setToolTip(change.text)
+        odi_course = course.outcome("odi")
+        if odi_course.change is not None:
+            odi = odi_course.change
             labels["odi"].setText(
-                f"{odi.baseline:g} % → {odi.latest:g} % "
-                f"({'meaningful' if odi.meaningful else odi.direction})"
+                f"{odi.baseline:g} % → {odi.latest:g} % ({odi.verdict_text.lower()})"
             )
+            labels["odi"].setToolTip(odi.text)
         else:
-            labels["odi"].setText(_number(report.odi_latest, " %"))
-        if report.trend is None:
+            labels["odi"].setText(_number(odi_course.latest or odi_course.baseline, " %"))
+        if course.trend is None:
             labels["trend"].setText("Needs three sessions")
         else:
-            scores = ", ".join(str(s) for s in report.trend_scores)
-            labels["trend"].setText(f"{report.trend} ({scores})")
-        immediate = report.immediate
+            scores = ", ".join(str(s) for s in course.trend_scores)
+            labels["trend"].setText(f"{course.trend} ({scores})")
+        immediate = course.immediate
         labels["immediate"].setText(
             "Not recorded"
             if immediate.mean_drop is None
             else f"{immediate.mean_drop:.1f} points on average over {immediate.sessions} sessions"
         )
-        adherence = report.adherence
-        percent = "" if adherence.percent is None else f" ({adherence.percent:.0f} %)"
-        labels["adherence"].setText(
-            f"{adherence.attended} of {adherence.scheduled} attended{percent}, "
-            f"{adherence.missed} missed"
-        )
+        labels["adherence"].setText(course.attendance.text)
 
-    def _show_suggestions(self, report: ProgressReport) -> None:
+    def _show_suggestions(self, suggestions: tuple[Suggestion, ...]) -> None:
         while self.suggestions.count():
             item = self.suggestions.takeAt(0)
             widget = item.widget() if item is not None else None
             if widget is not None:
                 widget.deleteLater()
         self.action_buttons = {}
-        if not report.suggestions:
+        if not suggestions:
             self.suggestions.addWidget(QLabel("No suggestions."))
-        for suggestion in report.suggestions:
+        for suggestion in suggestions:
             card = QWidget()
             card.setObjectName(f"suggestion_{suggestion.kind}")
             column = QVBoxLayout(card)
@@ -308,6 +291,7 @@ class ProgressTab(QWidget):
             title = QLabel(SUGGESTION_TITLES.get(suggestion.kind, suggestion.kind))
             title.setStyleSheet("font-weight: 600;")
             why = QLabel(suggestion.why)
+            why.setToolTip(suggestion.rule)
             why.setWordWrap(True)
             column.addWidget(title)
             column.addWidget(why)
@@ -321,7 +305,7 @@ class ProgressTab(QWidget):
             elif suggestion.kind == "hold" and suggestion.phase_number is not None:
                 button = QPushButton(f"Extend phase {suggestion.phase_number} by a week…")
                 button.clicked.connect(partial(self._extend_phase, suggestion.phase_number))
-            elif suggestion.kind == "re-evaluate":
+            elif suggestion.kind in ("re-evaluate", "discharge-or-extend"):
                 button = QPushButton("Open plan to change it")
                 button.clicked.connect(self._on_open_plan_button_clicked)
             if button is not None:

@@ -1,13 +1,11 @@
-"""Reassessment against the intake: NPRS, ODI, STarT Back risk and PSFS mean, each with its
-change and whether it is clinically meaningful (the domain's change_verdict, thresholds
-from the protocol).
+"""Reassessment against the intake: NPRS, ODI, STarT Back risk, PSFS mean and RMDQ, each
+with its change and verdict as the domain's outcome rules word them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -24,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backclinic.domain.progress import Change, change_verdict
+from backclinic.domain.outcomes import Measure, OutcomeChange, judge
 from backclinic.domain.protocol import OutcomeThresholds
 from backclinic.services.assessments import Assessment
 from backclinic.services.bundle import Services
@@ -32,9 +30,7 @@ from backclinic.services.context import Actor
 from backclinic.ui.intake_form import IntakeForm
 
 NOT_RECORDED = "Not recorded"
-# PSFS (clinical/REFERENCE.md): MDC 2 points on the mean, MCID about 2; no percentage rule.
-# The protocol file has no PSFS thresholds yet, so they live here until it does.
-MEASURES = ("NPRS (pain now)", "ODI %", "STarT Back risk", "PSFS mean")
+MEASURES = ("NPRS (pain now)", "ODI %", "STarT Back risk", "PSFS mean", "RMDQ")
 COLUMNS = ("Measure", "Intake", "Now", "Change", "Verdict")
 _RISK_ORDER = {"low": 0, "medium": 1, "high": 2}
 
@@ -56,80 +52,45 @@ def _value(value: float | None, suffix: str = "") -> str:
     return NOT_RECORDED if value is None else f"{value:g}{suffix}"
 
 
-def _change_words(change: Change, unit: str) -> str:
-    if change.direction == "no change" and change.points == 0:
-        return "No change"
-    size = abs(change.points)
-    amount = f"{size:g} {unit.removesuffix('s') if size == 1 else unit}"
-    share = "" if change.percent is None else f" ({abs(change.percent):.0f} %)"
-    return f"{amount} {'better' if change.points > 0 else 'worse'}{share}"
-
-
-def verdict_words(change: Change) -> str:
-    if change.within_error:
-        return "Within measurement error"
-    if change.meaningful:
-        return "Meaningful improvement"
-    if change.direction == "improved":
-        return "Improved, below the meaningful change"
-    if change.direction == "worse":
-        return "Worse"
-    return "No change"
-
-
 def _judged(
     measure: str,
     before: float | None,
     after: float | None,
-    unit: str,
-    judge: Change | None,
+    judge_as: Measure,
+    thresholds: OutcomeThresholds,
     suffix: str = "",
 ) -> MeasureRow:
-    if before is None or after is None or judge is None:
+    if before is None or after is None:
         return MeasureRow(measure, _value(before, suffix), _value(after, suffix), "—", "—")
+    change: OutcomeChange = judge(judge_as, before, after, thresholds)
     return MeasureRow(
         measure,
         _value(before, suffix),
         _value(after, suffix),
-        _change_words(judge, unit),
-        verdict_words(judge),
-        judge.explanation,
-        judge.meaningful,
+        change.change_text,
+        change.verdict_text,
+        change.text,
+        change.improved,
     )
 
 
 def compare(
     intake: Assessment, later: Assessment, thresholds: OutcomeThresholds
 ) -> list[MeasureRow]:
-    """The four measures of ``later`` beside the intake's, judged with the protocol's rules."""
-    t = thresholds
-    rows: list[MeasureRow] = []
-    nprs_before, nprs_after = intake.intake.nprs_current, later.intake.nprs_current
-    nprs = None
-    if nprs_before is not None and nprs_after is not None:
-        nprs = change_verdict(
-            nprs_before,
-            nprs_after,
-            mcid_points=t.nprs_mcid_points,
-            mcid_percent=t.nprs_mcid_percent,
-            mdc=t.nprs_mdc,
-        )
-    rows.append(_judged(MEASURES[0], nprs_before, nprs_after, "points", nprs))
-
-    odi_before = intake.odi.percent if intake.odi else None
-    odi_after = later.odi.percent if later.odi else None
-    odi = None
-    if odi_before is not None and odi_after is not None:
-        # The protocol sets no MDC for the ODI; only the MCID applies.
-        odi = change_verdict(
-            odi_before,
-            odi_after,
-            mcid_points=t.odi_mcid_points,
-            mcid_percent=t.odi_mcid_percent,
-            mdc=None,
-        )
-    rows.append(_judged(MEASURES[1], odi_before, odi_after, "points", odi, " %"))
-
+    """The measures of ``later`` beside the intake's, judged by the domain's outcome rules."""
+    rows = [
+        _judged(
+            MEASURES[0], intake.intake.nprs_current, later.intake.nprs_current, "nprs", thresholds
+        ),
+        _judged(
+            MEASURES[1],
+            intake.odi.percent if intake.odi else None,
+            later.odi.percent if later.odi else None,
+            "odi",
+            thresholds,
+            " %",
+        ),
+    ]
     risk_before = intake.startback.risk if intake.startback else None
     risk_after = later.startback.risk if later.startback else None
     if risk_before is None or risk_after is None:
@@ -152,20 +113,8 @@ def compare(
                 step < 0,
             )
         )
-
-    psfs_before, psfs_after = intake.psfs_mean, later.psfs_mean
-    psfs = None
-    if psfs_before is not None and psfs_after is not None:
-        psfs = change_verdict(
-            psfs_before,
-            psfs_after,
-            mcid_points=t.psfs_mcid_points,
-            mcid_percent=math.inf,  # the PSFS has no percentage rule
-            mdc=t.psfs_mdc,
-            lower_is_better=False,
-        )
-        psfs = replace(psfs, explanation=psfs.explanation.replace(" or inf %", ""))
-    rows.append(_judged(MEASURES[3], psfs_before, psfs_after, "points", psfs))
+    rows.append(_judged(MEASURES[3], intake.psfs_mean, later.psfs_mean, "psfs", thresholds))
+    rows.append(_judged(MEASURES[4], intake.rmdq_score, later.rmdq_score, "rmdq", thresholds))
     return rows
 
 

@@ -215,9 +215,9 @@ def test_a_point_the_intakes_precaution_rules_out_is_named_with_the_precaution(
         ],
     }
 
-    assert problem_of(read, document) == (
+    assert problem_of(read, document).startswith(
         f"plan.phases[0].acupoints[1]: {forbidden} is not offered because of the precaution "
-        f"'{catalogue.label('precautions', 'pregnancy')}'"
+        f"'{catalogue.label('precautions', 'pregnancy')}'."
     )
 
 

@@ -5,13 +5,12 @@ from dataclasses import replace
 
 import pytest
 
+from backclinic.domain.outcomes import OutcomeChange, judge
 from backclinic.domain.progress import (
-    Change,
     PainPoint,
     PhaseSpan,
     ProgressReport,
     VisitCounts,
-    change_verdict,
     pain_trend,
     progress,
 )
@@ -31,14 +30,8 @@ def thresholds(protocol: Protocol) -> OutcomeThresholds:
     return protocol.thresholds
 
 
-def nprs(baseline: int, latest: int, t: OutcomeThresholds) -> Change:
-    return change_verdict(
-        baseline,
-        latest,
-        mcid_points=t.nprs_mcid_points,
-        mcid_percent=t.nprs_mcid_percent,
-        mdc=t.nprs_mdc,
-    )
+def nprs(baseline: int, latest: int, t: OutcomeThresholds) -> OutcomeChange:
+    return judge("nprs", baseline, latest, t)
 
 
 def sessions(*before: int, after_drop: int = 2, every_days: int = 3) -> list[PainPoint]:
@@ -81,7 +74,7 @@ def kinds(result: ProgressReport) -> list[str]:
 def test_a_fall_of_the_mcid_points_is_meaningful(thresholds: OutcomeThresholds) -> None:
     change = nprs(9, 9 - thresholds.nprs_mcid_points, thresholds)
     assert change.direction == "improved"
-    assert change.meaningful and not change.within_error
+    assert change.improved and not change.within_error
     assert change.points == thresholds.nprs_mcid_points
 
 
@@ -89,7 +82,7 @@ def test_a_fall_of_exactly_the_mcid_percent_is_meaningful(thresholds: OutcomeThr
     # 30 % of 10 is 3 points, and 3/10 must not lose to floating point (30.000000000000004).
     t = replace(thresholds, nprs_mcid_points=5)
     change = nprs(10, 7, t)
-    assert change.meaningful
+    assert change.improved
     assert change.percent == pytest.approx(t.nprs_mcid_percent)
 
 
@@ -99,8 +92,8 @@ def test_a_fall_just_under_both_mcids_is_an_improvement_but_not_meaningful(
     t = replace(thresholds, nprs_mcid_points=3, nprs_mdc=2)
     change = nprs(10, 8, t)  # 2 points, 20 %
     assert change.direction == "improved"
-    assert not change.meaningful and not change.within_error
-    assert "below the clinically meaningful change" in change.explanation
+    assert not change.improved and not change.within_error
+    assert "less than a clinically meaningful change" in change.text
 
 
 def test_a_change_smaller_than_the_mdc_is_within_measurement_error(
@@ -110,8 +103,8 @@ def test_a_change_smaller_than_the_mdc_is_within_measurement_error(
     change = nprs(3, 2, thresholds)
     assert change.within_error
     assert change.direction == "no change"
-    assert not change.meaningful
-    assert "measurement error" in change.explanation
+    assert not change.improved
+    assert "measurement error" in change.text
     rise = nprs(5, 5 + thresholds.nprs_mdc - 1, thresholds)
     assert rise.within_error and rise.direction == "no change"
 
@@ -123,13 +116,15 @@ def test_a_change_of_exactly_the_mdc_is_not_measurement_error(
     assert not change.within_error
 
 
-def test_rising_pain_is_worse_and_never_meaningful(thresholds: OutcomeThresholds) -> None:
+def test_rising_pain_is_a_meaningful_worsening_never_an_improvement(
+    thresholds: OutcomeThresholds,
+) -> None:
     change = nprs(4, 7, thresholds)
     assert change.direction == "worse"
-    assert not change.meaningful
+    assert not change.improved
     assert change.points == -3
     assert change.percent == pytest.approx(-75)
-    assert "3 points worse" in change.explanation
+    assert "3 points worse" in change.text
 
 
 def test_a_baseline_of_zero_gives_no_percentage_and_no_division(
@@ -138,30 +133,26 @@ def test_a_baseline_of_zero_gives_no_percentage_and_no_division(
     change = nprs(0, 3, thresholds)
     assert change.percent is None
     assert change.direction == "worse"
-    assert "baseline is 0" in change.explanation
+    assert "baseline is 0" in change.text
     steady = nprs(0, 0, thresholds)
     assert steady.percent is None and steady.direction == "no change"
 
 
 def test_odi_uses_its_own_mcid_in_points_or_percent(thresholds: OutcomeThresholds) -> None:
-    def odi(baseline: float, latest: float) -> Change:
-        return change_verdict(
-            baseline,
-            latest,
-            mcid_points=thresholds.odi_mcid_points,
-            mcid_percent=thresholds.odi_mcid_percent,
-            mdc=None,
-        )
+    def odi(baseline: float, latest: float) -> OutcomeChange:
+        return judge("odi", baseline, latest, thresholds)
 
-    assert odi(60, 60 - thresholds.odi_mcid_points).meaningful  # 10 points, 17 %
-    assert odi(20, 14).meaningful  # 6 points but 30 %
-    assert not odi(60, 52).meaningful  # 8 points, 13 %
+    assert odi(60, 60 - thresholds.odi_mcid_points).improved  # 10 points, 17 %
+    assert odi(20, 14).improved  # 6 points but 30 %
+    assert not odi(60, 52).improved  # 8 points, 13 %
     assert odi(40, 44).direction == "worse"
 
 
-def test_higher_is_better_scales_count_a_rise_as_improvement() -> None:
-    change = change_verdict(3, 6, mcid_points=2, mcid_percent=30, mdc=2, lower_is_better=False)
-    assert change.direction == "improved" and change.meaningful and change.points == 3
+def test_higher_is_better_scales_count_a_rise_as_improvement(
+    thresholds: OutcomeThresholds,
+) -> None:
+    change = judge("psfs", 3, 6, thresholds)
+    assert change.direction == "improved" and change.improved and change.points == 3
 
 
 # --- trend, immediate response, adherence ----------------------------------------------------
@@ -204,7 +195,7 @@ def test_a_responder_improves_meaningfully_and_is_not_flagged(
 ) -> None:
     result = report(sessions(7, 6, 6, 5, 4, 3), thresholds, today=START + dt.timedelta(days=16))
     assert result.nprs_baseline == 7 and result.nprs_baseline_source == "first session"
-    assert result.nprs_change is not None and result.nprs_change.meaningful
+    assert result.nprs_change is not None and result.nprs_change.improved
     assert result.trend == "falling"
     assert "re-evaluate" not in kinds(result) and "hold" not in kinds(result)
 
@@ -214,7 +205,7 @@ def test_a_partial_responder_is_meaningful_but_still_re_evaluated_under_the_thre
 ) -> None:
     # 8 → 6 is the 2-point MCID, but only 25 %: less than the 30 % non-response threshold.
     result = report(sessions(8, 8, 7, 7, 6, 6), thresholds, today=START + dt.timedelta(days=16))
-    assert result.nprs_change is not None and result.nprs_change.meaningful
+    assert result.nprs_change is not None and result.nprs_change.improved
     assert "re-evaluate" in kinds(result)
 
 
@@ -238,7 +229,7 @@ def test_non_response_is_not_judged_before_enough_sessions(thresholds: OutcomeTh
 def test_the_intake_score_is_the_baseline_when_given(thresholds: OutcomeThresholds) -> None:
     result = report(sessions(6), thresholds, today=START + dt.timedelta(days=1), intake_nprs=8)
     assert (result.nprs_baseline, result.nprs_baseline_source) == (8, "intake")
-    assert result.nprs_change is not None and result.nprs_change.meaningful
+    assert result.nprs_change is not None and result.nprs_change.improved
 
 
 def test_a_baseline_of_zero_that_rises_is_worse_and_re_evaluated(
@@ -249,7 +240,7 @@ def test_a_baseline_of_zero_that_rises_is_worse_and_re_evaluated(
     assert result.nprs_change is not None
     assert result.nprs_change.percent is None and result.nprs_change.direction == "worse"
     [suggestion] = [s for s in result.suggestions if s.kind == "re-evaluate"]
-    assert "risen from 0 to 3" in suggestion.why
+    assert "pain is 3 points worse (0 → 3)" in suggestion.why
 
 
 def test_rising_pain_holds_instead_of_advancing(thresholds: OutcomeThresholds) -> None:
@@ -261,16 +252,12 @@ def test_rising_pain_holds_instead_of_advancing(thresholds: OutcomeThresholds) -
     assert "5 → 6 → 7" in hold.why
 
 
-def test_advance_when_the_next_phase_week_is_reached_and_pain_is_not_rising(
-    thresholds: OutcomeThresholds,
-) -> None:
+def test_the_calendar_alone_never_suggests_advancing(thresholds: OutcomeThresholds) -> None:
+    # Issue 10: "advance" was suggested when the calendar reached the next phase; the
+    # episode's course now advances by attendance and response (tests/domain/test_episode.py).
     points = sessions(7, 6, 5)  # all in week 1–2: phase 1
-    early = report(points, thresholds, today=START + dt.timedelta(days=10))  # week 2
-    assert "advance" not in kinds(early)
     due = report(points, thresholds, today=START + dt.timedelta(weeks=2))  # week 3
-    [advance] = [s for s in due.suggestions if s.kind == "advance"]
-    assert advance.phase_number == 2
-    assert "week 3" in advance.why and "falling" in advance.why
+    assert "advance" not in kinds(due)
 
 
 def test_reassessment_is_due_in_the_last_week_of_a_phase(thresholds: OutcomeThresholds) -> None:
@@ -303,7 +290,7 @@ def test_odi_reassessments_give_a_function_verdict(thresholds: OutcomeThresholds
         today=START + dt.timedelta(days=4),
         odi=((START, 44.4), (START + dt.timedelta(days=3), 30.0)),
     )
-    assert result.odi_change is not None and result.odi_change.meaningful
+    assert result.odi_change is not None and result.odi_change.improved
     assert (result.odi_baseline, result.odi_latest) == (44.4, 30.0)
     single = report(sessions(7), thresholds, today=START, odi=((START, 44.4),))
     assert single.odi_change is None

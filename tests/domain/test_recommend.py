@@ -230,27 +230,34 @@ def test_cleared_red_flag_lets_the_plan_go_ahead(
     assert proposal.screening.outcome == ScreeningOutcome.CLEARED and not proposal.blocked
 
 
-def test_goal_targets_follow_the_mcid_thresholds(
+def test_goal_targets_are_the_threshold_the_verdict_tests(
     office_worker: Intake, protocol: Protocol, catalogue: Catalogue
 ) -> None:
+    # One rule (the protocol's meaningful_change_rule, "either"): the points OR the
+    # percentage, never below the 2-point measurement error.
     goals = recommend(office_worker, protocol, catalogue).goals
-    assert goals.target_nprs == 4  # 6 − max(2, 1.8)
-    assert goals.target_odi_percent == 31.1  # 44.4 − max(10, 13.32)
+    assert goals.target_nprs == 4  # 6 − max(2 error, min(2, 1.8))
+    assert goals.target_odi_percent == 34.4  # 44.4 − min(10, 13.32)
     assert goals.patient_goals == office_worker.goals
 
 
-def test_high_pain_needs_a_30_percent_fall(
+def test_high_pain_needs_the_two_point_fall_either_rule_allows(
     office_worker: Intake, protocol: Protocol, catalogue: Catalogue
 ) -> None:
     goals = recommend(replace(office_worker, nprs_current=9), protocol, catalogue).goals
-    assert goals.target_nprs == 6  # 9 − 2.7 = 6.3 → 6 or less
+    assert goals.target_nprs == 7  # 9 − min(2, 2.7)
 
 
-def test_low_pain_target_does_not_go_below_zero(
+def test_low_pain_gets_no_target_the_verdict_could_never_call_improved(
     office_worker: Intake, protocol: Protocol, catalogue: Catalogue
 ) -> None:
+    # 1 → 0 is within the 2-point measurement error: no score would be a meaningful fall.
     goals = recommend(replace(office_worker, nprs_current=1), protocol, catalogue).goals
-    assert goals.target_nprs == 0
+    assert goals.target_nprs is None and goals.target_nprs_reason is None
+    assert (
+        recommend(replace(office_worker, nprs_current=2), protocol, catalogue).goals.target_nprs
+        == 0
+    )
 
 
 def test_missing_baselines_give_no_targets_and_an_incomplete_odi_notice(

@@ -172,12 +172,12 @@ def test_the_plan_summary_gives_the_current_phase_home_programme_goals_and_conta
     actor = set_up_clinic(services)
     patient_id = treated_patient(services, actor, precautions=("anticoagulants",))
     text = one_line(documents.print_plan_summary(actor, patient_id).pdf)
-    # Week 7: phase 3's programme, with the catalogue's instructions and dosage.
-    assert "Your home programme now (phase 3: Strengthen and prevent)" in text
-    assert "Functional strength training" in text
-    assert "squats to a chair" in text
-    assert "3 sets of 8 to 12, 3 times a week" in text
-    assert "Core stabilisation 3 sets" not in text
+    # Week 7 by the calendar, but her ten sessions reached phase 2: phase 2's programme,
+    # with the catalogue's instructions and dosage (treatment, not the calendar, decides).
+    assert "Your home programme now (phase 2: Stabilise)" in text
+    assert "Core stabilisation Lie on your back with knees bent" in text
+    assert "3 sets of 10, hold 10 seconds, daily" in text
+    assert "squats to a chair" not in text
     assert "Sit through a working day without pain" in text
     assert "Pain at or below" in text
     assert "Anticoagulants or bleeding disorder" in text
@@ -242,10 +242,11 @@ def test_the_discharge_summary_judges_the_change_with_the_protocol_thresholds(
     assert "Discharge summary" not in text
     assert "this is not a discharge" in text
     # Intake NPRS 6 → reassessment 2 on the day; ODI 44.4 % → 15.6 % (7 of 45).
-    assert "Pain (NPRS 0–10) 6 5 Jan 2026 2 18 Feb 2026 -4 -67 % Yes: meaningful improvement" in (
-        text
-    )
-    assert "Disability (ODI) 44.4 % 5 Jan 2026 15.6 % 18 Feb 2026 -28.8 -65 %" in text
+    assert (
+        "Pain (NPRS 0–10) 6 5 Jan 2026 2 18 Feb 2026 4 points better (67 %) Clinically "
+        "meaningful improvement"
+    ) in text
+    assert "Disability (ODI) 44.4 % 5 Jan 2026 15.6 % 18 Feb 2026 28.8 points better (65 %)" in text
     assert "10 of " in text and "scheduled visits attended" in text
     assert "Sessions recorded 10" in text
 
@@ -311,7 +312,7 @@ def test_too_little_change_is_said_not_to_be_meaningful(
         services, actor, pain=[(6, 5), (6, 5), (6, 5), (5, 5), (5, 4)], reassess=False
     )
     text = one_line(documents.print_discharge_summary(actor, patient_id).pdf)
-    assert "No: within measurement error" in text
+    assert "No meaningful change (within measurement error)" in text
     assert "re-evaluate" in text
 
 

@@ -87,6 +87,7 @@ EXPECTED: dict[str, Permission | Access | None] = {
     "DocumentService.write_pdf": P.PRINT,
     "DocumentService.plan_summary": P.VIEW_CLINICAL,
     "DocumentService.discharge_summary": P.VIEW_CLINICAL,
+    "EpisodeService.course": P.VIEW_CLINICAL,
     "CaseService.validate": NO_RECORDS,
     "CaseService.import_file": P.WRITE_CLINICAL,
     "CaseService.export_document": P.PRINT,

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from backclinic.db.database import OpenDatabase
@@ -68,12 +68,22 @@ def test_the_dialog_shows_baseline_and_final_with_the_verdict_as_they_are_entere
     assert "Baseline 6, final not recorded" in widget.nprs_comparison.text()
 
     fill_final(widget, 5, FINAL_ODI)
-    assert widget.nprs_comparison.text() == "Baseline 6, final 5: Within measurement error."
+    assert widget.nprs_comparison.text() == (
+        "Baseline 6, final 5: No meaningful change (within measurement error)."
+    )
     assert widget.odi_comparison.text() == (
-        "Baseline 44.4 %, final 17.8 %: Meaningful improvement."
+        "Baseline 44.4 %, final 17.8 %: Clinically meaningful improvement."
     )
     widget.nprs.setValue(2)
-    assert widget.nprs_comparison.text() == "Baseline 6, final 2: Meaningful improvement."
+    assert widget.nprs_comparison.text() == (
+        "Baseline 6, final 2: Clinically meaningful improvement."
+    )
+    widget.nprs.setValue(9)
+    assert widget.nprs_comparison.text() == (
+        "Baseline 6, final 9: Clinically meaningful worsening."
+    )
+    assert "Pain is 3 points worse (6 → 9" in widget.nprs_comparison.toolTip()
+    widget.nprs.setValue(2)
     assert "clinically meaningful" in widget.nprs_comparison.toolTip()
 
 
@@ -210,10 +220,11 @@ def test_the_reassessment_view_compares_each_measure_with_the_intake(
 
     rows = view.rows_for(reassessment.id)
     assert [(r.intake, r.now, r.verdict) for r in rows] == [
-        ("6", "5", "Within measurement error"),
-        ("44.4 %", "17.8 %", "Meaningful improvement"),
+        ("6", "5", "No meaningful change (within measurement error)"),
+        ("44.4 %", "17.8 %", "Clinically meaningful improvement"),
         ("high", "low", "Risk lower"),
-        ("4", "7", "Meaningful improvement"),
+        ("4", "7", "Clinically meaningful improvement"),
+        ("Not recorded", "Not recorded", "—"),
     ]
     assert rows[1].change == "26.6 points better (60 %)"
     assert "inf" not in rows[3].explanation
@@ -275,11 +286,19 @@ def test_the_plan_tab_discharges_and_then_shows_the_closed_plan_with_new_plan_of
     assert tab.new_plan_button.isVisible() and not tab.discharge_button.isVisible()
 
 
-def test_a_change_of_one_point_reads_in_the_singular() -> None:
-    from backclinic.domain.progress import change_verdict
-    from backclinic.ui.reassessment_view import _change_words
+def test_a_change_of_one_point_reads_in_the_singular(clinic: Services) -> None:
+    from backclinic.domain.outcomes import judge
 
-    one = change_verdict(5, 4, mcid_points=2, mcid_percent=30, mdc=2)
-    assert _change_words(one, "points") == "1 point better (20 %)"
-    two = change_verdict(6, 4, mcid_points=2, mcid_percent=30, mdc=2)
-    assert _change_words(two, "points").startswith("2 points better")
+    thresholds = clinic.protocol.thresholds
+    assert judge("nprs", 5, 4, thresholds).change_text == "1 point better (20 %)"
+    assert judge("nprs", 6, 4, thresholds).change_text.startswith("2 points better")
+
+
+def test_the_dialog_counts_the_visits_in_the_episodes_words(
+    qtbot: QtBot, clinic: Services, actor: Actor, planned: tuple[int, PlanView]
+) -> None:
+    widget = dialog(qtbot, clinic, actor, planned)
+    attendance = clinic.episodes.course(actor, planned[0]).attendance
+    text = widget.findChild(QLabel, "plan_summary").text()
+    assert attendance.text in text
+    assert "of 10 due visits attended" in text

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from pathlib import Path
 
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QLabel, QWizard
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
+from backclinic.db.database import OpenDatabase
 from backclinic.domain.screening import FlagAnswer
-from backclinic.services.bundle import Services
+from backclinic.services.bundle import Services, build_services
 from backclinic.services.context import Actor
 from backclinic.services.patients import Patient
 from backclinic.ui.intake_form import IntakeForm
 from backclinic.ui.plan_tab import ChangePhaseDialog, PlanTab
 from backclinic.ui.plan_wizard import PlanWizard
+from tests.protocol_copies import (
+    AVOIDED_POINT,
+    AVOIDING_LABEL,
+    AVOIDING_PRECAUTION,
+    protocol_avoiding,
+)
 from tests.ui.conftest import ModalDriver
 from tests.ui.test_intake_form import fill_article_intake, grace, open_form
 
@@ -237,3 +245,21 @@ def test_changing_a_phase_from_the_plan_tab_reschedules_and_says_only_future_vis
     modal.check()
     assert any("Only visits from today on are rescheduled" in note for note in notes)
     assert tab.plan is not None and tab.plan.phases[2].pt_per_week == 2
+
+
+def test_a_point_the_clinics_protocol_copy_avoids_is_neither_offered_nor_accepted(
+    qtbot: QtBot, database: OpenDatabase, actor: Actor, tmp_path: Path
+) -> None:
+    edited = build_services(database.session_factory, protocol=protocol_avoiding(tmp_path))
+    patient = grace(edited, actor)
+    record_intake(qtbot, edited, actor, patient, precautions=(AVOIDING_PRECAUTION,))
+    wizard = open_wizard(qtbot, edited, actor, patient)
+    for box in wizard.acupuncture_page.phases:
+        points = box.points
+        assert AVOIDED_POINT not in points.codes()
+        offered = {points.picker.itemData(i) for i in range(points.picker.count())}
+        assert AVOIDED_POINT not in offered and "BL23" in offered
+        assert not points.add(AVOIDED_POINT)
+        assert AVOIDED_POINT not in points.codes()
+        assert f"{AVOIDED_POINT} is not offered" in points.error.text()
+        assert AVOIDING_LABEL in points.error.text()

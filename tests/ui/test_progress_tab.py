@@ -68,7 +68,7 @@ def test_suggestions_show_their_reason_and_advance_offers_the_plan(
         clinic.sessions.log(actor, patient_id, visit_input(visit.visit_date, pain_before=score))
     tab = ProgressTab(clinic, actor, patient_id)
     qtbot.addWidget(tab)
-    report = clinic.sessions.progress(actor, patient_id, NOW.date())
+    report = clinic.episodes.course(actor, patient_id)
     shown = {s.kind for s in report.suggestions}
     texts = {label.text() for label in tab.findChildren(QLabel)}
     assert report.suggestions
@@ -77,7 +77,13 @@ def test_suggestions_show_their_reason_and_advance_offers_the_plan(
         with qtbot.waitSignal(tab.plan_requested) as asked:
             tab.action_buttons["advance"].click()
         assert asked.args == [patient_id]
-    assert set(tab.action_buttons) <= {"advance", "reassess", "hold", "re-evaluate"}
+    assert set(tab.action_buttons) <= {
+        "advance",
+        "reassess",
+        "hold",
+        "re-evaluate",
+        "discharge-or-extend",
+    }
 
 
 def test_the_chart_with_phase_bands_paints_and_repaints(
@@ -109,7 +115,7 @@ def test_holding_extends_the_current_phase_by_a_week_after_asking(
     # Pain before treatment rising over the last three sessions: the model says hold.
     for visit, score in zip(plan.visits[:5], (5, 5, 6, 7, 8), strict=False):
         clinic.sessions.log(actor, patient_id, visit_input(visit.visit_date, pain_before=score))
-    report = clinic.sessions.progress(actor, patient_id, NOW.date())
+    report = clinic.episodes.course(actor, patient_id)
     [hold] = [s for s in report.suggestions if s.kind == "hold"]
     assert hold.phase_number is not None
     tab = ProgressTab(clinic, actor, patient_id)
@@ -129,3 +135,41 @@ def test_holding_extends_the_current_phase_by_a_week_after_asking(
     assert after is not None
     extended = next(p for p in after.phases if p.number == hold.phase_number)
     assert extended.end_week == before.end_week + 1
+
+
+def test_the_progress_tab_and_the_interim_summary_tell_the_same_course(
+    qtbot: QtBot, clinic: Services, actor: Actor
+) -> None:
+    import re
+
+    from tests.services.test_documents import document_service, one_line
+
+    clinic.clinic.update_settings(
+        actor,
+        clinic_name="Harbour Back Clinic",
+        address="",
+        phone="",
+        email="",
+        idle_lock_minutes=clinic.clinic.settings().idle_lock_minutes,
+        clinic_days=clinic.clinic.settings().clinic_days,
+        expected_version=clinic.clinic.settings().version,
+    )
+    patient_id = grace(clinic, actor, nprs_current=7)
+    plan = clinic.plans.create_recommended(actor, "CASE-0045", start=START)
+    for visit, (before, after) in zip(plan.visits[:3], ((7, 5), (6, 4), (5, 3)), strict=False):
+        clinic.sessions.log(
+            actor, patient_id, visit_input(visit.visit_date, pain_before=before, pain_after=after)
+        )
+    tab = ProgressTab(clinic, actor, patient_id)
+    qtbot.addWidget(tab)
+    course = clinic.episodes.course(actor, patient_id)
+    pain = course.outcome("nprs").change
+    assert pain is not None
+    assert tab.figure_labels["verdict"].text() == pain.verdict_text
+    shown = {label.text() for label in tab.findChildren(QLabel)}
+    assert course.suggestions
+    assert all(s.why in shown for s in course.suggestions)
+    text = one_line(document_service(clinic).print_discharge_summary(actor, patient_id).pdf)
+    assert pain.verdict_text in text
+    for suggestion in course.suggestions:
+        assert re.sub(r"\s+", " ", suggestion.why) in text

@@ -31,6 +31,7 @@ from backclinic.domain.catalogue import Catalogue
 from backclinic.domain.intake import Intake
 from backclinic.domain.plan import InterventionDose, PlanChoices, PlanPhase
 from backclinic.domain.protocol import Protocol as ClinicalProtocol
+from backclinic.domain.safety import ViolationKind, acupuncture_violations
 from backclinic.domain.screening import FlagAnswer, red_flags_from_case
 from backclinic.domain.session import SessionDetails
 
@@ -111,7 +112,9 @@ class _CaseReader:
             for i, item in enumerate(self._document.get("assessments") or [])
         )
         sessions = tuple(
-            self._session(f"sessions[{i}]", item)
+            self._session(
+                f"sessions[{i}]", item, _precautions_in_force(assessments, item["date"][:10])
+            )
             for i, item in enumerate(self._document.get("sessions") or [])
         )
         plan_document = self._document.get("plan")
@@ -207,7 +210,7 @@ class _CaseReader:
             raise CaseFileProblem(f"{where}.{broken[0]}", broken[1])
         return data
 
-    def _session(self, where: str, item: Mapping[str, Any]) -> CaseSession:
+    def _session(self, where: str, item: Mapping[str, Any], precautions: set[str]) -> CaseSession:
         performed_at = self._when(f"{where}.date", item["date"])
         original = None
         if "amends" in item:
@@ -215,13 +218,17 @@ class _CaseReader:
                 raise CaseFileProblem(
                     f"{where}.amendment_reason", "an amendment needs the reason it was made"
                 )
-            original = self._session(f"{where}.amends", item["amends"])
+            original = self._session(f"{where}.amends", item["amends"], precautions)
         elif "amendment_reason" in item:
             raise CaseFileProblem(
                 f"{where}.amendment_reason", "needs `amends`, the session it corrected"
             )
-        for position, code in enumerate(item.get("acupoints") or ()):
+        acupoints = list(item.get("acupoints") or ())
+        for position, code in enumerate(acupoints):
             self._acupoint(f"{where}.acupoints[{position}]", code)
+        self._check_precautions(
+            where, precautions, acupoints=acupoints, electro=bool(item.get("electro", False))
+        )
         details = SessionDetails(
             performed_at=performed_at,
             modalities=tuple(item["modalities"]),
@@ -277,6 +284,21 @@ class _CaseReader:
         if not self._catalogue.knows("acupoints", code):
             raise CaseFileProblem(location, f"{code!r} is not an acupoint in the catalogue")
 
+    def _check_precautions(
+        self, where: str, precautions: set[str], *, acupoints: list[str], electro: bool = False
+    ) -> None:
+        violations = acupuncture_violations(
+            precautions, self._protocol, self._catalogue, acupoints=acupoints, electro=electro
+        )
+        if violations:
+            first = violations[0]
+            location = (
+                f"{where}.electro"
+                if first.kind == ViolationKind.ELECTROACUPUNCTURE
+                else f"{where}.acupoints[{acupoints.index(first.subject)}]"
+            )
+            raise CaseFileProblem(location, first.text)
+
     def _plan(
         self, item: Mapping[str, Any], precautions: set[str], where_plan: str = "plan"
     ) -> CasePlan:
@@ -301,15 +323,10 @@ class _CaseReader:
                     f"{where}.end_week", f"{phase['end_week']} is before the start week"
                 )
             expected_start = phase["end_week"] + 1
-            for position, code in enumerate(phase.get("acupoints") or ()):
+            acupoints = list(phase.get("acupoints") or ())
+            for position, code in enumerate(acupoints):
                 self._acupoint(f"{where}.acupoints[{position}]", code)
-                clash = sorted(set(self._catalogue.acupoints[code].cautions) & precautions)
-                if clash:
-                    raise CaseFileProblem(
-                        f"{where}.acupoints[{position}]",
-                        f"{code} is not offered because of the precaution "
-                        f"'{self._catalogue.label('precautions', clash[0])}'",
-                    )
+            self._check_precautions(where, precautions, acupoints=acupoints)
             phases.append(self._phase(where, phase))
         numbers = {phase.number for phase in phases}
         visits = None
@@ -406,9 +423,14 @@ class _CaseReader:
 
 def _plan_precautions(assessments: Sequence[CaseAssessment], plan: Mapping[str, Any]) -> set[str]:
     """Precautions of the intake the plan will be attached to (latest by its start)."""
-    start = plan.get("start_date", "")
+    return _precautions_in_force(assessments, plan.get("start_date", ""))
+
+
+def _precautions_in_force(assessments: Sequence[CaseAssessment], day: str) -> set[str]:
+    """Precautions of the latest intake on or before ``day`` (an ISO date), else of the
+    latest intake of all."""
     intakes = [a for a in assessments if a.kind == "intake"]
-    before = [a for a in intakes if a.intake.assessed_on.isoformat() <= start] or intakes
+    before = [a for a in intakes if a.intake.assessed_on.isoformat() <= day] or intakes
     if not before:
         return set()
     chosen = max(enumerate(before), key=lambda pair: (pair[1].intake.assessed_on, pair[0]))[1]

@@ -1,0 +1,167 @@
+"""The episode's course for screens and documents: the one adapter from stored plans,
+assessments and sessions to ``domain.episode.course``, so the Progress tab and every
+printed summary read the same course."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from backclinic.domain.episode import (
+    AssessmentKind,
+    Course,
+    EpisodeAssessment,
+    EpisodeDischarge,
+    EpisodePlan,
+    EpisodeSession,
+    EpisodeVisit,
+    VisitStatus,
+    course,
+)
+from backclinic.domain.progress import PhaseSpan
+from backclinic.domain.protocol import OutcomeThresholds
+from backclinic.services.assessments import Assessment, AssessmentService
+from backclinic.services.context import Actor, ServiceContext
+from backclinic.services.permissions import Permission
+from backclinic.services.plans import PlanService, PlanView
+from backclinic.services.sessions import SessionRecord, SessionService
+from backclinic.services.use_case import use_case
+
+_KINDS: dict[str, AssessmentKind] = {
+    "intake": "intake",
+    "reassessment": "reassessment",
+    "discharge": "discharge",
+}
+_STATUSES: dict[str, VisitStatus] = {
+    "planned": "planned",
+    "done": "done",
+    "missed": "missed",
+    "cancelled": "cancelled",
+}
+
+
+def _scores(assessment: Assessment) -> EpisodeAssessment:
+    return EpisodeAssessment(
+        on=assessment.assessed_on,
+        kind=_KINDS.get(assessment.kind, "reassessment"),
+        nprs=assessment.intake.nprs_current,
+        odi_percent=assessment.odi.percent if assessment.odi else None,
+        psfs_mean=assessment.psfs_mean,
+        rmdq=assessment.rmdq_score,
+    )
+
+
+def baseline_intake(plan: PlanView, assessments: Sequence[Assessment]) -> Assessment | None:
+    """The intake a plan was built on: the latest on or before its start, else the first."""
+    intakes = [a for a in assessments if a.kind == "intake"]
+    before = [a for a in intakes if a.assessed_on <= plan.start_date]
+    if before:
+        return before[-1]
+    return intakes[0] if intakes else None
+
+
+def course_of(
+    plan: PlanView,
+    assessments: Sequence[Assessment],
+    records: Sequence[SessionRecord],
+    *,
+    thresholds: OutcomeThresholds,
+    today: dt.date,
+) -> Course:
+    """The course of ``plan``'s episode on ``today``: ``records`` are the episode's current
+    sessions; an ended plan is discharged on its end date (or its last session)."""
+    intake = baseline_intake(plan, assessments)
+    discharge = None
+    if plan.status != "active":
+        last = max((r.performed_on for r in records), default=plan.start_date)
+        discharge = EpisodeDischarge(plan.ended_on or last, plan.end_reason or "", plan.end_note)
+    end = discharge.on if discharge else today
+    since = intake.assessed_on if intake else plan.start_date
+    later = [a for a in assessments if a is not intake and since <= a.assessed_on <= end]
+    return course(
+        intake=_scores(intake) if intake else None,
+        reassessments=tuple(_scores(a) for a in later),
+        plan=EpisodePlan(
+            start_date=plan.start_date,
+            phases=tuple(
+                PhaseSpan(p.number, p.name, p.start_week, p.end_week) for p in plan.phases
+            ),
+            target_pain=plan.target_pain,
+            target_odi=plan.target_odi,
+            functional_goals=plan.functional_goals,
+        ),
+        visits=tuple(
+            EpisodeVisit(v.visit_date, v.phase_number, _STATUSES[v.status]) for v in plan.visits
+        ),
+        sessions=tuple(
+            EpisodeSession(r.performed_on, r.data.pain_before, r.data.pain_after, r.phase_number)
+            for r in records
+            if r.performed_on <= end
+        ),
+        discharge=discharge,
+        thresholds=thresholds,
+        today=today,
+    )
+
+
+def in_episode(plan: PlanView, record: SessionRecord, end: dt.date) -> bool:
+    """Does a session belong to ``plan``'s episode (logged against it, or, when logged
+    against no plan, within its dates up to ``end``)?"""
+    if record.plan_id is not None:
+        return record.plan_id == plan.id
+    return plan.start_date <= record.performed_on <= end
+
+
+class EpisodeService:
+    """The course of a patient's current (or latest) plan, for the Progress tab."""
+
+    def __init__(
+        self,
+        context: ServiceContext,
+        thresholds: OutcomeThresholds,
+        plans: PlanService,
+        assessments: AssessmentService,
+        sessions: SessionService,
+    ) -> None:
+        self._context = context
+        self._thresholds = thresholds
+        self._plans = plans
+        self._assessments = assessments
+        self._sessions = sessions
+
+    @use_case(Permission.VIEW_CLINICAL)
+    def course(self, actor: Actor, patient_id: int) -> Course:
+        """The course today; without any plan, the outcomes of the assessments and
+        sessions alone."""
+        today = self._context.clock().astimezone().date()
+        assessments = self._assessments.for_patient(actor, patient_id)
+        history = self._sessions.history(actor, patient_id)
+        plan = self._plans.active_plan(actor, patient_id) or self._plans.latest_plan(
+            actor, patient_id
+        )
+        if plan is None:
+            intakes = [a for a in assessments if a.kind == "intake"]
+            intake = intakes[-1] if intakes else None
+            since = intake.assessed_on if intake else None
+            return course(
+                intake=_scores(intake) if intake else None,
+                reassessments=tuple(
+                    _scores(a)
+                    for a in assessments
+                    if a is not intake and (since is None or a.assessed_on >= since)
+                ),
+                plan=None,
+                visits=(),
+                sessions=tuple(
+                    EpisodeSession(r.performed_on, r.data.pain_before, r.data.pain_after, None)
+                    for r in history
+                ),
+                discharge=None,
+                thresholds=self._thresholds,
+                today=today,
+            )
+        end = plan.ended_on or today
+        records = sorted(
+            (r for r in history if in_episode(plan, r, end)), key=lambda r: r.data.performed_at
+        )
+        return course_of(plan, assessments, records, thresholds=self._thresholds, today=today)

@@ -1,0 +1,79 @@
+"""The one precaution × acupoint × electro-acupuncture rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from backclinic.domain.catalogue import Catalogue
+from backclinic.domain.protocol import Protocol
+from backclinic.domain.safety import (
+    ELECTROACUPUNCTURE,
+    ViolationKind,
+    acupuncture_violations,
+    forbidden_points,
+)
+from tests.protocol_copies import AVOIDED_POINT, AVOIDING_LABEL, protocol_avoiding
+
+
+def test_no_precaution_rules_nothing_out(protocol: Protocol, catalogue: Catalogue) -> None:
+    assert acupuncture_violations((), protocol, catalogue, acupoints=("SP6",), electro=True) == ()
+    assert forbidden_points((), protocol, catalogue) == {}
+
+
+def test_pregnancy_rules_out_the_protocols_points_and_the_catalogues_cautioned_ones(
+    protocol: Protocol, catalogue: Catalogue
+) -> None:
+    forbidden = forbidden_points(("pregnancy",), protocol, catalogue)
+    assert set(protocol.precautions["pregnancy"].avoid_points) <= set(forbidden)
+    cautioned = {c for c, p in catalogue.acupoints.items() if "pregnancy" in p.cautions}
+    assert cautioned <= set(forbidden)
+    assert "BL23" not in forbidden
+
+
+def test_each_violation_names_the_point_and_the_precaution_in_words(
+    protocol: Protocol, catalogue: Catalogue
+) -> None:
+    (violation,) = acupuncture_violations(
+        ("pregnancy",), protocol, catalogue, acupoints=("BL23", "SP6", "SP6")
+    )
+    assert violation.kind == ViolationKind.ACUPOINT
+    assert (violation.subject, violation.precaution) == ("SP6", "pregnancy")
+    assert violation.text.startswith("SP6 is not offered because of the precaution 'Pregnancy'.")
+    assert "pregnancy" not in violation.text.split("'")[0]
+
+
+@pytest.mark.parametrize("precaution", ["pacemaker", "epilepsy"])
+def test_electro_acupuncture_is_ruled_out_where_the_protocol_says_so(
+    protocol: Protocol, catalogue: Catalogue, precaution: str
+) -> None:
+    (violation,) = acupuncture_violations(
+        (precaution, "needle_phobia"), protocol, catalogue, acupoints=("BL23",), electro=True
+    )
+    assert violation.kind == ViolationKind.ELECTROACUPUNCTURE
+    assert violation.subject == ELECTROACUPUNCTURE
+    assert violation.text.startswith("Electro-acupuncture is not offered because of the")
+    assert protocol.precautions[precaution].label in violation.text
+    assert acupuncture_violations((precaution,), protocol, catalogue, acupoints=("BL23",)) == ()
+
+
+def test_a_clinics_protocol_copy_that_adds_an_avoided_point_is_honoured(
+    protocol: Protocol, catalogue: Catalogue, tmp_path: Path
+) -> None:
+    edited = protocol_avoiding(tmp_path)
+    proposed = ("BL23", AVOIDED_POINT)
+    assert (
+        acupuncture_violations(("anticoagulants",), protocol, catalogue, acupoints=proposed) == ()
+    )
+    (violation,) = acupuncture_violations(
+        ("anticoagulants",), edited, catalogue, acupoints=proposed
+    )
+    assert violation.subject == AVOIDED_POINT
+    assert AVOIDING_LABEL in violation.text
+    assert AVOIDED_POINT in forbidden_points(("anticoagulants",), edited, catalogue)
+
+
+def test_an_unknown_precaution_code_is_an_error(protocol: Protocol, catalogue: Catalogue) -> None:
+    with pytest.raises(ValueError, match="Unknown precaution code 'flying'"):
+        acupuncture_violations(("flying",), protocol, catalogue, acupoints=())
