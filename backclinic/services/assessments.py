@@ -31,6 +31,7 @@ from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, NotFound, StaleRecord, ValidationFailed
 from backclinic.services.patients import age_on
 from backclinic.services.permissions import Permission, require
+from backclinic.services.use_case import Change, use_case
 
 ODI_VERSION = "2.1a"
 RMDQ_VERSION = "RMDQ-24"
@@ -153,6 +154,7 @@ class AssessmentService:
         self._protocol = protocol
         self._catalogue = catalogue
 
+    @use_case(Permission.WRITE_CLINICAL, changes={Change.ASSESSMENTS})
     def record(self, actor: Actor, patient_id: int, data: AssessmentInput) -> Assessment:
         require(actor, Permission.WRITE_CLINICAL)
         errors = validate_assessment(data, self._catalogue, self._context.clock().date())

@@ -47,6 +47,8 @@ from backclinic.services.patients import Patient, PatientService
 from backclinic.services.permissions import Permission, require
 from backclinic.services.plans import InterventionDose, PhaseView, PlanService, PlanView
 from backclinic.services.sessions import SessionRecord, SessionService
+from backclinic.services.use_case import Change as RecordKind
+from backclinic.services.use_case import use_case
 
 PLAN_SUMMARY = "plan_summary"
 DISCHARGE_SUMMARY = "discharge_summary"
@@ -107,6 +109,7 @@ class DocumentService:
 
     # ------------------------------------------------------------------------- printing
 
+    @use_case(Permission.PRINT, changes={RecordKind.DOCUMENTS})
     def print_plan_summary(self, actor: Actor, patient_id: int) -> StoredDocument:
         """Render the patient's plan summary, keep it, and audit the print."""
         require(actor, Permission.PRINT)
@@ -123,6 +126,7 @@ class DocumentService:
             rendered.pages,
         )
 
+    @use_case(Permission.PRINT, changes={RecordKind.DOCUMENTS})
     def print_discharge_summary(self, actor: Actor, patient_id: int) -> StoredDocument:
         """Render the discharge summary (an interim one while the plan is active)."""
         require(actor, Permission.PRINT)

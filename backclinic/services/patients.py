@@ -28,6 +28,7 @@ from backclinic.services.errors import (
     ValidationFailed,
 )
 from backclinic.services.permissions import Permission, require
+from backclinic.services.use_case import Change, use_case
 
 EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
 SEXES = ("female", "male", "other", "unknown")
@@ -212,6 +213,7 @@ class PatientService:
     def today(self) -> dt.date:
         return self._context.clock().astimezone().date()
 
+    @use_case(Permission.REGISTER_PATIENTS, changes={Change.PATIENTS})
     def register(self, actor: Actor, data: PatientInput) -> Patient:
         require(actor, Permission.REGISTER_PATIENTS)
         errors = validate_patient(data, self.today())
@@ -255,6 +257,7 @@ class PatientService:
         self._write_terms(session, row)
         return row
 
+    @use_case(Permission.REGISTER_PATIENTS, changes={Change.PATIENTS})
     def update(
         self, actor: Actor, patient_id: int, data: PatientInput, expected_version: int
     ) -> Patient:
@@ -300,6 +303,7 @@ class PatientService:
         except StaleDataError as error:
             raise self._conflict_after_race(patient_id, data) from error
 
+    @use_case(Permission.REGISTER_PATIENTS, changes={Change.PATIENTS})
     def archive(self, actor: Actor, patient_id: int, expected_version: int) -> Patient:
         """Patients are archived, never deleted: they leave the search list, records stay."""
         require(actor, Permission.REGISTER_PATIENTS)
@@ -315,6 +319,7 @@ class PatientService:
             self._context.audit(session, actor, AuditEntry("archive", "patient", row.id, row.id))
             return _patient(row)
 
+    @use_case(Permission.REGISTER_PATIENTS, changes={Change.PATIENTS})
     def restore(self, actor: Actor, patient_id: int, expected_version: int) -> Patient:
         require(actor, Permission.REGISTER_PATIENTS)
         with self._context.writing() as session:

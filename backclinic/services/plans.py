@@ -46,6 +46,7 @@ from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, NotFound, StaleRecord, ValidationFailed
 from backclinic.services.patients import PatientService
 from backclinic.services.permissions import Permission, require
+from backclinic.services.use_case import Change, use_case
 
 FREQUENCY_WORDS = {1: "once a week", 2: "twice a week", 3: "three times a week"}
 # Why a plan ended (the four reasons), with the words the screens and documents use.
@@ -301,6 +302,7 @@ class PlanService:
         except ScheduleError as error:
             raise ValidationFailed([FieldError("clinic_days", str(error))]) from error
 
+    @use_case(Permission.WRITE_CLINICAL, changes={Change.PLAN, Change.SCHEDULE})
     def create(self, actor: Actor, patient_id: int, choices: PlanChoices) -> PlanView:
         with self._context.writing() as session:
             intake_row = self._assessments.latest_intake_row(session, patient_id)
@@ -408,6 +410,7 @@ class PlanService:
         session.flush()
         return plan
 
+    @use_case(Permission.WRITE_CLINICAL, changes={Change.PLAN, Change.SCHEDULE})
     def change_phase(
         self,
         actor: Actor,
@@ -517,6 +520,7 @@ class PlanService:
             )
             return self._view(session, plan)
 
+    @use_case(Permission.VIEW_SCHEDULE, changes={Change.SCHEDULE})
     def reschedule_visit(
         self, actor: Actor, visit_id: int, new_date: dt.date, expected_version: int
     ) -> VisitView:
@@ -621,6 +625,7 @@ class PlanService:
             return f"This plan already has a visit on {new_date.isoformat()}; choose another day."
         return None
 
+    @use_case(Permission.WRITE_CLINICAL, changes={Change.PLAN, Change.SCHEDULE, Change.ASSESSMENTS})
     def discharge(
         self,
         actor: Actor,

@@ -41,6 +41,7 @@ from backclinic.domain.scoring import score_odi
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, NotFound, StaleRecord, ValidationFailed
 from backclinic.services.permissions import Permission, require
+from backclinic.services.use_case import Change, use_case
 
 # The issue's adverse-event codes; codes.toml has no list of them yet.
 ADVERSE_EVENTS = ("bruising", "dizziness", "pain_flare", "other")
@@ -113,6 +114,7 @@ class SessionService:
 
     # ------------------------------------------------------------------------- writing
 
+    @use_case(Permission.WRITE_CLINICAL, changes={Change.SESSIONS, Change.SCHEDULE})
     def log(self, actor: Actor, patient_id: int, data: SessionInput) -> SessionRecord:
         require(actor, Permission.WRITE_CLINICAL)
         with self._context.writing() as session:
@@ -140,6 +142,7 @@ class SessionService:
             )
             return self._record(session, row)
 
+    @use_case(Permission.WRITE_CLINICAL, changes={Change.SESSIONS})
     def amend(
         self,
         actor: Actor,
@@ -221,6 +224,7 @@ class SessionService:
                 "This session", TreatmentSessionRow, session_id, {"reason": reason}
             ) from error
 
+    @use_case(Permission.VIEW_SCHEDULE, changes={Change.SCHEDULE})
     def mark_missed(self, actor: Actor, visit_id: int) -> None:
         """Record that a planned visit on or before today did not happen."""
         require(actor, Permission.VIEW_SCHEDULE)

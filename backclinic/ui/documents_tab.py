@@ -21,9 +21,10 @@ from backclinic.services.context import Actor
 from backclinic.services.documents import DocumentInfo, StoredDocument
 from backclinic.services.errors import ServiceError
 from backclinic.services.permissions import Permission, allows
+from backclinic.services.use_case import Change
+from backclinic.ui.operations import Changes, Operations
 from backclinic.ui.print_preview import DocumentOutput, PrintPreview
 from backclinic.ui.row_table import RowTableModel, row_table_view
-from backclinic.ui.tasks import TaskRunner
 
 
 class DocumentsModel(RowTableModel[DocumentInfo]):
@@ -71,13 +72,16 @@ class DocumentsTab(QWidget):
         actor: Actor,
         patient_id: int,
         parent: QWidget | None = None,
+        *,
+        operations: Operations | None = None,
     ) -> None:
         super().__init__(parent)
         self._documents = services.documents
         self._services = services
         self._actor = actor
         self._patient_id = patient_id
-        self.tasks = TaskRunner(self)
+        self._operations = operations or Operations(self)
+        self.tasks = self._operations.tasks
         self.printer_factory: Callable[[], QPrinter] | None = None
         self.preview: PrintPreview | None = None
         self.model = DocumentsModel(self)
@@ -114,6 +118,7 @@ class DocumentsTab(QWidget):
         self.save_button.clicked.connect(self._on_save_button_clicked)
         self.table.doubleClicked.connect(self._on_table_double_clicked)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
+        self._operations.changed.connect(self._on_operations_changed)
         self.reload()
 
     def reload(self) -> None:
@@ -138,25 +143,33 @@ class DocumentsTab(QWidget):
         """Also what discharging a patient offers once the plan has ended."""
         self._print(self._documents.print_discharge_summary)
 
+    def _on_operations_changed(self, changes: Changes) -> None:
+        if changes.touches_patient(self._patient_id, Change.DOCUMENTS):
+            self.reload()
+
     def _print(self, make: Callable[[Actor, int], StoredDocument]) -> None:
         self.plan_button.setEnabled(False)
         self.discharge_button.setEnabled(False)
-        actor, patient_id = self._actor, self._patient_id
-        self.tasks.run(
-            lambda: make(actor, patient_id),
+        self.setCursor(Qt.CursorShape.BusyCursor)
+        self._operations.submit(
+            make,
+            self._actor,
+            self._patient_id,
             on_result=self._on_document_printed,
             on_error=self._on_print_failed,
+            owner=self,
         )
 
     def _on_document_printed(self, stored: StoredDocument) -> None:
+        self.unsetCursor()
         self.plan_button.setEnabled(True)
         self.discharge_button.setEnabled(True)
-        self.reload()
         self.select(stored.id)
         self.document_printed.emit(stored.id)
         self._show_preview(stored.id, stored.title, just_printed=True)
 
     def _on_print_failed(self, error: Exception) -> None:
+        self.unsetCursor()
         self.plan_button.setEnabled(True)
         self.discharge_button.setEnabled(True)
         if not isinstance(error, ServiceError):

@@ -28,7 +28,9 @@ from backclinic.domain.screening import evaluate_red_flags
 from backclinic.services.assessments import Assessment
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
+from backclinic.services.use_case import Change
 from backclinic.ui.intake_form import IntakeForm
+from backclinic.ui.operations import Changes, Operations
 from backclinic.ui.row_table import row_table_view
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -134,12 +136,19 @@ class IntakeTab(QWidget):
     assessment_saved = Signal(int)
 
     def __init__(
-        self, services: Services, actor: Actor, patient_id: int, parent: QWidget | None = None
+        self,
+        services: Services,
+        actor: Actor,
+        patient_id: int,
+        parent: QWidget | None = None,
+        *,
+        operations: Operations | None = None,
     ) -> None:
         super().__init__(parent)
         self._services = services
         self._actor = actor
         self._patient_id = patient_id
+        self._operations = operations or Operations(self)
         self.model = AssessmentTableModel(services.catalogue, services.protocol, self)
         self.table = row_table_view(self.model)
         self.empty_label = QLabel("No intake recorded yet.")
@@ -156,9 +165,10 @@ class IntakeTab(QWidget):
         layout.addWidget(self.table, 1)
         self.record_button.clicked.connect(self._on_record_button_clicked)
         self.reassess_button.clicked.connect(self._on_reassess_button_clicked)
-        self.refresh()
+        self._operations.changed.connect(self._on_operations_changed)
+        self.reload()
 
-    def refresh(self) -> None:
+    def reload(self) -> None:
         assessments = self._services.assessments.for_patient(self._patient_id)
         self.model.set_assessments(assessments)
         has_intake = any(a.kind == "intake" for a in assessments)
@@ -167,10 +177,15 @@ class IntakeTab(QWidget):
         self.reassess_button.setEnabled(has_intake)
         self.reassess_button.setToolTip("" if has_intake else "Record an intake first.")
 
+    def _on_operations_changed(self, changes: Changes) -> None:
+        if changes.touches_patient(self._patient_id, Change.ASSESSMENTS):
+            self.reload()
+
     def _record(self, kind: str) -> None:
-        saved = IntakeForm.record(self, self._services, self._actor, self._patient_id, kind)
+        saved = IntakeForm.record(
+            self, self._services, self._actor, self._patient_id, kind, operations=self._operations
+        )
         if saved is not None:
-            self.refresh()
             self.assessment_saved.emit(saved.id)
 
     def _on_record_button_clicked(self) -> None:

@@ -65,6 +65,7 @@ from backclinic.services.plans import (
     choices_from_proposal,
 )
 from backclinic.ui.field_errors import ERROR_STYLE
+from backclinic.ui.operations import Operations
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 NOTICE_STYLE = "color: #8a5a00;"
@@ -744,11 +745,13 @@ class PlanWizard(QWizard):
         parent: QWidget | None = None,
         *,
         proposal: PlanProposal | None = None,
+        operations: Operations | None = None,
     ) -> None:
         super().__init__(parent)
         self.services = services
         self._actor = actor
         self._patient_id = patient_id
+        self._operations = operations or Operations(self)
         self.plan: PlanView | None = None
         self.proposal = proposal or services.plans.propose(patient_id)
         latest = services.assessments.latest_intake(patient_id)
@@ -777,10 +780,19 @@ class PlanWizard(QWizard):
 
     @classmethod
     def build(
-        cls, parent: QWidget | None, services: Services, actor: Actor, patient_id: int
+        cls,
+        parent: QWidget | None,
+        services: Services,
+        actor: Actor,
+        patient_id: int,
+        *,
+        proposal: PlanProposal | None = None,
+        operations: Operations | None = None,
     ) -> PlanView | None:
         try:
-            wizard = cls(services, actor, patient_id, parent)
+            wizard = cls(
+                services, actor, patient_id, parent, proposal=proposal, operations=operations
+            )
         except ServiceError as error:
             QMessageBox.warning(parent, "No plan can be built", str(error))
             return None
@@ -833,7 +845,9 @@ class PlanWizard(QWizard):
     def create_plan(self) -> bool:
         """Store the plan (one transaction); on refusal say why on the review page."""
         try:
-            self.plan = self.services.plans.create(self._actor, self._patient_id, self.choices())
+            self.plan = self._operations.run(
+                self.services.plans.create, self._actor, self._patient_id, self.choices()
+            )
         except ValidationFailed as error:
             show_error(
                 self.review_page.create_error,

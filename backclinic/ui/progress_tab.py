@@ -32,7 +32,9 @@ from backclinic.domain.progress import ProgressReport, change_verdict
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.errors import ServiceError
+from backclinic.services.use_case import Change
 from backclinic.ui.intake_form import IntakeForm
+from backclinic.ui.operations import Changes, Operations
 
 PAIN_BEFORE = "Pain before"
 PAIN_AFTER = "Pain after"
@@ -69,12 +71,19 @@ class ProgressTab(QWidget):
     reassessment_recorded = Signal(int)
 
     def __init__(
-        self, services: Services, actor: Actor, patient_id: int, parent: QWidget | None = None
+        self,
+        services: Services,
+        actor: Actor,
+        patient_id: int,
+        parent: QWidget | None = None,
+        *,
+        operations: Operations | None = None,
     ) -> None:
         super().__init__(parent)
         self._services = services
         self._actor = actor
         self._patient_id = patient_id
+        self._operations = operations or Operations(self)
         self.chart = QChart()
         self.chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
         self.chart_view = QChartView(self.chart)
@@ -114,6 +123,7 @@ class ProgressTab(QWidget):
         layout.addWidget(self.chart_view, 1)
         layout.addWidget(holder)
         self.action_buttons: dict[str, QPushButton] = {}
+        self._operations.changed.connect(self._on_operations_changed)
         self.reload()
 
     def reload(self) -> None:
@@ -329,6 +339,12 @@ class ProgressTab(QWidget):
                 column.addWidget(button, 0, Qt.AlignmentFlag.AlignLeft)
             self.suggestions.addWidget(card)
 
+    def _on_operations_changed(self, changes: Changes) -> None:
+        if changes.touches_patient(
+            self._patient_id, Change.SESSIONS, Change.ASSESSMENTS, Change.PLAN, Change.SCHEDULE
+        ):
+            self.reload()
+
     def _extend_phase(self, phase_number: int, _checked: bool = False) -> None:
         """Hold: one more week in this phase; later phases and future visits move on a week."""
         plan = self._services.plans.active_plan(self._patient_id)
@@ -345,7 +361,8 @@ class ProgressTab(QWidget):
         if answer != QMessageBox.StandardButton.Yes:
             return
         try:
-            changed = self._services.plans.change_phase(
+            changed = self._operations.run(
+                self._services.plans.change_phase,
                 self._actor,
                 plan.id,
                 phase.number,
@@ -358,7 +375,6 @@ class ProgressTab(QWidget):
         except ServiceError as error:
             QMessageBox.warning(self, "The phase was not extended", str(error))
             return
-        self.reload()
         self.plan_requested.emit(changed.id)
 
     def _on_open_plan_button_clicked(self) -> None:
@@ -366,10 +382,14 @@ class ProgressTab(QWidget):
 
     def _on_reassess_button_clicked(self) -> None:
         recorded = IntakeForm.record(
-            self, self._services, self._actor, self._patient_id, kind="reassessment"
+            self,
+            self._services,
+            self._actor,
+            self._patient_id,
+            kind="reassessment",
+            operations=self._operations,
         )
         if recorded is not None:
-            self.reload()
             self.reassessment_recorded.emit(recorded.id)
 
 

@@ -29,7 +29,9 @@ from backclinic.domain.protocol import OutcomeThresholds
 from backclinic.services.assessments import Assessment
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
+from backclinic.services.use_case import Change as RecordKind
 from backclinic.ui.intake_form import IntakeForm
+from backclinic.ui.operations import Changes, Operations
 
 NOT_RECORDED = "Not recorded"
 # PSFS (clinical/REFERENCE.md): MDC 2 points on the mean, MCID about 2; no percentage rule.
@@ -186,12 +188,19 @@ class ReassessmentView(QWidget):
     reassessment_recorded = Signal(int)
 
     def __init__(
-        self, services: Services, actor: Actor, patient_id: int, parent: QWidget | None = None
+        self,
+        services: Services,
+        actor: Actor,
+        patient_id: int,
+        parent: QWidget | None = None,
+        *,
+        operations: Operations | None = None,
     ) -> None:
         super().__init__(parent)
         self._services = services
         self._actor = actor
         self._patient_id = patient_id
+        self._operations = operations or Operations(self)
         self.comparisons: list[tuple[Assessment, Assessment, list[MeasureRow]]] = []
         self.record_button = QPushButton("Record reassessment…")
         self.record_button.setObjectName("record_reassessment")
@@ -214,6 +223,7 @@ class ReassessmentView(QWidget):
         layout.addWidget(self.empty)
         layout.addWidget(scroll, 1)
         self.record_button.clicked.connect(self._on_record_button_clicked)
+        self._operations.changed.connect(self._on_operations_changed)
         self.reload()
 
     def reload(self) -> None:
@@ -273,12 +283,20 @@ class ReassessmentView(QWidget):
         column.addWidget(table)
         return box
 
+    def _on_operations_changed(self, changes: Changes) -> None:
+        if changes.touches_patient(self._patient_id, RecordKind.ASSESSMENTS):
+            self.reload()
+
     def _on_record_button_clicked(self) -> None:
         recorded = IntakeForm.record(
-            self, self._services, self._actor, self._patient_id, kind="reassessment"
+            self,
+            self._services,
+            self._actor,
+            self._patient_id,
+            kind="reassessment",
+            operations=self._operations,
         )
         if recorded is not None:
-            self.reload()
             self.reassessment_recorded.emit(recorded.id)
 
 

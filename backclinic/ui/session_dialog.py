@@ -64,6 +64,7 @@ from backclinic.services.sessions import (
     SessionRecord,
 )
 from backclinic.ui.field_errors import ERROR_STYLE, FieldErrors
+from backclinic.ui.operations import Operations
 
 TEN_WINDOW_MS = 800
 NOT_RECORDED = "Not recorded"
@@ -255,12 +256,14 @@ class SessionDialog(QDialog):
         *,
         visit_id: int | None = None,
         amending: SessionRecord | None = None,
+        operations: Operations | None = None,
     ) -> None:
         super().__init__(parent)
         self._services = services
         self._actor = actor
         self._patient_id = patient_id
         self._amending = amending
+        self._operations = operations or Operations(self)
         self.record: SessionRecord | None = None
         catalogue = services.catalogue
         patient = services.patients.get(patient_id)
@@ -465,9 +468,13 @@ class SessionDialog(QDialog):
         actor: Actor,
         patient_id: int,
         visit_id: int | None = None,
+        *,
+        operations: Operations | None = None,
     ) -> SessionRecord | None:
         try:
-            dialog = cls(services, actor, patient_id, parent, visit_id=visit_id)
+            dialog = cls(
+                services, actor, patient_id, parent, visit_id=visit_id, operations=operations
+            )
         except NotFound as error:
             QMessageBox.warning(parent, "Patient not found", str(error))
             return None
@@ -476,11 +483,24 @@ class SessionDialog(QDialog):
 
     @classmethod
     def amend(
-        cls, parent: QWidget | None, services: Services, actor: Actor, session_id: int
+        cls,
+        parent: QWidget | None,
+        services: Services,
+        actor: Actor,
+        session_id: int,
+        *,
+        operations: Operations | None = None,
     ) -> SessionRecord | None:
         try:
             original = services.sessions.get(session_id)
-            dialog = cls(services, actor, original.patient_id, parent, amending=original)
+            dialog = cls(
+                services,
+                actor,
+                original.patient_id,
+                parent,
+                amending=original,
+                operations=operations,
+            )
         except NotFound as error:
             QMessageBox.warning(parent, "Session not found", str(error))
             return None
@@ -647,9 +667,12 @@ class SessionDialog(QDialog):
         data = self.data()
         try:
             if self._amending is None:
-                self.record = self._services.sessions.log(self._actor, self._patient_id, data)
+                self.record = self._operations.run(
+                    self._services.sessions.log, self._actor, self._patient_id, data
+                )
             else:
-                self.record = self._services.sessions.amend(
+                self.record = self._operations.run(
+                    self._services.sessions.amend,
                     self._actor,
                     self._amending.id,
                     data,

@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.sessions import SessionRecord
+from backclinic.services.use_case import Change
+from backclinic.ui.operations import Changes, Operations
 from backclinic.ui.row_table import RowTableModel, row_table_view
 from backclinic.ui.session_dialog import SessionDialog
 
@@ -74,12 +76,19 @@ class SessionsTab(QWidget):
     session_saved = Signal(int)
 
     def __init__(
-        self, services: Services, actor: Actor, patient_id: int, parent: QWidget | None = None
+        self,
+        services: Services,
+        actor: Actor,
+        patient_id: int,
+        parent: QWidget | None = None,
+        *,
+        operations: Operations | None = None,
     ) -> None:
         super().__init__(parent)
         self._services = services
         self._actor = actor
         self._patient_id = patient_id
+        self._operations = operations or Operations(self)
         clinicians = {c.id: c.full_name for c in services.clinic.clinicians()}
         self.model = SessionsModel(clinicians, services.catalogue.label, self)
         self.table = row_table_view(self.model)
@@ -95,6 +104,7 @@ class SessionsTab(QWidget):
         self.log_button.clicked.connect(self._on_log_button_clicked)
         self.amend_button.clicked.connect(self._on_amend_button_clicked)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
+        self._operations.changed.connect(self._on_operations_changed)
         self.reload()
 
     def reload(self) -> None:
@@ -116,22 +126,31 @@ class SessionsTab(QWidget):
         chosen = todays[0] if todays else (due[0] if due else None)
         return chosen.id if chosen else None
 
+    def _on_operations_changed(self, changes: Changes) -> None:
+        if changes.touches_patient(self._patient_id, Change.SESSIONS):
+            self.reload()
+
     def _on_table_selection_changed(self, *_args: object) -> None:
         self.amend_button.setEnabled(self.selected() is not None)
 
     def _on_log_button_clicked(self) -> None:
         saved = SessionDialog.log(
-            self, self._services, self._actor, self._patient_id, self.next_due_visit()
+            self,
+            self._services,
+            self._actor,
+            self._patient_id,
+            self.next_due_visit(),
+            operations=self._operations,
         )
         if saved is not None:
-            self.reload()
             self.session_saved.emit(saved.id)
 
     def _on_amend_button_clicked(self) -> None:
         record = self.selected()
         if record is None:
             return
-        saved = SessionDialog.amend(self, self._services, self._actor, record.id)
+        saved = SessionDialog.amend(
+            self, self._services, self._actor, record.id, operations=self._operations
+        )
         if saved is not None:
-            self.reload()
             self.session_saved.emit(saved.id)

@@ -1,7 +1,8 @@
 """Work off the GUI thread: run a function on the thread pool, get its result on the GUI thread.
 
 Tests set ``synchronous=True`` so the result arrives before ``run`` returns and nothing
-needs waiting for.
+needs waiting for. A result whose ``owner`` (the widget that asked) is gone by the time it
+arrives is dropped: a closed tab must not be updated.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from shiboken6 import isValid
 
 
 class _Outcome(QObject):
@@ -28,9 +30,17 @@ class _Job(QRunnable):
         try:
             result = self._work()
         except Exception as error:
-            self._outcome.failed.emit(error)
+            self._deliver(self._outcome.failed, error)
         else:
-            self._outcome.succeeded.emit(result)
+            self._deliver(self._outcome.succeeded, result)
+
+    def _deliver(self, signal: Any, value: object) -> None:
+        # The outcome is deleted with its runner (window closed): nobody waits any more.
+        try:
+            if isValid(self._outcome):
+                signal.emit(value)
+        except RuntimeError:
+            pass
 
 
 class TaskRunner(QObject):
@@ -57,6 +67,7 @@ class TaskRunner(QObject):
         *,
         on_result: Callable[[Any], None],
         on_error: Callable[[Exception], None] | None = None,
+        owner: QObject | None = None,
     ) -> None:
         if self.synchronous:
             try:
@@ -68,15 +79,21 @@ class TaskRunner(QObject):
             else:
                 on_result(result)
             return
-        outcome = _Outcome()
+        outcome = _Outcome(self)
         self._pending.add(outcome)
 
-        def finished(result: Any) -> None:
+        def wanted() -> bool:
             self._pending.discard(outcome)
-            on_result(result)
+            outcome.deleteLater()
+            return owner is None or isValid(owner)
+
+        def finished(result: Any) -> None:
+            if wanted():
+                on_result(result)
 
         def failed(error: Exception) -> None:
-            self._pending.discard(outcome)
+            if not wanted():
+                return
             if on_error is None:
                 raise error
             on_error(error)

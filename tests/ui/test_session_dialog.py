@@ -201,10 +201,11 @@ def test_the_sessions_tab_lists_sessions_and_logs_the_next_due_visit(
     assert tab.model.rowCount() == 0 and not tab.amend_button.isEnabled()
     opened_for: list[int | None] = []
 
-    def log(parent, services, actor_, patient, visit_id=None):
+    def log(parent, services, actor_, patient, visit_id=None, *, operations):
         opened_for.append(visit_id)
         data = services.sessions.prefill(patient, NOW)
-        return services.sessions.log(actor_, patient, replace(data, pain_before=6, pain_after=4))
+        changed = replace(data, pain_before=6, pain_after=4)
+        return operations.run(services.sessions.log, actor_, patient, changed)
 
     monkeypatch.setattr(SessionDialog, "log", log)
     with qtbot.waitSignal(tab.session_saved) as saved:
