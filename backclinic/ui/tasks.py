@@ -30,17 +30,9 @@ class _Job(QRunnable):
         try:
             result = self._work()
         except Exception as error:
-            self._deliver(self._outcome.failed, error)
+            self._outcome.failed.emit(error)
         else:
-            self._deliver(self._outcome.succeeded, result)
-
-    def _deliver(self, signal: Any, value: object) -> None:
-        # The outcome is deleted with its runner (window closed): nobody waits any more.
-        try:
-            if isValid(self._outcome):
-                signal.emit(value)
-        except RuntimeError:
-            pass
+            self._outcome.succeeded.emit(result)
 
 
 class TaskRunner(QObject):
@@ -79,13 +71,13 @@ class TaskRunner(QObject):
             else:
                 on_result(result)
             return
-        outcome = _Outcome(self)
+        outcome = _Outcome()
         self._pending.add(outcome)
 
         def wanted() -> bool:
+            # Not deleted here: a result handler may open a modal loop inside this emission.
             self._pending.discard(outcome)
-            outcome.deleteLater()
-            return owner is None or isValid(owner)
+            return isValid(self) and (owner is None or isValid(owner))
 
         def finished(result: Any) -> None:
             if wanted():
