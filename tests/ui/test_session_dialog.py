@@ -14,6 +14,7 @@ from backclinic.db.database import OpenDatabase
 from backclinic.services.bundle import Services, build_services
 from backclinic.services.context import Actor
 from backclinic.services.plans import PlanView
+from backclinic.ui.plan_wizard import PlanWizard
 from backclinic.ui.session_dialog import SessionDialog
 from backclinic.ui.sessions_tab import SessionsTab
 from tests.services.test_plans import START, grace
@@ -250,3 +251,31 @@ def test_a_session_can_be_recorded_as_given_by_a_colleague(
     assert dialog.record is not None
     assert dialog.record.clinician_id == colleague.id
     assert dialog.record.data.performed_by == colleague.id
+
+
+def test_a_point_not_in_the_catalogue_is_refused_with_the_reason_under_the_picker(
+    qtbot: QtBot, clinic: Services, actor: Actor
+) -> None:
+    patient_id, _ = planned(clinic, actor)
+    dialog = opened(qtbot, SessionDialog(clinic, actor, patient_id))
+    before = dialog.point_codes()
+    dialog.point_picker.setEditText("XX99")
+    dialog.add_point_button.click()
+    assert dialog.point_codes() == before
+    assert dialog.points_box.error.isVisible()
+    assert dialog.points_box.error.text() == "'XX99' is not in the acupoint catalogue."
+
+
+def test_the_session_form_and_the_plan_wizard_pick_points_with_the_same_widget(
+    qtbot: QtBot, clinic: Services, actor: Actor
+) -> None:
+    patient_id, _ = planned(clinic, actor)
+    dialog = opened(qtbot, SessionDialog(clinic, actor, patient_id))
+    wizard = PlanWizard(clinic, actor, patient_id)
+    qtbot.addWidget(wizard)
+    phase_points = wizard.acupuncture_page.phases[0].points
+    assert type(phase_points) is type(dialog.points_box)
+    extra = next(code for code in clinic.catalogue.acupoints if code not in phase_points.codes())
+    phase_points.picker.setEditText(extra.lower())
+    phase_points.add_button.click()
+    assert phase_points.codes()[-1] == extra
