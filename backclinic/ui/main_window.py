@@ -187,10 +187,15 @@ class MainWindow(QMainWindow):
         )
 
     def _on_backup_action_triggered(self) -> None:
-        BackupActions.back_up(self, self._services.backups, self._actor)
+        BackupActions.back_up(
+            self, self._services.backups, self._actor, tasks=self.operations.tasks
+        )
 
     def _on_restore_action_triggered(self) -> None:
-        if BackupActions.restore(self, self._services.backups, self._actor) is not None:
+        restored = BackupActions.restore(
+            self, self._services.backups, self._actor, tasks=self.operations.tasks
+        )
+        if restored is not None:
             # Data and accounts changed under the window: start again from sign-in.
             self.close()
             self.signed_out.emit()

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QEventLoop, QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtWidgets import QApplication, QWidget
 from shiboken6 import isValid
 
 
@@ -93,6 +94,42 @@ class TaskRunner(QObject):
         outcome.succeeded.connect(finished)
         outcome.failed.connect(failed)
         self._pool.start(_Job(work, outcome))
+
+    def result_of(self, work: Callable[[], Any], *, window: QWidget | None) -> Any:
+        """Run ``work`` off the GUI thread and return its result (or raise its error).
+
+        Meanwhile the window keeps painting but takes no input (disabled, wait cursor), so
+        nothing else can start; for an action whose caller needs the answer to go on.
+        """
+        if self.synchronous:
+            return work()
+        loop = QEventLoop()
+        answer: list[Any] = []
+        failure: list[Exception] = []
+
+        def finished(result: Any) -> None:
+            answer.append(result)
+            loop.quit()
+
+        def failed(error: Exception) -> None:
+            failure.append(error)
+            loop.quit()
+
+        top = window.window() if window is not None else None
+        if top is not None:
+            top.setEnabled(False)
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            self.run(work, on_result=finished, on_error=failed)
+            if not answer and not failure:
+                loop.exec()
+        finally:
+            QApplication.restoreOverrideCursor()
+            if top is not None:
+                top.setEnabled(True)
+        if failure:
+            raise failure[0]
+        return answer[0]
 
     @property
     def busy(self) -> bool:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import threading
+
 from PySide6.QtCore import QModelIndex, Qt
 from pytestqt.qtbot import QtBot
 
@@ -162,3 +164,24 @@ def test_an_empty_registry_says_so(qtbot: QtBot, services: Services, actor: Acto
     view.reload()
     assert view.count_label.text() == "Searching…"
     qtbot.waitUntil(lambda: view.count_label.text() == "1 patient")
+
+
+def test_the_search_runs_off_the_gui_thread_and_the_count_line_says_so_meanwhile(
+    qtbot: QtBot, services: Services, registry: list[Patient], monkeypatch
+) -> None:
+    searched_on: list[threading.Thread] = []
+    release = threading.Event()
+    search = services.patients.search
+
+    def slow_search(*args, **kwargs):
+        searched_on.append(threading.current_thread())
+        release.wait(2)
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr(services.patients, "search", slow_search)
+    view = PatientListView(services)
+    qtbot.addWidget(view)
+    assert view.count_label.text() == "Searching…"
+    release.set()
+    qtbot.waitUntil(lambda: view.count_label.text() == "5 patients")
+    assert searched_on and threading.main_thread() not in searched_on
