@@ -107,6 +107,8 @@ class DayView(QWidget):
         self._actor = actor
         self._schedule = schedule or services.schedule
         self._operations = operations or Operations(self)
+        self._generation = 0
+        self._loading = False
         self.title = QLabel()
         self.title.setObjectName("day_title")
         self.title.setStyleSheet("font-size: 16px; font-weight: 600;")
@@ -139,12 +141,49 @@ class DayView(QWidget):
         self.table.doubleClicked.connect(self._on_table_double_clicked)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
         self._operations.changed.connect(self._on_operations_changed)
+        self._on_table_selection_changed()
         self.reload()
 
+    @property
+    def loading(self) -> bool:
+        """True while the due visits are being read (off the GUI thread)."""
+        return self._loading
+
     def reload(self) -> None:
-        today = self._schedule.today()
+        self._generation += 1
+        generation = self._generation
+        self._loading = True
+        self.refresh_button.setEnabled(False)
+        self.setCursor(Qt.CursorShape.BusyCursor)
+        schedule = self._schedule
+
+        def read() -> tuple[dt.date, list[DueVisit]]:
+            today = schedule.today()
+            return today, schedule.due(today)
+
+        self._operations.tasks.run(
+            read,
+            on_result=lambda due: self._on_due_read(generation, *due),
+            on_error=lambda error: self._on_due_failed(generation, error),
+            owner=self,
+        )
+
+    def _loaded(self, generation: int) -> bool:
+        if generation != self._generation:
+            return False
+        self._loading = False
+        self.refresh_button.setEnabled(True)
+        self.unsetCursor()
+        return True
+
+    def _on_due_failed(self, generation: int, error: Exception) -> None:
+        if self._loaded(generation):
+            raise error
+
+    def _on_due_read(self, generation: int, today: dt.date, visits: list[DueVisit]) -> None:
+        if not self._loaded(generation):
+            return
         selected = self.selected()
-        visits = self._schedule.due(today)
         self.model.set_visits(visits)
         overdue = sum(v.overdue for v in visits)
         todays = sum(v.visit_date == today for v in visits)

@@ -48,7 +48,8 @@ def log_pain(before: int, after: int) -> Callable[[QWidget], None]:
     return fill
 
 
-def today_statuses(window: MainWindow) -> list[str]:
+def today_statuses(qtbot: QtBot, window: MainWindow) -> list[str]:
+    qtbot.waitUntil(lambda: not window.day_view.loading)
     model = window.day_view.model
     return [model.index(row, model.columnCount() - 1).data() for row in range(model.rowCount())]
 
@@ -59,7 +60,7 @@ def test_logging_a_session_from_the_patients_tab_updates_today_and_progress(
     patient_id = grace(clinic, actor)
     clinic.plans.create_recommended(actor, "CASE-0045", start=START)
     window = open_window(qtbot, clinic, clinician)
-    assert today_statuses(window) == ["planned"]
+    assert today_statuses(qtbot, window) == ["planned"]
     workspace = window.open_patient(patient_id)
     sessions = workspace.tab("Sessions")
     progress = workspace.tab("Progress")
@@ -71,7 +72,7 @@ def test_logging_a_session_from_the_patients_tab_updates_today_and_progress(
     modal.check()
 
     assert sessions.model.rowCount() == 1
-    assert today_statuses(window) == ["done"]
+    assert today_statuses(qtbot, window) == ["done"]
     assert progress.figure_labels["latest"].text() == "6", "the latest pre-treatment score"
     assert window.day_view.refresh_button.isEnabled()
 
@@ -87,13 +88,14 @@ def test_logging_from_the_today_list_updates_the_open_patients_sessions_and_prog
     progress = workspace.tab("Progress")
     assert isinstance(sessions, SessionsTab) and isinstance(progress, ProgressTab)
     window.tabs.setCurrentWidget(window.day_view)
+    qtbot.waitUntil(lambda: not window.day_view.loading)
     window.day_view.table.selectRow(0)
 
     modal.then(log_pain(5, 2))
     qtbot.mouseClick(window.day_view.log_button, Qt.MouseButton.LeftButton)
     modal.check()
 
-    assert today_statuses(window) == ["done"]
+    assert today_statuses(qtbot, window) == ["done"]
     assert sessions.model.rowCount() == 1
     assert progress.figure_labels["latest"].text() == "5"
 
