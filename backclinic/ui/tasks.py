@@ -8,11 +8,13 @@ arrives is dropped: a closed tab must not be updated.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QEventLoop, QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtWidgets import QApplication, QWidget
 from shiboken6 import isValid
+
+T = TypeVar("T")
 
 
 class _Outcome(QObject):
@@ -95,7 +97,7 @@ class TaskRunner(QObject):
         outcome.failed.connect(failed)
         self._pool.start(_Job(work, outcome))
 
-    def result_of(self, work: Callable[[], Any], *, window: QWidget | None) -> Any:
+    def result_of(self, work: Callable[[], T], *, window: QWidget | None) -> T:
         """Run ``work`` off the GUI thread and return its result (or raise its error).
 
         Meanwhile the window keeps painting but takes no input (disabled, wait cursor), so
@@ -104,10 +106,10 @@ class TaskRunner(QObject):
         if self.synchronous:
             return work()
         loop = QEventLoop()
-        answer: list[Any] = []
+        answer: list[T] = []
         failure: list[Exception] = []
 
-        def finished(result: Any) -> None:
+        def finished(result: T) -> None:
             answer.append(result)
             loop.quit()
 
