@@ -609,9 +609,9 @@ class ReviewPage(QWizardPage):
         return frozenset(day for day, box in enumerate(self.day_boxes) if box.isChecked())
 
     def initializePage(self) -> None:
-        self.refresh()
+        self.reload()
 
-    def refresh(self) -> None:
+    def reload(self) -> None:
         """Ask the service for the schedule these choices make, and show it or why not."""
         show_error(self.create_error, "")
         choices = self._wizard.choices()
@@ -656,10 +656,10 @@ class ReviewPage(QWizardPage):
         return self._wizard.create_plan()
 
     def _on_start_date_date_changed(self, _date: QDate) -> None:
-        self.refresh()
+        self.reload()
 
     def _on_clinic_day_toggled(self, _checked: bool) -> None:
-        self.refresh()
+        self.reload()
 
 
 def first_clinic_day(today: dt.date, clinic_days: frozenset[int]) -> dt.date:
