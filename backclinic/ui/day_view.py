@@ -37,6 +37,7 @@ from backclinic.services.use_case import Change
 from backclinic.ui.field_errors import FieldErrors
 from backclinic.ui.operations import Changes, Operations
 from backclinic.ui.row_table import RowTableModel, row_table_view
+from backclinic.ui.tasks import LatestRead
 
 MISSED_COLOUR = QColor("#b00020")
 OVERDUE_COLOUR = QColor("#a15c00")
@@ -107,8 +108,8 @@ class DayView(QWidget):
         self._actor = actor
         self._schedule = schedule or services.schedule
         self._operations = operations or Operations(self)
-        self._generation = 0
-        self._loading = False
+        self._reads = LatestRead(self._operations.tasks, self)
+        self._reads.settled.connect(self._on_reads_settled)
         self.title = QLabel()
         self.title.setObjectName("day_title")
         self.title.setStyleSheet("font-size: 16px; font-weight: 600;")
@@ -147,12 +148,9 @@ class DayView(QWidget):
     @property
     def loading(self) -> bool:
         """True while the due visits are being read (off the GUI thread)."""
-        return self._loading
+        return self._reads.loading
 
     def reload(self) -> None:
-        self._generation += 1
-        generation = self._generation
-        self._loading = True
         self.refresh_button.setEnabled(False)
         self.setCursor(Qt.CursorShape.BusyCursor)
         schedule = self._schedule
@@ -161,28 +159,14 @@ class DayView(QWidget):
             today = schedule.today()
             return today, schedule.due(today)
 
-        self._operations.tasks.run(
-            read,
-            on_result=lambda due: self._on_due_read(generation, *due),
-            on_error=lambda error: self._on_due_failed(generation, error),
-            owner=self,
-        )
+        self._reads.run(read, self._show_due)
 
-    def _loaded(self, generation: int) -> bool:
-        if generation != self._generation:
-            return False
-        self._loading = False
+    def _on_reads_settled(self) -> None:
         self.refresh_button.setEnabled(True)
         self.unsetCursor()
-        return True
 
-    def _on_due_failed(self, generation: int, error: Exception) -> None:
-        if self._loaded(generation):
-            raise error
-
-    def _on_due_read(self, generation: int, today: dt.date, visits: list[DueVisit]) -> None:
-        if not self._loaded(generation):
-            return
+    def _show_due(self, due: tuple[dt.date, list[DueVisit]]) -> None:
+        today, visits = due
         selected = self.selected()
         self.model.set_visits(visits)
         overdue = sum(v.overdue for v in visits)

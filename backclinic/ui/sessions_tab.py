@@ -23,6 +23,7 @@ from backclinic.services.use_case import Change
 from backclinic.ui.operations import Changes, Operations
 from backclinic.ui.row_table import RowTableModel, row_table_view
 from backclinic.ui.session_dialog import SessionDialog
+from backclinic.ui.tasks import LatestRead
 
 NOT_ASKED = "–"
 
@@ -89,6 +90,7 @@ class SessionsTab(QWidget):
         self._actor = actor
         self._patient_id = patient_id
         self._operations = operations or Operations(self)
+        self._reads = LatestRead(self._operations.tasks, self)
         clinicians = {c.id: c.full_name for c in services.clinic.clinicians()}
         self.model = SessionsModel(clinicians, services.catalogue.label, self)
         self.table = row_table_view(self.model)
@@ -105,10 +107,20 @@ class SessionsTab(QWidget):
         self.amend_button.clicked.connect(self._on_amend_button_clicked)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
         self._operations.changed.connect(self._on_operations_changed)
+        self._on_table_selection_changed()
         self.reload()
 
+    @property
+    def loading(self) -> bool:
+        """True while the sessions are being read (off the GUI thread)."""
+        return self._reads.loading
+
     def reload(self) -> None:
-        self.model.set_records(self._services.sessions.history(self._patient_id))
+        sessions, patient_id = self._services.sessions, self._patient_id
+        self._reads.run(lambda: sessions.history(patient_id), self._show_records)
+
+    def _show_records(self, records: list[SessionRecord]) -> None:
+        self.model.set_records(records)
         self._on_table_selection_changed()
 
     def selected(self) -> SessionRecord | None:

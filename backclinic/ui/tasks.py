@@ -140,3 +140,39 @@ class TaskRunner(QObject):
     def wait_for_done(self, msecs: int = -1) -> bool:
         """Block until queued work has run (delivery still needs the event loop)."""
         return self._pool.waitForDone(msecs)
+
+
+class LatestRead(QObject):
+    """A view's reads off the GUI thread, of which only the latest is shown.
+
+    A read started while another runs supersedes it: the older result is dropped, so a
+    slow early read never overwrites a newer one. ``loading`` is True until the latest read
+    is shown; ``settled`` is emitted then (or when it failed).
+    """
+
+    settled = Signal()
+
+    def __init__(self, tasks: TaskRunner, parent: QObject) -> None:
+        super().__init__(parent)
+        self._tasks = tasks
+        self._generation = 0
+        self.loading = False
+
+    def run(self, work: Callable[[], T], show: Callable[[T], None]) -> None:
+        self._generation += 1
+        generation = self._generation
+        self.loading = True
+
+        def shown(result: T) -> None:
+            if generation == self._generation:
+                self.loading = False
+                show(result)
+                self.settled.emit()
+
+        def failed(error: Exception) -> None:
+            if generation == self._generation:
+                self.loading = False
+                self.settled.emit()
+                raise error
+
+        self._tasks.run(work, on_result=shown, on_error=failed, owner=self)

@@ -198,6 +198,7 @@ def test_the_sessions_tab_lists_sessions_and_logs_the_next_due_visit(
     patient_id, plan = planned(clinic, actor)
     tab = SessionsTab(clinic, actor, patient_id)
     qtbot.addWidget(tab)
+    qtbot.waitUntil(lambda: not tab.loading)
     qtmodeltester.check(tab.model)
     assert tab.model.rowCount() == 0 and not tab.amend_button.isEnabled()
     opened_for: list[int | None] = []
@@ -212,7 +213,7 @@ def test_the_sessions_tab_lists_sessions_and_logs_the_next_due_visit(
     with qtbot.waitSignal(tab.session_saved) as saved:
         qtbot.mouseClick(tab.log_button, Qt.MouseButton.LeftButton)
     assert opened_for == [plan.visits[0].id]
-    assert tab.model.rowCount() == 1
+    qtbot.waitUntil(lambda: tab.model.rowCount() == 1)
     qtmodeltester.check(tab.model)
     texts = [tab.model.index(0, c).data() for c in range(tab.model.columnCount())]
     assert texts[1] == "Mei Lin" and texts[3] == "6 → 4" and texts[-1] == ""

@@ -71,7 +71,7 @@ def test_logging_a_session_from_the_patients_tab_updates_today_and_progress(
     qtbot.mouseClick(sessions.log_button, Qt.MouseButton.LeftButton)
     modal.check()
 
-    assert sessions.model.rowCount() == 1
+    qtbot.waitUntil(lambda: sessions.model.rowCount() == 1)
     assert today_statuses(qtbot, window) == ["done"]
     assert progress.figure_labels["latest"].text() == "6", "the latest pre-treatment score"
     assert window.day_view.refresh_button.isEnabled()
@@ -96,7 +96,7 @@ def test_logging_from_the_today_list_updates_the_open_patients_sessions_and_prog
     modal.check()
 
     assert today_statuses(qtbot, window) == ["done"]
-    assert sessions.model.rowCount() == 1
+    qtbot.waitUntil(lambda: sessions.model.rowCount() == 1)
     assert progress.figure_labels["latest"].text() == "5"
 
 
@@ -110,6 +110,7 @@ def test_a_session_logged_for_one_patient_leaves_another_patients_tabs_as_they_w
     other = window.open_patient(bystander.id)
     other_sessions = other.tab("Sessions")
     assert isinstance(other_sessions, SessionsTab)
+    qtbot.waitUntil(lambda: not other_sessions.loading)
     reloads: list[int] = []
     other_sessions.model.modelReset.connect(lambda: reloads.append(1))
     workspace = window.open_patient(patient_id)
@@ -120,5 +121,5 @@ def test_a_session_logged_for_one_patient_leaves_another_patients_tabs_as_they_w
     qtbot.mouseClick(sessions.log_button, Qt.MouseButton.LeftButton)
     modal.check()
 
-    assert sessions.model.rowCount() == 1
+    qtbot.waitUntil(lambda: sessions.model.rowCount() == 1)
     assert reloads == [], "another patient's sessions were not read again"
