@@ -25,6 +25,7 @@ from backclinic.services.use_case import Change
 from backclinic.ui.operations import Changes, Operations
 from backclinic.ui.print_preview import DocumentOutput, PrintPreview
 from backclinic.ui.row_table import RowTableModel, row_table_view
+from backclinic.ui.tasks import LatestRead
 
 
 class DocumentsModel(RowTableModel[DocumentInfo]):
@@ -82,6 +83,8 @@ class DocumentsTab(QWidget):
         self._patient_id = patient_id
         self._operations = operations or Operations(self)
         self.tasks = self._operations.tasks
+        self._reads = LatestRead(self.tasks, self)
+        self._when_shown: Callable[[], None] | None = None
         self.printer_factory: Callable[[], QPrinter] | None = None
         self.preview: PrintPreview | None = None
         self.model = DocumentsModel(self)
@@ -119,13 +122,26 @@ class DocumentsTab(QWidget):
         self.table.doubleClicked.connect(self._on_table_double_clicked)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
         self._operations.changed.connect(self._on_operations_changed)
+        self.empty_label.hide()
+        self._on_table_selection_changed()
         self.reload()
 
+    @property
+    def loading(self) -> bool:
+        """True while the document list is being read (off the GUI thread)."""
+        return self._reads.loading
+
     def reload(self) -> None:
-        documents = self._documents.documents(self._patient_id)
+        documents, patient_id = self._documents, self._patient_id
+        self._reads.run(lambda: documents.documents(patient_id), self._show_documents)
+
+    def _show_documents(self, documents: list[DocumentInfo]) -> None:
         self.model.set_documents(documents)
         self.empty_label.setVisible(not documents)
         self._on_table_selection_changed()
+        shown, self._when_shown = self._when_shown, None
+        if shown is not None:
+            shown()
 
     def selected(self) -> DocumentInfo | None:
         rows = self.table.selectionModel().selectedRows()
@@ -164,9 +180,17 @@ class DocumentsTab(QWidget):
         self.unsetCursor()
         self.plan_button.setEnabled(True)
         self.discharge_button.setEnabled(True)
-        self.select(stored.id)
-        self.document_printed.emit(stored.id)
-        self._show_preview(stored.id, stored.title, just_printed=True)
+
+        def listed() -> None:
+            self.select(stored.id)
+            self.document_printed.emit(stored.id)
+            self._show_preview(stored.id, stored.title, just_printed=True)
+
+        # The broadcast reloads the list; the new document is selected once it is listed.
+        if self._reads.loading:
+            self._when_shown = listed
+        else:
+            listed()
 
     def _on_print_failed(self, error: Exception) -> None:
         self.unsetCursor()

@@ -32,6 +32,7 @@ from backclinic.services.use_case import Change
 from backclinic.ui.intake_form import IntakeForm
 from backclinic.ui.operations import Changes, Operations
 from backclinic.ui.row_table import row_table_view
+from backclinic.ui.tasks import LatestRead
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 NOT_RECORDED = "—"
@@ -130,6 +131,9 @@ class AssessmentTableModel(QAbstractTableModel):
         return None
 
 
+NO_INTAKE = "No intake recorded yet."
+
+
 class IntakeTab(QWidget):
     """Lists assessments; "Record intake…" and "Reassess…" open the intake form."""
 
@@ -151,7 +155,7 @@ class IntakeTab(QWidget):
         self._operations = operations or Operations(self)
         self.model = AssessmentTableModel(services.catalogue, services.protocol, self)
         self.table = row_table_view(self.model)
-        self.empty_label = QLabel("No intake recorded yet.")
+        self.empty_label = QLabel(NO_INTAKE)
         self.empty_label.setObjectName("empty_state")
         self.record_button = QPushButton("Record intake…")
         self.reassess_button = QPushButton("Reassess…")
@@ -166,10 +170,22 @@ class IntakeTab(QWidget):
         self.record_button.clicked.connect(self._on_record_button_clicked)
         self.reassess_button.clicked.connect(self._on_reassess_button_clicked)
         self._operations.changed.connect(self._on_operations_changed)
+        self._reads = LatestRead(self._operations.tasks, self)
+        self._show([])
+        self.empty_label.setText("Loading…")
         self.reload()
 
+    @property
+    def loading(self) -> bool:
+        """True while the assessments are being read (off the GUI thread)."""
+        return self._reads.loading
+
     def reload(self) -> None:
-        assessments = self._services.assessments.for_patient(self._patient_id)
+        assessments, patient_id = self._services.assessments, self._patient_id
+        self._reads.run(lambda: assessments.for_patient(patient_id), self._show)
+
+    def _show(self, assessments: list[Assessment]) -> None:
+        self.empty_label.setText(NO_INTAKE)
         self.model.set_assessments(assessments)
         has_intake = any(a.kind == "intake" for a in assessments)
         self.empty_label.setVisible(not assessments)
