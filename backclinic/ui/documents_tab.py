@@ -22,10 +22,10 @@ from backclinic.services.documents import DocumentInfo, StoredDocument
 from backclinic.services.errors import ServiceError
 from backclinic.services.permissions import Permission, allows
 from backclinic.services.use_case import Change
-from backclinic.ui.operations import Changes, Operations
+from backclinic.ui.operations import Operations
+from backclinic.ui.patient_tab import PatientTab
 from backclinic.ui.print_preview import DocumentOutput, PrintPreview
 from backclinic.ui.row_table import RowTableModel, row_table_view
-from backclinic.ui.tasks import LatestRead
 
 
 class DocumentsModel(RowTableModel[DocumentInfo]):
@@ -59,11 +59,13 @@ class DocumentsModel(RowTableModel[DocumentInfo]):
         return None
 
 
-class DocumentsTab(QWidget):
+class DocumentsTab(PatientTab):
     """The workspace's "Documents" tab.
 
     Rendering a new document runs off the GUI thread (``tasks``; tests make it synchronous).
     """
+
+    shows = frozenset({Change.DOCUMENTS})
 
     document_printed = Signal(int)
 
@@ -76,14 +78,9 @@ class DocumentsTab(QWidget):
         *,
         operations: Operations | None = None,
     ) -> None:
-        super().__init__(parent)
+        super().__init__(services, actor, patient_id, parent, operations=operations)
         self._documents = services.documents
-        self._services = services
-        self._actor = actor
-        self._patient_id = patient_id
-        self._operations = operations or Operations(self)
         self.tasks = self._operations.tasks
-        self._reads = LatestRead(self.tasks, self)
         self._when_shown: Callable[[], None] | None = None
         self.printer_factory: Callable[[], QPrinter] | None = None
         self.preview: PrintPreview | None = None
@@ -121,15 +118,9 @@ class DocumentsTab(QWidget):
         self.save_button.clicked.connect(self._on_save_button_clicked)
         self.table.doubleClicked.connect(self._on_table_double_clicked)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
-        self._operations.changed.connect(self._on_operations_changed)
         self.empty_label.hide()
         self._on_table_selection_changed()
         self.reload()
-
-    @property
-    def loading(self) -> bool:
-        """True while the document list is being read (off the GUI thread)."""
-        return self._reads.loading
 
     def reload(self) -> None:
         documents, patient_id = self._documents, self._patient_id
@@ -158,10 +149,6 @@ class DocumentsTab(QWidget):
     def print_discharge_summary(self) -> None:
         """Also what discharging a patient offers once the plan has ended."""
         self._print(self._documents.print_discharge_summary)
-
-    def _on_operations_changed(self, changes: Changes) -> None:
-        if changes.touches_patient(self._patient_id, Change.DOCUMENTS):
-            self.reload()
 
     def _print(self, make: Callable[[Actor, int], StoredDocument]) -> None:
         self.plan_button.setEnabled(False)

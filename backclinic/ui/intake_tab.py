@@ -30,9 +30,9 @@ from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.use_case import Change
 from backclinic.ui.intake_form import IntakeForm
-from backclinic.ui.operations import Changes, Operations
+from backclinic.ui.operations import Operations
+from backclinic.ui.patient_tab import PatientTab
 from backclinic.ui.row_table import row_table_view
-from backclinic.ui.tasks import LatestRead
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 NOT_RECORDED = "—"
@@ -134,8 +134,10 @@ class AssessmentTableModel(QAbstractTableModel):
 NO_INTAKE = "No intake recorded yet."
 
 
-class IntakeTab(QWidget):
+class IntakeTab(PatientTab):
     """Lists assessments; "Record intake…" and "Reassess…" open the intake form."""
+
+    shows = frozenset({Change.ASSESSMENTS})
 
     assessment_saved = Signal(int)
 
@@ -148,11 +150,7 @@ class IntakeTab(QWidget):
         *,
         operations: Operations | None = None,
     ) -> None:
-        super().__init__(parent)
-        self._services = services
-        self._actor = actor
-        self._patient_id = patient_id
-        self._operations = operations or Operations(self)
+        super().__init__(services, actor, patient_id, parent, operations=operations)
         self.model = AssessmentTableModel(services.catalogue, services.protocol, self)
         self.table = row_table_view(self.model)
         self.empty_label = QLabel(NO_INTAKE)
@@ -169,16 +167,9 @@ class IntakeTab(QWidget):
         layout.addWidget(self.table, 1)
         self.record_button.clicked.connect(self._on_record_button_clicked)
         self.reassess_button.clicked.connect(self._on_reassess_button_clicked)
-        self._operations.changed.connect(self._on_operations_changed)
-        self._reads = LatestRead(self._operations.tasks, self)
         self._show([])
         self.empty_label.setText("Loading…")
         self.reload()
-
-    @property
-    def loading(self) -> bool:
-        """True while the assessments are being read (off the GUI thread)."""
-        return self._reads.loading
 
     def reload(self) -> None:
         assessments, patient_id = self._services.assessments, self._patient_id
@@ -192,10 +183,6 @@ class IntakeTab(QWidget):
         self.table.setVisible(bool(assessments))
         self.reassess_button.setEnabled(has_intake)
         self.reassess_button.setToolTip("" if has_intake else "Record an intake first.")
-
-    def _on_operations_changed(self, changes: Changes) -> None:
-        if changes.touches_patient(self._patient_id, Change.ASSESSMENTS):
-            self.reload()
 
     def _record(self, kind: str) -> None:
         saved = IntakeForm.record(

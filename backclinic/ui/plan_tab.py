@@ -35,7 +35,8 @@ from backclinic.services.plans import PhaseView, PlanView
 from backclinic.services.use_case import Change
 from backclinic.ui.discharge_dialog import DischargeDialog
 from backclinic.ui.field_errors import ERROR_STYLE, FieldErrors
-from backclinic.ui.operations import Changes, Operations
+from backclinic.ui.operations import Operations
+from backclinic.ui.patient_tab import PatientTab
 from backclinic.ui.plan_wizard import PlanWizard, VisitTableModel
 
 BUILD_PLAN = "Build plan…"
@@ -186,11 +187,14 @@ def phase_html(phase: PhaseView, label: Callable[[str, str], str]) -> str:
     )
 
 
-class PlanTab(QWidget):
+class PlanTab(PatientTab):
     """The active plan, or an honest empty state with the way to build one.
 
     The wizard's proposal is worked out off the GUI thread (``operations.tasks``).
     """
+
+    # Sessions mark visits done; an intake makes a plan possible.
+    shows = frozenset({Change.PLAN, Change.SCHEDULE, Change.SESSIONS, Change.ASSESSMENTS})
 
     plan_changed = Signal(int)
 
@@ -203,11 +207,7 @@ class PlanTab(QWidget):
         *,
         operations: Operations | None = None,
     ) -> None:
-        super().__init__(parent)
-        self._services = services
-        self._actor = actor
-        self._patient_id = patient_id
-        self._operations = operations or Operations(self)
+        super().__init__(services, actor, patient_id, parent, operations=operations)
         self.plan: PlanView | None = None
 
         self.empty_page = QWidget()
@@ -270,7 +270,6 @@ class PlanTab(QWidget):
         self.change_button.clicked.connect(self._on_change_button_clicked)
         self.discharge_button.clicked.connect(self._on_discharge_button_clicked)
         self.new_plan_button.clicked.connect(self._on_build_button_clicked)
-        self._operations.changed.connect(self._on_operations_changed)
         self.reload()
 
     def reload(self) -> None:
@@ -313,13 +312,6 @@ class PlanTab(QWidget):
             + (f" Patient's goals: {goals}." if goals else "")
         )
         self.visits.set_visits(plan.visits)
-
-    def _on_operations_changed(self, changes: Changes) -> None:
-        # Sessions mark visits done; an intake makes a plan possible.
-        if changes.touches_patient(
-            self._patient_id, Change.PLAN, Change.SCHEDULE, Change.SESSIONS, Change.ASSESSMENTS
-        ):
-            self.reload()
 
     def _on_build_button_clicked(self) -> None:
         for button in (self.build_button, self.new_plan_button):

@@ -34,7 +34,8 @@ from backclinic.services.context import Actor
 from backclinic.services.errors import ServiceError
 from backclinic.services.use_case import Change
 from backclinic.ui.intake_form import IntakeForm
-from backclinic.ui.operations import Changes, Operations
+from backclinic.ui.operations import Operations
+from backclinic.ui.patient_tab import PatientTab
 
 PAIN_BEFORE = "Pain before"
 PAIN_AFTER = "Pain after"
@@ -64,8 +65,10 @@ def _number(value: float | None, suffix: str = "") -> str:
     return "Not recorded" if value is None else f"{value:g}{suffix}"
 
 
-class ProgressTab(QWidget):
+class ProgressTab(PatientTab):
     """The workspace's "Progress" tab; `plan_requested` asks the workspace to show the plan."""
+
+    shows = frozenset({Change.SESSIONS, Change.ASSESSMENTS, Change.PLAN, Change.SCHEDULE})
 
     plan_requested = Signal(int)
     reassessment_recorded = Signal(int)
@@ -79,11 +82,7 @@ class ProgressTab(QWidget):
         *,
         operations: Operations | None = None,
     ) -> None:
-        super().__init__(parent)
-        self._services = services
-        self._actor = actor
-        self._patient_id = patient_id
-        self._operations = operations or Operations(self)
+        super().__init__(services, actor, patient_id, parent, operations=operations)
         self.chart = QChart()
         self.chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
         self.chart_view = QChartView(self.chart)
@@ -123,7 +122,6 @@ class ProgressTab(QWidget):
         layout.addWidget(self.chart_view, 1)
         layout.addWidget(holder)
         self.action_buttons: dict[str, QPushButton] = {}
-        self._operations.changed.connect(self._on_operations_changed)
         self.reload()
 
     def reload(self) -> None:
@@ -338,12 +336,6 @@ class ProgressTab(QWidget):
                 self.action_buttons[suggestion.kind] = button
                 column.addWidget(button, 0, Qt.AlignmentFlag.AlignLeft)
             self.suggestions.addWidget(card)
-
-    def _on_operations_changed(self, changes: Changes) -> None:
-        if changes.touches_patient(
-            self._patient_id, Change.SESSIONS, Change.ASSESSMENTS, Change.PLAN, Change.SCHEDULE
-        ):
-            self.reload()
 
     def _extend_phase(self, phase_number: int, _checked: bool = False) -> None:
         """Hold: one more week in this phase; later phases and future visits move on a week."""

@@ -31,7 +31,8 @@ from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.use_case import Change as RecordKind
 from backclinic.ui.intake_form import IntakeForm
-from backclinic.ui.operations import Changes, Operations
+from backclinic.ui.operations import Operations
+from backclinic.ui.patient_tab import PatientTab
 
 NOT_RECORDED = "Not recorded"
 # PSFS (clinical/REFERENCE.md): MDC 2 points on the mean, MCID about 2; no percentage rule.
@@ -181,9 +182,11 @@ def intake_for(assessments: list[Assessment], later: Assessment) -> Assessment |
     return intakes[-1] if intakes else None
 
 
-class ReassessmentView(QWidget):
+class ReassessmentView(PatientTab):
     """Each reassessment (and discharge assessment) of a patient beside the intake, newest
     first; "Record reassessment…" opens the intake form as a reassessment."""
+
+    shows = frozenset({RecordKind.ASSESSMENTS})
 
     reassessment_recorded = Signal(int)
 
@@ -196,11 +199,7 @@ class ReassessmentView(QWidget):
         *,
         operations: Operations | None = None,
     ) -> None:
-        super().__init__(parent)
-        self._services = services
-        self._actor = actor
-        self._patient_id = patient_id
-        self._operations = operations or Operations(self)
+        super().__init__(services, actor, patient_id, parent, operations=operations)
         self.comparisons: list[tuple[Assessment, Assessment, list[MeasureRow]]] = []
         self.record_button = QPushButton("Record reassessment…")
         self.record_button.setObjectName("record_reassessment")
@@ -223,7 +222,6 @@ class ReassessmentView(QWidget):
         layout.addWidget(self.empty)
         layout.addWidget(scroll, 1)
         self.record_button.clicked.connect(self._on_record_button_clicked)
-        self._operations.changed.connect(self._on_operations_changed)
         self.reload()
 
     def reload(self) -> None:
@@ -282,10 +280,6 @@ class ReassessmentView(QWidget):
         column = QVBoxLayout(box)
         column.addWidget(table)
         return box
-
-    def _on_operations_changed(self, changes: Changes) -> None:
-        if changes.touches_patient(self._patient_id, RecordKind.ASSESSMENTS):
-            self.reload()
 
     def _on_record_button_clicked(self) -> None:
         recorded = IntakeForm.record(

@@ -20,10 +20,10 @@ from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.sessions import SessionRecord
 from backclinic.services.use_case import Change
-from backclinic.ui.operations import Changes, Operations
+from backclinic.ui.operations import Operations
+from backclinic.ui.patient_tab import PatientTab
 from backclinic.ui.row_table import RowTableModel, row_table_view
 from backclinic.ui.session_dialog import SessionDialog
-from backclinic.ui.tasks import LatestRead
 
 NOT_ASKED = "–"
 
@@ -71,8 +71,10 @@ class SessionsModel(RowTableModel[SessionRecord]):
         return None
 
 
-class SessionsTab(QWidget):
+class SessionsTab(PatientTab):
     """The workspace's "Sessions" tab."""
+
+    shows = frozenset({Change.SESSIONS})
 
     session_saved = Signal(int)
 
@@ -85,12 +87,7 @@ class SessionsTab(QWidget):
         *,
         operations: Operations | None = None,
     ) -> None:
-        super().__init__(parent)
-        self._services = services
-        self._actor = actor
-        self._patient_id = patient_id
-        self._operations = operations or Operations(self)
-        self._reads = LatestRead(self._operations.tasks, self)
+        super().__init__(services, actor, patient_id, parent, operations=operations)
         clinicians = {c.id: c.full_name for c in services.clinic.clinicians()}
         self.model = SessionsModel(clinicians, services.catalogue.label, self)
         self.table = row_table_view(self.model)
@@ -106,14 +103,8 @@ class SessionsTab(QWidget):
         self.log_button.clicked.connect(self._on_log_button_clicked)
         self.amend_button.clicked.connect(self._on_amend_button_clicked)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
-        self._operations.changed.connect(self._on_operations_changed)
         self._on_table_selection_changed()
         self.reload()
-
-    @property
-    def loading(self) -> bool:
-        """True while the sessions are being read (off the GUI thread)."""
-        return self._reads.loading
 
     def reload(self) -> None:
         sessions, patient_id = self._services.sessions, self._patient_id
@@ -137,10 +128,6 @@ class SessionsTab(QWidget):
         todays = [v for v in due if v.visit_date == today]
         chosen = todays[0] if todays else (due[0] if due else None)
         return chosen.id if chosen else None
-
-    def _on_operations_changed(self, changes: Changes) -> None:
-        if changes.touches_patient(self._patient_id, Change.SESSIONS):
-            self.reload()
 
     def _on_table_selection_changed(self, *_args: object) -> None:
         self.amend_button.setEnabled(self.selected() is not None)
