@@ -81,7 +81,6 @@ class DocumentsTab(PatientTab):
         super().__init__(services, actor, patient_id, parent, operations=operations)
         self._documents = services.documents
         self.tasks = self._operations.tasks
-        self._when_shown: Callable[[], None] | None = None
         self.printer_factory: Callable[[], QPrinter] | None = None
         self.preview: PrintPreview | None = None
         self.model = DocumentsModel(self)
@@ -130,9 +129,6 @@ class DocumentsTab(PatientTab):
         self.model.set_documents(documents)
         self.empty_label.setVisible(not documents)
         self._on_table_selection_changed()
-        shown, self._when_shown = self._when_shown, None
-        if shown is not None:
-            shown()
 
     def selected(self) -> DocumentInfo | None:
         rows = self.table.selectionModel().selectedRows()
@@ -174,10 +170,7 @@ class DocumentsTab(PatientTab):
             self._show_preview(stored.id, stored.title, just_printed=True)
 
         # The broadcast reloads the list; the new document is selected once it is listed.
-        if self._reads.loading:
-            self._when_shown = listed
-        else:
-            listed()
+        self._after_reload(listed)
 
     def _on_print_failed(self, error: Exception) -> None:
         self.unsetCursor()

@@ -3,6 +3,7 @@ operations, and reloading itself when a use case changes a kind of record it sho
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from PySide6.QtWidgets import QWidget
@@ -40,6 +41,8 @@ class PatientTab(QWidget):
         self._patient_id = patient_id
         self._operations = operations or Operations(self)
         self._reads = LatestRead(self._operations.tasks, self)
+        self._when_reloaded: list[Callable[[], None]] = []
+        self._reads.settled.connect(self._on_reads_settled)
         self._operations.changed.connect(self._on_operations_changed)
 
     @property
@@ -49,6 +52,18 @@ class PatientTab(QWidget):
 
     def reload(self) -> None:
         raise NotImplementedError
+
+    def _after_reload(self, action: Callable[[], None]) -> None:
+        """Run ``action`` once the reload under way is shown (now, if none is)."""
+        if self._reads.loading:
+            self._when_reloaded.append(action)
+        else:
+            action()
+
+    def _on_reads_settled(self) -> None:
+        actions, self._when_reloaded = self._when_reloaded, []
+        for action in actions:
+            action()
 
     def _on_operations_changed(self, changes: Changes) -> None:
         if changes.touches_patient(self._patient_id, *self.shows):

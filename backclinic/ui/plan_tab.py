@@ -42,6 +42,7 @@ from backclinic.ui.plan_wizard import PlanWizard, VisitTableModel
 BUILD_PLAN = "Build plan…"
 NEW_PLAN = "New plan…"
 PROPOSING = "Proposing a plan…"
+NO_PLAN = "No treatment plan yet."
 
 
 class ChangePhaseDialog(QDialog):
@@ -196,6 +197,7 @@ class PlanTab(PatientTab):
     # Sessions mark visits done; an intake makes a plan possible.
     shows = frozenset({Change.PLAN, Change.SCHEDULE, Change.SESSIONS, Change.ASSESSMENTS})
 
+    # Emitted once the tab shows the new or changed plan.
     plan_changed = Signal(int)
 
     def __init__(
@@ -211,7 +213,7 @@ class PlanTab(PatientTab):
         self.plan: PlanView | None = None
 
         self.empty_page = QWidget()
-        self.empty_label = QLabel("No treatment plan yet.")
+        self.empty_label = QLabel(NO_PLAN)
         self.empty_label.setObjectName("empty_state")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.build_button = QPushButton(BUILD_PLAN)
@@ -270,15 +272,26 @@ class PlanTab(PatientTab):
         self.change_button.clicked.connect(self._on_change_button_clicked)
         self.discharge_button.clicked.connect(self._on_discharge_button_clicked)
         self.new_plan_button.clicked.connect(self._on_build_button_clicked)
+        # Until the first read is shown: nothing to build from, and saying so.
+        self.build_button.setEnabled(False)
+        self.empty_label.setText("Loading…")
         self.reload()
 
     def reload(self) -> None:
-        # The active plan, or else the last one (discharged plans stay readable here).
-        self.plan = self._services.plans.active_plan(
-            self._patient_id
-        ) or self._services.plans.latest_plan(self._patient_id)
+        plans, assessments = self._services.plans, self._services.assessments
+        patient_id = self._patient_id
+
+        def read() -> tuple[PlanView | None, bool]:
+            # The active plan, or else the last one (discharged plans stay readable here).
+            plan = plans.active_plan(patient_id) or plans.latest_plan(patient_id)
+            return plan, plan is not None or assessments.latest_intake(patient_id) is not None
+
+        self._reads.run(read, self._show_plan)
+
+    def _show_plan(self, read: tuple[PlanView | None, bool]) -> None:
+        self.plan, has_intake = read
+        self.empty_label.setText(NO_PLAN)
         if self.plan is None:
-            has_intake = self._services.assessments.latest_intake(self._patient_id) is not None
             self.build_button.setEnabled(has_intake)
             self.build_reason.setText(
                 "" if has_intake else "Record an intake first: the plan is built from it."
@@ -344,7 +357,7 @@ class PlanTab(PatientTab):
             operations=self._operations,
         )
         if plan is not None:
-            self.plan_changed.emit(plan.id)
+            self._after_reload(lambda: self.plan_changed.emit(plan.id))
 
     def _on_proposal_failed(self, error: Exception) -> None:
         self._proposal_finished()
@@ -357,7 +370,7 @@ class PlanTab(PatientTab):
             self, self._services, self._actor, self._patient_id, operations=self._operations
         )
         if discharged is not None:
-            self.plan_changed.emit(discharged.id)
+            self._after_reload(lambda: self.plan_changed.emit(discharged.id))
 
     def _on_change_button_clicked(self) -> None:
         if self.plan is None:
@@ -366,4 +379,4 @@ class PlanTab(PatientTab):
             self, self._services, self._actor, self.plan, operations=self._operations
         )
         if changed is not None:
-            self.plan_changed.emit(changed.id)
+            self._after_reload(lambda: self.plan_changed.emit(changed.id))
