@@ -153,7 +153,7 @@ class PatientTableModel(QAbstractTableModel):
     def _on_read_failed(self, generation: int, error: Exception) -> None:
         if generation == self._generation:
             self._fetching = False
-        raise error
+            raise error
 
     @property
     def query(self) -> str:
