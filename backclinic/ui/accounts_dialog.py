@@ -171,13 +171,13 @@ class AccountsDialog(QDialog):
         self.toggle_button.clicked.connect(self._on_toggle_button_clicked)
         self.reset_button.clicked.connect(self._on_reset_button_clicked)
         self.add_button.clicked.connect(self._on_add_button_clicked)
-        self.refresh()
+        self.reload()
 
     @classmethod
     def manage(cls, parent: QWidget | None, accounts: AccountService, actor: Actor) -> None:
         cls(accounts, actor, parent).exec()
 
-    def refresh(self, select_id: int | None = None) -> None:
+    def reload(self, select_id: int | None = None) -> None:
         current = self.selected()
         keep = select_id if select_id is not None else (current.id if current else None)
         try:
@@ -216,7 +216,7 @@ class AccountsDialog(QDialog):
             return
         state = "active" if changed.active else "deactivated"
         self._say(f"{changed.full_name} is now {state}.")
-        self.refresh(changed.id)
+        self.reload(changed.id)
 
     def _on_reset_button_clicked(self) -> None:
         account = self.selected()
@@ -238,7 +238,7 @@ class AccountsDialog(QDialog):
         self.reset_errors.clear()
         self.new_password.clear()
         self._say(f"The password of {changed.full_name} was reset.")
-        self.refresh(changed.id)
+        self.reload(changed.id)
 
     def _on_add_button_clicked(self) -> None:
         new = NewClinician(
@@ -261,4 +261,4 @@ class AccountsDialog(QDialog):
         for editor in (self.full_name, self.username, self.password):
             editor.clear()
         self._say(f"Account {created.username} added for {created.full_name}.")
-        self.refresh(created.id)
+        self.reload(created.id)

@@ -1,7 +1,8 @@
 """Back up now… and Restore…: an administrator's two database actions, each one dialog away.
 
 The service does the work and enforces who may; this module only asks where, asks before
-replacing data, and shows the service's one-sentence answer.
+replacing data, and shows the service's one-sentence answer. The copy itself runs off the GUI
+thread (``tasks``) while the window waits, painted but disabled, under a wait cursor.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QApplication,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -25,6 +25,7 @@ from backclinic.services.backups import BackupResult, BackupService, RestoreResu
 from backclinic.services.context import Actor
 from backclinic.services.errors import ServiceError
 from backclinic.services.permissions import Permission, allows
+from backclinic.ui.tasks import TaskRunner
 
 BACKUP_FILTERS = "BackClinic backups (*.db *.dump.gz);;All files (*)"
 
@@ -73,7 +74,12 @@ class BackupActions:
 
     @classmethod
     def back_up(
-        cls, parent: QWidget | None, backups: BackupService, actor: Actor
+        cls,
+        parent: QWidget | None,
+        backups: BackupService,
+        actor: Actor,
+        *,
+        tasks: TaskRunner | None = None,
     ) -> BackupResult | None:
         """Ask where, write a checked backup there, and say where it went."""
         path, _ = QFileDialog.getSaveFileName(
@@ -81,9 +87,9 @@ class BackupActions:
         )
         if not path:
             return None
+        runner = tasks or TaskRunner()
         try:
-            with _busy():
-                result = backups.backup(actor, path)
+            result = runner.result_of(lambda: backups.backup(actor, path), window=parent)
         except ServiceError as error:
             QMessageBox.warning(parent, "Not backed up", str(error))
             return None
@@ -92,7 +98,12 @@ class BackupActions:
 
     @classmethod
     def restore(
-        cls, parent: QWidget | None, backups: BackupService, actor: Actor
+        cls,
+        parent: QWidget | None,
+        backups: BackupService,
+        actor: Actor,
+        *,
+        tasks: TaskRunner | None = None,
     ) -> RestoreResult | None:
         """Ask which backup, ask again before replacing everything, then restore.
 
@@ -111,21 +122,13 @@ class BackupActions:
         confirm = RestoreConfirmDialog(backups, Path(path).name, parent)
         if confirm.exec() != QDialog.DialogCode.Accepted:
             return None
+        runner = tasks or TaskRunner()
         try:
-            with _busy():
-                result = backups.restore(actor, path, confirm=True)
+            result = runner.result_of(
+                lambda: backups.restore(actor, path, confirm=True), window=parent
+            )
         except ServiceError as error:
             QMessageBox.warning(parent, "Not restored", str(error))
             return None
         QMessageBox.information(parent, "Restored", result.describe())
         return result
-
-
-class _busy:
-    """A wait cursor for the few seconds a backup takes."""
-
-    def __enter__(self) -> None:
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-
-    def __exit__(self, *_: object) -> None:
-        QApplication.restoreOverrideCursor()

@@ -33,8 +33,11 @@ from backclinic.services.errors import NotFound, ServiceError, ValidationFailed
 from backclinic.services.permissions import Permission, allows
 from backclinic.services.plans import VisitView
 from backclinic.services.schedule_view import DayScheduleService, DueVisit
+from backclinic.services.use_case import Change
 from backclinic.ui.field_errors import FieldErrors
+from backclinic.ui.operations import Changes, Operations
 from backclinic.ui.row_table import RowTableModel, row_table_view
+from backclinic.ui.tasks import LatestRead
 
 MISSED_COLOUR = QColor("#b00020")
 OVERDUE_COLOUR = QColor("#a15c00")
@@ -98,11 +101,15 @@ class DayView(QWidget):
         parent: QWidget | None = None,
         *,
         schedule: DayScheduleService | None = None,
+        operations: Operations | None = None,
     ) -> None:
         super().__init__(parent)
         self._services = services
         self._actor = actor
         self._schedule = schedule or services.schedule
+        self._operations = operations or Operations(self)
+        self._reads = LatestRead(self._operations.tasks, self)
+        self._reads.settled.connect(self._on_reads_settled)
         self.title = QLabel()
         self.title.setObjectName("day_title")
         self.title.setStyleSheet("font-size: 16px; font-weight: 600;")
@@ -134,12 +141,33 @@ class DayView(QWidget):
         self.refresh_button.clicked.connect(self.reload)
         self.table.doubleClicked.connect(self._on_table_double_clicked)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
+        self._operations.changed.connect(self._on_operations_changed)
+        self._on_table_selection_changed()
         self.reload()
 
+    @property
+    def loading(self) -> bool:
+        """True while the due visits are being read (off the GUI thread)."""
+        return self._reads.loading
+
     def reload(self) -> None:
-        today = self._schedule.today()
+        self.refresh_button.setEnabled(False)
+        self.setCursor(Qt.CursorShape.BusyCursor)
+        schedule, actor = self._schedule, self._actor
+
+        def read() -> tuple[dt.date, list[DueVisit]]:
+            today = schedule.today()
+            return today, schedule.due(actor, today)
+
+        self._reads.run(read, self._show_due)
+
+    def _on_reads_settled(self) -> None:
+        self.refresh_button.setEnabled(True)
+        self.unsetCursor()
+
+    def _show_due(self, due: tuple[dt.date, list[DueVisit]]) -> None:
+        today, visits = due
         selected = self.selected()
-        visits = self._schedule.due(self._actor, today)
         self.model.set_visits(visits)
         overdue = sum(v.overdue for v in visits)
         todays = sum(v.visit_date == today for v in visits)
@@ -153,6 +181,11 @@ class DayView(QWidget):
     def selected(self) -> DueVisit | None:
         rows = self.table.selectionModel().selectedRows()
         return self.model.visit(rows[0].row()) if rows else None
+
+    def _on_operations_changed(self, changes: Changes) -> None:
+        # Names show here too; a plan's visits and their statuses are the list itself.
+        if changes.touches(Change.SCHEDULE, Change.SESSIONS, Change.PLAN, Change.PATIENTS):
+            self.reload()
 
     def _on_table_selection_changed(self, *_args: object) -> None:
         visit = self.selected()
@@ -186,30 +219,43 @@ class DayView(QWidget):
         visit = self.selected()
         if visit is None:
             return
-        if RescheduleDialog.reschedule(self, self._services, self._actor, visit) is not None:
-            self.reload()
+        RescheduleDialog.reschedule(
+            self, self._services, self._actor, visit, operations=self._operations
+        )
 
     def _on_missed_button_clicked(self) -> None:
         visit = self.selected()
         if visit is None:
             return
         try:
-            self._services.sessions.mark_missed(self._actor, visit.visit_id)
+            self._operations.run(
+                self._services.sessions.mark_missed,
+                self._actor,
+                visit.visit_id,
+                patient_id=visit.patient_id,
+            )
         except (ValidationFailed, NotFound) as error:
             QMessageBox.warning(self, "Cannot mark missed", str(error))
-        self.reload()
+            self.reload()
 
 
 class RescheduleDialog(QDialog):
     """Move one planned or missed visit to another clinic day; refusals by the date field."""
 
     def __init__(
-        self, services: Services, actor: Actor, visit: DueVisit, parent: QWidget | None = None
+        self,
+        services: Services,
+        actor: Actor,
+        visit: DueVisit,
+        parent: QWidget | None = None,
+        *,
+        operations: Operations | None = None,
     ) -> None:
         super().__init__(parent)
         self._services = services
         self._actor = actor
         self._visit = visit
+        self._operations = operations or Operations(self)
         self.moved: VisitView | None = None
         self.setWindowTitle(f"Reschedule — {visit.patient_name}")
         today = services.schedule.today()
@@ -232,9 +278,15 @@ class RescheduleDialog(QDialog):
 
     @classmethod
     def reschedule(
-        cls, parent: QWidget | None, services: Services, actor: Actor, visit: DueVisit
+        cls,
+        parent: QWidget | None,
+        services: Services,
+        actor: Actor,
+        visit: DueVisit,
+        *,
+        operations: Operations | None = None,
     ) -> VisitView | None:
-        dialog = cls(services, actor, visit, parent)
+        dialog = cls(services, actor, visit, parent, operations=operations)
         dialog.exec()
         return dialog.moved
 
@@ -242,8 +294,13 @@ class RescheduleDialog(QDialog):
         new_date = self.visit_date.date().toPython()
         assert isinstance(new_date, dt.date)
         try:
-            self.moved = self._services.plans.reschedule_visit(
-                self._actor, self._visit.visit_id, new_date, self._visit.version
+            self.moved = self._operations.run(
+                self._services.plans.reschedule_visit,
+                self._actor,
+                self._visit.visit_id,
+                new_date,
+                self._visit.version,
+                patient_id=self._visit.patient_id,
             )
         except ValidationFailed as error:
             self.errors.show(error.by_field)

@@ -39,6 +39,7 @@ from backclinic.services.permissions import Permission, allows
 from backclinic.services.plans import DISCHARGE_REASONS, PlanView
 from backclinic.ui.field_errors import ERROR_STYLE, FieldErrors
 from backclinic.ui.intake_form import score_spin, spin_value
+from backclinic.ui.operations import Operations
 
 SKIPPED = "Skipped"
 
@@ -60,9 +61,11 @@ class DischargeDialog(QDialog):
         parent: QWidget | None = None,
         *,
         print_summary: Callable[[int], None] | None = None,
+        operations: Operations | None = None,
     ) -> None:
         super().__init__(parent)
         self.print_summary = print_summary
+        self._operations = operations or Operations(self)
         self._services = services
         self._actor = actor
         self._patient_id = patient_id
@@ -172,13 +175,22 @@ class DischargeDialog(QDialog):
         patient_id: int,
         *,
         print_summary: Callable[[int], None] | None = None,
+        operations: Operations | None = None,
     ) -> PlanView | None:
         """Discharge the patient's active plan; the closed plan, or None if cancelled."""
         plan = services.plans.active_plan(actor, patient_id)
         if plan is None:
             QMessageBox.information(parent, "Discharge", "This patient has no active plan.")
             return None
-        dialog = cls(services, actor, patient_id, plan, parent, print_summary=print_summary)
+        dialog = cls(
+            services,
+            actor,
+            patient_id,
+            plan,
+            parent,
+            print_summary=print_summary,
+            operations=operations,
+        )
         dialog.exec()
         return dialog.plan
 
@@ -248,7 +260,8 @@ class DischargeDialog(QDialog):
 
     def _on_buttons_accepted(self) -> None:
         try:
-            self.plan = self._services.plans.discharge(
+            self.plan = self._operations.run(
+                self._services.plans.discharge,
                 self._actor,
                 self._open_plan.id,
                 reason=str(self.reason.currentData()),
@@ -285,7 +298,7 @@ class DischargeDialog(QDialog):
             self.print_summary(self._patient_id)
             return
         try:
-            printed = printer(self._actor, self._patient_id)
+            printed = self._operations.run(printer, self._actor, self._patient_id)
         except ServiceError as error:
             QMessageBox.warning(self, "Discharge summary", str(error))
             return

@@ -21,9 +21,11 @@ from backclinic.services.context import Actor
 from backclinic.services.documents import DocumentInfo, StoredDocument
 from backclinic.services.errors import ServiceError
 from backclinic.services.permissions import Permission, allows
+from backclinic.services.use_case import Change
+from backclinic.ui.operations import Operations
+from backclinic.ui.patient_tab import PatientTab
 from backclinic.ui.print_preview import DocumentOutput, PrintPreview
 from backclinic.ui.row_table import RowTableModel, row_table_view
-from backclinic.ui.tasks import TaskRunner
 
 
 class DocumentsModel(RowTableModel[DocumentInfo]):
@@ -57,11 +59,13 @@ class DocumentsModel(RowTableModel[DocumentInfo]):
         return None
 
 
-class DocumentsTab(QWidget):
+class DocumentsTab(PatientTab):
     """The workspace's "Documents" tab.
 
     Rendering a new document runs off the GUI thread (``tasks``; tests make it synchronous).
     """
+
+    shows = frozenset({Change.DOCUMENTS})
 
     document_printed = Signal(int)
 
@@ -71,13 +75,12 @@ class DocumentsTab(QWidget):
         actor: Actor,
         patient_id: int,
         parent: QWidget | None = None,
+        *,
+        operations: Operations | None = None,
     ) -> None:
-        super().__init__(parent)
+        super().__init__(services, actor, patient_id, parent, operations=operations)
         self._documents = services.documents
-        self._services = services
-        self._actor = actor
-        self._patient_id = patient_id
-        self.tasks = TaskRunner(self)
+        self.tasks = self._operations.tasks
         self.printer_factory: Callable[[], QPrinter] | None = None
         self.preview: PrintPreview | None = None
         self.model = DocumentsModel(self)
@@ -114,10 +117,15 @@ class DocumentsTab(QWidget):
         self.save_button.clicked.connect(self._on_save_button_clicked)
         self.table.doubleClicked.connect(self._on_table_double_clicked)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
+        self.empty_label.hide()
+        self._on_table_selection_changed()
         self.reload()
 
     def reload(self) -> None:
-        documents = self._documents.documents(self._actor, self._patient_id)
+        documents, patient_id, actor = self._documents, self._patient_id, self._actor
+        self._reads.run(lambda: documents.documents(actor, patient_id), self._show_documents)
+
+    def _show_documents(self, documents: list[DocumentInfo]) -> None:
         self.model.set_documents(documents)
         self.empty_label.setVisible(not documents)
         self._on_table_selection_changed()
@@ -141,22 +149,31 @@ class DocumentsTab(QWidget):
     def _print(self, make: Callable[[Actor, int], StoredDocument]) -> None:
         self.plan_button.setEnabled(False)
         self.discharge_button.setEnabled(False)
-        actor, patient_id = self._actor, self._patient_id
-        self.tasks.run(
-            lambda: make(actor, patient_id),
+        self.setCursor(Qt.CursorShape.BusyCursor)
+        self._operations.submit(
+            make,
+            self._actor,
+            self._patient_id,
             on_result=self._on_document_printed,
             on_error=self._on_print_failed,
+            owner=self,
         )
 
     def _on_document_printed(self, stored: StoredDocument) -> None:
+        self.unsetCursor()
         self.plan_button.setEnabled(True)
         self.discharge_button.setEnabled(True)
-        self.reload()
-        self.select(stored.id)
-        self.document_printed.emit(stored.id)
-        self._show_preview(stored.id, stored.title, just_printed=True)
+
+        def listed() -> None:
+            self.select(stored.id)
+            self.document_printed.emit(stored.id)
+            self._show_preview(stored.id, stored.title, just_printed=True)
+
+        # The broadcast reloads the list; the new document is selected once it is listed.
+        self._after_reload(listed)
 
     def _on_print_failed(self, error: Exception) -> None:
+        self.unsetCursor()
         self.plan_button.setEnabled(True)
         self.discharge_button.setEnabled(True)
         if not isinstance(error, ServiceError):

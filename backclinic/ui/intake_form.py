@@ -41,6 +41,7 @@ from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.errors import NotFound, ServiceError, ValidationFailed
 from backclinic.ui.field_errors import ERROR_STYLE, FieldErrors
+from backclinic.ui.operations import Operations
 from backclinic.ui.psfs_editor import PsfsEditor
 
 NOT_RECORDED = "Not recorded"
@@ -144,12 +145,14 @@ class IntakeForm(QDialog):
         parent: QWidget | None = None,
         *,
         kind: str = "intake",
+        operations: Operations | None = None,
     ) -> None:
         super().__init__(parent)
         self._services = services
         self._actor = actor
         self._patient_id = patient_id
         self._kind = kind
+        self._operations = operations or Operations(self)
         self.assessment: Assessment | None = None
         catalogue = services.catalogue
         protocol = services.protocol
@@ -381,9 +384,11 @@ class IntakeForm(QDialog):
         actor: Actor,
         patient_id: int,
         kind: str = "intake",
+        *,
+        operations: Operations | None = None,
     ) -> Assessment | None:
         try:
-            dialog = cls(services, actor, patient_id, parent, kind=kind)
+            dialog = cls(services, actor, patient_id, parent, kind=kind, operations=operations)
         except NotFound as error:
             QMessageBox.warning(parent, "Patient not found", str(error))
             return None
@@ -498,7 +503,9 @@ class IntakeForm(QDialog):
             self._show_errors({**{e.field: e.message for e in rules}, **form_errors})
             return
         try:
-            self.assessment = self._services.assessments.record(self._actor, self._patient_id, data)
+            self.assessment = self._operations.run(
+                self._services.assessments.record, self._actor, self._patient_id, data
+            )
         except ValidationFailed as error:
             self._show_errors(error.by_field)
             return

@@ -28,7 +28,10 @@ from backclinic.domain.screening import evaluate_red_flags
 from backclinic.services.assessments import Assessment
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
+from backclinic.services.use_case import Change
 from backclinic.ui.intake_form import IntakeForm
+from backclinic.ui.operations import Operations
+from backclinic.ui.patient_tab import PatientTab
 from backclinic.ui.row_table import row_table_view
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -128,21 +131,29 @@ class AssessmentTableModel(QAbstractTableModel):
         return None
 
 
-class IntakeTab(QWidget):
+NO_INTAKE = "No intake recorded yet."
+
+
+class IntakeTab(PatientTab):
     """Lists assessments; "Record intake…" and "Reassess…" open the intake form."""
+
+    shows = frozenset({Change.ASSESSMENTS})
 
     assessment_saved = Signal(int)
 
     def __init__(
-        self, services: Services, actor: Actor, patient_id: int, parent: QWidget | None = None
+        self,
+        services: Services,
+        actor: Actor,
+        patient_id: int,
+        parent: QWidget | None = None,
+        *,
+        operations: Operations | None = None,
     ) -> None:
-        super().__init__(parent)
-        self._services = services
-        self._actor = actor
-        self._patient_id = patient_id
+        super().__init__(services, actor, patient_id, parent, operations=operations)
         self.model = AssessmentTableModel(services.catalogue, services.protocol, self)
         self.table = row_table_view(self.model)
-        self.empty_label = QLabel("No intake recorded yet.")
+        self.empty_label = QLabel(NO_INTAKE)
         self.empty_label.setObjectName("empty_state")
         self.record_button = QPushButton("Record intake…")
         self.reassess_button = QPushButton("Reassess…")
@@ -156,10 +167,20 @@ class IntakeTab(QWidget):
         layout.addWidget(self.table, 1)
         self.record_button.clicked.connect(self._on_record_button_clicked)
         self.reassess_button.clicked.connect(self._on_reassess_button_clicked)
-        self.refresh()
+        self._show([])
+        self.empty_label.setText("Loading…")
+        self.reload()
 
-    def refresh(self) -> None:
-        assessments = self._services.assessments.for_patient(self._actor, self._patient_id)
+    def reload(self) -> None:
+        assessments, patient_id, actor = (
+            self._services.assessments,
+            self._patient_id,
+            self._actor,
+        )
+        self._reads.run(lambda: assessments.for_patient(actor, patient_id), self._show)
+
+    def _show(self, assessments: list[Assessment]) -> None:
+        self.empty_label.setText(NO_INTAKE)
         self.model.set_assessments(assessments)
         has_intake = any(a.kind == "intake" for a in assessments)
         self.empty_label.setVisible(not assessments)
@@ -168,9 +189,10 @@ class IntakeTab(QWidget):
         self.reassess_button.setToolTip("" if has_intake else "Record an intake first.")
 
     def _record(self, kind: str) -> None:
-        saved = IntakeForm.record(self, self._services, self._actor, self._patient_id, kind)
+        saved = IntakeForm.record(
+            self, self._services, self._actor, self._patient_id, kind, operations=self._operations
+        )
         if saved is not None:
-            self.refresh()
             self.assessment_saved.emit(saved.id)
 
     def _on_record_button_clicked(self) -> None:

@@ -14,6 +14,7 @@ from backclinic.ui.audit_viewer import AuditViewer
 from backclinic.ui.backup_dialog import BackupActions, may_back_up
 from backclinic.ui.clinic_settings_dialog import ClinicSettingsDialog
 from backclinic.ui.day_view import DayView
+from backclinic.ui.operations import Operations
 from backclinic.ui.patient_dialog import PatientDialog
 from backclinic.ui.patient_list import PatientListView
 from backclinic.ui.patient_workspace import PatientWorkspace
@@ -37,11 +38,13 @@ class MainWindow(QMainWindow):
         self._services = services
         self.clinician = clinician
         self._actor = clinician.as_actor()
+        # Every view of this window hears what each use case run from it changed.
+        self.operations = Operations(self)
         self.setWindowTitle("BackClinic")
         self.resize(1100, 720)
 
-        self.day_view = DayView(services, self._actor)
-        self.patients = PatientListView(services, self._actor)
+        self.day_view = DayView(services, self._actor, operations=self.operations)
+        self.patients = PatientListView(services, self._actor, operations=self.operations)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("main_tabs")
         self.tabs.setTabsClosable(True)
@@ -120,7 +123,9 @@ class MainWindow(QMainWindow):
         if existing is not None:
             self.tabs.setCurrentWidget(existing)
             return existing
-        workspace = PatientWorkspace(self._services, self._actor, patient_id)
+        workspace = PatientWorkspace(
+            self._services, self._actor, patient_id, operations=self.operations
+        )
         workspace.patient_saved.connect(self._on_workspace_patient_changed)
         workspace.patient_archived.connect(self._on_workspace_patient_changed)
         index = self.tabs.addTab(workspace, self._tab_title(workspace))
@@ -143,9 +148,10 @@ class MainWindow(QMainWindow):
         return f"{workspace.patient.family_name}, {workspace.patient.given_name}"
 
     def _on_new_patient_action_triggered(self) -> None:
-        patient = PatientDialog.create(self, self._services, self._actor)
+        patient = PatientDialog.create(
+            self, self._services, self._actor, operations=self.operations
+        )
         if patient is not None:
-            self.patients.refresh()
             self.open_patient(patient.id)
 
     def _on_find_patient_action_triggered(self) -> None:
@@ -160,13 +166,9 @@ class MainWindow(QMainWindow):
         self.open_patient(patient_id)
 
     def _on_day_view_session_requested(self, patient_id: int, visit_id: int) -> None:
-        record = SessionDialog.log(self, self._services, self._actor, patient_id, visit_id)
-        if record is not None:
-            self.day_view.reload()
-            workspace = self.workspace(patient_id)
-            if workspace is not None:
-                workspace.sessions_tab.reload()
-                workspace.progress_tab.reload()
+        SessionDialog.log(
+            self, self._services, self._actor, patient_id, visit_id, operations=self.operations
+        )
 
     def _on_clinic_settings_action_triggered(self) -> None:
         if ClinicSettingsDialog.edit(self, self._services, self._actor) is not None:
@@ -185,10 +187,15 @@ class MainWindow(QMainWindow):
         )
 
     def _on_backup_action_triggered(self) -> None:
-        BackupActions.back_up(self, self._services.backups, self._actor)
+        BackupActions.back_up(
+            self, self._services.backups, self._actor, tasks=self.operations.tasks
+        )
 
     def _on_restore_action_triggered(self) -> None:
-        if BackupActions.restore(self, self._services.backups, self._actor) is not None:
+        restored = BackupActions.restore(
+            self, self._services.backups, self._actor, tasks=self.operations.tasks
+        )
+        if restored is not None:
             # Data and accounts changed under the window: start again from sign-in.
             self.close()
             self.signed_out.emit()
@@ -197,7 +204,6 @@ class MainWindow(QMainWindow):
         workspace = self.workspace(patient_id)
         if workspace is not None:
             self.tabs.setTabText(self.tabs.indexOf(workspace), self._tab_title(workspace))
-        self.patients.refresh()
 
     def _on_tabs_tab_close_requested(self, index: int) -> None:
         page = self.tabs.widget(index)

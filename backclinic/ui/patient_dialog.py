@@ -22,6 +22,7 @@ from backclinic.services.context import Actor
 from backclinic.services.errors import ConflictError, NotFound, ValidationFailed
 from backclinic.services.patients import SEXES, Patient, PatientInput, parse_date_query
 from backclinic.ui.field_errors import FieldErrors
+from backclinic.ui.operations import Operations
 
 FIELD_LABELS = {
     "family_name": "Family name",
@@ -47,10 +48,12 @@ class PatientDialog(QDialog):
         parent: QWidget | None = None,
         *,
         patient: Patient | None = None,
+        operations: Operations | None = None,
     ) -> None:
         super().__init__(parent)
         self._services = services
         self._actor = actor
+        self._operations = operations or Operations(self)
         self._patient_id = patient.id if patient else None
         self._version = patient.version if patient else None
         self.patient: Patient | None = None
@@ -95,22 +98,33 @@ class PatientDialog(QDialog):
     # name is the dialog's documented entry point.
     @classmethod
     def create(  # type: ignore[override]
-        cls, parent: QWidget | None, services: Services, actor: Actor
+        cls,
+        parent: QWidget | None,
+        services: Services,
+        actor: Actor,
+        *,
+        operations: Operations | None = None,
     ) -> Patient | None:
-        dialog = cls(services, actor, parent)
+        dialog = cls(services, actor, parent, operations=operations)
         dialog.exec()
         return dialog.patient
 
     @classmethod
     def edit(
-        cls, parent: QWidget | None, services: Services, actor: Actor, patient_id: int
+        cls,
+        parent: QWidget | None,
+        services: Services,
+        actor: Actor,
+        patient_id: int,
+        *,
+        operations: Operations | None = None,
     ) -> Patient | None:
         try:
             patient = services.patients.get(actor, patient_id)
         except NotFound as error:
             QMessageBox.warning(parent, "Patient not found", str(error))
             return None
-        dialog = cls(services, actor, parent, patient=patient)
+        dialog = cls(services, actor, parent, patient=patient, operations=operations)
         dialog.exec()
         return dialog.patient
 
@@ -152,11 +166,17 @@ class PatientDialog(QDialog):
         data, unreadable = self._input()
         try:
             if self._patient_id is None:
-                self.patient = self._services.patients.register(self._actor, data)
+                self.patient = self._operations.run(
+                    self._services.patients.register, self._actor, data
+                )
             else:
                 assert self._version is not None
-                self.patient = self._services.patients.update(
-                    self._actor, self._patient_id, data, self._version
+                self.patient = self._operations.run(
+                    self._services.patients.update,
+                    self._actor,
+                    self._patient_id,
+                    data,
+                    self._version,
                 )
         except ValidationFailed as error:
             # A date we could not read reaches the service as missing; say what was wrong.

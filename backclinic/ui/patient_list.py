@@ -32,7 +32,10 @@ from PySide6.QtWidgets import (
 
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
-from backclinic.services.patients import PatientSummary, age_on
+from backclinic.services.patients import PatientSummary, SearchPage, age_on
+from backclinic.services.use_case import Change
+from backclinic.ui.operations import Changes, Operations
+from backclinic.ui.tasks import TaskRunner
 
 PAGE_SIZE = 100
 SEARCH_DEBOUNCE_MS = 150
@@ -58,38 +61,102 @@ COLUMNS = (
 class PatientTableModel(QAbstractTableModel):
     """Patients matching a search, fetched a page at a time as the view scrolls.
 
-    A patient can match on two terms (family and given name both starting "le"), so a later
-    page may repeat someone already shown; those repeats are skipped.
+    Each page is read through ``tasks`` (off the GUI thread in the window; synchronous when
+    none is given); a search typed over an unfinished one wins, and the older result is
+    dropped. A patient can match on two terms (family and given name both starting "le"), so
+    a later page may repeat someone already shown; those repeats are skipped.
     """
 
     searched = Signal()
 
-    def __init__(self, services: Services, actor: Actor, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        services: Services,
+        actor: Actor,
+        parent: QObject | None = None,
+        *,
+        tasks: TaskRunner | None = None,
+    ) -> None:
         super().__init__(parent)
         self._services = services
         self._actor = actor
+        self._tasks = tasks or TaskRunner(self, synchronous=True)
         self._rows: list[PatientSummary] = []
         self._seen: set[int] = set()
         self._cursor: tuple[object, ...] | None = None
         self._text = ""
         self._include_archived = False
         self._today = services.patients.today()
+        self._generation = 0
+        self._fetching = False
         self.page_size = PAGE_SIZE
 
+    @property
+    def busy(self) -> bool:
+        """True while a search or a further page is being read."""
+        return self._fetching
+
     def search(self, text: str, *, include_archived: bool = False) -> None:
-        self.beginResetModel()
+        self._generation += 1
+        generation = self._generation
         self._text = text
         self._include_archived = include_archived
-        self._today = self._services.patients.today()
+        self._fetching = True
+        read = self._reader(None)
+        self._tasks.run(
+            read,
+            on_result=lambda result: self._on_search_read(generation, result),
+            on_error=lambda error: self._on_read_failed(generation, error),
+            owner=self,
+        )
+
+    def reload(self) -> None:
+        self.search(self._text, include_archived=self._include_archived)
+
+    def _reader(self, after: tuple[object, ...] | None) -> Callable[[], tuple[SearchPage, dt.date]]:
+        # Everything the worker needs is copied now: it must not read the model later.
+        patients, text, actor = self._services.patients, self._text, self._actor
+        limit, include_archived = self.page_size, self._include_archived
+
+        def read() -> tuple[SearchPage, dt.date]:
+            page = patients.search(
+                actor, text, after=after, limit=limit, include_archived=include_archived
+            )
+            return page, patients.today()
+
+        return read
+
+    def _on_search_read(self, generation: int, result: tuple[SearchPage, dt.date]) -> None:
+        if generation != self._generation:
+            return
+        page, today = result
+        self.beginResetModel()
+        self._fetching = False
+        self._today = today
         self._rows = []
         self._seen = set()
-        self._cursor = None
-        self._append(self._page(None))
+        self._cursor = page.cursor
+        self._append(page.rows)
         self.endResetModel()
         self.searched.emit()
 
-    def refresh(self) -> None:
-        self.search(self._text, include_archived=self._include_archived)
+    def _on_more_read(self, generation: int, result: tuple[SearchPage, dt.date]) -> None:
+        if generation != self._generation:
+            return
+        page, _today = result
+        self._fetching = False
+        self._cursor = page.cursor
+        fresh = self._fresh(page.rows)
+        if fresh:
+            first = len(self._rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
+            self._rows.extend(fresh)
+            self.endInsertRows()
+
+    def _on_read_failed(self, generation: int, error: Exception) -> None:
+        if generation == self._generation:
+            self._fetching = False
+            raise error
 
     @property
     def query(self) -> str:
@@ -138,28 +205,19 @@ class PatientTableModel(QAbstractTableModel):
         return None
 
     def canFetchMore(self, parent: ModelIndex = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and self._cursor is not None
+        return not parent.isValid() and not self._fetching and self._cursor is not None
 
     def fetchMore(self, parent: ModelIndex = QModelIndex()) -> None:  # noqa: B008
-        if parent.isValid() or self._cursor is None:
+        if parent.isValid() or self._fetching or self._cursor is None:
             return
-        fresh = self._fresh(self._page(self._cursor))
-        if fresh:
-            first = len(self._rows)
-            self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
-            self._rows.extend(fresh)
-            self.endInsertRows()
-
-    def _page(self, after: tuple[object, ...] | None) -> tuple[PatientSummary, ...]:
-        page = self._services.patients.search(
-            self._actor,
-            self._text,
-            after=after,
-            limit=self.page_size,
-            include_archived=self._include_archived,
+        generation = self._generation
+        self._fetching = True
+        self._tasks.run(
+            self._reader(self._cursor),
+            on_result=lambda result: self._on_more_read(generation, result),
+            on_error=lambda error: self._on_read_failed(generation, error),
+            owner=self,
         )
-        self._cursor = page.cursor
-        return page.rows
 
     def _fresh(self, rows: tuple[PatientSummary, ...]) -> list[PatientSummary]:
         fresh = []
@@ -174,13 +232,26 @@ class PatientTableModel(QAbstractTableModel):
 
 
 class PatientListView(QWidget):
-    """Search box over the registry table; Down moves into the table, Enter opens."""
+    """Search box over the registry table; Down moves into the table, Enter opens.
+
+    Searches run off the GUI thread; while one runs the count line says so, and a Down or
+    Enter pressed meanwhile acts on its result when it arrives.
+    """
 
     patient_opened = Signal(int)
 
-    def __init__(self, services: Services, actor: Actor, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        services: Services,
+        actor: Actor,
+        parent: QWidget | None = None,
+        *,
+        operations: Operations | None = None,
+    ) -> None:
         super().__init__(parent)
-        self.model = PatientTableModel(services, actor, self)
+        self._operations = operations or Operations(self)
+        self.model = PatientTableModel(services, actor, self, tasks=self._operations.tasks)
+        self._when_searched: Callable[[], None] | None = None
 
         self.search_edit = QLineEdit()
         self.search_edit.setObjectName("patient_search")
@@ -225,18 +296,21 @@ class PatientListView(QWidget):
         self._debounce.timeout.connect(self._on_debounce_timeout)
         self.model.searched.connect(self._on_model_searched)
         self.model.rowsInserted.connect(self._on_model_rows_inserted)
+        self._operations.changed.connect(self._on_operations_changed)
 
-        self.model.search("")
+        self.search("")
 
     def focus_search(self) -> None:
         self.search_edit.setFocus()
         self.search_edit.selectAll()
 
-    def refresh(self) -> None:
+    def reload(self) -> None:
         self._debounce.stop()
-        self.model.search(
-            self.search_edit.text(), include_archived=self.include_archived.isChecked()
-        )
+        self.search(self.search_edit.text())
+
+    def search(self, text: str) -> None:
+        self.count_label.setText("Searching…")
+        self.model.search(text, include_archived=self.include_archived.isChecked())
 
     def current_patient_id(self) -> int | None:
         index = self.table.currentIndex()
@@ -262,9 +336,18 @@ class PatientListView(QWidget):
                 return True
         return super().eventFilter(watched, event)
 
-    def _enter_table(self) -> None:
+    def _when_search_done(self, action: Callable[[], None]) -> bool:
+        """Defer ``action`` until the pending search has its result; True if deferred."""
         if self._debounce.isActive():
-            self.refresh()
+            self.reload()
+        if not self.model.busy:
+            return False
+        self._when_searched = action
+        return True
+
+    def _enter_table(self) -> None:
+        if self._when_search_done(self._enter_table):
+            return
         if self.model.rowCount() == 0:
             return
         self.table.setFocus()
@@ -280,8 +363,8 @@ class PatientListView(QWidget):
         self._debounce.start()
 
     def _on_search_edit_return_pressed(self) -> None:
-        if self._debounce.isActive():
-            self.refresh()
+        if self._when_search_done(self._on_search_edit_return_pressed):
+            return
         if self.model.rowCount() == 0:
             return
         if not self.table.currentIndex().isValid():
@@ -291,16 +374,26 @@ class PatientListView(QWidget):
     def _on_table_double_clicked(self, index: QModelIndex) -> None:
         self.patient_opened.emit(self.model.patient_at(index.row()).id)
 
+    def _on_operations_changed(self, changes: Changes) -> None:
+        if changes.touches(Change.PATIENTS):
+            self.reload()
+
     def _on_include_archived_toggled(self, _checked: bool) -> None:
-        self.refresh()
+        self.reload()
 
     def _on_debounce_timeout(self) -> None:
-        self.refresh()
+        self.reload()
 
     def _on_model_rows_inserted(self, _parent: QModelIndex, _first: int, _last: int) -> None:
-        self._on_model_searched()
+        self._show_count()
 
     def _on_model_searched(self) -> None:
+        self._show_count()
+        action, self._when_searched = self._when_searched, None
+        if action is not None:
+            action()
+
+    def _show_count(self) -> None:
         shown = self.model.rowCount()
         if shown == 0:
             self.count_label.setText(

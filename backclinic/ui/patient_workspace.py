@@ -21,8 +21,10 @@ from backclinic.services.context import Actor
 from backclinic.services.errors import ConflictError
 from backclinic.services.patients import Patient
 from backclinic.services.permissions import Permission, allows
+from backclinic.services.use_case import Change
 from backclinic.ui.documents_tab import DocumentsTab
 from backclinic.ui.intake_tab import IntakeTab
+from backclinic.ui.operations import Changes, Operations
 from backclinic.ui.patient_dialog import PatientDialog
 from backclinic.ui.plan_tab import PlanTab
 from backclinic.ui.reassessment_view import ReassessmentView
@@ -31,14 +33,14 @@ from backclinic.ui.sessions_tab import SessionsTab
 if TYPE_CHECKING:
     from backclinic.ui.progress_tab import ProgressTab
 
-# Each record tab and what it says until later work gives it a real view (see set_tab).
 
-
-def _progress_tab(services: Services, actor: Actor, patient_id: int) -> ProgressTab:
+def _progress_tab(
+    services: Services, actor: Actor, patient_id: int, operations: Operations
+) -> ProgressTab:
     # QtCharts is a large import: load it when the first patient opens, not at start-up.
     from backclinic.ui.progress_tab import ProgressTab
 
-    return ProgressTab(services, actor, patient_id)
+    return ProgressTab(services, actor, patient_id, operations=operations)
 
 
 class OverviewTab(QWidget):
@@ -75,7 +77,8 @@ class OverviewTab(QWidget):
 class PatientWorkspace(QWidget):
     """A patient's header (name, age, MRN, birth date, occupation), actions and record tabs.
 
-    The tabs are composed here and talk through their signals; `set_tab` swaps a page.
+    Each tab reloads itself on the changes ``operations`` broadcasts; none reloads another.
+    ``patient_saved`` says the header shows new details (for the window's tab title).
     """
 
     patient_saved = Signal(int)
@@ -87,10 +90,13 @@ class PatientWorkspace(QWidget):
         actor: Actor,
         patient_id: int,
         parent: QWidget | None = None,
+        *,
+        operations: Operations | None = None,
     ) -> None:
         super().__init__(parent)
         self._services = services
         self._actor = actor
+        self._operations = operations or Operations(self)
         self.patient = services.patients.get(actor, patient_id)
 
         self.name_label = QLabel()
@@ -123,15 +129,17 @@ class PatientWorkspace(QWidget):
 
         self.edit_button.clicked.connect(self._on_edit_button_clicked)
         self.archive_button.clicked.connect(self._on_archive_button_clicked)
+        self._operations.changed.connect(self._on_operations_changed)
         self._show(self.patient)
 
     def _add_clinical_tabs(self, services: Services, actor: Actor, patient_id: int) -> None:
-        self.intake_tab = IntakeTab(services, actor, patient_id)
-        self.plan_tab = PlanTab(services, actor, patient_id)
-        self.sessions_tab = SessionsTab(services, actor, patient_id)
-        self.progress_tab = _progress_tab(services, actor, patient_id)
-        self.outcomes_tab = ReassessmentView(services, actor, patient_id)
-        self.documents_tab = DocumentsTab(services, actor, patient_id)
+        operations = self._operations
+        self.intake_tab = IntakeTab(services, actor, patient_id, operations=operations)
+        self.plan_tab = PlanTab(services, actor, patient_id, operations=operations)
+        self.sessions_tab = SessionsTab(services, actor, patient_id, operations=operations)
+        self.progress_tab = _progress_tab(services, actor, patient_id, operations)
+        self.outcomes_tab = ReassessmentView(services, actor, patient_id, operations=operations)
+        self.documents_tab = DocumentsTab(services, actor, patient_id, operations=operations)
         for name, page in (
             ("Intake", self.intake_tab),
             ("Plan", self.plan_tab),
@@ -141,14 +149,7 @@ class PatientWorkspace(QWidget):
             ("Documents", self.documents_tab),
         ):
             self.tabs.addTab(page, name)
-        # A new intake can make a plan possible (or a red flag make it impossible); a new
-        # session or reassessment changes the progress figures.
-        self.intake_tab.assessment_saved.connect(self._on_intake_tab_assessment_saved)
-        self.sessions_tab.session_saved.connect(self._on_sessions_tab_session_saved)
         self.progress_tab.plan_requested.connect(self._on_progress_tab_plan_requested)
-        self.progress_tab.reassessment_recorded.connect(self._on_intake_tab_assessment_saved)
-        self.plan_tab.plan_changed.connect(self._on_plan_tab_plan_changed)
-        self.outcomes_tab.reassessment_recorded.connect(self._on_intake_tab_assessment_saved)
 
     @property
     def patient_id(self) -> int:
@@ -192,32 +193,18 @@ class PatientWorkspace(QWidget):
         self.archive_button.setEnabled(not patient.archived)
         self.overview.show_patient(patient)
 
-    def _on_intake_tab_assessment_saved(self, _assessment_id: int) -> None:
-        self.plan_tab.refresh()
-        self.intake_tab.refresh()
-        self.outcomes_tab.reload()
-        self.progress_tab.reload()
-
-    def _on_sessions_tab_session_saved(self, _record_id: int) -> None:
-        self.plan_tab.refresh()
-        self.progress_tab.reload()
-
-    def _on_plan_tab_plan_changed(self, _plan_id: int) -> None:
-        # A discharge adds a final assessment and may have printed its summary.
-        self.intake_tab.refresh()
-        self.outcomes_tab.reload()
-        self.progress_tab.reload()
-        self.documents_tab.reload()
+    def _on_operations_changed(self, changes: Changes) -> None:
+        if changes.touches_patient(self.patient.id, Change.PATIENTS):
+            self.reload()
+            self.patient_saved.emit(self.patient.id)
 
     def _on_progress_tab_plan_requested(self, _plan_id: int) -> None:
         self.tabs.setCurrentWidget(self.plan_tab)
 
     def _on_edit_button_clicked(self) -> None:
-        saved = PatientDialog.edit(self, self._services, self._actor, self.patient.id)
-        if saved is not None:
-            self.patient = saved
-            self._show(saved)
-            self.patient_saved.emit(saved.id)
+        PatientDialog.edit(
+            self, self._services, self._actor, self.patient.id, operations=self._operations
+        )
 
     def _on_archive_button_clicked(self) -> None:
         answer = QMessageBox.question(
@@ -231,12 +218,11 @@ class PatientWorkspace(QWidget):
         if answer != QMessageBox.StandardButton.Yes:
             return
         try:
-            self.patient = self._services.patients.archive(
-                self._actor, self.patient.id, self.patient.version
+            archived = self._operations.run(
+                self._services.patients.archive, self._actor, self.patient.id, self.patient.version
             )
         except ConflictError as error:
             QMessageBox.warning(self, "Changed by someone else", str(error))
             self.reload()
             return
-        self._show(self.patient)
-        self.patient_archived.emit(self.patient.id)
+        self.patient_archived.emit(archived.id)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QPushButton,
     QSpinBox,
     QStackedLayout,
@@ -26,25 +27,41 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from backclinic.domain.recommend import PlanProposal
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.errors import ServiceError, ValidationFailed
 from backclinic.services.plans import PhaseView, PlanView
+from backclinic.services.use_case import Change
 from backclinic.ui.discharge_dialog import DischargeDialog
 from backclinic.ui.field_errors import ERROR_STYLE, FieldErrors
+from backclinic.ui.operations import Operations
+from backclinic.ui.patient_tab import PatientTab
 from backclinic.ui.plan_wizard import PlanWizard, VisitTableModel
+
+BUILD_PLAN = "Build plan…"
+NEW_PLAN = "New plan…"
+PROPOSING = "Proposing a plan…"
+NO_PLAN = "No treatment plan yet."
 
 
 class ChangePhaseDialog(QDialog):
     """Change one phase's length or frequencies; only future visits are rescheduled."""
 
     def __init__(
-        self, services: Services, actor: Actor, plan: PlanView, parent: QWidget | None = None
+        self,
+        services: Services,
+        actor: Actor,
+        plan: PlanView,
+        parent: QWidget | None = None,
+        *,
+        operations: Operations | None = None,
     ) -> None:
         super().__init__(parent)
         self._services = services
         self._actor = actor
         self._plan = plan
+        self._operations = operations or Operations(self)
         self.plan: PlanView | None = None
         self.setWindowTitle("Change phase")
         self.phase = QComboBox()
@@ -97,9 +114,15 @@ class ChangePhaseDialog(QDialog):
 
     @classmethod
     def change(
-        cls, parent: QWidget | None, services: Services, actor: Actor, plan: PlanView
+        cls,
+        parent: QWidget | None,
+        services: Services,
+        actor: Actor,
+        plan: PlanView,
+        *,
+        operations: Operations | None = None,
     ) -> PlanView | None:
-        dialog = cls(services, actor, plan, parent)
+        dialog = cls(services, actor, plan, parent, operations=operations)
         dialog.exec()
         return dialog.plan
 
@@ -124,7 +147,8 @@ class ChangePhaseDialog(QDialog):
     def _on_buttons_accepted(self) -> None:
         as_needed = self.acupuncture_as_needed.isChecked()
         try:
-            self.plan = self._services.plans.change_phase(
+            self.plan = self._operations.run(
+                self._services.plans.change_phase,
                 self._actor,
                 self._plan.id,
                 self.phase.currentData(),
@@ -164,25 +188,35 @@ def phase_html(phase: PhaseView, label: Callable[[str, str], str]) -> str:
     )
 
 
-class PlanTab(QWidget):
-    """The active plan, or an honest empty state with the way to build one."""
+class PlanTab(PatientTab):
+    """The active plan, or an honest empty state with the way to build one.
 
+    The wizard's proposal is worked out off the GUI thread (``operations.tasks``).
+    """
+
+    # Sessions mark visits done; an intake makes a plan possible.
+    shows = frozenset({Change.PLAN, Change.SCHEDULE, Change.SESSIONS, Change.ASSESSMENTS})
+
+    # Emitted once the tab shows the new or changed plan.
     plan_changed = Signal(int)
 
     def __init__(
-        self, services: Services, actor: Actor, patient_id: int, parent: QWidget | None = None
+        self,
+        services: Services,
+        actor: Actor,
+        patient_id: int,
+        parent: QWidget | None = None,
+        *,
+        operations: Operations | None = None,
     ) -> None:
-        super().__init__(parent)
-        self._services = services
-        self._actor = actor
-        self._patient_id = patient_id
+        super().__init__(services, actor, patient_id, parent, operations=operations)
         self.plan: PlanView | None = None
 
         self.empty_page = QWidget()
-        self.empty_label = QLabel("No treatment plan yet.")
+        self.empty_label = QLabel(NO_PLAN)
         self.empty_label.setObjectName("empty_state")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.build_button = QPushButton("Build plan…")
+        self.build_button = QPushButton(BUILD_PLAN)
         self.build_reason = QLabel()
         self.build_reason.setObjectName("build_reason")
         self.build_reason.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -200,7 +234,7 @@ class PlanTab(QWidget):
         self.change_button = QPushButton("Change phase…")
         self.discharge_button = QPushButton("Discharge…")
         self.discharge_button.setObjectName("discharge_button")
-        self.new_plan_button = QPushButton("New plan…")
+        self.new_plan_button = QPushButton(NEW_PLAN)
         self.phases = QTextBrowser()
         self.phases.setObjectName("plan_phases")
         self.goals = QLabel()
@@ -238,16 +272,28 @@ class PlanTab(QWidget):
         self.change_button.clicked.connect(self._on_change_button_clicked)
         self.discharge_button.clicked.connect(self._on_discharge_button_clicked)
         self.new_plan_button.clicked.connect(self._on_build_button_clicked)
-        self.refresh()
+        # Until the first read is shown: nothing to build from, and saying so.
+        self.build_button.setEnabled(False)
+        self.empty_label.setText("Loading…")
+        self.reload()
 
-    def refresh(self) -> None:
-        # The active plan, or else the last one (discharged plans stay readable here).
-        self.plan = self._services.plans.active_plan(
-            self._actor, self._patient_id
-        ) or self._services.plans.latest_plan(self._actor, self._patient_id)
+    def reload(self) -> None:
+        plans, assessments = self._services.plans, self._services.assessments
+        patient_id, actor = self._patient_id, self._actor
+
+        def read() -> tuple[PlanView | None, bool]:
+            # The active plan, or else the last one (discharged plans stay readable here).
+            plan = plans.active_plan(actor, patient_id) or plans.latest_plan(actor, patient_id)
+            return plan, plan is not None or assessments.latest_intake(
+                actor, patient_id
+            ) is not None
+
+        self._reads.run(read, self._show_plan)
+
+    def _show_plan(self, read: tuple[PlanView | None, bool]) -> None:
+        self.plan, has_intake = read
+        self.empty_label.setText(NO_PLAN)
         if self.plan is None:
-            latest = self._services.assessments.latest_intake(self._actor, self._patient_id)
-            has_intake = latest is not None
             self.build_button.setEnabled(has_intake)
             self.build_reason.setText(
                 "" if has_intake else "Record an intake first: the plan is built from it."
@@ -283,21 +329,56 @@ class PlanTab(QWidget):
         self.visits.set_visits(plan.visits)
 
     def _on_build_button_clicked(self) -> None:
-        plan = PlanWizard.build(self, self._services, self._actor, self._patient_id)
+        for button in (self.build_button, self.new_plan_button):
+            button.setEnabled(False)
+            button.setText(PROPOSING)
+        self.setCursor(Qt.CursorShape.BusyCursor)
+        patient_id, actor = self._patient_id, self._actor
+        self._operations.tasks.run(
+            lambda: self._services.plans.propose(actor, patient_id),
+            on_result=self._on_proposal_ready,
+            on_error=self._on_proposal_failed,
+            owner=self,
+        )
+
+    def _proposal_finished(self) -> None:
+        self.unsetCursor()
+        self.build_button.setText(BUILD_PLAN)
+        self.new_plan_button.setText(NEW_PLAN)
+        self.new_plan_button.setEnabled(True)
+        self.reload()
+
+    def _on_proposal_ready(self, proposal: PlanProposal) -> None:
+        self._proposal_finished()
+        plan = PlanWizard.build(
+            self,
+            self._services,
+            self._actor,
+            self._patient_id,
+            proposal=proposal,
+            operations=self._operations,
+        )
         if plan is not None:
-            self.refresh()
-            self.plan_changed.emit(plan.id)
+            self._after_reload(lambda: self.plan_changed.emit(plan.id))
+
+    def _on_proposal_failed(self, error: Exception) -> None:
+        self._proposal_finished()
+        if not isinstance(error, ServiceError):
+            raise error
+        QMessageBox.warning(self, "No plan can be built", str(error))
 
     def _on_discharge_button_clicked(self) -> None:
-        discharged = DischargeDialog.discharge(self, self._services, self._actor, self._patient_id)
+        discharged = DischargeDialog.discharge(
+            self, self._services, self._actor, self._patient_id, operations=self._operations
+        )
         if discharged is not None:
-            self.refresh()
-            self.plan_changed.emit(discharged.id)
+            self._after_reload(lambda: self.plan_changed.emit(discharged.id))
 
     def _on_change_button_clicked(self) -> None:
         if self.plan is None:
             return
-        changed = ChangePhaseDialog.change(self, self._services, self._actor, self.plan)
+        changed = ChangePhaseDialog.change(
+            self, self._services, self._actor, self.plan, operations=self._operations
+        )
         if changed is not None:
-            self.refresh()
-            self.plan_changed.emit(changed.id)
+            self._after_reload(lambda: self.plan_changed.emit(changed.id))

@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QCompleter,
     QDateEdit,
     QDoubleSpinBox,
     QFormLayout,
@@ -34,8 +33,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
@@ -65,7 +62,9 @@ from backclinic.services.plans import (
     PlanView,
     choices_from_proposal,
 )
+from backclinic.ui.acupoint_picker import AcupointPicker
 from backclinic.ui.field_errors import ERROR_STYLE
+from backclinic.ui.operations import Operations
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 NOTICE_STYLE = "color: #8a5a00;"
@@ -302,81 +301,19 @@ class SuitabilityPage(QWizardPage):
         layout.addWidget(self.notices)
 
 
-class PointList(QWidget):
-    """A phase's acupoints: listed with reasons, removable, addable from the catalogue;
-    a point the patient's precautions rule out is refused, with the reason."""
-
-    def __init__(self, services: Services, phase: PhaseProposal, refusals: dict[str, str]) -> None:
-        super().__init__()
-        self._catalogue = services.catalogue
-        self._refusals = refusals
-        self.list = QListWidget()
-        self.list.setObjectName(f"points_{phase.number}")
-        self.list.setFixedHeight(120)
-        for point in phase.acupoints:
-            self._add_item(point.code, " ".join(r.text for r in point.reasons))
-        self.picker = QComboBox()
-        self.picker.setEditable(True)
-        self.picker.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.picker.setObjectName(f"point_picker_{phase.number}")
-        for code in self._catalogue.acupoints:
-            if code not in refusals:
-                self.picker.addItem(self._catalogue.label("acupoints", code), code)
-        completer = QCompleter(self.picker.model(), self.picker)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.picker.setCompleter(completer)
-        self.picker.setCurrentIndex(-1)
-        self.add_button = QPushButton("Add point")
-        self.remove_button = QPushButton("Remove")
-        self.error = error_label(f"points_{phase.number}_error")
-        row = QHBoxLayout()
-        row.addWidget(self.picker, 1)
-        row.addWidget(self.add_button)
-        row.addWidget(self.remove_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.list)
-        layout.addLayout(row)
-        layout.addWidget(self.error)
-        self.add_button.clicked.connect(self._on_add_button_clicked)
-        self.remove_button.clicked.connect(self._on_remove_button_clicked)
-
-    def codes(self) -> tuple[str, ...]:
-        return tuple(
-            self.list.item(row).data(Qt.ItemDataRole.UserRole) for row in range(self.list.count())
-        )
-
-    def add(self, code: str) -> bool:
-        """Add a catalogue point; False (and the reason shown) when it is refused."""
-        if code not in self._catalogue.acupoints:
-            show_error(self.error, f"{code!r} is not in the acupoint catalogue.")
-            return False
-        if code in self._refusals:
-            show_error(self.error, self._refusals[code])
-            return False
-        if code in self.codes():
-            show_error(self.error, f"{code} is already prescribed.")
-            return False
-        show_error(self.error, "")
-        self._add_item(code, "Added by the clinician.")
-        return True
-
-    def _add_item(self, code: str, why: str) -> None:
-        item = QListWidgetItem(self._catalogue.label("acupoints", code))
-        item.setData(Qt.ItemDataRole.UserRole, code)
-        item.setToolTip(why)
-        self.list.addItem(item)
-
-    def _on_add_button_clicked(self) -> None:
-        index = self.picker.findText(self.picker.currentText())
-        code = self.picker.itemData(index) if index >= 0 else self.picker.currentText().strip()
-        if code:
-            self.add(code.upper() if index < 0 else code)
-
-    def _on_remove_button_clicked(self) -> None:
-        for item in self.list.selectedItems():
-            self.list.takeItem(self.list.row(item))
+def point_list(
+    services: Services, phase: PhaseProposal, refusals: dict[str, str]
+) -> AcupointPicker:
+    """A phase's proposed points, each with its reasons; precaution refusals come along."""
+    points = AcupointPicker(
+        services.catalogue,
+        refusals=refusals,
+        name=f"points_{phase.number}",
+        list_height=120,
+        remove_text="Remove",
+    )
+    points.set_points({p.code: " ".join(r.text for r in p.reasons) for p in phase.acupoints})
+    return points
 
 
 class AcupuncturePhaseBox(QGroupBox):
@@ -395,7 +332,7 @@ class AcupuncturePhaseBox(QGroupBox):
         self.weeks.setRange(1, 52)
         self.weeks.setSuffix(" weeks")
         self.weeks.setValue(phase.end_week - phase.start_week + 1)
-        self.points = PointList(services, phase, refusals)
+        self.points = point_list(services, phase, refusals)
         aims = "; ".join(phase.acupuncture_aims)
         frequency = QHBoxLayout()
         frequency.addWidget(self.per_week)
@@ -664,9 +601,9 @@ class ReviewPage(QWizardPage):
         return frozenset(day for day, box in enumerate(self.day_boxes) if box.isChecked())
 
     def initializePage(self) -> None:
-        self.refresh()
+        self.reload()
 
-    def refresh(self) -> None:
+    def reload(self) -> None:
         """Ask the service for the schedule these choices make, and show it or why not."""
         show_error(self.create_error, "")
         choices = self._wizard.choices()
@@ -711,10 +648,10 @@ class ReviewPage(QWizardPage):
         return self._wizard.create_plan()
 
     def _on_start_date_date_changed(self, _date: QDate) -> None:
-        self.refresh()
+        self.reload()
 
     def _on_clinic_day_toggled(self, _checked: bool) -> None:
-        self.refresh()
+        self.reload()
 
 
 def first_clinic_day(today: dt.date, clinic_days: frozenset[int]) -> dt.date:
@@ -737,11 +674,13 @@ class PlanWizard(QWizard):
         parent: QWidget | None = None,
         *,
         proposal: PlanProposal | None = None,
+        operations: Operations | None = None,
     ) -> None:
         super().__init__(parent)
         self.services = services
         self._actor = actor
         self._patient_id = patient_id
+        self._operations = operations or Operations(self)
         self.plan: PlanView | None = None
         self.proposal = proposal or services.plans.propose(actor, patient_id)
         latest = services.assessments.latest_intake(actor, patient_id)
@@ -770,10 +709,19 @@ class PlanWizard(QWizard):
 
     @classmethod
     def build(
-        cls, parent: QWidget | None, services: Services, actor: Actor, patient_id: int
+        cls,
+        parent: QWidget | None,
+        services: Services,
+        actor: Actor,
+        patient_id: int,
+        *,
+        proposal: PlanProposal | None = None,
+        operations: Operations | None = None,
     ) -> PlanView | None:
         try:
-            wizard = cls(services, actor, patient_id, parent)
+            wizard = cls(
+                services, actor, patient_id, parent, proposal=proposal, operations=operations
+            )
         except ServiceError as error:
             QMessageBox.warning(parent, "No plan can be built", str(error))
             return None
@@ -826,7 +774,9 @@ class PlanWizard(QWizard):
     def create_plan(self) -> bool:
         """Store the plan (one transaction); on refusal say why on the review page."""
         try:
-            self.plan = self.services.plans.create(self._actor, self._patient_id, self.choices())
+            self.plan = self._operations.run(
+                self.services.plans.create, self._actor, self._patient_id, self.choices()
+            )
         except ValidationFailed as error:
             show_error(
                 self.review_page.create_error,

@@ -33,7 +33,10 @@ from backclinic.domain.progress import ProgressReport, Suggestion
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.errors import ServiceError
+from backclinic.services.use_case import Change
 from backclinic.ui.intake_form import IntakeForm
+from backclinic.ui.operations import Operations
+from backclinic.ui.patient_tab import PatientTab
 
 PAIN_BEFORE = "Pain before"
 PAIN_AFTER = "Pain after"
@@ -65,19 +68,24 @@ def _number(value: float | None, suffix: str = "") -> str:
     return "Not recorded" if value is None else f"{value:g}{suffix}"
 
 
-class ProgressTab(QWidget):
+class ProgressTab(PatientTab):
     """The workspace's "Progress" tab; `plan_requested` asks the workspace to show the plan."""
+
+    shows = frozenset({Change.SESSIONS, Change.ASSESSMENTS, Change.PLAN, Change.SCHEDULE})
 
     plan_requested = Signal(int)
     reassessment_recorded = Signal(int)
 
     def __init__(
-        self, services: Services, actor: Actor, patient_id: int, parent: QWidget | None = None
+        self,
+        services: Services,
+        actor: Actor,
+        patient_id: int,
+        parent: QWidget | None = None,
+        *,
+        operations: Operations | None = None,
     ) -> None:
-        super().__init__(parent)
-        self._services = services
-        self._actor = actor
-        self._patient_id = patient_id
+        super().__init__(services, actor, patient_id, parent, operations=operations)
         self.chart = QChart()
         self.chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
         self.chart_view = QChartView(self.chart)
@@ -329,7 +337,8 @@ class ProgressTab(QWidget):
         if answer != QMessageBox.StandardButton.Yes:
             return
         try:
-            changed = self._services.plans.change_phase(
+            changed = self._operations.run(
+                self._services.plans.change_phase,
                 self._actor,
                 plan.id,
                 phase.number,
@@ -342,7 +351,6 @@ class ProgressTab(QWidget):
         except ServiceError as error:
             QMessageBox.warning(self, "The phase was not extended", str(error))
             return
-        self.reload()
         self.plan_requested.emit(changed.id)
 
     def _on_open_plan_button_clicked(self) -> None:
@@ -350,10 +358,14 @@ class ProgressTab(QWidget):
 
     def _on_reassess_button_clicked(self) -> None:
         recorded = IntakeForm.record(
-            self, self._services, self._actor, self._patient_id, kind="reassessment"
+            self,
+            self._services,
+            self._actor,
+            self._patient_id,
+            kind="reassessment",
+            operations=self._operations,
         )
         if recorded is not None:
-            self.reload()
             self.reassessment_recorded.emit(recorded.id)
 
 

@@ -27,7 +27,10 @@ from backclinic.domain.protocol import OutcomeThresholds
 from backclinic.services.assessments import Assessment
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
+from backclinic.services.use_case import Change as RecordKind
 from backclinic.ui.intake_form import IntakeForm
+from backclinic.ui.operations import Operations
+from backclinic.ui.patient_tab import PatientTab
 
 NOT_RECORDED = "Not recorded"
 MEASURES = ("NPRS (pain now)", "ODI %", "STarT Back risk", "PSFS mean", "RMDQ")
@@ -128,19 +131,24 @@ def intake_for(assessments: list[Assessment], later: Assessment) -> Assessment |
     return intakes[-1] if intakes else None
 
 
-class ReassessmentView(QWidget):
+class ReassessmentView(PatientTab):
     """Each reassessment (and discharge assessment) of a patient beside the intake, newest
     first; "Record reassessment…" opens the intake form as a reassessment."""
+
+    shows = frozenset({RecordKind.ASSESSMENTS})
 
     reassessment_recorded = Signal(int)
 
     def __init__(
-        self, services: Services, actor: Actor, patient_id: int, parent: QWidget | None = None
+        self,
+        services: Services,
+        actor: Actor,
+        patient_id: int,
+        parent: QWidget | None = None,
+        *,
+        operations: Operations | None = None,
     ) -> None:
-        super().__init__(parent)
-        self._services = services
-        self._actor = actor
-        self._patient_id = patient_id
+        super().__init__(services, actor, patient_id, parent, operations=operations)
         self.comparisons: list[tuple[Assessment, Assessment, list[MeasureRow]]] = []
         self.record_button = QPushButton("Record reassessment…")
         self.record_button.setObjectName("record_reassessment")
@@ -224,10 +232,14 @@ class ReassessmentView(QWidget):
 
     def _on_record_button_clicked(self) -> None:
         recorded = IntakeForm.record(
-            self, self._services, self._actor, self._patient_id, kind="reassessment"
+            self,
+            self._services,
+            self._actor,
+            self._patient_id,
+            kind="reassessment",
+            operations=self._operations,
         )
         if recorded is not None:
-            self.reload()
             self.reassessment_recorded.emit(recorded.id)
 
 

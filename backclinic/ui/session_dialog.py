@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
-    QCompleter,
     QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
@@ -38,8 +37,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
@@ -63,7 +60,9 @@ from backclinic.services.sessions import (
     SessionInput,
     SessionRecord,
 )
+from backclinic.ui.acupoint_picker import AcupointPicker
 from backclinic.ui.field_errors import ERROR_STYLE, FieldErrors
+from backclinic.ui.operations import Operations
 
 TEN_WINDOW_MS = 800
 NOT_RECORDED = "Not recorded"
@@ -255,12 +254,14 @@ class SessionDialog(QDialog):
         *,
         visit_id: int | None = None,
         amending: SessionRecord | None = None,
+        operations: Operations | None = None,
     ) -> None:
         super().__init__(parent)
         self._services = services
         self._actor = actor
         self._patient_id = patient_id
         self._amending = amending
+        self._operations = operations or Operations(self)
         self.record: SessionRecord | None = None
         catalogue = services.catalogue
         patient = services.patients.get(actor, patient_id)
@@ -291,30 +292,11 @@ class SessionDialog(QDialog):
         self.pain_before = PainScale()
         self.pain_after = PainScale()
 
-        self.acupoints = QListWidget()
-        self.acupoints.setFixedHeight(90)
-        self.point_picker = QComboBox()
-        self.point_picker.setEditable(True)
-        self.point_picker.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        for code, point in catalogue.acupoints.items():
-            self.point_picker.addItem(f"{code} {point.name} — {point.region}", code)
-        self.point_picker.setCurrentIndex(-1)
-        completer = QCompleter(self.point_picker.model(), self.point_picker)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
-        self.point_picker.setCompleter(completer)
-        self.add_point_button = QPushButton("Add point")
-        self.remove_point_button = QPushButton("Remove point")
-        self.points_box = QWidget()
-        points_layout = QVBoxLayout(self.points_box)
-        points_layout.setContentsMargins(0, 0, 0, 0)
-        points_layout.addWidget(self.acupoints)
-        picker_row = QHBoxLayout()
-        picker_row.addWidget(self.point_picker, 1)
-        picker_row.addWidget(self.add_point_button)
-        picker_row.addWidget(self.remove_point_button)
-        points_layout.addLayout(picker_row)
+        self.points_box = AcupointPicker(catalogue)
+        self.acupoints = self.points_box.list
+        self.point_picker = self.points_box.picker
+        self.add_point_button = self.points_box.add_button
+        self.remove_point_button = self.points_box.remove_button
         self.needle_count = _optional_spin(MAX_NEEDLES)
         self.retention_minutes = _optional_spin(MAX_RETENTION_MINUTES, " min")
         self.electro = QCheckBox("Electro-acupuncture")
@@ -434,8 +416,6 @@ class SessionDialog(QDialog):
             shortcut.activated.connect(self._on_buttons_accepted)
         self.buttons.accepted.connect(self._on_buttons_accepted)
         self.buttons.rejected.connect(self.reject)
-        self.add_point_button.clicked.connect(self._on_add_point_button_clicked)
-        self.remove_point_button.clicked.connect(self._on_remove_point_button_clicked)
         self.add_intervention_button.clicked.connect(self._on_add_intervention_button_clicked)
         self.remove_intervention_button.clicked.connect(self._on_remove_intervention_button_clicked)
         for box in self.modality_boxes.values():
@@ -465,9 +445,13 @@ class SessionDialog(QDialog):
         actor: Actor,
         patient_id: int,
         visit_id: int | None = None,
+        *,
+        operations: Operations | None = None,
     ) -> SessionRecord | None:
         try:
-            dialog = cls(services, actor, patient_id, parent, visit_id=visit_id)
+            dialog = cls(
+                services, actor, patient_id, parent, visit_id=visit_id, operations=operations
+            )
         except NotFound as error:
             QMessageBox.warning(parent, "Patient not found", str(error))
             return None
@@ -476,11 +460,24 @@ class SessionDialog(QDialog):
 
     @classmethod
     def amend(
-        cls, parent: QWidget | None, services: Services, actor: Actor, session_id: int
+        cls,
+        parent: QWidget | None,
+        services: Services,
+        actor: Actor,
+        session_id: int,
+        *,
+        operations: Operations | None = None,
     ) -> SessionRecord | None:
         try:
             original = services.sessions.get(actor, session_id)
-            dialog = cls(services, actor, original.patient_id, parent, amending=original)
+            dialog = cls(
+                services,
+                actor,
+                original.patient_id,
+                parent,
+                amending=original,
+                operations=operations,
+            )
         except NotFound as error:
             QMessageBox.warning(parent, "Session not found", str(error))
             return None
@@ -491,19 +488,10 @@ class SessionDialog(QDialog):
         return self.buttons.button(QDialogButtonBox.StandardButton.Save)
 
     def point_codes(self) -> tuple[str, ...]:
-        return tuple(
-            self.acupoints.item(row).data(Qt.ItemDataRole.UserRole)
-            for row in range(self.acupoints.count())
-        )
+        return self.points_box.codes()
 
     def add_point(self, code: str) -> None:
-        if code in self.point_codes():
-            return
-        point = self._services.catalogue.acupoints.get(code)
-        text = f"{code} {point.name}" if point else code
-        item = QListWidgetItem(text)
-        item.setData(Qt.ItemDataRole.UserRole, code)
-        self.acupoints.addItem(item)
+        self.points_box.add(code)
 
     def data(self) -> SessionInput:
         """What the form holds, as the service takes it; disabled sections record nothing."""
@@ -586,9 +574,7 @@ class SessionDialog(QDialog):
             box.setChecked(code in data.modalities)
         self.pain_before.set_value(data.pain_before)
         self.pain_after.set_value(data.pain_after)
-        self.acupoints.clear()
-        for code in data.acupoints:
-            self.add_point(code)
+        self.points_box.set_points(dict.fromkeys(data.acupoints, ""))
         self.needle_count.setValue(-1 if data.needle_count is None else data.needle_count)
         self.retention_minutes.setValue(
             -1 if data.retention_minutes is None else data.retention_minutes
@@ -619,21 +605,6 @@ class SessionDialog(QDialog):
             widget.setEnabled(acupuncture)
         self.interventions.setEnabled(pt)
 
-    def _on_add_point_button_clicked(self) -> None:
-        # The typed text wins over the last highlighted item; every item starts with its code.
-        typed = self.point_picker.currentText().strip().split(" ")[0].upper()
-        points = self._services.catalogue.acupoints
-        code = typed if typed in points else self.point_picker.currentData()
-        if code is not None:
-            self.add_point(code)
-            self.point_picker.setCurrentIndex(-1)
-            self.point_picker.clearEditText()
-
-    def _on_remove_point_button_clicked(self) -> None:
-        row = self.acupoints.currentRow()
-        if row >= 0:
-            self.acupoints.takeItem(row)
-
     def _on_add_intervention_button_clicked(self) -> None:
         code = self.intervention_picker.currentData()
         if code is None or code in {c for c, _d in self.interventions_model.rows()}:
@@ -647,9 +618,12 @@ class SessionDialog(QDialog):
         data = self.data()
         try:
             if self._amending is None:
-                self.record = self._services.sessions.log(self._actor, self._patient_id, data)
+                self.record = self._operations.run(
+                    self._services.sessions.log, self._actor, self._patient_id, data
+                )
             else:
-                self.record = self._services.sessions.amend(
+                self.record = self._operations.run(
+                    self._services.sessions.amend,
                     self._actor,
                     self._amending.id,
                     data,

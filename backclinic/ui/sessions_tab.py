@@ -19,6 +19,9 @@ from PySide6.QtWidgets import (
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.sessions import SessionRecord
+from backclinic.services.use_case import Change
+from backclinic.ui.operations import Operations
+from backclinic.ui.patient_tab import PatientTab
 from backclinic.ui.row_table import RowTableModel, row_table_view
 from backclinic.ui.session_dialog import SessionDialog
 
@@ -68,18 +71,23 @@ class SessionsModel(RowTableModel[SessionRecord]):
         return None
 
 
-class SessionsTab(QWidget):
+class SessionsTab(PatientTab):
     """The workspace's "Sessions" tab."""
+
+    shows = frozenset({Change.SESSIONS})
 
     session_saved = Signal(int)
 
     def __init__(
-        self, services: Services, actor: Actor, patient_id: int, parent: QWidget | None = None
+        self,
+        services: Services,
+        actor: Actor,
+        patient_id: int,
+        parent: QWidget | None = None,
+        *,
+        operations: Operations | None = None,
     ) -> None:
-        super().__init__(parent)
-        self._services = services
-        self._actor = actor
-        self._patient_id = patient_id
+        super().__init__(services, actor, patient_id, parent, operations=operations)
         clinicians = {c.id: c.full_name for c in services.clinic.clinicians(actor)}
         self.model = SessionsModel(clinicians, services.catalogue.label, self)
         self.table = row_table_view(self.model)
@@ -95,10 +103,15 @@ class SessionsTab(QWidget):
         self.log_button.clicked.connect(self._on_log_button_clicked)
         self.amend_button.clicked.connect(self._on_amend_button_clicked)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
+        self._on_table_selection_changed()
         self.reload()
 
     def reload(self) -> None:
-        self.model.set_records(self._services.sessions.history(self._actor, self._patient_id))
+        sessions, patient_id, actor = self._services.sessions, self._patient_id, self._actor
+        self._reads.run(lambda: sessions.history(actor, patient_id), self._show_records)
+
+    def _show_records(self, records: list[SessionRecord]) -> None:
+        self.model.set_records(records)
         self._on_table_selection_changed()
 
     def selected(self) -> SessionRecord | None:
@@ -121,17 +134,22 @@ class SessionsTab(QWidget):
 
     def _on_log_button_clicked(self) -> None:
         saved = SessionDialog.log(
-            self, self._services, self._actor, self._patient_id, self.next_due_visit()
+            self,
+            self._services,
+            self._actor,
+            self._patient_id,
+            self.next_due_visit(),
+            operations=self._operations,
         )
         if saved is not None:
-            self.reload()
             self.session_saved.emit(saved.id)
 
     def _on_amend_button_clicked(self) -> None:
         record = self.selected()
         if record is None:
             return
-        saved = SessionDialog.amend(self, self._services, self._actor, record.id)
+        saved = SessionDialog.amend(
+            self, self._services, self._actor, record.id, operations=self._operations
+        )
         if saved is not None:
-            self.reload()
             self.session_saved.emit(saved.id)

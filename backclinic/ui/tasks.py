@@ -1,15 +1,20 @@
 """Work off the GUI thread: run a function on the thread pool, get its result on the GUI thread.
 
 Tests set ``synchronous=True`` so the result arrives before ``run`` returns and nothing
-needs waiting for.
+needs waiting for. A result whose ``owner`` (the widget that asked) is gone by the time it
+arrives is dropped: a closed tab must not be updated.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QEventLoop, QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtWidgets import QApplication, QWidget
+from shiboken6 import isValid
+
+T = TypeVar("T")
 
 
 class _Outcome(QObject):
@@ -57,6 +62,7 @@ class TaskRunner(QObject):
         *,
         on_result: Callable[[Any], None],
         on_error: Callable[[Exception], None] | None = None,
+        owner: QObject | None = None,
     ) -> None:
         if self.synchronous:
             try:
@@ -71,12 +77,18 @@ class TaskRunner(QObject):
         outcome = _Outcome()
         self._pending.add(outcome)
 
-        def finished(result: Any) -> None:
+        def wanted() -> bool:
+            # Not deleted here: a result handler may open a modal loop inside this emission.
             self._pending.discard(outcome)
-            on_result(result)
+            return isValid(self) and (owner is None or isValid(owner))
+
+        def finished(result: Any) -> None:
+            if wanted():
+                on_result(result)
 
         def failed(error: Exception) -> None:
-            self._pending.discard(outcome)
+            if not wanted():
+                return
             if on_error is None:
                 raise error
             on_error(error)
@@ -85,6 +97,42 @@ class TaskRunner(QObject):
         outcome.failed.connect(failed)
         self._pool.start(_Job(work, outcome))
 
+    def result_of(self, work: Callable[[], T], *, window: QWidget | None) -> T:
+        """Run ``work`` off the GUI thread and return its result (or raise its error).
+
+        Meanwhile the window keeps painting but takes no input (disabled, wait cursor), so
+        nothing else can start; for an action whose caller needs the answer to go on.
+        """
+        if self.synchronous:
+            return work()
+        loop = QEventLoop()
+        answer: list[T] = []
+        failure: list[Exception] = []
+
+        def finished(result: T) -> None:
+            answer.append(result)
+            loop.quit()
+
+        def failed(error: Exception) -> None:
+            failure.append(error)
+            loop.quit()
+
+        top = window.window() if window is not None else None
+        if top is not None:
+            top.setEnabled(False)
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            self.run(work, on_result=finished, on_error=failed)
+            if not answer and not failure:
+                loop.exec()
+        finally:
+            QApplication.restoreOverrideCursor()
+            if top is not None:
+                top.setEnabled(True)
+        if failure:
+            raise failure[0]
+        return answer[0]
+
     @property
     def busy(self) -> bool:
         return bool(self._pending)
@@ -92,3 +140,39 @@ class TaskRunner(QObject):
     def wait_for_done(self, msecs: int = -1) -> bool:
         """Block until queued work has run (delivery still needs the event loop)."""
         return self._pool.waitForDone(msecs)
+
+
+class LatestRead(QObject):
+    """A view's reads off the GUI thread, of which only the latest is shown.
+
+    A read started while another runs supersedes it: the older result is dropped, so a
+    slow early read never overwrites a newer one. ``loading`` is True until the latest read
+    is shown; ``settled`` is emitted then (or when it failed).
+    """
+
+    settled = Signal()
+
+    def __init__(self, tasks: TaskRunner, parent: QObject) -> None:
+        super().__init__(parent)
+        self._tasks = tasks
+        self._generation = 0
+        self.loading = False
+
+    def run(self, work: Callable[[], T], show: Callable[[T], None]) -> None:
+        self._generation += 1
+        generation = self._generation
+        self.loading = True
+
+        def shown(result: T) -> None:
+            if generation == self._generation:
+                self.loading = False
+                show(result)
+                self.settled.emit()
+
+        def failed(error: Exception) -> None:
+            if generation == self._generation:
+                self.loading = False
+                self.settled.emit()
+                raise error
+
+        self._tasks.run(work, on_result=shown, on_error=failed, owner=self)

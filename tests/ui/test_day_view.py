@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 from PySide6.QtCore import Qt
@@ -35,6 +36,7 @@ def clinic(database: OpenDatabase, plan: PlanView) -> Services:
 def view(qtbot: QtBot, clinic: Services, actor: Actor) -> DayView:
     widget = DayView(clinic, actor, schedule=DayScheduleService(clinic.context))
     qtbot.addWidget(widget)
+    qtbot.waitUntil(lambda: not widget.loading)
     return widget
 
 
@@ -114,3 +116,26 @@ def test_a_missed_visit_is_rescheduled_and_a_closed_day_is_refused_by_the_date(
     dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
     assert dialog.moved is not None
     assert (dialog.moved.visit_date, dialog.moved.status) == (friday_next_week, "planned")
+
+
+def test_the_day_is_read_off_the_gui_thread_with_refresh_disabled_meanwhile(
+    qtbot: QtBot, clinic: Services, actor: Actor, plan: PlanView, monkeypatch
+) -> None:
+    schedule = DayScheduleService(clinic.context)
+    read_on: list[threading.Thread] = []
+    release = threading.Event()
+    due = schedule.due
+
+    def slow_due(*args, **kwargs):
+        read_on.append(threading.current_thread())
+        release.wait(2)
+        return due(*args, **kwargs)
+
+    monkeypatch.setattr(schedule, "due", slow_due)
+    widget = DayView(clinic, actor, schedule=schedule)
+    qtbot.addWidget(widget)
+    assert not widget.refresh_button.isEnabled()
+    release.set()
+    qtbot.waitUntil(lambda: widget.model.rowCount() == 3)
+    assert widget.refresh_button.isEnabled()
+    assert read_on and threading.main_thread() not in read_on

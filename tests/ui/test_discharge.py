@@ -266,6 +266,7 @@ def test_the_plan_tab_discharges_and_then_shows_the_closed_plan_with_new_plan_of
     patient_id, plan = planned
     tab = PlanTab(clinic, actor, patient_id)
     qtbot.addWidget(tab)
+    qtbot.waitUntil(lambda: not tab.loading)
     tab.show()
     assert tab.discharge_button.isVisible() and not tab.new_plan_button.isVisible()
 

@@ -46,6 +46,7 @@ def tab(qtbot: QtBot, services: Services, actor: Actor, documents: DocumentServi
     widget.tasks.synchronous = True
     qtbot.addWidget(widget)
     widget.show()
+    qtbot.waitUntil(lambda: not widget.loading)
     return widget
 
 
@@ -80,6 +81,20 @@ def test_printing_a_plan_summary_lists_it_and_opens_its_preview(
     assert tab.preview is not None and tab.preview.isVisible()
     assert tab.preview.page_count == 2
     qtmodeltester.check(tab.model)
+    assert document_audits(services) == ["print"]
+
+
+def test_printing_off_the_gui_thread_lists_selects_and_previews_the_new_document(
+    qtbot: QtBot, tab: DocumentsTab, services: Services
+) -> None:
+    tab.tasks.synchronous = False
+    with qtbot.waitSignal(tab.document_printed, timeout=20_000):
+        qtbot.mouseClick(tab.plan_button, Qt.MouseButton.LeftButton)
+        assert not tab.plan_button.isEnabled() and not tab.discharge_button.isEnabled()
+    assert tab.plan_button.isEnabled()
+    assert tab.model.rowCount() == 1
+    assert tab.selected() is not None and tab.selected().title == "Plan summary"
+    assert tab.preview is not None and tab.preview.isVisible()
     assert document_audits(services) == ["print"]
 
 
@@ -203,5 +218,5 @@ def test_an_empty_documents_tab_says_so_until_something_is_printed(
     widget = DocumentsTab(services, actor, patient_id)
     qtbot.addWidget(widget)
     widget.show()
-    assert widget.empty_label.isVisible()
+    qtbot.waitUntil(widget.empty_label.isVisible)
     assert widget.empty_label.text().startswith("No documents printed yet.")

@@ -66,10 +66,11 @@ def test_a_new_clinic_is_set_up_signed_into_and_used_from_the_keyboard(
     assert window.database_label.text() == "Database: sqlite:///clinic.db"
 
     register_two_patients(services, window.clinician)
-    window.patients.refresh()
+    window.patients.reload()
     search = window.patients.search_edit
     qtbot.keyClicks(search, "riv")
-    qtbot.waitUntil(lambda: window.patients.model.rowCount() == 2)
+    qtbot.waitUntil(lambda: window.patients.model.query == "riv")
+    qtbot.waitUntil(lambda: not window.patients.model.busy)
     qtbot.keyClick(search, Qt.Key.Key_Down)
     qtbot.keyClick(window.patients.table, Qt.Key.Key_Down)
     qtbot.keyClick(window.patients.table, Qt.Key.Key_Return)
@@ -193,8 +194,8 @@ def test_editing_from_the_workspace_updates_its_header_and_the_list(
     modal.check()
     assert workspace.name_label.text() == "Rivera-Soto, Ana"
     assert window.tabs.tabText(window.tabs.indexOf(workspace)) == "Rivera-Soto, Ana"
-    names = [window.patients.model.index(r, 0).data() for r in range(5)]
-    assert "Rivera-Soto" in names
+    model = window.patients.model
+    qtbot.waitUntil(lambda: "Rivera-Soto" in [model.index(r, 0).data() for r in range(5)])
 
 
 def test_archiving_asks_first_and_then_takes_the_patient_off_the_list(
@@ -226,7 +227,7 @@ def test_archiving_asks_first_and_then_takes_the_patient_off_the_list(
     assert services.patients.get(COMMAND_LINE, registry[0].id).archived
     assert workspace.name_label.text() == "Rivera, Ana (archived)"
     assert not workspace.archive_button.isEnabled()
-    assert window.patients.model.row_of(registry[0].id) is None
+    qtbot.waitUntil(lambda: window.patients.model.row_of(registry[0].id) is None)
 
 
 def test_signing_out_asks_for_a_sign_in_and_opens_a_fresh_window(

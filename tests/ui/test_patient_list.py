@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import threading
+
 from PySide6.QtCore import QModelIndex, Qt
 from pytestqt.qtbot import QtBot
 
@@ -83,8 +85,8 @@ def test_archived_patients_are_listed_only_when_asked_for(
     view.search_edit.setText("rivera")
     qtbot.waitUntil(lambda: view.count_label.text() == "No patients match.")
     view.include_archived.setChecked(True)
+    qtbot.waitUntil(lambda: view.count_label.text() == "1 patient")
     assert shown_names(view.model) == ["Rivera, Ana"]
-    assert view.count_label.text() == "1 patient"
 
 
 def test_typing_narrows_the_list_after_a_short_pause(
@@ -92,7 +94,7 @@ def test_typing_narrows_the_list_after_a_short_pause(
 ) -> None:
     view = PatientListView(services, COMMAND_LINE)
     qtbot.addWidget(view)
-    assert view.count_label.text() == "5 patients"
+    qtbot.waitUntil(lambda: view.count_label.text() == "5 patients")
     qtbot.keyClicks(view.search_edit, "riv")
     assert view.model.rowCount() == 5, "the search waits for typing to pause"
     qtbot.waitUntil(lambda: view.model.rowCount() == 2)
@@ -146,6 +148,7 @@ def test_double_clicking_a_row_opens_that_patient(
     qtbot.addWidget(view)
     view.show()
     qtbot.waitExposed(view)
+    qtbot.waitUntil(lambda: view.model.rowCount() == len(registry))
     rect = view.table.visualRect(view.model.index(1, 0))
     # A real double-click is a click followed by a double-click event on the same spot.
     qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
@@ -157,7 +160,29 @@ def test_double_clicking_a_row_opens_that_patient(
 def test_an_empty_registry_says_so(qtbot: QtBot, services: Services, actor: Actor) -> None:
     view = PatientListView(services, actor)
     qtbot.addWidget(view)
-    assert view.count_label.text() == "No patients registered yet."
+    qtbot.waitUntil(lambda: view.count_label.text() == "No patients registered yet.")
     services.patients.register(actor, person())
-    view.refresh()
-    assert view.count_label.text() == "1 patient"
+    view.reload()
+    assert view.count_label.text() == "Searching…"
+    qtbot.waitUntil(lambda: view.count_label.text() == "1 patient")
+
+
+def test_the_search_runs_off_the_gui_thread_and_the_count_line_says_so_meanwhile(
+    qtbot: QtBot, services: Services, registry: list[Patient], monkeypatch
+) -> None:
+    searched_on: list[threading.Thread] = []
+    release = threading.Event()
+    search = services.patients.search
+
+    def slow_search(*args, **kwargs):
+        searched_on.append(threading.current_thread())
+        release.wait(2)
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr(services.patients, "search", slow_search)
+    view = PatientListView(services, COMMAND_LINE)
+    qtbot.addWidget(view)
+    assert view.count_label.text() == "Searching…"
+    release.set()
+    qtbot.waitUntil(lambda: view.count_label.text() == "5 patients")
+    assert searched_on and threading.main_thread() not in searched_on

@@ -84,6 +84,7 @@ def test_the_article_office_worker_gets_the_articles_plan_through_wizard_and_pla
     record_intake(qtbot, services, actor, patient)
     tab = PlanTab(services, actor, patient.id)
     qtbot.addWidget(tab)
+    qtbot.waitUntil(lambda: not tab.loading)
     assert tab.build_button.isEnabled()
     pages: list[str] = []
 
@@ -216,6 +217,7 @@ def test_the_plan_tab_without_an_intake_says_why_the_plan_cannot_be_built(
 ) -> None:
     tab = PlanTab(services, actor, grace(services, actor).id)
     qtbot.addWidget(tab)
+    qtbot.waitUntil(lambda: not tab.loading)
     assert not tab.build_button.isEnabled()
     assert "Record an intake first" in tab.build_reason.text()
 
@@ -231,6 +233,7 @@ def test_changing_a_phase_from_the_plan_tab_reschedules_and_says_only_future_vis
     qtbot.waitUntil(lambda: wizard.plan is not None)
     tab = PlanTab(services, actor, patient.id)
     qtbot.addWidget(tab)
+    qtbot.waitUntil(lambda: not tab.loading)
     notes: list[str] = []
 
     def change(dialog: ChangePhaseDialog) -> None:  # type: ignore[override]

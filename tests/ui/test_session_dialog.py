@@ -14,6 +14,7 @@ from backclinic.db.database import OpenDatabase
 from backclinic.services.bundle import Services, build_services
 from backclinic.services.context import Actor
 from backclinic.services.plans import PlanView
+from backclinic.ui.plan_wizard import PlanWizard
 from backclinic.ui.session_dialog import SessionDialog
 from backclinic.ui.sessions_tab import SessionsTab
 from tests.services.test_plans import START, grace
@@ -197,20 +198,22 @@ def test_the_sessions_tab_lists_sessions_and_logs_the_next_due_visit(
     patient_id, plan = planned(clinic, actor)
     tab = SessionsTab(clinic, actor, patient_id)
     qtbot.addWidget(tab)
+    qtbot.waitUntil(lambda: not tab.loading)
     qtmodeltester.check(tab.model)
     assert tab.model.rowCount() == 0 and not tab.amend_button.isEnabled()
     opened_for: list[int | None] = []
 
-    def log(parent, services, actor_, patient, visit_id=None):
+    def log(parent, services, actor_, patient, visit_id=None, *, operations):
         opened_for.append(visit_id)
         data = services.sessions.prefill(actor_, patient, NOW)
-        return services.sessions.log(actor_, patient, replace(data, pain_before=6, pain_after=4))
+        changed = replace(data, pain_before=6, pain_after=4)
+        return operations.run(services.sessions.log, actor_, patient, changed)
 
     monkeypatch.setattr(SessionDialog, "log", log)
     with qtbot.waitSignal(tab.session_saved) as saved:
         qtbot.mouseClick(tab.log_button, Qt.MouseButton.LeftButton)
     assert opened_for == [plan.visits[0].id]
-    assert tab.model.rowCount() == 1
+    qtbot.waitUntil(lambda: tab.model.rowCount() == 1)
     qtmodeltester.check(tab.model)
     texts = [tab.model.index(0, c).data() for c in range(tab.model.columnCount())]
     assert texts[1] == "Mei Lin" and texts[3] == "6 → 4" and texts[-1] == ""
@@ -249,3 +252,31 @@ def test_a_session_can_be_recorded_as_given_by_a_colleague(
     assert dialog.record is not None
     assert dialog.record.clinician_id == colleague.id
     assert dialog.record.data.performed_by == colleague.id
+
+
+def test_a_point_not_in_the_catalogue_is_refused_with_the_reason_under_the_picker(
+    qtbot: QtBot, clinic: Services, actor: Actor
+) -> None:
+    patient_id, _ = planned(clinic, actor)
+    dialog = opened(qtbot, SessionDialog(clinic, actor, patient_id))
+    before = dialog.point_codes()
+    dialog.point_picker.setEditText("XX99")
+    dialog.add_point_button.click()
+    assert dialog.point_codes() == before
+    assert dialog.points_box.error.isVisible()
+    assert dialog.points_box.error.text() == "'XX99' is not in the acupoint catalogue."
+
+
+def test_the_session_form_and_the_plan_wizard_pick_points_with_the_same_widget(
+    qtbot: QtBot, clinic: Services, actor: Actor
+) -> None:
+    patient_id, _ = planned(clinic, actor)
+    dialog = opened(qtbot, SessionDialog(clinic, actor, patient_id))
+    wizard = PlanWizard(clinic, actor, patient_id)
+    qtbot.addWidget(wizard)
+    phase_points = wizard.acupuncture_page.phases[0].points
+    assert type(phase_points) is type(dialog.points_box)
+    extra = next(code for code in clinic.catalogue.acupoints if code not in phase_points.codes())
+    phase_points.picker.setEditText(extra.lower())
+    phase_points.add_button.click()
+    assert phase_points.codes()[-1] == extra
