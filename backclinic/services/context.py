@@ -7,8 +7,6 @@ repositories receive the session, services open it.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,13 +15,15 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from backclinic.db import audit_chain
 from backclinic.db.engine import READ_ONLY_OPTION
 from backclinic.db.models import AuditEventRow, ClinicianRow
 from backclinic.services.errors import ConcurrentChange, StaleRecord
 
 Clock = Callable[[], dt.datetime]
 
-GENESIS_HASH = "0" * 64
+# Where a unit of work keeps the head its audit entry made, to anchor once it commits.
+_HEAD_PENDING = "backclinic_audit_head"
 
 
 # Never shown as "their version": secrets, bulky blobs and bookkeeping.
@@ -59,45 +59,30 @@ class AuditEntry:
     details: dict[str, Any] | None = None
 
 
-def entry_hash(
-    previous_hash: str,
-    *,
-    occurred_at: dt.datetime,
-    clinician_id: int | None,
-    action: str,
-    entity: str,
-    entity_id: int | None,
-    patient_id: int | None,
-    details: dict[str, Any],
-) -> str:
-    """The SHA-256 of one audit entry's stored fields and the hash of the entry before it.
-
-    Public so that the audit service recomputes exactly what was written here.
-    """
-    payload = json.dumps(
-        {
-            "previous": previous_hash,
-            "at": occurred_at.astimezone(dt.UTC).isoformat(),
-            "clinician": clinician_id,
-            "action": action,
-            "entity": entity,
-            "entity_id": entity_id,
-            "patient": patient_id,
-            "details": details,
-        },
-        sort_keys=True,
-        ensure_ascii=False,
-        default=str,
-    )
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
 class ServiceContext:
     """Opens units of work and writes their audit entries; shared by every service."""
 
     def __init__(self, session_factory: sessionmaker[Session], clock: Clock = utc_now) -> None:
         self._session_factory = session_factory
         self.clock = clock
+        self._keys: dict[str, bytes] = {}
+
+    def chain_key(self, session: Session) -> tuple[bytes, audit_chain.ChainIdentity]:
+        """The key and identity of the chain in ``session``'s database.
+
+        Raises AuditKeyError (one sentence) when this computer lacks the database's key; the
+        identity is read each time, since a restore may bring in another database's.
+        """
+        identity = audit_chain.read_identity(session.connection())
+        if identity is None:
+            raise audit_chain.AuditKeyError(
+                "This database has no audit chain identity; it was not migrated by BackClinic."
+            )
+        key = self._keys.get(identity.key_id)
+        if key is None:
+            key = audit_chain.key_for(identity)
+            self._keys[identity.key_id] = key
+        return key, identity
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
@@ -109,18 +94,30 @@ class ServiceContext:
     @contextmanager
     def writing(self) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back on any error."""
-        with self._session_factory() as session, session.begin():
-            yield session
+        with self._session_factory() as session:
+            with session.begin():
+                yield session
+            # After the commit only: an anchor must never be ahead of what was stored.
+            pending = session.info.pop(_HEAD_PENDING, None)
+            if pending is not None:
+                database_id, head = pending
+                audit_chain.record_head(database_id, head)
 
     def audit(self, session: Session, actor: Actor | None, entry: AuditEntry) -> None:
         """Append an audit entry inside the caller's transaction, chained to the last one."""
         if session.get_bind().dialect.name == "postgresql":
             # Serialise writers on the chain so two workstations cannot fork it.
             session.execute(text("SELECT pg_advisory_xact_lock(804201)"))
+        key, identity = self.chain_key(session)
         previous = session.execute(
-            select(AuditEventRow.entry_hash).order_by(AuditEventRow.id.desc()).limit(1)
-        ).scalar_one_or_none()
-        previous_hash = previous or GENESIS_HASH
+            select(AuditEventRow.entry_hash, AuditEventRow.chain_position)
+            .order_by(AuditEventRow.id.desc())
+            .limit(1)
+        ).one_or_none()
+        previous_mac = audit_chain.genesis(key, identity.database_id)
+        position = 1
+        if previous is not None:
+            previous_mac, position = previous.entry_hash, previous.chain_position + 1
         details = dict(entry.details or {})
         if actor is not None and actor.clinician_id is None:
             details["actor"] = actor.name
@@ -132,11 +129,14 @@ class ServiceContext:
             entity_id=entry.entity_id,
             patient_id=entry.patient_id,
             details=details,
-            previous_hash=previous_hash,
+            previous_hash=previous_mac,
             entry_hash="",
+            chain_position=position,
         )
-        row.entry_hash = entry_hash(
-            previous_hash,
+        row.entry_hash = audit_chain.entry_mac(
+            key,
+            previous_mac,
+            position=position,
             occurred_at=row.occurred_at,
             clinician_id=row.clinician_id,
             action=row.action,
@@ -144,6 +144,10 @@ class ServiceContext:
             entity_id=row.entity_id,
             patient_id=row.patient_id,
             details=row.details,
+        )
+        session.info[_HEAD_PENDING] = (
+            identity.database_id,
+            audit_chain.ChainHead(position, row.entry_hash),
         )
         session.add(row)
         session.flush()
