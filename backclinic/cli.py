@@ -10,12 +10,12 @@ import argparse
 import datetime as dt
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import NoReturn
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+FORCE_HELP = "replace the file if it already exists"
 
 
 class CommandFailed(Exception):
@@ -72,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("mrn")
     export.add_argument("--format", choices=["json"], default="json")
     export.add_argument("--out", required=True, metavar="FILE")
+    export.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     plan = commands.add_parser("plan", help="build a plan from the latest intake")
     plan.add_argument("mrn")
@@ -87,12 +88,14 @@ def build_parser() -> argparse.ArgumentParser:
     print_.add_argument("document", choices=("plan", "discharge"))
     print_.add_argument("mrn")
     print_.add_argument("--out", required=True, metavar="FILE.pdf")
+    print_.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     audit = commands.add_parser("audit", help="check the audit trail's hash chain")
     audit.add_argument("action", choices=["verify"])
 
     backup = commands.add_parser("backup", help="write a checked backup of the whole database")
     backup.add_argument("file", metavar="FILE")
+    backup.add_argument("--force", action="store_true", help=FORCE_HELP)
     restore = commands.add_parser("restore", help="replace all data with a backup's")
     restore.add_argument("file", metavar="FILE")
     restore.add_argument("--yes", action="store_true", help="replace all data without asking")
@@ -124,7 +127,7 @@ def _run_export(arguments: argparse.Namespace, services: object) -> str:
 
     assert isinstance(services, Services)
     actor = services.clinic.system_actor()
-    written = services.cases.export_file(actor, arguments.mrn, arguments.out)
+    written = services.cases.export_file(actor, arguments.mrn, arguments.out, force=arguments.force)
     return f"Exported {arguments.mrn} to {written}."
 
 
@@ -141,17 +144,19 @@ def _run_print(arguments: argparse.Namespace, services: object) -> str:
     from backclinic.services.bundle import Services
 
     assert isinstance(services, Services)
-    out = Path(arguments.out)
+    from backclinic.services.files import check_output
+
     # Checked before printing: a printed document is kept and audited as handed over.
-    if not out.parent.is_dir():
-        raise CommandFailed(f"The folder {out.parent} does not exist; nothing was printed.")
+    out = check_output(
+        arguments.out, force=arguments.force, protected=services.context.database_files()
+    )
     actor = services.clinic.system_actor()
     patient = services.patients.by_mrn(arguments.mrn)
     if arguments.document == "plan":
         stored = services.documents.print_plan_summary(actor, patient.id)
     else:
         stored = services.documents.print_discharge_summary(actor, patient.id)
-    services.documents.write_pdf(actor, stored.id, out)
+    services.documents.write_pdf(actor, stored.id, out, force=arguments.force)
     pages = f"{stored.pages} page{'s' if stored.pages != 1 else ''}"
     return f"Printed the {stored.title.lower()} of {arguments.mrn} to {out} ({pages})."
 
@@ -170,7 +175,8 @@ def _run_backup(arguments: argparse.Namespace, services: object) -> str:
     from backclinic.services.bundle import Services
 
     assert isinstance(services, Services)
-    return services.backups.backup(services.clinic.system_actor(), arguments.file).describe()
+    actor = services.clinic.system_actor()
+    return services.backups.backup(actor, arguments.file, force=arguments.force).describe()
 
 
 def _run_restore(arguments: argparse.Namespace, services: object) -> str:

@@ -11,6 +11,7 @@ random id (table audit_chain), which seeds the chain's first link.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -104,12 +105,10 @@ def local_key(*, create: bool) -> bytes | None:
             handle.write(secrets.token_bytes(KEY_BYTES).hex() + "\n")
             handle.flush()
             os.fsync(handle.fileno())
-        try:
-            # link, not rename: it fails if another process made the key meanwhile, and
-            # then both use that one.
+        # link, not rename: it fails if another process made the key meanwhile, and then
+        # both use that one.
+        with contextlib.suppress(FileExistsError):
             os.link(partial, path)
-        except FileExistsError:
-            pass
     finally:
         partial.unlink(missing_ok=True)
     return _read_key(path)

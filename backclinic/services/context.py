@@ -10,15 +10,18 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from backclinic.db import audit_chain
 from backclinic.db.engine import READ_ONLY_OPTION
+from backclinic.db.migrate import sqlite_file
 from backclinic.db.models import AuditEventRow, ClinicianRow
 from backclinic.services.errors import ConcurrentChange, StaleRecord
+from backclinic.services.files import database_files
 
 Clock = Callable[[], dt.datetime]
 
@@ -66,6 +69,13 @@ class ServiceContext:
         self._session_factory = session_factory
         self.clock = clock
         self._keys: dict[str, bytes] = {}
+
+    def database_files(self) -> tuple[Path, ...]:
+        """The live SQLite file and its companions, which no output may overwrite."""
+        bind = self._session_factory.kw.get("bind")
+        if not isinstance(bind, Engine):
+            return ()
+        return database_files(sqlite_file(bind))
 
     def chain_key(self, session: Session) -> tuple[bytes, audit_chain.ChainIdentity]:
         """The key and identity of the chain in ``session``'s database.

@@ -269,9 +269,7 @@ def test_deleting_the_newest_entries_is_found_by_the_anchor(
     ids = _ids(database)
     assert trail.verify().ok
     with tampering(database) as connection:
-        connection.execute(
-            text("DELETE FROM audit_event WHERE id >= :id"), {"id": ids[-removed]}
-        )
+        connection.execute(text("DELETE FROM audit_event WHERE id >= :id"), {"id": ids[-removed]})
 
     result = trail.verify()
 
