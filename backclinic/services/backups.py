@@ -467,6 +467,15 @@ class BackupService:
                 result = check_chain(session, key, identity, anchor=anchor)
         except audit_chain.AuditKeyError as error:
             raise BackupError(f"The backup {source.name} cannot be checked: {error}") from error
+        if result.ok and anchor is None:
+            # A backup from before the keyed chain was re-keyed by migration 0005 just now,
+            # which recorded whether its old unkeyed chain was intact.
+            verdict = _legacy_chain_verdict(engine)
+            if verdict not in (None, "intact"):
+                raise BackupError(
+                    f"The backup {source.name} is refused: its audit trail was {verdict} "
+                    "before it was re-keyed; nothing was restored."
+                )
         if result.ok:
             return
         where = f" at entry {result.first_broken_id}" if result.first_broken_id else ""
@@ -662,6 +671,19 @@ def _head_in(
     if last is None:
         return audit_chain.ChainHead(0, audit_chain.genesis(key, identity.database_id))
     return audit_chain.ChainHead(last.chain_position, last.entry_hash)
+
+
+def _legacy_chain_verdict(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        details = connection.execute(
+            select(AuditEventRow.details)
+            .where(AuditEventRow.action == "rekey", AuditEventRow.entity == "audit_trail")
+            .order_by(AuditEventRow.id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+    if details is None:
+        return None
+    return str(details.get("previous_chain", "intact"))
 
 
 def _keyed_revisions() -> set[str]:
