@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, MetaData, Table, func, select
 
+from backclinic.db.audit_chain import LEGACY_GENESIS, legacy_entry_hash
 from backclinic.db.database import OpenDatabase, open_database
 from backclinic.db.engine import create_database_engine, make_session_factory
 from backclinic.db.migrate import HEAD_REVISION, downgrade, upgrade
@@ -356,11 +357,38 @@ def _old_clinic(path: Path, clinic_name: str) -> Path:
         first_clinician=NewClinician("Old Admin", "old", "admin", "correct horse battery"),
     )
     downgrade(engine, "0001")
+    _rechain_unkeyed(engine)
     with engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(AuditEventRow)).scalar()
     engine.dispose()
     os.chmod(path, 0o600)
     return path
+
+
+def _rechain_unkeyed(engine: Engine) -> None:
+    """The plain SHA-256 chain an older release wrote (schema 0001 has no guard triggers)."""
+    events = Table("audit_event", MetaData(), autoload_with=engine)
+    previous = LEGACY_GENESIS
+    with engine.begin() as connection:
+        for row in connection.execute(select(events).order_by(events.c.id)).all():
+            entry = legacy_entry_hash(
+                previous,
+                occurred_at=AuditEventRow.__table__.c.occurred_at.type.process_result_value(
+                    row.occurred_at, engine.dialect
+                ),
+                clinician_id=row.clinician_id,
+                action=row.action,
+                entity=row.entity,
+                entity_id=row.entity_id,
+                patient_id=row.patient_id,
+                details=json.loads(row.details) if isinstance(row.details, str) else row.details,
+            )
+            connection.execute(
+                events.update()
+                .where(events.c.id == row.id)
+                .values(previous_hash=previous, entry_hash=entry)
+            )
+            previous = entry
 
 
 def _rewrite_dump_revision(path: Path, revision: str) -> None:
