@@ -15,6 +15,8 @@ from typing import NoReturn
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+# DESIGN.md: 2 also means the database cannot be used.
+EXIT_DATABASE = 2
 FORCE_HELP = "replace the file if it already exists"
 
 
@@ -210,7 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run_headless(arguments: argparse.Namespace) -> int:
     from backclinic.db.database import open_database
-    from backclinic.db.engine import DatabaseUnavailable, resolve_database_url
+    from backclinic.db.engine import DatabaseReadOnly, DatabaseUnavailable, resolve_database_url
     from backclinic.db.migrate import SchemaTooNew
     from backclinic.services.bundle import build_services
     from backclinic.services.errors import ServiceError
@@ -219,10 +221,12 @@ def _run_headless(arguments: argparse.Namespace) -> int:
         database = open_database(resolve_database_url(arguments.database))
     except (DatabaseUnavailable, SchemaTooNew) as error:
         print(error, file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_DATABASE
+    if database.read_only:
+        print(database.describe_access(), file=sys.stderr)
     try:
         output = COMMANDS[arguments.command](arguments, build_services(database.session_factory))
-    except (ServiceError, CommandFailed) as error:
+    except (ServiceError, CommandFailed, DatabaseReadOnly) as error:
         print(error, file=sys.stderr)
         return EXIT_FAILED
     finally:

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from backclinic.db import audit_chain
-from backclinic.db.engine import READ_ONLY_OPTION
+from backclinic.db.engine import READ_ONLY_OPTION, DatabaseReadOnly, is_read_only, masked
 from backclinic.db.migrate import sqlite_file
 from backclinic.db.models import AuditEventRow, ClinicianRow
 from backclinic.services.errors import ConcurrentChange, StaleRecord
@@ -103,7 +103,16 @@ class ServiceContext:
 
     @contextmanager
     def writing(self) -> Iterator[Session]:
-        """One transaction: committed when the block ends, rolled back on any error."""
+        """One transaction: committed when the block ends, rolled back on any error.
+
+        Raises DatabaseReadOnly (one sentence) on a database opened read-only.
+        """
+        bind = self._session_factory.kw.get("bind")
+        if isinstance(bind, Engine) and is_read_only(bind):
+            raise DatabaseReadOnly(
+                f"The database {masked(bind.url)} is read-only for this user account, so "
+                "nothing can be changed in it; ask for write access or work on a copy."
+            )
         with self._session_factory() as session:
             with session.begin():
                 yield session
