@@ -53,17 +53,31 @@ def test_a_new_database_is_owner_only_from_the_start_in_an_owner_only_folder(
     assert mode(clinic_db.parent) == 0o700
 
 
-@pytest.mark.parametrize("target", ["/etc/passwd", "/dev/null"])
-def test_a_system_file_named_as_the_database_is_refused_and_left_unchanged(
-    capsys: pytest.CaptureFixture[str], target: str
-) -> None:
-    before = os.stat(target)
+@pytest.fixture(params=["text file", "fifo"])
+def system_file(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """Stand-ins for /etc/passwd and /dev/null: the test must not damage the real ones
+    when it runs against code that still has the bug (as root, it chmodded them)."""
+    if request.param == "text file":
+        target = tmp_path / "passwd"
+        target.write_text("root:x:0:0:root:/root:/bin/bash\n")
+        os.chmod(target, 0o644)
+    else:
+        target = tmp_path / "null"
+        os.mkfifo(target, 0o666)
+        os.chmod(target, 0o666)
+    return target
 
-    status, out, err = run(capsys, "--database", f"sqlite:///{target}", "audit", "verify")
+
+def test_a_system_file_named_as_the_database_is_refused_and_left_unchanged(
+    capsys: pytest.CaptureFixture[str], system_file: Path
+) -> None:
+    before = os.stat(system_file)
+
+    status, out, err = run(capsys, "--database", f"sqlite:///{system_file}", "audit", "verify")
 
     assert status == 2 and out == ""
-    assert one_sentence(err) and target in err
-    after = os.stat(target)
+    assert one_sentence(err) and str(system_file) in err
+    after = os.stat(system_file)
     assert (after.st_mode, after.st_size, after.st_mtime_ns) == (
         before.st_mode,
         before.st_size,
