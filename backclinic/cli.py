@@ -212,7 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run_headless(arguments: argparse.Namespace) -> int:
     from backclinic.db.database import open_database
-    from backclinic.db.engine import DatabaseReadOnly, DatabaseUnavailable, resolve_database_url
+    from backclinic.db.engine import DatabaseUnavailable, resolve_database_url
     from backclinic.db.migrate import SchemaTooNew
     from backclinic.services.bundle import build_services
     from backclinic.services.errors import ServiceError
@@ -226,7 +226,7 @@ def _run_headless(arguments: argparse.Namespace) -> int:
         print(database.describe_access(), file=sys.stderr)
     try:
         output = COMMANDS[arguments.command](arguments, build_services(database.session_factory))
-    except (ServiceError, CommandFailed, DatabaseReadOnly) as error:
+    except (ServiceError, CommandFailed) as error:
         print(error, file=sys.stderr)
         return EXIT_FAILED
     finally:

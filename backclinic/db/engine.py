@@ -35,10 +35,6 @@ class DatabaseUnavailable(RuntimeError):
     """The database named by a URL cannot be opened; the message masks any password."""
 
 
-class DatabaseReadOnly(RuntimeError):
-    """A change was asked of a database opened read-only; the message is one sentence."""
-
-
 def default_database_path() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "backclinic.db"
 

@@ -17,10 +17,10 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from backclinic.db import audit_chain
-from backclinic.db.engine import READ_ONLY_OPTION, DatabaseReadOnly, is_read_only, masked
+from backclinic.db.engine import READ_ONLY_OPTION, is_read_only, masked
 from backclinic.db.migrate import sqlite_file
 from backclinic.db.models import AuditEventRow, ClinicianRow
-from backclinic.services.errors import ConcurrentChange, StaleRecord
+from backclinic.services.errors import ConcurrentChange, ServiceError, StaleRecord
 from backclinic.services.files import database_files
 
 Clock = Callable[[], dt.datetime]
@@ -60,6 +60,10 @@ class AuditEntry:
     entity_id: int | None = None
     patient_id: int | None = None
     details: dict[str, Any] | None = None
+
+
+class DatabaseIsReadOnly(ServiceError):
+    """A change was asked of a database file that is read-only for this user account."""
 
 
 class ServiceContext:
@@ -105,11 +109,11 @@ class ServiceContext:
     def writing(self) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back on any error.
 
-        Raises DatabaseReadOnly (one sentence) on a database opened read-only.
+        Raises DatabaseIsReadOnly (one sentence) on a database opened read-only.
         """
         bind = self._session_factory.kw.get("bind")
         if isinstance(bind, Engine) and is_read_only(bind):
-            raise DatabaseReadOnly(
+            raise DatabaseIsReadOnly(
                 f"The database {masked(bind.url)} is read-only for this user account, so "
                 "nothing can be changed in it; ask for write access or work on a copy."
             )
