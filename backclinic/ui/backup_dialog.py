@@ -83,7 +83,8 @@ class BackupActions:
             return None
         try:
             with _busy():
-                result = backups.backup(actor, path)
+                # The save dialog has already asked before replacing an existing file.
+                result = backups.backup(actor, path, force=True)
         except ServiceError as error:
             QMessageBox.warning(parent, "Not backed up", str(error))
             return None
