@@ -239,3 +239,21 @@ def test_the_safety_copy_before_a_migration_is_private_from_its_first_byte(
     assert seen == [(0o600, 0o700)]
     assert opened.migration.backup_path is not None
     assert mode(opened.migration.backup_path) == 0o600
+
+
+def test_audit_verify_prints_the_head_and_a_cut_tail_is_one_sentence_and_exit_1(
+    capsys: pytest.CaptureFixture[str], clinic_db: Path
+) -> None:
+    database = ["--database", f"sqlite:///{clinic_db}"]
+    intact = run(capsys, *database, "audit", "verify")
+    with sqlite3.connect(clinic_db) as db:
+        count = db.execute("SELECT count(*) FROM audit_event").fetchone()[0]
+        db.execute("DROP TRIGGER audit_event_no_delete")
+        db.execute("DELETE FROM audit_event WHERE id = (SELECT max(id) FROM audit_event)")
+    db.close()
+
+    cut = run(capsys, *database, "audit", "verify")
+
+    assert intact[0] == 0 and f"intact: {count} entries, head " in intact[1]
+    assert cut[0] == 1 and one_sentence(cut[2])
+    assert f"anchored {count}, so the newest 1 were removed" in cut[2]
