@@ -29,6 +29,10 @@ READ_ONLY_OPTION = "backclinic_read_only"
 READ_ONLY_DATABASE_OPTION = "backclinic_read_only_database"
 APP_NAME = "BackClinic"
 SQLITE_MAGIC = b"SQLite format 3\x00"
+# Windows has neither O_NOFOLLOW nor POSIX owners and modes; there the checks that need them
+# are skipped and the file's ACL (inherited from the user's own folder) is what protects it.
+NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
+NON_BLOCK = getattr(os, "O_NONBLOCK", 0)
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -76,19 +80,26 @@ def parse_database_url(url: str) -> URL:
     return parsed
 
 
+def owned_by_this_user(status: os.stat_result) -> bool:
+    getuid = getattr(os, "getuid", None)
+    return getuid is None or status.st_uid == getuid()
+
+
 def _restrict(path: Path) -> None:
     """Make an existing regular file of ours owner-only, never following a symbolic link.
 
     The mode is changed through a descriptor opened with O_NOFOLLOW, so a link swapped in
     after the checks still cannot redirect the change to another file.
     """
+    if not hasattr(os, "fchmod"):
+        return
     try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except (FileNotFoundError, OSError):
+        descriptor = os.open(path, os.O_RDONLY | NO_FOLLOW | NON_BLOCK)
+    except OSError:
         return
     try:
         status = os.fstat(descriptor)
-        ours = stat.S_ISREG(status.st_mode) and status.st_uid == os.getuid()
+        ours = stat.S_ISREG(status.st_mode) and owned_by_this_user(status)
         if ours and stat.S_IMODE(status.st_mode) & 0o077:
             os.fchmod(descriptor, 0o600)
     finally:
@@ -128,7 +139,7 @@ def prepare_sqlite_file(path: Path) -> bool:
         status = os.lstat(path)
     except FileNotFoundError:
         try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NO_FOLLOW, 0o600)
         except OSError as error:
             raise _refuse(path, f"cannot be created: {error.strerror}") from error
         os.close(descriptor)
@@ -137,7 +148,7 @@ def prepare_sqlite_file(path: Path) -> bool:
         raise _refuse(path, "is a symbolic link; give the real file's path instead")
     if not stat.S_ISREG(status.st_mode):
         raise _refuse(path, "is not a regular file (a folder, device or other special file)")
-    if status.st_uid != os.getuid():
+    if not owned_by_this_user(status):
         raise _refuse(path, "belongs to another user account")
     if status.st_size:
         try:
@@ -157,7 +168,7 @@ def prepare_sqlite_file(path: Path) -> bool:
 def _restrict_folder(folder: Path) -> None:
     """The user data folder holds every record: owner-only, if it is ours and no link."""
     status = folder.lstat()
-    ours = stat.S_ISDIR(status.st_mode) and status.st_uid == os.getuid()
+    ours = stat.S_ISDIR(status.st_mode) and owned_by_this_user(status)
     if ours and stat.S_IMODE(status.st_mode) != 0o700:
         os.chmod(folder, 0o700)
 

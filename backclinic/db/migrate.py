@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, inspect, text
 
+from backclinic.db.engine import NO_FOLLOW, owned_by_this_user
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -94,8 +96,9 @@ def private_folder(folder: Path) -> None:
     """A folder of ours that holds patient data is 0700; one we did not make is left alone."""
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     status = folder.lstat()
-    if status.st_uid == os.getuid() and stat.S_IMODE(status.st_mode) != 0o700:
-        os.chmod(folder, 0o700, follow_symlinks=False)
+    is_folder = stat.S_ISDIR(status.st_mode)
+    if is_folder and owned_by_this_user(status) and stat.S_IMODE(status.st_mode) != 0o700:
+        os.chmod(folder, 0o700)
 
 
 def backup_sqlite(source: Path, destination: Path) -> Path:
@@ -105,7 +108,7 @@ def backup_sqlite(source: Path, destination: Path) -> Path:
     no other account can open it while it is being written.
     """
     private_folder(destination.parent)
-    descriptor = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    descriptor = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NO_FOLLOW, 0o600)
     os.close(descriptor)
     with sqlite3.connect(source) as origin, sqlite3.connect(destination) as copy:
         origin.backup(copy)
