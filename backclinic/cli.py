@@ -17,7 +17,6 @@ import getpass
 import os
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
@@ -33,6 +32,7 @@ EXIT_NOT_ALLOWED = 3
 
 PASSWORD_VARIABLE = "BACKCLINIC_PASSWORD"
 NEW_PASSWORD_VARIABLE = "BACKCLINIC_NEW_PASSWORD"
+FORCE_HELP = "replace the file if it already exists"
 
 
 class CommandFailed(Exception):
@@ -95,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("mrn")
     export.add_argument("--format", choices=["json"], default="json")
     export.add_argument("--out", required=True, metavar="FILE")
+    export.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     plan = commands.add_parser("plan", help="build a plan from the latest intake")
     plan.add_argument("mrn")
@@ -110,12 +111,14 @@ def build_parser() -> argparse.ArgumentParser:
     print_.add_argument("document", choices=("plan", "discharge"))
     print_.add_argument("mrn")
     print_.add_argument("--out", required=True, metavar="FILE.pdf")
+    print_.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     audit = commands.add_parser("audit", help="check the audit trail's hash chain")
     audit.add_argument("action", choices=["verify"])
 
     backup = commands.add_parser("backup", help="write a checked backup of the whole database")
     backup.add_argument("file", metavar="FILE")
+    backup.add_argument("--force", action="store_true", help=FORCE_HELP)
     restore = commands.add_parser("restore", help="replace all data with a backup's")
     restore.add_argument("file", metavar="FILE")
     restore.add_argument("--yes", action="store_true", help="replace all data without asking")
@@ -199,7 +202,7 @@ def _run_import(arguments: argparse.Namespace, services: Services, actor: Actor)
 
 
 def _run_export(arguments: argparse.Namespace, services: Services, actor: Actor) -> str:
-    written = services.cases.export_file(actor, arguments.mrn, arguments.out)
+    written = services.cases.export_file(actor, arguments.mrn, arguments.out, force=arguments.force)
     return f"Exported {arguments.mrn} to {written}."
 
 
@@ -209,16 +212,18 @@ def _run_plan(arguments: argparse.Namespace, services: Services, actor: Actor) -
 
 
 def _run_print(arguments: argparse.Namespace, services: Services, actor: Actor) -> str:
-    out = Path(arguments.out)
+    from backclinic.services.files import check_output
+
     # Checked before printing: a printed document is kept and audited as handed over.
-    if not out.parent.is_dir():
-        raise CommandFailed(f"The folder {out.parent} does not exist; nothing was printed.")
+    out = check_output(
+        arguments.out, force=arguments.force, protected=services.context.database_files()
+    )
     patient = services.patients.by_mrn(actor, arguments.mrn)
     if arguments.document == "plan":
         stored = services.documents.print_plan_summary(actor, patient.id)
     else:
         stored = services.documents.print_discharge_summary(actor, patient.id)
-    services.documents.write_pdf(actor, stored.id, out)
+    services.documents.write_pdf(actor, stored.id, out, force=arguments.force)
     pages = f"{stored.pages} page{'s' if stored.pages != 1 else ''}"
     return f"Printed the {stored.title.lower()} of {arguments.mrn} to {out} ({pages})."
 
@@ -231,7 +236,7 @@ def _run_audit(arguments: argparse.Namespace, services: Services, actor: Actor) 
 
 
 def _run_backup(arguments: argparse.Namespace, services: Services, actor: Actor) -> str:
-    return services.backups.backup(actor, arguments.file).describe()
+    return services.backups.backup(actor, arguments.file, force=arguments.force).describe()
 
 
 def _run_restore(arguments: argparse.Namespace, services: Services, actor: Actor) -> str:
@@ -345,6 +350,8 @@ def _run_headless(arguments: argparse.Namespace) -> int:
     except (DatabaseUnavailable, SchemaTooNew) as error:
         print(error, file=sys.stderr)
         return EXIT_DATABASE_UNUSABLE
+    if database.read_only:
+        print(database.describe_access(), file=sys.stderr)
     try:
         services = build_services(database.session_factory)
         actor = _acting_account(arguments, services)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from backclinic.db.audit_chain import KEY_FOLDER_VARIABLE
 from backclinic.db.database import OpenDatabase, open_database
 from backclinic.services.bundle import Services, build_services
 from backclinic.services.clinic import Clinician, NewClinician
@@ -28,6 +29,14 @@ def _reset_postgres(url: str) -> None:
         connection.execute(text("DROP SCHEMA public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def audit_key_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's audit key and anchors in its own folder, never the user's config folder."""
+    folder = tmp_path / "audit-keys"
+    monkeypatch.setenv(KEY_FOLDER_VARIABLE, str(folder))
+    return folder
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,14 @@ DATABASE_URL_VARIABLE = "BACKCLINIC_DATABASE_URL"
 BUSY_TIMEOUT_MS = 10_000
 # Execution option a unit of work sets when it only reads (see services.context.reading).
 READ_ONLY_OPTION = "backclinic_read_only"
+# Engine option set when the database file itself is read-only for this user.
+READ_ONLY_DATABASE_OPTION = "backclinic_read_only_database"
 APP_NAME = "BackClinic"
+SQLITE_MAGIC = b"SQLite format 3\x00"
+# Windows has neither O_NOFOLLOW nor POSIX owners and modes; there the checks that need them
+# are skipped and the file's ACL (inherited from the user's own folder) is what protects it.
+NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
+NON_BLOCK = getattr(os, "O_NONBLOCK", 0)
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -71,6 +80,32 @@ def parse_database_url(url: str) -> URL:
     return parsed
 
 
+def owned_by_this_user(status: os.stat_result) -> bool:
+    getuid = getattr(os, "getuid", None)
+    return getuid is None or status.st_uid == getuid()
+
+
+def _restrict(path: Path) -> None:
+    """Make an existing regular file of ours owner-only, never following a symbolic link.
+
+    The mode is changed through a descriptor opened with O_NOFOLLOW, so a link swapped in
+    after the checks still cannot redirect the change to another file.
+    """
+    if not hasattr(os, "fchmod"):
+        return
+    try:
+        descriptor = os.open(path, os.O_RDONLY | NO_FOLLOW | NON_BLOCK)
+    except OSError:
+        return
+    try:
+        status = os.fstat(descriptor)
+        ours = stat.S_ISREG(status.st_mode) and owned_by_this_user(status)
+        if ours and stat.S_IMODE(status.st_mode) & 0o077:
+            os.fchmod(descriptor, 0o600)
+    finally:
+        os.close(descriptor)
+
+
 def _owner_only(path: Path) -> None:
     """Health records: the file and its -wal/-shm are readable by their owner alone.
 
@@ -78,20 +113,87 @@ def _owner_only(path: Path) -> None:
     file before WAL is switched on covers them; existing ones are restricted too.
     """
     for member in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-        if member.exists():
-            os.chmod(member, 0o600)
+        _restrict(member)
 
 
-def _configure_sqlite(engine: Engine, path: Path | None) -> None:
+def _refuse(path: Path, why: str) -> DatabaseUnavailable:
+    return DatabaseUnavailable(f"The database file {path} {why}; nothing was opened or changed.")
+
+
+def prepare_sqlite_file(path: Path) -> bool:
+    """Check that ``path`` is a BackClinic database, or create an empty one; True if read-only.
+
+    Nothing is opened, changed or chmodded before the checks: a symbolic link, a device, a
+    folder, a file of someone else's or a file that is not a BackClinic database is refused.
+    A new file is made with O_EXCL, 0600 from its first byte, in a 0700 folder.
+    """
+    folder = path.parent
+    try:
+        if not folder.exists():
+            folder.mkdir(mode=0o700, parents=True)
+        elif folder == default_database_path().parent:
+            _restrict_folder(folder)
+    except OSError as error:
+        raise _refuse(path, f"cannot be created: {error.strerror}") from error
+    try:
+        status = os.lstat(path)
+    except FileNotFoundError:
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NO_FOLLOW, 0o600)
+        except OSError as error:
+            raise _refuse(path, f"cannot be created: {error.strerror}") from error
+        os.close(descriptor)
+        return False
+    if stat.S_ISLNK(status.st_mode):
+        raise _refuse(path, "is a symbolic link; give the real file's path instead")
+    if not stat.S_ISREG(status.st_mode):
+        raise _refuse(path, "is not a regular file (a folder, device or other special file)")
+    if not owned_by_this_user(status):
+        raise _refuse(path, "belongs to another user account")
+    if status.st_size:
+        try:
+            with open(path, "rb") as handle:
+                start = handle.read(len(SQLITE_MAGIC))
+        except OSError as error:
+            raise _refuse(path, f"cannot be read: {error.strerror}") from error
+        if start != SQLITE_MAGIC:
+            raise _refuse(path, "is not a BackClinic database (it is not a SQLite file)")
+        if not _is_backclinic_schema(path):
+            raise _refuse(path, "is a SQLite database of another program, not BackClinic's")
+    # The owner's write bit too: root may write any file, but a 0400 database was made
+    # read-only on purpose.
+    return not status.st_mode & stat.S_IWUSR or not os.access(path, os.W_OK)
+
+
+def _restrict_folder(folder: Path) -> None:
+    """The user data folder holds every record: owner-only, if it is ours and no link."""
+    status = folder.lstat()
+    ours = stat.S_ISDIR(status.st_mode) and owned_by_this_user(status)
+    if ours and stat.S_IMODE(status.st_mode) != 0o700:
+        os.chmod(folder, 0o700)
+
+
+def _is_backclinic_schema(path: Path) -> bool:
+    """True for an empty schema or one that records a BackClinic (Alembic) revision."""
+    try:
+        with closing(sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)) as db:
+            names = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    except sqlite3.Error:
+        return False
+    return not names or "alembic_version" in names
+
+
+def _configure_sqlite(engine: Engine, path: Path | None, *, read_only: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
-        if path is not None:
+        if path is not None and not read_only:
             _owner_only(path)
         # Hand transaction control to SQLAlchemy (the documented serializable recipe).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        if not read_only:
+            cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
@@ -101,8 +203,8 @@ def _configure_sqlite(engine: Engine, path: Path | None) -> None:
         # IMMEDIATE takes the write lock up front, so two workstations on one file queue
         # behind the busy timeout instead of failing half-way through a unit of work.
         # Reads begin DEFERRED: under WAL they never wait for a writer.
-        read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
-        connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+        reading = read_only or connection.get_execution_options().get(READ_ONLY_OPTION, False)
+        connection.exec_driver_sql("BEGIN DEFERRED" if reading else "BEGIN IMMEDIATE")
 
 
 def create_database_engine(url: str, *, echo: bool = False) -> Engine:
@@ -110,14 +212,17 @@ def create_database_engine(url: str, *, echo: bool = False) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         path: Path | None = None
+        read_only = False
+        extra: dict[str, Any] = {}
         if database and database != ":memory:" and not database.startswith("file:"):
-            path = Path(database).expanduser()
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as error:
-                raise DatabaseUnavailable(
-                    f"The database {masked(parsed)} cannot be created: {error.strerror}."
-                ) from error
+            path = Path(database).expanduser().absolute()
+            read_only = prepare_sqlite_file(path)
+            if read_only:
+                # SQLite's own read-only mode: nothing is written beside the file either.
+                read_only_uri = f"{path.as_uri()}?mode=ro"
+                extra["creator"] = lambda: sqlite3.connect(
+                    read_only_uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+                )
         # hide_parameters: bound values are patient data; keep them out of logs and out of
         # the text of any database error that reaches a crash message.
         engine = create_engine(
@@ -125,8 +230,10 @@ def create_database_engine(url: str, *, echo: bool = False) -> Engine:
             echo=echo,
             hide_parameters=True,
             connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
+            execution_options={READ_ONLY_DATABASE_OPTION: read_only},
+            **extra,
         )
-        _configure_sqlite(engine, path)
+        _configure_sqlite(engine, path, read_only=read_only)
     else:
         engine = create_engine(parsed, echo=echo, hide_parameters=True, pool_pre_ping=True)
     return engine
@@ -164,6 +271,9 @@ def check_connection(engine: Engine) -> SqliteSafety | None:
             if engine.dialect.name != "sqlite":
                 connection.execute(text("SELECT 1"))
                 return None
+            if is_read_only(engine):
+                # Nothing is written, so the durability pragmas do not apply.
+                return None
             safety = SqliteSafety(
                 journal_mode=str(connection.exec_driver_sql("PRAGMA journal_mode").scalar()),
                 synchronous=int(connection.exec_driver_sql("PRAGMA synchronous").scalar() or 0),
@@ -182,6 +292,10 @@ def check_connection(engine: Engine) -> SqliteSafety | None:
             f"The database {masked(engine.url)} is not safe to use: {'; '.join(safety.problems)}."
         )
     return safety
+
+
+def is_read_only(engine: Engine) -> bool:
+    return bool(engine.get_execution_options().get(READ_ONLY_DATABASE_OPTION, False))
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

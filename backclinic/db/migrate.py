@@ -9,11 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sqlite3
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, inspect, text
+
+from backclinic.db.engine import NO_FOLLOW, owned_by_this_user
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -22,7 +25,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The newest revision in migrations/versions. Kept here so that an up-to-date database
 # opens without importing Alembic at all (a noticeable part of start-up time);
 # tests/db/test_migrations.py checks it against the scripts.
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0005_keyed_audit_chain"
 
 
 class SchemaTooNew(RuntimeError):
@@ -89,14 +92,28 @@ def sqlite_file(engine: Engine) -> Path | None:
     return Path(database).expanduser()
 
 
+def private_folder(folder: Path) -> None:
+    """A folder of ours that holds patient data is 0700; one we did not make is left alone."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    status = folder.lstat()
+    is_folder = stat.S_ISDIR(status.st_mode)
+    if is_folder and owned_by_this_user(status) and stat.S_IMODE(status.st_mode) != 0o700:
+        os.chmod(folder, 0o700)
+
+
 def backup_sqlite(source: Path, destination: Path) -> Path:
-    """Copy a live SQLite database with the online backup API; readable by its owner only."""
-    destination.parent.mkdir(parents=True, exist_ok=True)
+    """Copy a live SQLite database with the online backup API; readable by its owner only.
+
+    The copy is created (O_EXCL, 0600) before a byte of data goes in, in a 0700 folder, so
+    no other account can open it while it is being written.
+    """
+    private_folder(destination.parent)
+    descriptor = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NO_FOLLOW, 0o600)
+    os.close(descriptor)
     with sqlite3.connect(source) as origin, sqlite3.connect(destination) as copy:
         origin.backup(copy)
     copy.close()
     origin.close()
-    os.chmod(destination, 0o600)
     return destination
 
 
@@ -123,6 +140,4 @@ def migrate_to_head(engine: Engine) -> MigrationResult:
             database_file.parent / "backups" / f"{database_file.stem}-before-{head}-{stamp}.db",
         )
     upgrade(engine)
-    if database_file is not None and database_file.exists():
-        os.chmod(database_file, 0o600)
     return MigrationResult(before, head, backup_path)

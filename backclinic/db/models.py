@@ -455,3 +455,19 @@ class AuditEventRow(Base):
     details: Mapped[dict[str, Any]] = mapped_column(nullable=False, default=dict)
     previous_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     entry_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    # 1 for the first entry: with the anchor kept outside the database, it shows how many
+    # entries there must be, so a cut-off tail is seen.
+    chain_position: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+
+
+class AuditChainRow(Base):
+    """One row: this database's random id (seeding the chain) and its audit key's fingerprint.
+
+    The key itself is never stored here; see backclinic.db.audit_chain.
+    """
+
+    __tablename__ = "audit_chain"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    database_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    key_id: Mapped[str] = mapped_column(String(16), nullable=False)

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
+from backclinic.db import audit_chain
 from backclinic.db.models import AuditEventRow, ClinicianRow, PatientRow
-from backclinic.services.context import GENESIS_HASH, Actor, ServiceContext, entry_hash
+from backclinic.services.context import Actor, ServiceContext
 from backclinic.services.permissions import Permission
 from backclinic.services.use_case import use_case
 
@@ -56,12 +57,27 @@ class AuditVerification:
     checked: int
     first_broken_id: int | None
     reason: str
-    last_hash: str = GENESIS_HASH
+    last_hash: str = ""
+    # The anchor this computer had recorded before this check; None if it had none.
+    anchor: audit_chain.ChainHead | None = None
+
+    @property
+    def head(self) -> audit_chain.ChainHead:
+        return audit_chain.ChainHead(self.checked, self.last_hash)
 
     def describe(self) -> str:
-        if self.ok:
-            return f"Audit trail intact: {self.checked} entries."
-        return f"Audit trail broken at entry {self.first_broken_id}: {self.reason}."
+        if not self.ok:
+            if self.first_broken_id is None:
+                return f"Audit trail broken: {self.reason}."
+            return f"Audit trail broken at entry {self.first_broken_id}: {self.reason}."
+        anchored = (
+            "not anchored on this computer before, anchored now"
+            if self.anchor is None
+            else f"matches the anchor of {self.anchor.count} entries kept on this computer"
+        )
+        return (
+            f"Audit trail intact: {self.checked} entries, head {self.last_hash[:16]} ({anchored})."
+        )
 
 
 @dataclass(frozen=True)
@@ -96,58 +112,20 @@ class AuditService:
 
     @use_case(Permission.VIEW_AUDIT)
     def verify(self, actor: Actor) -> AuditVerification:
-        """Recompute every entry's hash and its link to the entry before, in id order.
+        """Recompute every entry's keyed MAC, its link and its number, then check the anchor.
 
-        Streams the trail in batches, so a million entries never sit in memory at once.
-        A hash chain shows that entries were changed, removed or inserted in the middle;
-        it cannot show that the newest entries were cut off, hence last_hash to note down.
+        The keyed chain shows entries changed, inserted, removed or re-hashed (without the
+        key no one can make a valid MAC); the anchor kept beside the key, outside the
+        database, shows entries cut off at the end, or every entry removed. A sound trail
+        moves the anchor forward.
         """
-        columns = select(
-            AuditEventRow.id,
-            AuditEventRow.occurred_at,
-            AuditEventRow.clinician_id,
-            AuditEventRow.action,
-            AuditEventRow.entity,
-            AuditEventRow.entity_id,
-            AuditEventRow.patient_id,
-            AuditEventRow.details,
-            AuditEventRow.previous_hash,
-            AuditEventRow.entry_hash,
-        ).order_by(AuditEventRow.id)
-        checked = 0
-        expected_previous = GENESIS_HASH
-        previous_id: int | None = None
-        with (
-            self._context.reading() as session,
-            # Closed on every return: an early one must not leave PostgreSQL's cursor open.
-            session.execute(columns.execution_options(yield_per=self._batch_size)) as rows,
-        ):
-            for row in rows:
-                checked += 1
-                if row.previous_hash != expected_previous:
-                    reason = (
-                        "it does not start the chain, so entries before it were removed"
-                        if previous_id is None
-                        else f"it does not follow entry {previous_id}, so an entry between "
-                        "them was removed or inserted, or that entry was rewritten"
-                    )
-                    return AuditVerification(False, checked, row.id, reason, expected_previous)
-                recomputed = entry_hash(
-                    row.previous_hash,
-                    occurred_at=row.occurred_at,
-                    clinician_id=row.clinician_id,
-                    action=row.action,
-                    entity=row.entity,
-                    entity_id=row.entity_id,
-                    patient_id=row.patient_id,
-                    details=row.details,
-                )
-                if recomputed != row.entry_hash:
-                    reason = "its stored fields do not match its hash, so it was changed"
-                    return AuditVerification(False, checked, row.id, reason, expected_previous)
-                expected_previous = row.entry_hash
-                previous_id = row.id
-        return AuditVerification(True, checked, None, "", expected_previous)
+        with self._context.reading() as session:
+            key, identity = self._context.chain_key(session)
+            anchor = audit_chain.read_head(identity.database_id)
+            result = check_chain(session, key, identity, anchor=anchor, batch_size=self._batch_size)
+        if result.ok and result.checked:
+            audit_chain.record_head(identity.database_id, result.head)
+        return result
 
     @use_case(Permission.VIEW_AUDIT)
     def query(
@@ -237,3 +215,89 @@ def _who(event: AuditEventRow, clinician_name: str | None) -> str:
         return clinician_name
     actor = (event.details or {}).get("actor")
     return str(actor) if actor else NOT_SIGNED_IN
+
+
+def check_chain(
+    session: Session,
+    key: bytes,
+    identity: audit_chain.ChainIdentity,
+    *,
+    anchor: audit_chain.ChainHead | None,
+    batch_size: int = VERIFY_BATCH,
+) -> AuditVerification:
+    """Walk the trail in ``session`` in id order against ``key`` and an expected head.
+
+    Streams the trail in batches, so a million entries never sit in memory at once. Used
+    for the live trail (anchor: the one kept on this computer) and for a backup being
+    restored (anchor: the head recorded when it was written).
+    """
+    columns = select(
+        AuditEventRow.id,
+        AuditEventRow.occurred_at,
+        AuditEventRow.clinician_id,
+        AuditEventRow.action,
+        AuditEventRow.entity,
+        AuditEventRow.entity_id,
+        AuditEventRow.patient_id,
+        AuditEventRow.details,
+        AuditEventRow.previous_hash,
+        AuditEventRow.entry_hash,
+        AuditEventRow.chain_position,
+    ).order_by(AuditEventRow.id)
+    checked = 0
+    previous_id: int | None = None
+    expected_previous = audit_chain.genesis(key, identity.database_id)
+
+    def broken(row_id: int | None, reason: str) -> AuditVerification:
+        return AuditVerification(False, checked, row_id, reason, expected_previous, anchor)
+
+    # Closed on every return: an early one must not leave PostgreSQL's cursor open.
+    with session.execute(columns.execution_options(yield_per=batch_size)) as rows:
+        for row in rows:
+            checked += 1
+            if row.previous_hash != expected_previous:
+                return broken(
+                    row.id,
+                    "it does not start the chain, so entries before it were removed"
+                    if previous_id is None
+                    else f"it does not follow entry {previous_id}, so an entry between "
+                    "them was removed or inserted, or that entry was rewritten",
+                )
+            if row.chain_position != checked:
+                return broken(
+                    row.id,
+                    f"it is numbered {row.chain_position} where {checked} was expected, "
+                    "so entries before it were removed or inserted",
+                )
+            recomputed = audit_chain.entry_mac(
+                key,
+                row.previous_hash,
+                position=row.chain_position,
+                occurred_at=row.occurred_at,
+                clinician_id=row.clinician_id,
+                action=row.action,
+                entity=row.entity,
+                entity_id=row.entity_id,
+                patient_id=row.patient_id,
+                details=row.details,
+            )
+            if recomputed != row.entry_hash:
+                return broken(
+                    row.id,
+                    "its stored fields do not match its keyed MAC, so it was changed or forged",
+                )
+            if anchor is not None and checked == anchor.count and (row.entry_hash != anchor.mac):
+                return broken(
+                    row.id,
+                    f"it is not the entry {anchor.count} anchored on this computer, so "
+                    "the trail was rewritten",
+                )
+            expected_previous = row.entry_hash
+            previous_id = row.id
+    if anchor is not None and checked < anchor.count:
+        return broken(
+            None,
+            f"it has {checked} entries but this computer anchored {anchor.count}, so the "
+            f"newest {anchor.count - checked} were removed",
+        )
+    return AuditVerification(True, checked, None, "", expected_previous, anchor)

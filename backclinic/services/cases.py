@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -66,6 +65,7 @@ from backclinic.services.assessments import (
 )
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, NotFound, ServiceError, ValidationFailed
+from backclinic.services.files import check_output, write_atomically
 from backclinic.services.patients import (
     PatientInput,
     PatientService,
@@ -436,16 +436,15 @@ class CaseService:
             return self._export(session, actor, mrn, {"format": CASE_FORMAT})
 
     @use_case(Permission.PRINT)
-    def export_file(self, actor: Actor, mrn: str, out: str | os.PathLike[str]) -> Path:
-        """Write the case file (UTF-8, indented, trailing newline); nothing half-written."""
-        target = Path(out)
-        if target.is_dir():
-            raise ServiceError(f"{target} is a folder; give a file name for the case file.")
-        folder = target.parent
-        if not folder.is_dir():
-            raise ServiceError(
-                f"Folder {folder} does not exist; create it or choose another place to export to."
-            )
+    def export_file(
+        self, actor: Actor, mrn: str, out: str | os.PathLike[str], *, force: bool = False
+    ) -> Path:
+        """Write the case file (UTF-8, indented, trailing newline); nothing half-written.
+
+        An existing file is replaced only with ``force``; the live database never is.
+        """
+        protected = self._context.database_files()
+        target = check_output(out, force=force, protected=protected)
         with self._context.writing() as session:
             document = self._export(
                 session, actor, mrn, {"format": CASE_FORMAT, "file": target.name}
@@ -453,16 +452,7 @@ class CaseService:
             text = case_text(document)
             # Written before the audit entry commits, and renamed into place: a failed
             # write leaves neither a partial file nor an export that did not happen.
-            handle, temporary = tempfile.mkstemp(
-                prefix=f".{target.name}.", suffix=".tmp", dir=folder
-            )
-            try:
-                with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-                    stream.write(text)
-                os.replace(temporary, target)
-            except OSError as error:
-                Path(temporary).unlink(missing_ok=True)
-                raise ServiceError(f"Could not write {target}: {error.strerror}.") from error
+            write_atomically(target, text.encode("utf-8"), force=force, protected=protected)
         return target
 
     def _export(

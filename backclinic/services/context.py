@@ -7,25 +7,28 @@ repositories receive the session, services open it.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import select, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from backclinic.db.engine import READ_ONLY_OPTION
+from backclinic.db import audit_chain
+from backclinic.db.engine import READ_ONLY_OPTION, is_read_only, masked
+from backclinic.db.migrate import sqlite_file
 from backclinic.db.models import AuditEventRow, ClinicianRow
-from backclinic.services.errors import ConcurrentChange, NotFound, StaleRecord
+from backclinic.services.errors import ConcurrentChange, NotFound, ServiceError, StaleRecord
+from backclinic.services.files import database_files
 
 Clock = Callable[[], dt.datetime]
 RowT = TypeVar("RowT")
 
-GENESIS_HASH = "0" * 64
+# Where a unit of work keeps the head its audit entry made, to anchor once it commits.
+_HEAD_PENDING = "backclinic_audit_head"
 
 
 # The declared service entry point running in this thread (or task), by qualified name: a
@@ -95,37 +98,8 @@ class AuditEntry:
     details: dict[str, Any] | None = None
 
 
-def entry_hash(
-    previous_hash: str,
-    *,
-    occurred_at: dt.datetime,
-    clinician_id: int | None,
-    action: str,
-    entity: str,
-    entity_id: int | None,
-    patient_id: int | None,
-    details: dict[str, Any],
-) -> str:
-    """The SHA-256 of one audit entry's stored fields and the hash of the entry before it.
-
-    Public so that the audit service recomputes exactly what was written here.
-    """
-    payload = json.dumps(
-        {
-            "previous": previous_hash,
-            "at": occurred_at.astimezone(dt.UTC).isoformat(),
-            "clinician": clinician_id,
-            "action": action,
-            "entity": entity,
-            "entity_id": entity_id,
-            "patient": patient_id,
-            "details": details,
-        },
-        sort_keys=True,
-        ensure_ascii=False,
-        default=str,
-    )
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+class DatabaseIsReadOnly(ServiceError):
+    """A change was asked of a database file that is read-only for this user account."""
 
 
 class ServiceContext:
@@ -134,6 +108,31 @@ class ServiceContext:
     def __init__(self, session_factory: sessionmaker[Session], clock: Clock = utc_now) -> None:
         self._session_factory = session_factory
         self.clock = clock
+        self._keys: dict[str, bytes] = {}
+
+    def database_files(self) -> tuple[Path, ...]:
+        """The live SQLite file and its companions, which no output may overwrite."""
+        bind = self._session_factory.kw.get("bind")
+        if not isinstance(bind, Engine):
+            return ()
+        return database_files(sqlite_file(bind))
+
+    def chain_key(self, session: Session) -> tuple[bytes, audit_chain.ChainIdentity]:
+        """The key and identity of the chain in ``session``'s database.
+
+        Raises AuditKeyError (one sentence) when this computer lacks the database's key; the
+        identity is read each time, since a restore may bring in another database's.
+        """
+        identity = audit_chain.read_identity(session.connection())
+        if identity is None:
+            raise audit_chain.AuditKeyError(
+                "This database has no audit chain identity; it was not migrated by BackClinic."
+            )
+        key = self._keys.get(identity.key_id)
+        if key is None:
+            key = audit_chain.key_for(identity)
+            self._keys[identity.key_id] = key
+        return key, identity
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
@@ -145,20 +144,41 @@ class ServiceContext:
 
     @contextmanager
     def writing(self) -> Iterator[Session]:
-        """One transaction: committed when the block ends, rolled back on any error."""
+        """One transaction: committed when the block ends, rolled back on any error.
+
+        Raises DatabaseIsReadOnly (one sentence) on a database opened read-only.
+        """
         _require_entry_point("writing")
-        with self._session_factory() as session, session.begin():
-            yield session
+        bind = self._session_factory.kw.get("bind")
+        if isinstance(bind, Engine) and is_read_only(bind):
+            raise DatabaseIsReadOnly(
+                f"The database {masked(bind.url)} is read-only for this user account, so "
+                "nothing can be changed in it; ask for write access or work on a copy."
+            )
+        with self._session_factory() as session:
+            with session.begin():
+                yield session
+            # After the commit only: an anchor must never be ahead of what was stored.
+            pending = session.info.pop(_HEAD_PENDING, None)
+            if pending is not None:
+                database_id, head = pending
+                audit_chain.record_head(database_id, head)
 
     def audit(self, session: Session, actor: Actor | None, entry: AuditEntry) -> None:
         """Append an audit entry inside the caller's transaction, chained to the last one."""
         if session.get_bind().dialect.name == "postgresql":
             # Serialise writers on the chain so two workstations cannot fork it.
             session.execute(text("SELECT pg_advisory_xact_lock(804201)"))
+        key, identity = self.chain_key(session)
         previous = session.execute(
-            select(AuditEventRow.entry_hash).order_by(AuditEventRow.id.desc()).limit(1)
-        ).scalar_one_or_none()
-        previous_hash = previous or GENESIS_HASH
+            select(AuditEventRow.entry_hash, AuditEventRow.chain_position)
+            .order_by(AuditEventRow.id.desc())
+            .limit(1)
+        ).one_or_none()
+        previous_mac = audit_chain.genesis(key, identity.database_id)
+        position = 1
+        if previous is not None:
+            previous_mac, position = previous.entry_hash, previous.chain_position + 1
         details = dict(entry.details or {})
         if actor is not None and actor.clinician_id is None:
             details["actor"] = actor.name
@@ -170,11 +190,14 @@ class ServiceContext:
             entity_id=entry.entity_id,
             patient_id=entry.patient_id,
             details=details,
-            previous_hash=previous_hash,
+            previous_hash=previous_mac,
             entry_hash="",
+            chain_position=position,
         )
-        row.entry_hash = entry_hash(
-            previous_hash,
+        row.entry_hash = audit_chain.entry_mac(
+            key,
+            previous_mac,
+            position=position,
             occurred_at=row.occurred_at,
             clinician_id=row.clinician_id,
             action=row.action,
@@ -182,6 +205,10 @@ class ServiceContext:
             entity_id=row.entity_id,
             patient_id=row.patient_id,
             details=row.details,
+        )
+        session.info[_HEAD_PENDING] = (
+            identity.database_id,
+            audit_chain.ChainHead(position, row.entry_hash),
         )
         session.add(row)
         session.flush()

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +43,7 @@ from backclinic.services.clinic import ClinicService
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.episodes import course_of, in_episode
 from backclinic.services.errors import FieldError, NotFound, ValidationFailed
+from backclinic.services.files import check_output, write_atomically
 from backclinic.services.patients import Patient, PatientService
 from backclinic.services.permissions import Permission
 from backclinic.services.plans import InterventionDose, PhaseView, PlanService, PlanView
@@ -199,16 +198,14 @@ class DocumentService:
             return row.pdf
 
     @use_case(Permission.PRINT)
-    def write_pdf(self, actor: Actor, document_id: int, path: Path) -> None:
+    def write_pdf(self, actor: Actor, document_id: int, path: Path, *, force: bool = False) -> None:
         """Save a stored document as a PDF file (Save as PDF, the command line); audited.
 
-        The file appears whole or not at all, and only if the audit entry is written.
+        The file appears whole or not at all, and only if the audit entry is written; an
+        existing file is replaced only with ``force``, the live database never.
         """
-        target = Path(path)
-        if not target.parent.is_dir():
-            raise ValidationFailed(
-                [FieldError("path", f"The folder {target.parent} does not exist.")]
-            )
+        protected = self._context.database_files()
+        target = check_output(path, force=force, protected=protected)
         with self._context.writing() as session:
             row = self._row(session, document_id)
             self._context.audit(
@@ -222,7 +219,7 @@ class DocumentService:
                     {"kind": row.kind, "path": str(target), "sha256": row.sha256},
                 ),
             )
-            _write_atomically(target, row.pdf)
+            write_atomically(target, row.pdf, force=force, protected=protected)
 
     # ------------------------------------------------------------------------- inputs
 
@@ -633,14 +630,3 @@ def _attendance(plan: PlanView, end: dt.date, sessions: int) -> Attendance:
     # A visit still planned before the end of the episode never happened.
     not_held = sum(v.status == "planned" and v.visit_date < end for v in plan.visits)
     return Attendance(attended + missed + not_held, attended, missed, not_held, sessions)
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(prefix=".backclinic-", suffix=".pdf", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

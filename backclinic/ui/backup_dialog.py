@@ -89,7 +89,10 @@ class BackupActions:
             return None
         runner = tasks or TaskRunner()
         try:
-            result = runner.result_of(lambda: backups.backup(actor, path), window=parent)
+            # The save dialog has already asked before replacing an existing file.
+            result = runner.result_of(
+                lambda: backups.backup(actor, path, force=True), window=parent
+            )
         except ServiceError as error:
             QMessageBox.warning(parent, "Not backed up", str(error))
             return None

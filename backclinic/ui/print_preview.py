@@ -143,7 +143,9 @@ class DocumentOutput:
         if path.suffix.lower() != ".pdf":
             path = path.with_name(path.name + ".pdf")
         try:
-            self._documents.write_pdf(self.actor, self.document_id, path)
+            # The dialog asked before overwriting the name it returned, not one we extended.
+            confirmed = path == Path(chosen)
+            self._documents.write_pdf(self.actor, self.document_id, path, force=confirmed)
         except (ServiceError, OSError) as error:
             QMessageBox.warning(parent, "Not saved", str(error))
             return None

@@ -160,7 +160,7 @@ def test_export_into_a_missing_folder_is_one_sentence(
     )
 
     assert (status, out) == (1, "")
-    assert err.startswith(f"Folder {tmp_path / 'nowhere'} does not exist")
+    assert err.startswith(f"The folder {tmp_path / 'nowhere'} does not exist")
     assert err.count("\n") == 1
 
 
@@ -180,7 +180,7 @@ def test_an_unopenable_database_exits_2_and_masks_its_password(
 
     status, out, err = run(capsys, "--database", url, "export", "A-1", "--out", "x.json")
 
-    assert (status, out) == (2, "")
+    assert (status, out) == (2, "")  # DESIGN.md: 2, the database cannot be used
     assert "s3cret-pw" not in err
     assert "***" in err
     assert err.count("\n") == 1

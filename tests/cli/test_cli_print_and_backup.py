@@ -63,7 +63,9 @@ def test_print_into_a_missing_folder_is_one_sentence_and_prints_nothing(
         capsys, *planned_case, "print", "plan", "CASE-0045", "--out", str(out)
     )
     assert status == 1 and printed == ""
-    assert error == f"The folder {out.parent} does not exist; nothing was printed.\n"
+    assert error == (
+        f"The folder {out.parent} does not exist; create it or choose another place.\n"
+    )
 
 
 def test_backup_then_restore_needs_yes_and_brings_the_data_back(

@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, MetaData, Table, func, select
 
+from backclinic.db.audit_chain import LEGACY_GENESIS, legacy_entry_hash
 from backclinic.db.database import OpenDatabase, open_database
 from backclinic.db.engine import create_database_engine, make_session_factory
-from backclinic.db.migrate import HEAD_REVISION, upgrade
+from backclinic.db.migrate import HEAD_REVISION, downgrade, upgrade
 from backclinic.db.models import AuditEventRow, Base, DocumentRow, PatientRow
 from backclinic.db.transfer import write_dump
 from backclinic.services.backups import (
@@ -192,21 +193,13 @@ def test_a_backup_from_a_newer_schema_is_refused_naming_both_revisions(
 def test_a_damaged_dump_is_refused_and_live_data_stays(
     filled: Services, backups: BackupService, database: OpenDatabase, system: Actor, tmp_path: Path
 ) -> None:
-    dump = tmp_path / "clinic.dump.gz"
-    with database.engine.connect() as connection, connection.begin():
-        write_dump(
-            connection,
-            Base.metadata.sorted_tables,
-            dump,
-            revision=HEAD_REVISION,
-            created_at=utc_now(),
-        )
+    dump = backups.backup(system, tmp_path / "clinic.dump.gz", portable=True).path
     lines = gzip.decompress(dump.read_bytes()).splitlines()
     with gzip.open(dump, "wb") as handle:  # cut off: no end marker
         handle.write(b"\n".join(lines[:-3]) + b"\n")
     before = snapshot(database.engine)
 
-    with pytest.raises(BackupError, match="truncated"):
+    with pytest.raises(BackupError, match="does not match the checksum"):
         backups.restore(system, dump, confirm=True)
 
     assert snapshot(database.engine) == before
@@ -245,8 +238,24 @@ def test_an_older_logical_dump_is_restored_then_migrated(
     old = _old_clinic(tmp_path / "old.db", "Dumped Old Clinic")
     engine = create_database_engine(f"sqlite:///{old}")
     dump = tmp_path / "old.dump.gz"
-    # Schema 0002 only added the document table.
-    ordered = [table for table in Base.metadata.sorted_tables if table.name != "document"]
+    # Schema 0002 added the document table, 0005 the audit chain's identity.
+    on_disk = MetaData()
+    on_disk.reflect(bind=engine)
+    # The model's tables (with their column types) cut down to the columns 0001 had.
+    old = MetaData()
+    ordered = [
+        Table(
+            table.name,
+            old,
+            *(
+                column._copy()
+                for column in table.columns
+                if column.name in on_disk.tables[table.name].c
+            ),
+        )
+        for table in Base.metadata.sorted_tables
+        if table.name in on_disk.tables
+    ]
     with engine.connect() as connection, connection.begin():
         write_dump(connection, ordered, dump, revision="0001", created_at=utc_now())
     engine.dispose()
@@ -263,18 +272,7 @@ def test_a_backup_restores_into_the_other_engine(
     filled: Services, backups: BackupService, database: OpenDatabase, system: Actor, tmp_path: Path
 ) -> None:
     """A PostgreSQL dump restores into SQLite; on SQLite, a dump of it into a fresh file."""
-    if database.engine.dialect.name == "sqlite":
-        source = tmp_path / "clinic.dump.gz"
-        with database.engine.connect() as connection, connection.begin():
-            write_dump(
-                connection,
-                Base.metadata.sorted_tables,
-                source,
-                revision=HEAD_REVISION,
-                created_at=utc_now(),
-            )
-    else:
-        source = backups.backup(system, tmp_path / "clinic.dump.gz").path
+    source = backups.backup(system, tmp_path / "clinic.dump.gz", portable=True).path
     before = snapshot(database.engine)
     other = open_database(f"sqlite:///{tmp_path / 'other' / 'clinic.db'}")
     try:
@@ -337,7 +335,9 @@ def test_the_daily_backup_runs_once_a_day_and_keeps_the_last_fourteen(
     for day in range(1, 17):
         assert backups.automatic_daily_backup(first_day + dt.timedelta(days=day)) is not None
 
-    kept = sorted(path.name for path in backups.backup_dir.iterdir())
+    names = {path.name for path in backups.backup_dir.iterdir()}
+    kept = sorted(name for name in names if not name.endswith(".manifest"))
+    assert names - set(kept) == {f"{name}.manifest" for name in kept}
     assert len(kept) == 14
     assert kept[0] == f"backclinic-{(first_day + dt.timedelta(days=3)).date()}{extension}"
     assert kept[-1] == f"backclinic-{(first_day + dt.timedelta(days=16)).date()}{extension}"
@@ -351,17 +351,45 @@ def _patients(engine: Engine) -> list[Any]:
 def _old_clinic(path: Path, clinic_name: str) -> Path:
     """A clinic database at schema 0001, as an older BackClinic left it."""
     engine = create_database_engine(f"sqlite:///{path}")
-    upgrade(engine, "0001")
+    upgrade(engine)
     services = build_services(make_session_factory(engine))
     services.clinic.set_up(
         clinic_name=clinic_name,
         first_clinician=NewClinician("Old Admin", "old", "admin", "correct horse battery"),
     )
+    downgrade(engine, "0001")
+    _rechain_unkeyed(engine)
     with engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(AuditEventRow)).scalar()
     engine.dispose()
     os.chmod(path, 0o600)
     return path
+
+
+def _rechain_unkeyed(engine: Engine) -> None:
+    """The plain SHA-256 chain an older release wrote (schema 0001 has no guard triggers)."""
+    events = Table("audit_event", MetaData(), autoload_with=engine)
+    previous = LEGACY_GENESIS
+    with engine.begin() as connection:
+        for row in connection.execute(select(events).order_by(events.c.id)).all():
+            entry = legacy_entry_hash(
+                previous,
+                occurred_at=AuditEventRow.__table__.c.occurred_at.type.process_result_value(
+                    row.occurred_at, engine.dialect
+                ),
+                clinician_id=row.clinician_id,
+                action=row.action,
+                entity=row.entity,
+                entity_id=row.entity_id,
+                patient_id=row.patient_id,
+                details=json.loads(row.details) if isinstance(row.details, str) else row.details,
+            )
+            connection.execute(
+                events.update()
+                .where(events.c.id == row.id)
+                .values(previous_hash=previous, entry_hash=entry)
+            )
+            previous = entry
 
 
 def _rewrite_dump_revision(path: Path, revision: str) -> None:

@@ -328,7 +328,7 @@ def test_export_names_a_missing_folder_and_an_unknown_mrn(
 ) -> None:
     cases.import_file(actor, OWN_CASES / "unscreened.json")
 
-    with pytest.raises(ServiceError, match=r"^Folder .*missing does not exist"):
+    with pytest.raises(ServiceError, match=r"^The folder .*missing does not exist"):
         cases.export_file(actor, "CASE-0106", tmp_path / "missing" / "out.json")
     with pytest.raises(NotFound, match=r"No patient has MRN NOPE-1\."):
         cases.export_file(actor, "NOPE-1", tmp_path / "out.json")

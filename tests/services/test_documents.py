@@ -19,6 +19,7 @@ from backclinic.services.clinic import NewClinician
 from backclinic.services.context import Actor
 from backclinic.services.documents import DocumentService
 from backclinic.services.errors import PermissionDenied, ValidationFailed
+from backclinic.services.files import OutputRefused
 from backclinic.services.patients import PatientInput
 from tests.records import stored_records
 from tests.services.test_plans import START, article_intake
@@ -364,7 +365,7 @@ def test_saving_into_a_missing_folder_says_so_and_writes_nothing(
     actor = set_up_clinic(services)
     patient_id = treated_patient(services, actor)
     stored = documents.print_plan_summary(actor, patient_id)
-    with pytest.raises(ValidationFailed, match=r"The folder .*missing does not exist\."):
+    with pytest.raises(OutputRefused, match=r"The folder .*missing does not exist;"):
         documents.write_pdf(actor, stored.id, tmp_path / "missing" / "plan.pdf")
     assert [a[0] for a in audit_actions(services) if a[1] == "document"] == ["print"]
 
