@@ -155,7 +155,7 @@ class AssessmentService:
 
     def record(self, actor: Actor, patient_id: int, data: AssessmentInput) -> Assessment:
         require(actor, Permission.WRITE_CLINICAL)
-        errors = validate_assessment(data, self._catalogue, self._context.clock().date())
+        errors = validate_assessment(data, self._catalogue, self._context.clock.today())
         if errors:
             raise ValidationFailed(errors)
         with self._context.writing() as session:

@@ -137,7 +137,7 @@ class BackupService:
 
         The minute keeps it apart from the daily backups, which are pruned by date.
         """
-        now = self._context.clock().astimezone()
+        now = self._context.clock.now()
         return self.backup_dir / f"backclinic-{now:%Y-%m-%d-%H%M}{self._extension}"
 
     @property
@@ -158,7 +158,7 @@ class BackupService:
 
         Returns the new file, or None when today's backup already exists.
         """
-        today = now.astimezone().date()
+        today = self._context.clock.date_of(now)
         if any(day == today for day, _ in self._daily_backups()):
             return None
         target = self.backup_dir / f"backclinic-{today.isoformat()}{self._extension}"
@@ -212,7 +212,7 @@ class BackupService:
                             Base.metadata.sorted_tables,
                             partial,
                             revision=revision,
-                            created_at=self._context.clock(),
+                            created_at=self._context.clock.now(),
                         )
                 for _ in read_rows(partial):
                     pass

@@ -15,7 +15,8 @@ from backclinic.services.audit import AuditService
 from backclinic.services.backups import BackupService
 from backclinic.services.cases import CaseService
 from backclinic.services.clinic import ClinicService
-from backclinic.services.context import Clock, ServiceContext, utc_now
+from backclinic.services.clock import ClinicClock, Instant, utc_now
+from backclinic.services.context import ServiceContext
 from backclinic.services.demo import DemoService
 from backclinic.services.documents import DocumentService
 from backclinic.services.patients import PatientService
@@ -45,13 +46,16 @@ class Services:
 
 def build_services(
     session_factory: sessionmaker[Session],
-    clock: Clock = utc_now,
+    clock: Instant = utc_now,
     *,
     protocol: Protocol | None = None,
     catalogue: Catalogue | None = None,
 ) -> Services:
-    """Raises ProtocolError/CatalogueError (file, key, reason) for a broken data file."""
-    context = ServiceContext(session_factory, clock)
+    """Raises ProtocolError/CatalogueError (file, key, reason) for a broken data file.
+
+    ``clock`` gives the current moment; the clinic's time zone setting decides its date.
+    """
+    context = ServiceContext(session_factory, ClinicClock(clock))
     catalogue = catalogue or load_catalogue()
     protocol = protocol or load_protocol(default_protocol_path(), catalogue)
     patients = PatientService(context)
@@ -59,6 +63,7 @@ def build_services(
     plans = PlanService(context, protocol, catalogue, patients, assessments)
     hasher = PasswordHasher()
     clinic = ClinicService(context, hasher)
+    clinic.load_clock_zone()
     sessions = SessionService(context, protocol, catalogue)
     return Services(
         context=context,

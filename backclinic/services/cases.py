@@ -58,6 +58,7 @@ from backclinic.services.assessments import (
     intake_from_row,
     validate_assessment,
 )
+from backclinic.services.clock import ClinicClock
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import NotFound, ServiceError, ValidationFailed
 from backclinic.services.patients import (
@@ -256,7 +257,7 @@ class CaseService:
         if errors:
             first = min(errors, key=lambda error: _document_order(document, error))
             raise _schema_error(document, first)
-        return _CaseReader(document, self._protocol, self._catalogue, self._context.clock()).read()
+        return _CaseReader(document, self._protocol, self._catalogue, self._context.clock).read()
 
     def import_file(
         self, actor: Actor, path: str | os.PathLike[str], *, update: bool = False
@@ -489,7 +490,7 @@ class CaseService:
             amends_id = original.id
         plan_id = phase_number = None
         for plan_row, plan in reversed(plans):
-            days = (item.performed_at.astimezone().date() - plan.choices.start_date).days
+            days = (self._context.clock.date_of(item.performed_at) - plan.choices.start_date).days
             week = days // 7 + 1
             phase = next(
                 (p for p in plan.choices.phases if p.start_week <= week <= p.end_week), None
@@ -547,7 +548,7 @@ class CaseService:
             )
         }
         for row in sorted(rows, key=lambda r: (r.performed_at, r.id)):
-            visit = open_visits.pop(row.performed_at.astimezone().date(), None)
+            visit = open_visits.pop(self._context.clock.date_of(row.performed_at), None)
             if visit is not None:
                 visit.session_id = row.id
         session.flush()
@@ -805,13 +806,14 @@ class _CaseReader:
         document: Mapping[str, Any],
         protocol: Protocol,
         catalogue: Catalogue,
-        now: dt.datetime,
+        clock: ClinicClock,
     ) -> None:
         self._document = document
         self._protocol = protocol
         self._catalogue = catalogue
-        self._now = now
-        self._today = now.astimezone().date()
+        self._clock = clock
+        self._now = clock.now()
+        self._today = self._now.date()
 
     def read(self) -> _Case:
         patient = self._patient(self._document["patient"])
@@ -969,13 +971,13 @@ class _CaseReader:
     def _when(self, location: str, text: str) -> dt.datetime:
         if "T" not in text:
             day = self._date(location, text)
-            return dt.datetime.combine(day, DATE_ONLY_SESSION_TIME).astimezone().astimezone(dt.UTC)
+            return self._clock.at(day, DATE_ONLY_SESSION_TIME).astimezone(dt.UTC)
         try:
             stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             raise CaseFileError(location, f"{text!r} is not a date or date-time") from None
         if stamp.tzinfo is None:
-            stamp = stamp.astimezone()
+            stamp = self._clock.at(stamp.date(), stamp.time())
         if stamp > self._now:
             raise CaseFileError(location, f"{text} is in the future")
         return stamp.astimezone(dt.UTC)

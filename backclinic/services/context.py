@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -19,9 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backclinic.db.engine import READ_ONLY_OPTION
 from backclinic.db.models import AuditEventRow, ClinicianRow
+from backclinic.services.clock import ClinicClock
 from backclinic.services.errors import ConcurrentChange, StaleRecord
-
-Clock = Callable[[], dt.datetime]
 
 GENESIS_HASH = "0" * 64
 
@@ -32,10 +31,6 @@ _NOT_SHOWN = frozenset({"password_hash", "pdf", "created_at", "created_by", "upd
 
 def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.date | dt.datetime) else value
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -95,9 +90,11 @@ def entry_hash(
 class ServiceContext:
     """Opens units of work and writes their audit entries; shared by every service."""
 
-    def __init__(self, session_factory: sessionmaker[Session], clock: Clock = utc_now) -> None:
+    def __init__(
+        self, session_factory: sessionmaker[Session], clock: ClinicClock | None = None
+    ) -> None:
         self._session_factory = session_factory
-        self.clock = clock
+        self.clock = clock or ClinicClock()
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
@@ -125,7 +122,7 @@ class ServiceContext:
         if actor is not None and actor.clinician_id is None:
             details["actor"] = actor.name
         row = AuditEventRow(
-            occurred_at=self.clock(),
+            occurred_at=self.clock.now(),
             clinician_id=actor.clinician_id if actor else None,
             action=entry.action,
             entity=entry.entity,
@@ -174,17 +171,17 @@ class ServiceContext:
             if row is None:
                 return StaleRecord(
                     record,
-                    ConcurrentChange("another user", self.clock(), {}, dict(yours or {})),
+                    ConcurrentChange("another user", self.clock.now(), {}, dict(yours or {})),
                 )
             return StaleRecord(record, self.concurrent_change(session, row, yours))
 
     def stamp_new(self, row: Any, actor: Actor | None) -> None:
-        now = self.clock()
+        now = self.clock.now()
         row.created_at = now
         row.updated_at = now
         row.created_by = actor.clinician_id if actor else None
         row.updated_by = actor.clinician_id if actor else None
 
     def stamp_change(self, row: Any, actor: Actor | None) -> None:
-        row.updated_at = self.clock()
+        row.updated_at = self.clock.now()
         row.updated_by = actor.clinician_id if actor else None

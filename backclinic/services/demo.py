@@ -37,6 +37,7 @@ from backclinic.domain.recommend import recommend
 from backclinic.domain.screening import FlagAnswer
 from backclinic.services.assessments import AssessmentInput, AssessmentService, PsfsItem
 from backclinic.services.clinic import Clinician, ClinicService, NewClinician
+from backclinic.services.clock import ClinicClock
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, ValidationFailed
 from backclinic.services.patients import fold, search_terms
@@ -709,10 +710,11 @@ def _session_row(
     visit: ScheduledVisitRow,
     phase: PlanPhaseRow,
     before: int,
+    clock: ClinicClock,
 ) -> TreatmentSessionRow:
     needling = "acupuncture" in visit.modalities
     hour = rng.choice((9, 10, 11, 14, 15, 16))
-    moment = dt.datetime.combine(visit.visit_date, dt.time(hour, rng.choice((0, 20, 40))))
+    moment = clock.at(visit.visit_date, dt.time(hour, rng.choice((0, 20, 40))))
     drop = rng.choice((1, 1, 2, 2, 3)) if needling else rng.choice((0, 1, 1))
     after = None if rng.random() < 0.05 else max(0, before - drop)
     points = list(phase.acupoints)
@@ -721,7 +723,7 @@ def _session_row(
     return TreatmentSessionRow(
         clinician_id=rng.choice(staff.acupuncturists if needling else staff.therapists),
         phase_number=visit.phase_number,
-        performed_at=moment.astimezone().astimezone(dt.UTC),
+        performed_at=moment.astimezone(dt.UTC),
         modalities=list(visit.modalities),
         pain_before=before,
         pain_after=after,
@@ -868,7 +870,7 @@ class DemoService:
             return _CaseloadStep(0, 0)
         rng = random.Random(f"caseload-{seed}")
         protocol = self._plans.protocol
-        today = self._context.clock().astimezone().date()
+        today = self._context.clock.today()
         clinic_days = frozenset(
             session.scalar(select(ClinicSettingsRow.clinic_days)) or [0, 1, 2, 3, 4]
         )
@@ -945,7 +947,9 @@ class DemoService:
                 self._context.stamp_change(visit, actor)
                 continue
             before = pain.next()
-            row = _session_row(rng, staff, visit, phases[visit.phase_number], before)
+            row = _session_row(
+                rng, staff, visit, phases[visit.phase_number], before, self._context.clock
+            )
             row.patient_id = plan.patient_id
             row.plan_id = plan.id
             self._context.stamp_new(row, actor)
@@ -1037,8 +1041,8 @@ class DemoService:
         self, session: Session, actor: Actor | None, *, count: int, seed: int
     ) -> DemoPatients:
         stem, first_number = _next_mrn_number(session)
-        now = self._context.clock()
-        today = now.astimezone().date()
+        now = self._context.clock.now()
+        today = now.date()
         # The start number is part of the seed so that a second fill adds new people.
         people = demo_people(f"{seed}:{first_number}", today)
         stamps: dict[str, Any] = {

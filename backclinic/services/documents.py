@@ -301,7 +301,7 @@ class DocumentService:
     # ------------------------------------------------------------------------- internals
 
     def _today(self) -> dt.date:
-        return self._context.clock().astimezone().date()
+        return self._context.clock.today()
 
     def _plan_to_print(self, patient_id: int, what: str) -> PlanView:
         plan = self._plans.active_plan(patient_id) or self._plans.latest_plan(patient_id)
@@ -531,7 +531,7 @@ class DocumentService:
                 plan_id=plan_id,
                 kind=kind,
                 title=title,
-                created_at=self._context.clock(),
+                created_at=self._context.clock.now(),
                 created_by=actor.clinician_id,
                 pages=pages,
                 sha256=digest,

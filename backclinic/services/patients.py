@@ -210,7 +210,7 @@ class PatientService:
         self._context = context
 
     def today(self) -> dt.date:
-        return self._context.clock().astimezone().date()
+        return self._context.clock.today()
 
     def register(self, actor: Actor, data: PatientInput) -> Patient:
         require(actor, Permission.REGISTER_PATIENTS)
@@ -308,7 +308,7 @@ class PatientService:
             if row.version != expected_version:
                 raise self._conflict(session, row, _patient(row).as_input())
             row.archived = True
-            row.archived_at = self._context.clock()
+            row.archived_at = self._context.clock.now()
             self._context.stamp_change(row, actor)
             session.flush()
             self._write_terms(session, row)

@@ -362,7 +362,7 @@ class PlanService:
             )
         choices = choices_from_proposal(
             proposal,
-            start=start or self._context.clock().astimezone().date(),
+            start=start or self._context.clock.today(),
             clinic_days=self.clinic_days(),
         )
         return self.create(actor, patient.id, choices)
@@ -426,7 +426,7 @@ class PlanService:
         Later phases shift so the phases stay contiguous. Visits before ``effective_from``
         (today by default) and every visit already held or missed stay exactly as they were.
         """
-        from_date = effective_from or self._context.clock().astimezone().date()
+        from_date = effective_from or self._context.clock.today()
         with self._context.writing() as session:
             plan = session.get(PlanRow, plan_id)
             if plan is None:
@@ -526,7 +526,7 @@ class PlanService:
         Each refusal is one sentence on the field ``visit_date``.
         """
         require(actor, Permission.VIEW_SCHEDULE)
-        today = self._context.clock().astimezone().date()
+        today = self._context.clock.today()
         try:
             with self._context.writing() as session:
                 visit = session.get(ScheduledVisitRow, visit_id)
@@ -638,7 +638,7 @@ class PlanService:
         planned visits after today are cancelled. One audit entry.
         """
         require(actor, Permission.WRITE_CLINICAL)
-        today = self._context.clock().astimezone().date()
+        today = self._context.clock.today()
         errors: list[FieldError] = []
         if reason not in DISCHARGE_REASONS:
             errors.append(

@@ -38,7 +38,7 @@ class DayScheduleService:
         self._context = context
 
     def today(self) -> dt.date:
-        return self._context.clock().astimezone().date()
+        return self._context.clock.today()
 
     def due(self, today: dt.date, *, missed_within_days: int = MISSED_SHOWN_DAYS) -> list[DueVisit]:
         """Visits of active plans of unarchived patients, oldest first: every visit dated

@@ -94,15 +94,8 @@ class SessionRecord:
     recorded_at: dt.datetime
     recorded_by: int | None
     version: int
-
-    @property
-    def performed_on(self) -> dt.date:
-        return local_date(self.data.performed_at)
-
-
-def local_date(moment: dt.datetime) -> dt.date:
-    """The workstation's calendar day of a moment: the day the clinic saw the patient."""
-    return moment.astimezone().date()
+    # The clinic's calendar day of data.performed_at: the day the clinic saw the patient.
+    performed_on: dt.date
 
 
 class SessionService:
@@ -236,7 +229,7 @@ class SessionService:
                         )
                     ]
                 )
-            today = local_date(self._context.clock())
+            today = self._context.clock.today()
             if visit.visit_date > today:
                 raise ValidationFailed(
                     [FieldError("visit", "A visit in the future cannot be marked missed.")]
@@ -282,7 +275,7 @@ class SessionService:
         prescription; PT interventions and modalities from the current phase and the visit
         planned that day.
         """
-        day = local_date(when)
+        day = self._context.clock.date_of(when)
         with self._context.reading() as session:
             self._patient(session, patient_id)
             rows = self._rows(session, patient_id, include_superseded=False)
@@ -321,7 +314,8 @@ class SessionService:
             self._patient(session, patient_id)
             rows = self._rows(session, patient_id, include_superseded=False)
             points = [
-                PainPoint(local_date(r.performed_at), r.pain_before, r.pain_after) for r in rows
+                PainPoint(self._context.clock.date_of(r.performed_at), r.pain_before, r.pain_after)
+                for r in rows
             ]
             assessments = session.scalars(
                 select(AssessmentRow)
@@ -402,7 +396,7 @@ class SessionService:
             errors.append(FieldError("patient", "An archived patient cannot have new sessions."))
         if data.performed_at.tzinfo is None:
             errors.append(FieldError("performed_at", "The session time needs a time zone."))
-        elif data.performed_at > self._context.clock():
+        elif data.performed_at > self._context.clock.now():
             errors.append(FieldError("performed_at", "The session time cannot be in the future."))
         if data.performed_by is not None:
             giver = session.get(ClinicianRow, data.performed_by)
@@ -535,7 +529,7 @@ class SessionService:
         amends: int | None = None,
         reason: str | None = None,
     ) -> TreatmentSessionRow:
-        day = local_date(data.performed_at)
+        day = self._context.clock.date_of(data.performed_at)
         plan = self._active_plan(session, patient_id)
         phase = self._phase_row(session, plan, day) if plan else None
         linked = plan is not None and day >= plan.start_date
@@ -566,7 +560,7 @@ class SessionService:
             visit = session.get(ScheduledVisitRow, visit_id)
         else:
             plan = self._active_plan(session, patient_id)
-            day = local_date(row.performed_at)
+            day = self._context.clock.date_of(row.performed_at)
             visit = self._planned_visit(session, plan, day) if plan else None
         if visit is None:
             return None
@@ -626,7 +620,7 @@ class SessionService:
             select(ScheduledVisitRow.id).where(ScheduledVisitRow.session_id == row.id)
         )
         data = SessionInput(
-            performed_at=row.performed_at,
+            performed_at=self._context.clock.in_zone(row.performed_at),
             modalities=tuple(row.modalities),
             pain_before=row.pain_before,
             pain_after=row.pain_after,
@@ -659,6 +653,7 @@ class SessionService:
             recorded_at=row.created_at,
             recorded_by=row.created_by,
             version=row.version,
+            performed_on=self._context.clock.date_of(row.performed_at),
         )
 
 

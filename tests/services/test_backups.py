@@ -27,7 +27,8 @@ from backclinic.services.backups import (
 )
 from backclinic.services.bundle import Services, build_services
 from backclinic.services.clinic import NewClinician
-from backclinic.services.context import Actor, utc_now
+from backclinic.services.clock import utc_now
+from backclinic.services.context import Actor
 from backclinic.services.errors import PermissionDenied
 from backclinic.services.patients import PatientInput
 
