@@ -33,8 +33,6 @@ from backclinic.services.errors import (
 )
 from backclinic.services.permissions import Permission, allows, require
 
-ACCOUNT_ROLES = tuple(ROLE_LABELS)
-
 
 @dataclass(frozen=True)
 class Account:

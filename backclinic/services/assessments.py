@@ -28,7 +28,7 @@ from backclinic.domain.scoring import (
 )
 from backclinic.domain.screening import FlagAnswer
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
-from backclinic.services.errors import FieldError, NotFound, StaleRecord, ValidationFailed
+from backclinic.services.errors import FieldError, NotFound, ValidationFailed
 from backclinic.services.patients import age_on
 from backclinic.services.permissions import Permission, require
 
@@ -226,46 +226,6 @@ class AssessmentService:
         )
         session.flush()
         return row
-
-    def update_clearance(
-        self, actor: Actor, assessment_id: int, clearance_note: str, expected_version: int
-    ) -> Assessment:
-        """Record a clinician's clearance of non-urgent red flags (e.g. "cleared by GP")."""
-        require(actor, Permission.WRITE_CLINICAL)
-        if not clearance_note.strip():
-            raise ValidationFailed(
-                [FieldError("red_flag_clearance", "Write who cleared the red flags, and when.")]
-            )
-        with self._context.writing() as session:
-            row = session.get(AssessmentRow, assessment_id)
-            if row is None:
-                raise NotFound(f"Assessment {assessment_id} does not exist.")
-            if row.version != expected_version:
-                raise StaleRecord(
-                    "This assessment",
-                    self._context.concurrent_change(
-                        session, row, {"red_flag_clearance": clearance_note}
-                    ),
-                )
-            before = row.red_flag_clearance
-            row.red_flag_clearance = clearance_note.strip()
-            self._context.stamp_change(row, actor)
-            session.flush()
-            self._context.audit(
-                session,
-                actor,
-                AuditEntry(
-                    "change",
-                    "assessment",
-                    row.id,
-                    row.patient_id,
-                    {
-                        "before": {"red_flag_clearance": before},
-                        "after": {"red_flag_clearance": row.red_flag_clearance},
-                    },
-                ),
-            )
-            return self.assessment_of(session, row)
 
     def for_patient(self, patient_id: int, *, actor: Actor | None = None) -> list[Assessment]:
         """Every assessment of a patient, oldest first; checked against actor when given."""

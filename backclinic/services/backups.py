@@ -144,8 +144,6 @@ class BackupService:
     def _extension(self) -> str:
         return ".db" if self.is_sqlite else ".dump.gz"
 
-    # ------------------------------------------------------------------------- backup
-
     def backup(self, actor: Actor, path: str | os.PathLike[str]) -> BackupResult:
         """Write a checked backup to ``path`` (owner-only), then audit it."""
         require(actor, Permission.BACKUP)
@@ -247,8 +245,6 @@ class BackupService:
                     },
                 ),
             )
-
-    # ------------------------------------------------------------------------- restore
 
     def backup_revision(self, path: str | os.PathLike[str]) -> str:
         """The schema revision a backup was written at; BackupError if it is no backup."""
@@ -388,10 +384,6 @@ class BackupService:
                 self._context.audit(session, _actor_in(session, actor), entry)
         finally:
             engine.dispose()
-
-
-# The trigger migration 0003 puts on PostgreSQL's audit_event.
-AUDIT_GUARD = "audit_event_append_only"
 
 
 def sqlite_problems(path: Path) -> list[str]:

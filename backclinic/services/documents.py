@@ -105,8 +105,6 @@ class DocumentService:
         self._assessments = assessments
         self._sessions = sessions
 
-    # ------------------------------------------------------------------------- printing
-
     def print_plan_summary(self, actor: Actor, patient_id: int) -> StoredDocument:
         """Render the patient's plan summary, keep it, and audit the print."""
         require(actor, Permission.PRINT)
@@ -138,8 +136,6 @@ class DocumentService:
             rendered.pdf,
             rendered.pages,
         )
-
-    # ------------------------------------------------------------------------- documents
 
     def documents(self, patient_id: int) -> list[DocumentInfo]:
         """The patient's printed documents, newest first, without their bytes."""
@@ -218,8 +214,6 @@ class DocumentService:
             )
             _write_atomically(target, row.pdf)
 
-    # ------------------------------------------------------------------------- inputs
-
     def plan_summary(self, actor: Actor, patient_id: int) -> PlanSummary:
         """The plan summary's content for the patient's current (or latest) plan."""
         patient = self._patients.get(patient_id)
@@ -297,8 +291,6 @@ class DocumentService:
             recommendations=self._recommendations(last_phase, nprs.change),
             clinician=actor.name,
         )
-
-    # ------------------------------------------------------------------------- internals
 
     def _today(self) -> dt.date:
         return self._context.clock.today()

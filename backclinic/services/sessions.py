@@ -104,8 +104,6 @@ class SessionService:
         self.protocol = protocol
         self.catalogue = catalogue
 
-    # ------------------------------------------------------------------------- writing
-
     def log(self, actor: Actor, patient_id: int, data: SessionInput) -> SessionRecord:
         require(actor, Permission.WRITE_CLINICAL)
         with self._context.writing() as session:
@@ -251,8 +249,6 @@ class SessionService:
                 ),
             )
 
-    # ------------------------------------------------------------------------- reading
-
     def get(self, session_id: int) -> SessionRecord:
         with self._context.reading() as session:
             row = session.get(TreatmentSessionRow, session_id)
@@ -367,8 +363,6 @@ class SessionService:
                 intake_nprs=intake.nprs_current if intake else None,
                 last_assessed_on=assessments[-1].assessed_on if assessments else None,
             )
-
-    # ------------------------------------------------------------------------- internals
 
     def _patient(self, session: Session, patient_id: int) -> PatientRow:
         patient = session.get(PatientRow, patient_id)

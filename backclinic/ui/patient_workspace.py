@@ -31,8 +31,6 @@ from backclinic.ui.sessions_tab import SessionsTab
 if TYPE_CHECKING:
     from backclinic.ui.progress_tab import ProgressTab
 
-# Each record tab and what it says until later work gives it a real view (see set_tab).
-
 
 def _progress_tab(services: Services, actor: Actor, patient_id: int) -> ProgressTab:
     # QtCharts is a large import: load it when the first patient opens, not at start-up.
@@ -75,7 +73,7 @@ class OverviewTab(QWidget):
 class PatientWorkspace(QWidget):
     """A patient's header (name, age, MRN, birth date, occupation), actions and record tabs.
 
-    The tabs are composed here and talk through their signals; `set_tab` swaps a page.
+    The tabs are composed here and talk through their signals.
     """
 
     patient_saved = Signal(int)
@@ -153,17 +151,6 @@ class PatientWorkspace(QWidget):
     @property
     def patient_id(self) -> int:
         return self.patient.id
-
-    def set_tab(self, name: str, widget: QWidget) -> None:
-        """Put a view in place of a tab's current page, keeping the tab's position."""
-        index = self._index(name)
-        old = self.tabs.widget(index)
-        current = self.tabs.currentIndex()
-        self.tabs.removeTab(index)
-        self.tabs.insertTab(index, widget, name)
-        self.tabs.setCurrentIndex(current)
-        if old is not None:
-            old.deleteLater()
 
     def tab(self, name: str) -> QWidget | None:
         """The page of the tab called ``name``, or None where this role has no such tab."""
