@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Column, Engine, MetaData, Table, func, inspect, select
 
 from backclinic.db.database import OpenDatabase, open_database
 from backclinic.db.engine import create_database_engine, make_session_factory
-from backclinic.db.migrate import HEAD_REVISION, upgrade
+from backclinic.db.migrate import HEAD_REVISION, downgrade, upgrade
 from backclinic.db.models import AuditEventRow, Base, DocumentRow, PatientRow
 from backclinic.db.transfer import write_dump
 from backclinic.services.backups import (
@@ -245,8 +245,22 @@ def test_an_older_logical_dump_is_restored_then_migrated(
     old = _old_clinic(tmp_path / "old.db", "Dumped Old Clinic")
     engine = create_database_engine(f"sqlite:///{old}")
     dump = tmp_path / "old.dump.gz"
-    # Schema 0002 only added the document table.
-    ordered = [table for table in Base.metadata.sorted_tables if table.name != "document"]
+    # Schema 0002 added the document table, 0004 the clinic's time zone: leave both out.
+    present = inspect(engine)
+    old_schema = MetaData()
+    ordered = [
+        Table(
+            table.name,
+            old_schema,
+            *(
+                Column(column.name, column.type, primary_key=column.primary_key)
+                for column in table.columns
+                if column.name in {c["name"] for c in present.get_columns(table.name)}
+            ),
+        )
+        for table in Base.metadata.sorted_tables
+        if table.name != "document"
+    ]
     with engine.connect() as connection, connection.begin():
         write_dump(connection, ordered, dump, revision="0001", created_at=utc_now())
     engine.dispose()
@@ -349,14 +363,19 @@ def _patients(engine: Engine) -> list[Any]:
 
 
 def _old_clinic(path: Path, clinic_name: str) -> Path:
-    """A clinic database at schema 0001, as an older BackClinic left it."""
+    """A clinic database at schema 0001, as an older BackClinic left it.
+
+    Today's services write today's schema, so the clinic is set up at head and the schema
+    then taken back down to 0001 (each downgrade keeps the rows of the tables it keeps).
+    """
     engine = create_database_engine(f"sqlite:///{path}")
-    upgrade(engine, "0001")
+    upgrade(engine)
     services = build_services(make_session_factory(engine))
     services.clinic.set_up(
         clinic_name=clinic_name,
         first_clinician=NewClinician("Old Admin", "old", "admin", "correct horse battery"),
     )
+    downgrade(engine, "0001")
     with engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(AuditEventRow)).scalar()
     engine.dispose()
