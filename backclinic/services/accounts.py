@@ -31,6 +31,7 @@ from backclinic.services.errors import (
     StaleRecord,
     ValidationFailed,
 )
+from backclinic.services.passwords import password_hasher
 from backclinic.services.permissions import Permission, allows, require
 
 
@@ -84,7 +85,7 @@ def _password_errors(field: str, password: str) -> list[FieldError]:
 class AccountService:
     def __init__(self, context: ServiceContext, hasher: PasswordHasher | None = None) -> None:
         self._context = context
-        self._hasher = hasher or PasswordHasher()
+        self._hasher = hasher or password_hasher()
 
     def may_manage(self, actor: Actor) -> bool:
         """Admins manage accounts; while a clinic has no active admin, its clinicians do.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from argon2 import PasswordHasher
 from sqlalchemy.orm import Session, sessionmaker
 
 from backclinic.domain.catalogue import Catalogue, load_catalogue
@@ -19,6 +18,7 @@ from backclinic.services.clock import ClinicClock, Instant, utc_now
 from backclinic.services.context import ServiceContext
 from backclinic.services.demo import DemoService
 from backclinic.services.documents import DocumentService
+from backclinic.services.passwords import password_hasher
 from backclinic.services.patients import PatientService
 from backclinic.services.plans import PlanService
 from backclinic.services.schedule_view import DayScheduleService
@@ -61,7 +61,7 @@ def build_services(
     patients = PatientService(context)
     assessments = AssessmentService(context, protocol, catalogue)
     plans = PlanService(context, protocol, catalogue, patients, assessments)
-    hasher = PasswordHasher()
+    hasher = password_hasher()
     clinic = ClinicService(context, hasher)
     clinic.load_clock_zone()
     sessions = SessionService(context, protocol, catalogue)

@@ -21,6 +21,7 @@ from backclinic.services.errors import (
     StaleRecord,
     ValidationFailed,
 )
+from backclinic.services.passwords import password_hasher
 from backclinic.services.permissions import Permission, allows, require
 
 ROLE_LABELS = {
@@ -138,7 +139,7 @@ def active_admin_exists(session: Session) -> bool:
 class ClinicService:
     def __init__(self, context: ServiceContext, hasher: PasswordHasher | None = None) -> None:
         self._context = context
-        self._hasher = hasher or PasswordHasher()
+        self._hasher = hasher or password_hasher()
 
     def system_actor(self) -> Actor:
         """Whom headless commands act as: the operating-system user, named in the audit."""
