@@ -408,7 +408,7 @@ class CaseService:
                 )
             kept += 1
         stored_sessions = {
-            item.performed_at: _session_doc(item)
+            item.performed_at: _session_doc(item, self._context.clock)
             for item in self._stored_sessions(session, patient.id)
         }
         new_sessions = []
@@ -417,10 +417,11 @@ class CaseService:
             if stored_session is None:
                 new_sessions.append(entry)
                 continue
-            if _session_doc(entry) != stored_session:
+            if _session_doc(entry, self._context.clock) != stored_session:
+                when = _session_when(entry.performed_at, self._context.clock)
                 raise CaseFileError(
                     f"sessions[{index}]",
-                    f"differs from the session of {_session_when(entry.performed_at)} on record; "
+                    f"differs from the session of {when} on record; "
                     "sessions are amended in the app, never replaced by a file",
                 )
             kept += 1
@@ -604,7 +605,10 @@ class CaseService:
                 for a in self._stored_assessments(session, patient.id)
             ],
             "plan": None if plan is None else _plan_doc(plan),
-            "sessions": [_session_doc(item) for item in self._stored_sessions(session, patient.id)],
+            "sessions": [
+                _session_doc(item, self._context.clock)
+                for item in self._stored_sessions(session, patient.id)
+            ],
         }
         earlier = self._plans.earlier_plans_for_export(session, patient.id)
         if earlier:
@@ -1377,17 +1381,18 @@ def _session_of(
     )
 
 
-def _session_when(stamp: dt.datetime) -> str:
-    """A date alone for a date-only session (local noon), else the local date-time."""
-    local = stamp.astimezone()
+def _session_when(stamp: dt.datetime, clock: ClinicClock) -> str:
+    """A date alone for a date-only session (noon on the clinic's clock), else the clinic's
+    date-time."""
+    local = clock.in_zone(stamp)
     if local.time() == DATE_ONLY_SESSION_TIME:
         return local.date().isoformat()
     return local.isoformat()
 
 
-def _session_doc(item: _Session) -> dict[str, Any]:
+def _session_doc(item: _Session, clock: ClinicClock) -> dict[str, Any]:
     document: dict[str, Any] = {
-        "date": _session_when(item.performed_at),
+        "date": _session_when(item.performed_at, clock),
         "modalities": sorted(item.modalities),
         "pain_before": item.pain_before,
         "pain_after": item.pain_after,
@@ -1415,5 +1420,5 @@ def _session_doc(item: _Session) -> dict[str, Any]:
     document.update({key: value for key, value in optional.items() if value not in (None, "", [])})
     if item.amends is not None:
         document["amendment_reason"] = item.amendment_reason or ""
-        document["amends"] = _session_doc(item.amends)
+        document["amends"] = _session_doc(item.amends, clock)
     return document

@@ -4,6 +4,8 @@ the workstation runs in, for every date rule (intakes, missed visits, the day li
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,6 +20,7 @@ from backclinic.services.errors import ValidationFailed
 from tests.services.test_plans import article_intake, grace
 from tests.services.test_sessions import visit_input
 
+CASES = Path(__file__).resolve().parents[1] / "cases"
 SYDNEY = "Australia/Sydney"  # UTC+11 in December (daylight saving)
 HONOLULU = "Pacific/Honolulu"  # UTC−10 all year
 MONDAY = dt.date(2026, 12, 14)
@@ -165,3 +168,17 @@ def test_a_zone_this_computer_does_not_know_falls_back_to_the_workstation_zone()
     assert clock.zone_name is None
     assert clock.now() == instant
     assert clock.now().utcoffset() == instant.astimezone().utcoffset()
+
+
+def test_a_case_file_exports_as_imported_when_the_clinic_zone_is_not_the_workstation_zone(
+    database: OpenDatabase, services: Services, actor: Actor
+) -> None:
+    # A date-only session sits at noon on the clinic's clock, on the way in and on the way out.
+    clinic = clinic_at(database, services, actor, SYDNEY, dt.datetime(2026, 12, 15, 9, 30))
+    case = CASES / "acute-lifter.json"
+    imported = clinic.cases.import_file(actor, case)
+    written = [s["date"] for s in json.loads(case.read_text("utf-8"))["sessions"]]
+    exported = [s["date"] for s in clinic.cases.export_document(actor, imported.mrn)["sessions"]]
+    assert exported[0] == written[0] == "2026-02-03"
+    assert dt.datetime.fromisoformat(exported[1]) == dt.datetime.fromisoformat(written[1])
+    assert clinic.cases.import_file(actor, case, update=True).mrn == imported.mrn
