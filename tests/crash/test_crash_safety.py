@@ -22,6 +22,7 @@ from backclinic.db.models import AssessmentRow, AuditEventRow, PatientRow, Treat
 from backclinic.services.bundle import build_services
 from backclinic.services.clinic import NewClinician
 from backclinic.services.patients import PatientInput
+from tests.conftest import copy_sqlite
 from tests.crash.worker import ANCHOR_MRN, ASSESSMENTS_PER_CASE, SESSIONS_PER_CASE
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -75,9 +76,10 @@ def _sound(path: Path) -> tuple[list[str], list[tuple[object, ...]]]:
 
 
 def test_sigkill_at_random_moments_loses_no_acknowledged_save_and_tears_no_import(
-    tmp_path: Path,
+    tmp_path: Path, sqlite_template: Path
 ) -> None:
     path = tmp_path / "clinic.db"
+    copy_sqlite(sqlite_template, path)
     url = f"sqlite:///{path}"
     folder = tmp_path / "cases"
     folder.mkdir()
