@@ -13,7 +13,7 @@ from backclinic.services.assessments import AssessmentService
 from backclinic.services.audit import AuditService
 from backclinic.services.backups import BackupService
 from backclinic.services.cases import CaseService
-from backclinic.services.clinic import ClinicService
+from backclinic.services.clinic import ClinicService, load_clock_zone
 from backclinic.services.clock import ClinicClock, Instant, utc_now
 from backclinic.services.context import ServiceContext
 from backclinic.services.demo import DemoService
@@ -63,7 +63,7 @@ def build_services(
     plans = PlanService(context, protocol, catalogue, patients, assessments)
     hasher = password_hasher()
     clinic = ClinicService(context, hasher)
-    clinic.load_clock_zone()
+    load_clock_zone(context)
     sessions = SessionService(context, protocol, catalogue)
     return Services(
         context=context,

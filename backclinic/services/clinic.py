@@ -126,6 +126,13 @@ def _settings_changes(before: ClinicSettings, after: ClinicSettings) -> dict[str
     }
 
 
+def load_clock_zone(context: ServiceContext) -> None:
+    """Set the clinic clock to the stored time zone (none yet: the workstation's)."""
+    with context.reading() as session:
+        row = session.get(ClinicSettingsRow, 1)
+        context.clock.set_zone(row.time_zone if row is not None else None)
+
+
 def active_admin_exists(session: Session) -> bool:
     return bool(
         session.scalar(
@@ -171,12 +178,6 @@ class ClinicService:
         # Each read also picks up a time zone another workstation has changed.
         self._context.clock.set_zone(settings.time_zone)
         return settings
-
-    def load_clock_zone(self) -> None:
-        """Set the clinic clock to the stored time zone (none yet: the workstation's)."""
-        with self._context.reading() as session:
-            row = session.get(ClinicSettingsRow, 1)
-            self._context.clock.set_zone(row.time_zone if row is not None else None)
 
     def set_up(self, *, clinic_name: str, first_clinician: NewClinician) -> Clinician:
         """Create the clinic and its first account in one transaction (first start only)."""
