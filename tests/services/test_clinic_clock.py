@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -61,34 +62,38 @@ def clinic_at(
     return build_services(database.session_factory, clock=lambda: instant)
 
 
-@pytest.mark.parametrize(("zone", "wall", "today"), AROUND_MIDNIGHT)
+@dataclass(frozen=True)
+class Midnight:
+    clinic: Services
+    wall: dt.datetime
+    today: dt.date
+
+
+@pytest.fixture(params=[pytest.param(p.values, id=p.id) for p in AROUND_MIDNIGHT])
+def midnight(
+    request: pytest.FixtureRequest, database: OpenDatabase, services: Services, actor: Actor
+) -> Midnight:
+    """The clinic at one of the instants around its local midnight."""
+    zone, wall, today = request.param
+    return Midnight(clinic_at(database, services, actor, zone, wall), wall, today)
+
+
 def test_today_is_the_clinic_calendar_day_for_every_service(
-    database: OpenDatabase,
-    services: Services,
-    actor: Actor,
-    zone: str,
-    wall: dt.datetime,
-    today: dt.date,
+    midnight: Midnight, actor: Actor
 ) -> None:
-    clinic = clinic_at(database, services, actor, zone, wall)
+    clinic, today = midnight.clinic, midnight.today
     assert clinic.context.clock.today() == today
     assert clinic.patients.today() == today
     assert clinic.schedule.today() == today
     now = clinic.context.clock.now()
     assert now.tzinfo is not None
-    assert now.replace(tzinfo=None) == wall
+    assert now.replace(tzinfo=None) == midnight.wall
 
 
-@pytest.mark.parametrize(("zone", "wall", "today"), AROUND_MIDNIGHT)
 def test_an_intake_dated_the_clinic_today_is_accepted_and_tomorrow_refused(
-    database: OpenDatabase,
-    services: Services,
-    actor: Actor,
-    zone: str,
-    wall: dt.datetime,
-    today: dt.date,
+    midnight: Midnight, actor: Actor
 ) -> None:
-    clinic = clinic_at(database, services, actor, zone, wall)
+    clinic, today = midnight.clinic, midnight.today
     patient_id = grace(clinic, actor, assessed_on=today)
     tomorrow = AssessmentInput(
         "reassessment", article_intake(clinic, assessed_on=today + dt.timedelta(days=1))
@@ -98,16 +103,10 @@ def test_an_intake_dated_the_clinic_today_is_accepted_and_tomorrow_refused(
     assert [a.intake.assessed_on for a in clinic.assessments.for_patient(patient_id)] == [today]
 
 
-@pytest.mark.parametrize(("zone", "wall", "today"), AROUND_MIDNIGHT)
 def test_the_day_list_and_marking_missed_use_the_clinic_date(
-    database: OpenDatabase,
-    services: Services,
-    actor: Actor,
-    zone: str,
-    wall: dt.datetime,
-    today: dt.date,
+    midnight: Midnight, actor: Actor
 ) -> None:
-    clinic = clinic_at(database, services, actor, zone, wall)
+    clinic, today = midnight.clinic, midnight.today
     grace(clinic, actor, assessed_on=today)
     plan = clinic.plans.create_recommended(actor, "CASE-0045", start=today)
     first, second = plan.visits[0], plan.visits[1]
