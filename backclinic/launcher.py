@@ -117,7 +117,7 @@ def launch(app: QApplication, startup: QWidget, database_url: str | None) -> int
     try:
         services = build_services(database.session_factory)
         try:
-            services.backups.automatic_daily_backup(services.context.clock())
+            services.backups.automatic_daily_backup(services.context.clock.now())
         except ServiceError as error:
             print(f"The daily backup was not written: {error}", file=sys.stderr)
         launcher = Launcher(services, database_label=database.display_url)

@@ -117,6 +117,8 @@ class ClinicSettingsRow(Stamped, Base):
     idle_lock_minutes: Mapped[int] = mapped_column(Integer, nullable=False, default=10)
     clinic_days: Mapped[list[Any]] = mapped_column(nullable=False)
     mrn_prefix: Mapped[str] = mapped_column(String(10), nullable=False, default="BC")
+    # IANA name; null means the workstation's own zone (what versions before 0004 used).
+    time_zone: Mapped[str | None] = mapped_column(String(64))
 
 
 class ClinicianRow(Stamped, Base):

@@ -31,10 +31,9 @@ from backclinic.services.errors import (
     ServiceError,
     ValidationFailed,
 )
+from backclinic.services.passwords import password_hasher
 from backclinic.services.permissions import Permission, allows
 from backclinic.services.use_case import Change, use_case
-
-ACCOUNT_ROLES = tuple(ROLE_LABELS)
 
 
 @dataclass(frozen=True)
@@ -95,7 +94,7 @@ def _may_manage(service: AccountService, actor: Actor) -> bool:
 class AccountService:
     def __init__(self, context: ServiceContext, hasher: PasswordHasher | None = None) -> None:
         self._context = context
-        self._hasher = hasher or PasswordHasher()
+        self._hasher = hasher or password_hasher()
 
     @use_case(None)
     def may_manage(self, actor: Actor) -> bool:

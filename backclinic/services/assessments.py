@@ -151,7 +151,7 @@ class AssessmentService:
 
     @use_case(Permission.WRITE_CLINICAL, changes={Change.ASSESSMENTS})
     def record(self, actor: Actor, patient_id: int, data: AssessmentInput) -> Assessment:
-        errors = validate_assessment(data, self._catalogue, self._context.clock().date())
+        errors = validate_assessment(data, self._catalogue, self._context.clock.today())
         if errors:
             raise ValidationFailed(errors)
         with self._context.writing() as session:
@@ -222,45 +222,6 @@ class AssessmentService:
         )
         session.flush()
         return row
-
-    @use_case(Permission.WRITE_CLINICAL, changes={Change.ASSESSMENTS})
-    def update_clearance(
-        self, actor: Actor, assessment_id: int, clearance_note: str, expected_version: int
-    ) -> Assessment:
-        """Record a clinician's clearance of non-urgent red flags (e.g. "cleared by GP")."""
-        if not clearance_note.strip():
-            raise ValidationFailed(
-                [FieldError("red_flag_clearance", "Write who cleared the red flags, and when.")]
-            )
-        with self._context.writing() as session:
-            row = self._context.row_at_version(
-                session,
-                AssessmentRow,
-                assessment_id,
-                expected_version,
-                noun="Assessment",
-                record="This assessment",
-                yours={"red_flag_clearance": clearance_note},
-            )
-            before = row.red_flag_clearance
-            row.red_flag_clearance = clearance_note.strip()
-            self._context.stamp_change(row, actor)
-            session.flush()
-            self._context.audit(
-                session,
-                actor,
-                AuditEntry(
-                    "change",
-                    "assessment",
-                    row.id,
-                    row.patient_id,
-                    {
-                        "before": {"red_flag_clearance": before},
-                        "after": {"red_flag_clearance": row.red_flag_clearance},
-                    },
-                ),
-            )
-            return self._assessment_of(session, row)
 
     @use_case(Permission.VIEW_CLINICAL)
     def for_patient(self, actor: Actor, patient_id: int) -> list[Assessment]:

@@ -165,8 +165,9 @@ class CaseService:
                 document,
                 protocol=self._protocol,
                 catalogue=self._catalogue,
-                now=self._context.clock(),
+                now=self._context.clock.now(),
                 checks=_RecordChecks(self._catalogue),
+                zone=self._context.clock.zone,
             )
         except CaseFileProblem as problem:
             raise CaseFileError.of(problem) from None
@@ -304,7 +305,7 @@ class CaseService:
                 )
             kept += 1
         stored_sessions = {
-            item.performed_at: session_document(item)
+            item.performed_at: session_document(item, self._context.clock.zone)
             for item in self._stored_sessions(session, patient.id)
         }
         new_sessions = []
@@ -313,10 +314,11 @@ class CaseService:
             if stored_session is None:
                 new_sessions.append(entry)
                 continue
-            if session_document(entry) != stored_session:
+            if session_document(entry, self._context.clock.zone) != stored_session:
+                when = session_when(entry.performed_at, self._context.clock.zone)
                 raise CaseFileError(
                     f"sessions[{index}]",
-                    f"differs from the session of {session_when(entry.performed_at)} on record; "
+                    f"differs from the session of {when} on record; "
                     "sessions are amended in the app, never replaced by a file",
                 )
             kept += 1
@@ -385,7 +387,7 @@ class CaseService:
             amends_id = original.id
         plan_id = phase_number = None
         for plan_row, plan in reversed(plans):
-            days = (item.performed_at.astimezone().date() - plan.choices.start_date).days
+            days = (self._context.clock.date_of(item.performed_at) - plan.choices.start_date).days
             week = days // 7 + 1
             phases = plan.choices.phases
             phase = next((p for p in phases if p.start_week <= week <= p.end_week), None)
@@ -424,7 +426,7 @@ class CaseService:
             )
         }
         for row in sorted(rows, key=lambda r: (r.performed_at, r.id)):
-            visit = open_visits.pop(row.performed_at.astimezone().date(), None)
+            visit = open_visits.pop(self._context.clock.date_of(row.performed_at), None)
             if visit is not None:
                 visit.session_id = row.id
         session.flush()
@@ -472,7 +474,7 @@ class CaseService:
                 for view in self._plans._earlier_plans_for_export(session, patient.id)
             ),
         )
-        document = case_document(case, self._protocol.red_flag_items())
+        document = case_document(case, self._protocol.red_flag_items(), self._context.clock.zone)
         self._context.audit(
             session,
             actor,

@@ -13,12 +13,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backclinic.db.models import CLINICIAN_ROLES, ClinicianRow, ClinicSettingsRow
+from backclinic.services.clock import TIME_ZONE_FIELD, time_zone_problem, workstation_zone_name
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import (
     AuthenticationFailed,
     FieldError,
     ValidationFailed,
 )
+from backclinic.services.passwords import password_hasher
 from backclinic.services.permissions import Permission, allows
 from backclinic.services.use_case import Change, before_sign_in, reads_no_records, use_case
 
@@ -47,6 +49,8 @@ class ClinicSettings:
     idle_lock_minutes: int
     clinic_days: tuple[int, ...]
     version: int
+    # IANA name of the zone whose calendar is the clinic's "today"; None: the workstation's.
+    time_zone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,7 @@ def _settings(row: ClinicSettingsRow) -> ClinicSettings:
         idle_lock_minutes=row.idle_lock_minutes,
         clinic_days=tuple(row.clinic_days),
         version=row.version,
+        time_zone=row.time_zone,
     )
 
 
@@ -119,6 +124,15 @@ def _settings_changes(before: ClinicSettings, after: ClinicSettings) -> dict[str
         "before": {key: old[key] for key in changed},
         "after": {key: new[key] for key in changed},
     }
+
+
+@before_sign_in()
+def load_clock_zone(context: ServiceContext) -> None:
+    """Set the clinic clock to the stored time zone (none yet: the workstation's); read
+    when the services are built, before anyone signs in."""
+    with context.reading() as session:
+        row = session.get(ClinicSettingsRow, 1)
+        context.clock.set_zone(row.time_zone if row is not None else None)
 
 
 def active_admin_exists(session: Session) -> bool:
@@ -167,7 +181,7 @@ def _may_administer(service: ClinicService, actor: Actor) -> bool:
 class ClinicService:
     def __init__(self, context: ServiceContext, hasher: PasswordHasher | None = None) -> None:
         self._context = context
-        self._hasher = hasher or PasswordHasher()
+        self._hasher = hasher or password_hasher()
 
     @reads_no_records
     def system_actor(self) -> Actor:
@@ -199,7 +213,10 @@ class ClinicService:
             row = session.get(ClinicSettingsRow, 1)
             if row is None:
                 raise LookupError("the clinic has not been set up")
-            return _settings(row)
+            settings = _settings(row)
+        # Each read also picks up a time zone another workstation has changed.
+        self._context.clock.set_zone(settings.time_zone)
+        return settings
 
     @before_sign_in(changes={Change.SETTINGS, Change.ACCOUNTS})
     def set_up(self, *, clinic_name: str, first_clinician: NewClinician) -> Clinician:
@@ -226,7 +243,10 @@ class ClinicService:
             )
             actor = _clinician(clinician).as_actor()
             settings = ClinicSettingsRow(
-                id=1, clinic_name=clinic_name.strip(), clinic_days=WEEKDAYS_MON_TO_FRI
+                id=1,
+                clinic_name=clinic_name.strip(),
+                clinic_days=WEEKDAYS_MON_TO_FRI,
+                time_zone=workstation_zone_name(),
             )
             self._context.stamp_new(settings, actor)
             session.add(settings)
@@ -240,7 +260,9 @@ class ClinicService:
                     details={"clinic_name": clinic_name.strip(), "first_clinician": clinician.id},
                 ),
             )
-            return _clinician(clinician)
+            created = _clinician(clinician)
+        self._context.clock.set_zone(settings.time_zone)
+        return created
 
     @use_case(Permission.CHANGE_SETTINGS, changes={Change.SETTINGS}, also_allowed=_may_administer)
     def update_settings(
@@ -255,8 +277,12 @@ class ClinicService:
         clinic_days: tuple[int, ...],
         expected_version: int,
         logo_path: str | None = None,
+        time_zone: str | None = None,
     ) -> ClinicSettings:
-        """Change what letterheads and schedules use; admins (and the command line) only."""
+        """Change what letterheads and schedules use; admins (and the command line) only.
+
+        ``time_zone`` is an IANA name, or "" for the workstation's own zone; None keeps it.
+        """
         errors = []
         if not clinic_name.strip():
             errors.append(FieldError("clinic_name", "Clinic name is required."))
@@ -271,6 +297,10 @@ class ClinicService:
             Path(logo).is_file() and Path(logo).suffix.lower() in (".png", ".jpg", ".jpeg")
         ):
             errors.append(FieldError("logo_path", "The logo must be an existing PNG or JPEG file."))
+        zone = time_zone.strip() if time_zone is not None else None
+        zone_problem = time_zone_problem(zone) if zone else None
+        if zone_problem is not None:
+            errors.append(FieldError(TIME_ZONE_FIELD, zone_problem))
         if errors:
             raise ValidationFailed(errors)
         with self._context.writing() as session:
@@ -290,6 +320,7 @@ class ClinicService:
                     "idle_lock_minutes": idle_lock_minutes,
                     "clinic_days": sorted(set(clinic_days)),
                     "logo_path": logo_path,
+                    "time_zone": time_zone,
                 },
             )
             before = _settings(row)
@@ -300,6 +331,8 @@ class ClinicService:
             row.idle_lock_minutes = idle_lock_minutes
             row.clinic_days = sorted(set(clinic_days))
             row.logo_path = logo
+            if zone is not None:
+                row.time_zone = zone or None
             self._context.stamp_change(row, actor)
             session.flush()
             self._context.audit(
@@ -312,7 +345,9 @@ class ClinicService:
                     details=_settings_changes(before, _settings(row)),
                 ),
             )
-            return _settings(row)
+            after = _settings(row)
+        self._context.clock.set_zone(after.time_zone)
+        return after
 
     @use_case(None)
     def clinicians(self, actor: Actor) -> list[Clinician]:
@@ -323,7 +358,7 @@ class ClinicService:
     @before_sign_in(changes={Change.ACCOUNTS})
     def sign_in(self, username: str, password: str) -> Clinician:
         """Check a password; the failure message never says which part was wrong."""
-        now = self._context.clock()
+        now = self._context.clock.now()
         with self._context.writing() as session:
             row = session.scalars(
                 select(ClinicianRow).where(ClinicianRow.username == username.strip())

@@ -41,6 +41,7 @@ from backclinic.services import queries
 from backclinic.services.accounts import Account, AccountService
 from backclinic.services.assessments import AssessmentInput, AssessmentService, PsfsItem
 from backclinic.services.clinic import Clinician, ClinicService, NewClinician
+from backclinic.services.clock import ClinicClock
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, ValidationFailed
 from backclinic.services.patients import fold, search_terms
@@ -489,10 +490,11 @@ def _session_row(
     visit: ScheduledVisitRow,
     phase: PlanPhaseRow,
     before: int,
+    clock: ClinicClock,
 ) -> TreatmentSessionRow:
     needling = "acupuncture" in visit.modalities
     hour = rng.choice((9, 10, 11, 14, 15, 16))
-    moment = dt.datetime.combine(visit.visit_date, dt.time(hour, rng.choice((0, 20, 40))))
+    moment = clock.at(visit.visit_date, dt.time(hour, rng.choice((0, 20, 40))))
     drop = rng.choice((1, 1, 2, 2, 3)) if needling else rng.choice((0, 1, 1))
     after = None if rng.random() < 0.05 else max(0, before - drop)
     points = list(phase.acupoints)
@@ -501,7 +503,7 @@ def _session_row(
     clinician_id = rng.choice(staff.acupuncturists if needling else staff.therapists)
     interventions = phase.pt_interventions if "pt" in visit.modalities else []
     details = SessionDetails(
-        performed_at=moment.astimezone().astimezone(dt.UTC),
+        performed_at=moment.astimezone(dt.UTC),
         modalities=tuple(visit.modalities),
         pain_before=before,
         pain_after=after,
@@ -654,7 +656,7 @@ class DemoService:
             return _CaseloadStep(0, 0)
         rng = random.Random(f"caseload-{seed}")
         protocol = self._plans.protocol
-        today = self._context.clock().astimezone().date()
+        today = self._context.clock.today()
         clinic_days = frozenset(
             session.scalar(select(ClinicSettingsRow.clinic_days)) or [0, 1, 2, 3, 4]
         )
@@ -728,7 +730,9 @@ class DemoService:
                 self._context.stamp_change(visit, actor)
                 continue
             before = pain.next()
-            row = _session_row(rng, staff, plan, visit, phases[visit.phase_number], before)
+            row = _session_row(
+                rng, staff, plan, visit, phases[visit.phase_number], before, self._context.clock
+            )
             self._context.stamp_new(row, actor)
             rows.append((visit, row))
         session.add_all(row for _visit, row in rows)
@@ -819,8 +823,8 @@ class DemoService:
         self, session: Session, actor: Actor | None, *, count: int, seed: int
     ) -> DemoPatients:
         stem, first_number = _next_mrn_number(session)
-        now = self._context.clock()
-        today = now.astimezone().date()
+        now = self._context.clock.now()
+        today = now.date()
         # The start number is part of the seed so that a second fill adds new people.
         people = demo_people(f"{seed}:{first_number}", today)
         stamps: dict[str, Any] = {

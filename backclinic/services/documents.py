@@ -108,8 +108,6 @@ class DocumentService:
         self._assessments = assessments
         self._sessions = sessions
 
-    # ------------------------------------------------------------------------- printing
-
     @use_case(Permission.PRINT, changes={Changed.DOCUMENTS})
     def print_plan_summary(self, actor: Actor, patient_id: int) -> StoredDocument:
         """Render the patient's plan summary, keep it, and audit the print."""
@@ -141,8 +139,6 @@ class DocumentService:
             rendered.pdf,
             rendered.pages,
         )
-
-    # ------------------------------------------------------------------------- documents
 
     @use_case(Permission.VIEW_CLINICAL)
     def documents(self, actor: Actor, patient_id: int) -> list[DocumentInfo]:
@@ -220,8 +216,6 @@ class DocumentService:
                 ),
             )
             write_atomically(target, row.pdf, force=force, protected=protected)
-
-    # ------------------------------------------------------------------------- inputs
 
     @use_case(Permission.VIEW_CLINICAL)
     def plan_summary(self, actor: Actor, patient_id: int) -> PlanSummary:
@@ -329,10 +323,8 @@ class DocumentService:
             headline=headline,
         )
 
-    # ------------------------------------------------------------------------- internals
-
     def _today(self) -> dt.date:
-        return self._context.clock().astimezone().date()
+        return self._context.clock.today()
 
     def _plan_to_print(self, actor: Actor, patient_id: int, what: str) -> PlanView:
         plan = self._plans.active_plan(actor, patient_id) or self._plans.latest_plan(
@@ -577,7 +569,7 @@ class DocumentService:
                 plan_id=plan_id,
                 kind=kind,
                 title=title,
-                created_at=self._context.clock(),
+                created_at=self._context.clock.now(),
                 created_by=actor.clinician_id,
                 pages=pages,
                 sha256=digest,

@@ -133,7 +133,7 @@ class EpisodeService:
     def course(self, actor: Actor, patient_id: int) -> Course:
         """The course today; without any plan, the outcomes of the assessments and
         sessions alone."""
-        today = self._context.clock().astimezone().date()
+        today = self._context.clock.today()
         assessments = self._assessments.for_patient(actor, patient_id)
         history = self._sessions.history(actor, patient_id)
         plan = self._plans.active_plan(actor, patient_id) or self._plans.latest_plan(

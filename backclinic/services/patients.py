@@ -210,7 +210,7 @@ class PatientService:
 
     @reads_no_records
     def today(self) -> dt.date:
-        return self._context.clock().astimezone().date()
+        return self._context.clock.today()
 
     @use_case(Permission.REGISTER_PATIENTS, changes={Change.PATIENTS})
     def register(self, actor: Actor, data: PatientInput) -> Patient:
@@ -301,7 +301,7 @@ class PatientService:
         with self._context.writing() as session:
             row = self._row_at(session, patient_id, expected_version, None)
             row.archived = True
-            row.archived_at = self._context.clock()
+            row.archived_at = self._context.clock.now()
             self._context.stamp_change(row, actor)
             session.flush()
             write_search_terms(session, row)

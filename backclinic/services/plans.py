@@ -313,7 +313,7 @@ class PlanService:
             )
         choices = choices_from_proposal(
             proposal,
-            start=start or self._context.clock().astimezone().date(),
+            start=start or self._context.clock.today(),
             clinic_days=self.clinic_days(actor),
         )
         return self.create(actor, patient.id, choices)
@@ -378,7 +378,7 @@ class PlanService:
         Later phases shift so the phases stay contiguous. Visits before ``effective_from``
         (today by default) and every visit already held or missed stay exactly as they were.
         """
-        from_date = effective_from or self._context.clock().astimezone().date()
+        from_date = effective_from or self._context.clock.today()
         with self._context.writing() as session:
             plan = self._plan_at(
                 session,
@@ -472,7 +472,7 @@ class PlanService:
         A missed visit moved this way is planned again (the miss stays in the audit trail).
         Each refusal is one sentence on the field ``visit_date``.
         """
-        today = self._context.clock().astimezone().date()
+        today = self._context.clock.today()
         try:
             with self._context.writing() as session:
                 visit = self._context.row_at_version(
@@ -587,7 +587,7 @@ class PlanService:
         final assessment is stored as kind "discharge" (whatever kind it was given with);
         planned visits after today are cancelled. One audit entry.
         """
-        today = self._context.clock().astimezone().date()
+        today = self._context.clock.today()
         errors: list[FieldError] = []
         if reason not in DISCHARGE_REASONS:
             errors.append(

@@ -41,7 +41,7 @@ class DayScheduleService:
 
     @reads_no_records
     def today(self) -> dt.date:
-        return self._context.clock().astimezone().date()
+        return self._context.clock.today()
 
     @use_case(Permission.VIEW_SCHEDULE)
     def due(

@@ -1,12 +1,14 @@
-"""The clinic's own details: the letterhead of every printed document, the idle lock and the
-opening days the plan schedule uses."""
+"""The clinic's own details: the letterhead of every printed document, the idle lock, the
+opening days the plan schedule uses and the time zone whose calendar is the clinic's today."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
+    QCompleter,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -23,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from backclinic.services.bundle import Services
 from backclinic.services.clinic import ClinicSettings
+from backclinic.services.clock import TIME_ZONE_FIELD, known_time_zones, workstation_zone_name
 from backclinic.services.context import Actor
 from backclinic.services.errors import ServiceError, StaleRecord, ValidationFailed
 from backclinic.ui.field_errors import FieldErrors
@@ -33,7 +36,8 @@ IDLE_LOCK_RANGE = (1, 30)
 
 
 class ClinicSettingsDialog(QDialog):
-    """Name, address, phone, email, logo, idle lock and opening days; errors by the field."""
+    """Name, address, phone, email, logo, idle lock, opening days and time zone; errors by
+    the field."""
 
     def __init__(self, services: Services, actor: Actor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -65,6 +69,13 @@ class ClinicSettingsDialog(QDialog):
         for box in self.day_boxes:
             days_row.addWidget(box)
         days_row.addStretch(1)
+        self.time_zone = QLineEdit()
+        workstation = workstation_zone_name() or "as the operating system sets it"
+        self.time_zone.setPlaceholderText(f"This computer's time zone ({workstation})")
+        zones = QCompleter(known_time_zones(), self.time_zone)
+        zones.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        zones.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.time_zone.setCompleter(zones)
 
         form = QFormLayout()
         self.errors = FieldErrors(form)
@@ -75,6 +86,7 @@ class ClinicSettingsDialog(QDialog):
         self.errors.add_row("logo_path", "&Logo", logo)
         self.errors.add_row("idle_lock_minutes", "&Lock when idle for", self.idle_lock_minutes)
         self.errors.add_row("clinic_days", "Opening &days", days)
+        self.errors.add_row(TIME_ZONE_FIELD, "&Time zone", self.time_zone)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
@@ -105,6 +117,7 @@ class ClinicSettingsDialog(QDialog):
         self.idle_lock_minutes.setValue(settings.idle_lock_minutes)
         for day, box in enumerate(self.day_boxes):
             box.setChecked(day in settings.clinic_days)
+        self.time_zone.setText(settings.time_zone or "")
 
     def clinic_days(self) -> tuple[int, ...]:
         return tuple(day for day, box in enumerate(self.day_boxes) if box.isChecked())
@@ -120,6 +133,7 @@ class ClinicSettingsDialog(QDialog):
             "clinic_days": self.clinic_days(),
             "expected_version": self._version,
             "logo_path": self.logo_path.text().strip() or None,
+            "time_zone": self.time_zone.text().strip(),
         }
         try:
             self.saved = self._services.clinic.update_settings(self._actor, **fields)  # type: ignore[arg-type]

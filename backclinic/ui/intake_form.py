@@ -49,7 +49,6 @@ UNKNOWN = "Unknown"
 # Button ids of each red-flag item's three answers, in the order they are shown.
 FLAG_STATES = (FlagAnswer.NOT_ASKED, FlagAnswer.ABSENT, FlagAnswer.PRESENT)
 SKIPPED_ID = 99
-UNANSWERED_ID = 99
 _INDEXED = re.compile(r"^(.*)\[\d+\]$")
 
 
@@ -92,10 +91,6 @@ class CodeChecks(QWidget):
 
     def checked(self) -> tuple[str, ...]:
         return tuple(code for code, box in self.boxes.items() if box.isChecked())
-
-    def set_checked(self, codes: tuple[str, ...]) -> None:
-        for code, box in self.boxes.items():
-            box.setChecked(code in codes)
 
 
 class ChoiceQuestion(QWidget):

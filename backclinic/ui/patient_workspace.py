@@ -155,17 +155,6 @@ class PatientWorkspace(QWidget):
     def patient_id(self) -> int:
         return self.patient.id
 
-    def set_tab(self, name: str, widget: QWidget) -> None:
-        """Put a view in place of a tab's current page, keeping the tab's position."""
-        index = self._index(name)
-        old = self.tabs.widget(index)
-        current = self.tabs.currentIndex()
-        self.tabs.removeTab(index)
-        self.tabs.insertTab(index, widget, name)
-        self.tabs.setCurrentIndex(current)
-        if old is not None:
-            old.deleteLater()
-
     def tab(self, name: str) -> QWidget | None:
         """The page of the tab called ``name``, or None where this role has no such tab."""
         index = self._index(name)

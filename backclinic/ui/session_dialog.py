@@ -15,11 +15,13 @@ from typing import Any, ClassVar
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QDate,
     QDateTime,
     QElapsedTimer,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
+    QTime,
     Signal,
 )
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
@@ -427,7 +429,7 @@ class SessionDialog(QDialog):
             self._fill(amending.data)
             self.reason.setFocus()
         else:
-            now = services.context.clock().astimezone()
+            now = services.context.clock.now()
             prefill = services.sessions.prefill(actor, patient_id, now)
             self._visit_id = visit_id if visit_id is not None else prefill.visit_id
             planned = _planned_modalities(services, actor, patient_id, self._visit_id)
@@ -501,7 +503,7 @@ class SessionDialog(QDialog):
         performed = self.performed_at.dateTime().toPython()
         assert isinstance(performed, dt.datetime)
         return SessionInput(
-            performed_at=performed.astimezone(),
+            performed_at=self._services.context.clock.at(performed.date(), performed.time()),
             modalities=chosen,
             pain_before=self.pain_before.value(),
             pain_after=self.pain_after.value(),
@@ -567,8 +569,13 @@ class SessionDialog(QDialog):
         index = self.performed_by.findData(giver)
         if index >= 0:
             self.performed_by.setCurrentIndex(index)
+        # The form shows and takes the clinic's wall clock, whatever zone this computer is in.
+        wall = self._services.context.clock.in_zone(data.performed_at)
         self.performed_at.setDateTime(
-            QDateTime.fromMSecsSinceEpoch(round(data.performed_at.timestamp() * 1000))
+            QDateTime(
+                QDate(wall.year, wall.month, wall.day),
+                QTime(wall.hour, wall.minute, wall.second),
+            )
         )
         for code, box in self.modality_boxes.items():
             box.setChecked(code in data.modalities)

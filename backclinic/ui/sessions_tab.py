@@ -45,7 +45,7 @@ class SessionsModel(RowTableModel[SessionRecord]):
     ) -> None:
         super().__init__(
             [
-                ("Date", lambda r: r.data.performed_at.astimezone().strftime("%Y-%m-%d %H:%M")),
+                ("Date", lambda r: r.data.performed_at.strftime("%Y-%m-%d %H:%M")),
                 ("Clinician", lambda r: clinicians.get(r.clinician_id or -1, "")),
                 (
                     "Modalities",

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from backclinic import cli
+from tests.conftest import copy_sqlite
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 SHARED = REPOSITORY.parent / "shared"
@@ -18,7 +19,9 @@ OWN_CASES = REPOSITORY / "tests" / "cases"
 
 
 @pytest.fixture
-def database_option(tmp_path: Path) -> list[str]:
+def database_option(tmp_path: Path, sqlite_template: Path) -> list[str]:
+    # Migrated already (a copy of the session's template); bare.db tests a first start.
+    copy_sqlite(sqlite_template, tmp_path / "clinic.db")
     return ["--database", f"sqlite:///{tmp_path / 'clinic.db'}"]
 
 

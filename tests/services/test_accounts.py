@@ -9,6 +9,7 @@ from sqlalchemy import select, text
 
 from backclinic.db.database import OpenDatabase
 from backclinic.db.models import AuditEventRow, ClinicianRow
+from backclinic.services import passwords
 from backclinic.services.accounts import Account, AccountService
 from backclinic.services.assessments import AssessmentInput
 from backclinic.services.bundle import Services, build_services
@@ -205,8 +206,14 @@ def test_changing_your_own_password_needs_the_current_one(
 
 
 def test_a_hash_made_with_weaker_parameters_is_rehashed_after_a_successful_sign_in(
-    services: Services, clinician: Clinician, database: OpenDatabase
+    services: Services,
+    clinician: Clinician,
+    database: OpenDatabase,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # The production parameters, not the suite's cheap ones, are what a weak hash rises to.
+    monkeypatch.setattr(passwords, "HASH_PARAMETERS", passwords.PRODUCTION_PARAMETERS)
+    services = build_services(database.session_factory)
     weak = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     with database.engine.begin() as connection:
         connection.execute(

@@ -18,6 +18,7 @@ from backclinic.db.models import (
 )
 from backclinic.services.bundle import Services
 from backclinic.services.clinic import ClinicService
+from backclinic.services.clock import ClinicClock
 from backclinic.services.context import Actor, ServiceContext
 from backclinic.services.demo import DEMO_CLINIC_NAME, DemoService
 from backclinic.services.errors import ValidationFailed
@@ -45,7 +46,7 @@ def quick_demo(context: ServiceContext) -> DemoService:
 
 
 def demo_over(database: OpenDatabase) -> DemoService:
-    return quick_demo(ServiceContext(database.session_factory, at_monday_morning))
+    return quick_demo(ServiceContext(database.session_factory, ClinicClock(at_monday_morning)))
 
 
 def stored_patients(database: OpenDatabase) -> list[tuple[object, ...]]:
@@ -236,7 +237,7 @@ def test_a_negative_patient_count_is_refused_before_anything_is_written(
     with pytest.raises(ValidationFailed) as refused:
         demo_over(database).fill(COMMAND_LINE, patients=-1)
     assert "patients" in refused.value.by_field
-    context = ServiceContext(database.session_factory, at_monday_morning)
+    context = ServiceContext(database.session_factory, ClinicClock(at_monday_morning))
     assert not ClinicService(context).is_set_up()
 
 

@@ -23,6 +23,7 @@ import pytest
 from sqlalchemy import func, select
 
 import backclinic.services
+from backclinic.db.audit_chain import KEY_FOLDER_VARIABLE
 from backclinic.db.database import OpenDatabase, open_database
 from backclinic.db.models import Base, ClinicianRow, PatientRow, PlanRow
 from backclinic.services.assessments import AssessmentInput
@@ -35,7 +36,7 @@ from backclinic.services.permissions import ROLE_NAMES, Permission, allows
 from backclinic.services.plans import choices_from_proposal
 from backclinic.services.use_case import Access, Change, EntryPoint, changes_of, entry_point_of
 from tests.actors import COMMAND_LINE
-from tests.conftest import PASSWORD, TEST_DATABASE_VARIABLE, _reset_postgres
+from tests.conftest import PASSWORD, TEST_DATABASE_VARIABLE
 from tests.services.test_plans import START, article_intake
 
 P = Permission
@@ -55,7 +56,6 @@ EXPECTED: dict[str, Permission | Access | None] = {
     "PatientService.count": P.REGISTER_PATIENTS,
     "PatientService.search": P.REGISTER_PATIENTS,
     "AssessmentService.record": P.WRITE_CLINICAL,
-    "AssessmentService.update_clearance": P.WRITE_CLINICAL,
     "AssessmentService.for_patient": P.VIEW_CLINICAL,
     "AssessmentService.latest_intake": P.VIEW_CLINICAL,
     "AssessmentService.get": P.VIEW_CLINICAL,
@@ -130,7 +130,6 @@ EXPECTED_CHANGES: dict[str, frozenset[Change]] = {
     "PatientService.archive": frozenset({C.PATIENTS, C.SCHEDULE}),
     "PatientService.restore": frozenset({C.PATIENTS, C.SCHEDULE}),
     "AssessmentService.record": frozenset({C.ASSESSMENTS}),
-    "AssessmentService.update_clearance": frozenset({C.ASSESSMENTS}),
     "PlanService.create": frozenset({C.PLAN, C.SCHEDULE}),
     "PlanService.create_recommended": frozenset({C.PLAN, C.SCHEDULE}),
     "PlanService.change_phase": frozenset({C.PLAN, C.SCHEDULE}),
@@ -239,15 +238,20 @@ class Clinic:
 
 
 @pytest.fixture(scope="module")
-def clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
+def clinic(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Clinic]:
     """One clinic with an admin and one account of every other role, shared by the matrix
     (refused calls write nothing, so they cannot disturb each other)."""
     shared = os.environ.get(TEST_DATABASE_VARIABLE)
     if shared:
-        _reset_postgres(shared)
+        request.getfixturevalue("postgres_template").fresh()
         url = shared
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('matrix') / 'clinic.db'}"
+    # The module's own audit key, kept for its life (the services keep it once read).
+    keys = pytest.MonkeyPatch()
+    keys.setenv(KEY_FOLDER_VARIABLE, str(tmp_path_factory.mktemp("matrix-keys")))
     database = open_database(url)
     services = build_services(database.session_factory)
     admin = services.clinic.set_up(
@@ -274,6 +278,7 @@ def clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
     )
     yield Clinic(services, database, actors, patient.id, plan.id)
     database.engine.dispose()
+    keys.undo()
 
 
 def stored_counts(clinic: Clinic) -> dict[str, int]:

@@ -146,10 +146,6 @@ def test_a_workspace_has_a_tab_for_each_part_of_the_record(
         "Documents",
     ]
     assert workspace.tab("Documents") is workspace.documents_tab
-    replacement = QWidget()
-    workspace.set_tab("Documents", replacement)
-    assert workspace.tab("Documents") is replacement
-    assert workspace.tabs.tabText(6) == "Documents"
 
 
 def test_the_window_opens_on_the_day_view(

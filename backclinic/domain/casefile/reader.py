@@ -79,12 +79,17 @@ def read_case(
     catalogue: Catalogue,
     now: dt.datetime,
     checks: CaseChecks,
+    zone: dt.tzinfo | None = None,
 ) -> Case:
-    """The case a JSON document describes; CaseFileProblem naming its first problem."""
+    """The case a JSON document describes; CaseFileProblem naming its first problem.
+
+    Dates are the clinic's: ``zone`` is its time zone (None: this workstation's), so a
+    date-only session is noon on the clinic's clock and "today" is the clinic's day.
+    """
     problem = schema_problem(document)
     if problem is not None:
         raise problem
-    return _CaseReader(document, protocol, catalogue, now, checks).read()
+    return _CaseReader(document, protocol, catalogue, now, checks, zone).read()
 
 
 class _CaseReader:
@@ -97,13 +102,15 @@ class _CaseReader:
         catalogue: Catalogue,
         now: dt.datetime,
         checks: CaseChecks,
+        zone: dt.tzinfo | None = None,
     ) -> None:
         self._checks = checks
         self._document = document
         self._protocol = protocol
         self._catalogue = catalogue
         self._now = now
-        self._today = now.astimezone().date()
+        self._zone = zone
+        self._today = now.astimezone(zone).date()
 
     def read(self) -> Case:
         patient = self._patient(self._document["patient"])
@@ -269,16 +276,22 @@ class _CaseReader:
     def _when(self, location: str, text: str) -> dt.datetime:
         if "T" not in text:
             day = self._date(location, text)
-            return dt.datetime.combine(day, DATE_ONLY_SESSION_TIME).astimezone().astimezone(dt.UTC)
+            return self._at(day, DATE_ONLY_SESSION_TIME).astimezone(dt.UTC)
         try:
             stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             raise CaseFileProblem(location, f"{text!r} is not a date or date-time") from None
         if stamp.tzinfo is None:
-            stamp = stamp.astimezone()
+            stamp = self._at(stamp.date(), stamp.time())
         if stamp > self._now:
             raise CaseFileProblem(location, f"{text} is in the future")
         return stamp.astimezone(dt.UTC)
+
+    def _at(self, day: dt.date, time: dt.time) -> dt.datetime:
+        """The moment the clinic's wall clock reads ``time`` on ``day``."""
+        if self._zone is not None:
+            return dt.datetime.combine(day, time, tzinfo=self._zone)
+        return dt.datetime.combine(day, time).astimezone()
 
     def _acupoint(self, location: str, code: str) -> None:
         if not self._catalogue.knows("acupoints", code):

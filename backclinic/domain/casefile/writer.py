@@ -25,8 +25,13 @@ from backclinic.domain.plan import PlanPhase
 from backclinic.domain.screening import FlagAnswer
 
 
-def case_document(case: Case, red_flag_order: Sequence[str]) -> dict[str, Any]:
-    """The whole case file; ``earlier_plans`` only when there are any, after ``plan``."""
+def case_document(
+    case: Case, red_flag_order: Sequence[str], zone: dt.tzinfo | None = None
+) -> dict[str, Any]:
+    """The whole case file; ``earlier_plans`` only when there are any, after ``plan``.
+
+    Session times are written on the clinic's clock (``zone``; None: this workstation's).
+    """
     document: dict[str, Any] = {
         "format": CASE_FORMAT,
         "patient": patient_document(case.patient),
@@ -35,7 +40,7 @@ def case_document(case: Case, red_flag_order: Sequence[str]) -> dict[str, Any]:
     }
     if case.earlier_plans:
         document["earlier_plans"] = [plan_document(plan) for plan in case.earlier_plans]
-    document["sessions"] = [session_document(item) for item in case.sessions]
+    document["sessions"] = [session_document(item, zone) for item in case.sessions]
     return document
 
 
@@ -175,19 +180,20 @@ def phase_document(phase: PlanPhase) -> dict[str, Any]:
     }
 
 
-def session_when(stamp: dt.datetime) -> str:
-    """A date alone for a date-only session (local noon), else the local date-time."""
-    local = stamp.astimezone()
+def session_when(stamp: dt.datetime, zone: dt.tzinfo | None = None) -> str:
+    """A date alone for a date-only session (noon on the clinic's clock), else the clinic's
+    date-time."""
+    local = stamp.astimezone(zone)
     if local.time() == DATE_ONLY_SESSION_TIME:
         return local.date().isoformat()
     return local.isoformat()
 
 
-def session_document(item: CaseSession) -> dict[str, Any]:
+def session_document(item: CaseSession, zone: dt.tzinfo | None = None) -> dict[str, Any]:
     """A session with its details; the visit it fulfils and who gave it are not written."""
     details = item.details
     document: dict[str, Any] = {
-        "date": session_when(details.performed_at),
+        "date": session_when(details.performed_at, zone),
         "modalities": sorted(details.modalities),
         "pain_before": details.pain_before,
         "pain_after": details.pain_after,
@@ -215,7 +221,7 @@ def session_document(item: CaseSession) -> dict[str, Any]:
     document.update({key: value for key, value in optional.items() if value not in (None, "", [])})
     if item.amends is not None:
         document["amendment_reason"] = item.amendment_reason or ""
-        document["amends"] = session_document(item.amends)
+        document["amends"] = session_document(item.amends, zone)
     return document
 
 
