@@ -45,6 +45,7 @@ from backclinic.db.models import (
 )
 from backclinic.domain.catalogue import Catalogue
 from backclinic.domain.intake import Intake
+from backclinic.domain.json_input import JsonInputError, read_json_file
 from backclinic.domain.protocol import Protocol
 from backclinic.domain.resources import resources_dir
 from backclinic.domain.schedule import VisitDraft
@@ -674,22 +675,10 @@ class CaseService:
 
 
 def _read_json(path: Path) -> Any:
-    if not path.exists():
-        raise CaseFileError("", f"{path} does not exist.")
-    if path.is_dir():
-        raise CaseFileError("", f"{path} is a folder, not a case file.")
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise CaseFileError("", f"{path}: not UTF-8 text, so not a case file.") from None
-    except OSError as error:
-        raise CaseFileError("", f"{path} cannot be read: {error.strerror}.") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise CaseFileError(
-            "", f"{path}: not valid JSON at line {error.lineno} column {error.colno}."
-        ) from None
+        return read_json_file(path)
+    except JsonInputError as error:
+        raise CaseFileError(error.location, error.reason) from None
 
 
 def _json_path(parts: Iterable[str | int]) -> str:
