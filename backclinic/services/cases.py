@@ -32,7 +32,9 @@ from typing import TYPE_CHECKING, Any
 from typing import Protocol as Structural
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from backclinic.db.models import (
     AssessmentRow,
@@ -98,6 +100,17 @@ _TYPE_WORDS = {
     "boolean": "true or false",
     "null": "null",
 }
+# The patient's details an --update may change, audited before and after.
+_DEMOGRAPHICS = (
+    "family_name",
+    "given_name",
+    "date_of_birth",
+    "sex",
+    "occupation",
+    "phone",
+    "email",
+    "address",
+)
 _DERIVED_ASSESSMENT_FIELDS = ("odi_percent", "odi_complete", "startback_risk", "duration_class")
 
 
@@ -137,8 +150,11 @@ class ImportResult:
     plan_visits: int | None
     updated: bool = False
     kept: int = 0
+    skipped: bool = False
 
     def describe(self) -> str:
+        if self.skipped:
+            return f"Skipped {self.mrn} ({self.family_name}, {self.given_name}): already on record."
         counts = (
             f"{_count(self.assessments, 'assessment')}, {_count(self.sessions, 'session')}, "
             + ("no plan" if self.plan_visits is None else f"a plan with {self.plan_visits} visits")
@@ -260,26 +276,69 @@ class CaseService:
         return _CaseReader(document, self._protocol, self._catalogue, self._context.clock()).read()
 
     def import_file(
-        self, actor: Actor, path: str | os.PathLike[str], *, update: bool = False
+        self,
+        actor: Actor,
+        path: str | os.PathLike[str],
+        *,
+        update: bool = False,
+        skip_existing: bool = False,
     ) -> ImportResult:
-        """Import one case file in one transaction; refuse it whole on the first problem."""
+        """Import one case file in one transaction; refuse it whole on the first problem.
+
+        ``skip_existing`` leaves an MRN already on record as it is (a rerun of a batch
+        that stopped half-way); ``update`` adds to it instead.
+        """
         require(actor, Permission.WRITE_CLINICAL)
         source = Path(path)
         document = _read_json(source)
         try:
             case = self._parse(document)
-            with self._context.writing() as session:
-                return self._store(session, actor, case, source.name, update=update)
+            try:
+                with self._context.writing() as session:
+                    return self._store(
+                        session, actor, case, source.name, update=update, skip=skip_existing
+                    )
+            except IntegrityError:
+                # Another workstation stored the same new MRN between our check and our
+                # insert (PostgreSQL; SQLite lets one writer in at a time): answered as
+                # SQLite answers it, from what is on record now.
+                with self._context.writing() as session:
+                    return self._store(
+                        session, actor, case, source.name, update=False, skip=skip_existing
+                    )
+            except StaleDataError:
+                raise self._context.stale(
+                    f"The record of MRN {case.patient.mrn}",
+                    PatientRow,
+                    self._patient_id(case.patient.mrn),
+                ) from None
         except CaseFileError as error:
             raise error.in_file(source.name) from None
 
+    def _patient_id(self, mrn: str) -> int:
+        with self._context.reading() as session:
+            found = session.scalar(select(PatientRow.id).where(PatientRow.mrn == mrn))
+            return -1 if found is None else found
+
     def _store(
-        self, session: Session, actor: Actor, case: _Case, file_name: str, *, update: bool
+        self,
+        session: Session,
+        actor: Actor,
+        case: _Case,
+        file_name: str,
+        *,
+        update: bool,
+        skip: bool = False,
     ) -> ImportResult:
         mrn = case.patient.mrn
         existing = session.scalars(select(PatientRow).where(PatientRow.mrn == mrn)).first()
+        if existing is not None and not update and skip:
+            return ImportResult(
+                existing.mrn, existing.family_name, existing.given_name, 0, 0, None, skipped=True
+            )
         if existing is not None and not update:
             raise ServiceError(f"MRN {mrn} already exists; use --update to replace its record.")
+        demographics: dict[str, object] = {}
         if existing is None:
             try:
                 patient = self._patients.insert(session, actor, case.patient)
@@ -289,7 +348,7 @@ class CaseService:
             earlier = case.earlier_plans
         else:
             patient = existing
-            self._update_demographics(session, actor, patient, case.patient)
+            demographics = self._update_demographics(session, actor, patient, case.patient)
             assessments, sessions, plan, kept = self._not_on_record(session, patient, case)
             earlier = ()
         intake_ids: list[tuple[dt.date, int]] = []
@@ -344,6 +403,7 @@ class CaseService:
                     "sessions": result.sessions,
                     "plan": plan_row is not None,
                     "kept": kept,
+                    **demographics,
                 },
             ),
         )
@@ -355,7 +415,9 @@ class CaseService:
 
     def _update_demographics(
         self, session: Session, actor: Actor, row: PatientRow, data: PatientInput
-    ) -> None:
+    ) -> dict[str, object]:
+        """Update the patient's details; what changed, before and after, as the window audits."""
+        before = {name: _plain_value(getattr(row, name)) for name in _DEMOGRAPHICS}
         row.family_name = data.family_name.strip()
         row.given_name = data.given_name.strip()
         row.family_key = fold(data.family_name)
@@ -377,6 +439,14 @@ class CaseService:
             PatientSearchTermRow(patient_id=row.id, term=term, kind=kind, archived=row.archived)
             for term, kind in search_terms(row.family_name, row.given_name, row.mrn)
         )
+        after = {name: _plain_value(getattr(row, name)) for name in _DEMOGRAPHICS}
+        changed = [name for name in _DEMOGRAPHICS if before[name] != after[name]]
+        if not changed:
+            return {}
+        return {
+            "before": {name: before[name] for name in changed},
+            "after": {name: after[name] for name in changed},
+        }
 
     def _not_on_record(
         self, session: Session, patient: PatientRow, case: _Case
@@ -672,6 +742,10 @@ class CaseService:
         ).all()
         by_id = {row.id: row for row in rows}
         return [_session_of(row, by_id) for row in rows if not row.superseded]
+
+
+def _plain_value(value: object) -> object:
+    return value.isoformat() if isinstance(value, dt.date) else value
 
 
 def _read_json(path: Path) -> Any:

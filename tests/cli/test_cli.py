@@ -178,7 +178,8 @@ def test_an_unopenable_database_masks_its_password(capsys: pytest.CaptureFixture
 
     status, out, err = run(capsys, "--database", url, "export", "A-1", "--out", "x.json")
 
-    assert (status, out) == (1, "")
+    assert (status, out) == (2, "")
     assert "s3cret-pw" not in err
     assert "***" in err
-    assert err.count("\n") == 1
+    # The warning about a password on the command line, then the one sentence.
+    assert err.count("\n") == 2
