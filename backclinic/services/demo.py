@@ -22,6 +22,7 @@ from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from backclinic.db.models import (
+    AuditEventRow,
     ClinicianRow,
     ClinicSettingsRow,
     PatientRow,
@@ -38,7 +39,7 @@ from backclinic.domain.screening import FlagAnswer
 from backclinic.services.assessments import AssessmentInput, AssessmentService, PsfsItem
 from backclinic.services.clinic import Clinician, ClinicService, NewClinician
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
-from backclinic.services.errors import FieldError, ValidationFailed
+from backclinic.services.errors import FieldError, ServiceError, ValidationFailed
 from backclinic.services.patients import fold, search_terms
 from backclinic.services.plans import PlanService, choices_from_proposal
 
@@ -815,6 +816,7 @@ class DemoService:
                 [FieldError("patients", f"Patients must be between 0 and {MAX_PATIENTS:,}.")]
             )
         started = time.perf_counter()
+        self._refuse_a_real_clinic()
         clinic = self._ensure_clinic()
         writer = actor or clinic.admin or self._first_admin()
         with self._context.writing() as session:
@@ -1002,6 +1004,37 @@ class DemoService:
         with self._context.writing() as session:
             if session.get_bind().dialect.name == "postgresql":
                 session.execute(text("ANALYZE patient, patient_search_term"))
+
+    def _refuse_a_real_clinic(self) -> None:
+        """The demo fills a new database or a demo one, never a clinic's real records.
+
+        Its accounts share a published password: set up beside real patients, they would be
+        an administrator anyone can sign in as. A demo database is one the demo filled (its
+        "demo_fill" audit entry) or set up (its clinic name, before any patient).
+        """
+        with self._context.reading() as session:
+            settings = session.get(ClinicSettingsRow, 1)
+            patients = session.scalar(select(func.count()).select_from(PatientRow)) or 0
+            accounts = session.scalar(select(func.count()).select_from(ClinicianRow)) or 0
+            filled_before = session.scalar(
+                select(AuditEventRow.id).where(AuditEventRow.action == "demo_fill").limit(1)
+            )
+        if filled_before is not None:
+            return
+        if settings is None and patients == 0 and accounts == 0:
+            return
+        if settings is not None and settings.clinic_name == DEMO_CLINIC_NAME and patients == 0:
+            return
+        if patients:
+            held = f"{patients:,} patient{'s' if patients != 1 else ''}"
+        elif settings is not None:
+            held = f"the accounts of {settings.clinic_name}"
+        else:
+            held = f"{accounts} clinician account{'s' if accounts != 1 else ''}"
+        raise ServiceError(
+            f"This database holds a clinic's own records ({held}); the demo fills only a new "
+            "database or a demo one, so nothing was changed."
+        )
 
     def _ensure_clinic(self) -> _ClinicStep:
         if self._clinic.is_set_up():
