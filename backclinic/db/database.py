@@ -15,7 +15,8 @@ from backclinic.db.engine import (
     make_session_factory,
     masked,
 )
-from backclinic.db.migrate import MigrationResult, SchemaTooNew, migrate_to_head
+from backclinic.db.leftovers import remove_leftovers
+from backclinic.db.migrate import MigrationResult, SchemaTooNew, migrate_to_head, sqlite_file
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,9 @@ def open_database(url: str) -> OpenDatabase:
         engine = create_database_engine(url)
         check_connection(engine)
         migration = migrate_to_head(engine)
+        database_file = sqlite_file(engine)
+        if database_file is not None:
+            remove_leftovers(database_file)
     except (DatabaseUnavailable, SchemaTooNew):
         raise
     except (SQLAlchemyError, ImportError, ValueError) as error:
