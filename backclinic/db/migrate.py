@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, inspect, text
 
+from backclinic.db.engine import READ_ONLY_OPTION
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -54,7 +56,8 @@ def head_revision() -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as connection:
+    # Read-only: on SQLite it begins DEFERRED, so a start never waits behind a long write.
+    with engine.connect().execution_options(**{READ_ONLY_OPTION: True}) as connection:
         if not inspect(connection).has_table("alembic_version"):
             return None
         return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
