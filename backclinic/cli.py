@@ -73,6 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
     already.add_argument(
         "--update", action="store_true", help="replace the record of an MRN that already exists"
     )
+    case_import.add_argument(
+        "--force",
+        action="store_true",
+        help="with --update: replace details changed on record since the file was exported",
+    )
     already.add_argument(
         "--skip-existing",
         action="store_true",
@@ -127,7 +132,11 @@ def _run_import(arguments: argparse.Namespace, services: object) -> str:
     # stopped by a bad file shows exactly which files are in (rerun with --skip-existing).
     for path in arguments.files:
         result = services.cases.import_file(
-            actor, path, update=arguments.update, skip_existing=arguments.skip_existing
+            actor,
+            path,
+            update=arguments.update,
+            skip_existing=arguments.skip_existing,
+            force=arguments.force,
         )
         _say(result.describe())
     return ""

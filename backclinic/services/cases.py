@@ -21,6 +21,7 @@ replaced by a file. Records on record but absent from the file are kept.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import tempfile
@@ -282,11 +283,14 @@ class CaseService:
         *,
         update: bool = False,
         skip_existing: bool = False,
+        force: bool = False,
     ) -> ImportResult:
         """Import one case file in one transaction; refuse it whole on the first problem.
 
         ``skip_existing`` leaves an MRN already on record as it is (a rerun of a batch
-        that stopped half-way); ``update`` adds to it instead.
+        that stopped half-way); ``update`` adds to it instead, and refuses when the
+        patient's details were changed on record after the file was exported (its
+        ``exported_details``), unless ``force``.
         """
         require(actor, Permission.WRITE_CLINICAL)
         source = Path(path)
@@ -295,6 +299,8 @@ class CaseService:
             case = self._parse(document)
             try:
                 with self._context.writing() as session:
+                    if update and not force:
+                        self._refuse_details_changed_since_export(session, document)
                     return self._store(
                         session, actor, case, source.name, update=update, skip=skip_existing
                     )
@@ -314,6 +320,20 @@ class CaseService:
                 ) from None
         except CaseFileError as error:
             raise error.in_file(source.name) from None
+
+    def _refuse_details_changed_since_export(self, session: Session, document: Any) -> None:
+        exported = document["patient"].get("exported_details")
+        mrn = document["patient"]["mrn"]
+        row = session.scalars(select(PatientRow).where(PatientRow.mrn == mrn)).first()
+        if exported is None or row is None or _details_fingerprint(row) == exported:
+            return
+        change = self._context.concurrent_change(session, row)
+        when = change.changed_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        raise ServiceError(
+            f"The details of MRN {mrn} were changed by {change.changed_by} at {when}, after "
+            "this file was exported; nothing was stored. Export the patient again, or use "
+            "--force to replace their changes."
+        )
 
     def _patient_id(self, mrn: str) -> int:
         with self._context.reading() as session:
@@ -668,7 +688,7 @@ class CaseService:
         plan = self._plans.plan_for_export(session, patient.id)
         document: dict[str, Any] = {
             "format": CASE_FORMAT,
-            "patient": _patient_doc(patient),
+            "patient": _patient_doc(patient, fingerprint=True),
             "assessments": [
                 _assessment_doc(a, self._protocol.red_flag_items())
                 for a in self._stored_assessments(session, patient.id)
@@ -1191,7 +1211,14 @@ def _number(value: float | None) -> float | int | None:
     return int(value) if float(value).is_integer() else value
 
 
-def _patient_doc(row: PatientRow) -> dict[str, Any]:
+def _details_fingerprint(row: PatientRow) -> str:
+    """What the patient's details were: written on export, compared by import --update."""
+    details = {key: value for key, value in _patient_doc(row).items() if key != "exported_details"}
+    canonical = json.dumps(details, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _patient_doc(row: PatientRow, *, fingerprint: bool = False) -> dict[str, Any]:
     document: dict[str, Any] = {
         "mrn": row.mrn,
         "family_name": row.family_name,
@@ -1203,6 +1230,8 @@ def _patient_doc(row: PatientRow) -> dict[str, Any]:
     for name in ("phone", "email", "address"):
         if getattr(row, name):
             document[name] = getattr(row, name)
+    if fingerprint:
+        document["exported_details"] = _details_fingerprint(row)
     return document
 
 

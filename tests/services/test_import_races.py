@@ -157,3 +157,48 @@ def test_an_update_audits_the_demographics_before_and_after(
     assert entry is not None
     assert entry.details["before"] == {"family_name": "Okafor"}
     assert entry.details["after"] == {"family_name": "Okafor-Reid"}
+
+
+def exported_with(
+    services: Services, actor: Actor, tmp_path: Path, name: str, **details: str
+) -> Path:
+    path = services.cases.export_file(actor, "CASE-0045", tmp_path / name)
+    document = json.loads(path.read_text("utf-8"))
+    document["patient"].update(details)
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+def test_an_update_from_a_file_exported_before_a_colleagues_change_is_refused_naming_them(
+    services: Services, actor: Actor, colleague: Actor, tmp_path: Path
+) -> None:
+    services.cases.import_file(actor, ARTICLE_CASE)
+    mine = exported_with(services, actor, tmp_path, "mine.json", occupation="teacher")
+    theirs = exported_with(services, actor, tmp_path, "theirs.json", occupation="nurse")
+    services.cases.import_file(colleague, theirs, update=True)
+
+    with pytest.raises(ServiceError) as refused:
+        services.cases.import_file(actor, mine, update=True)
+
+    assert str(refused.value).startswith(
+        "The details of MRN CASE-0045 were changed by Tomas Berg at "
+    )
+    assert str(refused.value).endswith(
+        "after this file was exported; nothing was stored. Export the patient again, or use "
+        "--force to replace their changes."
+    )
+    assert services.patients.by_mrn("CASE-0045").occupation == "nurse"
+    services.cases.import_file(actor, mine, update=True, force=True)
+    assert services.patients.by_mrn("CASE-0045").occupation == "teacher"
+
+
+def test_an_update_from_a_freshly_exported_and_edited_file_goes_through(
+    services: Services, actor: Actor, tmp_path: Path
+) -> None:
+    services.cases.import_file(actor, ARTICLE_CASE)
+    edited = exported_with(services, actor, tmp_path, "edited.json", phone="555-0199")
+
+    result = services.cases.import_file(actor, edited, update=True)
+
+    assert result.updated
+    assert services.patients.by_mrn("CASE-0045").phone == "555-0199"
