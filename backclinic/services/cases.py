@@ -308,10 +308,17 @@ class CaseService:
                 # Another workstation stored the same new MRN between our check and our
                 # insert (PostgreSQL; SQLite lets one writer in at a time): answered as
                 # SQLite answers it, from what is on record now.
-                with self._context.writing() as session:
-                    return self._store(
-                        session, actor, case, source.name, update=False, skip=skip_existing
-                    )
+                try:
+                    with self._context.writing() as session:
+                        return self._store(
+                            session, actor, case, source.name, update=False, skip=skip_existing
+                        )
+                except IntegrityError:
+                    raise ServiceError(
+                        f"MRN {case.patient.mrn} could not be stored: another workstation "
+                        "saved a record that conflicts with it at the same moment; nothing "
+                        "was stored. Import the file again."
+                    ) from None
             except StaleDataError:
                 raise self._context.stale(
                     f"The record of MRN {case.patient.mrn}",
