@@ -267,7 +267,8 @@ def check_connection(engine: Engine) -> SqliteSafety | None:
     SQLite connection came up without the pragmas the records depend on.
     """
     try:
-        with engine.connect() as connection:
+        # Read-only: on SQLite it begins DEFERRED, so a start never waits behind a long write.
+        with engine.connect().execution_options(**{READ_ONLY_OPTION: True}) as connection:
             if engine.dialect.name != "sqlite":
                 connection.execute(text("SELECT 1"))
                 return None

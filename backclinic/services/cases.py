@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from backclinic.db.models import (
     PatientRow,
@@ -48,6 +50,7 @@ from backclinic.domain.casefile.writer import (
     assessment_record,
     case_document,
     case_text,
+    details_fingerprint,
     plan_document,
     session_document,
     session_when,
@@ -112,8 +115,11 @@ class ImportResult:
     plan_visits: int | None
     updated: bool = False
     kept: int = 0
+    skipped: bool = False
 
     def describe(self) -> str:
+        if self.skipped:
+            return f"Skipped {self.mrn} ({self.family_name}, {self.given_name}): already on record."
         counts = (
             f"{_count(self.assessments, 'assessment')}, {_count(self.sessions, 'session')}, "
             + ("no plan" if self.plan_visits is None else f"a plan with {self.plan_visits} visits")
@@ -128,6 +134,18 @@ class ImportResult:
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
+
+# The patient's details an --update may change, audited before and after.
+_DEMOGRAPHICS = (
+    "family_name",
+    "given_name",
+    "date_of_birth",
+    "sex",
+    "occupation",
+    "phone",
+    "email",
+    "address",
+)
 
 # An import adds or replaces a whole patient record.
 _IMPORT_CHANGES = frozenset(
@@ -174,9 +192,21 @@ class CaseService:
 
     @use_case(Permission.WRITE_CLINICAL, changes=_IMPORT_CHANGES)
     def import_file(
-        self, actor: Actor, path: str | os.PathLike[str], *, update: bool = False
+        self,
+        actor: Actor,
+        path: str | os.PathLike[str],
+        *,
+        update: bool = False,
+        skip_existing: bool = False,
+        force: bool = False,
     ) -> ImportResult:
-        """Import one case file in one transaction; refuse it whole on the first problem."""
+        """Import one case file in one transaction; refuse it whole on the first problem.
+
+        ``skip_existing`` leaves an MRN already on record as it is (a rerun of a batch
+        that stopped half-way); ``update`` adds to it instead, and refuses when the
+        patient's details were changed on record after the file was exported (its
+        ``exported_details``), unless ``force``.
+        """
         source = Path(path)
         try:
             document = load_case_document(source)
@@ -184,18 +214,75 @@ class CaseService:
             raise CaseFileError.of(problem) from None
         try:
             case = self._parse(document)
-            with self._context.writing() as session:
-                return self._store(session, actor, case, source.name, update=update)
+            try:
+                with self._context.writing() as session:
+                    if update and not force:
+                        self._refuse_details_changed_since_export(session, document)
+                    return self._store(
+                        session, actor, case, source.name, update=update, skip=skip_existing
+                    )
+            except IntegrityError:
+                # Another workstation stored the same new MRN between our check and our
+                # insert (PostgreSQL; SQLite lets one writer in at a time): answered as
+                # SQLite answers it, from what is on record now.
+                try:
+                    with self._context.writing() as session:
+                        return self._store(
+                            session, actor, case, source.name, update=False, skip=skip_existing
+                        )
+                except IntegrityError:
+                    raise ServiceError(
+                        f"MRN {case.patient.mrn} could not be stored: another workstation "
+                        "saved a record that conflicts with it at the same moment; nothing "
+                        "was stored. Import the file again."
+                    ) from None
+            except StaleDataError:
+                raise self._context.stale(
+                    f"The record of MRN {case.patient.mrn}",
+                    PatientRow,
+                    self._patient_id(case.patient.mrn),
+                ) from None
         except CaseFileError as error:
             raise error.in_file(source.name) from None
 
+    def _refuse_details_changed_since_export(self, session: Session, document: Any) -> None:
+        exported = document["patient"].get("exported_details")
+        mrn = document["patient"]["mrn"]
+        row = session.scalars(select(PatientRow).where(PatientRow.mrn == mrn)).first()
+        if exported is None or row is None or details_fingerprint(_case_patient(row)) == exported:
+            return
+        change = self._context.concurrent_change(session, row)
+        when = change.changed_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        raise ServiceError(
+            f"The details of MRN {mrn} were changed by {change.changed_by} at {when}, after "
+            "this file was exported; nothing was stored. Export the patient again, or use "
+            "--force to replace their changes."
+        )
+
+    def _patient_id(self, mrn: str) -> int:
+        with self._context.reading() as session:
+            found = session.scalar(select(PatientRow.id).where(PatientRow.mrn == mrn))
+            return -1 if found is None else found
+
     def _store(
-        self, session: Session, actor: Actor, case: Case, file_name: str, *, update: bool
+        self,
+        session: Session,
+        actor: Actor,
+        case: Case,
+        file_name: str,
+        *,
+        update: bool,
+        skip: bool = False,
     ) -> ImportResult:
         mrn = case.patient.mrn
         existing = session.scalars(select(PatientRow).where(PatientRow.mrn == mrn)).first()
+        if existing is not None and not update and skip:
+            return ImportResult(
+                existing.mrn, existing.family_name, existing.given_name, 0, 0, None, skipped=True
+            )
         if existing is not None and not update:
             raise ServiceError(f"MRN {mrn} already exists; use --update to replace its record.")
+        demographics: dict[str, object] = {}
         if existing is None:
             try:
                 patient = self._patients._insert(session, actor, _patient_input(case.patient))
@@ -205,7 +292,9 @@ class CaseService:
             earlier = case.earlier_plans
         else:
             patient = existing
-            self._update_demographics(session, actor, patient, _patient_input(case.patient))
+            demographics = self._update_demographics(
+                session, actor, patient, _patient_input(case.patient)
+            )
             assessments, sessions, plan, kept = self._not_on_record(session, patient, case)
             earlier = ()
         intake_ids: list[tuple[dt.date, int]] = []
@@ -262,6 +351,7 @@ class CaseService:
                     "sessions": result.sessions,
                     "plan": plan_row is not None,
                     "kept": kept,
+                    **demographics,
                 },
             ),
         )
@@ -273,12 +363,22 @@ class CaseService:
 
     def _update_demographics(
         self, session: Session, actor: Actor, row: PatientRow, data: PatientInput
-    ) -> None:
+    ) -> dict[str, object]:
+        """Update the patient's details; what changed, before and after, as the window audits."""
+        before = {name: _plain_value(getattr(row, name)) for name in _DEMOGRAPHICS}
         write_details(row, data)
         if session.is_modified(row):
             self._context.stamp_change(row, actor)
         session.flush()
         write_search_terms(session, row)
+        after = {name: _plain_value(getattr(row, name)) for name in _DEMOGRAPHICS}
+        changed = [name for name in _DEMOGRAPHICS if before[name] != after[name]]
+        if not changed:
+            return {}
+        return {
+            "before": {name: before[name] for name in changed},
+            "after": {name: after[name] for name in changed},
+        }
 
     def _not_on_record(
         self, session: Session, patient: PatientRow, case: Case
@@ -464,8 +564,9 @@ class CaseService:
         if patient is None:
             raise NotFound(f"No patient has MRN {mrn.strip()}.")
         plan = self._plans._plan_for_export(session, patient.id)
+        on_record = _case_patient(patient)
         case = Case(
-            patient=_case_patient(patient),
+            patient=replace(on_record, exported_details=details_fingerprint(on_record)),
             assessments=tuple(self._stored_assessments(session, patient.id)),
             plan=None if plan is None else _case_plan(plan),
             sessions=tuple(self._stored_sessions(session, patient.id)),
@@ -541,6 +642,10 @@ def _patient_input(patient: CasePatient) -> PatientInput:
         email=patient.email,
         address=patient.address,
     )
+
+
+def _plain_value(value: object) -> object:
+    return value.isoformat() if isinstance(value, dt.date) else value
 
 
 def _case_patient(row: PatientRow) -> CasePatient:

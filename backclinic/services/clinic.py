@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import getpass
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -20,6 +18,7 @@ from backclinic.services.errors import (
     FieldError,
     ValidationFailed,
 )
+from backclinic.services.lockout import PasswordChecks, clear_failures, count_failure, is_locked
 from backclinic.services.passwords import password_hasher
 from backclinic.services.permissions import Permission, allows
 from backclinic.services.use_case import Change, before_sign_in, reads_no_records, use_case
@@ -31,10 +30,13 @@ ROLE_LABELS = {
     "front_desk": "Front desk",
 }
 MIN_PASSWORD_LENGTH = 8
-MAX_FAILED_SIGN_INS = 5
-LOCKOUT = dt.timedelta(minutes=5)
 WEEKDAYS_MON_TO_FRI = [0, 1, 2, 3, 4]
-SIGN_IN_FAILED = "The user name or password is not correct."
+# One message for a wrong name, a wrong password and a locked account: which of them it was
+# would tell an attacker that the account exists.
+SIGN_IN_FAILED = (
+    "The user name or password is not correct, or the account is locked for a few minutes "
+    "after repeated failures."
+)
 # Front desk cannot found a clinic: someone must be able to record care from the start.
 FIRST_RUN_ROLES = ("acupuncturist", "physical_therapist", "admin")
 
@@ -182,6 +184,7 @@ class ClinicService:
     def __init__(self, context: ServiceContext, hasher: PasswordHasher | None = None) -> None:
         self._context = context
         self._hasher = hasher or password_hasher()
+        self._checks = PasswordChecks(self._hasher)
 
     @reads_no_records
     def system_actor(self) -> Actor:
@@ -357,53 +360,58 @@ class ClinicService:
 
     @before_sign_in(changes={Change.ACCOUNTS})
     def sign_in(self, username: str, password: str) -> Clinician:
-        """Check a password; the failure message never says which part was wrong."""
+        """Check a password; every refusal reads the same and costs the same.
+
+        A wrong name, a wrong password, a deactivated and a locked account all get
+        SIGN_IN_FAILED after one argon2 verification (see services.lockout).
+        """
         now = self._context.clock.now()
-        with self._context.writing() as session:
+        with self._context.reading() as session:
             row = session.scalars(
                 select(ClinicianRow).where(ClinicianRow.username == username.strip())
             ).one_or_none()
-            if row is None or not row.active:
+            account = None if row is None or not row.active else row
+            password_hash = account.password_hash if account else None
+            locked = account is not None and is_locked(account.locked_until, now)
+        matched = self._checks.matches(password_hash, password)
+        with self._context.writing() as session:
+            if account is None:
+                # What was typed is not kept: it may be a password in the wrong field.
                 self._context.audit(
                     session,
                     None,
-                    AuditEntry("sign_in_failed", "clinician", details={"username": username}),
+                    AuditEntry("sign_in_failed", "clinician", details={"account": "unknown"}),
                 )
-                failure: Exception = AuthenticationFailed(SIGN_IN_FAILED)
-            elif row.locked_until is not None and row.locked_until > now:
-                minutes = max(1, round((row.locked_until - now).total_seconds() / 60))
+            elif locked:
                 self._context.audit(
-                    session, None, AuditEntry("sign_in_refused_locked", "clinician", row.id)
+                    session, None, AuditEntry("sign_in_refused_locked", "clinician", account.id)
                 )
-                failure = AuthenticationFailed(
-                    f"This account is locked after repeated failed sign-ins; "
-                    f"try again in {minutes} minute{'s' if minutes != 1 else ''}."
-                )
-            elif self._password_matches(row, password):
-                row.failed_sign_ins = 0
-                row.locked_until = None
-                if self._hasher.check_needs_rehash(row.password_hash):
-                    row.password_hash = self._hasher.hash(password)
-                actor = _clinician(row).as_actor()
-                self._context.audit(session, actor, AuditEntry("sign_in", "clinician", row.id))
-                return _clinician(row)
+            elif matched:
+                current = session.get_one(ClinicianRow, account.id)
+                if is_locked(current.locked_until, now):
+                    # Another workstation's failures locked it while this one was hashing.
+                    self._context.audit(
+                        session, None, AuditEntry("sign_in_refused_locked", "clinician", current.id)
+                    )
+                else:
+                    clear_failures(session, current.id)
+                    if self._checks.needs_rehash(current.password_hash):
+                        current.password_hash = self._checks.hash(password)
+                    signed_in = _clinician(current)
+                    self._context.audit(
+                        session,
+                        signed_in.as_actor(),
+                        AuditEntry("sign_in", "clinician", current.id),
+                    )
+                    return signed_in
             else:
-                row.failed_sign_ins += 1
-                details: dict[str, object] = {"attempt": row.failed_sign_ins}
-                if row.failed_sign_ins >= MAX_FAILED_SIGN_INS:
-                    row.locked_until = now + LOCKOUT
-                    row.failed_sign_ins = 0
-                    details["locked_until"] = row.locked_until.isoformat()
-                self._context.audit(
-                    session,
-                    None,
-                    AuditEntry("sign_in_failed", "clinician", row.id, details=details),
-                )
-                failure = AuthenticationFailed(SIGN_IN_FAILED)
-        raise failure
-
-    def _password_matches(self, row: ClinicianRow, password: str) -> bool:
-        try:
-            return self._hasher.verify(row.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            return False
+                counted = count_failure(session, account.id, now)
+                if counted is None:
+                    entry = AuditEntry("sign_in_refused_locked", "clinician", account.id)
+                else:
+                    details: dict[str, object] = {"attempt": counted.attempt}
+                    if counted.locked_until is not None:
+                        details["locked_until"] = counted.locked_until.isoformat()
+                    entry = AuditEntry("sign_in_failed", "clinician", account.id, details=details)
+                self._context.audit(session, None, entry)
+        raise AuthenticationFailed(SIGN_IN_FAILED)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from backclinic.db.models import ClinicSettingsRow, PatientRow, PatientSearchTermRow
+from backclinic.domain.untrusted_text import describe_character, first_control
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import (
     FieldError,
@@ -33,6 +34,16 @@ SEXES = ("female", "male", "other", "unknown")
 MRN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-/.]{0,39}$")
 _DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y")
 _LAST_CODE_POINT = "\U0010ffff"
+# The punctuation MRN_PATTERN allows; _mrn_key_column strips the same three.
+_MRN_PUNCTUATION = str.maketrans("", "", "-/.")
+# Single-line fields hold no control characters at all; an address may span lines.
+_ONE_LINE_FIELDS = {
+    "family_name": "Family name",
+    "given_name": "Given name",
+    "occupation": "Occupation",
+    "phone": "Phone",
+    "email": "Email",
+}
 
 
 # Letters that Unicode does not decompose into a base letter plus an accent.
@@ -56,6 +67,22 @@ def fold(text: str) -> str:
     """Casefold and strip accents: 'Ñúñez' finds 'nunez', 'Østergaard' 'ostergaard'."""
     decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_PLAIN_LETTERS))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).strip()
+
+
+def mrn_key(mrn: str) -> str:
+    """What makes two MRNs the same record: ``case-0045`` and ``CASE-0045.`` are CASE-0045.
+
+    MRN_PATTERN allows only ASCII letters, digits and '-', '/', '.', so lower() in SQL
+    agrees with this on every engine.
+    """
+    return mrn.strip().lower().translate(_MRN_PUNCTUATION)
+
+
+def _mrn_key_column() -> ColumnElement[str]:
+    without_punctuation = func.replace(
+        func.replace(func.replace(PatientRow.mrn, "-", ""), "/", ""), ".", ""
+    )
+    return func.lower(without_punctuation)
 
 
 def search_terms(family_name: str, given_name: str, mrn: str) -> list[tuple[str, str]]:
@@ -188,6 +215,23 @@ def validate_patient(data: PatientInput, today: dt.date) -> list[FieldError]:
         errors.append(FieldError("date_of_birth", "Date of birth cannot be in the future."))
     elif data.date_of_birth < EARLIEST_BIRTH_DATE:
         errors.append(FieldError("date_of_birth", "Date of birth cannot be before 1900."))
+    for name, label in _ONE_LINE_FIELDS.items():
+        control = first_control(getattr(data, name))
+        if control is not None:
+            errors.append(
+                FieldError(
+                    name,
+                    f"{label} cannot hold the control character {describe_character(control)}.",
+                )
+            )
+    control = first_control(data.address, allow_layout=True)
+    if control is not None:
+        errors.append(
+            FieldError(
+                "address",
+                f"Address cannot hold the control character {describe_character(control)}.",
+            )
+        )
     mrn = data.mrn.strip()
     if mrn and not MRN_PATTERN.match(mrn):
         errors.append(
@@ -234,6 +278,8 @@ class PatientService:
         mrn = data.mrn.strip() or self._next_mrn(session)
         if session.scalar(select(PatientRow.id).where(PatientRow.mrn == mrn)) is not None:
             raise self._duplicate_mrn(mrn)
+        if data.mrn.strip():
+            self._refuse_lookalike_mrn(session, mrn, None)
         assert data.date_of_birth is not None
         row = PatientRow(
             mrn=mrn,
@@ -273,6 +319,8 @@ class PatientService:
                     select(PatientRow.id).where(PatientRow.mrn == mrn)
                 ):
                     raise self._duplicate_mrn(mrn)
+                if mrn_key(mrn) != mrn_key(row.mrn):
+                    self._refuse_lookalike_mrn(session, mrn, row.id)
                 before = _patient(row)
                 row.mrn = mrn
                 write_details(row, data)
@@ -453,6 +501,24 @@ class PatientService:
             if digits.isdigit():
                 number = int(digits) + 1
         return f"{stem}{number:06d}"
+
+    def _refuse_lookalike_mrn(self, session: Session, mrn: str, own_id: int | None) -> None:
+        # A scan, not an index read; only MRNs someone typed or imported come here, and a
+        # second record under "case-0045" beside "CASE-0045" splits a patient's history.
+        query = select(PatientRow.mrn).where(_mrn_key_column() == mrn_key(mrn))
+        if own_id is not None:
+            query = query.where(PatientRow.id != own_id)
+        taken = session.scalars(query.limit(1)).first()
+        if taken is not None:
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        "mrn",
+                        f"MRN {mrn} differs from {taken}, which belongs to another patient, "
+                        "only in case or punctuation.",
+                    )
+                ]
+            )
 
     def _duplicate_mrn(self, mrn: str) -> ValidationFailed:
         return ValidationFailed(

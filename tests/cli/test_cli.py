@@ -186,4 +186,5 @@ def test_an_unopenable_database_exits_2_and_masks_its_password(
     assert (status, out) == (2, "")  # DESIGN.md: 2, the database cannot be used
     assert "s3cret-pw" not in err
     assert "***" in err
-    assert err.count("\n") == 1
+    # The warning about a password on the command line, then the one sentence.
+    assert err.count("\n") == 2

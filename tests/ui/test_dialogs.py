@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox, QWidg
 from pytestqt.qtbot import QtBot
 
 from backclinic.services.bundle import Services
-from backclinic.services.clinic import Clinician
+from backclinic.services.clinic import SIGN_IN_FAILED, Clinician
 from backclinic.services.context import Actor
 from backclinic.services.patients import Patient
 from backclinic.ui.first_run import FirstRunDialog
@@ -89,7 +89,7 @@ def test_sign_in_shows_the_services_refusal_verbatim_and_clears_the_password(
     dialog.username.setText("mei")
     dialog.password.setText("wrong password")
     ok(dialog)
-    assert dialog.message.text() == "The user name or password is not correct."
+    assert dialog.message.text() == SIGN_IN_FAILED
     assert dialog.password.text() == ""
     assert dialog.clinician is None
     dialog.password.setText(PASSWORD)

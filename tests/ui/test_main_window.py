@@ -9,7 +9,7 @@ from pytestqt.qtbot import QtBot
 
 from backclinic.launcher import Launcher
 from backclinic.services.bundle import Services
-from backclinic.services.clinic import Clinician, NewClinician
+from backclinic.services.clinic import SIGN_IN_FAILED, Clinician, NewClinician
 from backclinic.services.patients import Patient
 from backclinic.ui.first_run import FirstRunDialog
 from backclinic.ui.main_window import MainWindow
@@ -46,7 +46,7 @@ def sign_in_after_one_wrong_password(dialog: QWidget) -> None:
     dialog.password.setText("not the password")
     dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
     assert dialog.message.isVisible()
-    assert dialog.message.text() == "The user name or password is not correct."
+    assert dialog.message.text() == SIGN_IN_FAILED
     dialog.password.setText(PASSWORD)
     dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
 

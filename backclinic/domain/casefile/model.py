@@ -39,6 +39,9 @@ class CasePatient:
     phone: str = ""
     email: str = ""
     address: str = ""
+    # On export, a fingerprint of the details above: import --update refuses a file whose
+    # patient was changed on record since (written only, never read back as a detail).
+    exported_details: str | None = None
 
 
 @dataclass(frozen=True)

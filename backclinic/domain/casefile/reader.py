@@ -10,7 +10,6 @@ that order, so the first problem of the file is always the one reported.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -29,6 +28,7 @@ from backclinic.domain.casefile.model import (
 from backclinic.domain.casefile.schema import schema_problem
 from backclinic.domain.catalogue import Catalogue
 from backclinic.domain.intake import Intake
+from backclinic.domain.json_input import JsonInputError, loads_strict, read_json_file
 from backclinic.domain.plan import InterventionDose, PlanChoices, PlanPhase
 from backclinic.domain.protocol import Protocol as ClinicalProtocol
 from backclinic.domain.safety import ViolationKind, acupuncture_violations
@@ -45,31 +45,26 @@ class CaseChecks(Protocol):
 
 
 def parse_case_text(text: str) -> Any:
-    """The JSON value of a case file's text; CaseFileProblem naming line and column if none."""
+    """The JSON value of a case file's text, read strictly (bounded depth and numbers, no
+    NaN or Infinity, no control characters); CaseFileProblem naming the first problem."""
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise CaseFileProblem(
-            "", f"not valid JSON at line {error.lineno} column {error.colno}."
-        ) from None
+        return loads_strict(text, source="the case file")
+    except JsonInputError as error:
+        raise CaseFileProblem(error.location, _without_source(error.reason)) from None
 
 
 def load_case_document(path: Path) -> Any:
-    """The JSON value of the case file at ``path``; one sentence naming the file if none."""
-    if not path.exists():
-        raise CaseFileProblem("", f"{path} does not exist.")
-    if path.is_dir():
-        raise CaseFileProblem("", f"{path} is a folder, not a case file.")
+    """The JSON value of the case file at ``path``, read strictly and never more than the
+    size limit; one sentence naming the file, or the JSON path, if none."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise CaseFileProblem("", f"{path}: not UTF-8 text, so not a case file.") from None
-    except OSError as error:
-        raise CaseFileProblem("", f"{path} cannot be read: {error.strerror}.") from None
-    try:
-        return parse_case_text(text)
-    except CaseFileProblem as problem:
-        raise CaseFileProblem("", f"{path}: {problem.reason}") from None
+        return read_json_file(path)
+    except JsonInputError as error:
+        raise CaseFileProblem(error.location, error.reason) from None
+
+
+def _without_source(reason: str) -> str:
+    prefix = "the case file: "
+    return reason[len(prefix) :] if reason.startswith(prefix) else reason
 
 
 def read_case(

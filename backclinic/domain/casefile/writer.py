@@ -7,8 +7,10 @@ flags in the protocol's screening order, and each assessment with its derived sc
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from backclinic.domain.casefile.model import (
@@ -65,7 +67,16 @@ def patient_document(patient: CasePatient) -> dict[str, Any]:
     ):
         if value:
             document[name] = value
+    if patient.exported_details is not None:
+        document["exported_details"] = patient.exported_details
     return document
+
+
+def details_fingerprint(patient: CasePatient) -> str:
+    """What the patient's details were: written on export, compared by import --update."""
+    details = patient_document(replace(patient, exported_details=None))
+    canonical = json.dumps(details, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def assessment_record(assessment: CaseAssessment, red_flag_order: Sequence[str]) -> dict[str, Any]:
