@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from backclinic.about import ShowVersion
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -56,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="database URL (default: $BACKCLINIC_DATABASE_URL, else a SQLite file in the "
         "user data folder)",
     )
+    parser.add_argument("--version", action=ShowVersion)
     commands = parser.add_subparsers(dest="command", metavar="command")
 
     demo = commands.add_parser("demo", help="fill the database with a realistic demo clinic")

@@ -22,22 +22,21 @@ from backclinic.db.models import ClinicianRow, DocumentRow, PlanRow
 from backclinic.domain.catalogue import Catalogue
 from backclinic.domain.progress import Change, PainPoint, change_verdict, immediate_response
 from backclinic.domain.protocol import Protocol
-from backclinic.reports.discharge_summary import (
+from backclinic.reports.content import (
     Attendance,
+    ChartPhase,
     DischargeSummary,
+    DocumentFrame,
+    HomeExercise,
+    Letterhead,
     Outcome,
-    TreatedSession,
-    discharge_title,
-    render_discharge_summary,
-)
-from backclinic.reports.frame import DocumentFrame, HomeExercise, Letterhead, PatientLine
-from backclinic.reports.pain_chart import ChartPhase
-from backclinic.reports.plan_summary import (
+    PatientLine,
     PatientPrecaution,
     PlannedVisit,
     PlanPhase,
     PlanSummary,
-    render_plan_summary,
+    TreatedSession,
+    discharge_title,
 )
 from backclinic.services.assessments import Assessment, AssessmentService
 from backclinic.services.clinic import ClinicService
@@ -111,6 +110,9 @@ class DocumentService:
         """Render the patient's plan summary, keep it, and audit the print."""
         require(actor, Permission.PRINT)
         summary = self.plan_summary(actor, patient_id)
+        # reportlab loads on the first print, not at start-up (it is a large import).
+        from backclinic.reports.plan_summary import render_plan_summary
+
         rendered = render_plan_summary(summary)
         plan = self._plan_to_print(patient_id, "plan summary")
         return self._store(
@@ -127,6 +129,8 @@ class DocumentService:
         """Render the discharge summary (an interim one while the plan is active)."""
         require(actor, Permission.PRINT)
         summary = self.discharge_summary(actor, patient_id)
+        from backclinic.reports.discharge_summary import render_discharge_summary
+
         rendered = render_discharge_summary(summary)
         plan = self._plan_to_print(patient_id, "discharge summary")
         return self._store(

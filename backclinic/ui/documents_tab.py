@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtPrintSupport import QPrinter
@@ -21,9 +21,11 @@ from backclinic.services.context import Actor
 from backclinic.services.documents import DocumentInfo, StoredDocument
 from backclinic.services.errors import ServiceError
 from backclinic.services.permissions import Permission, allows
-from backclinic.ui.print_preview import DocumentOutput, PrintPreview
 from backclinic.ui.row_table import RowTableModel, row_table_view
 from backclinic.ui.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from backclinic.ui.print_preview import DocumentOutput, PrintPreview
 
 
 class DocumentsModel(RowTableModel[DocumentInfo]):
@@ -164,6 +166,9 @@ class DocumentsTab(QWidget):
         QMessageBox.warning(self, "Not printed", str(error))
 
     def _output(self, document: DocumentInfo, *, just_printed: bool = False) -> DocumentOutput:
+        # QtPdf loads when a document is first previewed or printed, not at start-up.
+        from backclinic.ui.print_preview import DocumentOutput
+
         return DocumentOutput(
             self._documents,
             self._actor,
@@ -184,6 +189,8 @@ class DocumentsTab(QWidget):
             return
         if self.preview is not None:
             self.preview.close()
+        from backclinic.ui.print_preview import PrintPreview
+
         self.preview = PrintPreview(
             self._documents,
             self._output(document, just_printed=just_printed),

@@ -18,6 +18,7 @@ from backclinic.ui.patient_dialog import PatientDialog
 from backclinic.ui.patient_list import PatientListView
 from backclinic.ui.patient_workspace import PatientWorkspace
 from backclinic.ui.session_dialog import SessionDialog
+from backclinic.ui.startup_window import APP_NAME
 
 
 class MainWindow(QMainWindow):
@@ -37,7 +38,9 @@ class MainWindow(QMainWindow):
         self._services = services
         self.clinician = clinician
         self._actor = clinician.as_actor()
-        self.setWindowTitle("BackClinic")
+        # Names the clinic and the clinician, so it is told apart from the start-up windows.
+        clinic_name = services.clinic.settings().clinic_name
+        self.setWindowTitle(f"{APP_NAME} — {clinic_name} — {clinician.full_name}")
         self.resize(1100, 720)
 
         self.day_view = DayView(services, self._actor)
