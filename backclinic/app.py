@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from backclinic.db.location import existing_clinic_name, resolve_database_url, sqlite_file
+from backclinic.domain.resources import resources_dir
 from backclinic.ui.sign_in import SignInDialog
 from backclinic.ui.startup_window import APP_NAME, StartupWindow
 from backclinic.ui.tasks import TaskRunner
@@ -31,6 +33,9 @@ def _application(argv: list[str]) -> QApplication:
     app = existing if isinstance(existing, QApplication) else QApplication(argv)
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
+    app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "backclinic.png")))
+    # Matches StartupWMClass in the Linux .desktop file, so the dock shows its icon.
+    app.setDesktopFileName("BackClinic")
     return app
 
 

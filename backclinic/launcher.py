@@ -20,6 +20,7 @@ from backclinic.services.errors import ServiceError
 from backclinic.ui.first_run import FirstRunDialog
 from backclinic.ui.idle_lock import DraftStore, IdleLock, WindowLock, idle_interval_ms
 from backclinic.ui.main_window import MainWindow
+from backclinic.ui.patient_list import PAGE_SIZE
 from backclinic.ui.sign_in import SignInDialog
 
 EXIT_DATABASE_UNAVAILABLE = 2
@@ -123,10 +124,22 @@ def open_clinic(url: str) -> OpenedClinic:
             services.backups.automatic_daily_backup(services.context.clock())
         except ServiceError as error:
             print(f"The daily backup was not written: {error}", file=sys.stderr)
+        _warm_up(services)
     except BaseException:
         database.engine.dispose()
         raise
     return OpenedClinic(database, services)
+
+
+def _warm_up(services: Services) -> None:
+    """Run the reads the main window opens with, once, while the clinician types.
+
+    Their SQL is then compiled and cached, and the database pages read, so that Enter
+    costs the password check and the window, not a cold first query.
+    """
+    services.clinic.settings()
+    services.schedule.due(services.schedule.today())
+    services.patients.search("", limit=PAGE_SIZE)
 
 
 def report_unavailable(error: DatabaseUnavailable | SchemaTooNew) -> int:

@@ -6,7 +6,8 @@ Kept out of the spec so they can be read and checked like any other code.
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
+from fnmatch import fnmatch
+from pathlib import Path, PurePosixPath
 
 # The Qt modules BackClinic imports (QtCharts on the Progress tab, QtPdf and QtPdfWidgets
 # for print preview, QtPrintSupport for printing); every other one is left out.
@@ -30,6 +31,72 @@ def unused_qt_modules() -> list[str]:
         if path.name.startswith("Qt") and path.suffix in (".so", ".pyd")
     }
     return sorted(f"PySide6.{name}" for name in names - USED_QT_MODULES)
+
+
+# Python modules the app never reaches that the analysis would still follow: Pillow's
+# codecs and font and colour engines (reportlab only reads a PNG or JPEG logo through it),
+# its Qt and Tk bridges, and SQLAlchemy's asyncio support.
+UNUSED_PYTHON_MODULES = [
+    "PIL._avif",
+    "PIL._webp",
+    "PIL._imagingcms",
+    "PIL._imagingft",
+    "PIL.ImageQt",
+    "PIL.ImageTk",
+    "greenlet",
+    "tkinter",
+    "pytest",
+    "hypothesis",
+    "mypy",
+    "IPython",
+]
+
+# Files PyInstaller's Qt hooks collect that a clinic workstation never loads, by their
+# place in the bundle (fnmatch patterns).
+LEFT_OUT_FILES = (
+    # The on-screen keyboard input method, and the Qt Quick / QML stack that only it needs.
+    "PySide6/Qt/plugins/platforminputcontexts/libqtvirtualkeyboardplugin.so",
+    "PySide6/Qt/lib/libQt6VirtualKeyboard*",
+    "PySide6/Qt/lib/libQt6Qml*",
+    "PySide6/Qt/lib/libQt6Quick*",
+    # Embedded, framebuffer and remote platforms: a workstation draws on X11 or Wayland.
+    "PySide6/Qt/plugins/platforms/libqeglfs.so",
+    "PySide6/Qt/plugins/platforms/libqlinuxfb.so",
+    "PySide6/Qt/plugins/platforms/libqminimalegl.so",
+    "PySide6/Qt/plugins/platforms/libqvkkhrdisplay.so",
+    "PySide6/Qt/plugins/platforms/libqvnc.so",
+    "PySide6/Qt/plugins/egldeviceintegrations/*",
+    "PySide6/Qt/lib/libQt6EglFS*",
+    # The GTK theme plugin, and the copies of the GTK stack collected for it: GTK itself
+    # comes from the system, and its cairo and pango must be the system's too.
+    "PySide6/Qt/plugins/platformthemes/libqgtk3.so",
+    "libgtk-3.so*",
+    "libgdk-3.so*",
+    "libgdk_pixbuf-2.0.so*",
+    "libatk-1.0.so*",
+    "libcairo.so*",
+    "libcairo-gobject.so*",
+    "libpango-1.0.so*",
+    "libpangocairo-1.0.so*",
+    "libpangoft2-1.0.so*",
+    "libpixman-1.so*",
+    "libfribidi.so*",
+    "libthai.so*",
+    "libdatrie.so*",
+    "libgraphite2.so*",
+    "libharfbuzz.so*",
+    "libepoxy.so*",
+)
+KEPT_TRANSLATIONS = "qtbase_*"  # Qt's own dialogs and messages; the app itself is English
+
+
+def left_out(destination: str) -> bool:
+    """Whether a file PyInstaller collected (named by its place in the bundle) is dropped."""
+    path = PurePosixPath(destination.replace("\\", "/"))
+    text = str(path)
+    if path.parent.as_posix() == "PySide6/Qt/translations":
+        return not fnmatch(path.name, KEPT_TRANSLATIONS)
+    return any(fnmatch(text, pattern) for pattern in LEFT_OUT_FILES)
 
 
 DESKTOP_ENTRY = """[Desktop Entry]
