@@ -30,7 +30,7 @@ def patient_with_sessions(path: Path, sessions: int = SESSIONS) -> int:
     database = open_database(sqlite_url(path))
     try:
         services = build_services(database.session_factory)
-        for summary in services.patients.search("Rivera Ana", limit=50):
+        for summary in services.patients.search("Rivera Ana", limit=50).rows:
             if len(services.sessions.history(summary.id)) >= sessions:
                 return summary.id
         print(f"adding a patient with {sessions} sessions to {path} ...", flush=True)

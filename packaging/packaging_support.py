@@ -44,6 +44,9 @@ UNUSED_PYTHON_MODULES = [
     "PIL.ImageQt",
     "PIL.ImageTk",
     "greenlet",
+    # psycopg's own copy of libpq and OpenSSL (10 MB); in the bundle psycopg uses the
+    # system's libpq instead (package libpq5), which only a PostgreSQL workstation needs.
+    "psycopg_binary",
     "tkinter",
     "pytest",
     "hypothesis",
@@ -86,17 +89,96 @@ LEFT_OUT_FILES = (
     "libgraphite2.so*",
     "libharfbuzz.so*",
     "libepoxy.so*",
+    # Image formats nobody hands the app (logos are PNG or JPEG; Qt reads PNG itself).
+    "PySide6/Qt/plugins/imageformats/libqicns.so",
+    "PySide6/Qt/plugins/imageformats/libqpdf.so",
+    "PySide6/Qt/plugins/imageformats/libqtga.so",
+    "PySide6/Qt/plugins/imageformats/libqtiff.so",
+    "PySide6/Qt/plugins/imageformats/libqwbmp.so",
+    "PySide6/Qt/plugins/imageformats/libqwebp.so",
+    # Raw input devices (evdev, TUIO) are for framebuffer platforms, left out above.
+    "PySide6/Qt/plugins/generic/*",
+)
+
+# Libraries every Linux desktop has, and whose copy must be the running system's own
+# (the display server's X11 and xcb, fontconfig, GLib, D-Bus, and CUPS with the TLS and
+# Kerberos libraries it is built against): PyInstaller copies them from the build
+# machine, the bundle uses the workstation's. The same idea as AppImage's exclude list.
+SYSTEM_LIBRARIES = (
+    "libX11.so*",
+    "libX11-xcb.so*",
+    "libXau.so*",
+    "libXdmcp.so*",
+    "libXext.so*",
+    "libXrender.so*",
+    "libxcb*.so*",
+    "libxkbcommon.so*",
+    "libxkbcommon-x11.so*",
+    "libfontconfig.so*",
+    "libfreetype.so*",
+    "libexpat.so*",
+    "libpng16.so*",
+    "libbrotlicommon.so*",
+    "libbrotlidec.so*",
+    "libglib-2.0.so*",
+    "libgio-2.0.so*",
+    "libgobject-2.0.so*",
+    "libgmodule-2.0.so*",
+    "libgthread-2.0.so*",
+    "libpcre2-8.so*",
+    "libmount.so*",
+    "libblkid.so*",
+    "libselinux.so*",
+    "libdbus-1.so*",
+    "libsystemd.so*",
+    "libcap.so*",
+    "libgcrypt.so*",
+    "libgpg-error.so*",
+    "liblz4.so*",
+    "libzstd.so*",
+    "libcups.so*",
+    "libavahi-client.so*",
+    "libavahi-common.so*",
+    "libgnutls.so*",
+    "libnettle.so*",
+    "libhogweed.so*",
+    "libgmp.so*",
+    "libp11-kit.so*",
+    "libtasn1.so*",
+    "libidn2.so*",
+    "libunistring.so*",
+    "libgssapi_krb5.so*",
+    "libkrb5.so*",
+    "libk5crypto.so*",
+    "libkrb5support.so*",
+    "libcom_err.so*",
+    "libkeyutils.so*",
+    "libbsd.so*",
+    "libmd.so*",
 )
 KEPT_TRANSLATIONS = "qtbase_*"  # Qt's own dialogs and messages; the app itself is English
 
 
 def left_out(destination: str) -> bool:
-    """Whether a file PyInstaller collected (named by its place in the bundle) is dropped."""
+    """Whether a file PyInstaller collected (named by its place in the bundle) is dropped
+    together with everything that would load it."""
     path = PurePosixPath(destination.replace("\\", "/"))
-    text = str(path)
     if path.parent.as_posix() == "PySide6/Qt/translations":
         return not fnmatch(path.name, KEPT_TRANSLATIONS)
-    return any(fnmatch(text, pattern) for pattern in LEFT_OUT_FILES)
+    return any(fnmatch(str(path), pattern) for pattern in LEFT_OUT_FILES)
+
+
+def from_the_system(destination: str) -> bool:
+    """Whether a collected library is one the workstation's own system provides (Linux)."""
+    path = PurePosixPath(destination.replace("\\", "/"))
+    top_level = path.parent.as_posix() == "."
+    return top_level and any(fnmatch(path.name, pattern) for pattern in SYSTEM_LIBRARIES)
+
+
+def kept(destination: str, platform: str) -> bool:
+    if left_out(destination):
+        return False
+    return not (platform.startswith("linux") and from_the_system(destination))
 
 
 DESKTOP_ENTRY = """[Desktop Entry]
