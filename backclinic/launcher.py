@@ -141,6 +141,8 @@ def _warm_up(services: Services) -> None:
     Their SQL is then compiled and cached, and the database pages read, so that Enter
     costs the password check and the window, not a cold first query.
     """
+    if not services.clinic.is_set_up():
+        return
     services.clinic.settings()
     services.schedule.due(services.schedule.today())
     services.patients.search("", limit=PAGE_SIZE)

@@ -7,14 +7,20 @@ import subprocess
 import sys
 from pathlib import Path
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox
+import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QWidget
 from pytestqt.qtbot import QtBot
 
+from backclinic import app as app_module
 from backclinic.db.database import open_database
 from backclinic.services.bundle import Services, build_services
 from backclinic.services.clinic import Clinician, NewClinician
+from backclinic.ui.main_window import MainWindow
 from backclinic.ui.sign_in import SignInDialog
 from tests.conftest import PASSWORD
+from tests.ui.conftest import ModalDriver
+from tests.ui.test_main_window import set_up_clinic
 
 HEAVY_MODULES = ["sqlalchemy", "alembic", "reportlab", "PySide6.QtCharts", "PySide6.QtPdf"]
 ON_FIRST_USE = ["reportlab", "PySide6.QtCharts", "PySide6.QtPdf"]
@@ -140,3 +146,59 @@ def test_a_sign_in_dialog_opened_before_the_clinic_is_known_names_it_once_it_is(
     click_sign_in(dialog)
     assert dialog.message.text() == "The user name or password is not correct."
     assert dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).isEnabled()
+
+
+def close_the_main_window_once_open() -> list[str]:
+    """Closes the main window when it opens (ending run_app), keeping its title."""
+    opened: list[str] = []
+
+    def close() -> None:
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, MainWindow) and widget.isVisible():
+                opened.append(widget.windowTitle())
+                widget.close()
+                return
+        QTimer.singleShot(10, close)
+
+    QTimer.singleShot(0, close)
+    return opened
+
+
+def sign_in_as_the_founder(dialog: QWidget) -> None:
+    assert isinstance(dialog, SignInDialog)
+    assert dialog.username.text() == "mei"
+    dialog.password.setText(PASSWORD)
+    click_sign_in(dialog)
+
+
+def test_a_new_sqlite_clinic_is_set_up_behind_the_start_up_window_then_signed_into(
+    qtbot: QtBot, modal: ModalDriver, tmp_path: Path
+) -> None:
+    opened = close_the_main_window_once_open()
+    modal.then(set_up_clinic).then(sign_in_as_the_founder)
+    status = app_module.run_app(f"sqlite:///{tmp_path / 'clinic.db'}", [])
+    modal.check()
+    assert status == 0
+    assert opened == ["BackClinic — Harbour Back Clinic — Mei Lin"]
+
+
+def test_a_clinic_server_not_yet_set_up_turns_the_first_sign_in_into_the_set_up(
+    qtbot: QtBot, modal: ModalDriver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As on a PostgreSQL server: nothing can be read before the services load, so the
+    # dialog opens with a generic title, and the loaded services find no clinic yet.
+    monkeypatch.setattr(app_module, "existing_clinic_name", lambda _url: None)
+    monkeypatch.setattr(app_module, "sqlite_file", lambda _url: None)
+    titles: list[str] = []
+
+    def note_the_title(dialog: QWidget) -> None:
+        assert isinstance(dialog, SignInDialog)
+        titles.append(dialog.windowTitle())
+
+    opened = close_the_main_window_once_open()
+    modal.then(note_the_title).then(set_up_clinic).then(sign_in_as_the_founder)
+    status = app_module.run_app(f"sqlite:///{tmp_path / 'clinic.db'}", [])
+    modal.check()
+    assert status == 0
+    assert titles == ["Sign in — BackClinic"]
+    assert opened == ["BackClinic — Harbour Back Clinic — Mei Lin"]
