@@ -44,15 +44,23 @@ UNUSED_PYTHON_MODULES = [
     "PIL.ImageQt",
     "PIL.ImageTk",
     "greenlet",
-    # psycopg's own copy of libpq and OpenSSL (10 MB); in the bundle psycopg uses the
-    # system's libpq instead (package libpq5), which only a PostgreSQL workstation needs.
-    "psycopg_binary",
     "tkinter",
     "pytest",
     "hypothesis",
     "mypy",
     "IPython",
 ]
+
+# On Linux, psycopg's own copy of libpq and OpenSSL (10 MB) is left out too: the bundle's
+# psycopg then uses the system's libpq (package libpq5), which only a workstation on a
+# PostgreSQL server needs. Windows and macOS have no such package, so they keep it.
+LINUX_SYSTEM_PROVIDED_MODULES = ["psycopg_binary"]
+
+
+def unused_python_modules(platform: str) -> list[str]:
+    linux_only = LINUX_SYSTEM_PROVIDED_MODULES if platform.startswith("linux") else []
+    return [*UNUSED_PYTHON_MODULES, *linux_only]
+
 
 # Files PyInstaller's Qt hooks collect that a clinic workstation never loads, by their
 # place in the bundle (fnmatch patterns).
@@ -70,6 +78,7 @@ LEFT_OUT_FILES = (
     "PySide6/Qt/plugins/platforms/libqvnc.so",
     "PySide6/Qt/plugins/egldeviceintegrations/*",
     "PySide6/Qt/lib/libQt6EglFS*",
+    "PySide6/Qt/lib/libQt6EglFs*",
     # The GTK theme plugin, and the copies of the GTK stack collected for it: GTK itself
     # comes from the system, and its cairo and pango must be the system's too.
     "PySide6/Qt/plugins/platformthemes/libqgtk3.so",
@@ -165,7 +174,11 @@ def left_out(destination: str) -> bool:
     path = PurePosixPath(destination.replace("\\", "/"))
     if path.parent.as_posix() == "PySide6/Qt/translations":
         return not fnmatch(path.name, KEPT_TRANSLATIONS)
-    return any(fnmatch(str(path), pattern) for pattern in LEFT_OUT_FILES)
+    places = [str(path)]
+    if path.parent.as_posix() == ".":
+        # PyInstaller also links each Qt library into the top folder; the link goes too.
+        places.append(f"PySide6/Qt/lib/{path.name}")
+    return any(fnmatch(place, pattern) for place in places for pattern in LEFT_OUT_FILES)
 
 
 def from_the_system(destination: str) -> bool:

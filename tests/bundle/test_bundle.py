@@ -95,6 +95,7 @@ def test_the_bundle_runs_the_commands_and_opens_its_window_on_its_own(
     libraries = {path.name for path in bundle.rglob("libQt6*")}
     assert not [name for name in libraries if name.startswith(UNUSED_QT_LIBRARIES)]
     assert missing_libraries(bundle) == set(), "nothing left in the bundle needs what was left out"
+    assert not [path for path in bundle.rglob("*") if path.is_symlink() and not path.exists()]
     desktop = (bundle / "BackClinic.desktop").read_text()
     assert 'Exec="/opt/BackClinic/BackClinic"' in desktop
     assert (bundle / "_internal" / "resources" / "icons" / "backclinic.png").is_file()
