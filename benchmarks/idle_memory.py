@@ -89,10 +89,10 @@ def main() -> None:
         f"main window {shown:6.1f} MB"
     )
     print(
-        f"{'  after a 200-session patient and':<34} idle {idle:6.1f} MB, peak {peak:6.1f} MB"
+        f"  after opening a patient with {SESSIONS} sessions and printing a discharge summary,"
+        f" idle {arguments.idle:g} s: {idle:6.1f} MB (peak {peak:6.1f} MB)"
         f"  goal <= {GOAL_MB:.0f} MB: {verdict}"
     )
-    print(f"{'  a discharge summary, idle ' + str(arguments.idle) + ' s'}")
 
 
 if __name__ == "__main__":
