@@ -202,7 +202,7 @@ Comment=Integrative acupuncture and physical therapy for back pain
 Exec="{executable}"
 Icon={icon}
 Terminal=false
-Categories=Office;MedicalSoftware;
+Categories=Office;Science;MedicalSoftware;
 StartupWMClass=BackClinic
 """
 
