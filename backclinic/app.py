@@ -30,12 +30,16 @@ SUPPORTED_SCHEMES = ("sqlite", "postgresql")
 
 def _application(argv: list[str]) -> QApplication:
     existing = QApplication.instance()
-    app = existing if isinstance(existing, QApplication) else QApplication(argv)
+    if isinstance(existing, QApplication):
+        app = existing
+    else:
+        app = QApplication(argv)
+        # Only on a new application: set later, the icon change reaches every open window.
+        app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "backclinic.png")))
+        # Matches StartupWMClass in the Linux .desktop file, so the dock shows its icon.
+        app.setDesktopFileName("BackClinic")
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
-    app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "backclinic.png")))
-    # Matches StartupWMClass in the Linux .desktop file, so the dock shows its icon.
-    app.setDesktopFileName("BackClinic")
     return app
 
 
