@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from backclinic.services.bundle import Services
     from backclinic.services.context import Actor
 
+from backclinic.about import ShowVersion
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 # A usage error is bad input, like any other.
@@ -83,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"run as this account, with its role (password from ${PASSWORD_VARIABLE}, else "
         "asked for); without it, commands run as the command-line account",
     )
+    parser.add_argument("--version", action=ShowVersion)
     commands = parser.add_subparsers(dest="command", metavar="command")
 
     demo = commands.add_parser("demo", help="fill the database with a realistic demo clinic")

@@ -7,19 +7,13 @@ interim summary, and says so in its title.
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
-
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table
 
-from backclinic.domain.outcomes import OutcomeChange
+from backclinic.reports.content import ChartPoint, DischargeSummary, RenderedPdf, discharge_title
 from backclinic.reports.frame import (
     CONTENT_WIDTH,
     INK,
-    DocumentFrame,
-    HomeExercise,
-    RenderedPdf,
     Styles,
     bullets,
     day,
@@ -27,83 +21,13 @@ from backclinic.reports.frame import (
     number,
     render,
 )
-from backclinic.reports.pain_chart import ChartPhase, ChartPoint, pain_chart
+from backclinic.reports.pain_chart import pain_chart
 
-DISCHARGE_TITLE = "Discharge summary"
-INTERIM_TITLE = "Interim treatment summary"
 NOT_RECORDED = "–"
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """A measure's baseline and final value; ``change`` is None when there is nothing to
-    compare (one measurement, or none)."""
-
-    measure: str
-    unit: str
-    baseline: float | None
-    baseline_on: dt.date | None
-    final: float | None
-    final_on: dt.date | None
-    change: OutcomeChange | None
-
-
-@dataclass(frozen=True)
-class Attendance:
-    """Visits due up to the end of the episode and what became of them."""
-
-    scheduled: int
-    attended: int
-    missed: int
-    not_held: int
-    sessions: int
-
-    @property
-    def percent(self) -> float | None:
-        return None if self.scheduled == 0 else self.attended / self.scheduled * 100
-
-
-@dataclass(frozen=True)
-class TreatedSession:
-    when: dt.date
-    phase_number: int | None
-    modalities: tuple[str, ...]
-    pain_before: int | None
-    pain_after: int | None
-    acupoints: tuple[str, ...]
-    interventions: tuple[str, ...]
-    adverse_events: tuple[str, ...]
-    adverse_event_note: str
-    tolerance: str | None
-
-
-@dataclass(frozen=True)
-class DischargeSummary:
-    frame: DocumentFrame
-    ended: bool
-    start_date: dt.date
-    end_date: dt.date
-    end_reason: str | None
-    end_note: str
-    phases: tuple[ChartPhase, ...]
-    attendance: Attendance
-    nprs: Outcome
-    odi: Outcome
-    mean_immediate_drop: float | None
-    sessions: tuple[TreatedSession, ...]
-    home_programme: tuple[HomeExercise, ...]
-    recommendations: tuple[str, ...]
-    clinician: str
-    # What the reader must know first (a referral, worsening pain); empty when nothing.
-    headline: str = ""
 
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
-
-
-def discharge_title(ended: bool) -> str:
-    return DISCHARGE_TITLE if ended else INTERIM_TITLE
 
 
 def _episode(summary: DischargeSummary, styles: Styles) -> list[Flowable]:

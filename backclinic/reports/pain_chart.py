@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from reportlab.graphics.shapes import Circle, Drawing, Line, PolyLine, Rect, String
 from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
+from backclinic.reports.content import ChartPhase, ChartPoint
 from backclinic.reports.frame import ACCENT, FONT, FONT_BOLD, INK, MUTED, RULE, register_fonts
 
 PAIN_MAX = 10
@@ -23,21 +23,6 @@ PHASE_FILLS = (
     colors.HexColor("#e6efe0"),
     colors.HexColor("#ece6f2"),
 )
-
-
-@dataclass(frozen=True)
-class ChartPhase:
-    number: int
-    name: str
-    start_date: dt.date
-    end_date: dt.date
-
-
-@dataclass(frozen=True)
-class ChartPoint:
-    when: dt.date
-    before: int | None
-    after: int | None
 
 
 def pain_chart(

@@ -7,17 +7,12 @@ in mind for this patient, and how to reach the clinic.
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
-
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table
 
+from backclinic.reports.content import PlanPhase, PlanSummary, RenderedPdf
 from backclinic.reports.frame import (
     CONTENT_WIDTH,
-    DocumentFrame,
-    HomeExercise,
-    RenderedPdf,
     Styles,
     bullets,
     day,
@@ -28,52 +23,6 @@ from backclinic.reports.frame import (
 )
 
 VISIT_STATUS_WORDS = {"done": "attended", "missed": "missed"}
-
-
-@dataclass(frozen=True)
-class PlanPhase:
-    number: int
-    name: str
-    start_week: int
-    end_week: int
-    start_date: dt.date
-    end_date: dt.date
-    acupuncture: str
-    """How often, in words: "twice a week", "once a week", "as needed"."""
-    physical_therapy: str
-    aim: str
-    """The article's words for the phase."""
-    focus: tuple[str, ...]
-    """What the PT sessions work on, as labels."""
-
-
-@dataclass(frozen=True)
-class PlannedVisit:
-    when: dt.date
-    phase_number: int
-    modalities: tuple[str, ...]
-    """Labels: "Acupuncture", "Physical therapy"."""
-    status: str
-    """planned, done or missed."""
-
-
-@dataclass(frozen=True)
-class PatientPrecaution:
-    label: str
-    how_treatment_adapts: str
-
-
-@dataclass(frozen=True)
-class PlanSummary:
-    frame: DocumentFrame
-    phases: tuple[PlanPhase, ...]
-    visits: tuple[PlannedVisit, ...]
-    current_phase: int | None
-    home_programme: tuple[HomeExercise, ...]
-    target_pain: int | None
-    target_odi: float | None
-    functional_goals: tuple[str, ...]
-    precautions: tuple[PatientPrecaution, ...]
 
 
 def _joined(labels: tuple[str, ...]) -> str:

@@ -21,22 +21,21 @@ from backclinic.domain.catalogue import Catalogue
 from backclinic.domain.outcomes import OutcomeChange, judge
 from backclinic.domain.progress import PainPoint, immediate_response
 from backclinic.domain.protocol import Protocol
-from backclinic.reports.discharge_summary import (
+from backclinic.reports.content import (
     Attendance,
+    ChartPhase,
     DischargeSummary,
+    DocumentFrame,
+    HomeExercise,
+    Letterhead,
     Outcome,
-    TreatedSession,
-    discharge_title,
-    render_discharge_summary,
-)
-from backclinic.reports.frame import DocumentFrame, HomeExercise, Letterhead, PatientLine
-from backclinic.reports.pain_chart import ChartPhase
-from backclinic.reports.plan_summary import (
+    PatientLine,
     PatientPrecaution,
     PlannedVisit,
     PlanPhase,
     PlanSummary,
-    render_plan_summary,
+    TreatedSession,
+    discharge_title,
 )
 from backclinic.services.assessments import Assessment, AssessmentService
 from backclinic.services.clinic import ClinicService
@@ -112,6 +111,9 @@ class DocumentService:
     def print_plan_summary(self, actor: Actor, patient_id: int) -> StoredDocument:
         """Render the patient's plan summary, keep it, and audit the print."""
         summary = self.plan_summary(actor, patient_id)
+        # reportlab loads on the first print, not at start-up (it is a large import).
+        from backclinic.reports.plan_summary import render_plan_summary
+
         rendered = render_plan_summary(summary)
         plan = self._plan_to_print(actor, patient_id, "plan summary")
         return self._store(
@@ -128,6 +130,8 @@ class DocumentService:
     def print_discharge_summary(self, actor: Actor, patient_id: int) -> StoredDocument:
         """Render the discharge summary (an interim one while the plan is active)."""
         summary = self.discharge_summary(actor, patient_id)
+        from backclinic.reports.discharge_summary import render_discharge_summary
+
         rendered = render_discharge_summary(summary)
         plan = self._plan_to_print(actor, patient_id, "discharge summary")
         return self._store(

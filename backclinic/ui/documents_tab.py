@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtPrintSupport import QPrinter
@@ -24,8 +24,10 @@ from backclinic.services.permissions import Permission, allows
 from backclinic.services.use_case import Change
 from backclinic.ui.operations import Operations
 from backclinic.ui.patient_tab import PatientTab
-from backclinic.ui.print_preview import DocumentOutput, PrintPreview
 from backclinic.ui.row_table import RowTableModel, row_table_view
+
+if TYPE_CHECKING:
+    from backclinic.ui.print_preview import DocumentOutput, PrintPreview
 
 
 class DocumentsModel(RowTableModel[DocumentInfo]):
@@ -181,6 +183,9 @@ class DocumentsTab(PatientTab):
         QMessageBox.warning(self, "Not printed", str(error))
 
     def _output(self, document: DocumentInfo, *, just_printed: bool = False) -> DocumentOutput:
+        # QtPdf loads when a document is first previewed or printed, not at start-up.
+        from backclinic.ui.print_preview import DocumentOutput
+
         return DocumentOutput(
             self._documents,
             self._actor,
@@ -201,6 +206,8 @@ class DocumentsTab(PatientTab):
             return
         if self.preview is not None:
             self.preview.close()
+        from backclinic.ui.print_preview import PrintPreview
+
         self.preview = PrintPreview(
             self._documents,
             self._output(document, just_printed=just_printed),

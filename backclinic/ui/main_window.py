@@ -19,6 +19,7 @@ from backclinic.ui.patient_dialog import PatientDialog
 from backclinic.ui.patient_list import PatientListView
 from backclinic.ui.patient_workspace import PatientWorkspace
 from backclinic.ui.session_dialog import SessionDialog
+from backclinic.ui.startup_window import APP_NAME
 
 
 class MainWindow(QMainWindow):
@@ -40,7 +41,9 @@ class MainWindow(QMainWindow):
         self._actor = clinician.as_actor()
         # Every view of this window hears what each use case run from it changed.
         self.operations = Operations(self)
-        self.setWindowTitle("BackClinic")
+        # Names the clinic and the clinician, so it is told apart from the start-up windows.
+        clinic_name = services.clinic.settings().clinic_name
+        self.setWindowTitle(f"{APP_NAME} — {clinic_name} — {clinician.full_name}")
         self.resize(1100, 720)
 
         self.day_view = DayView(services, self._actor, operations=self.operations)

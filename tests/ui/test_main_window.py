@@ -61,7 +61,7 @@ def test_a_new_clinic_is_set_up_signed_into_and_used_from_the_keyboard(
     assert isinstance(window, MainWindow)
     qtbot.addWidget(window)
     qtbot.waitExposed(window)
-    assert window.windowTitle() == "BackClinic"
+    assert window.windowTitle() == "BackClinic — Harbour Back Clinic — Mei Lin"
     assert window.user_label.text().startswith("Signed in as Mei Lin (Acupuncturist)")
     assert window.database_label.text() == "Database: sqlite:///clinic.db"
 
