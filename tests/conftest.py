@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from argon2.profiles import CHEAPEST
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, MetaData, create_engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
@@ -68,26 +68,32 @@ _TABLES = text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDE
 class PostgresTemplate:
     """The shared PostgreSQL database, migrated once and emptied before each test.
 
-    TRUNCATE ... RESTART IDENTITY leaves it as a fresh migration would, provided the
-    migrations wrote no rows of their own (checked once; if they did, every test migrates
-    afresh) and the previous test left the schema alone (checked by its fingerprint).
+    TRUNCATE ... RESTART IDENTITY, then the rows the migrations themselves wrote (the audit
+    chain's identity) put back, leaves it as a fresh migration would, provided the previous
+    test left the schema alone (checked by its fingerprint). The migration's audit key and
+    anchor are kept beside the template and copied into each test's key folder.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, keys: Path) -> None:
         self.url = url
+        self._keys = keys
         self._engine: Engine = create_engine(url, poolclass=NullPool)
         self._fingerprint: list[tuple[str, str]] | None = None
         self._tables: list[str] = []
+        self._seeded: dict[str, list[dict[str, object]]] = {}
         self._truncatable = False
 
     def fresh(self) -> None:
+        reused = False
         if self._truncatable and self._fingerprint == self._current_fingerprint():
             try:
                 self._truncate()
-                return
+                reused = True
             except DBAPIError:
                 pass
-        self._rebuild()
+        if not reused:
+            self._rebuild()
+        shutil.copytree(self._keys, Path(os.environ[KEY_FOLDER_VARIABLE]), dirs_exist_ok=True)
 
     def close(self) -> None:
         self._engine.dispose()
@@ -103,26 +109,48 @@ class PostgresTemplate:
         with self._engine.begin() as connection:
             # A connection a test left open would otherwise hold the lock forever.
             connection.execute(text("SET LOCAL lock_timeout = '10s'"))
+            # The audit trail refuses TRUNCATE (migration 0005); its owner lifts that for
+            # this one transaction, as restore does.
+            connection.execute(text("GRANT TRUNCATE ON audit_event TO CURRENT_USER"))
+            connection.execute(
+                text("ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_truncate")
+            )
             listed = ", ".join(f'"{name}"' for name in self._tables)
             connection.execute(text(f"TRUNCATE {listed} RESTART IDENTITY CASCADE"))
+            connection.execute(
+                text("ALTER TABLE audit_event ENABLE TRIGGER audit_event_no_truncate")
+            )
+            connection.execute(text("REVOKE TRUNCATE ON audit_event FROM CURRENT_USER"))
+            if self._seeded:
+                schema = MetaData()
+                schema.reflect(bind=connection, only=list(self._seeded))
+                for name, rows in self._seeded.items():
+                    connection.execute(schema.tables[name].insert(), rows)
 
     def _rebuild(self) -> None:
         with self._engine.begin() as connection:
             connection.execute(text("DROP SCHEMA public CASCADE"))
             connection.execute(text("CREATE SCHEMA public"))
+        shutil.rmtree(self._keys, ignore_errors=True)
         migrated = create_engine(self.url, poolclass=NullPool)
         try:
-            migrate_to_head(migrated)
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setenv(KEY_FOLDER_VARIABLE, str(self._keys))
+                migrate_to_head(migrated)
         finally:
             migrated.dispose()
         with self._engine.connect() as connection:
             tables = [name for (name,) in connection.execute(_TABLES)]
             self._tables = [name for name in tables if name != "alembic_version"]
-            seeded = any(
-                connection.execute(text(f'SELECT EXISTS (SELECT 1 FROM "{name}")')).scalar()
-                for name in self._tables
-            )
-        self._truncatable = bool(self._tables) and not seeded
+            self._seeded = {}
+            for name in self._tables:
+                rows = [
+                    dict(row)
+                    for row in connection.execute(text(f'SELECT * FROM "{name}"')).mappings()
+                ]
+                if rows:
+                    self._seeded[name] = rows
+        self._truncatable = bool(self._tables)
         self._fingerprint = self._current_fingerprint()
 
 
@@ -154,8 +182,10 @@ def shared_reference_data() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def postgres_template() -> Iterator[PostgresTemplate]:
-    template = PostgresTemplate(os.environ[TEST_DATABASE_VARIABLE])
+def postgres_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresTemplate]:
+    template = PostgresTemplate(
+        os.environ[TEST_DATABASE_VARIABLE], tmp_path_factory.mktemp("postgres-template-keys")
+    )
     yield template
     template.close()
 
