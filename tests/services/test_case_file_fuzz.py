@@ -10,6 +10,7 @@ BACKCLINIC_FUZZ_EXAMPLES sets the number of examples (5,000 by default, as CI ru
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 import os
@@ -173,7 +174,10 @@ def mutated_case_files(draw: st.DrawFn) -> str:
         if kind == "delete":
             document = delete_at(document, place)
         elif kind == "wrong_type":
-            document = replace_at(document, place, draw(st.sampled_from(WRONG_TYPES)))
+            # A copy: the same list or object put in twice could be put inside itself.
+            document = replace_at(
+                document, place, copy.deepcopy(draw(st.sampled_from(WRONG_TYPES)))
+            )
         elif kind == "number":
             raw = draw(st.sampled_from(ODD_NUMBERS))
             document = replace_at(document, place, f"{RAW_MARK}{raw}")
