@@ -16,16 +16,28 @@ from backclinic.services.bundle import Services
 from backclinic.services.clinic import Clinician
 from backclinic.services.errors import AuthenticationFailed
 from backclinic.ui.field_errors import ERROR_STYLE
+from backclinic.ui.workstation import WorkstationMemory
 
 
 class SignInDialog(QDialog):
-    """Shows the service's refusal as it is: it never says which of the two was wrong."""
+    """Shows the service's refusal as it is: it never says which of the two was wrong.
+
+    Without a user name given, it offers the last one signed in on this workstation, so the
+    cursor starts in the password field and a password is never typed into the open field.
+    """
 
     def __init__(
-        self, services: Services, parent: QWidget | None = None, *, username: str = ""
+        self,
+        services: Services,
+        parent: QWidget | None = None,
+        *,
+        username: str = "",
+        memory: WorkstationMemory | None = None,
     ) -> None:
         super().__init__(parent)
         self._services = services
+        self._memory = memory or WorkstationMemory()
+        username = username or self._memory.last_user_name()
         self.clinician: Clinician | None = None
         clinic_name = services.clinic.settings().clinic_name
         self.setWindowTitle(f"Sign in — {clinic_name}")
@@ -79,4 +91,5 @@ class SignInDialog(QDialog):
             self.password.clear()
             self.password.setFocus()
             return
+        self._memory.remember_user_name(self.clinician.username)
         self.accept()

@@ -212,3 +212,37 @@ def test_a_save_that_lost_a_race_shows_both_versions_and_keeps_the_input(
         "a second save applies"
     )
     assert QApplication.activeModalWidget() is None
+
+
+def test_sign_in_remembers_the_last_user_on_this_workstation_and_focuses_the_password(
+    qtbot: QtBot, services: Services, clinician: Clinician
+) -> None:
+    first = SignInDialog(services)
+    qtbot.addWidget(first)
+    first.username.setText("mei")
+    first.password.setText(PASSWORD)
+    ok(first)
+    assert first.clinician == clinician
+
+    # The app is started again on this workstation: nothing is passed in.
+    again = SignInDialog(services)
+    qtbot.addWidget(again)
+    again.show()
+    qtbot.waitExposed(again)
+    assert again.username.text() == "mei"
+    assert again.focusWidget() is again.password
+    assert again.password.text() == ""
+
+
+def test_a_failed_sign_in_is_not_remembered_as_the_workstation_user(
+    qtbot: QtBot, services: Services, clinician: Clinician
+) -> None:
+    first = SignInDialog(services)
+    qtbot.addWidget(first)
+    first.username.setText("intruder")
+    first.password.setText(PASSWORD)
+    ok(first)
+    assert first.clinician is None
+    again = SignInDialog(services)
+    qtbot.addWidget(again)
+    assert again.username.text() == ""
