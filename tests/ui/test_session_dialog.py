@@ -280,3 +280,22 @@ def test_the_session_form_and_the_plan_wizard_pick_points_with_the_same_widget(
     phase_points.picker.setEditText(extra.lower())
     phase_points.add_button.click()
     assert phase_points.codes()[-1] == extra
+
+
+def test_the_sessions_tab_names_interventions_by_their_labels_not_their_codes(
+    qtbot: QtBot, clinic: Services, actor: Actor
+) -> None:
+    patient_id, _ = planned(clinic, actor)
+    data = clinic.sessions.prefill(actor, patient_id, NOW)
+    assert [code for code, _ in data.interventions][:2] == [
+        "posture_correction",
+        "myofascial_release",
+    ]
+    clinic.sessions.log(actor, patient_id, replace(data, pain_before=6, pain_after=4))
+    tab = SessionsTab(clinic, actor, patient_id)
+    qtbot.addWidget(tab)
+    qtbot.waitUntil(lambda: tab.model.rowCount() == 1)
+    headers = [tab.model.headerData(c, Qt.Orientation.Horizontal) for c in range(6)]
+    shown = tab.model.index(0, headers.index("Interventions")).data()
+    assert shown.startswith("Posture correction, Myofascial release")
+    assert "_" not in shown
