@@ -37,6 +37,13 @@ SIGN_IN_FAILED = "The user name or password is not correct."
 FIRST_RUN_ROLES = ("acupuncturist", "physical_therapist", "admin")
 
 
+LOGO_RULE = "The logo must be an existing PNG or JPEG file."
+
+
+def _usable_logo(path: str) -> bool:
+    return Path(path).is_file() and Path(path).suffix.lower() in (".png", ".jpg", ".jpeg")
+
+
 @dataclass(frozen=True)
 class ClinicSettings:
     clinic_name: str
@@ -202,11 +209,22 @@ class ClinicService:
             return _settings(row)
 
     @before_sign_in(changes={Change.SETTINGS, Change.ACCOUNTS})
-    def set_up(self, *, clinic_name: str, first_clinician: NewClinician) -> Clinician:
+    def set_up(
+        self,
+        *,
+        clinic_name: str,
+        first_clinician: NewClinician,
+        address: str = "",
+        phone: str = "",
+        logo_path: str | None = None,
+    ) -> Clinician:
         """Create the clinic and its first account in one transaction (first start only)."""
         errors = []
         if not clinic_name.strip():
             errors.append(FieldError("clinic_name", "Clinic name is required."))
+        logo = (logo_path or "").strip() or None
+        if logo is not None and not _usable_logo(logo):
+            errors.append(FieldError("logo_path", LOGO_RULE))
         errors += validate_clinician(first_clinician)
         if first_clinician.role in CLINICIAN_ROLES and first_clinician.role not in FIRST_RUN_ROLES:
             errors.append(
@@ -226,7 +244,12 @@ class ClinicService:
             )
             actor = _clinician(clinician).as_actor()
             settings = ClinicSettingsRow(
-                id=1, clinic_name=clinic_name.strip(), clinic_days=WEEKDAYS_MON_TO_FRI
+                id=1,
+                clinic_name=clinic_name.strip(),
+                address=address.strip(),
+                phone=phone.strip(),
+                logo_path=logo,
+                clinic_days=WEEKDAYS_MON_TO_FRI,
             )
             self._context.stamp_new(settings, actor)
             session.add(settings)
@@ -267,10 +290,8 @@ class ClinicService:
         if not clinic_days or any(day not in range(7) for day in clinic_days):
             errors.append(FieldError("clinic_days", "Choose at least one opening day."))
         logo = (logo_path or "").strip() or None
-        if logo is not None and not (
-            Path(logo).is_file() and Path(logo).suffix.lower() in (".png", ".jpg", ".jpeg")
-        ):
-            errors.append(FieldError("logo_path", "The logo must be an existing PNG or JPEG file."))
+        if logo is not None and not _usable_logo(logo):
+            errors.append(FieldError("logo_path", LOGO_RULE))
         if errors:
             raise ValidationFailed(errors)
         with self._context.writing() as session:
