@@ -51,7 +51,7 @@ class FieldErrors:
         """Show each message under its field and focus the first; returns the unplaced ones."""
         self.clear()
         first: str | None = None
-        for field, (editor, error) in self._rows.items():
+        for field, (_editor, error) in self._rows.items():
             message = by_field.get(field)
             if message:
                 error.setText(message)
