@@ -341,7 +341,7 @@ class PatientListView(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in enumerate((170, 150, 100, 50, 100, 200)):
+        for column, width in enumerate((170, 150, 100, 50, 110, 270)):
             self.table.setColumnWidth(column, width)
 
         self._debounce = QTimer(self)
