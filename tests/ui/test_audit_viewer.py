@@ -118,3 +118,16 @@ def test_a_clinician_who_is_not_an_admin_is_refused(
     viewer = _viewer(qtbot, services, actor)
     assert viewer.model.rowCount() == 0
     assert "cannot view the audit trail" in viewer.message.text()
+
+
+def test_the_details_column_names_roles_in_words(
+    qtbot: QtBot, services: Services, admin: Actor
+) -> None:
+    services.accounts.create(admin, NewClinician("Priya Nair", "priya", "front_desk", PASSWORD))
+    services.accounts.create(
+        admin, NewClinician("Sam Okoro", "sam", "physical_therapist", PASSWORD)
+    )
+    viewer = _viewer(qtbot, services, admin)
+    details = " ".join(_column(viewer, 5))
+    assert "Front desk" in details and "Physical therapist" in details
+    assert "front_desk" not in details and "physical_therapist" not in details
