@@ -87,7 +87,9 @@ class ProgressTab(PatientTab):
     ) -> None:
         super().__init__(services, actor, patient_id, parent, operations=operations)
         self.chart = QChart()
-        self.chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
+        # Beside the plot, one entry a line: along the bottom, eight entries share one row
+        # and Qt cuts their names short ("Phase 1: Calm and corr…").
+        self.chart.legend().setAlignment(Qt.AlignmentFlag.AlignRight)
         self.chart_view = QChartView(self.chart)
         self.chart_view.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.chart_view.setMinimumSize(480, 320)
