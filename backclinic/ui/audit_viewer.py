@@ -31,6 +31,7 @@ from backclinic.services.errors import NotFound, PermissionDenied
 from backclinic.services.patients import PatientService
 from backclinic.services.permissions import ROLE_NAMES
 from backclinic.ui.field_errors import ERROR_STYLE, FieldErrors
+from backclinic.ui.wording import counted
 
 PAGE_SIZE = 200
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -274,5 +275,5 @@ class AuditViewer(QDialog):
         self.more_button.setEnabled(len(page) == PAGE_SIZE)
         shown = self.model.rowCount() + len(page) if before_id is not None else len(page)
         self.message.setStyleSheet("")
-        self.message.setText(f"{shown} entries shown, newest first.")
+        self.message.setText(f"{counted(shown, 'entry', 'entries')} shown, newest first.")
         return page

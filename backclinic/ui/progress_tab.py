@@ -37,6 +37,7 @@ from backclinic.services.use_case import Change
 from backclinic.ui.intake_form import IntakeForm
 from backclinic.ui.operations import Operations
 from backclinic.ui.patient_tab import PatientTab
+from backclinic.ui.wording import counted
 
 PAIN_BEFORE = "Pain before"
 PAIN_AFTER = "Pain after"
@@ -280,7 +281,8 @@ class ProgressTab(PatientTab):
         labels["immediate"].setText(
             "Not recorded"
             if immediate.mean_drop is None
-            else f"{immediate.mean_drop:.1f} points on average over {immediate.sessions} sessions"
+            else f"{immediate.mean_drop:.1f} points on average over "
+            f"{counted(immediate.sessions, 'session', 'sessions')}"
         )
         labels["adherence"].setText(course.attendance.text)
 

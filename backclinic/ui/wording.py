@@ -1,13 +1,12 @@
-"""Counted words on screen: "1 visit per week", "2 visits per week"."""
+"""Counted words in spin boxes: "1 visit per week", "2 visits per week"."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QSpinBox
 
+from backclinic.domain.wording import counted
 
-def counted(count: int, singular: str, plural: str) -> str:
-    """The count and the noun that agrees with it."""
-    return f"{count} {singular if count == 1 else plural}"
+__all__ = ["count_suffix", "counted"]
 
 
 def count_suffix(spin: QSpinBox, singular: str, plural: str) -> None:

@@ -62,6 +62,7 @@ def test_filtering_by_mrn_shows_only_that_patients_entries(
     assert _column(viewer, 4) == ["Rivas, Tomás (A-1002)"]
     assert _column(viewer, 1) == ["Mei Lin"]
     assert _column(viewer, 2) == ["Created"]
+    assert viewer.message.text() == "1 entry shown, newest first."
 
 
 def test_filtering_by_clinician_and_action(
