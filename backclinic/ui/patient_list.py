@@ -39,6 +39,9 @@ from backclinic.ui.operations import Changes, Operations
 from backclinic.ui.tasks import TaskRunner
 
 PAGE_SIZE = 100
+# Empty lists say what to do next.
+NO_PATIENTS_YET = "No patients registered yet: add the first with Patient › New patient (Ctrl+N)."
+NO_MATCH = "No patients match: check the spelling, or search by MRN or date of birth."
 SEARCH_DEBOUNCE_MS = 150
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -462,11 +465,16 @@ class PatientListView(QWidget):
         if action is not None:
             action()
 
+    def _no_match_text(self) -> str:
+        if self.include_archived.isChecked():
+            return NO_MATCH
+        return f"{NO_MATCH[:-1]}, or tick Include archived."
+
     def _show_count(self) -> None:
         shown = self.model.rowCount()
         if shown == 0:
             self.count_label.setText(
-                "No patients match." if self.model.query.strip() else "No patients registered yet."
+                self._no_match_text() if self.model.query.strip() else NO_PATIENTS_YET
             )
             return
         total = self.model.total if self.model.total is not None else shown

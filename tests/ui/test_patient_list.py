@@ -92,7 +92,13 @@ def test_archived_patients_are_listed_only_when_asked_for(
     view = PatientListView(services, actor)
     qtbot.addWidget(view)
     view.search_edit.setText("rivera")
-    qtbot.waitUntil(lambda: view.count_label.text() == "No patients match.")
+    qtbot.waitUntil(
+        lambda: (
+            view.count_label.text()
+            == "No patients match: check the spelling, or search by MRN or date of birth, "
+            "or tick Include archived."
+        )
+    )
     view.include_archived.setChecked(True)
     qtbot.waitUntil(lambda: view.count_label.text() == "1 patient")
     assert shown_names(view.model) == ["Rivera, Ana"]
@@ -109,7 +115,7 @@ def test_typing_narrows_the_list_after_a_short_pause(
     qtbot.waitUntil(lambda: view.model.rowCount() == 2)
     assert shown_names(view.model) == ["Rivas, Tomás", "Rivera, Ana"]
     qtbot.keyClicks(view.search_edit, "xx")
-    qtbot.waitUntil(lambda: view.count_label.text() == "No patients match.")
+    qtbot.waitUntil(lambda: view.count_label.text().startswith("No patients match: check"))
 
 
 def test_a_date_of_birth_finds_the_patient_born_that_day(
@@ -169,7 +175,12 @@ def test_double_clicking_a_row_opens_that_patient(
 def test_an_empty_registry_says_so(qtbot: QtBot, services: Services, actor: Actor) -> None:
     view = PatientListView(services, actor)
     qtbot.addWidget(view)
-    qtbot.waitUntil(lambda: view.count_label.text() == "No patients registered yet.")
+    qtbot.waitUntil(
+        lambda: (
+            view.count_label.text()
+            == "No patients registered yet: add the first with Patient › New patient (Ctrl+N)."
+        )
+    )
     services.patients.register(actor, person())
     view.reload()
     assert view.count_label.text() == "Searching…"
