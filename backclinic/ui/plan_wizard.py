@@ -723,7 +723,8 @@ class PlanWizard(QWizard):
             self.review_page,
         ):
             self.addPage(page)
-        self.resize(900, 720)
+        # Fits a 1366×768 screen with its title bar and taskbar; the pages scroll.
+        self.resize(900, 660)
 
     @classmethod
     def build(

@@ -301,3 +301,18 @@ def test_each_acupuncture_phase_shows_its_own_aim_in_plain_words(
     assert "[clinic_defaults]" not in words
     assert "protocol file" not in words
     assert "Set by this clinic" in words
+
+
+def test_the_wizard_fits_a_1366_by_768_screen_and_never_scrolls_sideways(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    from PySide6.QtWidgets import QScrollArea
+
+    patient = grace(services, actor)
+    record_intake(qtbot, services, actor, patient)
+    wizard = open_wizard(qtbot, services, actor, patient)
+    assert wizard.width() <= 1366 and wizard.height() <= 700
+    while wizard.currentPage() is not wizard.review_page:
+        for area in wizard.currentPage().findChildren(QScrollArea):
+            assert area.horizontalScrollBar().maximum() == 0, wizard.currentPage().title()
+        wizard.next()
