@@ -7,7 +7,7 @@ STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 STAMP_BUNDLE := $(VENV)/.installed-bundle
 
-.PHONY: run test lint demo bundle clean
+.PHONY: run test lint demo bundle screenshots clean
 
 $(BIN)/python:
 	@echo "== Creating a Python environment in $(VENV)/ (once)"
@@ -51,6 +51,10 @@ bundle: $(STAMP_BUNDLE)
 	@echo "== Building the one-folder app in dist/BackClinic/ with PyInstaller (about a minute)"
 	$(BIN)/pyinstaller --noconfirm --clean --log-level WARN packaging/backclinic.spec
 	@echo "== Built dist/BackClinic/ ($$(du -sh dist/BackClinic | cut -f1)); start it with dist/BackClinic/BackClinic"
+
+# PNGs of the main screens and a printed page, from a throwaway demo clinic (needs pdftoppm).
+screenshots: $(STAMP_RUN)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist

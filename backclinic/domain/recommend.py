@@ -32,7 +32,7 @@ from backclinic.domain.scoring import (
 )
 from backclinic.domain.screening import Screening, evaluate_red_flags
 
-CLINIC_DEFAULT_SOURCE = "Clinic default ([clinic_defaults] of the protocol file), not the article."
+CLINIC_DEFAULT_SOURCE = "Set by this clinic; the article gives no figure for it."
 
 
 @dataclass(frozen=True)

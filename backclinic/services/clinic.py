@@ -41,6 +41,13 @@ SIGN_IN_FAILED = (
 FIRST_RUN_ROLES = ("acupuncturist", "physical_therapist", "admin")
 
 
+LOGO_RULE = "The logo must be an existing PNG or JPEG file."
+
+
+def _usable_logo(path: str) -> bool:
+    return Path(path).is_file() and Path(path).suffix.lower() in (".png", ".jpg", ".jpeg")
+
+
 @dataclass(frozen=True)
 class ClinicSettings:
     clinic_name: str
@@ -222,11 +229,22 @@ class ClinicService:
         return settings
 
     @before_sign_in(changes={Change.SETTINGS, Change.ACCOUNTS})
-    def set_up(self, *, clinic_name: str, first_clinician: NewClinician) -> Clinician:
+    def set_up(
+        self,
+        *,
+        clinic_name: str,
+        first_clinician: NewClinician,
+        address: str = "",
+        phone: str = "",
+        logo_path: str | None = None,
+    ) -> Clinician:
         """Create the clinic and its first account in one transaction (first start only)."""
         errors = []
         if not clinic_name.strip():
             errors.append(FieldError("clinic_name", "Clinic name is required."))
+        logo = (logo_path or "").strip() or None
+        if logo is not None and not _usable_logo(logo):
+            errors.append(FieldError("logo_path", LOGO_RULE))
         errors += validate_clinician(first_clinician)
         if first_clinician.role in CLINICIAN_ROLES and first_clinician.role not in FIRST_RUN_ROLES:
             errors.append(
@@ -248,6 +266,9 @@ class ClinicService:
             settings = ClinicSettingsRow(
                 id=1,
                 clinic_name=clinic_name.strip(),
+                address=address.strip(),
+                phone=phone.strip(),
+                logo_path=logo,
                 clinic_days=WEEKDAYS_MON_TO_FRI,
                 time_zone=workstation_zone_name(),
             )
@@ -296,10 +317,8 @@ class ClinicService:
         if not clinic_days or any(day not in range(7) for day in clinic_days):
             errors.append(FieldError("clinic_days", "Choose at least one opening day."))
         logo = (logo_path or "").strip() or None
-        if logo is not None and not (
-            Path(logo).is_file() and Path(logo).suffix.lower() in (".png", ".jpg", ".jpeg")
-        ):
-            errors.append(FieldError("logo_path", "The logo must be an existing PNG or JPEG file."))
+        if logo is not None and not _usable_logo(logo):
+            errors.append(FieldError("logo_path", LOGO_RULE))
         zone = time_zone.strip() if time_zone is not None else None
         zone_problem = time_zone_problem(zone) if zone else None
         if zone_problem is not None:

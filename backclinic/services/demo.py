@@ -46,7 +46,7 @@ from backclinic.services.clock import ClinicClock
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, ServiceError, ValidationFailed
 from backclinic.services.patients import fold, search_terms
-from backclinic.services.permissions import Permission
+from backclinic.services.permissions import ROLE_NAMES, Permission
 from backclinic.services.plans import PlanService, choices_from_proposal
 from backclinic.services.sessions import session_details, session_row
 from backclinic.services.use_case import Change, use_case
@@ -108,7 +108,10 @@ class DemoSummary:
         ]
         if self.clinicians:
             lines.append(f"Staff accounts (password for each: {self.password}):")
-            lines += [f"  {a.username:<18} {a.full_name} ({a.role})" for a in self.clinicians]
+            lines += [
+                f"  {a.username:<18} {a.full_name} ({ROLE_NAMES.get(a.role, a.role)})"
+                for a in self.clinicians
+            ]
         if self.patients_created:
             lines.append(
                 f"{self.patients_created:,} patients, MRN {self.first_mrn} to {self.last_mrn}."

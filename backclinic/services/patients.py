@@ -26,6 +26,7 @@ from backclinic.services.errors import (
     NotFound,
     ValidationFailed,
 )
+from backclinic.services.patient_status import PatientStatus, patient_statuses
 from backclinic.services.permissions import Permission
 from backclinic.services.use_case import Change, reads_no_records, use_case
 
@@ -382,11 +383,22 @@ class PatientService:
             return _patient(row)
 
     @use_case(Permission.REGISTER_PATIENTS)
-    def count(self, actor: Actor, *, include_archived: bool = False) -> int:
+    def count(self, actor: Actor, *, text: str = "", include_archived: bool = False) -> int:
+        """How many patients ``search`` finds for ``text`` over all its pages."""
         with self._context.reading() as session:
+            birth_date = parse_date_query(text)
+            tokens = [] if birth_date is not None else fold(text).split()
+            if tokens:
+                term = PatientSearchTermRow
+                matching = select(func.count(func.distinct(term.patient_id))).where(
+                    *self._term_conditions(tokens, include_archived)
+                )
+                return int(session.scalar(matching) or 0)
             query = select(func.count()).select_from(PatientRow)
             if not include_archived:
                 query = query.where(PatientRow.archived.is_(False))
+            if birth_date is not None:
+                query = query.where(PatientRow.date_of_birth == birth_date)
             return int(session.scalar(query) or 0)
 
     @use_case(Permission.REGISTER_PATIENTS)
@@ -408,6 +420,12 @@ class PatientService:
             if not tokens:
                 return self._in_name_order(session, after, limit, include_archived)
             return self._by_terms(session, tokens, after, limit, include_archived)
+
+    @use_case(Permission.REGISTER_PATIENTS)
+    def statuses(self, actor: Actor, patient_ids: Sequence[int]) -> dict[int, PatientStatus]:
+        """Where each of these patients stands today (a page of the list at a time)."""
+        with self._context.reading() as session:
+            return patient_statuses(session, patient_ids, self.today())
 
     def _in_name_order(
         self,
@@ -442,22 +460,7 @@ class PatientService:
         include_archived: bool,
     ) -> SearchPage:
         term = PatientSearchTermRow
-        first, *rest = tokens
-        conditions: list[ColumnElement[bool]] = [
-            term.term >= first,
-            term.term < _prefix_upper_bound(first),
-        ]
-        if not include_archived:
-            conditions.append(term.archived.is_(False))
-        for token in rest:
-            other = PatientSearchTermRow.__table__.alias()
-            conditions.append(
-                exists().where(
-                    other.c.patient_id == term.patient_id,
-                    other.c.term >= token,
-                    other.c.term < _prefix_upper_bound(token),
-                )
-            )
+        conditions = self._term_conditions(tokens, include_archived)
         if after is not None:
             last_term, last_id = after
             conditions.append(
@@ -480,6 +483,30 @@ class PatientService:
                 rows.append(_summary(patient))
         cursor = (page[-1][0], page[-1][1].id) if len(found) > limit else None
         return SearchPage(tuple(rows), cursor)
+
+    @staticmethod
+    def _term_conditions(
+        tokens: Sequence[str], include_archived: bool
+    ) -> list[ColumnElement[bool]]:
+        """A search term row starting with the first token, its patient having every other."""
+        term = PatientSearchTermRow
+        first, *rest = tokens
+        conditions: list[ColumnElement[bool]] = [
+            term.term >= first,
+            term.term < _prefix_upper_bound(first),
+        ]
+        if not include_archived:
+            conditions.append(term.archived.is_(False))
+        for token in rest:
+            other = PatientSearchTermRow.__table__.alias()
+            conditions.append(
+                exists().where(
+                    other.c.patient_id == term.patient_id,
+                    other.c.term >= token,
+                    other.c.term < _prefix_upper_bound(token),
+                )
+            )
+        return conditions
 
     def _row(self, session: Session, patient_id: int) -> PatientRow:
         row = session.get(PatientRow, patient_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractButton,
     QComboBox,
@@ -42,6 +42,19 @@ from backclinic.ui.intake_form import score_spin, spin_value
 from backclinic.ui.operations import Operations
 
 SKIPPED = "Skipped"
+COMBO_MIN_CHARACTERS = 24
+
+
+def fit_to_width(combo: QComboBox) -> None:
+    """Let the closed box shrink to the form's width; the open list still shows each
+    option whole (the list may be wider than the box)."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(COMBO_MIN_CHARACTERS)
+    widest = max(
+        (combo.fontMetrics().horizontalAdvance(combo.itemText(i)) for i in range(combo.count())),
+        default=0,
+    )
+    combo.view().setMinimumWidth(widest + 2 * combo.fontMetrics().averageCharWidth())
 
 
 class DischargeDialog(QDialog):
@@ -90,6 +103,7 @@ class DischargeDialog(QDialog):
         self.reason = QComboBox()
         for code, label in DISCHARGE_REASONS.items():
             self.reason.addItem(label, code)
+        fit_to_width(self.reason)
         self.note = QPlainTextEdit()
         self.note.setTabChangesFocus(True)
         self.note.setFixedHeight(64)
@@ -106,7 +120,9 @@ class DischargeDialog(QDialog):
         odi = load_questionnaire(ODI_FILE)
         final_box = QGroupBox("Final assessment (pain now and the Oswestry questionnaire)")
         final_form = QFormLayout(final_box)
-        final_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        # Each question above its answer, across the box: the sections' long wording and
+        # options would otherwise push the combo boxes past the dialog's right edge.
+        final_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
         self._final = FieldErrors(final_form)
         self._final.add_row("final_assessment.nprs.current", "Pain now (0–10)", self.nprs)
         for index, question in enumerate(odi.questions):
@@ -115,6 +131,7 @@ class DischargeDialog(QDialog):
             for score, option in enumerate(question.options):
                 combo.addItem(f"{score} – {option}", score)
             combo.setToolTip(question.text)
+            fit_to_width(combo)
             combo.currentIndexChanged.connect(self._on_odi_current_index_changed)
             self.odi_sections.append(combo)
             self._final.add_row(
@@ -144,6 +161,7 @@ class DischargeDialog(QDialog):
         sections.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(body)
         self.general_error = QLabel()
         self.general_error.setObjectName("general_error")
@@ -159,7 +177,8 @@ class DischargeDialog(QDialog):
         layout.addWidget(scroll, 1)
         layout.addWidget(self.general_error)
         layout.addWidget(self.buttons)
-        self.resize(760, 720)
+        # Fits a 1366×768 screen with its title bar and taskbar; the body scrolls down only.
+        self.resize(760, 660)
 
         self.buttons.accepted.connect(self._on_buttons_accepted)
         self.buttons.rejected.connect(self.reject)

@@ -37,6 +37,7 @@ from backclinic.services.use_case import Change
 from backclinic.ui.intake_form import IntakeForm
 from backclinic.ui.operations import Operations
 from backclinic.ui.patient_tab import PatientTab
+from backclinic.ui.wording import counted
 
 PAIN_BEFORE = "Pain before"
 PAIN_AFTER = "Pain after"
@@ -87,7 +88,9 @@ class ProgressTab(PatientTab):
     ) -> None:
         super().__init__(services, actor, patient_id, parent, operations=operations)
         self.chart = QChart()
-        self.chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
+        # Beside the plot, one entry a line: along the bottom, eight entries share one row
+        # and Qt cuts their names short ("Phase 1: Calm and corr…").
+        self.chart.legend().setAlignment(Qt.AlignmentFlag.AlignRight)
         self.chart_view = QChartView(self.chart)
         self.chart_view.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.chart_view.setMinimumSize(480, 320)
@@ -278,7 +281,8 @@ class ProgressTab(PatientTab):
         labels["immediate"].setText(
             "Not recorded"
             if immediate.mean_drop is None
-            else f"{immediate.mean_drop:.1f} points on average over {immediate.sessions} sessions"
+            else f"{immediate.mean_drop:.1f} points on average over "
+            f"{counted(immediate.sessions, 'session', 'sessions')}"
         )
         labels["adherence"].setText(course.attendance.text)
 

@@ -53,7 +53,12 @@ class SessionsModel(RowTableModel[SessionRecord]):
                 ),
                 ("Pain", _pain),
                 ("Points", lambda r: " ".join(r.data.acupoints)),
-                ("Interventions", lambda r: ", ".join(code for code, _ in r.data.interventions)),
+                (
+                    "Interventions",
+                    lambda r: ", ".join(
+                        labels("interventions", code) for code, _ in r.data.interventions
+                    ),
+                ),
                 ("Amended", lambda r: "amended" if r.amends_id is not None else ""),
             ],
             parent,

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from backclinic.services.errors import AuthenticationFailed
 from backclinic.ui.field_errors import ERROR_STYLE
+from backclinic.ui.workstation import WorkstationMemory
 
 if TYPE_CHECKING:
     from backclinic.services.bundle import Services
@@ -34,6 +35,8 @@ class SignInDialog(QDialog):
 
     Made without services (``attach`` hands them over once loaded), it takes the user name
     and password all the same; a sign-in asked for before then is checked on arrival.
+    Without a user name given, it offers the last one signed in on this workstation, so the
+    cursor starts in the password field and a password is never typed into the open field.
     """
 
     def __init__(
@@ -43,10 +46,13 @@ class SignInDialog(QDialog):
         *,
         username: str = "",
         clinic_name: str | None = None,
+        memory: WorkstationMemory | None = None,
     ) -> None:
         super().__init__(parent)
         self._services: Services | None = None
         self._waiting_for_services = False
+        self._memory = memory or WorkstationMemory()
+        username = username or self._memory.last_user_name()
         self.clinician: Clinician | None = None
 
         self.heading = QLabel()
@@ -135,4 +141,5 @@ class SignInDialog(QDialog):
             self.password.clear()
             self.password.setFocus()
             return
+        self._memory.remember_user_name(self.clinician.username)
         self.accept()

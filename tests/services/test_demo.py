@@ -96,6 +96,8 @@ def test_a_demo_fill_sets_up_the_clinic_with_staff_who_sign_in_with_the_document
     described = summary.describe()
     assert "sarah.whitfield" in described
     assert "demo-password" in described
+    assert "(Physical therapist)" in described and "(Front desk)" in described
+    assert "physical_therapist" not in described and "front_desk" not in described
 
 
 def test_demo_patients_get_sequential_unique_mrns_and_one_audit_entry(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import deque
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QTimer
@@ -18,6 +19,7 @@ from pytestqt.qtbot import QtBot
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.patients import Patient, PatientInput
+from backclinic.ui.workstation import SETTINGS_FILE_VARIABLE
 
 Handler = Callable[[QWidget], None]
 POLL_MS = 10
@@ -72,6 +74,14 @@ class ModalDriver:
                 modal.reject()
             else:
                 modal.close()
+
+
+@pytest.fixture(autouse=True)
+def workstation_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's remembered user name in its own file, never the user's config folder."""
+    path = tmp_path / "workstation.ini"
+    monkeypatch.setenv(SETTINGS_FILE_VARIABLE, str(path))
+    return path
 
 
 @pytest.fixture

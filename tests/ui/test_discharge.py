@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
-from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
+from PySide6.QtWidgets import QLabel, QMessageBox, QScrollArea, QWidget
 from pytestqt.qtbot import QtBot
 
 from backclinic.db.database import OpenDatabase
@@ -303,3 +303,23 @@ def test_the_dialog_counts_the_visits_in_the_episodes_words(
     text = widget.findChild(QLabel, "plan_summary").text()
     assert attendance.text in text
     assert "of 10 due visits attended" in text
+
+
+def test_the_dialog_fits_a_1366_by_768_screen_without_scrolling_sideways(
+    qtbot: QtBot, clinic: Services, actor: Actor, planned: tuple[int, PlanView]
+) -> None:
+    widget = dialog(qtbot, clinic, actor, planned)
+    qtbot.waitExposed(widget)
+    assert widget.width() <= 1366 and widget.height() <= 700
+    scroll = widget.findChild(QScrollArea)
+    assert scroll is not None
+    qtbot.waitUntil(lambda: scroll.verticalScrollBar().maximum() > 0)
+    assert scroll.horizontalScrollBar().maximum() == 0
+    viewport = scroll.viewport()
+    for combo in [widget.reason, *widget.odi_sections]:
+        right = combo.mapTo(viewport, combo.rect().topRight()).x()
+        assert right <= viewport.width(), combo.objectName()
+    # Every option still reads in full in the open list.
+    longest = max(widget.odi_sections[0].itemText(i) for i in range(7))
+    view = widget.odi_sections[0].view()
+    assert view.fontMetrics().horizontalAdvance(longest) <= view.minimumWidth()

@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from PySide6.QtCore import QDate
-from PySide6.QtWidgets import QLabel, QWizard
+from PySide6.QtWidgets import QLabel, QTextBrowser, QWizard
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -266,3 +266,53 @@ def test_a_point_the_clinics_protocol_copy_avoids_is_neither_offered_nor_accepte
         assert AVOIDED_POINT not in points.codes()
         assert f"{AVOIDED_POINT} is not offered" in points.error.text()
         assert AVOIDING_LABEL in points.error.text()
+
+
+def test_frequencies_and_durations_read_in_the_singular_for_one(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    patient = grace(services, actor)
+    record_intake(qtbot, services, actor, patient)
+    wizard = open_wizard(qtbot, services, actor, patient)
+    pt = wizard.pt_page.phases[2].per_week
+    pt.setValue(1)
+    assert pt.text() == "1 visit per week"
+    pt.setValue(2)
+    assert pt.text() == "2 visits per week"
+    weeks = wizard.acupuncture_page.phases[0].weeks
+    weeks.setValue(1)
+    assert weeks.text() == "1 week"
+    weeks.setValue(3)
+    assert weeks.text() == "3 weeks"
+
+
+def test_each_acupuncture_phase_shows_its_own_aim_in_plain_words(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    patient = grace(services, actor)
+    record_intake(qtbot, services, actor, patient)
+    wizard = open_wizard(qtbot, services, actor, patient)
+    aims = [box.aim_label.text() for box in wizard.acupuncture_page.phases]
+    assert len(set(aims)) == 3, aims
+    assert aims[1].startswith("Continue acupuncture weekly")
+    words = " ".join(
+        browser.toPlainText() for browser in wizard.findChildren(QTextBrowser)
+    ) + " ".join(label.text() for label in wizard.findChildren(QLabel))
+    assert "[clinic_defaults]" not in words
+    assert "protocol file" not in words
+    assert "Set by this clinic" in words
+
+
+def test_the_wizard_fits_a_1366_by_768_screen_and_never_scrolls_sideways(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    from PySide6.QtWidgets import QScrollArea
+
+    patient = grace(services, actor)
+    record_intake(qtbot, services, actor, patient)
+    wizard = open_wizard(qtbot, services, actor, patient)
+    assert wizard.width() <= 1366 and wizard.height() <= 700
+    while wizard.currentPage() is not wizard.review_page:
+        for area in wizard.currentPage().findChildren(QScrollArea):
+            assert area.horizontalScrollBar().maximum() == 0, wizard.currentPage().title()
+        wizard.next()

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QScrollArea, QWidget
 from pytestqt.qtbot import QtBot
 
 from backclinic.db.database import OpenDatabase
@@ -280,3 +280,44 @@ def test_the_session_form_and_the_plan_wizard_pick_points_with_the_same_widget(
     phase_points.picker.setEditText(extra.lower())
     phase_points.add_button.click()
     assert phase_points.codes()[-1] == extra
+
+
+def test_the_sessions_tab_names_interventions_by_their_labels_not_their_codes(
+    qtbot: QtBot, clinic: Services, actor: Actor
+) -> None:
+    patient_id, _ = planned(clinic, actor)
+    data = clinic.sessions.prefill(actor, patient_id, NOW)
+    assert [code for code, _ in data.interventions][:2] == [
+        "posture_correction",
+        "myofascial_release",
+    ]
+    clinic.sessions.log(actor, patient_id, replace(data, pain_before=6, pain_after=4))
+    tab = SessionsTab(clinic, actor, patient_id)
+    qtbot.addWidget(tab)
+    qtbot.waitUntil(lambda: tab.model.rowCount() == 1)
+    headers = [tab.model.headerData(c, Qt.Orientation.Horizontal) for c in range(6)]
+    shown = tab.model.index(0, headers.index("Interventions")).data()
+    assert shown.startswith("Posture correction, Myofascial release")
+    assert "_" not in shown
+
+
+def test_a_missing_amendment_reason_is_scrolled_into_view_and_focused(
+    qtbot: QtBot, clinic: Services, actor: Actor
+) -> None:
+    patient_id, _ = planned(clinic, actor)
+    data = clinic.sessions.prefill(actor, patient_id, NOW)
+    saved = clinic.sessions.log(actor, patient_id, replace(data, pain_before=6, pain_after=4))
+    dialog = opened(qtbot, SessionDialog(clinic, actor, patient_id, amending=saved))
+    dialog.resize(780, 600)  # a 1366×768 screen, less the title bar and the taskbar
+    scroll = dialog.findChild(QScrollArea)
+    assert scroll is not None
+    bar = scroll.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0)
+    bar.setValue(bar.maximum())
+    dialog.plan_note.setFocus()
+    qtbot.mouseClick(dialog.save_button(), Qt.MouseButton.LeftButton)
+    error = dialog.errors.label("reason")
+    assert error.text()
+    qtbot.waitUntil(lambda: not error.visibleRegion().isEmpty())
+    assert not dialog.reason.visibleRegion().isEmpty()
+    assert dialog.focusWidget() is dialog.reason
