@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication
 
 from backclinic.db.location import existing_clinic_name, resolve_database_url, sqlite_file
 from backclinic.domain.resources import resources_dir
+from backclinic.ui.garbage import GuiThreadCollector
 from backclinic.ui.sign_in import SignInDialog
 from backclinic.ui.startup_window import APP_NAME, StartupWindow
 from backclinic.ui.tasks import TaskRunner
@@ -38,6 +39,8 @@ def _application(argv: list[str]) -> QApplication:
         app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "backclinic.png")))
         # Matches StartupWMClass in the Linux .desktop file, so the dock shows its icon.
         app.setDesktopFileName("BackClinic")
+        # Kept by the application for its whole life (parented to it).
+        GuiThreadCollector(app)
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
     return app

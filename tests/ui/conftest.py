@@ -7,6 +7,7 @@ dialog opens next, from inside its event loop, exactly as a person at the keyboa
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -114,3 +115,20 @@ def registry(services: Services, actor: Actor) -> list[Patient]:
         person(family_name="Lee", given_name="Lee", date_of_birth=dt.date(1968, 11, 5)),
     ]
     return [services.patients.register(actor, data) for data in people]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def garbage_collected_on_the_gui_thread() -> Iterator[None]:
+    """As the app does (ui/garbage.py): no automatic collection, which could run on a worker
+    thread and delete a widget there; the tests collect on the GUI thread after each test."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    yield
+    if was_enabled:
+        gc.enable()
+
+
+@pytest.fixture(autouse=True)
+def collect_after_each_test(garbage_collected_on_the_gui_thread: None) -> Iterator[None]:
+    yield
+    gc.collect()
