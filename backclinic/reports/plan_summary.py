@@ -74,6 +74,8 @@ class PlanSummary:
     target_odi: float | None
     functional_goals: tuple[str, ...]
     precautions: tuple[PatientPrecaution, ...]
+    # No session yet: the current phase is where treatment will begin, not where it is.
+    not_started: bool = False
 
 
 def _joined(labels: tuple[str, ...]) -> str:
@@ -90,7 +92,9 @@ def _weeks(phase: PlanPhase) -> str:
 def _phases(summary: PlanSummary, styles: Styles) -> list[Flowable]:
     story: list[Flowable] = [Paragraph("Your plan, phase by phase", styles.heading)]
     for phase in summary.phases:
-        now = " — <b>you are here</b>" if phase.number == summary.current_phase else ""
+        now = ""
+        if phase.number == summary.current_phase:
+            now = " — <b>not started</b>" if summary.not_started else " — <b>you are here</b>"
         block: list[Flowable] = [
             Paragraph(
                 f"Phase {phase.number}: {escape(phase.name)}{now}",

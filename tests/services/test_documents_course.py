@@ -42,8 +42,8 @@ def test_a_plan_with_no_session_logged_is_in_phase_one_whatever_the_calendar_say
     actor = set_up_clinic(week7)
     patient_id = treated_patient(week7, actor, pain=[], reassess=False)
     text = one_line(document_service(week7).print_plan_summary(actor, patient_id).pdf)
-    assert "Phase 1: Calm and correct — you are here" in text
-    assert "Phase 3: Strengthen and prevent — you are here" not in text
+    assert "Phase 1: Calm and correct — not started" in text
+    assert "you are here" not in text
     assert "Your home programme now (phase 1: Calm and correct)" in text
     assert "Functional strength training" not in text.split("Your home programme now")[1]
 
@@ -90,7 +90,7 @@ def test_a_referred_and_worse_patients_summary_says_so_first_without_progression
     week3: Services,
 ) -> None:
     _documents, _patient_id, text = referred_and_worse(week3)
-    first = text.index("Referred on")
+    first = text.index("Referred on 21 Jan 2026: Progressive leg weakness")
     assert first < text.index("Episode of care")
     assert (
         "Progressive leg weakness: referred to the spinal clinic" in text[: text.index("Episode")]
@@ -118,3 +118,77 @@ def test_an_interim_summary_in_phase_one_lists_phase_one_exercises(week3: Servic
     assert "Functional strength training" not in programme
     assert "(1 weeks)" not in text
     assert not re.search(r"(?<![\w-])1 (visits|weeks|sessions)\b", text)
+
+
+def test_an_interim_summary_before_any_session_says_treatment_has_not_started(
+    week7: Services,
+) -> None:
+    actor = set_up_clinic(week7)
+    patient_id = treated_patient(week7, actor, pain=[], reassess=False)
+    text = one_line(document_service(week7).print_discharge_summary(actor, patient_id).pdf)
+    assert "Treatment has not started: no session is recorded" in text
+    programme = text[text.index("Home programme to continue") : text.index("Recommendations")]
+    assert "None prescribed" in programme
+    assert "Posture correction" not in programme
+    for advice in ("Maintenance", "progressing the load", "If pain returns"):
+        assert advice not in text
+
+
+def test_an_interim_summary_gives_no_discharge_advice(week3: Services) -> None:
+    actor = set_up_clinic(week3)
+    patient_id = treated_patient(week3, actor, pain=[(6, 4), (5, 4), (4, 3)], reassess=False)
+    text = one_line(document_service(week3).print_discharge_summary(actor, patient_id).pdf)
+    recommendations = text[text.index("Recommendations") :]
+    assert "hold phase 1 (Calm and correct)" in recommendations
+    for advice in ("Maintenance", "If pain returns"):
+        assert advice not in recommendations
+
+
+def test_no_change_within_sessions_is_said_in_words(week3: Services) -> None:
+    _documents, _patient_id, text = referred_and_worse(week3)
+    assert "fell by 0.0" not in text
+    assert "Immediate response: pain did not change within a session on average" in text
+
+
+@pytest.mark.parametrize("ended", [False, True])
+def test_the_clinicians_summaries_set_acp_and_nice_side_by_side_with_sources(
+    week3: Services, ended: bool
+) -> None:
+    actor = set_up_clinic(week3)
+    patient_id = treated_patient(week3, actor, pain=[(6, 4), (5, 4)], reassess=False)
+    if ended:
+        plan = week3.plans.active_plan(actor, patient_id)
+        assert plan is not None
+        week3.plans.discharge(
+            actor,
+            plan.id,
+            reason="goals_met",
+            note="",
+            final_assessment=None,
+            expected_version=plan.version,
+        )
+    text = one_line(document_service(week3).print_discharge_summary(actor, patient_id).pdf)
+    evidence = text[text.index("What the guidelines say about acupuncture") :]
+    assert "ACP 2017" in evidence
+    assert "Acupuncture is recommended for acute and chronic low back pain" in evidence
+    assert "Ann Intern Med 2017;166:514" in evidence
+    assert "NICE NG59 (2016)" in evidence
+    assert "Do not offer acupuncture" in evidence
+    assert "NICE guideline NG59" in evidence
+    assert "the clinic decides" in evidence
+
+
+def test_the_roland_morris_change_is_judged_on_paper(week3: Services) -> None:
+    actor = set_up_clinic(week3)
+    patient_id = treated_patient(week3, actor, pain=[(6, 4), (5, 4)], reassess=False)
+    plan = week3.plans.active_plan(actor, patient_id)
+    assert plan is not None
+    for kind, on, score in (("intake", plan.start_date, 14), ("reassessment", WEEK3.date(), 8)):
+        week3.assessments.record(
+            actor,
+            patient_id,
+            AssessmentInput(kind, Intake(assessed_on=on, nprs_current=6), rmdq_score=score),
+        )
+    text = one_line(document_service(week3).print_discharge_summary(actor, patient_id).pdf)
+    assert "Disability (RMDQ-24)" in text
+    assert "Disability (Roland-Morris) is 6 points better (14 → 8, 43 % of baseline)" in text
