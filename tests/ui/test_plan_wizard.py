@@ -266,3 +266,21 @@ def test_a_point_the_clinics_protocol_copy_avoids_is_neither_offered_nor_accepte
         assert AVOIDED_POINT not in points.codes()
         assert f"{AVOIDED_POINT} is not offered" in points.error.text()
         assert AVOIDING_LABEL in points.error.text()
+
+
+def test_the_acupuncture_page_sets_acp_and_nice_side_by_side_with_their_sources(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    patient = grace(services, actor)
+    record_intake(qtbot, services, actor, patient)
+    wizard = open_wizard(qtbot, services, actor, patient)
+    columns = wizard.acupuncture_page.evidence
+    texts = [label.text() for label in columns]
+    assert len(texts) == 2
+    acp, nice = texts
+    assert "ACP 2017" in acp and "recommended for acute and chronic low back pain" in acp
+    assert "Ann Intern Med 2017;166:514" in acp
+    assert "NICE NG59 (2016)" in nice and "Do not offer acupuncture" in nice
+    assert "NICE guideline NG59" in nice
+    # Side by side: the same row, one beside the other.
+    assert columns[0].parentWidget() is columns[1].parentWidget()
