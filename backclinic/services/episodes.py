@@ -199,13 +199,29 @@ def course_of(
             EpisodeVisit(v.visit_date, v.phase_number, _STATUSES[v.status]) for v in plan.visits
         ),
         sessions=tuple(
-            EpisodeSession(r.performed_on, r.data.pain_before, r.data.pain_after, r.phase_number)
+            EpisodeSession(
+                r.performed_on, r.data.pain_before, r.data.pain_after, _phase_of(plan, r)
+            )
             for r in records
             if r.performed_on <= end
         ),
         discharge=discharge,
         thresholds=thresholds,
         today=today,
+    )
+
+
+def _phase_of(plan: PlanView, record: SessionRecord) -> int | None:
+    """The phase a session was given in: the one it was logged against, else (a session
+    logged against no plan, within its dates) the phase whose dates hold it, as a case
+    import assigns it, so that a course reads the same before and after a round trip."""
+    if record.phase_number is not None:
+        return record.phase_number
+    if record.plan_id is not None and record.plan_id != plan.id:
+        return None
+    return next(
+        (p.number for p in plan.phases if p.start_date <= record.performed_on <= p.end_date),
+        None,
     )
 
 
