@@ -192,3 +192,37 @@ def test_the_roland_morris_change_is_judged_on_paper(week3: Services) -> None:
     text = one_line(document_service(week3).print_discharge_summary(actor, patient_id).pdf)
     assert "Disability (RMDQ-24)" in text
     assert "Disability (Roland-Morris) is 6 points better (14 → 8, 43 % of baseline)" in text
+
+
+@pytest.fixture
+def day_one(database: OpenDatabase) -> Services:
+    return build_services(
+        database.session_factory, clock=lambda: dt.datetime(2026, 1, 5, 16, 0, tzinfo=dt.UTC)
+    )
+
+
+def test_one_of_anything_is_singular_and_changes_are_in_plain_words(day_one: Services) -> None:
+    actor = set_up_clinic(day_one)
+    patient_id = treated_patient(day_one, actor, pain=[(4, 2)], reassess=False)
+    documents = document_service(day_one)
+    texts = [one_line(documents.print_plan_summary(actor, patient_id).pdf)]
+    texts.append(one_line(documents.print_discharge_summary(actor, patient_id).pdf))
+    plan = day_one.plans.active_plan(actor, patient_id)
+    assert plan is not None
+    day_one.plans.discharge(
+        actor,
+        plan.id,
+        reason="goals_met",
+        note="",
+        final_assessment=None,
+        expected_version=plan.version,
+    )
+    texts.append(one_line(documents.print_discharge_summary(actor, patient_id).pdf))
+    texts.append(one_line(documents.print_plan_summary(actor, patient_id).pdf))
+    for text in texts:
+        assert not re.search(r"(?<![\w.,-])1 (visits|weeks|sessions|points|days)\b", text), text
+        assert not re.search(r"[+−-]\d+ points?\b", text), text
+    discharge = texts[2]
+    assert "(1 week)" in discharge
+    assert "1 of 1 scheduled visit attended" in discharge
+    assert "2 points better" in discharge

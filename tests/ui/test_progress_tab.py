@@ -173,3 +173,18 @@ def test_the_progress_tab_and_the_interim_summary_tell_the_same_course(
     assert pain.verdict_text in text
     for suggestion in course.suggestions:
         assert re.sub(r"\s+", " ", suggestion.why) in text
+
+
+def test_one_session_reads_singular_and_the_immediate_response_in_words(
+    qtbot: QtBot, clinic: Services, actor: Actor
+) -> None:
+    patient_id = grace(clinic, actor)
+    plan = clinic.plans.create_recommended(actor, "CASE-0045", start=START)
+    clinic.sessions.log(
+        actor, patient_id, visit_input(plan.visits[0].visit_date, pain_before=6, pain_after=4)
+    )
+    tab = ProgressTab(clinic, actor, patient_id)
+    qtbot.addWidget(tab)
+    assert tab.figure_labels["immediate"].text() == (
+        "Pain fell by 2 points on average within 1 session"
+    )
