@@ -76,6 +76,8 @@ class PlanSummary:
     precautions: tuple[PatientPrecaution, ...]
     # No session yet: the current phase is where treatment will begin, not where it is.
     not_started: bool = False
+    # After discharge: when and why the plan ended, said before anything else.
+    ended: str = ""
 
 
 def _joined(labels: tuple[str, ...]) -> str:
@@ -242,6 +244,7 @@ def render_plan_summary(summary: PlanSummary) -> RenderedPdf:
             f"back{span}. Prepared by {escape(frame.printed_by)} on {day(frame.printed_on)}.",
             styles.subtitle,
         ),
+        *([Paragraph(f"<b>{escape(summary.ended)}</b>", styles.body)] if summary.ended else []),
         *_phases(summary, styles),
         *_home_programme(summary, styles),
         *_goals(summary, styles),

@@ -277,6 +277,7 @@ class DocumentService:
             functional_goals=plan.functional_goals,
             precautions=tuple(self._precaution(code) for code in plan.precautions),
             not_started=episode.status == "not started",
+            ended=self._ended_words(plan),
         )
 
     @use_case(Permission.VIEW_CLINICAL)
@@ -419,6 +420,16 @@ class DocumentService:
         if rule is None:
             return PatientPrecaution(self._label("precautions", code), "")
         return PatientPrecaution(rule.label, rule.needling)
+
+    def _ended_words(self, plan: PlanView) -> str:
+        """ "This plan ended on 21 Jan 2026 (referred)." for a plan no longer active."""
+        if plan.status == "active":
+            return ""
+        when = f" on {_day(plan.ended_on)}" if plan.ended_on else ""
+        why = f" ({self._end_reason(plan.end_reason).lower()})" if plan.end_reason else ""
+        return (
+            f"This plan ended{when}{why}: the visits below that were not held will not take place."
+        )
 
     def _end_reason(self, code: str) -> str:
         kinds = ("end_reasons", "discharge_reasons")

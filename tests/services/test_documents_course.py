@@ -63,6 +63,8 @@ def test_a_discharged_plans_summary_marks_no_phase_as_current(week3: Services) -
     )
     text = one_line(document_service(week3).print_plan_summary(actor, patient_id).pdf)
     assert "you are here" not in text
+    assert "This plan ended on 21 Jan 2026 (goals met)" in text
+    assert text.index("This plan ended") < text.index("Your plan, phase by phase")
 
 
 def referred_and_worse(services: Services) -> tuple[DocumentService, int, str]:
