@@ -328,7 +328,7 @@ class IntakeForm(QDialog):
         sb_copyright = QLabel(startback.copyright)
         sb_copyright.setObjectName("startback_copyright")
         sb_copyright.setWordWrap(True)
-        sb_copyright.setStyleSheet("color: palette(mid); font-size: small;")
+        sb_copyright.setStyleSheet("font-size: small;")
         sb_layout.addWidget(sb_copyright)
         sections.addWidget(sb_box)
 

@@ -363,9 +363,10 @@ class AcupuncturePage(QWizardPage):
         self.phases = [AcupuncturePhaseBox(services, p, refusals) for p in proposal.phases]
         content = QWidget()
         column = QVBoxLayout(content)
+        # The guidelines first, before the clinician settles the needling.
+        column.addWidget(self._evidence(services))
         for box in self.phases:
             column.addWidget(box)
-        column.addWidget(self._evidence(services))
         precautions = QGroupBox("Precautions")
         precautions.setObjectName("precautions")
         notes = QVBoxLayout(precautions)
