@@ -276,7 +276,8 @@ class DocumentService:
             target_odi=plan.target_odi,
             functional_goals=plan.functional_goals,
             precautions=tuple(self._precaution(code) for code in plan.precautions),
-            not_started=episode.status == "not started",
+            # Never treated, whatever the calendar says (even past the plan's last week).
+            not_started=episode.discharge is None and not episode.phases_reached,
             ended=self._ended_words(plan),
         )
 

@@ -228,3 +228,16 @@ def test_one_of_anything_is_singular_and_changes_are_in_plain_words(day_one: Ser
     assert "(1 week)" in discharge
     assert "1 of 1 scheduled visit attended" in discharge
     assert "2 points better" in discharge
+
+
+def test_a_plan_never_started_is_not_started_after_its_last_week_too(
+    database: OpenDatabase,
+) -> None:
+    week12 = build_services(
+        database.session_factory, clock=lambda: dt.datetime(2026, 3, 25, 16, 0, tzinfo=dt.UTC)
+    )
+    actor = set_up_clinic(week12)
+    patient_id = treated_patient(week12, actor, pain=[], reassess=False)
+    text = one_line(document_service(week12).print_plan_summary(actor, patient_id).pdf)
+    assert "Phase 1: Calm and correct — not started" in text
+    assert "you are here" not in text
