@@ -155,6 +155,16 @@ class ClinicDefaults:
 
 
 @dataclass(frozen=True)
+class EvidencePosition:
+    """What one guideline says about acupuncture for low back pain, with its source: shown
+    beside the others, neutrally, so the clinic decides."""
+
+    guideline: str
+    position: str
+    source: str
+
+
+@dataclass(frozen=True)
 class Protocol:
     id: str
     version: int
@@ -168,6 +178,7 @@ class Protocol:
     thresholds: OutcomeThresholds
     duration: DurationClasses
     clinic_defaults: ClinicDefaults
+    evidence: tuple[EvidencePosition, ...] = ()
 
     def phase(self, number: int) -> PhaseTemplate:
         return next(p for p in self.phases if p.number == number)
@@ -475,6 +486,25 @@ def _read_duration(root: Table) -> DurationClasses:
     return duration
 
 
+def _read_evidence(root: Table) -> tuple[EvidencePosition, ...]:
+    """The guidelines' positions on acupuncture; a protocol copy made before they were
+    added has none, and shows none."""
+    if not root.has("evidence"):
+        return ()
+    positions: list[EvidencePosition] = []
+    for table in root.tables("evidence"):
+        guideline = table.text("guideline")
+        if any(p.guideline == guideline for p in positions):
+            raise table.fail("guideline", f"{guideline!r} is already given above")
+        positions.append(EvidencePosition(guideline, table.text("position"), table.text("source")))
+        table.finish()
+    if len(positions) < 2:
+        raise root.fail(
+            "evidence", "must give at least two guidelines, so that they show side by side"
+        )
+    return tuple(positions)
+
+
 def _read_clinic_defaults(root: Table) -> ClinicDefaults:
     table = root.table("clinic_defaults")
     pt_per_week = table.integer_list("pt_per_week", 0, MAX_SESSIONS_PER_WEEK)
@@ -517,6 +547,7 @@ def load_protocol(path: Path, catalogue: Catalogue | None = None) -> Protocol:
         thresholds=_read_thresholds(root),
         duration=_read_duration(root),
         clinic_defaults=defaults,
+        evidence=_read_evidence(root),
     )
     if not any(group.urgent for group in protocol.red_flag_groups):
         raise root.fail(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from backclinic.domain.outcomes import OutcomeChange
+from backclinic.domain.protocol import EvidencePosition
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,10 @@ class DischargeSummary:
     clinician: str
     # What the reader must know first (a referral, worsening pain); empty when nothing.
     headline: str = ""
+    # PSFS and RMDQ, when the episode measured them.
+    more_outcomes: tuple[Outcome, ...] = ()
+    # The guidelines' positions on acupuncture, side by side (protocol data).
+    evidence: tuple[EvidencePosition, ...] = ()
 
 
 def discharge_title(ended: bool) -> str:
@@ -196,3 +201,7 @@ class PlanSummary:
     target_odi: float | None
     functional_goals: tuple[str, ...]
     precautions: tuple[PatientPrecaution, ...]
+    # No session yet: the current phase is where treatment will begin, not where it is.
+    not_started: bool = False
+    # After discharge: when and why the plan ended, said before anything else.
+    ended: str = ""

@@ -72,7 +72,7 @@ def _value(value: float | None, unit: str) -> str:
 def _outcomes(summary: DischargeSummary, styles: Styles) -> list[Flowable]:
     rows: list[list[object]] = [["Measure", "Baseline", "Final", "Change", "Verdict"]]
     notes: list[str] = []
-    for outcome in (summary.nprs, summary.odi):
+    for outcome in (summary.nprs, summary.odi, *summary.more_outcomes):
         change = outcome.change
         baseline = _value(outcome.baseline, outcome.unit)
         final = _value(outcome.final, outcome.unit)
@@ -113,13 +113,20 @@ def _outcomes(summary: DischargeSummary, styles: Styles) -> list[Flowable]:
     if summary.mean_immediate_drop is not None:
         story.append(
             Paragraph(
-                "<b>Immediate response:</b> pain fell by "
-                f"{summary.mean_immediate_drop:.1f} points on average within a session "
-                "(before → after).",
+                f"<b>Immediate response:</b> {_immediate(summary.mean_immediate_drop)}",
                 styles.small,
             )
         )
     return story
+
+
+def _immediate(mean_drop: float) -> str:
+    size = abs(round(mean_drop, 1))
+    if size == 0:
+        return "pain did not change within a session on average (before → after)."
+    points = f"{size:g} point{'' if size == 1 else 's'}"
+    moved = "fell" if mean_drop > 0 else "rose"
+    return f"pain {moved} by {points} on average within a session (before → after)."
 
 
 def _chart(summary: DischargeSummary, styles: Styles) -> list[Flowable]:
@@ -201,6 +208,37 @@ def _recommendations(summary: DischargeSummary, styles: Styles) -> list[Flowable
     ]
 
 
+def _evidence(summary: DischargeSummary, styles: Styles) -> list[Flowable]:
+    """The guidelines side by side, each with its source, and no verdict of ours."""
+    if not summary.evidence:
+        return []
+    width = CONTENT_WIDTH / len(summary.evidence)
+    cells = [
+        [
+            Paragraph(f"<b>{escape(p.guideline)}</b>", styles.cell),
+            Paragraph(escape(p.position), styles.cell),
+            Paragraph(f"Source: {escape(p.source)}", styles.small),
+        ]
+        for p in summary.evidence
+    ]
+    return [
+        KeepTogether(
+            [
+                Paragraph("What the guidelines say about acupuncture", styles.heading),
+                Table(
+                    [cells],
+                    colWidths=[width] * len(cells),
+                    style=styles.table(header=False, zebra=False),
+                ),
+                Paragraph(
+                    "The guidelines are shown as they state their positions; the clinic decides.",
+                    styles.small,
+                ),
+            ]
+        )
+    ]
+
+
 def _signature(summary: DischargeSummary, styles: Styles) -> list[Flowable]:
     line = Table(
         [["", "", ""], [f"Signed: {summary.clinician}", "", "Date"]],
@@ -237,6 +275,7 @@ def render_discharge_summary(summary: DischargeSummary) -> RenderedPdf:
         *_adverse_events(summary, styles),
         *_home_programme(summary, styles),
         *_recommendations(summary, styles),
+        *_evidence(summary, styles),
         *_signature(summary, styles),
     ]
     return render(summary.frame, story)

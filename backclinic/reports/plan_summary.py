@@ -39,7 +39,9 @@ def _weeks(phase: PlanPhase) -> str:
 def _phases(summary: PlanSummary, styles: Styles) -> list[Flowable]:
     story: list[Flowable] = [Paragraph("Your plan, phase by phase", styles.heading)]
     for phase in summary.phases:
-        now = " — <b>you are here</b>" if phase.number == summary.current_phase else ""
+        now = ""
+        if phase.number == summary.current_phase:
+            now = " — <b>not started</b>" if summary.not_started else " — <b>you are here</b>"
         block: list[Flowable] = [
             Paragraph(
                 f"Phase {phase.number}: {escape(phase.name)}{now}",
@@ -187,6 +189,7 @@ def render_plan_summary(summary: PlanSummary) -> RenderedPdf:
             f"back{span}. Prepared by {escape(frame.printed_by)} on {day(frame.printed_on)}.",
             styles.subtitle,
         ),
+        *([Paragraph(f"<b>{escape(summary.ended)}</b>", styles.body)] if summary.ended else []),
         *_phases(summary, styles),
         *_home_programme(summary, styles),
         *_goals(summary, styles),

@@ -68,6 +68,7 @@ def build_services(
     load_clock_zone(context)
     sessions = SessionService(context, protocol, catalogue)
     accounts = AccountService(context, hasher)
+    episodes = EpisodeService(context, protocol.thresholds, plans, assessments, sessions)
     return Services(
         context=context,
         protocol=protocol,
@@ -77,14 +78,14 @@ def build_services(
         assessments=assessments,
         plans=plans,
         sessions=sessions,
-        cases=CaseService(context, protocol, catalogue, patients, assessments, plans),
+        cases=CaseService(context, protocol, catalogue, patients, assessments, plans, episodes),
         demo=DemoService(context, clinic, assessments=assessments, plans=plans, accounts=accounts),
         schedule=DayScheduleService(context),
         backups=BackupService(context, session_factory.kw["bind"]),
         documents=DocumentService(
             context, protocol, catalogue, clinic, patients, plans, assessments, sessions
         ),
-        episodes=EpisodeService(context, protocol.thresholds, plans, assessments, sessions),
+        episodes=episodes,
         accounts=accounts,
         audit=AuditService(context),
     )

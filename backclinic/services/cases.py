@@ -67,6 +67,7 @@ from backclinic.services.assessments import (
     validate_assessment,
 )
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
+from backclinic.services.episodes import EpisodeService
 from backclinic.services.errors import FieldError, NotFound, ServiceError, ValidationFailed
 from backclinic.services.files import check_output, write_atomically
 from backclinic.services.patients import (
@@ -164,7 +165,9 @@ class CaseService:
         patients: PatientService,
         assessments: AssessmentService,
         plans: PlanService,
+        episodes: EpisodeService | None = None,
     ) -> None:
+        self._episodes = episodes
         self._context = context
         self._protocol = protocol
         self._catalogue = catalogue
@@ -575,7 +578,11 @@ class CaseService:
                 for view in self._plans._earlier_plans_for_export(session, patient.id)
             ),
         )
-        document = case_document(case, self._protocol.red_flag_items(), self._context.clock.zone)
+        # The course is derived: regenerated on every export from the records just read.
+        course = None if self._episodes is None else self._episodes.course(actor, patient.id)
+        document = case_document(
+            case, self._protocol.red_flag_items(), self._context.clock.zone, course
+        )
         self._context.audit(
             session,
             actor,

@@ -28,10 +28,8 @@ from PySide6.QtWidgets import (
 )
 
 from backclinic.domain.intake import Intake
-from backclinic.domain.outcomes import judge
 from backclinic.domain.questionnaire import ODI_FILE, load_questionnaire
-from backclinic.domain.scoring import score_odi
-from backclinic.services.assessments import Assessment, AssessmentInput
+from backclinic.services.assessments import AssessmentInput
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.errors import ServiceError, ValidationFailed
@@ -87,9 +85,6 @@ class DischargeDialog(QDialog):
         self.summary_document_id: int | None = None
         patient = services.patients.get(actor, patient_id)
         self.setWindowTitle(f"Discharge — {patient.display_name}")
-        self._baseline = self._baseline_assessment(plan)
-        thresholds = services.protocol.thresholds
-        self._thresholds = thresholds
 
         attendance = services.episodes.course(actor, patient_id).attendance
         summary = QLabel(
@@ -231,45 +226,34 @@ class DischargeDialog(QDialog):
             "discharge", Intake(assessed_on=today, nprs_current=pain, odi_answers=odi)
         )
 
-    def _baseline_assessment(self, plan: PlanView) -> Assessment | None:
-        intakes = [
-            a
-            for a in self._services.assessments.for_patient(self._actor, self._patient_id)
-            if a.kind == "intake"
-        ]
-        before = [a for a in intakes if a.assessed_on <= plan.start_date] or intakes
-        return before[-1] if before else None
-
     def _show_comparison(self) -> None:
-        t = self._thresholds
-        baseline = self._baseline
-        pain_before = baseline.intake.nprs_current if baseline else None
-        pain_after = spin_value(self.nprs)
-        if pain_before is None or pain_after is None:
+        """Baseline beside final as the episode service judges them; nothing judged here."""
+        answers = self.odi_answers()
+        compared = self._services.episodes.final_comparison(
+            self._actor, self._open_plan.id, pain=spin_value(self.nprs), odi_answers=answers
+        )
+        pain = compared.pain
+        if pain.change is None:
             self.nprs_comparison.setText(
-                f"Baseline {_shown(pain_before)}, final {_shown(pain_after)}."
+                f"Baseline {_shown(pain.before)}, final {_shown(pain.after)}."
             )
             self.nprs_comparison.setToolTip("")
         else:
-            change = judge("nprs", pain_before, pain_after, t)
             self.nprs_comparison.setText(
-                f"Baseline {pain_before}, final {pain_after}: {change.verdict_text}."
+                f"Baseline {pain.before:g}, final {pain.after:g}: {pain.change.verdict_text}."
             )
-            self.nprs_comparison.setToolTip(change.text)
-        odi_before = baseline.odi.percent if baseline and baseline.odi else None
-        answers = self.odi_answers()
-        odi_after = score_odi(answers, t.odi_max_skipped).percent if answers is not None else None
-        if odi_before is None or odi_after is None:
-            incomplete = answers is not None and odi_after is None
-            final = "incomplete (too many sections skipped)" if incomplete else _shown(odi_after)
-            self.odi_comparison.setText(f"Baseline {_shown(odi_before, ' %')}, final {final}.")
+            self.nprs_comparison.setToolTip(pain.change.text)
+        odi = compared.odi
+        if odi.change is None:
+            incomplete = "incomplete (too many sections skipped)"
+            final = incomplete if compared.odi_incomplete else _shown(odi.after, " %")
+            self.odi_comparison.setText(f"Baseline {_shown(odi.before, ' %')}, final {final}.")
             self.odi_comparison.setToolTip("")
         else:
-            change = judge("odi", odi_before, odi_after, t)
             self.odi_comparison.setText(
-                f"Baseline {odi_before:g} %, final {odi_after:g} %: {change.verdict_text}."
+                f"Baseline {odi.before:g} %, final {odi.after:g} %: {odi.change.verdict_text}."
             )
-            self.odi_comparison.setToolTip(change.text)
+            self.odi_comparison.setToolTip(odi.change.text)
 
     def _show_errors(self, by_field: dict[str, str]) -> None:
         leftover = self._ending.show(by_field)

@@ -320,6 +320,11 @@ class IntakeForm(QDialog):
         for item in self.startback_items:
             items_layout.addWidget(item)
         self._add_row(sb_errors, "startback_answers", "", holder)
+        sb_copyright = QLabel(startback.copyright)
+        sb_copyright.setObjectName("startback_copyright")
+        sb_copyright.setWordWrap(True)
+        sb_copyright.setStyleSheet("font-size: small;")
+        sb_layout.addWidget(sb_copyright)
         sections.addWidget(sb_box)
 
         # Goals and notes

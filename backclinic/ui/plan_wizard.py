@@ -381,6 +381,8 @@ class AcupuncturePage(QWizardPage):
         ]
         content = QWidget()
         column = QVBoxLayout(content)
+        # The guidelines first, before the clinician settles the needling.
+        column.addWidget(self._evidence(services))
         for box in self.phases:
             column.addWidget(box)
         precautions = QGroupBox("Precautions")
@@ -404,6 +406,25 @@ class AcupuncturePage(QWizardPage):
         row = QHBoxLayout(self)
         row.addWidget(scrolled(content), 1)
         row.addWidget(precautions)
+
+    def _evidence(self, services: Services) -> QGroupBox:
+        """The guidelines' positions side by side, from the protocol, with no verdict:
+        the clinic decides."""
+        box = QGroupBox("What the guidelines say about acupuncture (the clinic decides)")
+        box.setObjectName("guideline_evidence")
+        row = QHBoxLayout(box)
+        self.evidence: list[QLabel] = []
+        for position in services.protocol.evidence:
+            label = QLabel(
+                f"<b>{html.escape(position.guideline)}</b><br>{html.escape(position.position)}"
+                f"<br><small>Source: {html.escape(position.source)}</small>"
+            )
+            label.setWordWrap(True)
+            label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+            row.addWidget(label, 1)
+            self.evidence.append(label)
+        box.setVisible(bool(self.evidence))
+        return box
 
 
 def point_refusals(services: Services, proposal: PlanProposal) -> dict[str, str]:

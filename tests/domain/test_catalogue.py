@@ -90,3 +90,11 @@ def test_startback_has_nine_items_and_five_bothersomeness_options() -> None:
         "Not at all", "Slightly", "Moderately", "Very much", "Extremely",
     )  # fmt: skip
     assert [q.number for q in startback.questions if q.psychosocial] == [5, 6, 7, 8, 9]
+
+
+def test_start_back_item_five_follows_the_keele_text_and_carries_its_copyright() -> None:
+    startback = load_questionnaire(STARTBACK_FILE)
+    assert startback.questions[4].text == (
+        "It's not really safe for a person with a condition like mine to be physically active"
+    )
+    assert "© Keele University" in startback.copyright

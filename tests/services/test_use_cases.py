@@ -89,6 +89,8 @@ EXPECTED: dict[str, Permission | Access | None] = {
     "DocumentService.plan_summary": P.VIEW_CLINICAL,
     "DocumentService.discharge_summary": P.VIEW_CLINICAL,
     "EpisodeService.course": P.VIEW_CLINICAL,
+    "EpisodeService.comparisons": P.VIEW_CLINICAL,
+    "EpisodeService.final_comparison": P.VIEW_CLINICAL,
     "CaseService.validate": NO_RECORDS,
     "CaseService.import_file": P.WRITE_CLINICAL,
     "CaseService.export_document": P.PRINT,

@@ -224,3 +224,17 @@ def test_a_reassessment_rerates_the_psfs_activities_named_at_intake(
     assert form.assessment is not None
     assert [p.score for p in form.assessment.psfs] == [6, 7, 8]
     assert form.assessment.psfs_mean == 7.0
+
+
+def test_the_start_back_section_shows_the_keele_copyright_notice(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    form = open_form(qtbot, services, actor, grace(services, actor).id)
+    notice = form.findChild(QLabel, "startback_copyright")
+    assert notice is not None
+    assert "© Keele University" in notice.text()
+    heading = form.startback_items[4].findChild(QLabel)
+    assert heading is not None
+    assert heading.text() == (
+        "5. It's not really safe for a person with a condition like mine to be physically active"
+    )

@@ -316,3 +316,21 @@ def test_the_wizard_fits_a_1366_by_768_screen_and_never_scrolls_sideways(
         for area in wizard.currentPage().findChildren(QScrollArea):
             assert area.horizontalScrollBar().maximum() == 0, wizard.currentPage().title()
         wizard.next()
+
+
+def test_the_acupuncture_page_sets_acp_and_nice_side_by_side_with_their_sources(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    patient = grace(services, actor)
+    record_intake(qtbot, services, actor, patient)
+    wizard = open_wizard(qtbot, services, actor, patient)
+    columns = wizard.acupuncture_page.evidence
+    texts = [label.text() for label in columns]
+    assert len(texts) == 2
+    acp, nice = texts
+    assert "ACP 2017" in acp and "recommended for acute and chronic low back pain" in acp
+    assert "Ann Intern Med 2017;166:514" in acp
+    assert "NICE NG59 (2016)" in nice and "Do not offer acupuncture" in nice
+    assert "NICE guideline NG59" in nice
+    # Side by side: the same row, one beside the other.
+    assert columns[0].parentWidget() is columns[1].parentWidget()

@@ -204,3 +204,18 @@ def test_the_chart_legend_has_room_for_every_name_whole_in_a_1366_wide_window(
         assert max(entries) <= room, (labels, room)
     else:
         assert sum(entries) <= room, (labels, room)
+
+
+def test_one_session_reads_singular_and_the_immediate_response_in_words(
+    qtbot: QtBot, clinic: Services, actor: Actor
+) -> None:
+    patient_id = grace(clinic, actor)
+    plan = clinic.plans.create_recommended(actor, "CASE-0045", start=START)
+    clinic.sessions.log(
+        actor, patient_id, visit_input(plan.visits[0].visit_date, pain_before=6, pain_after=4)
+    )
+    tab = ProgressTab(clinic, actor, patient_id)
+    qtbot.addWidget(tab)
+    assert tab.figure_labels["immediate"].text() == (
+        "Pain fell by 2 points on average within 1 session"
+    )

@@ -22,15 +22,20 @@ from backclinic.domain.casefile.model import (
     CasePlan,
     CaseSession,
 )
+from backclinic.domain.episode import Course, MeasureCourse
 from backclinic.domain.intake import Intake
 from backclinic.domain.plan import PlanPhase
 from backclinic.domain.screening import FlagAnswer
 
 
 def case_document(
-    case: Case, red_flag_order: Sequence[str], zone: dt.tzinfo | None = None
+    case: Case,
+    red_flag_order: Sequence[str],
+    zone: dt.tzinfo | None = None,
+    course: Course | None = None,
 ) -> dict[str, Any]:
-    """The whole case file; ``earlier_plans`` only when there are any, after ``plan``.
+    """The whole case file; ``earlier_plans`` only when there are any, after ``plan``;
+    the derived ``course`` last, when given (import ignores it, export regenerates it).
 
     Session times are written on the clinic's clock (``zone``; None: this workstation's).
     """
@@ -43,6 +48,72 @@ def case_document(
     if case.earlier_plans:
         document["earlier_plans"] = [plan_document(plan) for plan in case.earlier_plans]
     document["sessions"] = [session_document(item, zone) for item in case.sessions]
+    if course is not None:
+        document["course"] = course_document(course)
+    return document
+
+
+def course_document(course: Course) -> dict[str, Any]:
+    """The episode's course as every screen and document shows it: derived, never read."""
+    att = course.attendance
+    return {
+        "on": course.today.isoformat(),
+        "status": course.status,
+        "week": course.week,
+        "weeks_planned": course.weeks_planned,
+        "phase": course.current_phase,
+        "phases_reached": list(course.phases_reached),
+        "plan_ended": course.plan_ended,
+        "attendance": {
+            "planned": att.planned,
+            "due": att.due,
+            "attended": att.attended,
+            "missed": att.missed,
+            "not_held": att.not_held,
+            "cancelled": att.cancelled,
+            "upcoming": att.upcoming,
+        },
+        "sessions": course.sessions,
+        "verdicts": [_verdict_document(o) for o in course.outcomes],
+        "targets": [
+            {"measure": t.measure, "target": _number(t.target), "met": t.met, "text": t.text}
+            for t in course.targets
+        ],
+        "suggestions": [
+            {"kind": s.kind, "phase": s.phase_number, "text": s.why, "rule": s.rule}
+            for s in course.suggestions
+        ],
+    }
+
+
+def _verdict_document(outcome: MeasureCourse) -> dict[str, Any]:
+    change = outcome.change
+    document: dict[str, Any] = {
+        "measure": outcome.measure,
+        "baseline": _number(outcome.baseline),
+        "baseline_on": outcome.baseline_on.isoformat() if outcome.baseline_on else None,
+        "latest": _number(outcome.latest),
+        "latest_on": outcome.latest_on.isoformat() if outcome.latest_on else None,
+        "verdict": None if change is None else str(change.verdict),
+    }
+    if change is not None:
+        rule = change.rule
+        document.update(
+            {
+                "points_better": _number(round(change.points, 1)),
+                "percent_better": None if change.percent is None else round(change.percent, 1),
+                "within_measurement_error": change.within_error,
+                "rule": rule.text,
+                "thresholds": {
+                    "meaningful_points": _number(rule.meaningful_points),
+                    "meaningful_percent": _number(rule.meaningful_percent),
+                    "measurement_error": _number(rule.measurement_error),
+                    "either": rule.either,
+                },
+                "source": rule.source,
+                "text": change.text,
+            }
+        )
     return document
 
 
