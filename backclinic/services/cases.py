@@ -69,6 +69,8 @@ from backclinic.services.files import check_output, write_atomically
 from backclinic.services.patients import (
     PatientInput,
     PatientService,
+    PossibleDuplicate,
+    find_duplicates,
     validate_patient,
     write_details,
     write_search_terms,
@@ -112,8 +114,17 @@ class ImportResult:
     plan_visits: int | None
     updated: bool = False
     kept: int = 0
+    # Patients already on record who may be the same person (PossibleDuplicate.describe()).
+    possible_duplicates: tuple[str, ...] = ()
 
     def describe(self) -> str:
+        warnings = "".join(
+            f"\nWarning: {self.mrn} may be a duplicate: {duplicate}"
+            for duplicate in self.possible_duplicates
+        )
+        return self._summary() + warnings
+
+    def _summary(self) -> str:
         counts = (
             f"{_count(self.assessments, 'assessment')}, {_count(self.sessions, 'session')}, "
             + ("no plan" if self.plan_visits is None else f"a plan with {self.plan_visits} visits")
@@ -195,7 +206,9 @@ class CaseService:
         existing = session.scalars(select(PatientRow).where(PatientRow.mrn == mrn)).first()
         if existing is not None and not update:
             raise ServiceError(f"MRN {mrn} already exists; use --update to replace its record.")
+        duplicates: tuple[PossibleDuplicate, ...] = ()
         if existing is None:
+            duplicates = find_duplicates(session, _patient_input(case.patient))
             try:
                 patient = self._patients._insert(session, actor, _patient_input(case.patient))
             except ValidationFailed as error:
@@ -244,6 +257,7 @@ class CaseService:
             plan_visits=None if plan_row is None else self._visit_count(session, patient.id),
             updated=existing is not None,
             kept=kept,
+            possible_duplicates=tuple(duplicate.describe() for duplicate in duplicates),
         )
         self._context.audit(
             session,
@@ -261,7 +275,12 @@ class CaseService:
                     "sessions": result.sessions,
                     "plan": plan_row is not None,
                     "kept": kept,
-                },
+                }
+                | (
+                    {"possible_duplicates": [d.patient.mrn for d in duplicates]}
+                    if duplicates
+                    else {}
+                ),
             ),
         )
         return result

@@ -164,6 +164,14 @@ class PatientDialog(QDialog):
 
     def _on_buttons_accepted(self) -> None:
         data, unreadable = self._input()
+        if self._patient_id is None and not unreadable:
+            existing = self._existing_record_chosen(data)
+            if existing is False:
+                return
+            if existing is not None:
+                self.patient = existing
+                self.accept()
+                return
         try:
             if self._patient_id is None:
                 self.patient = self._operations.run(
@@ -186,6 +194,36 @@ class PatientDialog(QDialog):
             self._show_conflict(error)
             return
         self.accept()
+
+    def _existing_record_chosen(self, data: PatientInput) -> Patient | bool | None:
+        """Show patients already on record who may be this one first. The existing
+        patient when the clinician opens it, False to keep editing, None to register."""
+        duplicates = self._services.patients.possible_duplicates(self._actor, data)
+        if not duplicates:
+            return None
+        box = QMessageBox(self)
+        box.setObjectName("duplicate_message")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("This patient may already be registered")
+        box.setText(
+            "A patient already on record may be the same person:\n"
+            + "\n".join(duplicate.describe() for duplicate in duplicates)
+        )
+        open_it = box.addButton("Open it", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Register anyway", QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("Keep editing", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(open_it)
+        box.setEscapeButton(keep)
+        box.exec()
+        clicked = box.clickedButton()
+        if clicked is open_it:
+            try:
+                return self._services.patients.get(self._actor, duplicates[0].patient.id)
+            except NotFound:
+                return False
+        if clicked is keep or clicked is None:
+            return False
+        return None
 
     def _show_conflict(self, error: ConflictError) -> None:
         box = QMessageBox(self)

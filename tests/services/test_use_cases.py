@@ -54,6 +54,7 @@ EXPECTED: dict[str, Permission | Access | None] = {
     "PatientService.by_mrn": P.REGISTER_PATIENTS,
     "PatientService.count": P.REGISTER_PATIENTS,
     "PatientService.search": P.REGISTER_PATIENTS,
+    "PatientService.possible_duplicates": P.REGISTER_PATIENTS,
     "AssessmentService.record": P.WRITE_CLINICAL,
     "AssessmentService.update_clearance": P.WRITE_CLINICAL,
     "AssessmentService.for_patient": P.VIEW_CLINICAL,
