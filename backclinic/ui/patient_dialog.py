@@ -36,6 +36,8 @@ FIELD_LABELS = {
     "address": "Address",
 }
 NOT_RECORDED = "Not recorded"
+REGISTER = "register"
+KEEP_EDITING = "keep editing"
 
 
 class PatientDialog(QDialog):
@@ -165,11 +167,11 @@ class PatientDialog(QDialog):
     def _on_buttons_accepted(self) -> None:
         data, unreadable = self._input()
         if self._patient_id is None and not unreadable:
-            existing = self._existing_record_chosen(data)
-            if existing is False:
+            choice = self._existing_record_chosen(data)
+            if choice == KEEP_EDITING:
                 return
-            if existing is not None:
-                self.patient = existing
+            if isinstance(choice, Patient):
+                self.patient = choice
                 self.accept()
                 return
         try:
@@ -195,12 +197,12 @@ class PatientDialog(QDialog):
             return
         self.accept()
 
-    def _existing_record_chosen(self, data: PatientInput) -> Patient | bool | None:
-        """Show patients already on record who may be this one first. The existing
-        patient when the clinician opens it, False to keep editing, None to register."""
+    def _existing_record_chosen(self, data: PatientInput) -> Patient | str:
+        """Show patients already on record who may be this one first: the existing
+        patient when the clinician opens it, else REGISTER or KEEP_EDITING."""
         duplicates = self._services.patients.possible_duplicates(self._actor, data)
         if not duplicates:
-            return None
+            return REGISTER
         box = QMessageBox(self)
         box.setObjectName("duplicate_message")
         box.setIcon(QMessageBox.Icon.Question)
@@ -220,10 +222,10 @@ class PatientDialog(QDialog):
             try:
                 return self._services.patients.get(self._actor, duplicates[0].patient.id)
             except NotFound:
-                return False
+                return KEEP_EDITING
         if clicked is keep or clicked is None:
-            return False
-        return None
+            return KEEP_EDITING
+        return REGISTER
 
     def _show_conflict(self, error: ConflictError) -> None:
         box = QMessageBox(self)
