@@ -43,6 +43,7 @@ from backclinic.services.errors import NotFound, ServiceError, ValidationFailed
 from backclinic.ui.field_errors import ERROR_STYLE, FieldErrors
 from backclinic.ui.operations import Operations
 from backclinic.ui.psfs_editor import PsfsEditor
+from backclinic.ui.unsaved_changes import asks_before_discarding, discard_confirmed
 
 NOT_RECORDED = "Not recorded"
 UNKNOWN = "Unknown"
@@ -375,6 +376,7 @@ class IntakeForm(QDialog):
         self._show_odi()
         self._show_startback()
         self._on_nprs_current_value_changed(-1)
+        self._as_opened = self._input()
 
     @classmethod
     def record(
@@ -397,6 +399,20 @@ class IntakeForm(QDialog):
 
     def save_button(self) -> QAbstractButton:
         return self.buttons.button(QDialogButtonBox.StandardButton.Save)
+
+    def has_changes(self) -> bool:
+        return self._input() != self._as_opened
+
+    def reject(self) -> None:
+        # Escape, Cancel and the window's close button all come here.
+        kind = self._services.catalogue.label("assessment_kinds", self._kind).lower()
+        if (
+            asks_before_discarding(self)
+            and self.has_changes()
+            and not discard_confirmed(self, f"{kind} form")
+        ):
+            return
+        super().reject()
 
     def set_flag(self, code: str, answer: FlagAnswer) -> None:
         self.red_flag_groups[code].button(FLAG_STATES.index(answer)).setChecked(True)

@@ -63,6 +63,7 @@ from backclinic.services.sessions import (
 from backclinic.ui.acupoint_picker import AcupointPicker
 from backclinic.ui.field_errors import ERROR_STYLE, FieldErrors
 from backclinic.ui.operations import Operations
+from backclinic.ui.unsaved_changes import asks_before_discarding, discard_confirmed
 
 TEN_WINDOW_MS = 800
 NOT_RECORDED = "Not recorded"
@@ -436,6 +437,7 @@ class SessionDialog(QDialog):
                 prefill = replace(prefill, modalities=planned)
             self._fill(prefill)
             self.pain_before.setFocus()
+        self._as_opened = self._typed()
 
     @classmethod
     def log(
@@ -486,6 +488,22 @@ class SessionDialog(QDialog):
 
     def save_button(self) -> QPushButton:
         return self.buttons.button(QDialogButtonBox.StandardButton.Save)
+
+    def has_changes(self) -> bool:
+        return self._typed() != self._as_opened
+
+    def reject(self) -> None:
+        # Escape, Cancel and the window's close button all come here.
+        if (
+            asks_before_discarding(self)
+            and self.has_changes()
+            and not discard_confirmed(self, "session form")
+        ):
+            return
+        super().reject()
+
+    def _typed(self) -> tuple[SessionInput, str]:
+        return self.data(), self.reason.text()
 
     def point_codes(self) -> tuple[str, ...]:
         return self.points_box.codes()

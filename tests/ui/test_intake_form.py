@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
-from PySide6.QtCore import QDate
-from PySide6.QtWidgets import QLabel
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -224,3 +225,35 @@ def test_a_reassessment_rerates_the_psfs_activities_named_at_intake(
     assert form.assessment is not None
     assert [p.score for p in form.assessment.psfs] == [6, 7, 8]
     assert form.assessment.psfs_mean == 7.0
+
+
+def test_closing_a_filled_intake_form_asks_and_keep_editing_keeps_the_input(
+    qtbot: QtBot, services: Services, actor: Actor, modal: ModalDriver
+) -> None:
+    patient = grace(services, actor)
+    seen: list[str] = []
+    kept: list[bool] = []
+
+    def answer(button: str) -> Callable[[QWidget], None]:
+        def click(box: QWidget) -> None:
+            assert isinstance(box, QMessageBox)
+            seen.append(box.text())
+            next(b for b in box.buttons() if b.text() == button).click()
+
+        return click
+
+    def fill_then_close(form: QWidget) -> None:
+        assert isinstance(form, IntakeForm)
+        fill_article_intake(form)
+        modal.then(answer("Keep editing"))
+        form.close()
+        kept.append(form.isVisible() and form.odi_score.text().startswith("ODI 44.4"))
+        modal.then(answer("Discard"))
+        qtbot.keyClick(form, Qt.Key.Key_Escape)
+
+    modal.then(fill_then_close)
+    saved = IntakeForm.record(None, services, actor, patient.id)
+    modal.check()
+    assert seen == ["This intake form has changes that are not saved."] * 2
+    assert kept == [True]
+    assert saved is None and services.assessments.latest_intake(actor, patient.id) is None

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from backclinic.db.database import OpenDatabase
@@ -280,3 +281,53 @@ def test_the_session_form_and_the_plan_wizard_pick_points_with_the_same_widget(
     phase_points.picker.setEditText(extra.lower())
     phase_points.add_button.click()
     assert phase_points.codes()[-1] == extra
+
+
+def _answer_discard_question(button: str, seen: list[str]) -> Callable[[QWidget], None]:
+    def answer(box: QWidget) -> None:
+        assert isinstance(box, QMessageBox)
+        seen.append(box.text())
+        next(b for b in box.buttons() if b.text() == button).click()
+
+    return answer
+
+
+def test_escape_on_a_filled_session_form_asks_before_discarding_it(
+    qtbot: QtBot, clinic: Services, actor: Actor, modal: ModalDriver
+) -> None:
+    patient_id, _ = planned(clinic, actor)
+    seen: list[str] = []
+    after_keep: list[bool] = []
+
+    def fill_then_escape(dialog: QWidget) -> None:
+        assert isinstance(dialog, SessionDialog)
+        dialog.activateWindow()
+        qtbot.waitUntil(dialog.isActiveWindow)
+        qtbot.keyClicks(dialog.pain_before, "6")
+        modal.then(_answer_discard_question("Keep editing", seen))
+        qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+        after_keep.append(dialog.isVisible() and dialog.pain_before.value() == 6)
+        modal.then(_answer_discard_question("Discard", seen))
+        qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+
+    modal.then(fill_then_escape)
+    record = SessionDialog.log(None, clinic, actor, patient_id)
+    modal.check()
+    assert seen == ["This session form has changes that are not saved."] * 2
+    assert after_keep == [True], "keep editing keeps the form and what was typed"
+    assert record is None and clinic.sessions.history(actor, patient_id) == []
+
+
+def test_escape_on_an_untouched_session_form_closes_it_without_asking(
+    qtbot: QtBot, clinic: Services, actor: Actor, modal: ModalDriver
+) -> None:
+    patient_id, _ = planned(clinic, actor)
+
+    def escape(dialog: QWidget) -> None:
+        assert isinstance(dialog, SessionDialog)
+        qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+
+    modal.then(escape)
+    assert SessionDialog.log(None, clinic, actor, patient_id) is None
+    modal.check()
+    assert modal.pending == 0
