@@ -59,11 +59,13 @@ from backclinic.services.sessions import (
     TREATING_ROLES,
     SessionInput,
     SessionRecord,
+    local_date,
 )
 from backclinic.ui.acupoint_picker import AcupointPicker
 from backclinic.ui.field_errors import ERROR_STYLE, FieldErrors
 from backclinic.ui.operations import Operations
-from backclinic.ui.unsaved_changes import asks_before_discarding, discard_confirmed
+from backclinic.ui.unsaved_changes import discard_confirmed, in_use
+from backclinic.ui.unusual_input import unusual_confirmed
 
 TEN_WINDOW_MS = 800
 NOT_RECORDED = "Not recorded"
@@ -266,6 +268,7 @@ class SessionDialog(QDialog):
         self.record: SessionRecord | None = None
         catalogue = services.catalogue
         patient = services.patients.get(actor, patient_id)
+        self._patient_name = patient.display_name
         verb = "Amend session" if amending else "Log session"
         self.setWindowTitle(f"{verb} — {patient.display_name}")
 
@@ -494,11 +497,7 @@ class SessionDialog(QDialog):
 
     def reject(self) -> None:
         # Escape, Cancel and the window's close button all come here.
-        if (
-            asks_before_discarding(self)
-            and self.has_changes()
-            and not discard_confirmed(self, "session form")
-        ):
+        if in_use(self) and self.has_changes() and not discard_confirmed(self, "session form"):
             return
         super().reject()
 
@@ -632,8 +631,31 @@ class SessionDialog(QDialog):
     def _on_remove_intervention_button_clicked(self) -> None:
         self.interventions_model.remove(self.interventions_table.currentIndex().row())
 
+    def unusual(self, data: SessionInput) -> list[str]:
+        """What the clinician confirms before this session is saved."""
+        findings = []
+        if data.pain_before is not None and data.pain_after is None:
+            findings.append("Pain after the session is not recorded.")
+        if self._amending is None:
+            day = local_date(data.performed_at)
+            same_day = [
+                record
+                for record in self._services.sessions.history(self._actor, self._patient_id)
+                if record.performed_on == day
+            ]
+            if same_day:
+                count = len(same_day)
+                findings.append(
+                    f"{self._patient_name} already has {count} "
+                    f"session{'' if count == 1 else 's'} on {day.isoformat()}; this would be "
+                    "another one that day."
+                )
+        return findings
+
     def _on_buttons_accepted(self) -> None:
         data = self.data()
+        if in_use(self) and not unusual_confirmed(self, self.unusual(data)):
+            return
         try:
             if self._amending is None:
                 self.record = self._operations.run(

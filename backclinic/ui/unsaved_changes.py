@@ -24,7 +24,8 @@ def discard_confirmed(parent: QWidget, what: str) -> bool:
     return box.clickedButton() is discard
 
 
-def asks_before_discarding(dialog: QDialog) -> bool:
-    """Only a form the clinician is working in asks: one running modally (exec()), not
-    one closed by the program after it has finished."""
+def in_use(dialog: QDialog) -> bool:
+    """A form the clinician is working in: one running modally (exec(), as every entry
+    point opens it). Only such a form asks before discarding or saving what is unusual;
+    one closed by the program after it has finished, or driven directly, does not."""
     return dialog.isVisible() and dialog.isModal()

@@ -184,6 +184,7 @@ def test_the_log_entry_point_returns_the_saved_session(
         dialog.activateWindow()
         qtbot.waitUntil(dialog.isActiveWindow)
         qtbot.keyClicks(dialog.pain_before, "3")
+        dialog.pain_after.set_value(2)
         qtbot.keyClick(dialog.pain_before, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
         qtbot.waitUntil(lambda: not dialog.isVisible())
 
@@ -331,3 +332,34 @@ def test_escape_on_an_untouched_session_form_closes_it_without_asking(
     assert SessionDialog.log(None, clinic, actor, patient_id) is None
     modal.check()
     assert modal.pending == 0
+
+
+def test_a_session_without_pain_after_on_a_day_with_one_already_asks_before_saving(
+    qtbot: QtBot, clinic: Services, actor: Actor, modal: ModalDriver
+) -> None:
+    patient_id, _ = planned(clinic, actor)
+    first = SessionDialog(clinic, actor, patient_id)
+    clinic.sessions.log(actor, patient_id, replace(first.data(), pain_before=6, pain_after=4))
+    first.deleteLater()
+    asked: list[str] = []
+
+    def save_anyway(box: QWidget) -> None:
+        assert isinstance(box, QMessageBox)
+        asked.append(box.informativeText())
+        next(b for b in box.buttons() if b.text() == "Save anyway").click()
+
+    def fill(dialog: QWidget) -> None:
+        assert isinstance(dialog, SessionDialog)
+        dialog.pain_before.set_value(5)
+        dialog.pain_after.set_value(None)
+        modal.then(save_anyway)
+        dialog.save_button().click()
+
+    modal.then(fill)
+    record = SessionDialog.log(None, clinic, actor, patient_id)
+    modal.check()
+    assert record is not None and record.data.pain_after is None
+    assert len(clinic.sessions.history(actor, patient_id)) == 2
+    [findings] = asked
+    assert "Pain after the session is not recorded." in findings
+    assert f"Okafor, Grace already has 1 session on {START.isoformat()}" in findings
