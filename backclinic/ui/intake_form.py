@@ -420,6 +420,9 @@ class IntakeForm(QDialog):
             intake = services.assessments.latest_intake(actor, patient_id)
             if intake is not None and intake.psfs:
                 self.psfs.set_activities(intake.psfs)
+            earlier = services.assessments.for_patient(actor, patient_id)
+            if earlier:
+                self._prefill_history(earlier[-1].intake)
         self.buttons.rejected.connect(self.reject)
         self.mark_all_absent.clicked.connect(self._on_mark_all_absent_clicked)
         self.red_flag_clearance.textChanged.connect(self._on_red_flag_clearance_text_changed)
@@ -453,6 +456,25 @@ class IntakeForm(QDialog):
 
     def save_button(self) -> QAbstractButton:
         return self.buttons.button(QDialogButtonBox.StandardButton.Save)
+
+    def _prefill_history(self, latest: Intake) -> None:
+        """A reassessment starts from the latest assessment's history, factors,
+        precautions and goals; pain, questionnaires and red flags are asked afresh."""
+        if latest.onset_weeks is not None:
+            self.onset_weeks.setValue(int(latest.onset_weeks))
+        self.recurrent.setCurrentIndex(max(0, self.recurrent.findData(latest.recurrent)))
+        self.radiating_present.setChecked(latest.radiating_present)
+        self.radiating_side.setCurrentIndex(
+            max(0, self.radiating_side.findData(latest.radiating_side))
+        )
+        self.radiating_below_knee.setCurrentIndex(
+            max(0, self.radiating_below_knee.findData(latest.radiating_below_knee))
+        )
+        self.radiating_to.setText(latest.radiating_to or "")
+        self.aggravated_by.set_checked(latest.aggravated_by)
+        self.contributing_factors.set_checked(latest.contributing_factors)
+        self.precautions.set_checked(latest.precautions)
+        self.goals.setPlainText("\n".join(latest.goals))
 
     def has_changes(self) -> bool:
         return self._input() != self._as_opened

@@ -319,3 +319,26 @@ def test_saving_an_intake_with_unasked_red_flags_and_a_skipped_odi_section_asks_
     assert "1 of 10 Oswestry sections was skipped" in asked[0]
     assert len(asked) == 2
     assert saved is not None and services.assessments.latest_intake(actor, patient.id) is not None
+
+
+def test_reassess_starts_from_the_latest_assessments_history_but_asks_pain_afresh(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    patient = grace(services, actor)
+    form = open_form(qtbot, services, actor, patient.id)
+    fill_article_intake(form)
+    form.precautions.boxes["anticoagulants"].click()
+    form.save_button().click()
+    qtbot.waitUntil(lambda: not form.isVisible())
+
+    again = open_form(qtbot, services, actor, patient.id, kind="reassessment")
+
+    assert again.onset_weeks.value() == 30
+    assert again.radiating_side.currentText() == "Left"
+    assert again.radiating_to.text() == "hip"
+    assert again.aggravated_by.checked() == ("sitting", "posture")
+    assert set(again.contributing_factors.checked()) == {"posture", "muscle_imbalance", "sedentary"}
+    assert again.precautions.checked() == ("anticoagulants",)
+    assert again.goals.toPlainText().startswith("sit through a working day")
+    assert again.nprs_current.edit.text() == "", "pain is measured again, not copied"
+    assert again.odi_answers() is None
