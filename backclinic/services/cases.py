@@ -73,6 +73,8 @@ from backclinic.services.files import check_output, write_atomically
 from backclinic.services.patients import (
     PatientInput,
     PatientService,
+    PossibleDuplicate,
+    find_duplicates,
     validate_patient,
     write_details,
     write_search_terms,
@@ -117,8 +119,17 @@ class ImportResult:
     updated: bool = False
     kept: int = 0
     skipped: bool = False
+    # Patients already on record who may be the same person (PossibleDuplicate.describe()).
+    possible_duplicates: tuple[str, ...] = ()
 
     def describe(self) -> str:
+        warnings = "".join(
+            f"\nWarning: {self.mrn} may be a duplicate: {duplicate}"
+            for duplicate in self.possible_duplicates
+        )
+        return self._summary() + warnings
+
+    def _summary(self) -> str:
         if self.skipped:
             return f"Skipped {self.mrn} ({self.family_name}, {self.given_name}): already on record."
         counts = (
@@ -286,7 +297,9 @@ class CaseService:
         if existing is not None and not update:
             raise ServiceError(f"MRN {mrn} already exists; use --update to replace its record.")
         demographics: dict[str, object] = {}
+        duplicates: tuple[PossibleDuplicate, ...] = ()
         if existing is None:
+            duplicates = find_duplicates(session, _patient_input(case.patient))
             try:
                 patient = self._patients._insert(session, actor, _patient_input(case.patient))
             except ValidationFailed as error:
@@ -337,6 +350,7 @@ class CaseService:
             plan_visits=None if plan_row is None else self._visit_count(session, patient.id),
             updated=existing is not None,
             kept=kept,
+            possible_duplicates=tuple(duplicate.describe() for duplicate in duplicates),
         )
         self._context.audit(
             session,
@@ -355,7 +369,12 @@ class CaseService:
                     "plan": plan_row is not None,
                     "kept": kept,
                     **demographics,
-                },
+                }
+                | (
+                    {"possible_duplicates": [d.patient.mrn for d in duplicates]}
+                    if duplicates
+                    else {}
+                ),
             ),
         )
         return result

@@ -175,6 +175,28 @@ class PatientSummary:
 
 
 @dataclass(frozen=True)
+class PossibleDuplicate:
+    """A patient already on record who may be the one being registered, and why."""
+
+    patient: PatientSummary
+    phone: str
+    same_name_and_birth: bool
+    same_phone: bool
+
+    def describe(self) -> str:
+        reasons = []
+        if self.same_name_and_birth:
+            reasons.append("the same name and date of birth")
+        if self.same_phone:
+            reasons.append(f"the same phone ({self.phone})")
+        record = self.patient
+        return (
+            f"{record.mrn} ({record.family_name}, {record.given_name}, born "
+            f"{record.date_of_birth.isoformat()}) has {' and '.join(reasons)}."
+        )
+
+
+@dataclass(frozen=True)
 class SearchPage:
     rows: tuple[PatientSummary, ...]
     # Opaque keyset position after the last row; None when there is nothing more.
@@ -273,6 +295,15 @@ class PatientService:
                 return _patient(row)
         except IntegrityError as error:
             raise self._duplicate_mrn(data.mrn) from error
+
+    @use_case(Permission.REGISTER_PATIENTS)
+    def possible_duplicates(
+        self, actor: Actor, data: PatientInput, *, excluding: int | None = None
+    ) -> tuple[PossibleDuplicate, ...]:
+        """Patients on record with the same folded names and date of birth, or the same
+        phone: shown before a registration so the same person is not entered twice."""
+        with self._context.reading() as session:
+            return find_duplicates(session, data, excluding=excluding)
 
     def _insert(self, session: Session, actor: Actor | None, data: PatientInput) -> PatientRow:
         """Insert inside a caller's unit of work (import uses this too); no audit here."""
@@ -560,6 +591,44 @@ class PatientService:
         mine = _fields(yours if yours is not None else _patient(row).as_input())
         self._context.check_version(session, row, expected_version, record=_record_name, yours=mine)
         return row
+
+
+def _phone_digits(phone: str) -> str:
+    # "0903 123 456" and "0903-123-456" are the same phone.
+    return "".join(ch for ch in phone if ch.isdigit())
+
+
+def find_duplicates(
+    session: Session, data: PatientInput, *, excluding: int | None = None
+) -> tuple[PossibleDuplicate, ...]:
+    """Inside a caller's unit of work (import uses this too)."""
+    family, given = fold(data.family_name), fold(data.given_name)
+    digits = _phone_digits(data.phone)
+    same_person: ColumnElement[bool] = literal(False)
+    if family and given and data.date_of_birth is not None:
+        same_person = and_(
+            PatientRow.family_key == family,
+            PatientRow.given_key == given,
+            PatientRow.date_of_birth == data.date_of_birth,
+        )
+    # Too few digits is an extension or a typo, not a phone two people could share.
+    same_phone: ColumnElement[bool] = literal(False)
+    if len(digits) >= 6:
+        same_phone = PatientRow.phone.in_({data.phone.strip(), digits})
+    query = select(PatientRow).where(or_(same_person, same_phone)).order_by(PatientRow.id)
+    if excluding is not None:
+        query = query.where(PatientRow.id != excluding)
+    found = []
+    for row in session.scalars(query):
+        by_name = (
+            row.family_key == family
+            and row.given_key == given
+            and row.date_of_birth == data.date_of_birth
+        )
+        by_phone = len(digits) >= 6 and row.phone in {data.phone.strip(), digits}
+        if by_name or by_phone:
+            found.append(PossibleDuplicate(_summary(row), row.phone, by_name, by_phone))
+    return tuple(found)
 
 
 def write_details(row: PatientRow, data: PatientInput) -> None:

@@ -65,6 +65,8 @@ from backclinic.services.sessions import (
 from backclinic.ui.acupoint_picker import AcupointPicker
 from backclinic.ui.field_errors import ERROR_STYLE, FieldErrors
 from backclinic.ui.operations import Operations
+from backclinic.ui.unsaved_changes import discard_confirmed, in_use
+from backclinic.ui.unusual_input import unusual_confirmed
 
 TEN_WINDOW_MS = 800
 NOT_RECORDED = "Not recorded"
@@ -267,6 +269,7 @@ class SessionDialog(QDialog):
         self.record: SessionRecord | None = None
         catalogue = services.catalogue
         patient = services.patients.get(actor, patient_id)
+        self._patient_name = patient.display_name
         verb = "Amend session" if amending else "Log session"
         self.setWindowTitle(f"{verb} — {patient.display_name}")
 
@@ -438,6 +441,7 @@ class SessionDialog(QDialog):
                 prefill = replace(prefill, modalities=planned)
             self._fill(prefill)
             self.pain_before.setFocus()
+        self._as_opened = self._typed()
 
     @classmethod
     def log(
@@ -488,6 +492,18 @@ class SessionDialog(QDialog):
 
     def save_button(self) -> QPushButton:
         return self.buttons.button(QDialogButtonBox.StandardButton.Save)
+
+    def has_changes(self) -> bool:
+        return self._typed() != self._as_opened
+
+    def reject(self) -> None:
+        # Escape, Cancel and the window's close button all come here.
+        if in_use(self) and self.has_changes() and not discard_confirmed(self, "session form"):
+            return
+        super().reject()
+
+    def _typed(self) -> tuple[SessionInput, str]:
+        return self.data(), self.reason.text()
 
     def point_codes(self) -> tuple[str, ...]:
         return self.points_box.codes()
@@ -621,8 +637,31 @@ class SessionDialog(QDialog):
     def _on_remove_intervention_button_clicked(self) -> None:
         self.interventions_model.remove(self.interventions_table.currentIndex().row())
 
+    def unusual(self, data: SessionInput) -> list[str]:
+        """What the clinician confirms before this session is saved."""
+        findings = []
+        if data.pain_before is not None and data.pain_after is None:
+            findings.append("Pain after the session is not recorded.")
+        if self._amending is None:
+            day = self._services.context.clock.date_of(data.performed_at)
+            same_day = [
+                record
+                for record in self._services.sessions.history(self._actor, self._patient_id)
+                if record.performed_on == day
+            ]
+            if same_day:
+                count = len(same_day)
+                findings.append(
+                    f"{self._patient_name} already has {count} "
+                    f"session{'' if count == 1 else 's'} on {day.isoformat()}; this would be "
+                    "another one that day."
+                )
+        return findings
+
     def _on_buttons_accepted(self) -> None:
         data = self.data()
+        if in_use(self) and not unusual_confirmed(self, self.unusual(data)):
+            return
         try:
             if self._amending is None:
                 self.record = self._operations.run(

@@ -21,6 +21,7 @@ from backclinic.services.bundle import Services, build_services
 from backclinic.services.cases import CaseFileError, CaseService
 from backclinic.services.context import Actor
 from backclinic.services.errors import NotFound, ServiceError, ValidationFailed
+from backclinic.services.patients import PatientInput
 from tests.case_file_errors import (
     BROKEN_ARTICLE,
     BROKEN_ARTICLE_RECORDS,
@@ -695,3 +696,27 @@ def test_a_file_from_before_the_course_block_still_imports(
     assert "course" not in document
     cases.import_file(actor, ARTICLE_CASE)
     assert "course" in cases.export_document(actor, document["patient"]["mrn"])
+
+
+def test_importing_a_patient_already_registered_under_another_mrn_warns_with_that_mrn(
+    services: Services, cases: CaseService, actor: Actor, write_case: Callable[[Any, str], Path]
+) -> None:
+    document = article()
+    patient = document["patient"]
+    already = services.patients.register(
+        actor,
+        PatientInput(
+            family_name=patient["family_name"].upper(),
+            given_name=patient["given_name"],
+            date_of_birth=dt.date.fromisoformat(patient["date_of_birth"]),
+            mrn="BC-777",
+        ),
+    )
+
+    result = cases.import_file(actor, write_case(document, "again.json"))
+
+    lines = result.describe().splitlines()
+    assert len(lines) == 2
+    assert lines[1].startswith("Warning: CASE-0045 may be a duplicate: BC-777 (")
+    [entry] = audits(services, "import")
+    assert entry.details["possible_duplicates"] == [already.mrn]

@@ -56,6 +56,7 @@ EXPECTED: dict[str, Permission | Access | None] = {
     "PatientService.count": P.REGISTER_PATIENTS,
     "PatientService.search": P.REGISTER_PATIENTS,
     "PatientService.statuses": P.REGISTER_PATIENTS,
+    "PatientService.possible_duplicates": P.REGISTER_PATIENTS,
     "AssessmentService.record": P.WRITE_CLINICAL,
     "AssessmentService.for_patient": P.VIEW_CLINICAL,
     "AssessmentService.latest_intake": P.VIEW_CLINICAL,

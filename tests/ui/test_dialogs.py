@@ -12,13 +12,13 @@ from backclinic.reports.content import Letterhead
 from backclinic.services.bundle import Services
 from backclinic.services.clinic import SIGN_IN_FAILED, Clinician
 from backclinic.services.context import Actor
-from backclinic.services.patients import Patient
+from backclinic.services.patients import Patient, PatientInput
 from backclinic.ui.first_run import FirstRunDialog
 from backclinic.ui.patient_dialog import PatientDialog
 from backclinic.ui.sign_in import SignInDialog
 from tests.actors import COMMAND_LINE
 from tests.conftest import PASSWORD
-from tests.ui.conftest import ModalDriver
+from tests.ui.conftest import Handler, ModalDriver
 
 
 def ok(dialog: FirstRunDialog | SignInDialog) -> None:
@@ -282,3 +282,50 @@ def test_first_run_asks_for_the_clinics_address_phone_and_logo_for_the_letterhea
     assert settings.logo_path == str(logo)
     letterhead = Letterhead(settings.clinic_name, settings.address, settings.phone)
     assert letterhead.contact_line == ("12 Quay Street, Portsmouth PO1 2AB · Tel. 023 9200 1234")
+
+
+def _register_hung_again(dialog: QWidget) -> None:
+    assert isinstance(dialog, PatientDialog)
+    fill_patient(dialog, family_name="PHAM", given_name="van hung", date_of_birth="1975-06-02")
+    dialog.save_button().click()
+
+
+def _duplicate_answer(button: str, seen: list[str]) -> Handler:
+    def answer(box: QWidget) -> None:
+        assert isinstance(box, QMessageBox)
+        seen.append(box.text())
+        chosen = next(b for b in box.buttons() if b.text() == button)
+        chosen.click()
+
+    return answer
+
+
+def test_registering_the_same_name_and_birth_date_shows_the_existing_record_to_open(
+    qtbot: QtBot, services: Services, actor: Actor, modal: ModalDriver
+) -> None:
+    hung = services.patients.register(
+        actor,
+        PatientInput(family_name="Phạm", given_name="Văn Hùng", date_of_birth=dt.date(1975, 6, 2)),
+    )
+    seen: list[str] = []
+    modal.then(_register_hung_again).then(_duplicate_answer("Open it", seen))
+    opened = PatientDialog.create(None, services, actor)
+    modal.check()
+    assert hung.mrn in seen[0] and "same name and date of birth" in seen[0]
+    assert opened is not None and opened.id == hung.id
+    assert services.patients.count(actor) == 1, "nothing registered twice"
+
+
+def test_registering_anyway_after_the_duplicate_warning_registers_a_second_patient(
+    qtbot: QtBot, services: Services, actor: Actor, modal: ModalDriver
+) -> None:
+    hung = services.patients.register(
+        actor,
+        PatientInput(family_name="Phạm", given_name="Văn Hùng", date_of_birth=dt.date(1975, 6, 2)),
+    )
+    seen: list[str] = []
+    modal.then(_register_hung_again).then(_duplicate_answer("Register anyway", seen))
+    second = PatientDialog.create(None, services, actor)
+    modal.check()
+    assert seen and second is not None and second.id != hung.id
+    assert services.patients.count(actor) == 2

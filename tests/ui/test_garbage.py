@@ -20,8 +20,10 @@ def test_the_collector_turns_automatic_collection_off_and_collects_on_its_timer(
     collected_on: list[threading.Thread] = []
     gc.callbacks.append(lambda phase, _info: collected_on.append(threading.current_thread()))
     try:
-        # A worker allocating far past the thresholds triggers no collection of its own.
-        worker = threading.Thread(target=lambda: [[object()] for _ in range(100_000)])
+        # A worker allocating far past the thresholds (and keeping it) triggers no
+        # collection of its own.
+        kept: list[list[object]] = []
+        worker = threading.Thread(target=lambda: kept.extend([object()] for _ in range(100_000)))
         worker.start()
         worker.join()
         assert worker not in collected_on

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QScrollArea, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QScrollArea, QWidget
 from pytestqt.qtbot import QtBot
 
 from backclinic.db.database import OpenDatabase
@@ -183,6 +184,7 @@ def test_the_log_entry_point_returns_the_saved_session(
         dialog.activateWindow()
         qtbot.waitUntil(dialog.isActiveWindow)
         qtbot.keyClicks(dialog.pain_before, "3")
+        dialog.pain_after.set_value(2)
         qtbot.keyClick(dialog.pain_before, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
         qtbot.waitUntil(lambda: not dialog.isVisible())
 
@@ -321,3 +323,84 @@ def test_a_missing_amendment_reason_is_scrolled_into_view_and_focused(
     qtbot.waitUntil(lambda: not error.visibleRegion().isEmpty())
     assert not dialog.reason.visibleRegion().isEmpty()
     assert dialog.focusWidget() is dialog.reason
+
+
+def _answer_discard_question(button: str, seen: list[str]) -> Callable[[QWidget], None]:
+    def answer(box: QWidget) -> None:
+        assert isinstance(box, QMessageBox)
+        seen.append(box.text())
+        next(b for b in box.buttons() if b.text() == button).click()
+
+    return answer
+
+
+def test_escape_on_a_filled_session_form_asks_before_discarding_it(
+    qtbot: QtBot, clinic: Services, actor: Actor, modal: ModalDriver
+) -> None:
+    patient_id, _ = planned(clinic, actor)
+    seen: list[str] = []
+    after_keep: list[bool] = []
+
+    def fill_then_escape(dialog: QWidget) -> None:
+        assert isinstance(dialog, SessionDialog)
+        dialog.activateWindow()
+        qtbot.waitUntil(dialog.isActiveWindow)
+        qtbot.keyClicks(dialog.pain_before, "6")
+        modal.then(_answer_discard_question("Keep editing", seen))
+        qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+        after_keep.append(dialog.isVisible() and dialog.pain_before.value() == 6)
+        modal.then(_answer_discard_question("Discard", seen))
+        qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+
+    modal.then(fill_then_escape)
+    record = SessionDialog.log(None, clinic, actor, patient_id)
+    modal.check()
+    assert seen == ["This session form has changes that are not saved."] * 2
+    assert after_keep == [True], "keep editing keeps the form and what was typed"
+    assert record is None and clinic.sessions.history(actor, patient_id) == []
+
+
+def test_escape_on_an_untouched_session_form_closes_it_without_asking(
+    qtbot: QtBot, clinic: Services, actor: Actor, modal: ModalDriver
+) -> None:
+    patient_id, _ = planned(clinic, actor)
+
+    def escape(dialog: QWidget) -> None:
+        assert isinstance(dialog, SessionDialog)
+        qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+
+    modal.then(escape)
+    assert SessionDialog.log(None, clinic, actor, patient_id) is None
+    modal.check()
+    assert modal.pending == 0
+
+
+def test_a_session_without_pain_after_on_a_day_with_one_already_asks_before_saving(
+    qtbot: QtBot, clinic: Services, actor: Actor, modal: ModalDriver
+) -> None:
+    patient_id, _ = planned(clinic, actor)
+    first = SessionDialog(clinic, actor, patient_id)
+    clinic.sessions.log(actor, patient_id, replace(first.data(), pain_before=6, pain_after=4))
+    first.deleteLater()
+    asked: list[str] = []
+
+    def save_anyway(box: QWidget) -> None:
+        assert isinstance(box, QMessageBox)
+        asked.append(box.informativeText())
+        next(b for b in box.buttons() if b.text() == "Save anyway").click()
+
+    def fill(dialog: QWidget) -> None:
+        assert isinstance(dialog, SessionDialog)
+        dialog.pain_before.set_value(5)
+        dialog.pain_after.set_value(None)
+        modal.then(save_anyway)
+        dialog.save_button().click()
+
+    modal.then(fill)
+    record = SessionDialog.log(None, clinic, actor, patient_id)
+    modal.check()
+    assert record is not None and record.data.pain_after is None
+    assert len(clinic.sessions.history(actor, patient_id)) == 2
+    [findings] = asked
+    assert "Pain after the session is not recorded." in findings
+    assert f"Okafor, Grace already has 1 session on {START.isoformat()}" in findings
