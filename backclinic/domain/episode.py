@@ -30,6 +30,7 @@ from backclinic.domain.progress import (
     rising_pain_hold,
 )
 from backclinic.domain.protocol import DurationClasses, OutcomeThresholds
+from backclinic.domain.safety import UNSCREENED, SafetyStatus
 
 DurationClass = Literal["acute", "subacute", "chronic"]
 
@@ -201,6 +202,7 @@ class Course:
     plan_ended: bool
     discharge: EpisodeDischarge | None
     suggestions: tuple[Suggestion, ...]
+    safety: SafetyStatus = UNSCREENED
 
     @property
     def phases_reached(self) -> tuple[int, ...]:
@@ -548,8 +550,10 @@ def course(
     discharge: EpisodeDischarge | None,
     thresholds: OutcomeThresholds,
     today: dt.date,
+    safety: SafetyStatus = UNSCREENED,
 ) -> Course:
-    """The course of one episode of care on ``today``: see ``Course``.
+    """The course of one episode of care on ``today``: see ``Course``; ``safety`` is the
+    episode's safety status (``safety.safety_status``) as of today.
 
     The phase the patient is in is the latest phase treatment reached (a session logged in
     it, or a visit of it attended); with no treatment yet it is the first phase, not
@@ -603,4 +607,5 @@ def course(
         plan_ended=state.plan_ended,
         discharge=discharge,
         suggestions=state.suggestions,
+        safety=safety,
     )

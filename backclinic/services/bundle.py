@@ -21,6 +21,7 @@ from backclinic.services.documents import DocumentService
 from backclinic.services.episodes import EpisodeService
 from backclinic.services.patients import PatientService
 from backclinic.services.plans import PlanService
+from backclinic.services.safety import SafetyService
 from backclinic.services.schedule_view import DayScheduleService
 from backclinic.services.sessions import SessionService
 
@@ -41,6 +42,7 @@ class Services:
     backups: BackupService
     documents: DocumentService
     episodes: EpisodeService
+    safety: SafetyService
     accounts: AccountService
     audit: AuditService
 
@@ -63,6 +65,7 @@ def build_services(
     clinic = ClinicService(context, hasher)
     sessions = SessionService(context, protocol, catalogue)
     accounts = AccountService(context, hasher)
+    safety = SafetyService(context, protocol, catalogue)
     return Services(
         context=context,
         protocol=protocol,
@@ -79,7 +82,10 @@ def build_services(
         documents=DocumentService(
             context, protocol, catalogue, clinic, patients, plans, assessments, sessions
         ),
-        episodes=EpisodeService(context, protocol.thresholds, plans, assessments, sessions),
+        episodes=EpisodeService(
+            context, protocol.thresholds, plans, assessments, sessions, safety=safety
+        ),
+        safety=safety,
         accounts=accounts,
         audit=AuditService(context),
     )

@@ -20,10 +20,12 @@ from backclinic.domain.episode import (
 )
 from backclinic.domain.progress import PhaseSpan
 from backclinic.domain.protocol import OutcomeThresholds
+from backclinic.domain.safety import UNSCREENED, SafetyStatus
 from backclinic.services.assessments import Assessment, AssessmentService
 from backclinic.services.context import Actor, ServiceContext
 from backclinic.services.permissions import Permission
 from backclinic.services.plans import PlanService, PlanView
+from backclinic.services.safety import SafetyService
 from backclinic.services.sessions import SessionRecord, SessionService
 from backclinic.services.use_case import use_case
 
@@ -67,6 +69,7 @@ def course_of(
     *,
     thresholds: OutcomeThresholds,
     today: dt.date,
+    safety: SafetyStatus = UNSCREENED,
 ) -> Course:
     """The course of ``plan``'s episode on ``today``: ``records`` are the episode's current
     sessions; an ended plan is discharged on its end date (or its last session)."""
@@ -101,6 +104,7 @@ def course_of(
         discharge=discharge,
         thresholds=thresholds,
         today=today,
+        safety=safety,
     )
 
 
@@ -122,12 +126,15 @@ class EpisodeService:
         plans: PlanService,
         assessments: AssessmentService,
         sessions: SessionService,
+        *,
+        safety: SafetyService | None = None,
     ) -> None:
         self._context = context
         self._thresholds = thresholds
         self._plans = plans
         self._assessments = assessments
         self._sessions = sessions
+        self._safety = safety
 
     @use_case(Permission.VIEW_CLINICAL)
     def course(self, actor: Actor, patient_id: int) -> Course:
@@ -136,6 +143,7 @@ class EpisodeService:
         today = self._context.clock().astimezone().date()
         assessments = self._assessments.for_patient(actor, patient_id)
         history = self._sessions.history(actor, patient_id)
+        safety = self._safety.status(actor, patient_id) if self._safety else UNSCREENED
         plan = self._plans.active_plan(actor, patient_id) or self._plans.latest_plan(
             actor, patient_id
         )
@@ -159,9 +167,12 @@ class EpisodeService:
                 discharge=None,
                 thresholds=self._thresholds,
                 today=today,
+                safety=safety,
             )
         end = plan.ended_on or today
         records = sorted(
             (r for r in history if in_episode(plan, r, end)), key=lambda r: r.data.performed_at
         )
-        return course_of(plan, assessments, records, thresholds=self._thresholds, today=today)
+        return course_of(
+            plan, assessments, records, thresholds=self._thresholds, today=today, safety=safety
+        )

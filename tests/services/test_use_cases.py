@@ -119,6 +119,10 @@ EXPECTED: dict[str, Permission | Access | None] = {
     "BackupService.backup_revision": NO_RECORDS,
     "BackupService.restore": P.BACKUP,
     "DemoService.fill": P.CHANGE_SETTINGS,
+    "SafetyService.status": P.VIEW_CLINICAL,
+    "SafetyService.records": P.VIEW_CLINICAL,
+    "SafetyService.record_clearance": P.WRITE_CLINICAL,
+    "SafetyService.record_referral_outcome": P.WRITE_CLINICAL,
 }
 
 C = Change
@@ -131,6 +135,8 @@ EXPECTED_CHANGES: dict[str, frozenset[Change]] = {
     "PatientService.restore": frozenset({C.PATIENTS, C.SCHEDULE}),
     "AssessmentService.record": frozenset({C.ASSESSMENTS}),
     "AssessmentService.update_clearance": frozenset({C.ASSESSMENTS}),
+    "SafetyService.record_clearance": frozenset({C.ASSESSMENTS, C.PLAN, C.SCHEDULE}),
+    "SafetyService.record_referral_outcome": frozenset({C.ASSESSMENTS, C.PLAN, C.SCHEDULE}),
     "PlanService.create": frozenset({C.PLAN, C.SCHEDULE}),
     "PlanService.create_recommended": frozenset({C.PLAN, C.SCHEDULE}),
     "PlanService.change_phase": frozenset({C.PLAN, C.SCHEDULE}),
