@@ -433,6 +433,10 @@ class SessionService:
                 errors.append(
                     FieldError(f"modalities[{position}]", f"{code!r} is not a known modality.")
                 )
+        if data.acupoints and "acupuncture" not in data.modalities:
+            errors.append(
+                FieldError("acupoints", "A session without acupuncture has no acupoints.")
+            )
         for position, code in enumerate(data.acupoints):
             if code not in self.catalogue.acupoints:
                 errors.append(

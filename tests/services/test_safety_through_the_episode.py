@@ -156,3 +156,15 @@ def test_a_reassessment_that_does_not_re_screen_keeps_the_earlier_answers(
     )
     assert (saddle.answer, saddle.on) == (FlagAnswer.ABSENT, START)
     assert replace(saddle, on=None).on is None
+
+
+def test_a_pt_only_session_with_acupoints_is_refused_by_the_points_field(
+    services: Services, actor: Actor
+) -> None:
+    patient_id, plan = planned(services, actor)
+    day = plan.visits[0].visit_date
+    with pytest.raises(ValidationFailed) as refused:
+        services.sessions.log(actor, patient_id, visit_input(day, modalities=("pt",)))
+    assert "without acupuncture" in refused.value.by_field["acupoints"]
+    pt_only = visit_input(day, modalities=("pt",), acupoints=(), needle_count=None)
+    assert services.sessions.log(actor, patient_id, pt_only).data.acupoints == ()
