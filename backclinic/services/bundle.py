@@ -77,7 +77,7 @@ def build_services(
         sessions=sessions,
         cases=CaseService(context, protocol, catalogue, patients, assessments, plans),
         demo=DemoService(context, clinic, assessments=assessments, plans=plans, accounts=accounts),
-        schedule=DayScheduleService(context),
+        schedule=DayScheduleService(context, protocol=protocol, catalogue=catalogue),
         backups=BackupService(context, session_factory.kw["bind"]),
         documents=DocumentService(
             context, protocol, catalogue, clinic, patients, plans, assessments, sessions
