@@ -354,3 +354,19 @@ def safety_status(
         uncleared=uncleared,
         message=message,
     )
+
+
+# Precautions that only a body able to carry a pregnancy can have, and the recorded sexes
+# that rule it out (REFERENCE.md: "Pregnancy applies only where the recorded sex allows it").
+SEX_LIMITED_PRECAUTIONS = {"pregnancy": frozenset({"male"})}
+
+
+def precaution_sex_refusal(code: str, sex: str | None, catalogue: Catalogue) -> str | None:
+    """Why ``code`` cannot be recorded for a patient of recorded ``sex``, or None."""
+    if sex is not None and sex in SEX_LIMITED_PRECAUTIONS.get(code, frozenset()):
+        return (
+            f"{catalogue.label('precautions', code)} cannot be recorded for a patient whose "
+            f"recorded sex is {catalogue.label('sexes', sex).lower()}; correct the sex on the "
+            "patient's record first if it is wrong."
+        )
+    return None

@@ -31,7 +31,11 @@ from backclinic.domain.catalogue import Catalogue
 from backclinic.domain.intake import Intake
 from backclinic.domain.plan import InterventionDose, PlanChoices, PlanPhase
 from backclinic.domain.protocol import Protocol as ClinicalProtocol
-from backclinic.domain.safety import ViolationKind, acupuncture_violations
+from backclinic.domain.safety import (
+    ViolationKind,
+    acupuncture_violations,
+    precaution_sex_refusal,
+)
 from backclinic.domain.screening import FlagAnswer, red_flags_from_case
 from backclinic.domain.session import SessionDetails
 
@@ -108,7 +112,7 @@ class _CaseReader:
     def read(self) -> Case:
         patient = self._patient(self._document["patient"])
         assessments = tuple(
-            self._assessment(f"assessments[{i}]", item, patient.date_of_birth)
+            self._assessment(f"assessments[{i}]", item, patient.date_of_birth, patient.sex)
             for i, item in enumerate(self._document.get("assessments") or [])
         )
         sessions = tuple(
@@ -155,7 +159,9 @@ class _CaseReader:
             raise CaseFileProblem(f"patient.{broken[0]}", broken[1])
         return data
 
-    def _assessment(self, where: str, item: Mapping[str, Any], born: dt.date) -> CaseAssessment:
+    def _assessment(
+        self, where: str, item: Mapping[str, Any], born: dt.date, sex: str | None
+    ) -> CaseAssessment:
         assessed_on = self._date(f"{where}.date", item["date"])
         if assessed_on < born:
             raise CaseFileProblem(f"{where}.date", f"{item['date']} is before the date of birth")
@@ -208,6 +214,12 @@ class _CaseReader:
         broken = self._checks.assessment(data, self._today)
         if broken is not None:
             raise CaseFileProblem(f"{where}.{broken[0]}", broken[1])
+        for position, code in enumerate(data.intake.precautions):
+            refusal = precaution_sex_refusal(code, sex, self._catalogue)
+            if refusal is not None:
+                raise CaseFileProblem(
+                    f"{where}.precautions[{position}]", refusal[:1].lower() + refusal[1:-1]
+                )
         return data
 
     def _session(self, where: str, item: Mapping[str, Any], precautions: set[str]) -> CaseSession:
