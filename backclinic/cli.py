@@ -197,6 +197,8 @@ def _run_import(arguments: argparse.Namespace, services: Services, actor: Actor)
     lines = []
     for path in arguments.files:
         result = services.cases.import_file(actor, path, update=arguments.update)
+        for notice in result.notices:
+            print(f"{os.path.basename(path)}: {notice}", file=sys.stderr)
         lines.append(result.describe())
     return "\n".join(lines)
 

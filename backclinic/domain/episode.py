@@ -203,6 +203,9 @@ class Course:
     discharge: EpisodeDischarge | None
     suggestions: tuple[Suggestion, ...]
     safety: SafetyStatus = UNSCREENED
+    next_visit: dt.date | None = None
+    # Imported history that broke a precaution in force on its date, one sentence each.
+    notices: tuple[str, ...] = ()
 
     @property
     def phases_reached(self) -> tuple[int, ...]:
@@ -551,6 +554,7 @@ def course(
     thresholds: OutcomeThresholds,
     today: dt.date,
     safety: SafetyStatus = UNSCREENED,
+    notices: Sequence[str] = (),
 ) -> Course:
     """The course of one episode of care on ``today``: see ``Course``; ``safety`` is the
     episode's safety status (``safety.safety_status``) as of today.
@@ -608,4 +612,10 @@ def course(
         discharge=discharge,
         suggestions=state.suggestions,
         safety=safety,
+        next_visit=min(
+            (v.on for v in visits if v.status == "planned" and v.on >= today), default=None
+        )
+        if discharge is None
+        else None,
+        notices=tuple(notices),
     )

@@ -112,6 +112,8 @@ class ImportResult:
     plan_visits: int | None
     updated: bool = False
     kept: int = 0
+    # Sessions imported although they broke a precaution in force on their date.
+    notices: tuple[str, ...] = ()
 
     def describe(self) -> str:
         counts = (
@@ -244,6 +246,7 @@ class CaseService:
             plan_visits=None if plan_row is None else self._visit_count(session, patient.id),
             updated=existing is not None,
             kept=kept,
+            notices=case.safety_notices,
         )
         self._context.audit(
             session,
@@ -261,6 +264,7 @@ class CaseService:
                     "sessions": result.sessions,
                     "plan": plan_row is not None,
                     "kept": kept,
+                    "safety_notices": list(case.safety_notices),
                 },
             ),
         )

@@ -70,6 +70,7 @@ def course_of(
     thresholds: OutcomeThresholds,
     today: dt.date,
     safety: SafetyStatus = UNSCREENED,
+    notices: Sequence[str] = (),
 ) -> Course:
     """The course of ``plan``'s episode on ``today``: ``records`` are the episode's current
     sessions; an ended plan is discharged on its end date (or its last session)."""
@@ -105,6 +106,7 @@ def course_of(
         thresholds=thresholds,
         today=today,
         safety=safety,
+        notices=notices,
     )
 
 
@@ -144,6 +146,7 @@ class EpisodeService:
         assessments = self._assessments.for_patient(actor, patient_id)
         history = self._sessions.history(actor, patient_id)
         safety = self._safety.status(actor, patient_id) if self._safety else UNSCREENED
+        notices = self._safety.import_notices(actor, patient_id) if self._safety else ()
         plan = self._plans.active_plan(actor, patient_id) or self._plans.latest_plan(
             actor, patient_id
         )
@@ -168,11 +171,18 @@ class EpisodeService:
                 thresholds=self._thresholds,
                 today=today,
                 safety=safety,
+                notices=notices,
             )
         end = plan.ended_on or today
         records = sorted(
             (r for r in history if in_episode(plan, r, end)), key=lambda r: r.data.performed_at
         )
         return course_of(
-            plan, assessments, records, thresholds=self._thresholds, today=today, safety=safety
+            plan,
+            assessments,
+            records,
+            thresholds=self._thresholds,
+            today=today,
+            safety=safety,
+            notices=notices,
         )

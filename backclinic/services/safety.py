@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from backclinic.db.models import (
     CLEARANCE_METHODS,
     AssessmentRow,
+    AuditEventRow,
     ClinicianRow,
     PatientRow,
     SafetyRecordRow,
@@ -237,6 +238,22 @@ class SafetyService:
                 .order_by(SafetyRecordRow.recorded_on, SafetyRecordRow.id)
             ).all()
             return [self._record(session, row) for row in rows]
+
+    @use_case(Permission.VIEW_CLINICAL)
+    def import_notices(self, actor: Actor, patient_id: int) -> tuple[str, ...]:
+        """The sentences case imports recorded about history that broke a precaution."""
+        with self._context.reading() as session:
+            entries = session.scalars(
+                select(AuditEventRow)
+                .where(
+                    AuditEventRow.patient_id == patient_id,
+                    AuditEventRow.action == "import",
+                )
+                .order_by(AuditEventRow.id)
+            ).all()
+            return tuple(
+                notice for entry in entries for notice in entry.details.get("safety_notices", [])
+            )
 
     def _insert(
         self,

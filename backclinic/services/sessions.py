@@ -433,7 +433,7 @@ class SessionService:
                 errors.append(
                     FieldError(f"modalities[{position}]", f"{code!r} is not a known modality.")
                 )
-        if data.acupoints and "acupuncture" not in data.modalities:
+        if data.acupoints and data.modalities and "acupuncture" not in data.modalities:
             errors.append(
                 FieldError("acupoints", "A session without acupuncture has no acupoints.")
             )

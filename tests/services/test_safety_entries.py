@@ -47,3 +47,33 @@ def test_a_case_file_with_pregnancy_for_a_male_patient_is_refused_naming_the_pat
         services.cases.import_file(actor, path)
     assert "assessments[0].precautions[0]" in str(refused.value)
     assert "male" in str(refused.value)
+
+
+def test_imported_history_that_broke_precautions_is_imported_and_reported_once_per_session(
+    services: Services, actor: Actor, tmp_path: Path
+) -> None:
+    from backclinic.db.models import AuditEventRow
+    from tests.records import stored_records
+
+    document = json.loads(ARTICLE_CASE.read_text(encoding="utf-8"))
+    document["assessments"][0]["precautions"] = ["pregnancy", "pacemaker"]
+    document["sessions"] = [
+        {
+            "date": "2026-01-06",
+            "modalities": ["acupuncture"],
+            "acupoints": ["SP6", "LI4", "BL67"],
+            "electro": True,
+        },
+        {"date": "2026-01-08", "modalities": ["acupuncture"], "acupoints": ["BL23"]},
+    ]
+    path = tmp_path / "her.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    result = services.cases.import_file(actor, path)
+    assert result.sessions == 2
+    (notice,) = result.notices
+    assert notice.startswith("Session of 6 Jan 2026:")
+    for words in ("SP6", "LI4", "BL67", "electro-acupuncture", "Pregnancy", "pacemaker"):
+        assert words in notice
+    with stored_records(services) as session:
+        entry = session.query(AuditEventRow).filter_by(action="import").one()
+        assert entry.details["safety_notices"] == [notice]

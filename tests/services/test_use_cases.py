@@ -121,6 +121,7 @@ EXPECTED: dict[str, Permission | Access | None] = {
     "DemoService.fill": P.CHANGE_SETTINGS,
     "SafetyService.status": P.VIEW_CLINICAL,
     "SafetyService.records": P.VIEW_CLINICAL,
+    "SafetyService.import_notices": P.VIEW_CLINICAL,
     "SafetyService.record_clearance": P.WRITE_CLINICAL,
     "SafetyService.record_referral_outcome": P.WRITE_CLINICAL,
 }

@@ -108,6 +108,7 @@ class _CaseReader:
         self._catalogue = catalogue
         self._now = now
         self._today = now.astimezone().date()
+        self.notices: list[str] = []
 
     def read(self) -> Case:
         patient = self._patient(self._document["patient"])
@@ -131,7 +132,7 @@ class _CaseReader:
         )
         if earlier and plan is None:
             raise CaseFileProblem("plan", "earlier plans need the current plan beside them")
-        return Case(patient, assessments, plan, sessions, earlier)
+        return Case(patient, assessments, plan, sessions, earlier, tuple(self.notices))
 
     def _date(self, location: str, text: str, *, future: bool = False) -> dt.date:
         try:
@@ -239,7 +240,11 @@ class _CaseReader:
         for position, code in enumerate(acupoints):
             self._acupoint(f"{where}.acupoints[{position}]", code)
         self._check_precautions(
-            where, precautions, acupoints=acupoints, electro=bool(item.get("electro", False))
+            where,
+            precautions,
+            performed_at.astimezone().date(),
+            acupoints=acupoints,
+            electro=bool(item.get("electro", False)),
         )
         details = SessionDetails(
             performed_at=performed_at,
@@ -296,20 +301,48 @@ class _CaseReader:
         if not self._catalogue.knows("acupoints", code):
             raise CaseFileProblem(location, f"{code!r} is not an acupoint in the catalogue")
 
-    def _check_precautions(
-        self, where: str, precautions: set[str], *, acupoints: list[str], electro: bool = False
+    def _refuse_precautions(
+        self, where: str, precautions: set[str], *, acupoints: list[str]
     ) -> None:
+        """A plan is a proposal, not history: a point a precaution rules out refuses it."""
         violations = acupuncture_violations(
-            precautions, self._protocol, self._catalogue, acupoints=acupoints, electro=electro
+            precautions, self._protocol, self._catalogue, acupoints=acupoints
         )
         if violations:
             first = violations[0]
-            location = (
-                f"{where}.electro"
-                if first.kind == ViolationKind.ELECTROACUPUNCTURE
-                else f"{where}.acupoints[{acupoints.index(first.subject)}]"
-            )
+            location = f"{where}.acupoints[{acupoints.index(first.subject)}]"
             raise CaseFileProblem(location, first.text)
+
+    def _check_precautions(
+        self,
+        where: str,
+        precautions: set[str],
+        day: dt.date,
+        *,
+        acupoints: list[str],
+        electro: bool = False,
+    ) -> None:
+        """History is imported because it happened: a session that broke a precaution in
+        force on its date is kept, and reported in one sentence naming the date, the points
+        or modality and the precautions."""
+        violations = acupuncture_violations(
+            precautions, self._protocol, self._catalogue, acupoints=acupoints, electro=electro
+        )
+        if not violations or where.endswith(".amends"):
+            return
+        by_precaution: dict[str, list[str]] = {}
+        for violation in violations:
+            subject = (
+                "electro-acupuncture"
+                if violation.kind == ViolationKind.ELECTROACUPUNCTURE
+                else violation.subject
+            )
+            by_precaution.setdefault(violation.precaution_label, []).append(subject)
+        parts = "; ".join(
+            f"{', '.join(subjects)} despite the precaution '{label}'"
+            for label, subjects in by_precaution.items()
+        )
+        self.notices.append(f"Session of {day.day} {day:%b} {day.year}: {parts}.")
 
     def _plan(
         self, item: Mapping[str, Any], precautions: set[str], where_plan: str = "plan"
@@ -338,7 +371,7 @@ class _CaseReader:
             acupoints = list(phase.get("acupoints") or ())
             for position, code in enumerate(acupoints):
                 self._acupoint(f"{where}.acupoints[{position}]", code)
-            self._check_precautions(where, precautions, acupoints=acupoints)
+            self._refuse_precautions(where, precautions, acupoints=acupoints)
             phases.append(self._phase(where, phase))
         numbers = {phase.number for phase in phases}
         visits = None
