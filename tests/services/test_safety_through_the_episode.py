@@ -14,7 +14,7 @@ from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.errors import ValidationFailed
 from backclinic.services.safety import ClearanceInput
-from tests.services.test_plans import START, article_intake, no_red_flags
+from tests.services.test_plans import START, article_intake, grace, no_red_flags
 from tests.services.test_sessions import planned, visit_input
 
 REASSESSED = START + dt.timedelta(days=7)
@@ -168,3 +168,14 @@ def test_a_pt_only_session_with_acupoints_is_refused_by_the_points_field(
     assert "without acupuncture" in refused.value.by_field["acupoints"]
     pt_only = visit_input(day, modalities=("pt",), acupoints=(), needle_count=None)
     assert services.sessions.log(actor, patient_id, pt_only).data.acupoints == ()
+
+
+def test_a_cauda_equina_sign_at_a_reassessment_refuses_a_plan_too(
+    services: Services, actor: Actor
+) -> None:
+    patient_id = grace(services, actor)
+    reassess(services, actor, patient_id, red_flags=with_flags(services, "bilateral_sciatica"))
+    with pytest.raises(ValidationFailed) as refused:
+        services.plans.create_recommended(actor, "CASE-0045", start=REASSESSED)
+    assert refused.value.by_field["red_flags"].startswith("Urgent referral")
+    assert services.plans.active_plan(actor, patient_id) is None
