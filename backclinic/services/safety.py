@@ -9,7 +9,7 @@ session check, the episode course and the screens all agree.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -34,7 +34,6 @@ from backclinic.domain.safety import (
     safety_status,
 )
 from backclinic.domain.screening import FlagAnswer
-from backclinic.services import queries
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, NotFound, ValidationFailed
 from backclinic.services.permissions import Permission
@@ -70,23 +69,38 @@ def _name(session: Session, clinician_id: int | None) -> str | None:
     return row.full_name if row is not None else None
 
 
-def _screen(session: Session, row: AssessmentRow, catalogue: Catalogue) -> SafetyScreen:
-    # Precautions are stored as the list present; the form asks every one of them.
-    precautions = {
-        code: FlagAnswer.PRESENT if code in row.precautions else FlagAnswer.ABSENT
-        for code in catalogue.codes.get("precautions", {})
+def _names(session: Session) -> dict[int, str]:
+    """Every account's full name by id, in one read (there are a handful)."""
+    return {
+        cid: name for cid, name in session.execute(select(ClinicianRow.id, ClinicianRow.full_name))
     }
+
+
+def _screen(
+    *,
+    on: dt.date,
+    kind: str,
+    by: str | None,
+    red_flags: Mapping[str, str] | None,
+    precautions: Sequence[str],
+    clearance_note: str | None,
+    catalogue: Catalogue,
+) -> SafetyScreen:
+    # Precautions are stored as the list present; the form asks every one of them.
     return SafetyScreen(
-        on=row.assessed_on,
-        by=_name(session, row.created_by),
-        source=row.kind,
+        on=on,
+        by=by,
+        source=kind,
         red_flags=(
             None
-            if row.red_flags is None
-            else {code: FlagAnswer(answer) for code, answer in row.red_flags.items()}
+            if red_flags is None
+            else {code: FlagAnswer(answer) for code, answer in red_flags.items()}
         ),
-        precautions=precautions,
-        clearance_note=row.red_flag_clearance,
+        precautions={
+            code: FlagAnswer.PRESENT if code in precautions else FlagAnswer.ABSENT
+            for code in catalogue.codes.get("precautions", {})
+        },
+        clearance_note=clearance_note,
     )
 
 
@@ -105,40 +119,91 @@ def status_on(
     day: dt.date,
 ) -> SafetyStatus:
     """The patient's safety status on ``day``, read in the caller's session."""
-    screens = [
-        _screen(session, row, catalogue) for row in queries.assessment_rows(session, patient_id)
-    ]
-    events: list[SafetyEvent] = []
-    sessions = session.scalars(
-        select(TreatmentSessionRow).where(
-            TreatmentSessionRow.patient_id == patient_id,
-            TreatmentSessionRow.superseded.is_(False),
+    return statuses_on(session, [patient_id], protocol, catalogue, day)[patient_id]
+
+
+def statuses_on(
+    session: Session,
+    patient_ids: Collection[int],
+    protocol: Protocol,
+    catalogue: Catalogue,
+    day: dt.date,
+) -> dict[int, SafetyStatus]:
+    """Each patient's safety status on ``day``: three reads for all of them, so the day
+    view over hundreds of plans stays fast."""
+    wanted = sorted(set(patient_ids))
+    screens: dict[int, list[SafetyScreen]] = {pid: [] for pid in wanted}
+    events: dict[int, list[SafetyEvent]] = {pid: [] for pid in wanted}
+    if not wanted:
+        return {}
+    names = _names(session)
+
+    def name(clinician_id: int | None) -> str | None:
+        return names.get(clinician_id) if clinician_id is not None else None
+
+    # Only the screening columns: an assessment row holds every questionnaire answer too.
+    screened = AssessmentRow
+    for row in session.execute(
+        select(
+            screened.patient_id,
+            screened.assessed_on,
+            screened.kind,
+            screened.created_by,
+            screened.red_flags,
+            screened.precautions,
+            screened.red_flag_clearance,
         )
-    ).all()
-    for row in sessions:
-        signs = warning_signs(row.adverse_events, catalogue)
+        .where(screened.patient_id.in_(wanted))
+        .order_by(screened.assessed_on, screened.id)
+    ):
+        screens[row.patient_id].append(
+            _screen(
+                on=row.assessed_on,
+                kind=row.kind,
+                by=name(row.created_by),
+                red_flags=row.red_flags,
+                precautions=row.precautions or (),
+                clearance_note=row.red_flag_clearance,
+                catalogue=catalogue,
+            )
+        )
+    # Only the columns the warning signs need: sessions are the largest table.
+    treated = TreatmentSessionRow
+    for patient_id, performed_at, adverse_events, clinician_id, created_by in session.execute(
+        select(
+            treated.patient_id,
+            treated.performed_at,
+            treated.adverse_events,
+            treated.clinician_id,
+            treated.created_by,
+        ).where(treated.patient_id.in_(wanted), treated.superseded.is_(False))
+    ):
+        signs = warning_signs(adverse_events or (), catalogue)
         if signs:
-            events.append(
+            events[patient_id].append(
                 SafetyEvent(
-                    on=row.performed_at.astimezone().date(),
-                    by=_name(session, row.clinician_id or row.created_by),
+                    on=performed_at.astimezone().date(),
+                    by=name(clinician_id or created_by),
                     kind=SafetyEventKind.NEUROLOGICAL_WARNING,
                     items=signs,
                 )
             )
     for record in session.scalars(
-        select(SafetyRecordRow).where(SafetyRecordRow.patient_id == patient_id)
-    ).all():
-        events.append(
+        select(SafetyRecordRow).where(SafetyRecordRow.patient_id.in_(wanted))
+    ):
+        events[record.patient_id].append(
             SafetyEvent(
                 on=record.recorded_on,
-                by=_name(session, record.clinician_id),
+                by=name(record.clinician_id),
                 kind=SafetyEventKind(record.kind),
                 items=tuple(record.flags),
                 text=record.reason,
             )
         )
-    return safety_status(screens, events, protocol, catalogue, as_of=day)
+    return {
+        pid: safety_status(screens[pid], events[pid], protocol, catalogue, as_of=day)
+        for pid in wanted
+    }
 
 
 def reason_errors(reason: str) -> list[FieldError]:
