@@ -237,16 +237,15 @@ def _latest_answers(
     answers_of: Callable[[SafetyScreen], Mapping[str, FlagAnswer] | None],
 ) -> list[SafetyItem]:
     """For each code, the latest screen that asked it gives its answer."""
+    newest_first = [(s, answers) for s in reversed(screens) if (answers := answers_of(s))]
     items = []
     for code in codes:
         found = SafetyItem(code, labels.get(code, code), FlagAnswer.NOT_ASKED, None, None)
-        for screen in screens:
-            answers = answers_of(screen)
-            if answers is None:
-                continue
+        for screen, answers in newest_first:
             answer = answers.get(code, FlagAnswer.NOT_ASKED)
             if answer != FlagAnswer.NOT_ASKED:
                 found = SafetyItem(code, found.label, answer, screen.on, screen.by)
+                break
         items.append(found)
     return items
 
