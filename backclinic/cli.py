@@ -222,6 +222,8 @@ def _run_import(arguments: argparse.Namespace, services: Services, actor: Actor)
             skip_existing=arguments.skip_existing,
             force=arguments.force,
         )
+        for notice in result.notices:
+            _say(f"{os.path.basename(path)}: {notice}", error=True)
         _say(result.describe())
     return ""
 

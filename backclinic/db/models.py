@@ -410,6 +410,33 @@ class TreatmentSessionRow(Stamped, Base):
     amendment_reason: Mapped[str | None] = mapped_column(Text)
 
 
+SAFETY_RECORD_KINDS = ("clearance", "referral_outcome")
+CLEARANCE_METHODS = ("physician_letter", "imaging", "specialist_review", "clinical_reasoning")
+
+
+class SafetyRecordRow(Stamped, Base):
+    """A clinician's clearance of red flags, or the recorded outcome of an urgent referral:
+    who (``clinician_id``), on which day, which flags, how and why."""
+
+    __tablename__ = "safety_record"
+    __table_args__ = (
+        CheckConstraint(_in("kind", SAFETY_RECORD_KINDS), name="kind_known"),
+        CheckConstraint(
+            f"method IS NULL OR {_in('method', CLEARANCE_METHODS)}", name="method_known"
+        ),
+        Index("ix_safety_record_patient_date", "patient_id", "recorded_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), nullable=False)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    recorded_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    clinician_id: Mapped[int | None] = mapped_column(ForeignKey("clinician.id"))
+    flags: Mapped[list[Any]] = mapped_column(nullable=False, default=list)
+    method: Mapped[str | None] = mapped_column(String(30))
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+
+
 DOCUMENT_KINDS = ("plan_summary", "discharge_summary")
 
 

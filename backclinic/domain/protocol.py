@@ -8,8 +8,8 @@ is a ProtocolError naming file, key and reason.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
@@ -96,6 +96,12 @@ class RedFlagGroup:
     action: str
     source: str
     items: tuple[str, ...]
+    # The catalogue's words for each item, for messages ("history of cancer").
+    item_labels: Mapping[str, str] = field(default_factory=dict)
+
+    def item_label(self, item: str) -> str:
+        label = self.item_labels.get(item, item.replace("_", " "))
+        return label[:1].lower() + label[1:]
 
 
 @dataclass(frozen=True)
@@ -186,6 +192,11 @@ class Protocol:
     def red_flag_items(self) -> tuple[str, ...]:
         """Every red-flag item code, in the order the screening form asks them."""
         return tuple(item for group in self.red_flag_groups for item in group.items)
+
+    def red_flag_words(self, items: Iterable[str]) -> str:
+        """Red-flag items in words, comma-separated: "saddle anaesthesia, fever"."""
+        labels = {i: g.item_label(i) for g in self.red_flag_groups for i in g.items}
+        return ", ".join(labels.get(item, item.replace("_", " ")) for item in items)
 
 
 THRESHOLD_SOURCE_KEYS = (
@@ -407,6 +418,7 @@ def _read_red_flag_groups(root: Table, catalogue: Catalogue) -> tuple[RedFlagGro
                 action=table.text("action"),
                 source=table.text("source"),
                 items=items,
+                item_labels={item: catalogue.codes["red_flags"][item] for item in items},
             )
         )
         table.finish()

@@ -205,3 +205,6 @@ class PlanSummary:
     not_started: bool = False
     # After discharge: when and why the plan ended, said before anything else.
     ended: str = ""
+    # Treatment is on hold: the sentence saying why and what happens now, printed instead
+    # of the programme.
+    urgent_referral: str | None = None

@@ -176,6 +176,21 @@ def _contact(summary: PlanSummary, styles: Styles) -> list[Flowable]:
     ]
 
 
+def _referral(text: str, styles: Styles) -> list[Flowable]:
+    """In place of the programme: treatment stops until the referral's outcome is known."""
+    return [
+        Paragraph(
+            '<font color="#b00020">Urgent referral: treatment is on hold</font>', styles.heading
+        ),
+        Paragraph(escape(text), styles.body),
+        Paragraph(
+            "Please go to the emergency department or the service you have been referred to "
+            "today. Your programme resumes only once a clinician has recorded the outcome.",
+            styles.body,
+        ),
+    ]
+
+
 def render_plan_summary(summary: PlanSummary) -> RenderedPdf:
     styles = Styles()
     frame = summary.frame
@@ -190,11 +205,17 @@ def render_plan_summary(summary: PlanSummary) -> RenderedPdf:
             styles.subtitle,
         ),
         *([Paragraph(f"<b>{escape(summary.ended)}</b>", styles.body)] if summary.ended else []),
-        *_phases(summary, styles),
-        *_home_programme(summary, styles),
-        *_goals(summary, styles),
+        *(
+            _referral(summary.urgent_referral, styles)
+            if summary.urgent_referral
+            else [
+                *_phases(summary, styles),
+                *_home_programme(summary, styles),
+                *_goals(summary, styles),
+            ]
+        ),
         *_precautions(summary, styles),
-        *_visits(summary, styles),
+        *([] if summary.urgent_referral else _visits(summary, styles)),
         *_contact(summary, styles),
     ]
     return render(frame, story)

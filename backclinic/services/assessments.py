@@ -19,6 +19,7 @@ from backclinic.domain.catalogue import Catalogue
 from backclinic.domain.episode import DurationClass, duration_class
 from backclinic.domain.intake import Intake
 from backclinic.domain.protocol import Protocol
+from backclinic.domain.safety import precaution_sex_refusal
 from backclinic.domain.scoring import (
     OdiResult,
     StartBackResult,
@@ -155,6 +156,12 @@ class AssessmentService:
         if errors:
             raise ValidationFailed(errors)
         with self._context.writing() as session:
+            patient = session.get(PatientRow, patient_id)
+            sex = patient.sex if patient is not None else None
+            for code in data.intake.precautions:
+                refusal = precaution_sex_refusal(code, sex, self._catalogue)
+                if refusal is not None:
+                    raise ValidationFailed([FieldError("precautions", refusal)])
             row = self._insert(session, actor, patient_id, data)
             assessment = self._assessment_of(session, row)
             self._context.audit(

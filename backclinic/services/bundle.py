@@ -22,6 +22,7 @@ from backclinic.services.episodes import EpisodeService
 from backclinic.services.passwords import password_hasher
 from backclinic.services.patients import PatientService
 from backclinic.services.plans import PlanService
+from backclinic.services.safety import SafetyService
 from backclinic.services.schedule_view import DayScheduleService
 from backclinic.services.sessions import SessionService
 
@@ -42,6 +43,7 @@ class Services:
     backups: BackupService
     documents: DocumentService
     episodes: EpisodeService
+    safety: SafetyService
     accounts: AccountService
     audit: AuditService
 
@@ -68,7 +70,10 @@ def build_services(
     load_clock_zone(context)
     sessions = SessionService(context, protocol, catalogue)
     accounts = AccountService(context, hasher)
-    episodes = EpisodeService(context, protocol.thresholds, plans, assessments, sessions)
+    safety = SafetyService(context, protocol, catalogue)
+    episodes = EpisodeService(
+        context, protocol.thresholds, plans, assessments, sessions, safety=safety
+    )
     return Services(
         context=context,
         protocol=protocol,
@@ -80,12 +85,13 @@ def build_services(
         sessions=sessions,
         cases=CaseService(context, protocol, catalogue, patients, assessments, plans, episodes),
         demo=DemoService(context, clinic, assessments=assessments, plans=plans, accounts=accounts),
-        schedule=DayScheduleService(context),
+        schedule=DayScheduleService(context, protocol=protocol, catalogue=catalogue),
         backups=BackupService(context, session_factory.kw["bind"]),
         documents=DocumentService(
             context, protocol, catalogue, clinic, patients, plans, assessments, sessions
         ),
         episodes=episodes,
+        safety=safety,
         accounts=accounts,
         audit=AuditService(context),
     )

@@ -121,6 +121,8 @@ class ImportResult:
     skipped: bool = False
     # Patients already on record who may be the same person (PossibleDuplicate.describe()).
     possible_duplicates: tuple[str, ...] = ()
+    # Sessions imported although they broke a precaution in force on their date.
+    notices: tuple[str, ...] = ()
 
     def describe(self) -> str:
         warnings = "".join(
@@ -351,6 +353,7 @@ class CaseService:
             updated=existing is not None,
             kept=kept,
             possible_duplicates=tuple(duplicate.describe() for duplicate in duplicates),
+            notices=case.safety_notices,
         )
         self._context.audit(
             session,
@@ -369,6 +372,7 @@ class CaseService:
                     "plan": plan_row is not None,
                     "kept": kept,
                     **demographics,
+                    "safety_notices": list(case.safety_notices),
                 }
                 | (
                     {"possible_duplicates": [d.patient.mrn for d in duplicates]}

@@ -47,6 +47,7 @@ from backclinic.services.files import check_output, write_atomically
 from backclinic.services.patients import Patient, PatientService
 from backclinic.services.permissions import Permission
 from backclinic.services.plans import InterventionDose, PhaseView, PlanService, PlanView
+from backclinic.services.safety import status_on
 from backclinic.services.sessions import SessionRecord, SessionService
 from backclinic.services.use_case import Change as Changed
 from backclinic.services.use_case import use_case
@@ -277,7 +278,14 @@ class DocumentService:
             # Never treated, whatever the calendar says (even past the plan's last week).
             not_started=episode.discharge is None and not episode.phases_reached,
             ended=self._ended_words(plan),
+            urgent_referral=self._hold(patient_id, today),
         )
+
+    def _hold(self, patient_id: int, today: dt.date) -> str | None:
+        """Why treatment is on hold for an urgent referral, or None."""
+        with self._context.reading() as session:
+            status = status_on(session, patient_id, self._protocol, self._catalogue, today)
+        return status.message if status.on_hold else None
 
     @use_case(Permission.VIEW_CLINICAL)
     def discharge_summary(self, actor: Actor, patient_id: int) -> DischargeSummary:

@@ -22,11 +22,13 @@ from backclinic.domain.episode import (
 from backclinic.domain.outcomes import MEASURES, Measure, OutcomeChange, judge, measure_rule
 from backclinic.domain.progress import PhaseSpan
 from backclinic.domain.protocol import OutcomeThresholds
+from backclinic.domain.safety import UNSCREENED, SafetyStatus
 from backclinic.domain.scoring import score_odi
 from backclinic.services.assessments import Assessment, AssessmentService
 from backclinic.services.context import Actor, ServiceContext
 from backclinic.services.permissions import Permission
 from backclinic.services.plans import PlanService, PlanView
+from backclinic.services.safety import SafetyService
 from backclinic.services.sessions import SessionRecord, SessionService
 from backclinic.services.use_case import use_case
 
@@ -172,6 +174,8 @@ def course_of(
     *,
     thresholds: OutcomeThresholds,
     today: dt.date,
+    safety: SafetyStatus = UNSCREENED,
+    notices: Sequence[str] = (),
 ) -> Course:
     """The course of ``plan``'s episode on ``today``: ``records`` are the episode's current
     sessions; an ended plan is discharged on its end date (or its last session)."""
@@ -208,6 +212,8 @@ def course_of(
         discharge=discharge,
         thresholds=thresholds,
         today=today,
+        safety=safety,
+        notices=notices,
     )
 
 
@@ -243,12 +249,15 @@ class EpisodeService:
         plans: PlanService,
         assessments: AssessmentService,
         sessions: SessionService,
+        *,
+        safety: SafetyService | None = None,
     ) -> None:
         self._context = context
         self._thresholds = thresholds
         self._plans = plans
         self._assessments = assessments
         self._sessions = sessions
+        self._safety = safety
 
     @use_case(Permission.VIEW_CLINICAL)
     def comparisons(self, actor: Actor, patient_id: int) -> tuple[Comparison, ...]:
@@ -295,6 +304,8 @@ class EpisodeService:
         today = self._context.clock.today()
         assessments = self._assessments.for_patient(actor, patient_id)
         history = self._sessions.history(actor, patient_id)
+        safety = self._safety.status(actor, patient_id) if self._safety else UNSCREENED
+        notices = self._safety.import_notices(actor, patient_id) if self._safety else ()
         plan = self._plans.active_plan(actor, patient_id) or self._plans.latest_plan(
             actor, patient_id
         )
@@ -318,9 +329,19 @@ class EpisodeService:
                 discharge=None,
                 thresholds=self._thresholds,
                 today=today,
+                safety=safety,
+                notices=notices,
             )
         end = plan.ended_on or today
         records = sorted(
             (r for r in history if in_episode(plan, r, end)), key=lambda r: r.data.performed_at
         )
-        return course_of(plan, assessments, records, thresholds=self._thresholds, today=today)
+        return course_of(
+            plan,
+            assessments,
+            records,
+            thresholds=self._thresholds,
+            today=today,
+            safety=safety,
+            notices=notices,
+        )

@@ -50,6 +50,7 @@ from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, NotFound, ValidationFailed
 from backclinic.services.patients import PatientService
 from backclinic.services.permissions import Permission
+from backclinic.services.safety import status_on
 from backclinic.services.use_case import Change, reads_no_records, use_case
 
 FREQUENCY_WORDS = {1: "once a week", 2: "twice a week", 3: "three times a week"}
@@ -266,6 +267,16 @@ class PlanService:
                     [FieldError("intake", "Record an intake before building a plan.")]
                 )
             self._check_screening(intake_row, patient, choices)
+            # A later screen or a session's warning sign can stop treatment the intake allowed.
+            status = status_on(
+                session,
+                patient_id,
+                self.protocol,
+                self.catalogue,
+                self._context.clock.today(),
+            )
+            if status.on_hold:
+                raise ValidationFailed([FieldError("red_flags", status.message)])
             active = session.scalar(
                 select(PlanRow.id).where(
                     PlanRow.patient_id == patient_id, PlanRow.status == "active"

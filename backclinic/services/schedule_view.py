@@ -13,8 +13,11 @@ from typing import Any
 from sqlalchemy import Select, and_, or_, select
 
 from backclinic.db.models import PatientRow, PlanRow, ScheduledVisitRow
+from backclinic.domain.catalogue import Catalogue
+from backclinic.domain.protocol import Protocol
 from backclinic.services.context import Actor, ServiceContext
 from backclinic.services.permissions import Permission
+from backclinic.services.safety import statuses_on
 from backclinic.services.use_case import reads_no_records, use_case
 
 # Missed visits stay on the day view this long, so someone can follow them up.
@@ -33,11 +36,21 @@ class DueVisit:
     status: str
     overdue: bool
     version: int = 1
+    # The patient's treatment is on hold for an urgent referral (safety status).
+    urgent_referral: bool = False
 
 
 class DayScheduleService:
-    def __init__(self, context: ServiceContext) -> None:
+    def __init__(
+        self,
+        context: ServiceContext,
+        *,
+        protocol: Protocol | None = None,
+        catalogue: Catalogue | None = None,
+    ) -> None:
         self._context = context
+        self._protocol = protocol
+        self._catalogue = catalogue
 
     @reads_no_records
     def today(self) -> dt.date:
@@ -52,6 +65,17 @@ class DayScheduleService:
         missed in the last ``missed_within_days`` days."""
         query = due_query(today, today - dt.timedelta(days=missed_within_days))
         with self._context.reading() as session:
+            rows = list(session.execute(query))
+            on_hold: set[int] = set()
+            if self._protocol is not None and self._catalogue is not None:
+                statuses = statuses_on(
+                    session,
+                    {row.patient_id for row in rows},
+                    self._protocol,
+                    self._catalogue,
+                    today,
+                )
+                on_hold = {pid for pid, status in statuses.items() if status.on_hold}
             return [
                 DueVisit(
                     visit_id=row.id,
@@ -64,8 +88,9 @@ class DayScheduleService:
                     status=row.status,
                     overdue=row.status == "planned" and row.visit_date < today,
                     version=row.version,
+                    urgent_referral=row.patient_id in on_hold,
                 )
-                for row in session.execute(query)
+                for row in rows
             ]
 
 

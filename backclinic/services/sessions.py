@@ -43,10 +43,21 @@ from backclinic.services import queries
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, NotFound, ValidationFailed
 from backclinic.services.permissions import Permission
+from backclinic.services.safety import status_on
 from backclinic.services.use_case import Change, use_case
 
-# The adverse-event codes; codes.toml has no list of them yet.
-ADVERSE_EVENTS = ("bruising", "dizziness", "pain_flare", "other")
+# The session form's adverse-event choices, in the order of codes.toml [adverse_events].
+ADVERSE_EVENTS = (
+    "bruising",
+    "dizziness",
+    "pain_flare",
+    "new_numbness",
+    "new_weakness",
+    "saddle_symptoms",
+    "bladder_bowel_change",
+    "both_legs",
+    "other",
+)
 TOLERANCES = ("good", "fair", "poor")
 MAX_NEEDLES = 60
 MAX_RETENTION_MINUTES = 120
@@ -410,13 +421,27 @@ class SessionService:
                 errors.append(
                     FieldError(f"modalities[{position}]", f"{code!r} is not a known modality.")
                 )
+        if data.acupoints and data.modalities and "acupuncture" not in data.modalities:
+            errors.append(
+                FieldError("acupoints", "A session without acupuncture has no acupoints.")
+            )
         for position, code in enumerate(data.acupoints):
             if code not in self.catalogue.acupoints:
                 errors.append(
                     FieldError(f"acupoints[{position}]", f"{code!r} is not a known acupoint.")
                 )
+        status = status_on(
+            session,
+            patient_id,
+            self.protocol,
+            self.catalogue,
+            self._context.clock.date_of(data.performed_at),
+        )
+        refusal = status.session_refusal
+        if refusal is not None and amending is None:
+            errors.append(FieldError("patient", refusal))
         for violation in acupuncture_violations(
-            self._precautions(session, patient_id),
+            status.precautions_in_force,
             self.protocol,
             self.catalogue,
             acupoints=data.acupoints,
@@ -452,7 +477,7 @@ class SessionService:
         if data.tolerance is not None and data.tolerance not in TOLERANCES:
             errors.append(FieldError("tolerance", "Tolerance must be good, fair or poor."))
         for position, code in enumerate(data.adverse_events):
-            if code not in ADVERSE_EVENTS:
+            if not self.catalogue.knows("adverse_events", code):
                 errors.append(
                     FieldError(
                         f"adverse_events[{position}]", f"{code!r} is not a known adverse event."
@@ -478,10 +503,6 @@ class SessionService:
         if visit.status == "cancelled":
             return [FieldError("visit_id", "That visit was cancelled.")]
         return []
-
-    def _precautions(self, session: Session, patient_id: int) -> set[str]:
-        latest = queries.latest_intake_row(session, patient_id)
-        return set(latest.precautions) if latest is not None else set()
 
     def _insert(
         self,

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -50,6 +51,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from backclinic.domain.safety import acupuncture_violations, forbidden_points, precaution_rules
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.errors import ConflictError, NotFound, StaleRecord, ValidationFailed
@@ -70,12 +72,8 @@ from backclinic.ui.unusual_input import unusual_confirmed
 
 TEN_WINDOW_MS = 800
 NOT_RECORDED = "Not recorded"
-ADVERSE_LABELS = {
-    "bruising": "Bruising",
-    "dizziness": "Dizziness",
-    "pain_flare": "Pain flare",
-    "other": "Other",
-}
+URGENT_STYLE = "color: white; background: #b00020; padding: 6px; font-weight: bold;"
+CAUTION_STYLE = "background: #fff4ce; padding: 6px;"
 
 
 class PainScale(QFrame):
@@ -297,7 +295,29 @@ class SessionDialog(QDialog):
         self.pain_before = PainScale()
         self.pain_after = PainScale()
 
-        self.points_box = AcupointPicker(catalogue)
+        # Safety first: what the patient's current status rules out is shown, not offered.
+        self.safety = services.safety.status(actor, patient_id)
+        in_force = self.safety.precautions_in_force
+        forbidden = forbidden_points(in_force, services.protocol, catalogue)
+        self._electro_refusal = next(
+            (
+                v.text
+                for v in acupuncture_violations(
+                    in_force, services.protocol, catalogue, acupoints=(), electro=True
+                )
+            ),
+            None,
+        )
+        self.safety_panel = QLabel(self._safety_text())
+        self.safety_panel.setObjectName("safety_panel")
+        self.safety_panel.setWordWrap(True)
+        self.safety_panel.setStyleSheet(
+            URGENT_STYLE if self.safety.blocks_sessions else CAUTION_STYLE
+        )
+
+        self.points_box = AcupointPicker(
+            catalogue, refusals={code: v.text for code, v in forbidden.items()}
+        )
         self.acupoints = self.points_box.list
         self.point_picker = self.points_box.picker
         self.add_point_button = self.points_box.add_button
@@ -305,6 +325,15 @@ class SessionDialog(QDialog):
         self.needle_count = _optional_spin(MAX_NEEDLES)
         self.retention_minutes = _optional_spin(MAX_RETENTION_MINUTES, " min")
         self.electro = QCheckBox("Electro-acupuncture")
+        self.electro_reason = QLabel(self._electro_refusal or "")
+        self.electro_reason.setObjectName("electro_reason")
+        self.electro_reason.setWordWrap(True)
+        self.electro_reason.setVisible(self._electro_refusal is not None)
+        self.electro_row = QWidget()
+        electro_layout = QVBoxLayout(self.electro_row)
+        electro_layout.setContentsMargins(0, 0, 0, 0)
+        electro_layout.addWidget(self.electro)
+        electro_layout.addWidget(self.electro_reason)
         self.technique = QLineEdit()
         self.technique.setPlaceholderText("e.g. even method, de qi obtained")
 
@@ -342,15 +371,15 @@ class SessionDialog(QDialog):
         for code in TOLERANCES:
             self.tolerance.addItem(catalogue.label("tolerances", code), code)
         self.adverse_events = QWidget()
-        events_row = QHBoxLayout(self.adverse_events)
+        events_row = QGridLayout(self.adverse_events)
         events_row.setContentsMargins(0, 0, 0, 0)
         self.adverse_boxes: dict[str, QCheckBox] = {}
         for code in ADVERSE_EVENTS:
-            box = QCheckBox(ADVERSE_LABELS.get(code, code))
+            box = QCheckBox(catalogue.label("adverse_events", code))
             box.setObjectName(f"adverse_{code}")
             self.adverse_boxes[code] = box
-            events_row.addWidget(box)
-        events_row.addStretch(1)
+            position = len(self.adverse_boxes) - 1
+            events_row.addWidget(box, position // 3, position % 3)
         self.adverse_event_note = QLineEdit()
         self.subjective = self._notes()
         self.objective = self._notes()
@@ -376,7 +405,7 @@ class SessionDialog(QDialog):
         self.errors.add_row("acupoints", "Points", self.points_box)
         self.errors.add_row("needle_count", "Needles", self.needle_count)
         self.errors.add_row("retention_minutes", "Retention", self.retention_minutes)
-        self.errors.add_row("electro", "", self.electro)
+        self.errors.add_row("electro", "", self.electro_row)
         self.errors.add_row("technique", "Technique", self.technique)
         form.addRow(_section("Physical therapy"))
         self.errors.add_row("interventions", "Interventions", self.interventions)
@@ -409,6 +438,7 @@ class SessionDialog(QDialog):
         hint = QLabel("Pain rows: number keys; 1 then 0 or End for 10. Ctrl+Enter saves.")
         hint.setStyleSheet("color: palette(mid);")
         layout = QVBoxLayout(self)
+        layout.addWidget(self.safety_panel)
         layout.addWidget(self.general_error)
         layout.addWidget(scroll, 1)
         layout.addWidget(hint)
@@ -426,6 +456,9 @@ class SessionDialog(QDialog):
         for box in self.modality_boxes.values():
             box.toggled.connect(self._on_modality_toggled)
         self._set_tab_order()
+        if self.safety.blocks_sessions and amending is None:
+            self.save_button().setEnabled(False)
+            self.save_button().setToolTip(self.safety.message)
 
         if amending is not None:
             self._visit_id = amending.data.visit_id
@@ -490,6 +523,22 @@ class SessionDialog(QDialog):
         dialog.exec()
         return dialog.record
 
+    def _safety_text(self) -> str:
+        """The status in words: the hold or needed clearance first, then each precaution
+        in force with its needling advice."""
+        status = self.safety
+        protocol = self._services.protocol
+        lines = [status.message] if status.blocks_sessions else []
+        rules = precaution_rules(status.precautions_in_force, protocol, self._services.catalogue)
+        if rules:
+            lines.append("Precautions in force:")
+            lines += [f"• {rule.label}: {rule.needling}" for rule in rules]
+        elif status.precautions:
+            lines.append("No acupuncture precaution recorded at the latest screen.")
+        else:
+            lines.append("Acupuncture precautions have not been screened.")
+        return "\n".join(lines)
+
     def save_button(self) -> QPushButton:
         return self.buttons.button(QDialogButtonBox.StandardButton.Save)
 
@@ -526,7 +575,7 @@ class SessionDialog(QDialog):
             acupoints=self.point_codes() if acupuncture else (),
             needle_count=_spin_value(self.needle_count) if acupuncture else None,
             retention_minutes=_spin_value(self.retention_minutes) if acupuncture else None,
-            electro=self.electro.isChecked() if acupuncture else False,
+            electro=self.electro.isChecked() and self.electro.isEnabled() if acupuncture else False,
             technique=self.technique.text().strip() if acupuncture else "",
             interventions=self.interventions_model.rows() if pt else (),
             tolerance=self.tolerance.currentData(),
@@ -626,6 +675,9 @@ class SessionDialog(QDialog):
             self.technique,
         ):
             widget.setEnabled(acupuncture)
+        if self._electro_refusal is not None:
+            self.electro.setChecked(False)
+            self.electro.setEnabled(False)
         self.interventions.setEnabled(pt)
 
     def _on_add_intervention_button_clicked(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -188,3 +189,23 @@ def test_an_unopenable_database_exits_2_and_masks_its_password(
     assert "***" in err
     # The warning about a password on the command line, then the one sentence.
     assert err.count("\n") == 2
+
+
+def test_importing_history_that_broke_a_precaution_reports_each_session_on_stderr(
+    capsys: pytest.CaptureFixture[str], database_option: list[str], tmp_path: Path
+) -> None:
+    document = json.loads(ARTICLE_CASE.read_text(encoding="utf-8"))
+    document["assessments"][0]["precautions"] = ["pregnancy", "pacemaker"]
+    document["sessions"] = [
+        {"date": "2026-01-06", "modalities": ["acupuncture"], "acupoints": ["SP6"]},
+        {"date": "2026-01-08", "modalities": ["acupuncture"], "electro": True},
+    ]
+    path = tmp_path / "her.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    status, out, err = run(capsys, *database_option, "import", str(path))
+    assert status == 0 and out.startswith("Imported")
+    assert err.splitlines() == [
+        "her.json: Session of 6 Jan 2026: SP6 despite the precaution 'Pregnancy'.",
+        "her.json: Session of 8 Jan 2026: electro-acupuncture despite the precaution "
+        "'Cardiac pacemaker or implanted device'.",
+    ]

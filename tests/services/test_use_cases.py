@@ -123,6 +123,11 @@ EXPECTED: dict[str, Permission | Access | None] = {
     "BackupService.backup_revision": NO_RECORDS,
     "BackupService.restore": P.BACKUP,
     "DemoService.fill": P.CHANGE_SETTINGS,
+    "SafetyService.status": P.VIEW_CLINICAL,
+    "SafetyService.records": P.VIEW_CLINICAL,
+    "SafetyService.import_notices": P.VIEW_CLINICAL,
+    "SafetyService.record_clearance": P.WRITE_CLINICAL,
+    "SafetyService.record_referral_outcome": P.WRITE_CLINICAL,
 }
 
 C = Change
@@ -134,6 +139,8 @@ EXPECTED_CHANGES: dict[str, frozenset[Change]] = {
     "PatientService.archive": frozenset({C.PATIENTS, C.SCHEDULE}),
     "PatientService.restore": frozenset({C.PATIENTS, C.SCHEDULE}),
     "AssessmentService.record": frozenset({C.ASSESSMENTS}),
+    "SafetyService.record_clearance": frozenset({C.ASSESSMENTS, C.PLAN, C.SCHEDULE}),
+    "SafetyService.record_referral_outcome": frozenset({C.ASSESSMENTS, C.PLAN, C.SCHEDULE}),
     "PlanService.create": frozenset({C.PLAN, C.SCHEDULE}),
     "PlanService.create_recommended": frozenset({C.PLAN, C.SCHEDULE}),
     "PlanService.change_phase": frozenset({C.PLAN, C.SCHEDULE}),

@@ -139,3 +139,31 @@ def test_the_day_is_read_off_the_gui_thread_with_refresh_disabled_meanwhile(
     qtbot.waitUntil(lambda: widget.model.rowCount() == 3)
     assert widget.refresh_button.isEnabled()
     assert read_on and threading.main_thread() not in read_on
+
+
+def test_a_patient_on_hold_is_marked_in_red_with_urgent_referral(
+    qtbot: QtBot, clinic: Services, actor: Actor, plan: PlanView
+) -> None:
+    from backclinic.domain.screening import FlagAnswer
+    from backclinic.services.assessments import AssessmentInput
+    from backclinic.ui.day_view import MISSED_COLOUR
+    from tests.services.test_plans import article_intake, no_red_flags
+
+    clinic.assessments.record(
+        actor,
+        plan.patient_id,
+        AssessmentInput(
+            "reassessment",
+            article_intake(
+                clinic,
+                assessed_on=plan.visits[1].visit_date,
+                red_flags=no_red_flags(clinic, bladder_dysfunction=FlagAnswer.PRESENT),
+            ),
+        ),
+    )
+    widget = DayView(clinic, actor)
+    qtbot.addWidget(widget)
+    qtbot.waitUntil(lambda: not widget.loading)
+    assert [cells(widget, r)[-1] for r in range(3)] == ["urgent referral"] * 3
+    colour = widget.model.index(0, 1).data(Qt.ItemDataRole.ForegroundRole)
+    assert colour == MISSED_COLOUR

@@ -99,24 +99,18 @@ def test_one_then_zero_gives_ten_and_end_gives_ten_too(
     assert dialog.pain_after.value() is None
 
 
-def test_a_pacemaker_refusal_shows_by_the_electro_box_and_keeps_the_input(
+def test_a_pacemaker_disables_electro_acupuncture_with_the_reason_beside_it(
     qtbot: QtBot, clinic: Services, actor: Actor
 ) -> None:
     patient_id, _ = planned(clinic, actor, precautions=("pacemaker",))
     dialog = opened(qtbot, SessionDialog(clinic, actor, patient_id))
     dialog.modality_boxes["acupuncture"].setChecked(True)
     dialog.pain_before.set_value(6)
+    assert not dialog.electro.isEnabled() and not dialog.electro.isChecked()
+    assert "pacemaker" in dialog.electro_reason.text().lower()
     dialog.electro.setChecked(True)
-    dialog.subjective.setPlainText("Stiff after a long drive.")
     qtbot.mouseClick(dialog.save_button(), Qt.MouseButton.LeftButton)
-    error = dialog.errors.label("electro")
-    assert error.isVisible()
-    assert "pacemaker" in error.text().lower()
-    qtbot.waitUntil(lambda: dialog.electro.hasFocus())
-    assert dialog.record is None and dialog.isVisible()
-    assert dialog.subjective.toPlainText() == "Stiff after a long drive."
-    assert dialog.pain_before.value() == 6
-    assert clinic.sessions.history(actor, patient_id) == []
+    assert dialog.record is not None and dialog.record.data.electro is False
 
 
 def test_points_are_added_from_the_catalogue_by_typing_and_removed(
@@ -404,3 +398,48 @@ def test_a_session_without_pain_after_on_a_day_with_one_already_asks_before_savi
     [findings] = asked
     assert "Pain after the session is not recorded." in findings
     assert f"Okafor, Grace already has 1 session on {START.isoformat()}" in findings
+
+
+def test_the_form_shows_the_precautions_first_and_will_not_offer_what_they_rule_out(
+    qtbot: QtBot, clinic: Services, actor: Actor
+) -> None:
+    patient_id, _ = planned(clinic, actor, precautions=("pregnancy", "pacemaker"))
+    dialog = opened(qtbot, SessionDialog(clinic, actor, patient_id))
+    panel = dialog.safety_panel.text()
+    assert dialog.safety_panel.isVisible()
+    assert "Pregnancy" in panel and "Cardiac pacemaker or implanted device" in panel
+    assert "pacemaker" not in panel.replace("Cardiac pacemaker", "")
+    dialog.modality_boxes["acupuncture"].setChecked(True)
+    assert not dialog.electro.isEnabled()
+    assert "pacemaker" in dialog.electro_reason.text().lower()
+    assert dialog.electro_reason.isVisible()
+    offered = {dialog.point_picker.itemData(i) for i in range(dialog.point_picker.count())}
+    assert not offered & {"SP6", "LI4", "BL67", "BL60"}
+    dialog.point_picker.setEditText("SP6")
+    dialog.add_point_button.click()
+    assert "SP6" not in dialog.point_codes()
+    assert "Pregnancy" in dialog.points_box.error.text()
+
+
+def test_a_patient_on_hold_shows_urgent_referral_and_no_session_can_be_saved(
+    qtbot: QtBot, clinic: Services, actor: Actor
+) -> None:
+    from backclinic.domain.screening import FlagAnswer
+    from backclinic.services.assessments import AssessmentInput
+    from tests.services.test_plans import article_intake, no_red_flags
+
+    patient_id, _ = planned(clinic, actor)
+    clinic.assessments.record(
+        actor,
+        patient_id,
+        AssessmentInput(
+            "reassessment",
+            article_intake(
+                clinic, red_flags=no_red_flags(clinic, saddle_anaesthesia=FlagAnswer.PRESENT)
+            ),
+        ),
+    )
+    dialog = opened(qtbot, SessionDialog(clinic, actor, patient_id))
+    assert dialog.safety_panel.text().startswith("Urgent referral")
+    assert "saddle anaesthesia" in dialog.safety_panel.text()
+    assert not dialog.save_button().isEnabled()

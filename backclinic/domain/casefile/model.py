@@ -110,3 +110,5 @@ class Case:
     plan: CasePlan | None
     sessions: tuple[CaseSession, ...]
     earlier_plans: tuple[CasePlan, ...] = ()
+    # Imported history that broke a precaution in force on its date: one sentence each.
+    safety_notices: tuple[str, ...] = ()

@@ -31,7 +31,11 @@ from backclinic.domain.intake import Intake
 from backclinic.domain.json_input import JsonInputError, loads_strict, read_json_file
 from backclinic.domain.plan import InterventionDose, PlanChoices, PlanPhase
 from backclinic.domain.protocol import Protocol as ClinicalProtocol
-from backclinic.domain.safety import ViolationKind, acupuncture_violations
+from backclinic.domain.safety import (
+    ViolationKind,
+    acupuncture_violations,
+    precaution_sex_refusal,
+)
 from backclinic.domain.screening import FlagAnswer, red_flags_from_case
 from backclinic.domain.session import SessionDetails
 
@@ -106,11 +110,12 @@ class _CaseReader:
         self._now = now
         self._zone = zone
         self._today = now.astimezone(zone).date()
+        self.notices: list[str] = []
 
     def read(self) -> Case:
         patient = self._patient(self._document["patient"])
         assessments = tuple(
-            self._assessment(f"assessments[{i}]", item, patient.date_of_birth)
+            self._assessment(f"assessments[{i}]", item, patient.date_of_birth, patient.sex)
             for i, item in enumerate(self._document.get("assessments") or [])
         )
         sessions = tuple(
@@ -129,7 +134,7 @@ class _CaseReader:
         )
         if earlier and plan is None:
             raise CaseFileProblem("plan", "earlier plans need the current plan beside them")
-        return Case(patient, assessments, plan, sessions, earlier)
+        return Case(patient, assessments, plan, sessions, earlier, tuple(self.notices))
 
     def _date(self, location: str, text: str, *, future: bool = False) -> dt.date:
         try:
@@ -157,7 +162,9 @@ class _CaseReader:
             raise CaseFileProblem(f"patient.{broken[0]}", broken[1])
         return data
 
-    def _assessment(self, where: str, item: Mapping[str, Any], born: dt.date) -> CaseAssessment:
+    def _assessment(
+        self, where: str, item: Mapping[str, Any], born: dt.date, sex: str | None
+    ) -> CaseAssessment:
         assessed_on = self._date(f"{where}.date", item["date"])
         if assessed_on < born:
             raise CaseFileProblem(f"{where}.date", f"{item['date']} is before the date of birth")
@@ -210,6 +217,12 @@ class _CaseReader:
         broken = self._checks.assessment(data, self._today)
         if broken is not None:
             raise CaseFileProblem(f"{where}.{broken[0]}", broken[1])
+        for position, code in enumerate(data.intake.precautions):
+            refusal = precaution_sex_refusal(code, sex, self._catalogue)
+            if refusal is not None:
+                raise CaseFileProblem(
+                    f"{where}.precautions[{position}]", refusal[:1].lower() + refusal[1:-1]
+                )
         return data
 
     def _session(self, where: str, item: Mapping[str, Any], precautions: set[str]) -> CaseSession:
@@ -229,7 +242,11 @@ class _CaseReader:
         for position, code in enumerate(acupoints):
             self._acupoint(f"{where}.acupoints[{position}]", code)
         self._check_precautions(
-            where, precautions, acupoints=acupoints, electro=bool(item.get("electro", False))
+            where,
+            precautions,
+            performed_at.astimezone().date(),
+            acupoints=acupoints,
+            electro=bool(item.get("electro", False)),
         )
         details = SessionDetails(
             performed_at=performed_at,
@@ -292,20 +309,48 @@ class _CaseReader:
         if not self._catalogue.knows("acupoints", code):
             raise CaseFileProblem(location, f"{code!r} is not an acupoint in the catalogue")
 
-    def _check_precautions(
-        self, where: str, precautions: set[str], *, acupoints: list[str], electro: bool = False
+    def _refuse_precautions(
+        self, where: str, precautions: set[str], *, acupoints: list[str]
     ) -> None:
+        """A plan is a proposal, not history: a point a precaution rules out refuses it."""
         violations = acupuncture_violations(
-            precautions, self._protocol, self._catalogue, acupoints=acupoints, electro=electro
+            precautions, self._protocol, self._catalogue, acupoints=acupoints
         )
         if violations:
             first = violations[0]
-            location = (
-                f"{where}.electro"
-                if first.kind == ViolationKind.ELECTROACUPUNCTURE
-                else f"{where}.acupoints[{acupoints.index(first.subject)}]"
-            )
+            location = f"{where}.acupoints[{acupoints.index(first.subject)}]"
             raise CaseFileProblem(location, first.text)
+
+    def _check_precautions(
+        self,
+        where: str,
+        precautions: set[str],
+        day: dt.date,
+        *,
+        acupoints: list[str],
+        electro: bool = False,
+    ) -> None:
+        """History is imported because it happened: a session that broke a precaution in
+        force on its date is kept, and reported in one sentence naming the date, the points
+        or modality and the precautions."""
+        violations = acupuncture_violations(
+            precautions, self._protocol, self._catalogue, acupoints=acupoints, electro=electro
+        )
+        if not violations or where.endswith(".amends"):
+            return
+        by_precaution: dict[str, list[str]] = {}
+        for violation in violations:
+            subject = (
+                "electro-acupuncture"
+                if violation.kind == ViolationKind.ELECTROACUPUNCTURE
+                else violation.subject
+            )
+            by_precaution.setdefault(violation.precaution_label, []).append(subject)
+        parts = "; ".join(
+            f"{', '.join(subjects)} despite the precaution '{label}'"
+            for label, subjects in by_precaution.items()
+        )
+        self.notices.append(f"Session of {day.day} {day:%b} {day.year}: {parts}.")
 
     def _plan(
         self, item: Mapping[str, Any], precautions: set[str], where_plan: str = "plan"
@@ -334,7 +379,7 @@ class _CaseReader:
             acupoints = list(phase.get("acupoints") or ())
             for position, code in enumerate(acupoints):
                 self._acupoint(f"{where}.acupoints[{position}]", code)
-            self._check_precautions(where, precautions, acupoints=acupoints)
+            self._refuse_precautions(where, precautions, acupoints=acupoints)
             phases.append(self._phase(where, phase))
         numbers = {phase.number for phase in phases}
         visits = None
