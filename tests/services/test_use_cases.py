@@ -254,15 +254,15 @@ def clinic(
 ) -> Iterator[Clinic]:
     """One clinic with an admin and one account of every other role, shared by the matrix
     (refused calls write nothing, so they cannot disturb each other)."""
+    # The module's own audit key, kept for its life (the services keep it once read).
+    keys = pytest.MonkeyPatch()
+    keys.setenv(KEY_FOLDER_VARIABLE, str(tmp_path_factory.mktemp("matrix-keys")))
     shared = os.environ.get(TEST_DATABASE_VARIABLE)
     if shared:
         request.getfixturevalue("postgres_template").fresh()
         url = shared
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('matrix') / 'clinic.db'}"
-    # The module's own audit key, kept for its life (the services keep it once read).
-    keys = pytest.MonkeyPatch()
-    keys.setenv(KEY_FOLDER_VARIABLE, str(tmp_path_factory.mktemp("matrix-keys")))
     database = open_database(url)
     services = build_services(database.session_factory)
     admin = services.clinic.set_up(
