@@ -110,11 +110,28 @@ def test_the_bundle_runs_the_commands_and_opens_its_window_on_its_own(
 
     database = tmp_path / "clinic" / "clinic.db"
     url = f"sqlite:///{database}"
+    # A clinic set up from the command line alone: printing needs its letterhead.
+    environment["BACKCLINIC_PASSWORD"] = "bundle test password"
+    run(
+        program,
+        "--database",
+        url,
+        "clinic",
+        "setup",
+        "--name",
+        "Bundle Test Clinic",
+        "--admin",
+        "sam",
+        "--full-name",
+        "Sam Admin",
+        environment=environment,
+    )
     imported = run(program, "--database", url, "import", str(CASE), environment=environment)
     assert "CASE-0045" in imported
     run(program, "--database", url, "plan", "CASE-0045", "--recommend", environment=environment)
-    # demo sets the clinic up (name, accounts): printing needs its letterhead.
-    run(program, "--database", url, "demo", "--patients", "3", environment=environment)
+    # The demo fills only a new (or demo) database: its own.
+    demo_url = f"sqlite:///{tmp_path / 'demo' / 'demo.db'}"
+    run(program, "--database", demo_url, "demo", "--patients", "3", environment=environment)
     pdf = tmp_path / "plan.pdf"
     printed = run(
         program,
