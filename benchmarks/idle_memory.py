@@ -30,11 +30,11 @@ def patient_with_sessions(path: Path, sessions: int = SESSIONS) -> int:
     database = open_database(sqlite_url(path))
     try:
         services = build_services(database.session_factory)
-        for summary in services.patients.search("Rivera Ana", limit=50).rows:
-            if len(services.sessions.history(summary.id)) >= sessions:
+        actor = clinician(services)
+        for summary in services.patients.search(actor, "Rivera Ana", limit=50).rows:
+            if len(services.sessions.history(actor, summary.id)) >= sessions:
                 return summary.id
         print(f"adding a patient with {sessions} sessions to {path} ...", flush=True)
-        actor = clinician(services)
         patient_id = patient_with_plan(services, actor, weeks_ago=9)
         log_sessions(services, actor, patient_id, sessions, hours_apart=7)
         return patient_id
