@@ -33,7 +33,6 @@ from backclinic.services.bundle import Services, build_services
 from backclinic.services.context import Actor
 from backclinic.services.patients import PatientInput
 from backclinic.services.plans import choices_from_proposal
-from backclinic.services.schedule_view import DayScheduleService
 from backclinic.ui.day_view import DayView
 from benchmarks.clinic_db import sqlite_url
 from benchmarks.sessions import clinician
@@ -104,7 +103,8 @@ def main() -> None:
     services = build_services(database.session_factory)
     actor = clinician(services)
     active_plans(services, database.session_factory, actor, arguments.plans)
-    schedule = DayScheduleService(services.context)
+    # The window's own schedule service, which also checks each patient's hold.
+    schedule = services.schedule
     today = schedule.today()
     app = QApplication.instance() or QApplication([])
     view = DayView(services, actor, schedule=schedule)

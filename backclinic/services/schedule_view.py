@@ -17,7 +17,7 @@ from backclinic.domain.catalogue import Catalogue
 from backclinic.domain.protocol import Protocol
 from backclinic.services.context import Actor, ServiceContext
 from backclinic.services.permissions import Permission
-from backclinic.services.safety import statuses_on
+from backclinic.services.safety import holds_on
 from backclinic.services.use_case import reads_no_records, use_case
 
 # Missed visits stay on the day view this long, so someone can follow them up.
@@ -68,14 +68,13 @@ class DayScheduleService:
             rows = list(session.execute(query))
             on_hold: set[int] = set()
             if self._protocol is not None and self._catalogue is not None:
-                statuses = statuses_on(
+                on_hold = holds_on(
                     session,
                     {row.patient_id for row in rows},
                     self._protocol,
                     self._catalogue,
                     today,
                 )
-                on_hold = {pid for pid, status in statuses.items() if status.on_hold}
             return [
                 DueVisit(
                     visit_id=row.id,

@@ -72,3 +72,68 @@ def test_the_day_query_searches_visits_by_index_never_by_scan(services: Services
     # either way the visits are searched by index, never scanned.
     assert any(step.startswith("SEARCH scheduled_visit USING") for step in steps), steps
     assert not any(step.startswith("SCAN scheduled_visit") for step in steps), steps
+
+
+def test_the_day_marks_holds_from_screens_and_sessions_and_lifts_them_after_the_outcome(
+    services: Services, actor: Actor
+) -> None:
+    patient_id = grace(services, actor)
+    plan = services.plans.create_recommended(actor, "CASE-0045", start=START)
+    first, second = sorted(v.visit_date for v in plan.visits)[:2]
+    today = services.context.clock.today()
+    services.sessions.log(actor, patient_id, visit_input(first, adverse_events=("new_numbness",)))
+    assert {d.urgent_referral for d in services.schedule.due(actor, second)} == {True}
+    services.safety.record_referral_outcome(
+        actor, patient_id, "Seen by the spine team, no compression found"
+    )
+    assert {d.urgent_referral for d in services.schedule.due(actor, today)} == {False}
+
+
+def test_the_day_works_out_the_full_status_only_of_patients_who_may_be_on_hold(
+    services: Services, actor: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three hundred active plans made the day view five times slower when every patient's
+    whole safety status was worked out; only a patient with a present red flag or an
+    adverse event at a session can be on hold, so only those are worked out."""
+    import backclinic.services.safety as safety_service
+
+    grace(services, actor)
+    plan = services.plans.create_recommended(actor, "CASE-0045", start=START)
+    worked_out: list[int] = []
+    real = safety_service.safety_status
+
+    def counting(*args: object, **kwargs: object) -> object:
+        worked_out.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(safety_service, "safety_status", counting)
+    due = services.schedule.due(actor, plan.visits[1].visit_date)
+    assert due and not any(d.urgent_referral for d in due)
+    assert worked_out == []
+
+
+def test_the_day_marks_a_hold_from_a_cauda_equina_sign_at_a_reassessment(
+    services: Services, actor: Actor
+) -> None:
+    from backclinic.domain.screening import FlagAnswer
+    from backclinic.services.assessments import AssessmentInput
+    from tests.services.test_plans import article_intake, no_red_flags
+
+    patient_id = grace(services, actor)
+    plan = services.plans.create_recommended(actor, "CASE-0045", start=START)
+    day = plan.visits[2].visit_date
+    services.assessments.record(
+        actor,
+        patient_id,
+        AssessmentInput(
+            "reassessment",
+            article_intake(
+                services,
+                assessed_on=day - dt.timedelta(days=1),
+                red_flags=no_red_flags(services, bladder_dysfunction=FlagAnswer.PRESENT),
+            ),
+        ),
+    )
+    assert {d.urgent_referral for d in services.schedule.due(actor, day)} == {True}
+    before = day - dt.timedelta(days=2)
+    assert {d.urgent_referral for d in services.schedule.due(actor, before)} == {False}
