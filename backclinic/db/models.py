@@ -217,6 +217,7 @@ class AssessmentRow(Stamped, Base):
         ),
         CheckConstraint(_between("startback_9", 0, 4), name="startback_9_range"),
         CheckConstraint(_between("rmdq_score", 0, 24), name="rmdq_range"),
+        CheckConstraint(_between("pregnancy_weeks", 0, 42), name="pregnancy_weeks_range"),
         Index("ix_assessment_patient_date", "patient_id", "assessed_on"),
     )
 
@@ -235,7 +236,15 @@ class AssessmentRow(Stamped, Base):
     # None means never screened; otherwise code -> "absent" | "present" (missing = not asked).
     red_flags: Mapped[dict[str, Any] | None] = mapped_column()
     red_flag_clearance: Mapped[str | None] = mapped_column(Text)
+    # The precautions present, and those not asked (the rest were asked and are absent).
     precautions: Mapped[list[Any]] = mapped_column(nullable=False, default=list)
+    precautions_not_asked: Mapped[list[Any]] = mapped_column(nullable=False, default=list)
+    # Numbness, weakness or reflex change in the leg (radicular pain even above the knee).
+    neurological_signs: Mapped[bool | None] = mapped_column(Boolean)
+    # Why the clinician ruled out the derived "age over 50 with new pain".
+    age_flag_ruled_out: Mapped[str | None] = mapped_column(Text)
+    # Weeks of gestation on the day of the assessment, when recorded with a pregnancy.
+    pregnancy_weeks: Mapped[int | None] = mapped_column(Integer)
     nprs_current: Mapped[int | None] = mapped_column(Integer)
     nprs_worst: Mapped[int | None] = mapped_column(Integer)
     nprs_best: Mapped[int | None] = mapped_column(Integer)
@@ -310,6 +319,8 @@ class PlanRow(Stamped, Base):
     functional_goals: Mapped[list[Any]] = mapped_column(nullable=False, default=list)
     precautions: Mapped[list[Any]] = mapped_column(nullable=False, default=list)
     red_flag_clearance: Mapped[str | None] = mapped_column(Text)
+    # Points the clinician acknowledged planning under a precaution that asks for it.
+    acknowledged_points: Mapped[list[Any]] = mapped_column(nullable=False, default=list)
     reasons: Mapped[list[Any]] = mapped_column(nullable=False, default=list)
     ended_on: Mapped[dt.date | None] = mapped_column(Date)
     end_reason: Mapped[str | None] = mapped_column(String(40))
@@ -399,6 +410,9 @@ class TreatmentSessionRow(Stamped, Base):
     tolerance: Mapped[str | None] = mapped_column(String(10))
     adverse_events: Mapped[list[Any]] = mapped_column(nullable=False, default=list)
     adverse_event_note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # Points the clinician acknowledged needling under a precaution that asks for it
+    # (pregnancy: lumbosacral and lower abdominal points).
+    acknowledged_points: Mapped[list[Any]] = mapped_column(nullable=False, default=list)
     subjective: Mapped[str] = mapped_column(Text, nullable=False, default="")
     objective: Mapped[str] = mapped_column(Text, nullable=False, default="")
     assessment_note: Mapped[str] = mapped_column(Text, nullable=False, default="")

@@ -48,6 +48,8 @@ class Intervention:
     block: str
     instructions: str
     dosage: str
+    # Done lying on the back: adapted after the first trimester of a pregnancy.
+    supine: bool = False
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,7 @@ def _load_interventions(path: Path) -> dict[str, Intervention]:
             block=block,
             instructions=" ".join(entry.text("instructions").split()),
             dosage=entry.text("dosage"),
+            supine=entry.flag("supine", default=False),
         )
         entry.finish()
     root.finish()

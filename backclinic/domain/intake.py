@@ -32,7 +32,14 @@ class Intake:
     contributing_factors: tuple[str, ...] = ()
     red_flags: Mapping[str, FlagAnswer] | None = None
     red_flag_clearance: str | None = None
+    # The precautions present; ``precautions_not_asked`` those the screen did not ask (the
+    # rest were asked and are absent). A plan needs every one asked.
     precautions: tuple[str, ...] = ()
+    precautions_not_asked: tuple[str, ...] = ()
+    # Why the clinician ruled out the derived "age over 50 with new pain" (None: not ruled out).
+    age_flag_ruled_out: str | None = None
+    # Weeks of gestation on the day of the assessment, when a pregnancy is recorded with it.
+    pregnancy_weeks: int | None = None
     nprs_current: int | None = None
     nprs_worst: int | None = None
     nprs_best: int | None = None
@@ -41,3 +48,4 @@ class Intake:
     goals: tuple[str, ...] = ()
     age: int | None = None
     occupation: str | None = None
+    date_of_birth: date | None = None

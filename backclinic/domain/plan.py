@@ -69,3 +69,6 @@ class PlanChoices:
     ended_on: dt.date | None = None
     end_reason: str | None = None
     end_note: str = ""
+    # Points planned under a precaution that allows them only with the clinician's explicit
+    # acknowledgement (pregnancy: lumbosacral and lower abdominal points).
+    acknowledged_points: tuple[str, ...] = ()

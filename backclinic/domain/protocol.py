@@ -112,6 +112,22 @@ class Precaution:
     avoid_points: tuple[str, ...]
     no_electroacupuncture: bool
     source: str
+    # Points needled under this precaution only with the clinician's explicit
+    # acknowledgement (pregnancy: lumbosacral and lower abdominal points), and what it says.
+    acknowledge_points: tuple[str, ...] = ()
+    acknowledgement: str = ""
+    # Gestation in weeks after which exercises lying on the back are adapted (pregnancy).
+    adapt_supine_after_weeks: int | None = None
+
+
+@dataclass(frozen=True)
+class AgeFlagRule:
+    """How "age over 50 with new pain" is derived (REFERENCE.md, During care)."""
+
+    code: str
+    age_over: int
+    onset_within_weeks: int
+    source: str
 
 
 @dataclass(frozen=True)
@@ -185,6 +201,7 @@ class Protocol:
     duration: DurationClasses
     clinic_defaults: ClinicDefaults
     evidence: tuple[EvidencePosition, ...] = ()
+    age_flag: AgeFlagRule | None = None
 
     def phase(self, number: int) -> PhaseTemplate:
         return next(p for p in self.phases if p.number == number)
@@ -432,6 +449,11 @@ def _read_precautions(root: Table, catalogue: Catalogue) -> Mapping[str, Precaut
             raise table.fail("", f"unknown precaution code {code!r}")
         avoid = table.text_list("avoid_points")
         _codes_known(table, "avoid_points", avoid, catalogue.acupoints, "acupoint")
+        acknowledge = table.text_list("acknowledge_points")
+        _codes_known(table, "acknowledge_points", acknowledge, catalogue.acupoints, "acupoint")
+        acknowledgement = table.optional_text("acknowledgement") or ""
+        if acknowledge and not acknowledgement:
+            raise table.fail("acknowledgement", "is required with acknowledge_points")
         precautions[code] = Precaution(
             code=code,
             label=table.text("label"),
@@ -439,9 +461,31 @@ def _read_precautions(root: Table, catalogue: Catalogue) -> Mapping[str, Precaut
             avoid_points=avoid,
             no_electroacupuncture=table.flag("no_electroacupuncture", default=False),
             source=table.text("source"),
+            acknowledge_points=acknowledge,
+            acknowledgement=acknowledgement,
+            adapt_supine_after_weeks=table.optional_integer("adapt_supine_after_weeks", 1, 42),
         )
         table.finish()
     return MappingProxyType(precautions)
+
+
+def _read_age_flag(root: Table, catalogue: Catalogue) -> AgeFlagRule | None:
+    if not root.has("derived_red_flags"):
+        return None
+    derived = root.table("derived_red_flags")
+    rule = None
+    for code, table in derived.subtables():
+        if code != "age_over_50_new_pain" or code not in catalogue.codes["red_flags"]:
+            raise table.fail("", f"no derivation is known for the red flag {code!r}")
+        rule = AgeFlagRule(
+            code=code,
+            age_over=table.integer("age_over", 1, 120),
+            onset_within_weeks=table.integer("onset_within_weeks", 1, 520),
+            source=table.text("source"),
+        )
+        table.finish()
+    derived.finish()
+    return rule
 
 
 def _read_thresholds(root: Table) -> OutcomeThresholds:
@@ -560,6 +604,7 @@ def load_protocol(path: Path, catalogue: Catalogue | None = None) -> Protocol:
         duration=_read_duration(root),
         clinic_defaults=defaults,
         evidence=_read_evidence(root),
+        age_flag=_read_age_flag(root, catalogue),
     )
     if not any(group.urgent for group in protocol.red_flag_groups):
         raise root.fail(

@@ -30,7 +30,7 @@ from backclinic.domain.scoring import (
     score_odi,
     score_startback,
 )
-from backclinic.domain.screening import Screening, evaluate_red_flags
+from backclinic.domain.screening import Screening, derive_age_flag, planning_screen
 
 CLINIC_DEFAULT_SOURCE = "Set by this clinic; the article gives no figure for it."
 
@@ -522,9 +522,31 @@ def _baseline(intake: Intake, protocol: Protocol) -> Baseline:
     return Baseline(intake.nprs_current, band, odi, startback)
 
 
+def screen_intake(
+    intake: Intake, protocol: Protocol, catalogue: Catalogue, clearance_note: str | None = None
+) -> Screening:
+    """The screen a plan from ``intake`` needs: red flags (with the derived age flag) and
+    every precaution asked. ``clearance_note`` overrides the intake's own note."""
+    return planning_screen(
+        intake.red_flags,
+        protocol,
+        clearance_note if clearance_note is not None else intake.red_flag_clearance,
+        age_flag=derive_age_flag(
+            intake.date_of_birth,
+            intake.assessed_on,
+            intake.onset_weeks,
+            intake.recurrent,
+            protocol,
+        ),
+        age_flag_ruled_out=intake.age_flag_ruled_out,
+        precautions_not_asked=intake.precautions_not_asked,
+        precaution_labels=dict(catalogue.codes.get("precautions", {})),
+    )
+
+
 def recommend(intake: Intake, protocol: Protocol, catalogue: Catalogue) -> PlanProposal:
     """Propose a plan for ``intake`` from ``protocol``; see the module docstring."""
-    screening = evaluate_red_flags(intake.red_flags, protocol, intake.red_flag_clearance)
+    screening = screen_intake(intake, protocol, catalogue)
     baseline = _baseline(intake, protocol)
     suitability = _suitability(intake, protocol, baseline, catalogue)
     drafts = {phase.number: _start_phase(phase, catalogue) for phase in protocol.phases}

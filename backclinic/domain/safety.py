@@ -26,6 +26,8 @@ ELECTROACUPUNCTURE = "electro-acupuncture"
 class ViolationKind(StrEnum):
     ACUPOINT = "acupoint"
     ELECTROACUPUNCTURE = "electroacupuncture"
+    # A point needled under the precaution only with the clinician's acknowledgement.
+    UNACKNOWLEDGED = "unacknowledged"
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class PrecautionRule:
     avoid_points: frozenset[str]
     no_electroacupuncture: bool
     source: str
+    acknowledge_points: frozenset[str] = frozenset()
+    acknowledgement: str = ""
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,9 @@ def precaution_rule(code: str, protocol: Protocol, catalogue: Catalogue) -> Prec
         avoid_points=frozenset(avoid),
         no_electroacupuncture=precaution.no_electroacupuncture if precaution else False,
         source=precaution.source if precaution else "Acupoint catalogue cautions.",
+        acknowledge_points=frozenset(precaution.acknowledge_points if precaution else ())
+        - frozenset(avoid),
+        acknowledgement=precaution.acknowledgement if precaution else "",
     )
 
 
@@ -103,6 +110,30 @@ def _electro_violation(rule: PrecautionRule) -> Violation:
     )
 
 
+def _acknowledgement_violation(point: str, rule: PrecautionRule) -> Violation:
+    return Violation(
+        kind=ViolationKind.UNACKNOWLEDGED,
+        subject=point,
+        precaution=rule.code,
+        precaution_label=rule.label,
+        text=f"{point} needs your acknowledgement because of the precaution '{rule.label}'. "
+        f"{rule.acknowledgement}",
+        source=rule.source,
+    )
+
+
+def acknowledgement_points(
+    precautions: Iterable[str], protocol: Protocol, catalogue: Catalogue
+) -> Mapping[str, str]:
+    """Every point the precautions in force allow only with the clinician's explicit
+    acknowledgement, each with the sentence that says why."""
+    needed: dict[str, str] = {}
+    for rule in precaution_rules(precautions, protocol, catalogue):
+        for point in sorted(rule.acknowledge_points):
+            needed.setdefault(point, _acknowledgement_violation(point, rule).text)
+    return needed
+
+
 def forbidden_points(
     precautions: Iterable[str], protocol: Protocol, catalogue: Catalogue
 ) -> Mapping[str, Violation]:
@@ -122,16 +153,22 @@ def acupuncture_violations(
     *,
     acupoints: Iterable[str],
     electro: bool = False,
+    acknowledged: Iterable[str] = (),
 ) -> tuple[Violation, ...]:
     """What the precautions in force rule out of the proposed ``acupoints`` and ``electro``.
 
     One violation per ruled-out point (the first precaution by code), in the order the
-    points were given, then one for electro-acupuncture if it was proposed and a
-    precaution forbids it. Points the catalogue does not know are not this rule's concern.
+    points were given, or per point the precaution allows only with an acknowledgement
+    that is not among ``acknowledged``; then one for electro-acupuncture if it was proposed
+    and a precaution forbids it, or if it was proposed with points that need an
+    acknowledgement (never electrical stimulation there). Points the catalogue does not
+    know are not this rule's concern.
     """
     rules = precaution_rules(precautions, protocol, catalogue)
+    given = set(acknowledged)
     violations: list[Violation] = []
     seen: set[str] = set()
+    careful: list[tuple[str, PrecautionRule]] = []
     for point in acupoints:
         if point in seen:
             continue
@@ -139,10 +176,30 @@ def acupuncture_violations(
         rule = next((r for r in rules if point in r.avoid_points), None)
         if rule is not None:
             violations.append(_point_violation(point, rule))
+            continue
+        rule = next((r for r in rules if point in r.acknowledge_points), None)
+        if rule is not None:
+            careful.append((point, rule))
+            if point not in given:
+                violations.append(_acknowledgement_violation(point, rule))
     if electro:
         refusing = next((r for r in rules if r.no_electroacupuncture), None)
         if refusing is not None:
             violations.append(_electro_violation(refusing))
+        elif careful:
+            point, rule = careful[0]
+            violations.append(
+                Violation(
+                    kind=ViolationKind.ELECTROACUPUNCTURE,
+                    subject=ELECTROACUPUNCTURE,
+                    precaution=rule.code,
+                    precaution_label=rule.label,
+                    text="Electro-acupuncture is not offered with "
+                    f"{', '.join(p for p, _ in careful)} because of the precaution "
+                    f"'{rule.label}': {rule.acknowledgement}",
+                    source=rule.source,
+                )
+            )
     return tuple(violations)
 
 

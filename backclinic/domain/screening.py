@@ -7,8 +7,9 @@ just as no screen at all does.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from enum import StrEnum
 
 from backclinic.domain.protocol import Protocol
@@ -26,6 +27,8 @@ class ScreeningOutcome(StrEnum):
     CLEARED = "cleared"
     URGENT_REFERRAL = "urgent_referral"
     NOT_SCREENED = "not_screened"
+    NEEDS_CONFIRMATION = "needs_confirmation"
+    PRECAUTIONS_NOT_ASKED = "precautions_not_asked"
 
 
 @dataclass(frozen=True)
@@ -124,3 +127,122 @@ def red_flags_from_case(
         if code not in known:
             raise ValueError(f"Unknown red-flag code {code!r}.")
     return {item: FlagAnswer.PRESENT if item in codes else FlagAnswer.ABSENT for item in known}
+
+
+# A reason is a few words: "." or "ok" says nothing a later reader can check.
+MIN_REASON_WORDS = 3
+
+
+def is_reason(text: str | None) -> bool:
+    """Whether ``text`` says why in at least a few words."""
+    return bool(text) and len((text or "").split()) >= MIN_REASON_WORDS and any(
+        c.isalpha() for c in text or ""
+    )
+
+
+@dataclass(frozen=True)
+class AgeFlag:
+    """The derived "age over 50 with new pain": it applies to this assessment; ``text`` says
+    why in words (age at onset, how long ago, not a recurrence)."""
+
+    code: str
+    age_at_onset: int
+    onset_weeks: float | None
+    text: str
+
+
+def _years(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def derive_age_flag(
+    date_of_birth: date | None,
+    assessed_on: date,
+    onset_weeks: float | None,
+    recurrent: bool | None,
+    protocol: Protocol,
+) -> AgeFlag | None:
+    """The derived flag when it applies: age at onset over the protocol's age, an episode
+    not recorded as recurrent, and an onset within the protocol's weeks (an onset not
+    recorded counts as new, so the clinician decides). None when it does not apply."""
+    rule = protocol.age_flag
+    if rule is None or date_of_birth is None or recurrent is True:
+        return None
+    if onset_weeks is not None and onset_weeks > rule.onset_within_weeks:
+        return None
+    onset = assessed_on - timedelta(weeks=onset_weeks or 0)
+    age = _years(date_of_birth, onset)
+    if age <= rule.age_over:
+        return None
+    since = (
+        "onset not recorded"
+        if onset_weeks is None
+        else f"pain for {onset_weeks:g} week{'' if onset_weeks == 1 else 's'}"
+    )
+    episode = "not a recurrence" if recurrent is False else "recurrence not recorded"
+    label = protocol.red_flag_words([rule.code])
+    return AgeFlag(
+        rule.code, age, onset_weeks, f"{label[:1].upper()}{label[1:]} ({age} at onset, {since}, {episode})"
+    )
+
+
+def age_flag_refusal(
+    flag: AgeFlag | None,
+    answers: Mapping[str, FlagAnswer] | None,
+    ruled_out: str | None,
+) -> str | None:
+    """Why no plan can be made while the derived flag is neither confirmed nor ruled out."""
+    if flag is None or answers is None:
+        return None
+    if answers.get(flag.code) == FlagAnswer.PRESENT or is_reason(ruled_out):
+        return None
+    return (
+        f"{flag.text} applies from the date of birth and the onset: confirm it as a red flag "
+        "(a clearance is then needed) or rule it out with a reason before a plan can be made."
+    )
+
+
+def precautions_refusal(not_asked: Iterable[str], labels: Mapping[str, str]) -> str | None:
+    """Why no plan can be made while acupuncture precautions were not asked."""
+    missing = [labels.get(code, code).lower() for code in not_asked]
+    if not missing:
+        return None
+    return (
+        f"Acupuncture precautions not asked: {', '.join(missing)}; unknown is not none. Ask "
+        "each one (present or absent) before a plan can be made."
+    )
+
+
+def planning_screen(
+    answers: Mapping[str, FlagAnswer] | None,
+    protocol: Protocol,
+    clearance_note: str | None,
+    *,
+    age_flag: AgeFlag | None = None,
+    age_flag_ruled_out: str | None = None,
+    precautions_not_asked: Iterable[str] = (),
+    precaution_labels: Mapping[str, str] | None = None,
+) -> Screening:
+    """The red-flag screen as planning sees it: ``evaluate_red_flags``, then the derived
+    age flag (neither confirmed nor ruled out blocks), then precautions not asked (block).
+    An urgent referral or an incomplete red-flag screen is said first."""
+    screening = evaluate_red_flags(answers, protocol, clearance_note)
+    if screening.outcome in (ScreeningOutcome.URGENT_REFERRAL, ScreeningOutcome.NOT_SCREENED):
+        return screening
+    age = age_flag_refusal(age_flag, answers, age_flag_ruled_out)
+    if age is not None:
+        return replace(
+            screening,
+            outcome=ScreeningOutcome.NEEDS_CONFIRMATION,
+            message=age,
+            blocks_planning=True,
+        )
+    unasked = precautions_refusal(precautions_not_asked, precaution_labels or {})
+    if unasked is not None:
+        return replace(
+            screening,
+            outcome=ScreeningOutcome.PRECAUTIONS_NOT_ASKED,
+            message=unasked,
+            blocks_planning=True,
+        )
+    return screening

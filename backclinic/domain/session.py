@@ -37,3 +37,6 @@ class SessionDetails:
     plan_note: str = ""
     visit_id: int | None = None
     performed_by: int | None = None
+    # Points needled under a precaution that allows them only with the clinician's explicit
+    # acknowledgement (pregnancy: lumbosacral and lower abdominal points).
+    acknowledged_points: tuple[str, ...] = ()

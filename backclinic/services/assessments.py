@@ -27,7 +27,7 @@ from backclinic.domain.scoring import (
     score_psfs,
     score_startback,
 )
-from backclinic.domain.screening import FlagAnswer
+from backclinic.domain.screening import MIN_REASON_WORDS, FlagAnswer, is_reason
 from backclinic.services import queries
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, NotFound, ValidationFailed
@@ -104,11 +104,41 @@ def validate_assessment(
         ("aggravated_by", "aggravated_by", intake.aggravated_by),
         ("contributing_factors", "contributing_factors", intake.contributing_factors),
         ("precautions", "precautions", intake.precautions),
+        ("precautions_not_asked", "precautions", intake.precautions_not_asked),
         ("red_flags", "red_flags", tuple(intake.red_flags or ())),
     ):
         for position, code in enumerate(codes):
             if not catalogue.knows(kind, code):
                 errors.append(FieldError(f"{field}[{position}]", f"{code!r} is not a known code."))
+    for position, code in enumerate(intake.precautions_not_asked):
+        if code in intake.precautions:
+            label = catalogue.label("precautions", code) if catalogue.knows("precautions", code) else code
+            errors.append(
+                FieldError(
+                    f"precautions_not_asked[{position}]",
+                    f"{label} cannot be both present and not asked.",
+                )
+            )
+    if intake.pregnancy_weeks is not None:
+        if "pregnancy" not in intake.precautions:
+            errors.append(
+                FieldError(
+                    "pregnancy_weeks",
+                    "Weeks of pregnancy can only be recorded with pregnancy as a precaution.",
+                )
+            )
+        elif not 0 <= intake.pregnancy_weeks <= 42:
+            errors.append(
+                FieldError("pregnancy_weeks", "Weeks of pregnancy must be from 0 to 42.")
+            )
+    if intake.age_flag_ruled_out is not None and not is_reason(intake.age_flag_ruled_out):
+        errors.append(
+            FieldError(
+                "age_flag_ruled_out",
+                f"Ruling out age over 50 with new pain needs a reason of at least "
+                f"{MIN_REASON_WORDS} words, for a later reader to check.",
+            )
+        )
     if intake.odi_answers is not None:
         if len(intake.odi_answers) != 10:
             errors.append(FieldError("odi_answers", "The Oswestry questionnaire has 10 sections."))
@@ -207,6 +237,12 @@ class AssessmentService:
             ),
             red_flag_clearance=intake.red_flag_clearance,
             precautions=list(intake.precautions),
+            precautions_not_asked=list(intake.precautions_not_asked),
+            neurological_signs=intake.neurological_signs,
+            age_flag_ruled_out=(
+                " ".join(intake.age_flag_ruled_out.split()) if intake.age_flag_ruled_out else None
+            ),
+            pregnancy_weeks=intake.pregnancy_weeks,
             nprs_current=intake.nprs_current,
             nprs_worst=intake.nprs_worst,
             nprs_best=intake.nprs_best,
@@ -339,6 +375,10 @@ def intake_from_row(row: AssessmentRow, patient: PatientRow) -> Intake:
         ),
         red_flag_clearance=row.red_flag_clearance,
         precautions=tuple(row.precautions),
+        precautions_not_asked=tuple(row.precautions_not_asked or ()),
+        neurological_signs=row.neurological_signs,
+        age_flag_ruled_out=row.age_flag_ruled_out,
+        pregnancy_weeks=row.pregnancy_weeks,
         nprs_current=row.nprs_current,
         nprs_worst=row.nprs_worst,
         nprs_best=row.nprs_best,
@@ -351,4 +391,5 @@ def intake_from_row(row: AssessmentRow, patient: PatientRow) -> Intake:
         goals=tuple(row.goals),
         age=age_on(patient.date_of_birth, row.assessed_on),
         occupation=patient.occupation or None,
+        date_of_birth=patient.date_of_birth,
     )

@@ -489,7 +489,7 @@ class CaseService:
         intake_id = max(before_start)[1] if before_start else None
         try:
             return self._plans._insert_plan(
-                session, actor, patient_id, intake_id, plan.choices, plan.visits
+                session, actor, patient_id, intake_id, plan.choices, plan.visits, imported=True
             )
         except ValidationFailed as error:
             raise CaseFileError(where, _reason(error)) from None

@@ -30,15 +30,15 @@ from backclinic.domain.plan import InterventionDose as InterventionDose  # named
 from backclinic.domain.plan import PlanChoices as PlanChoices  # named from here too
 from backclinic.domain.plan import PlanPhase
 from backclinic.domain.protocol import Protocol
-from backclinic.domain.recommend import PlanProposal, Reason, recommend
-from backclinic.domain.safety import acupuncture_violations
+from backclinic.domain.recommend import PlanProposal, Reason, recommend, screen_intake
+from backclinic.domain.safety import ViolationKind, acupuncture_violations
 from backclinic.domain.schedule import (
     ScheduleError,
     VisitDraft,
     build_schedule,
     reschedule_from,
 )
-from backclinic.domain.screening import ScreeningOutcome, evaluate_red_flags
+from backclinic.domain.screening import ScreeningOutcome
 from backclinic.services import queries
 from backclinic.services.assessments import (
     AssessmentInput,
@@ -122,6 +122,7 @@ class PlanView:
     ended_on: dt.date | None = None
     end_reason: str | None = None
     end_note: str = ""
+    acknowledged_points: tuple[str, ...] = ()
 
     def describe(self) -> str:
         acupuncture = sum("acupuncture" in v.modalities for v in self.visits)
@@ -337,9 +338,16 @@ class PlanService:
         intake_row_id: int | None,
         choices: PlanChoices,
         visits: Sequence[Any] | None = None,
+        *,
+        imported: bool = False,
     ) -> PlanRow:
-        """Insert plan, phases and visits inside the caller's unit of work (no audit)."""
-        self._check_choices(choices, self._patient_precautions(session, intake_row_id))
+        """Insert plan, phases and visits inside the caller's unit of work (no audit).
+
+        ``imported``: a case file's plan, whose points planned without the acknowledgement
+        a precaution asks for were reported by the import rather than refused."""
+        self._check_choices(
+            choices, self._patient_precautions(session, intake_row_id), imported=imported
+        )
         drafts: Sequence[Any] = visits if visits is not None else self.preview(choices)
         plan = PlanRow(
             patient_id=patient_id,
@@ -354,6 +362,7 @@ class PlanService:
             functional_goals=list(choices.functional_goals),
             precautions=sorted(self._patient_precautions(session, intake_row_id)),
             red_flag_clearance=choices.red_flag_clearance,
+            acknowledged_points=sorted(choices.acknowledged_points),
             reasons=list(choices.reasons),
             ended_on=choices.ended_on,
             end_reason=choices.end_reason,
@@ -739,13 +748,12 @@ class PlanService:
     ) -> None:
         intake = intake_from_row(intake_row, patient)
         clearance = choices.red_flag_clearance or intake.red_flag_clearance
-        screening = evaluate_red_flags(intake.red_flags, self.protocol, clearance)
+        screening = screen_intake(intake, self.protocol, self.catalogue, clearance)
         if screening.blocks_planning:
-            field = (
-                "red_flag_clearance"
-                if screening.outcome == ScreeningOutcome.NEEDS_CLEARANCE
-                else "red_flags"
-            )
+            field = {
+                ScreeningOutcome.NEEDS_CLEARANCE: "red_flag_clearance",
+                ScreeningOutcome.PRECAUTIONS_NOT_ASKED: "precautions",
+            }.get(screening.outcome, "red_flags")
             raise ValidationFailed([FieldError(field, screening.message)])
 
     def _patient_precautions(self, session: Session, intake_row_id: int | None) -> set[str]:
@@ -754,7 +762,9 @@ class PlanService:
         row = session.get(AssessmentRow, intake_row_id)
         return set(row.precautions) if row is not None else set()
 
-    def _check_choices(self, choices: PlanChoices, precautions: set[str]) -> None:
+    def _check_choices(
+        self, choices: PlanChoices, precautions: set[str], *, imported: bool = False
+    ) -> None:
         errors: list[FieldError] = []
         if not choices.phases:
             errors.append(FieldError("phases", "A plan needs at least one phase."))
@@ -797,8 +807,14 @@ class PlanService:
                         FieldError(f"{where}.acupoints", f"{code!r} is not a known acupoint.")
                     )
             for violation in acupuncture_violations(
-                precautions, self.protocol, self.catalogue, acupoints=phase.acupoints
+                precautions,
+                self.protocol,
+                self.catalogue,
+                acupoints=phase.acupoints,
+                acknowledged=choices.acknowledged_points,
             ):
+                if imported and violation.kind == ViolationKind.UNACKNOWLEDGED:
+                    continue
                 errors.append(
                     FieldError(f"{where}.acupoints", f"Phase {phase.number}: {violation.text}")
                 )
@@ -860,6 +876,7 @@ class PlanService:
             functional_goals=tuple(plan.functional_goals),
             precautions=tuple(plan.precautions),
             red_flag_clearance=plan.red_flag_clearance,
+            acknowledged_points=tuple(plan.acknowledged_points or ()),
             reasons=tuple(plan.reasons),
             version=plan.version,
             ended_on=plan.ended_on,
@@ -921,6 +938,7 @@ def _choices_of(plan: PlanRow, phases: tuple[PhaseChoice, ...]) -> PlanChoices:
         red_flag_clearance=plan.red_flag_clearance,
         protocol_id=plan.protocol_id,
         protocol_version=plan.protocol_version,
+        acknowledged_points=tuple(plan.acknowledged_points or ()),
     )
 
 

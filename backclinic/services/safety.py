@@ -33,14 +33,12 @@ from backclinic.domain.safety import (
     SafetyStatus,
     safety_status,
 )
-from backclinic.domain.screening import FlagAnswer
+from backclinic.domain.screening import MIN_REASON_WORDS, FlagAnswer, is_reason
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, NotFound, ValidationFailed
 from backclinic.services.permissions import Permission
 from backclinic.services.use_case import Change, use_case
 
-# A reason is a few words: "." or "ok" says nothing a later reader can check.
-MIN_REASON_WORDS = 3
 
 
 @dataclass(frozen=True)
@@ -85,8 +83,9 @@ def _screen(
     precautions: Sequence[str],
     clearance_note: str | None,
     catalogue: Catalogue,
+    precautions_not_asked: Sequence[str] = (),
 ) -> SafetyScreen:
-    # Precautions are stored as the list present; the form asks every one of them.
+    # Precautions are stored as the list present and the list not asked; the rest are absent.
     return SafetyScreen(
         on=on,
         by=by,
@@ -97,7 +96,11 @@ def _screen(
             else {code: FlagAnswer(answer) for code, answer in red_flags.items()}
         ),
         precautions={
-            code: FlagAnswer.PRESENT if code in precautions else FlagAnswer.ABSENT
+            code: FlagAnswer.PRESENT
+            if code in precautions
+            else FlagAnswer.NOT_ASKED
+            if code in precautions_not_asked
+            else FlagAnswer.ABSENT
             for code in catalogue.codes.get("precautions", {})
         },
         clearance_note=clearance_note,
@@ -151,6 +154,7 @@ def statuses_on(
             screened.created_by,
             screened.red_flags,
             screened.precautions,
+            screened.precautions_not_asked,
             screened.red_flag_clearance,
         )
         .where(screened.patient_id.in_(wanted))
@@ -165,6 +169,7 @@ def statuses_on(
                 precautions=row.precautions or (),
                 clearance_note=row.red_flag_clearance,
                 catalogue=catalogue,
+                precautions_not_asked=row.precautions_not_asked or (),
             )
         )
     # Only the columns the warning signs need: sessions are the largest table.
@@ -250,7 +255,7 @@ def holds_on(
 
 
 def reason_errors(reason: str) -> list[FieldError]:
-    if len(reason.split()) < MIN_REASON_WORDS or not any(c.isalpha() for c in reason):
+    if not is_reason(reason):
         return [
             FieldError(
                 "reason",

@@ -446,6 +446,7 @@ class SessionService:
             self.catalogue,
             acupoints=data.acupoints,
             electro=data.electro,
+            acknowledged=data.acknowledged_points,
         ):
             field = (
                 "electro"
@@ -621,6 +622,7 @@ def session_details(row: TreatmentSessionRow, *, visit_id: int | None = None) ->
         plan_note=row.plan_note,
         visit_id=visit_id,
         performed_by=row.clinician_id,
+        acknowledged_points=tuple(row.acknowledged_points or ()),
     )
 
 
@@ -658,6 +660,7 @@ def session_row(
         objective=data.objective,
         assessment_note=data.assessment_note,
         plan_note=data.plan_note,
+        acknowledged_points=[p for p in data.acknowledged_points if p in data.acupoints],
         notes=notes,
         amends_id=amends_id,
         superseded=False,

@@ -93,3 +93,46 @@ def test_an_unopenable_database_is_named_with_its_password_masked() -> None:
     message = str(failure.value)
     assert "s3cret" not in message
     assert "postgresql+psycopg://nurse:***@127.0.0.1:1/none" in message
+
+
+def test_assessments_before_0008_keep_their_precautions_asked_unless_nothing_was_screened(
+    database: OpenDatabase,
+) -> None:
+    """0008 adds "not asked" to precautions: an existing assessment was recorded by a form
+    that asked every one, except one that screened no red flags and listed no precaution."""
+    downgrade(database.engine, "0006_safety_records")
+    with database.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO patient (mrn, family_name, given_name, date_of_birth, sex, "
+                "occupation, phone, email, address, archived, family_key, given_key, version, "
+                "created_at, updated_at) VALUES ('M1', 'Old', 'Record', '1960-01-01', 'female', "
+                "'', '', '', '', false, 'old', 'record', 1, '2026-01-05', '2026-01-05')"
+            )
+        )
+        for red_flags, precautions in (
+            ("NULL", "'[]'"),
+            ("'{}'", "'[\"pregnancy\"]'"),
+            ("NULL", "'[\"pacemaker\"]'"),
+        ):
+            connection.execute(
+                text(
+                    "INSERT INTO assessment (patient_id, kind, assessed_on, aggravated_by, "
+                    "contributing_factors, red_flags, precautions, goals, notes, version, "
+                    f"created_at, updated_at) SELECT id, 'intake', '2026-01-05', '[]', '[]', "
+                    f"{red_flags}, {precautions}, '[]', '', 1, '2026-01-05', '2026-01-05' "
+                    "FROM patient"
+                )
+            )
+    upgrade(database.engine)
+    with database.engine.connect() as connection:
+        rows = (
+            connection.execute(text("SELECT precautions_not_asked FROM assessment ORDER BY id"))
+            .scalars()
+            .all()
+        )
+    import json
+
+    decoded = [json.loads(r) if isinstance(r, str) else r for r in rows]
+    assert "pregnancy" in decoded[0] and len(decoded[0]) == 7
+    assert decoded[1:] == [[], []]

@@ -36,7 +36,13 @@ from backclinic.domain.safety import (
     acupuncture_violations,
     precaution_sex_refusal,
 )
-from backclinic.domain.screening import FlagAnswer, red_flags_from_case
+from backclinic.domain.screening import (
+    FlagAnswer,
+    age_flag_refusal,
+    derive_age_flag,
+    precautions_refusal,
+    red_flags_from_case,
+)
 from backclinic.domain.session import SessionDetails
 
 
@@ -128,6 +134,8 @@ class _CaseReader:
         plan = None
         if plan_document is not None:
             plan = self._plan(plan_document, _plan_precautions(assessments, plan_document))
+            if plan.choices.status == "active":
+                self._check_plan_screen(assessments, plan_document)
         earlier = tuple(
             self._plan(item, _plan_precautions(assessments, item), f"earlier_plans[{index}]")
             for index, item in enumerate(self._document.get("earlier_plans") or [])
@@ -135,6 +143,40 @@ class _CaseReader:
         if earlier and plan is None:
             raise CaseFileProblem("plan", "earlier plans need the current plan beside them")
         return Case(patient, assessments, plan, sessions, earlier, tuple(self.notices))
+
+    def _check_plan_screen(
+        self, assessments: Sequence[CaseAssessment], plan: Mapping[str, Any]
+    ) -> None:
+        """An active plan is a proposal still running: the derived "age over 50 with new
+        pain" of its intake must be confirmed or ruled out, as for a plan made here; its
+        precautions not asked are reported (earlier files did not record them)."""
+        chosen = _plan_intake(assessments, plan.get("start_date", ""))
+        if chosen is None:
+            return
+        position, assessment = chosen
+        intake = assessment.intake
+        flag = derive_age_flag(
+            intake.date_of_birth,
+            intake.assessed_on,
+            intake.onset_weeks,
+            intake.recurrent,
+            self._protocol,
+        )
+        refusal = age_flag_refusal(flag, intake.red_flags, intake.age_flag_ruled_out)
+        if refusal is not None:
+            raise CaseFileProblem(
+                f"assessments[{position}].red_flags",
+                refusal[:1].lower() + refusal[1:-1] + " (add it to red_flags, or give "
+                "age_flag_ruled_out)",
+            )
+        unasked = precautions_refusal(
+            intake.precautions_not_asked, dict(self._catalogue.codes.get("precautions", {}))
+        )
+        if unasked is not None:
+            self.notices.append(
+                f"Plan of {plan.get('start_date', 'an unknown day')}: made with acupuncture "
+                "precautions not asked; ask them at the next visit."
+            )
 
     def _date(self, location: str, text: str, *, future: bool = False) -> dt.date:
         try:
@@ -187,6 +229,19 @@ class _CaseReader:
         odi = item.get("odi_answers")
         startback = item.get("startback_answers")
         onset = item.get("onset_weeks")
+        # An earlier file without "precautions" did not ask them: not asked, never none.
+        known_precautions = tuple(self._catalogue.codes.get("precautions", {}))
+        precautions = tuple(item.get("precautions") or ())
+        if "precautions" not in item:
+            precautions_not_asked = known_precautions
+        else:
+            precautions_not_asked = tuple(item.get("precautions_not_asked") or ())
+            for position, code in enumerate(precautions_not_asked):
+                if code in precautions:
+                    raise CaseFileProblem(
+                        f"{where}.precautions_not_asked[{position}]",
+                        f"{code!r} is also listed as present",
+                    )
         intake = Intake(
             assessed_on=assessed_on,
             onset_weeks=None if onset is None else float(onset),
@@ -195,11 +250,16 @@ class _CaseReader:
             radiating_side=radiating.get("side"),
             radiating_below_knee=radiating.get("below_knee"),
             radiating_to=radiating.get("to"),
+            neurological_signs=radiating.get("neurological_signs"),
             aggravated_by=tuple(item.get("aggravated_by") or ()),
             contributing_factors=tuple(item.get("contributing_factors") or ()),
             red_flags=red_flags,
             red_flag_clearance=item.get("red_flag_clearance"),
-            precautions=tuple(item.get("precautions") or ()),
+            precautions=precautions,
+            precautions_not_asked=precautions_not_asked,
+            age_flag_ruled_out=item.get("age_flag_ruled_out"),
+            pregnancy_weeks=item.get("pregnancy_weeks"),
+            date_of_birth=born,
             nprs_current=nprs.get("current"),
             nprs_worst=nprs.get("worst"),
             nprs_best=nprs.get("best"),
@@ -241,12 +301,14 @@ class _CaseReader:
         acupoints = list(item.get("acupoints") or ())
         for position, code in enumerate(acupoints):
             self._acupoint(f"{where}.acupoints[{position}]", code)
+        acknowledged = tuple(item.get("acknowledged_points") or ())
         self._check_precautions(
             where,
             precautions,
             performed_at.astimezone().date(),
             acupoints=acupoints,
             electro=bool(item.get("electro", False)),
+            acknowledged=acknowledged,
         )
         details = SessionDetails(
             performed_at=performed_at,
@@ -266,6 +328,7 @@ class _CaseReader:
             objective=item.get("objective", ""),
             assessment_note=item.get("assessment", ""),
             plan_note=item.get("plan_note", ""),
+            acknowledged_points=acknowledged,
         )
         return CaseSession(
             details=details,
@@ -310,16 +373,35 @@ class _CaseReader:
             raise CaseFileProblem(location, f"{code!r} is not an acupoint in the catalogue")
 
     def _refuse_precautions(
-        self, where: str, precautions: set[str], *, acupoints: list[str]
+        self,
+        where: str,
+        precautions: set[str],
+        *,
+        acupoints: list[str],
+        acknowledged: Sequence[str] = (),
     ) -> None:
-        """A plan is a proposal, not history: a point a precaution rules out refuses it."""
+        """A plan is a proposal, not history: a point a precaution rules out refuses it. A
+        point the precaution allows only with an acknowledgement the file does not give is
+        reported (the plan was made; the clinician sees it on the Overview)."""
         violations = acupuncture_violations(
-            precautions, self._protocol, self._catalogue, acupoints=acupoints
+            precautions,
+            self._protocol,
+            self._catalogue,
+            acupoints=acupoints,
+            acknowledged=acknowledged,
         )
-        if violations:
-            first = violations[0]
+        refused = [v for v in violations if v.kind != ViolationKind.UNACKNOWLEDGED]
+        if refused:
+            first = refused[0]
             location = f"{where}.acupoints[{acupoints.index(first.subject)}]"
             raise CaseFileProblem(location, first.text)
+        unacknowledged = [v for v in violations if v.kind == ViolationKind.UNACKNOWLEDGED]
+        if unacknowledged:
+            self.notices.append(
+                f"Plan {where.split('.')[0]}: {', '.join(v.subject for v in unacknowledged)} "
+                f"planned without the acknowledgement the precaution "
+                f"'{unacknowledged[0].precaution_label}' asks for."
+            )
 
     def _check_precautions(
         self,
@@ -329,12 +411,18 @@ class _CaseReader:
         *,
         acupoints: list[str],
         electro: bool = False,
+        acknowledged: Sequence[str] = (),
     ) -> None:
         """History is imported because it happened: a session that broke a precaution in
         force on its date is kept, and reported in one sentence naming the date, the points
         or modality and the precautions."""
         violations = acupuncture_violations(
-            precautions, self._protocol, self._catalogue, acupoints=acupoints, electro=electro
+            precautions,
+            self._protocol,
+            self._catalogue,
+            acupoints=acupoints,
+            electro=electro,
+            acknowledged=acknowledged,
         )
         if not violations or where.endswith(".amends"):
             return
@@ -346,10 +434,28 @@ class _CaseReader:
                 else violation.subject
             )
             by_precaution.setdefault(violation.precaution_label, []).append(subject)
+        unacknowledged = [v.subject for v in violations if v.kind == ViolationKind.UNACKNOWLEDGED]
+        for violation in violations:
+            if violation.kind == ViolationKind.UNACKNOWLEDGED:
+                by_precaution[violation.precaution_label].remove(violation.subject)
         parts = "; ".join(
             f"{', '.join(subjects)} despite the precaution '{label}'"
             for label, subjects in by_precaution.items()
+            if subjects
         )
+        if unacknowledged:
+            label = next(
+                v.precaution_label for v in violations if v.kind == ViolationKind.UNACKNOWLEDGED
+            )
+            parts = "; ".join(
+                p
+                for p in (
+                    parts,
+                    f"{', '.join(unacknowledged)} without the acknowledgement the precaution "
+                    f"'{label}' asks for",
+                )
+                if p
+            )
         self.notices.append(f"Session of {day.day} {day:%b} {day.year}: {parts}.")
 
     def _plan(
@@ -379,7 +485,12 @@ class _CaseReader:
             acupoints = list(phase.get("acupoints") or ())
             for position, code in enumerate(acupoints):
                 self._acupoint(f"{where}.acupoints[{position}]", code)
-            self._refuse_precautions(where, precautions, acupoints=acupoints)
+            self._refuse_precautions(
+                where,
+                precautions,
+                acupoints=acupoints,
+                acknowledged=tuple(item.get("acknowledged_points") or ()),
+            )
             phases.append(self._phase(where, phase))
         numbers = {phase.number for phase in phases}
         visits = None
@@ -431,6 +542,7 @@ class _CaseReader:
             ended_on=ended_on,
             end_reason=item.get("end_reason"),
             end_note=item.get("end_note", ""),
+            acknowledged_points=tuple(item.get("acknowledged_points") or ()),
         )
         return CasePlan(choices, None if visits is None else tuple(visits))
 
@@ -477,6 +589,17 @@ class _CaseReader:
 def _plan_precautions(assessments: Sequence[CaseAssessment], plan: Mapping[str, Any]) -> set[str]:
     """Precautions of the intake the plan will be attached to (latest by its start)."""
     return _precautions_in_force(assessments, plan.get("start_date", ""))
+
+
+def _plan_intake(
+    assessments: Sequence[CaseAssessment], day: str
+) -> tuple[int, CaseAssessment] | None:
+    """The intake (with its position in the file) a plan starting on ``day`` is made from."""
+    intakes = [(i, a) for i, a in enumerate(assessments) if a.kind == "intake"]
+    before = [(i, a) for i, a in intakes if a.intake.assessed_on.isoformat() <= day] or intakes
+    if not before:
+        return None
+    return max(before, key=lambda pair: (pair[1].intake.assessed_on, pair[0]))
 
 
 def _precautions_in_force(assessments: Sequence[CaseAssessment], day: str) -> set[str]:

@@ -166,12 +166,32 @@ def assessment_record(assessment: CaseAssessment, red_flag_order: Sequence[str])
             "side": intake.radiating_side,
             "below_knee": intake.radiating_below_knee,
             "to": intake.radiating_to,
+            **(
+                {"neurological_signs": intake.neurological_signs}
+                if intake.neurological_signs is not None
+                else {}
+            ),
         },
         "aggravated_by": list(intake.aggravated_by),
         "contributing_factors": list(intake.contributing_factors),
         **_red_flag_fields(intake, red_flag_order),
         "red_flag_clearance": intake.red_flag_clearance,
         "precautions": list(intake.precautions),
+        **(
+            {"precautions_not_asked": list(intake.precautions_not_asked)}
+            if intake.precautions_not_asked
+            else {}
+        ),
+        **(
+            {"age_flag_ruled_out": intake.age_flag_ruled_out}
+            if intake.age_flag_ruled_out
+            else {}
+        ),
+        **(
+            {"pregnancy_weeks": intake.pregnancy_weeks}
+            if intake.pregnancy_weeks is not None
+            else {}
+        ),
         "nprs": {
             "current": intake.nprs_current,
             "worst": intake.nprs_worst,
@@ -231,6 +251,8 @@ def plan_document(plan: CasePlan) -> dict[str, Any]:
     }
     if choices.red_flag_clearance:
         document["red_flag_clearance"] = choices.red_flag_clearance
+    if choices.acknowledged_points:
+        document["acknowledged_points"] = list(choices.acknowledged_points)
     if choices.ended_on is not None:
         document["ended_on"] = choices.ended_on.isoformat()
     if choices.end_reason is not None:
@@ -299,6 +321,7 @@ def session_document(item: CaseSession, zone: dt.tzinfo | None = None) -> dict[s
         "objective": details.objective,
         "assessment": details.assessment_note,
         "plan_note": details.plan_note,
+        "acknowledged_points": list(details.acknowledged_points),
     }
     document.update({key: value for key, value in optional.items() if value not in (None, "", [])})
     if item.amends is not None:
