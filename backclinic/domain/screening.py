@@ -135,8 +135,10 @@ MIN_REASON_WORDS = 3
 
 def is_reason(text: str | None) -> bool:
     """Whether ``text`` says why in at least a few words."""
-    return bool(text) and len((text or "").split()) >= MIN_REASON_WORDS and any(
-        c.isalpha() for c in text or ""
+    return (
+        bool(text)
+        and len((text or "").split()) >= MIN_REASON_WORDS
+        and any(c.isalpha() for c in text or "")
     )
 
 
@@ -182,7 +184,10 @@ def derive_age_flag(
     episode = "not a recurrence" if recurrent is False else "recurrence not recorded"
     label = protocol.red_flag_words([rule.code])
     return AgeFlag(
-        rule.code, age, onset_weeks, f"{label[:1].upper()}{label[1:]} ({age} at onset, {since}, {episode})"
+        rule.code,
+        age,
+        onset_weeks,
+        f"{label[:1].upper()}{label[1:]} ({age} at onset, {since}, {episode})",
     )
 
 

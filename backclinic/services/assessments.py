@@ -112,7 +112,11 @@ def validate_assessment(
                 errors.append(FieldError(f"{field}[{position}]", f"{code!r} is not a known code."))
     for position, code in enumerate(intake.precautions_not_asked):
         if code in intake.precautions:
-            label = catalogue.label("precautions", code) if catalogue.knows("precautions", code) else code
+            label = (
+                catalogue.label("precautions", code)
+                if catalogue.knows("precautions", code)
+                else code
+            )
             errors.append(
                 FieldError(
                     f"precautions_not_asked[{position}]",
@@ -128,9 +132,7 @@ def validate_assessment(
                 )
             )
         elif not 0 <= intake.pregnancy_weeks <= 42:
-            errors.append(
-                FieldError("pregnancy_weeks", "Weeks of pregnancy must be from 0 to 42.")
-            )
+            errors.append(FieldError("pregnancy_weeks", "Weeks of pregnancy must be from 0 to 42."))
     if intake.age_flag_ruled_out is not None and not is_reason(intake.age_flag_ruled_out):
         errors.append(
             FieldError(

@@ -314,9 +314,12 @@ class PlanService:
 
     @use_case(Permission.WRITE_CLINICAL, changes={Change.PLAN, Change.SCHEDULE})
     def create_recommended(
-        self, actor: Actor, mrn: str, *, start: dt.date | None = None
+        self, actor: Actor, mrn: str, *, start: dt.date | None = None, acknowledge: bool = False
     ) -> PlanView:
-        """The model's plan from the latest intake, unchanged (``plan MRN --recommend``)."""
+        """The model's plan from the latest intake, unchanged (``plan MRN --recommend``).
+
+        ``acknowledge``: the clinician acknowledges the planned points a precaution allows
+        only with an acknowledgement (pregnancy: lumbosacral and lower abdominal points)."""
         patient = self._patients.by_mrn(actor, mrn)
         proposal = self.propose(actor, patient.id)
         if proposal.blocked:
@@ -328,6 +331,13 @@ class PlanService:
             start=start or self._context.clock.today(),
             clinic_days=self.clinic_days(actor),
         )
+        if acknowledge:
+            choices = replace(
+                choices,
+                acknowledged_points=tuple(
+                    sorted({p for phase in choices.phases for p in phase.acupoints})
+                ),
+            )
         return self.create(actor, patient.id, choices)
 
     def _insert_plan(

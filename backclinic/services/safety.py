@@ -30,15 +30,18 @@ from backclinic.domain.safety import (
     SafetyEvent,
     SafetyEventKind,
     SafetyScreen,
-    SafetyStatus,
+    SafetyStatus as SafetyStatus,
+    acknowledgement_points,
+    acupuncture_violations,
+    forbidden_points,
+    precaution_rules,
     safety_status,
 )
-from backclinic.domain.screening import MIN_REASON_WORDS, FlagAnswer, is_reason
+from backclinic.domain.screening import MIN_REASON_WORDS, FlagAnswer, derive_age_flag, is_reason
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, NotFound, ValidationFailed
 from backclinic.services.permissions import Permission
-from backclinic.services.use_case import Change, use_case
-
+from backclinic.services.use_case import Change, reads_no_records, use_case
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,20 @@ class ClearanceInput:
     flags: tuple[str, ...]
     method: str
     reason: str
+
+
+@dataclass(frozen=True)
+class NeedlingAdvice:
+    """What the precautions in force mean for a session or a plan, in words: each
+    precaution's advice, the points not offered and why, the points offered only with the
+    clinician's acknowledgement and why (with the sentence the acknowledgement says), and
+    why electro-acupuncture is not offered (None: it is)."""
+
+    precautions: tuple[tuple[str, str], ...]
+    forbidden: Mapping[str, str]
+    acknowledge: Mapping[str, str]
+    acknowledgement: str
+    electro_refusal: str | None
 
 
 @dataclass(frozen=True)
@@ -274,6 +291,48 @@ class SafetyService:
 
     def _today(self) -> dt.date:
         return self._context.clock.today()
+
+    @reads_no_records
+    def needling(self, precautions: Sequence[str]) -> NeedlingAdvice:
+        """The needling advice of ``precautions`` (the codes in force), for the forms."""
+        protocol, catalogue = self._protocol, self._catalogue
+        rules = precaution_rules(precautions, protocol, catalogue)
+        electro = acupuncture_violations(
+            precautions, protocol, catalogue, acupoints=(), electro=True
+        )
+        return NeedlingAdvice(
+            precautions=tuple((rule.label, rule.needling) for rule in rules),
+            forbidden={
+                code: v.text
+                for code, v in forbidden_points(precautions, protocol, catalogue).items()
+            },
+            acknowledge=acknowledgement_points(precautions, protocol, catalogue),
+            acknowledgement=" ".join(r.acknowledgement for r in rules if r.acknowledge_points),
+            electro_refusal=electro[0].text if electro else None,
+        )
+
+    @reads_no_records
+    def age_flag(
+        self,
+        date_of_birth: dt.date | None,
+        assessed_on: dt.date,
+        onset_weeks: float | None,
+        recurrent: bool | None,
+    ) -> str | None:
+        """The derived "age over 50 with new pain" in words when it applies, else None."""
+        flag = derive_age_flag(date_of_birth, assessed_on, onset_weeks, recurrent, self._protocol)
+        return flag.text if flag is not None else None
+
+    @reads_no_records
+    def clearance_methods(self) -> tuple[tuple[str, str], ...]:
+        """How a clearance can be made, as (code, words), in the order a form offers them."""
+        return tuple(
+            (code, self._catalogue.label("clearance_methods", code)) for code in CLEARANCE_METHODS
+        )
+
+    @reads_no_records
+    def method_words(self, method: str | None) -> str:
+        return self._catalogue.label("clearance_methods", method) if method else ""
 
     @use_case(Permission.VIEW_CLINICAL)
     def status(self, actor: Actor, patient_id: int) -> SafetyStatus:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from backclinic.domain.episode import Course
 from backclinic.domain.screening import FlagAnswer
@@ -21,6 +21,7 @@ from backclinic.services.permissions import Permission, allows
 from backclinic.services.use_case import Change
 from backclinic.ui.operations import Operations
 from backclinic.ui.patient_tab import PatientTab
+from backclinic.ui.safety_records_dialog import ClearanceDialog, ReferralOutcomeDialog
 
 URGENT_STYLE = "color: white; background: #b00020; padding: 6px; font-weight: bold;"
 CAUTION_STYLE = "background: #fff4ce; padding: 6px;"
@@ -70,10 +71,26 @@ class OverviewTab(PatientTab):
         self.pain = self._label("overview_pain")
         self.notices = self._label("overview_notices")
         self._values: dict[str, QLabel] = {}
+        self._course: Course | None = None
+        # What lifts a stop is recorded here; the session form's Save says to come here.
+        self.clearance_button = QPushButton("Record clearance…")
+        self.clearance_button.setObjectName("record_clearance")
+        self.referral_button = QPushButton("Record referral outcome…")
+        self.referral_button.setObjectName("record_referral_outcome")
+        self._writes = allows(actor, Permission.WRITE_CLINICAL)
+        for button in (self.clearance_button, self.referral_button):
+            button.hide()
+        self.clearance_button.clicked.connect(self._on_clearance_button_clicked)
+        self.referral_button.clicked.connect(self._on_referral_button_clicked)
         layout = QVBoxLayout(self)
         form = QFormLayout()
         if self._clinical:
             layout.addWidget(self.safety)
+            actions = QHBoxLayout()
+            actions.addWidget(self.clearance_button)
+            actions.addWidget(self.referral_button)
+            actions.addStretch(1)
+            layout.addLayout(actions)
             form.addRow("Plan", self.plan)
             form.addRow("Next visit", self.next_visit)
             form.addRow("Latest pain", self.pain)
@@ -115,8 +132,37 @@ class OverviewTab(PatientTab):
         episodes, actor, patient_id = self._services.episodes, self._actor, self._patient_id
         self._reads.run(lambda: episodes.course(actor, patient_id), self._show_course)
 
+    def _on_clearance_button_clicked(self) -> None:
+        if self._course is None:
+            return
+        ClearanceDialog(
+            self._services,
+            self._actor,
+            self._patient_id,
+            self._course.safety,
+            self,
+            operations=self._operations,
+        ).exec()
+
+    def _on_referral_button_clicked(self) -> None:
+        if self._course is None:
+            return
+        ReferralOutcomeDialog(
+            self._services,
+            self._actor,
+            self._patient_id,
+            self._course.safety,
+            self,
+            operations=self._operations,
+        ).exec()
+
     def _show_course(self, course: Course) -> None:
+        self._course = course
         status = course.safety
+        urgent = {i for g in self._services.protocol.red_flag_groups if g.urgent for i in g.items}
+        clearable = [i for i in status.red_flags_present if i.code not in urgent]
+        self.clearance_button.setVisible(self._writes and bool(clearable))
+        self.referral_button.setVisible(self._writes and status.on_hold)
         self.safety.setText(safety_text(course))
         self.safety.setStyleSheet(
             URGENT_STYLE

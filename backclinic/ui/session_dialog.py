@@ -51,7 +51,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backclinic.domain.safety import acupuncture_violations, forbidden_points, precaution_rules
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.errors import ConflictError, NotFound, StaleRecord, ValidationFailed
@@ -298,16 +297,8 @@ class SessionDialog(QDialog):
         # Safety first: what the patient's current status rules out is shown, not offered.
         self.safety = services.safety.status(actor, patient_id)
         in_force = self.safety.precautions_in_force
-        forbidden = forbidden_points(in_force, services.protocol, catalogue)
-        self._electro_refusal = next(
-            (
-                v.text
-                for v in acupuncture_violations(
-                    in_force, services.protocol, catalogue, acupoints=(), electro=True
-                )
-            ),
-            None,
-        )
+        self.needling = services.safety.needling(in_force)
+        self._electro_refusal = self.needling.electro_refusal
         self.safety_panel = QLabel(self._safety_text())
         self.safety_panel.setObjectName("safety_panel")
         self.safety_panel.setWordWrap(True)
@@ -315,9 +306,21 @@ class SessionDialog(QDialog):
             URGENT_STYLE if self.safety.blocks_sessions else CAUTION_STYLE
         )
 
-        self.points_box = AcupointPicker(
-            catalogue, refusals={code: v.text for code, v in forbidden.items()}
-        )
+        self.points_box = AcupointPicker(catalogue, refusals=self.needling.forbidden)
+        # Pregnancy: lumbosacral and lower abdominal points only with an explicit
+        # acknowledgement, asked for as soon as such a point is on the list.
+        self.acknowledgement = QCheckBox()
+        self.acknowledgement_advice = QLabel(self.needling.acknowledgement)
+        self.acknowledgement_advice.setWordWrap(True)
+        self.acknowledgement_row = QWidget()
+        acknowledgement_layout = QVBoxLayout(self.acknowledgement_row)
+        acknowledgement_layout.setContentsMargins(0, 0, 0, 0)
+        acknowledgement_layout.addWidget(self.acknowledgement)
+        acknowledgement_layout.addWidget(self.acknowledgement_advice)
+        self.acknowledgement_row.hide()
+        self.points_box.list.model().rowsInserted.connect(self._on_points_changed)
+        self.points_box.list.model().rowsRemoved.connect(self._on_points_changed)
+        self.points_box.list.model().modelReset.connect(self._on_points_changed)
         self.acupoints = self.points_box.list
         self.point_picker = self.points_box.picker
         self.add_point_button = self.points_box.add_button
@@ -403,6 +406,8 @@ class SessionDialog(QDialog):
         self.errors.add_row("pain_after", "Pain after (0–10)", self.pain_after)
         form.addRow(_section("Acupuncture"))
         self.errors.add_row("acupoints", "Points", self.points_box)
+        self.errors.add_row("acknowledged_points", "", self.acknowledgement_row)
+        self.acknowledgement.setObjectName("acknowledge_points")
         self.errors.add_row("needle_count", "Needles", self.needle_count)
         self.errors.add_row("retention_minutes", "Retention", self.retention_minutes)
         self.errors.add_row("electro", "", self.electro_row)
@@ -458,7 +463,7 @@ class SessionDialog(QDialog):
         self._set_tab_order()
         if self.safety.blocks_sessions and amending is None:
             self.save_button().setEnabled(False)
-            self.save_button().setToolTip(self.safety.message)
+            self.save_button().setToolTip(f"{self.safety.message} {self._where_to_lift()}")
 
         if amending is not None:
             self._visit_id = amending.data.visit_id
@@ -523,16 +528,24 @@ class SessionDialog(QDialog):
         dialog.exec()
         return dialog.record
 
+    def _where_to_lift(self) -> str:
+        """Where the stop is lifted, for the clinician looking at a disabled Save."""
+        if self.safety.on_hold:
+            return (
+                "Record the outcome of the referral on the patient's Overview tab "
+                "(Record referral outcome…)."
+            )
+        return "Record the clearance on the patient's Overview tab (Record clearance…)."
+
     def _safety_text(self) -> str:
         """The status in words: the hold or needed clearance first, then each precaution
         in force with its needling advice."""
         status = self.safety
-        protocol = self._services.protocol
-        lines = [status.message] if status.blocks_sessions else []
-        rules = precaution_rules(status.precautions_in_force, protocol, self._services.catalogue)
+        lines = [f"{status.message} {self._where_to_lift()}"] if status.blocks_sessions else []
+        rules = self.needling.precautions
         if rules:
             lines.append("Precautions in force:")
-            lines += [f"• {rule.label}: {rule.needling}" for rule in rules]
+            lines += [f"• {label}: {needling}" for label, needling in rules]
         elif status.precautions:
             lines.append("No acupuncture precaution recorded at the latest screen.")
         else:
@@ -589,7 +602,25 @@ class SessionDialog(QDialog):
             plan_note=self.plan_note.toPlainText().strip(),
             visit_id=self._visit_id,
             performed_by=self.performed_by.currentData(),
+            acknowledged_points=(
+                self.needs_acknowledgement()
+                if acupuncture and self.acknowledgement.isChecked()
+                else ()
+            ),
         )
+
+    def needs_acknowledgement(self) -> tuple[str, ...]:
+        """The chosen points that the precautions in force allow only when acknowledged."""
+        return tuple(code for code in self.point_codes() if code in self.needling.acknowledge)
+
+    def _on_points_changed(self, *_args: object) -> None:
+        needed = self.needs_acknowledgement()
+        self.acknowledgement_row.setVisible(bool(needed))
+        if needed:
+            self.acknowledgement.setText(
+                f"I acknowledge needling {', '.join(needed)} under the precaution in force"
+            )
+            self.acknowledgement.setToolTip(self.needling.acknowledge[needed[0]])
 
     def _notes(self) -> QPlainTextEdit:
         edit = QPlainTextEdit()
@@ -647,6 +678,7 @@ class SessionDialog(QDialog):
         self.pain_before.set_value(data.pain_before)
         self.pain_after.set_value(data.pain_after)
         self.points_box.set_points(dict.fromkeys(data.acupoints, ""))
+        self.acknowledgement.setChecked(bool(data.acknowledged_points))
         self.needle_count.setValue(-1 if data.needle_count is None else data.needle_count)
         self.retention_minutes.setValue(
             -1 if data.retention_minutes is None else data.retention_minutes

@@ -42,7 +42,11 @@ def test_each_violation_names_the_point_and_the_precaution_in_words(
     protocol: Protocol, catalogue: Catalogue
 ) -> None:
     (violation,) = acupuncture_violations(
-        ("pregnancy",), protocol, catalogue, acupoints=("BL23", "SP6", "SP6"), acknowledged=("BL23",)
+        ("pregnancy",),
+        protocol,
+        catalogue,
+        acupoints=("BL23", "SP6", "SP6"),
+        acknowledged=("BL23",),
     )
     assert violation.kind == ViolationKind.ACUPOINT
     assert (violation.subject, violation.precaution) == ("SP6", "pregnancy")

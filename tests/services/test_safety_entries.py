@@ -64,7 +64,12 @@ def test_imported_history_that_broke_precautions_is_imported_and_reported_once_p
             "acupoints": ["SP6", "LI4", "BL67"],
             "electro": True,
         },
-        {"date": "2026-01-08", "modalities": ["acupuncture"], "acupoints": ["BL23"]},
+        {
+            "date": "2026-01-08",
+            "modalities": ["acupuncture"],
+            "acupoints": ["BL23"],
+            "acknowledged_points": ["BL23"],
+        },
     ]
     path = tmp_path / "her.json"
     path.write_text(json.dumps(document), encoding="utf-8")

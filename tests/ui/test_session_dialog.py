@@ -403,7 +403,8 @@ def test_a_session_without_pain_after_on_a_day_with_one_already_asks_before_savi
 def test_the_form_shows_the_precautions_first_and_will_not_offer_what_they_rule_out(
     qtbot: QtBot, clinic: Services, actor: Actor
 ) -> None:
-    patient_id, _ = planned(clinic, actor, precautions=("pregnancy", "pacemaker"))
+    patient_id = grace(clinic, actor, precautions=("pregnancy", "pacemaker"))
+    clinic.plans.create_recommended(actor, "CASE-0045", start=START, acknowledge=True)
     dialog = opened(qtbot, SessionDialog(clinic, actor, patient_id))
     panel = dialog.safety_panel.text()
     assert dialog.safety_panel.isVisible()
@@ -443,3 +444,55 @@ def test_a_patient_on_hold_shows_urgent_referral_and_no_session_can_be_saved(
     assert dialog.safety_panel.text().startswith("Urgent referral")
     assert "saddle anaesthesia" in dialog.safety_panel.text()
     assert not dialog.save_button().isEnabled()
+
+
+def test_lumbosacral_points_in_pregnancy_ask_for_the_acknowledgement_before_saving(
+    qtbot: QtBot, clinic: Services, actor: Actor
+) -> None:
+    patient_id = grace(clinic, actor, precautions=("pregnancy", "pacemaker"))
+    clinic.plans.create_recommended(actor, "CASE-0045", start=START, acknowledge=True)
+    dialog = opened(qtbot, SessionDialog(clinic, actor, patient_id))
+    dialog.modality_boxes["acupuncture"].setChecked(True)
+    dialog.modality_boxes["pt"].setChecked(False)
+    dialog.points_box.set_points({})
+    assert not dialog.acknowledgement.isVisible()
+    dialog.point_picker.setEditText("BL23")
+    dialog.add_point_button.click()
+    assert dialog.point_codes() == ("BL23",)
+    assert dialog.acknowledgement.isVisible()
+    assert "BL23" in dialog.acknowledgement.text()
+    assert "never with strong or electrical stimulation" in dialog.acknowledgement_advice.text()
+    dialog.pain_before.set_value(5)
+    dialog.save_button().click()
+    assert dialog.record is None
+    assert "acknowledgement" in dialog.errors.label("acupoints").text()
+    qtbot.mouseClick(dialog.acknowledgement, Qt.MouseButton.LeftButton)
+    assert dialog.acknowledgement.isChecked()
+    dialog.save_button().click()
+    assert dialog.record is not None
+    assert dialog.record.data.acknowledged_points == ("BL23",)
+
+
+def test_save_disabled_by_a_needed_clearance_says_where_to_record_it(
+    qtbot: QtBot, clinic: Services, actor: Actor
+) -> None:
+    from backclinic.domain.screening import FlagAnswer
+    from backclinic.services.assessments import AssessmentInput
+    from tests.services.test_plans import article_intake, no_red_flags
+
+    patient_id, _ = planned(clinic, actor)
+    clinic.assessments.record(
+        actor,
+        patient_id,
+        AssessmentInput(
+            "reassessment",
+            article_intake(
+                clinic, red_flags=no_red_flags(clinic, cancer_history=FlagAnswer.PRESENT)
+            ),
+        ),
+    )
+    dialog = opened(qtbot, SessionDialog(clinic, actor, patient_id))
+    assert not dialog.save_button().isEnabled()
+    for text in (dialog.safety_panel.text(), dialog.save_button().toolTip()):
+        assert "history of cancer" in text
+        assert "Overview tab (Record clearance…)" in text

@@ -182,11 +182,7 @@ def assessment_record(assessment: CaseAssessment, red_flag_order: Sequence[str])
             if intake.precautions_not_asked
             else {}
         ),
-        **(
-            {"age_flag_ruled_out": intake.age_flag_ruled_out}
-            if intake.age_flag_ruled_out
-            else {}
-        ),
+        **({"age_flag_ruled_out": intake.age_flag_ruled_out} if intake.age_flag_ruled_out else {}),
         **(
             {"pregnancy_weeks": intake.pregnancy_weeks}
             if intake.pregnancy_weeks is not None
