@@ -30,12 +30,14 @@ from backclinic.domain.safety import (
     SafetyEvent,
     SafetyEventKind,
     SafetyScreen,
-    SafetyStatus as SafetyStatus,
     acknowledgement_points,
     acupuncture_violations,
     forbidden_points,
     precaution_rules,
     safety_status,
+)
+from backclinic.domain.safety import (
+    SafetyStatus as SafetyStatus,
 )
 from backclinic.domain.screening import MIN_REASON_WORDS, FlagAnswer, derive_age_flag, is_reason
 from backclinic.services.context import Actor, AuditEntry, ServiceContext

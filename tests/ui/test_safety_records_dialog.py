@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pytestqt.qtbot import QtBot
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
+from pytestqt.qtbot import QtBot
 
 from backclinic.domain.screening import FlagAnswer
 from backclinic.services.assessments import AssessmentInput
