@@ -151,6 +151,8 @@ class DischargeSummary:
     more_outcomes: tuple[Outcome, ...] = ()
     # The guidelines' positions on acupuncture, side by side (protocol data).
     evidence: tuple[EvidencePosition, ...] = ()
+    # Clearances of red flags and outcomes of urgent referrals, in words, oldest first.
+    safety_records: tuple[str, ...] = ()
 
 
 def discharge_title(ended: bool) -> str:

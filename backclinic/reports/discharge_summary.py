@@ -184,6 +184,15 @@ def _adverse_events(summary: DischargeSummary, styles: Styles) -> list[Flowable]
     return story + bullets(items, styles.bullet)
 
 
+def _safety_records(summary: DischargeSummary, styles: Styles) -> list[Flowable]:
+    if not summary.safety_records:
+        return []
+    return [
+        Paragraph("Red-flag clearances and referral outcomes", styles.heading),
+        *bullets([escape(line) for line in summary.safety_records], styles.bullet),
+    ]
+
+
 def _headline(summary: DischargeSummary, styles: Styles) -> list[Flowable]:
     if not summary.headline:
         return []
@@ -273,6 +282,7 @@ def render_discharge_summary(summary: DischargeSummary) -> RenderedPdf:
         *_chart(summary, styles),
         *_sessions(summary, styles),
         *_adverse_events(summary, styles),
+        *_safety_records(summary, styles),
         *_home_programme(summary, styles),
         *_recommendations(summary, styles),
         *_evidence(summary, styles),

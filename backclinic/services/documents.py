@@ -47,7 +47,7 @@ from backclinic.services.files import check_output, write_atomically
 from backclinic.services.patients import Patient, PatientService
 from backclinic.services.permissions import Permission
 from backclinic.services.plans import InterventionDose, PhaseView, PlanService, PlanView
-from backclinic.services.safety import status_on
+from backclinic.services.safety import records_in_words, status_on
 from backclinic.services.sessions import SessionRecord, SessionService
 from backclinic.services.use_case import Change as Changed
 from backclinic.services.use_case import use_case
@@ -297,6 +297,7 @@ class DocumentService:
             row = session.get(PlanRow, plan.id)
             assert row is not None
             ended_on, end_reason, end_note = row.ended_on, row.end_reason, row.end_note or ""
+            safety_records = records_in_words(session, patient_id, self._catalogue)
         ended = plan.status != "active"
         records = self._episode_sessions(actor, patient_id, plan, ended_on or today)
         if ended and ended_on is None:
@@ -344,6 +345,7 @@ class DocumentService:
             clinician=actor.name,
             headline=headline,
             evidence=self._protocol.evidence,
+            safety_records=safety_records,
         )
 
     def _today(self) -> dt.date:

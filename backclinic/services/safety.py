@@ -273,6 +273,52 @@ def holds_on(
     return {pid for pid, status in statuses.items() if status.on_hold}
 
 
+def record_words(record: SafetyRecord, catalogue: Catalogue) -> str:
+    """A clearance or referral outcome in one sentence: when, who, what, how and why."""
+    when = f"{record.recorded_on.day} {record.recorded_on:%b} {record.recorded_on.year}"
+    who = record.clinician or "an unknown clinician"
+    if record.kind == "referral_outcome":
+        return f"Referral outcome recorded {when} by {who}: {record.reason}"
+    flags = ", ".join(
+        catalogue.label("red_flags", code).lower()
+        if catalogue.knows("red_flags", code)
+        else code.replace("_", " ")
+        for code in record.flags
+    )
+    how = (
+        catalogue.label("clearance_methods", record.method).lower()
+        if record.method and catalogue.knows("clearance_methods", record.method)
+        else "an unrecorded method"
+    )
+    return f"Clearance recorded {when} by {who} of {flags}, by {how}: {record.reason}"
+
+
+def records_in_words(session: Session, patient_id: int, catalogue: Catalogue) -> tuple[str, ...]:
+    """The patient's clearances and referral outcomes in words, oldest first."""
+    names = _names(session)
+    rows = session.scalars(
+        select(SafetyRecordRow)
+        .where(SafetyRecordRow.patient_id == patient_id)
+        .order_by(SafetyRecordRow.recorded_on, SafetyRecordRow.id)
+    ).all()
+    return tuple(
+        record_words(
+            SafetyRecord(
+                id=row.id,
+                patient_id=row.patient_id,
+                kind=row.kind,
+                recorded_on=row.recorded_on,
+                clinician=names.get(row.clinician_id) if row.clinician_id else None,
+                flags=tuple(row.flags),
+                method=row.method,
+                reason=row.reason,
+            ),
+            catalogue,
+        )
+        for row in rows
+    )
+
+
 def reason_errors(reason: str) -> list[FieldError]:
     if not is_reason(reason):
         return [
@@ -412,6 +458,13 @@ class SafetyService:
                 .order_by(SafetyRecordRow.recorded_on, SafetyRecordRow.id)
             ).all()
             return [self._record(session, row) for row in rows]
+
+    @use_case(Permission.VIEW_CLINICAL)
+    def record_lines(self, actor: Actor, patient_id: int) -> tuple[str, ...]:
+        """The patient's clearances and referral outcomes in words, oldest first."""
+        with self._context.reading() as session:
+            self._patient(session, patient_id)
+            return records_in_words(session, patient_id, self._catalogue)
 
     @use_case(Permission.VIEW_CLINICAL)
     def import_notices(self, actor: Actor, patient_id: int) -> tuple[str, ...]:

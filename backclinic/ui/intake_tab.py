@@ -137,7 +137,7 @@ NO_INTAKE = "No intake recorded yet."
 class IntakeTab(PatientTab):
     """Lists assessments; "Record intake…" and "Reassess…" open the intake form."""
 
-    shows = frozenset({Change.ASSESSMENTS})
+    shows = frozenset({Change.ASSESSMENTS, Change.PLAN})
 
     assessment_saved = Signal(int)
 
@@ -155,6 +155,12 @@ class IntakeTab(PatientTab):
         self.table = row_table_view(self.model)
         self.empty_label = QLabel(NO_INTAKE)
         self.empty_label.setObjectName("empty_state")
+        # Clearances of red flags and referral outcomes, beside the screens they answer.
+        self.safety_records = QLabel()
+        self.safety_records.setObjectName("safety_records")
+        self.safety_records.setWordWrap(True)
+        self.safety_records.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.safety_records.hide()
         self.record_button = QPushButton("Record intake…")
         self.reassess_button = QPushButton("Reassess…")
         buttons = QHBoxLayout()
@@ -165,6 +171,7 @@ class IntakeTab(PatientTab):
         layout.addLayout(buttons)
         layout.addWidget(self.empty_label)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.safety_records)
         self.record_button.clicked.connect(self._on_record_button_clicked)
         self.reassess_button.clicked.connect(self._on_reassess_button_clicked)
         self._show([])
@@ -177,7 +184,22 @@ class IntakeTab(PatientTab):
             self._patient_id,
             self._actor,
         )
-        self._reads.run(lambda: assessments.for_patient(actor, patient_id), self._show)
+        safety = self._services.safety
+
+        def read() -> tuple[list[Assessment], tuple[str, ...]]:
+            return assessments.for_patient(actor, patient_id), safety.record_lines(
+                actor, patient_id
+            )
+
+        self._reads.run(read, self._show_all)
+
+    def _show_all(self, read: tuple[list[Assessment], tuple[str, ...]]) -> None:
+        assessments, records = read
+        self.safety_records.setText(
+            "Clearances and referral outcomes:\n" + "\n".join(f"• {line}" for line in records)
+        )
+        self.safety_records.setVisible(bool(records))
+        self._show(assessments)
 
     def _show(self, assessments: list[Assessment]) -> None:
         self.empty_label.setText(NO_INTAKE)

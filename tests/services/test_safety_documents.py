@@ -48,3 +48,34 @@ def test_the_plan_summary_of_a_patient_on_hold_prints_the_referral_not_a_program
     text = one_line(render_plan_summary(summary).pdf)
     assert "Urgent referral" in text and "saddle anaesthesia" in text
     assert "Your home programme" not in text and "phase by phase" not in text
+
+
+def test_the_clinicians_summary_prints_each_clearance_and_referral_outcome_in_words(
+    services: Services,
+) -> None:
+    from backclinic.reports.discharge_summary import render_discharge_summary
+    from backclinic.services.safety import ClearanceInput
+
+    actor = set_up_clinic(services)
+    patient_id = treated_patient(services, actor, reassess=False)
+    screen = Intake(
+        **{
+            **article_intake(services).__dict__,
+            "assessed_on": TODAY,
+            "red_flags": no_red_flags(services, night_pain=FlagAnswer.PRESENT),
+        }
+    )
+    services.assessments.record(actor, patient_id, AssessmentInput("reassessment", screen))
+    services.safety.record_clearance(
+        actor,
+        patient_id,
+        ClearanceInput(("night_pain",), "clinical_reasoning", "Night pain eases when turning over"),
+    )
+    documents: DocumentService = document_service(services)
+    summary = documents.discharge_summary(actor, patient_id)
+    (line,) = summary.safety_records
+    assert "of severe night or rest pain, by clinical reasoning" in line.lower()
+    text = one_line(render_discharge_summary(summary).pdf)
+    assert "Red-flag clearances and referral outcomes" in text
+    assert "by clinical reasoning: Night pain eases when turning over" in text
+    assert "clinical_reasoning" not in text and "night_pain" not in text

@@ -124,3 +124,27 @@ def test_a_clearance_cannot_be_made_of_a_cauda_equina_sign(
     dialog = ClearanceDialog(services, actor, patient_id, status)
     qtbot.addWidget(dialog)
     assert set(dialog.flag_boxes) == {"cancer_history"}
+
+
+def test_the_intake_tab_shows_the_clearance_with_who_when_how_and_why(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    from backclinic.services.safety import ClearanceInput
+    from backclinic.ui.intake_tab import IntakeTab
+
+    patient_id = reassessed(services, actor, cancer_history=FlagAnswer.PRESENT)
+    services.safety.record_clearance(
+        actor,
+        patient_id,
+        ClearanceInput(
+            ("cancer_history",), "specialist_review", "Oncology review: in remission since 2019"
+        ),
+    )
+    tab = IntakeTab(services, actor, patient_id)
+    qtbot.addWidget(tab)
+    qtbot.waitUntil(lambda: not tab.loading)
+    today = services.context.clock.today()
+    text = tab.safety_records.text()
+    assert f"Clearance recorded {today.day} {today:%b} {today.year} by {actor.name}" in text
+    assert "of history of cancer, by specialist review: Oncology review" in text
+    assert "cancer_history" not in text and "specialist_review" not in text
