@@ -47,9 +47,9 @@ from PySide6.QtWidgets import (
     QWizard,
     QWizardPage,
 )
+from shiboken6 import isValid
 
 from backclinic.domain.recommend import PhaseProposal, PlanProposal, Reason
-from backclinic.domain.safety import forbidden_points
 from backclinic.domain.schedule import weekday_name
 from backclinic.domain.screening import ScreeningOutcome
 from backclinic.services.bundle import Services
@@ -217,12 +217,19 @@ class ScreeningPage(QWizardPage):
             self.message.setStyleSheet(ERROR_STYLE + " font-weight: 600;")
             stop = QLabel(
                 "No plan can be made from this intake."
-                + (
-                    " Record a new intake with the whole red-flag screen."
-                    if self.outcome == ScreeningOutcome.NOT_SCREENED
-                    else ""
-                )
+                + {
+                    ScreeningOutcome.NOT_SCREENED: (
+                        " Record a new intake with the whole red-flag screen."
+                    ),
+                    ScreeningOutcome.NEEDS_CONFIRMATION: (
+                        " Record a new intake that confirms the flag or rules it out with a reason."
+                    ),
+                    ScreeningOutcome.PRECAUTIONS_NOT_ASKED: (
+                        " Record a new intake that asks every acupuncture precaution."
+                    ),
+                }.get(self.outcome, "")
             )
+            stop.setWordWrap(True)
             stop.setObjectName("screening_stop")
             layout.addWidget(stop)
         layout.addStretch(1)
@@ -234,7 +241,11 @@ class ScreeningPage(QWizardPage):
         return self.clearance_note.text().strip() or None
 
     def isComplete(self) -> bool:
-        if self.outcome in (ScreeningOutcome.URGENT_REFERRAL, ScreeningOutcome.NOT_SCREENED):
+        if self.outcome not in (
+            ScreeningOutcome.CLEAR,
+            ScreeningOutcome.NEEDS_CLEARANCE,
+            ScreeningOutcome.CLEARED,
+        ):
             return False
         if self.outcome in (ScreeningOutcome.NEEDS_CLEARANCE, ScreeningOutcome.CLEARED):
             return self.clearance() is not None
@@ -401,11 +412,53 @@ class AcupuncturePage(QWizardPage):
             notes.addWidget(label)
         if not proposal.precautions:
             notes.addWidget(QLabel("None recorded at intake."))
+        # Pregnancy: lumbosacral and lower abdominal points only with an explicit
+        # acknowledgement; the page is not complete while one is planned unacknowledged.
+        self._needling = services.safety.needling([note.code for note in proposal.precautions])
+        self.acknowledgement = QCheckBox()
+        self.acknowledgement.setObjectName("acknowledge_points")
+        self.acknowledgement_advice = QLabel(self._needling.acknowledgement)
+        self.acknowledgement_advice.setWordWrap(True)
+        notes.addWidget(self.acknowledgement)
+        notes.addWidget(self.acknowledgement_advice)
+        self.acknowledgement.toggled.connect(self._on_acknowledgement_toggled)
+        for box in self.phases:
+            model = box.points.list.model()
+            model.rowsInserted.connect(lambda *_: self._points_changed())
+            model.rowsRemoved.connect(lambda *_: self._points_changed())
+            model.modelReset.connect(lambda *_: self._points_changed())
+        self._points_changed()
         notes.addStretch(1)
         precautions.setMaximumWidth(280)
         row = QHBoxLayout(self)
         row.addWidget(scrolled(content), 1)
         row.addWidget(precautions)
+
+    def needs_acknowledgement(self) -> tuple[str, ...]:
+        """The planned points the precautions allow only when acknowledged, in order."""
+        planned = [code for box in self.phases for code in box.points.codes()]
+        return tuple(dict.fromkeys(c for c in planned if c in self._needling.acknowledge))
+
+    def acknowledged_points(self) -> tuple[str, ...]:
+        return self.needs_acknowledgement() if self.acknowledgement.isChecked() else ()
+
+    def _points_changed(self) -> None:
+        # Connected through a lambda: the list's model signals while the form is destroyed.
+        if not (isValid(self) and isValid(self.acknowledgement)):
+            return
+        needed = self.needs_acknowledgement()
+        for widget in (self.acknowledgement, self.acknowledgement_advice):
+            widget.setVisible(bool(needed))
+        self.acknowledgement.setText(
+            f"I acknowledge planning {', '.join(needed)} under the precaution in force"
+        )
+        self.completeChanged.emit()
+
+    def _on_acknowledgement_toggled(self, _checked: bool) -> None:
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:
+        return not self.needs_acknowledgement() or self.acknowledgement.isChecked()
 
     def _evidence(self, services: Services) -> QGroupBox:
         """The guidelines' positions side by side, from the protocol, with no verdict:
@@ -431,10 +484,7 @@ def point_refusals(services: Services, proposal: PlanProposal) -> dict[str, str]
     """Every point this patient's precautions rule out (the domain's one rule, which the
     recommendation applied and the plan service applies on save), with the sentence to
     show when the clinician asks for it anyway."""
-    forbidden = forbidden_points(
-        (note.code for note in proposal.precautions), services.protocol, services.catalogue
-    )
-    return {code: violation.text for code, violation in forbidden.items()}
+    return dict(services.safety.needling([note.code for note in proposal.precautions]).forbidden)
 
 
 class PtPhaseBox(QGroupBox):
@@ -809,6 +859,7 @@ class PlanWizard(QWizard):
             protocol_id=base.protocol_id,
             protocol_version=base.protocol_version,
             reasons=base.reasons,
+            acknowledged_points=self.acupuncture_page.acknowledged_points(),
         )
 
     def create_plan(self) -> bool:

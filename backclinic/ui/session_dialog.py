@@ -50,6 +50,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
@@ -318,9 +319,9 @@ class SessionDialog(QDialog):
         acknowledgement_layout.addWidget(self.acknowledgement)
         acknowledgement_layout.addWidget(self.acknowledgement_advice)
         self.acknowledgement_row.hide()
-        self.points_box.list.model().rowsInserted.connect(self._on_points_changed)
-        self.points_box.list.model().rowsRemoved.connect(self._on_points_changed)
-        self.points_box.list.model().modelReset.connect(self._on_points_changed)
+        self.points_box.list.model().rowsInserted.connect(lambda *_: self._points_changed())
+        self.points_box.list.model().rowsRemoved.connect(lambda *_: self._points_changed())
+        self.points_box.list.model().modelReset.connect(lambda *_: self._points_changed())
         self.acupoints = self.points_box.list
         self.point_picker = self.points_box.picker
         self.add_point_button = self.points_box.add_button
@@ -613,7 +614,10 @@ class SessionDialog(QDialog):
         """The chosen points that the precautions in force allow only when acknowledged."""
         return tuple(code for code in self.point_codes() if code in self.needling.acknowledge)
 
-    def _on_points_changed(self, *_args: object) -> None:
+    def _points_changed(self) -> None:
+        # Connected through a lambda: the list's model signals while the form is destroyed.
+        if not (isValid(self) and isValid(self.acknowledgement)):
+            return
         needed = self.needs_acknowledgement()
         self.acknowledgement_row.setVisible(bool(needed))
         if needed:

@@ -334,3 +334,46 @@ def test_the_acupuncture_page_sets_acp_and_nice_side_by_side_with_their_sources(
     assert "NICE guideline NG59" in nice
     # Side by side: the same row, one beside the other.
     assert columns[0].parentWidget() is columns[1].parentWidget()
+
+
+def test_lumbosacral_points_in_pregnancy_need_the_acknowledgement_before_the_next_page(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    patient = grace(services, actor)
+    record_intake(qtbot, services, actor, patient, precautions=("pregnancy",))
+    wizard = open_wizard(qtbot, services, actor, patient)
+    page = wizard.acupuncture_page
+    while wizard.currentPage() is not page:
+        wizard.next()
+    assert "BL23" in page.needs_acknowledgement()
+    assert page.acknowledgement.isVisible() and "BL23" in page.acknowledgement.text()
+    assert "never with strong or electrical stimulation" in page.acknowledgement_advice.text()
+    assert not next_enabled(wizard)
+    page.acknowledgement.click()
+    assert next_enabled(wizard)
+    to_review(wizard)
+    wizard.button(QWizard.WizardButton.FinishButton).click()
+    qtbot.waitUntil(lambda: wizard.plan is not None)
+    assert wizard.plan is not None and "BL23" in wizard.plan.acknowledged_points
+
+
+def test_the_wizard_stops_at_the_screen_for_an_unsettled_age_flag_and_says_why(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    from backclinic.services.assessments import AssessmentInput
+    from backclinic.services.patients import PatientInput
+    from tests.services.test_plans import article_intake
+
+    patient = services.patients.register(
+        actor, PatientInput("Nakamura", "Hiro", dt.date(1955, 6, 1), mrn="CASE-0070")
+    )
+    services.assessments.record(
+        actor,
+        patient.id,
+        AssessmentInput("intake", article_intake(services, onset_weeks=3, recurrent=False)),
+    )
+    wizard = open_wizard(qtbot, services, actor, patient)
+    page = wizard.screening_page
+    assert "Age over 50 with new back pain (70 at onset" in page.message.text()
+    assert page.outcome_label.text() == "Age over 50 with new pain: confirm it or rule it out"
+    assert not next_enabled(wizard)
