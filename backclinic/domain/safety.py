@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 from backclinic.domain.catalogue import Catalogue
@@ -424,5 +424,43 @@ def precaution_sex_refusal(code: str, sex: str | None, catalogue: Catalogue) -> 
             f"{catalogue.label('precautions', code)} cannot be recorded for a patient whose "
             f"recorded sex is {catalogue.label('sexes', sex).lower()}; correct the sex on the "
             "patient's record first if it is wrong."
+        )
+    return None
+
+
+def supine_adaptation(
+    precautions: Iterable[str],
+    protocol: Protocol,
+    *,
+    on: date,
+    weeks_at_screen: int | None = None,
+    screened_on: date | None = None,
+) -> str | None:
+    """When exercises lying on the back are adapted (side-lying or inclined) under the
+    precautions in force on ``on``, in words; None when no precaution asks for it.
+
+    From the weeks of gestation recorded at a screen, the first trimester ends
+    ``adapt_supine_after_weeks`` weeks in; without them, the clinician is told to adapt once
+    it is over (REFERENCE.md, "Pregnancy, in detail")."""
+    for code in sorted(set(precautions)):
+        rule = protocol.precautions.get(code)
+        after = rule.adapt_supine_after_weeks if rule else None
+        if rule is None or after is None:
+            continue
+        if weeks_at_screen is None or screened_on is None:
+            return (
+                "Exercises lying on the back: adapt them (lying on the side or propped up) once "
+                "the first trimester is over; weeks of pregnancy not recorded."
+            )
+        ends = screened_on + timedelta(weeks=after - weeks_at_screen)
+        if ends <= on:
+            weeks_now = weeks_at_screen + (on - screened_on).days // 7
+            return (
+                f"Exercises lying on the back: adapt them (lying on the side or propped up) "
+                f"now; the first trimester is over (week {weeks_now} of pregnancy)."
+            )
+        return (
+            f"Exercises lying on the back: adapt them (lying on the side or propped up) from "
+            f"{_day(ends)}, when the first trimester ends."
         )
     return None

@@ -58,6 +58,9 @@ class HomeExercise:
     label: str
     instructions: str
     dosage: str
+    # Why and when the exercise is adapted (pregnancy: lying on the back after the first
+    # trimester); empty when it is done as written.
+    adaptation: str = ""
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,11 @@ def _home_programme(summary: PlanSummary, styles: Styles) -> list[Flowable]:
                     Paragraph(escape(exercise.label), styles.subheading),
                     Paragraph(escape(exercise.instructions), styles.body),
                     Paragraph(f"<b>How much:</b> {escape(exercise.dosage)}", styles.body),
+                    *(
+                        [Paragraph(f"<b>Adapt:</b> {escape(exercise.adaptation)}", styles.body)]
+                        if exercise.adaptation
+                        else []
+                    ),
                 ]
             )
         )

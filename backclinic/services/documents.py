@@ -47,7 +47,7 @@ from backclinic.services.files import check_output, write_atomically
 from backclinic.services.patients import Patient, PatientService
 from backclinic.services.permissions import Permission
 from backclinic.services.plans import InterventionDose, PhaseView, PlanService, PlanView
-from backclinic.services.safety import records_in_words, status_on
+from backclinic.services.safety import records_in_words, status_on, supine_note_on
 from backclinic.services.sessions import SessionRecord, SessionService
 from backclinic.services.use_case import Change as Changed
 from backclinic.services.use_case import use_case
@@ -239,6 +239,8 @@ class DocumentService:
         )
         # Where treatment has reached, not where the calendar stands; none after discharge.
         current = next((p for p in plan.phases if p.number == episode.current_phase), None)
+        with self._context.reading() as session:
+            supine = supine_note_on(session, patient_id, self._protocol, self._catalogue, today)
         return PlanSummary(
             frame=self._frame(PLAN_SUMMARY_TITLE, patient, plan, actor, today),
             phases=tuple(
@@ -269,7 +271,8 @@ class DocumentService:
             home_programme=self._home_programme(
                 current.pt_interventions
                 if current
-                else _reached_doses([p for p in plan.phases if p.number in episode.phases_reached])
+                else _reached_doses([p for p in plan.phases if p.number in episode.phases_reached]),
+                supine=supine,
             ),
             target_pain=plan.target_pain,
             target_odi=plan.target_odi,
@@ -409,7 +412,9 @@ class DocumentService:
     def _intervention_label(self, code: str) -> str:
         return self._label("interventions", code)
 
-    def _home_programme(self, doses: tuple[InterventionDose, ...]) -> tuple[HomeExercise, ...]:
+    def _home_programme(
+        self, doses: tuple[InterventionDose, ...], *, supine: str | None = None
+    ) -> tuple[HomeExercise, ...]:
         programme = []
         for dose in doses:
             item = self._catalogue.interventions.get(dose.code)
@@ -418,7 +423,12 @@ class DocumentService:
                 continue
             # The therapist's dosage for this plan wins over the catalogue's default.
             programme.append(
-                HomeExercise(item.label, item.instructions, dose.dosage or item.dosage)
+                HomeExercise(
+                    item.label,
+                    item.instructions,
+                    dose.dosage or item.dosage,
+                    adaptation=supine if supine and item.supine else "",
+                )
             )
         return tuple(programme)
 

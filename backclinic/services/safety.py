@@ -35,6 +35,7 @@ from backclinic.domain.safety import (
     forbidden_points,
     precaution_rules,
     safety_status,
+    supine_adaptation,
 )
 from backclinic.domain.safety import (
     SafetyStatus as SafetyStatus,
@@ -273,6 +274,38 @@ def holds_on(
     return {pid for pid, status in statuses.items() if status.on_hold}
 
 
+def supine_note_on(
+    session: Session,
+    patient_id: int,
+    protocol: Protocol,
+    catalogue: Catalogue,
+    day: dt.date,
+) -> str | None:
+    """When the patient's exercises lying on the back are adapted, from the precautions in
+    force on ``day`` and the weeks of pregnancy of the latest screen that recorded them."""
+    status = status_on(session, patient_id, protocol, catalogue, day)
+    in_force = status.precautions_in_force
+    if not in_force:
+        return None
+    latest = session.execute(
+        select(AssessmentRow.assessed_on, AssessmentRow.pregnancy_weeks)
+        .where(
+            AssessmentRow.patient_id == patient_id,
+            AssessmentRow.assessed_on <= day,
+            AssessmentRow.pregnancy_weeks.is_not(None),
+        )
+        .order_by(AssessmentRow.assessed_on.desc(), AssessmentRow.id.desc())
+        .limit(1)
+    ).first()
+    return supine_adaptation(
+        in_force,
+        protocol,
+        on=day,
+        weeks_at_screen=latest.pregnancy_weeks if latest else None,
+        screened_on=latest.assessed_on if latest else None,
+    )
+
+
 def record_words(record: SafetyRecord, catalogue: Catalogue) -> str:
     """A clearance or referral outcome in one sentence: when, who, what, how and why."""
     when = f"{record.recorded_on.day} {record.recorded_on:%b} {record.recorded_on.year}"
@@ -458,6 +491,15 @@ class SafetyService:
                 .order_by(SafetyRecordRow.recorded_on, SafetyRecordRow.id)
             ).all()
             return [self._record(session, row) for row in rows]
+
+    @use_case(Permission.VIEW_CLINICAL)
+    def supine_note(self, actor: Actor, patient_id: int) -> str | None:
+        """When exercises lying on the back are adapted for this patient today, or None."""
+        with self._context.reading() as session:
+            self._patient(session, patient_id)
+            return supine_note_on(
+                session, patient_id, self._protocol, self._catalogue, self._today()
+            )
 
     @use_case(Permission.VIEW_CLINICAL)
     def record_lines(self, actor: Actor, patient_id: int) -> tuple[str, ...]:

@@ -240,6 +240,13 @@ class PlanTab(PatientTab):
         self.goals = QLabel()
         self.goals.setObjectName("plan_goals")
         self.goals.setWordWrap(True)
+        # Pregnancy: exercises lying on the back are adapted after the first trimester.
+        self.adaptation = QLabel()
+        self.adaptation.setObjectName("plan_adaptation")
+        self.adaptation.setWordWrap(True)
+        self.adaptation.setStyleSheet("background: #fff4ce; padding: 6px;")
+        self.adaptation.hide()
+        self._supine: str | None = None
         self.visits = VisitTableModel(
             lambda code: services.catalogue.label("modalities", code), self
         )
@@ -263,6 +270,7 @@ class PlanTab(PatientTab):
         page = QVBoxLayout(self.plan_page)
         page.addLayout(top)
         page.addWidget(self.goals)
+        page.addWidget(self.adaptation)
         page.addLayout(body, 1)
 
         self.stack = QStackedLayout(self)
@@ -279,19 +287,21 @@ class PlanTab(PatientTab):
 
     def reload(self) -> None:
         plans, assessments = self._services.plans, self._services.assessments
+        safety = self._services.safety
         patient_id, actor = self._patient_id, self._actor
 
-        def read() -> tuple[PlanView | None, bool]:
+        def read() -> tuple[PlanView | None, bool, str | None]:
             # The active plan, or else the last one (discharged plans stay readable here).
             plan = plans.active_plan(actor, patient_id) or plans.latest_plan(actor, patient_id)
-            return plan, plan is not None or assessments.latest_intake(
-                actor, patient_id
-            ) is not None
+            has_intake = (
+                plan is not None or assessments.latest_intake(actor, patient_id) is not None
+            )
+            return plan, has_intake, safety.supine_note(actor, patient_id)
 
         self._reads.run(read, self._show_plan)
 
-    def _show_plan(self, read: tuple[PlanView | None, bool]) -> None:
-        self.plan, has_intake = read
+    def _show_plan(self, read: tuple[PlanView | None, bool, str | None]) -> None:
+        self.plan, has_intake, self._supine = read
         self.empty_label.setText(NO_PLAN)
         if self.plan is None:
             self.build_button.setEnabled(has_intake)
@@ -327,6 +337,17 @@ class PlanTab(PatientTab):
             + (f" Patient's goals: {goals}." if goals else "")
         )
         self.visits.set_visits(plan.visits)
+        supine = [
+            catalogue.interventions[d.code].label
+            for p in plan.phases
+            for d in p.pt_interventions
+            if d.code in catalogue.interventions and catalogue.interventions[d.code].supine
+        ]
+        supine = list(dict.fromkeys(supine))
+        self.adaptation.setText(
+            f"{', '.join(supine)}: {self._supine}" if self._supine and supine else ""
+        )
+        self.adaptation.setVisible(bool(self._supine and supine))
 
     def _on_build_button_clicked(self) -> None:
         for button in (self.build_button, self.new_plan_button):

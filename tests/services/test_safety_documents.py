@@ -3,6 +3,8 @@ referral instead of a programme (issue 11)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from backclinic.db.database import OpenDatabase
@@ -79,3 +81,62 @@ def test_the_clinicians_summary_prints_each_clearance_and_referral_outcome_in_wo
     assert "Red-flag clearances and referral outcomes" in text
     assert "by clinical reasoning: Night pain eases when turning over" in text
     assert "clinical_reasoning" not in text and "night_pain" not in text
+
+
+def test_supine_exercises_are_flagged_for_adaptation_after_the_first_trimester(
+    services: Services,
+) -> None:
+    from dataclasses import replace
+
+    from backclinic.domain.plan import InterventionDose
+    from backclinic.reports.plan_summary import render_plan_summary
+    from backclinic.services.patients import PatientInput
+    from backclinic.services.plans import choices_from_proposal
+    from tests.services.test_plans import MON_TO_FRI, START
+
+    actor = set_up_clinic(services)
+    patient = services.patients.register(
+        actor, PatientInput("Okafor", "Grace", dt.date(1990, 3, 1), mrn="CASE-0046")
+    )
+    intake = article_intake(services, precautions=("pregnancy",), pregnancy_weeks=8)
+    services.assessments.record(actor, patient.id, AssessmentInput("intake", intake))
+    choices = choices_from_proposal(
+        services.plans.propose(actor, patient.id), start=START, clinic_days=MON_TO_FRI
+    )
+    first = choices.phases[0]
+    first = replace(
+        first,
+        pt_interventions=(*first.pt_interventions, InterventionDose("core_stabilization", "")),
+    )
+    choices = replace(
+        choices,
+        phases=(first, *choices.phases[1:]),
+        acknowledged_points=tuple({p for ph in choices.phases for p in ph.acupoints}),
+    )
+    services.plans.create(actor, patient.id, choices)
+    # Eight weeks at 5 Jan 2026; the clock stands on 18 Feb 2026, week 14.
+    note = services.safety.supine_note(actor, patient.id)
+    assert note is not None and "first trimester is over (week 14 of pregnancy)" in note
+    summary = document_service(services).plan_summary(actor, patient.id)
+    adapted = {e.label: e.adaptation for e in summary.home_programme}
+    assert "lying on the side or propped up" in adapted["Core stabilisation"]
+    assert adapted["Posture correction"] == ""
+    text = one_line(render_plan_summary(summary).pdf)
+    assert (
+        "Adapt: Exercises lying on the back: adapt them (lying on the side or propped up)" in text
+    )
+
+
+def test_without_weeks_of_pregnancy_the_adaptation_waits_for_the_first_trimester(
+    services: Services,
+) -> None:
+    from backclinic.domain.safety import supine_adaptation
+
+    note = supine_adaptation(("pregnancy",), services.protocol, on=TODAY)
+    assert note is not None and "once the first trimester is over" in note
+    assert "not recorded" in note
+    early = supine_adaptation(
+        ("pregnancy",), services.protocol, on=TODAY, weeks_at_screen=4, screened_on=TODAY
+    )
+    assert early is not None and "from 22 Apr 2026, when the first trimester ends" in early
+    assert supine_adaptation(("pacemaker",), services.protocol, on=TODAY) is None

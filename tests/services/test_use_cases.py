@@ -130,6 +130,7 @@ EXPECTED: dict[str, Permission | Access | None] = {
     "SafetyService.method_words": NO_RECORDS,
     "SafetyService.records": P.VIEW_CLINICAL,
     "SafetyService.record_lines": P.VIEW_CLINICAL,
+    "SafetyService.supine_note": P.VIEW_CLINICAL,
     "SafetyService.import_notices": P.VIEW_CLINICAL,
     "SafetyService.record_clearance": P.WRITE_CLINICAL,
     "SafetyService.record_referral_outcome": P.WRITE_CLINICAL,

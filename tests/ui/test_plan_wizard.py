@@ -377,3 +377,32 @@ def test_the_wizard_stops_at_the_screen_for_an_unsettled_age_flag_and_says_why(
     assert "Age over 50 with new back pain (70 at onset" in page.message.text()
     assert page.outcome_label.text() == "Age over 50 with new pain: confirm it or rule it out"
     assert not next_enabled(wizard)
+
+
+def test_the_plan_tab_flags_supine_exercises_for_adaptation_in_pregnancy(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    from dataclasses import replace
+
+    from backclinic.services.assessments import AssessmentInput
+    from backclinic.services.plans import choices_from_proposal
+    from tests.services.test_plans import MON_TO_FRI, article_intake
+
+    patient = grace(services, actor)
+    today = services.context.clock.today()
+    intake = article_intake(
+        services, assessed_on=today, precautions=("pregnancy",), pregnancy_weeks=20
+    )
+    services.assessments.record(actor, patient.id, AssessmentInput("intake", intake))
+    choices = choices_from_proposal(
+        services.plans.propose(actor, patient.id), start=today, clinic_days=MON_TO_FRI
+    )
+    planned = tuple({p for ph in choices.phases for p in ph.acupoints})
+    services.plans.create(actor, patient.id, replace(choices, acknowledged_points=planned))
+    tab = PlanTab(services, actor, patient.id)
+    qtbot.addWidget(tab)
+    tab.show()
+    qtbot.waitUntil(lambda: not tab.loading)
+    text = tab.adaptation.text()
+    assert tab.adaptation.isVisible()
+    assert "Core stabilisation" in text and "first trimester is over (week 20" in text
