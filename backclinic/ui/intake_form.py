@@ -44,6 +44,12 @@ from backclinic.services.errors import NotFound, ServiceError, ValidationFailed
 from backclinic.ui.field_errors import ERROR_STYLE, FieldErrors
 from backclinic.ui.operations import Operations
 from backclinic.ui.psfs_editor import PsfsEditor
+from backclinic.ui.safety_screen import (
+    AgeFlagRow,
+    ConfirmedAnswers,
+    PrecautionScreen,
+    neurological_signs_combo,
+)
 from backclinic.ui.unsaved_changes import discard_confirmed, in_use
 from backclinic.ui.unusual_input import unusual_confirmed
 
@@ -260,6 +266,9 @@ class IntakeForm(QDialog):
 
         # Red flags: three states per item, because "not asked" is not "absent".
         self.red_flag_groups: dict[str, QButtonGroup] = {}
+        self.red_flag_labels: dict[str, QLabel] = {}
+        self.red_flag_confirmations = ConfirmedAnswers()
+        self._date_of_birth = patient.date_of_birth
         flags_box = QGroupBox("Red-flag screen")
         flags_layout = QVBoxLayout(flags_box)
         hint = QLabel("Ask every item. “Not asked” is not “absent”: a plan needs the whole screen.")
@@ -276,7 +285,9 @@ class IntakeForm(QDialog):
             grid = QGridLayout(box)
             grid.setColumnStretch(0, 1)
             for row, code in enumerate(group.items):
-                grid.addWidget(QLabel(catalogue.label("red_flags", code)), row, 0)
+                item_label = QLabel(catalogue.label("red_flags", code))
+                self.red_flag_labels[code] = item_label
+                grid.addWidget(item_label, row, 0)
                 buttons = QButtonGroup(self)
                 for column, (state, words) in enumerate(zip(FLAG_STATES, state_words, strict=True)):
                     button = QRadioButton(words)
@@ -285,6 +296,7 @@ class IntakeForm(QDialog):
                     grid.addWidget(button, row, column + 1)
                 buttons.button(0).setChecked(True)
                 buttons.idToggled.connect(self._on_red_flag_group_id_toggled)
+                buttons.idClicked.connect(lambda _id, code=code: self._confirm_flag(code))
                 self.red_flag_groups[code] = buttons
             flags_layout.addWidget(box)
         flags_form = QFormLayout()
@@ -295,20 +307,23 @@ class IntakeForm(QDialog):
         self._add_row(
             self._forms[-1], "red_flag_clearance", "Clearance note", self.red_flag_clearance
         )
+        self.age_flag = AgeFlagRow(services)
+        self._add_row(self._forms[-1], "age_flag_ruled_out", "Age and new pain", self.age_flag)
+        self.neurological_signs = neurological_signs_combo()
+        self._add_row(
+            self._forms[-1], "neurological_signs", "Neurological signs", self.neurological_signs
+        )
         self.screening_verdict = QLabel()
         self.screening_verdict.setObjectName("screening_verdict")
         self.screening_verdict.setWordWrap(True)
         self._add_row(self._forms[-1], "red_flags", "Screening", self.screening_verdict)
         sections.addWidget(flags_box)
 
-        # Acupuncture precautions
-        self.precautions = CodeChecks(catalogue.codes["precautions"])
-        for code, check in self.precautions.boxes.items():
-            rule = protocol.precautions.get(code)
-            if rule is not None:
-                check.setToolTip(rule.needling)
+        # Acupuncture precautions: present, absent or not asked, like red flags.
+        self.precautions = PrecautionScreen(services)
         cautions = self._section(sections, "Acupuncture precautions")
-        self._add_row(cautions, "precautions", "Present", self.precautions)
+        self._add_row(cautions, "precautions", "Screen", self.precautions)
+        self._add_row(cautions, "pregnancy_weeks", "Pregnancy", self.precautions.pregnancy_weeks)
 
         # Pain
         self.nprs_current = ScoreField(10, "Pain is 0–10")
@@ -427,12 +442,17 @@ class IntakeForm(QDialog):
             earlier = services.assessments.for_patient(actor, patient_id)
             if earlier:
                 self._prefill_history(earlier[-1].intake)
+                self._prefill_safety(earlier)
         self.buttons.rejected.connect(self.reject)
         self.mark_all_absent.clicked.connect(self._on_mark_all_absent_clicked)
         self.red_flag_clearance.textChanged.connect(self._on_red_flag_clearance_text_changed)
         self.radiating_present.toggled.connect(self._on_radiating_present_toggled)
         self.nprs_current.valueChanged.connect(self._on_nprs_current_value_changed)
         self._on_radiating_present_toggled(False)
+        self.date.dateChanged.connect(self._show_age_flag)
+        self.onset_weeks.valueChanged.connect(self._show_age_flag)
+        self.recurrent.currentIndexChanged.connect(self._show_age_flag)
+        self._show_age_flag()
         self._show_screening()
         self._show_odi()
         self._show_startback()
@@ -477,8 +497,35 @@ class IntakeForm(QDialog):
         self.radiating_to.setText(latest.radiating_to or "")
         self.aggravated_by.set_checked(latest.aggravated_by)
         self.contributing_factors.set_checked(latest.contributing_factors)
-        self.precautions.set_checked(latest.precautions)
+        self.neurological_signs.setCurrentIndex(
+            max(0, self.neurological_signs.findData(latest.neurological_signs))
+        )
         self.goals.setPlainText("\n".join(latest.goals))
+
+    def _prefill_safety(self, earlier: list[Assessment]) -> None:
+        """Every reassessment re-screens red flags and precautions: each item starts from
+        its last answer and waits until the clinician confirms it with the patient."""
+        status = self._services.safety.status(self._actor, self._patient_id)
+        for item in status.red_flags:
+            if item.answer != FlagAnswer.NOT_ASKED and item.code in self.red_flag_groups:
+                self.set_flag(item.code, item.answer)
+                self.red_flag_confirmations.prefill(
+                    item.code, self.red_flag_labels[item.code], item.label, item.on
+                )
+        weeks = next(
+            (a.intake.pregnancy_weeks for a in reversed(earlier) if a.intake.pregnancy_weeks),
+            None,
+        )
+        self.precautions.prefill({i.code: (i.answer, i.on) for i in status.precautions}, weeks)
+
+    def _confirm_flag(self, code: str) -> None:
+        self.red_flag_confirmations.confirm(code, self.red_flag_labels[code])
+
+    def unconfirmed(self) -> tuple[str, ...]:
+        """The pre-filled answers the clinician has not confirmed yet, in words."""
+        return (
+            self.red_flag_confirmations.unconfirmed() + self.precautions.confirmations.unconfirmed()
+        )
 
     def has_changes(self) -> bool:
         return self._input() != self._as_opened
@@ -549,6 +596,10 @@ class IntakeForm(QDialog):
             red_flags=self.flag_answers(),
             red_flag_clearance=clearance or None,
             precautions=self.precautions.checked(),
+            precautions_not_asked=self.precautions.not_asked(),
+            pregnancy_weeks=self.precautions.weeks(),
+            neurological_signs=self.neurological_signs.currentData(),
+            age_flag_ruled_out=self.age_flag.reason(),
             nprs_current=score_value(self.nprs_current),
             nprs_worst=score_value(self.nprs_worst),
             nprs_best=score_value(self.nprs_best),
@@ -567,6 +618,12 @@ class IntakeForm(QDialog):
             if problem is not None:
                 form_errors[field] = problem
         form_errors.update(self.psfs.errors())
+        waiting = self.unconfirmed()
+        if waiting:
+            form_errors["red_flags"] = (
+                f"Confirm each answer carried over from the last screen with the patient "
+                f"(click its answer): {', '.join(w.lower() for w in waiting)}."
+            )
         data = AssessmentInput(
             kind=self._kind,
             intake=intake,
@@ -692,6 +749,15 @@ class IntakeForm(QDialog):
     def _on_mark_all_absent_clicked(self) -> None:
         for code in self.red_flag_groups:
             self.set_flag(code, FlagAnswer.ABSENT)
+            self._confirm_flag(code)
+
+    def _show_age_flag(self, *_args: object) -> None:
+        self.age_flag.update_flag(
+            self._date_of_birth,
+            cast(dt.date, self.date.date().toPython()),
+            spin_value(self.onset_weeks),
+            self.recurrent.currentData(),
+        )
 
     def _on_odi_group_id_toggled(self, _id: int, checked: bool) -> None:
         if checked:

@@ -58,6 +58,7 @@ def fill_article_intake(form: IntakeForm) -> None:
     for code in ("posture", "muscle_imbalance", "sedentary"):
         form.contributing_factors.boxes[code].click()
     form.mark_all_absent.click()
+    form.precautions.mark_all_absent.click()
     form.nprs_current.setValue(6)
     form.nprs_worst.setValue(8)
     form.nprs_best.setValue(3)
@@ -208,6 +209,22 @@ def test_the_intake_tab_records_an_intake_through_the_form_and_lists_it(
     assert tab.reassess_button.isEnabled()
 
 
+def error_text(form: QWidget, field: str) -> str:
+    return " ".join(
+        label.text()
+        for label in form.findChildren(QLabel)
+        if label.objectName() == f"{field}_error"
+    )
+
+
+def confirm_carried_answers(form: IntakeForm) -> None:
+    """Click each answer carried over from the last screen, as a clinician confirms it."""
+    for group in (*form.red_flag_groups.values(), *form.precautions.groups.values()):
+        checked = group.checkedButton()
+        if checked is not None:
+            checked.click()
+
+
 def test_a_reassessment_rerates_the_psfs_activities_named_at_intake(
     qtbot: QtBot, services: Services, actor: Actor
 ) -> None:
@@ -228,6 +245,7 @@ def test_a_reassessment_rerates_the_psfs_activities_named_at_intake(
     assert [a.text() for a in form.psfs.activities[:3]] == [p.activity for p in named]
     for rating, value in zip(form.psfs.ratings, (6, 7, 8), strict=False):
         rating.setValue(value)
+    confirm_carried_answers(form)
     form.save_button().click()
     assert form.assessment is not None
     assert [p.score for p in form.assessment.psfs] == [6, 7, 8]
@@ -356,3 +374,69 @@ def test_reassess_starts_from_the_latest_assessments_history_but_asks_pain_afres
     assert again.goals.toPlainText().startswith("sit through a working day")
     assert again.nprs_current.edit.text() == "", "pain is measured again, not copied"
     assert again.odi_answers() is None
+
+
+def test_a_reassessment_re_screens_every_red_flag_and_precaution_each_one_confirmed(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    from backclinic.domain.screening import FlagAnswer as Answer
+
+    patient = grace(services, actor)
+    form = open_form(qtbot, services, actor, patient.id)
+    fill_article_intake(form)
+    form.precautions.boxes["pregnancy"].click()
+    form.precautions.pregnancy_weeks.setValue(10)
+    form.set_flag("night_pain", Answer.PRESENT)
+    form.red_flag_clearance.setText("Night pain from turning in bed, GP saw her on 2 Jan")
+    form.save_button().click()
+    qtbot.waitUntil(lambda: not form.isVisible())
+
+    again = open_form(qtbot, services, actor, patient.id, kind="reassessment")
+    # Pre-filled from the last answers, each waiting to be confirmed.
+    assert again.flag_answers() is not None
+    assert again.flag_answers()["night_pain"] == Answer.PRESENT  # type: ignore[index]
+    assert again.precautions.answer("pregnancy") == Answer.PRESENT
+    assert again.precautions.answer("pacemaker") == Answer.ABSENT
+    assert again.precautions.pregnancy_weeks.value() == 10
+    assert "confirm" in again.red_flag_labels["fever"].text()
+    again.nprs_current.setValue(4)
+    again.save_button().click()
+    assert again.assessment is None
+    shown = error_text(again, "red_flags")
+    assert "Confirm each answer carried over" in shown and "fever" in shown
+    again.red_flag_groups["fever"].checkedButton().click()
+    assert "confirm" not in again.red_flag_labels["fever"].text()
+    confirm_carried_answers(again)
+    again.save_button().click()
+    assert again.assessment is not None
+    assert again.assessment.intake.precautions == ("pregnancy",)
+    assert again.assessment.intake.precautions_not_asked == ()
+
+
+def test_the_intake_shows_the_derived_age_flag_and_takes_a_reason_to_rule_it_out(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    from backclinic.services.patients import PatientInput
+
+    elder = services.patients.register(
+        actor, PatientInput("Nakamura", "Hiro", dt.date(1955, 6, 1), mrn="CASE-0070")
+    )
+    form = open_form(qtbot, services, actor, elder.id)
+    fill_article_intake(form)
+    assert not form.age_flag.isVisible()
+    form.onset_weeks.setValue(3)
+    form.recurrent.setCurrentIndex(form.recurrent.findText("No"))
+    assert form.age_flag.isVisible()
+    assert "Age over 50 with new back pain (70 at onset, pain for 3 weeks" in (
+        form.age_flag.flag.text()
+    )
+    form.age_flag.ruled_out.setText("ok")
+    form.save_button().click()
+    assert form.assessment is None
+    assert "reason of at least 3 words" in error_text(form, "age_flag_ruled_out")
+    form.age_flag.ruled_out.setText("Same pattern as in 2019, imaging then normal")
+    form.save_button().click()
+    assert form.assessment is not None
+    assert (
+        form.assessment.intake.age_flag_ruled_out == "Same pattern as in 2019, imaging then normal"
+    )
