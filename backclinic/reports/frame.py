@@ -82,7 +82,17 @@ class DocumentFrame:
     protocol_name: str
     protocol_version: int
     printed_on: dt.date
-    printed_by: str
+    # None when no clinician signed in (the command line without --user).
+    printed_by: str | None
+
+    @property
+    def prepared(self) -> str:
+        """Who the document says prepared it."""
+        return (
+            "Prepared at the clinic"
+            if self.printed_by is None
+            else f"Prepared by {self.printed_by}"
+        )
 
 
 @dataclass(frozen=True)
@@ -308,7 +318,7 @@ def render(frame: DocumentFrame, story: list[Flowable]) -> RenderedPdf:
         topMargin=HEADER_HEIGHT,
         bottomMargin=FOOTER_HEIGHT + 4 * mm,
         title=f"{frame.title} — {frame.patient.name}",
-        author=frame.printed_by,
+        author=frame.printed_by or frame.letterhead.clinic_name,
         subject=frame.letterhead.clinic_name,
         creator="BackClinic",
     )

@@ -98,6 +98,9 @@ class VisitView:
     status: str
     # The row's version for optimistic locking (reschedule_visit); 0 when not read from one.
     version: int = 0
+    # "HH:MM" and the booked clinician; visits booked before times existed have neither.
+    visit_time: str | None = None
+    clinician_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -223,6 +226,12 @@ class PlanService:
                 return frozenset(self.protocol.clinic_defaults.clinic_days)
             return frozenset(settings.clinic_days)
 
+    @use_case(None)
+    def closed_dates(self, actor: Actor) -> frozenset[dt.date]:
+        """The clinic's closures (holidays), which no visit is booked on."""
+        with self._context.reading() as session:
+            return _closed_dates(session)
+
     @use_case(Permission.VIEW_CLINICAL)
     def propose(self, actor: Actor, patient_id: int) -> PlanProposal:
         """The model's recommendation from the latest intake (blocked ones say why)."""
@@ -239,13 +248,16 @@ class PlanService:
         return recommend(intake, self.protocol, self.catalogue)
 
     @reads_no_records
-    def preview(self, choices: PlanChoices) -> list[VisitDraft]:
+    def preview(
+        self, choices: PlanChoices, *, closed_dates: frozenset[dt.date] = frozenset()
+    ) -> list[VisitDraft]:
         """The dated visits these choices would produce; ScheduleError as a field error."""
         try:
             return build_schedule(
                 [phase.frequency() for phase in choices.phases],
                 choices.start_date,
                 choices.clinic_days,
+                closed_dates,
             )
         except ScheduleError as error:
             raise ValidationFailed([FieldError("clinic_days", str(error))]) from error
@@ -329,7 +341,11 @@ class PlanService:
     ) -> PlanRow:
         """Insert plan, phases and visits inside the caller's unit of work (no audit)."""
         self._check_choices(choices, self._patient_precautions(session, intake_row_id))
-        drafts: Sequence[Any] = visits if visits is not None else self.preview(choices)
+        drafts: Sequence[Any] = (
+            visits
+            if visits is not None
+            else self.preview(choices, closed_dates=_closed_dates(session))
+        )
         plan = PlanRow(
             patient_id=patient_id,
             intake_id=intake_row_id,
@@ -430,6 +446,7 @@ class PlanService:
                     plan.start_date,
                     frozenset(plan.clinic_days),
                     from_date,
+                    _closed_dates(session),
                 )
             except ScheduleError as error:
                 raise ValidationFailed([FieldError("frequency", str(error))]) from error
@@ -519,6 +536,8 @@ class PlanService:
                     tuple(visit.modalities),
                     visit.status,
                     visit.version,
+                    visit.visit_time,
+                    visit.clinician_id,
                 )
         except StaleDataError as error:
             raise self._context.stale(
@@ -551,6 +570,8 @@ class PlanService:
             if settings is not None
             else set(self.protocol.clinic_defaults.clinic_days)
         )
+        if settings is not None and new_date.isoformat() in settings.closed_dates:
+            return f"The clinic is closed on {new_date.isoformat()}; choose another day."
         if new_date.weekday() not in open_days:
             return (
                 f"The clinic is closed on {WEEKDAY_NAMES[new_date.weekday()]}s; "
@@ -797,6 +818,10 @@ class PlanService:
     def _add_visits(
         self, session: Session, actor: Actor | None, plan_id: int, drafts: Sequence[Any]
     ) -> None:
+        # A new visit is booked with the clinician who planned it, at the clinic's opening
+        # time, until someone moves it; imported visits bring their own.
+        settings = session.get(ClinicSettingsRow, 1)
+        opening = settings.opens_at if settings is not None else None
         for draft in drafts:
             visit = ScheduledVisitRow(
                 plan_id=plan_id,
@@ -804,6 +829,8 @@ class PlanService:
                 visit_date=draft.visit_date,
                 modalities=list(draft.modalities),
                 status=getattr(draft, "status", "planned"),
+                visit_time=getattr(draft, "visit_time", None) or opening,
+                clinician_id=getattr(draft, "clinician_id", None) or _actor_id(actor),
             )
             self._context.stamp_new(visit, actor)
             session.add(visit)
@@ -840,7 +867,14 @@ class PlanService:
             phases=tuple(_phase_view(p, plan.start_date) for p in phases),
             visits=tuple(
                 VisitView(
-                    v.id, v.visit_date, v.phase_number, tuple(v.modalities), v.status, v.version
+                    v.id,
+                    v.visit_date,
+                    v.phase_number,
+                    tuple(v.modalities),
+                    v.status,
+                    v.version,
+                    v.visit_time,
+                    v.clinician_id,
                 )
                 for v in visits
             ),
@@ -920,3 +954,14 @@ def _phase_view(row: PlanPhaseRow, start: dt.date) -> PhaseView:
         start_date=start + dt.timedelta(weeks=row.start_week - 1),
         end_date=start + dt.timedelta(weeks=row.end_week, days=-1),
     )
+
+
+def _closed_dates(session: Session) -> frozenset[dt.date]:
+    settings = session.get(ClinicSettingsRow, 1)
+    if settings is None:
+        return frozenset()
+    return frozenset(dt.date.fromisoformat(day) for day in settings.closed_dates)
+
+
+def _actor_id(actor: Actor | None) -> int | None:
+    return None if actor is None else actor.clinician_id
