@@ -51,7 +51,7 @@ from backclinic.services.permissions import Permission
 from backclinic.services.plans import InterventionDose, PhaseView, PlanService, PlanView
 from backclinic.services.sessions import SessionRecord, SessionService
 from backclinic.services.use_case import Change as Changed
-from backclinic.services.use_case import use_case
+from backclinic.services.use_case import reads_no_records, use_case
 
 PLAN_SUMMARY = "plan_summary"
 DISCHARGE_SUMMARY = "discharge_summary"
@@ -242,6 +242,11 @@ class DocumentService:
                 ),
             )
             return row.pdf
+
+    @reads_no_records
+    def protected_files(self) -> tuple[Path, ...]:
+        """The live database's files, which no saved document may replace."""
+        return tuple(self._context.database_files())
 
     @use_case(Permission.PRINT)
     def write_pdf(self, actor: Actor, document_id: int, path: Path, *, force: bool = False) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractButton,
     QComboBox,
@@ -40,6 +40,7 @@ from backclinic.services.plans import DISCHARGE_REASONS, PlanView
 from backclinic.ui.field_errors import ERROR_STYLE, FieldErrors
 from backclinic.ui.intake_form import score_spin, spin_value
 from backclinic.ui.operations import Operations
+from backclinic.ui.print_preview import DocumentOutput, PrintPreview
 
 SKIPPED = "Skipped"
 
@@ -47,8 +48,9 @@ SKIPPED = "Skipped"
 class DischargeDialog(QDialog):
     """Discharge the patient's active plan. ``discharged(plan_id)`` is emitted once it is
     stored; ``plan`` then holds the closed plan. The dialog then offers the discharge
-    summary: ``print_summary(patient_id)`` prints it when the caller gives one (the
-    workspace's Documents tab, which previews it), else the documents service stores it."""
+    summary: ``print_summary(patient_id)`` drafts it when the caller gives one (the
+    workspace's Documents tab, which previews it), else the dialog previews it itself; it
+    is kept as printed only once the preview prints it or saves it as PDF."""
 
     discharged = Signal(int)
 
@@ -72,6 +74,7 @@ class DischargeDialog(QDialog):
         self._open_plan = plan
         self.plan: PlanView | None = None
         self.summary_document_id: int | None = None
+        self.summary_preview: PrintPreview | None = None
         patient = services.patients.get(actor, patient_id)
         self.setWindowTitle(f"Discharge — {patient.display_name}")
         self._baseline = self._baseline_assessment(plan)
@@ -282,8 +285,8 @@ class DischargeDialog(QDialog):
     def _offer_summary(self) -> None:
         """Offer the discharge summary, when this account may print and a service can."""
         documents = getattr(self._services, "documents", None)
-        printer = getattr(documents, "print_discharge_summary", None)
-        if printer is None or not allows(self._actor, Permission.PRINT):
+        drafter = getattr(documents, "draft_discharge_summary", None)
+        if drafter is None or not allows(self._actor, Permission.PRINT):
             return
         answer = QMessageBox.question(
             self,
@@ -298,16 +301,21 @@ class DischargeDialog(QDialog):
             self.print_summary(self._patient_id)
             return
         try:
-            printed = self._operations.run(printer, self._actor, self._patient_id)
+            draft = drafter(self._actor, self._patient_id)
         except ServiceError as error:
             QMessageBox.warning(self, "Discharge summary", str(error))
             return
-        self.summary_document_id = int(printed.id)
-        QMessageBox.information(
-            self,
-            "Discharge summary",
-            "The discharge summary is printed and kept in the patient's Documents tab.",
+        # Only the preview's Print… or Save as PDF… hand it over, and they say where it went.
+        output = DocumentOutput(
+            documents, self._actor, title=draft.title, draft=draft, operations=self._operations
         )
+        patient = self._services.patients.get(self._actor, self._patient_id)
+        self.summary_preview = PrintPreview(
+            output, suggested_name=f"{patient.mrn} {draft.title}.pdf".replace("/", "-"), parent=self
+        )
+        self.summary_preview.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+        self.summary_preview.exec()
+        self.summary_document_id = output.document_id
 
     def _on_nprs_value_changed(self, _value: int) -> None:
         self._show_comparison()

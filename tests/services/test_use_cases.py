@@ -84,6 +84,7 @@ EXPECTED: dict[str, Permission | Access | None] = {
     "DocumentService.draft_plan_summary": P.PRINT,
     "DocumentService.draft_discharge_summary": P.PRINT,
     "DocumentService.keep_printed": P.PRINT,
+    "DocumentService.protected_files": NO_RECORDS,
     "DocumentService.print_discharge_summary": P.PRINT,
     "DocumentService.documents": P.VIEW_CLINICAL,
     "DocumentService.pdf": P.VIEW_CLINICAL,
