@@ -34,6 +34,7 @@ from backclinic.domain.scoring import score_odi
 from backclinic.services.assessments import Assessment, AssessmentInput
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
+from backclinic.services.documents import DocumentService
 from backclinic.services.errors import ServiceError, ValidationFailed
 from backclinic.services.permissions import Permission, allows
 from backclinic.services.plans import DISCHARGE_REASONS, PlanView
@@ -285,8 +286,7 @@ class DischargeDialog(QDialog):
     def _offer_summary(self) -> None:
         """Offer the discharge summary, when this account may print and a service can."""
         documents = getattr(self._services, "documents", None)
-        drafter = getattr(documents, "draft_discharge_summary", None)
-        if drafter is None or not allows(self._actor, Permission.PRINT):
+        if not isinstance(documents, DocumentService) or not allows(self._actor, Permission.PRINT):
             return
         answer = QMessageBox.question(
             self,
@@ -301,7 +301,7 @@ class DischargeDialog(QDialog):
             self.print_summary(self._patient_id)
             return
         try:
-            draft = drafter(self._actor, self._patient_id)
+            draft = documents.draft_discharge_summary(self._actor, self._patient_id)
         except ServiceError as error:
             QMessageBox.warning(self, "Discharge summary", str(error))
             return
