@@ -14,6 +14,7 @@ from reportlab.graphics.charts.lineplots import LinePlot
 from reportlab.graphics.shapes import Drawing, Rect, String
 from reportlab.graphics.widgets.markers import makeMarker
 from reportlab.lib import colors
+from reportlab.lib.normalDate import NormalDate
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from backclinic.reports.frame import ACCENT, FONT, INK, MUTED, RULE, register_fonts
@@ -59,6 +60,8 @@ def pain_chart(
     legend; the phases are shaded behind it on the axis' own scale.
     """
     register_fonts()
+    # A one-day episode still needs an axis with some length.
+    last_day = max(last_day, first_day + dt.timedelta(days=1))
     drawing = Drawing(width, height)
     ordered = sorted(points, key=lambda p: p.when)
     plot = LinePlot()
@@ -75,6 +78,9 @@ def pain_chart(
         if values:
             series.append(values)
             styles.append((colour, dashed))
+    # An unseen line over the whole episode: reportlab's date axis needs two distinct dates
+    # in the data to lay out its labels, and an episode may hold a single session.
+    series.append([(_day_number(first_day), 0), (_day_number(last_day), 0)])
     plot.data = series
     for index, (colour, dashed) in enumerate(styles):
         line = plot.lines[index]
@@ -85,10 +91,14 @@ def pain_chart(
     axis = NormalDateXValueAxis()
     axis.valueMin = _day_number(first_day)
     axis.valueMax = _day_number(last_day)
+    # Ticks on Mondays, chosen here: the axis' own choice depends on the data's dates and
+    # fails for a single one.
+    axis.specifiedTickDates = [
+        NormalDate(_day_number(day)) for day in _mondays(first_day, last_day)
+    ]
     axis.xLabelFormat = "{d} {mmm}"
     axis.monthName = list(_MONTHS)
     axis.niceMonth = 0
-    axis.maximumTicks = 8
     axis.labels.fontName = FONT
     axis.labels.fontSize = 6.5
     axis.labels.fillColor = MUTED
@@ -102,7 +112,12 @@ def pain_chart(
     plot.yValueAxis.visibleGrid = 1
     plot.yValueAxis.gridStrokeColor = RULE
     plot.yValueAxis.gridStrokeWidth = 0.3
-    drawn = plot.draw()
+    plot.lines[len(series) - 1].strokeColor = None
+    plot.lines[len(series) - 1].strokeWidth = 0
+    # Drawn once here only to lay out the axes, so the phases can be shaded on their scale;
+    # the plot itself goes into the drawing, which draws it when the page is rendered
+    # (its labels look their style up on the live plot).
+    plot.draw()
     scale = plot.xValueAxis.scale
     top = plot.y + plot.height
     for index, phase in enumerate(sorted(phases, key=lambda p: p.number)):
@@ -126,7 +141,7 @@ def pain_chart(
         if stringWidth(label, FONT, 6.5) > right - left - 4:
             label = f"Phase {phase.number}"
         drawing.add(String(left + 3, top + 4, label, fontName=FONT, fontSize=6.5, fillColor=MUTED))
-    drawing.add(drawn)
+    drawing.add(plot)
     drawing.add(_legend(plot, styles, width))
     return drawing
 
@@ -152,3 +167,15 @@ def _legend(plot: LinePlot, styles: Sequence[tuple[colors.Color, bool]], width: 
     legend.fillColor = INK
     legend.colorNamePairs = [(colour, _LABELS[colour]) for colour, _dashed in styles]
     return legend
+
+
+def _mondays(first: dt.date, last: dt.date) -> list[dt.date]:
+    """Mondays, thinned to at most about ten labels."""
+    span = (last - first).days
+    step_weeks = max(1, -(-span // 70))
+    monday = first + dt.timedelta(days=(7 - first.weekday()) % 7)
+    ticks = []
+    while monday <= last:
+        ticks.append(monday)
+        monday += dt.timedelta(weeks=step_weeks)
+    return ticks or [first]

@@ -27,10 +27,20 @@ def chart_text() -> str:
 
 def test_the_pain_chart_labels_its_x_axis_with_dates() -> None:
     text = chart_text()
-    assert "14 Jan" in text and "26 Jan" in text and "1 Feb" in text
+    assert "12 Jan" in text and "26 Jan" in text and "2 Feb" in text
 
 
 def test_the_pain_chart_legend_and_phase_names_are_whole() -> None:
     text = chart_text()
     assert "Pain before the session" in text and "Pain after" in text
     assert "Phase 1: Calm and correct" in text
+
+
+def test_an_episode_of_one_session_still_charts_with_a_dated_axis() -> None:
+    drawing = pain_chart(
+        [ChartPoint(START, 7, None)], (), width=480, height=175, first_day=START, last_day=START
+    )
+    buffer = io.BytesIO()
+    renderPDF.drawToFile(drawing, buffer)
+    text = " ".join(PdfReader(io.BytesIO(buffer.getvalue())).pages[0].extract_text().split())
+    assert "5 Jan" in text and "Pain before the session" in text
