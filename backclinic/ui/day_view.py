@@ -166,6 +166,8 @@ class DayView(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.empty_label)
         layout.addWidget(self.table, 1)
+        # Takes the room the hidden table leaves, so an empty day reads from the top.
+        layout.addStretch(0)
         self.mine_only.toggled.connect(self._on_mine_only_toggled)
         self.open_button.clicked.connect(self._on_open_button_clicked)
         self.log_button.clicked.connect(self._on_log_button_clicked)
