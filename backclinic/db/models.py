@@ -368,6 +368,8 @@ class ScheduledVisitRow(Stamped, Base):
     # "HH:MM" in the clinic's local time; visits booked before 0008 have none.
     visit_time: Mapped[str | None] = mapped_column(String(5))
     clinician_id: Mapped[int | None] = mapped_column(ForeignKey("clinician.id"))
+    # A case file's clinician user name that no account here has (kept for export).
+    booked_with: Mapped[str | None] = mapped_column(String(100))
 
 
 class TreatmentSessionRow(Stamped, Base):

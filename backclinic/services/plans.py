@@ -19,12 +19,14 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from backclinic.db.models import (
     AssessmentRow,
+    ClinicianRow,
     ClinicSettingsRow,
     PatientRow,
     PlanPhaseRow,
     PlanRow,
     ScheduledVisitRow,
 )
+from backclinic.domain.casefile.model import CaseVisit
 from backclinic.domain.catalogue import Catalogue
 from backclinic.domain.plan import InterventionDose as InterventionDose  # named from here too
 from backclinic.domain.plan import PlanChoices as PlanChoices  # named from here too
@@ -101,6 +103,7 @@ class VisitView:
     # "HH:MM" and the booked clinician; visits booked before times existed have neither.
     visit_time: str | None = None
     clinician_id: int | None = None
+    clinician_username: str | None = None
 
 
 @dataclass(frozen=True)
@@ -822,15 +825,37 @@ class PlanService:
         # time, until someone moves it; imported visits bring their own.
         settings = session.get(ClinicSettingsRow, 1)
         opening = settings.opens_at if settings is not None else None
+        named_in_file = {d.clinician for d in drafts if isinstance(d, CaseVisit)} - {None}
+        account_ids: dict[str, int] = (
+            {
+                username: account_id
+                for account_id, username in session.execute(
+                    select(ClinicianRow.id, ClinicianRow.username).where(
+                        ClinicianRow.username.in_(named_in_file)
+                    )
+                ).tuples()
+            }
+            if named_in_file
+            else {}
+        )
         for draft in drafts:
+            # A visit a case file gives is stored as the file gives it, so it exports the
+            # same; only visits scheduled here are booked at opening time with their planner.
+            from_file = isinstance(draft, CaseVisit)
+            named = draft.clinician if from_file else None
+            if from_file:
+                clinician_id = account_ids.get(named) if named else None
+            else:
+                clinician_id = _actor_id(actor)
             visit = ScheduledVisitRow(
                 plan_id=plan_id,
                 phase_number=draft.phase_number,
                 visit_date=draft.visit_date,
                 modalities=list(draft.modalities),
                 status=getattr(draft, "status", "planned"),
-                visit_time=getattr(draft, "visit_time", None) or opening,
-                clinician_id=getattr(draft, "clinician_id", None) or _actor_id(actor),
+                visit_time=draft.visit_time if from_file else opening,
+                clinician_id=clinician_id,
+                booked_with=named if named and named not in account_ids else None,
             )
             self._context.stamp_new(visit, actor)
             session.add(visit)
@@ -856,6 +881,21 @@ class PlanService:
             .where(ScheduledVisitRow.plan_id == plan.id, ScheduledVisitRow.status != "cancelled")
             .order_by(ScheduledVisitRow.visit_date, ScheduledVisitRow.id)
         ).all()
+        booked = {v.clinician_id for v in visits if v.clinician_id is not None}
+        usernames: dict[int, str] = (
+            dict(
+                session.execute(
+                    select(ClinicianRow.id, ClinicianRow.username).where(
+                        ClinicianRow.id.in_(booked)
+                    )
+                )
+                .tuples()
+                .all()
+            )
+            if booked
+            else {}
+        )
+
         return PlanView(
             id=plan.id,
             patient_id=plan.patient_id,
@@ -875,6 +915,7 @@ class PlanService:
                     v.version,
                     v.visit_time,
                     v.clinician_id,
+                    usernames.get(v.clinician_id) if v.clinician_id is not None else v.booked_with,
                 )
                 for v in visits
             ),

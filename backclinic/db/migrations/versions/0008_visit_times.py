@@ -2,7 +2,8 @@
 
 Clinic settings gain opening and closing times ("HH:MM", default 08:00–18:00) and a list of
 closed dates; a scheduled visit gains its time of day and its clinician; a kept document
-gains where it was sent (a printer's name or a file's path). Existing visits keep no time
+gains where it was sent (a printer's name or a file's path). ``booked_with`` keeps the user
+name an imported case file gave when no account here has it, so the file exports unchanged. Existing visits keep no time
 and no clinician: nobody can say now when they were booked for.
 
 Revision ID: 0008_visit_times
@@ -35,6 +36,7 @@ def upgrade() -> None:
     with op.batch_alter_table("scheduled_visit") as batch_op:
         batch_op.add_column(sa.Column("visit_time", sa.String(5), nullable=True))
         batch_op.add_column(sa.Column("clinician_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("booked_with", sa.String(100), nullable=True))
         batch_op.create_foreign_key(
             op.f("fk_scheduled_visit_clinician_id_clinician"),
             "clinician",
@@ -50,6 +52,7 @@ def downgrade() -> None:
         batch_op.drop_constraint(
             op.f("fk_scheduled_visit_clinician_id_clinician"), type_="foreignkey"
         )
+        batch_op.drop_column("booked_with")
         batch_op.drop_column("clinician_id")
         batch_op.drop_column("visit_time")
     with op.batch_alter_table("clinic_settings") as batch_op:
