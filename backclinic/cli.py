@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from backclinic.services.bundle import Services
     from backclinic.services.context import Actor
 
+from backclinic.about import ShowVersion
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 # A usage error is bad input, like any other.
@@ -33,6 +35,10 @@ EXIT_NOT_ALLOWED = 3
 PASSWORD_VARIABLE = "BACKCLINIC_PASSWORD"
 NEW_PASSWORD_VARIABLE = "BACKCLINIC_NEW_PASSWORD"
 FORCE_HELP = "replace the file if it already exists"
+PASSWORD_ON_COMMAND_LINE = (
+    "Warning: the database password given with --database is visible to every user of this "
+    "computer in the process list; set BACKCLINIC_DATABASE_URL or use a ~/.pgpass file instead."
+)
 
 
 class CommandFailed(Exception):
@@ -79,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"run as this account, with its role (password from ${PASSWORD_VARIABLE}, else "
         "asked for); without it, commands run as the command-line account",
     )
+    parser.add_argument("--version", action=ShowVersion)
     commands = parser.add_subparsers(dest="command", metavar="command")
 
     demo = commands.add_parser("demo", help="fill the database with a realistic demo clinic")
@@ -87,8 +94,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     case_import = commands.add_parser("import", help="import case files (backclinic-case/1)")
     case_import.add_argument("files", nargs="+", metavar="CASE.json")
-    case_import.add_argument(
+    already = case_import.add_mutually_exclusive_group()
+    already.add_argument(
         "--update", action="store_true", help="replace the record of an MRN that already exists"
+    )
+    case_import.add_argument(
+        "--force",
+        action="store_true",
+        help="with --update: replace details changed on record since the file was exported",
+    )
+    already.add_argument(
+        "--skip-existing",
+        action="store_true",
+        help="leave an MRN that already exists as it is (to rerun a batch that stopped)",
     )
 
     export = commands.add_parser("export", help="export one patient's case file")
@@ -216,11 +234,20 @@ def _run_demo(arguments: argparse.Namespace, services: Services, actor: Actor) -
 
 
 def _run_import(arguments: argparse.Namespace, services: Services, actor: Actor) -> str:
-    lines = []
+    # Each file is its own transaction: say so as each one commits, so that a batch
+    # stopped by a bad file shows exactly which files are in (rerun with --skip-existing).
     for path in arguments.files:
-        result = services.cases.import_file(actor, path, update=arguments.update)
-        lines.append(result.describe())
-    return "\n".join(lines)
+        result = services.cases.import_file(
+            actor,
+            path,
+            update=arguments.update,
+            skip_existing=arguments.skip_existing,
+            force=arguments.force,
+        )
+        for notice in result.notices:
+            _say(f"{os.path.basename(path)}: {notice}", error=True)
+        _say(result.describe())
+    return ""
 
 
 def _run_export(arguments: argparse.Namespace, services: Services, actor: Actor) -> str:
@@ -418,6 +445,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _run_headless(arguments)
 
 
+def _say(text: object, *, error: bool = False) -> None:
+    """Print for a person: names and paths from files may hold terminal escapes."""
+    from backclinic.domain.untrusted_text import escape_controls
+
+    print(escape_controls(str(text)), file=sys.stderr if error else sys.stdout, flush=True)
+
+
+def _warn_of_password_in(url: str | None) -> None:
+    if not url:
+        return
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        has_password = make_url(url).password is not None
+    except (ArgumentError, ValueError):
+        credentials, at, _host = url.rpartition("@")
+        has_password = bool(at) and ":" in credentials.rpartition("//")[2]
+    if has_password:
+        _say(PASSWORD_ON_COMMAND_LINE, error=True)
+
+
 def _run_headless(arguments: argparse.Namespace) -> int:
     from backclinic.db.database import open_database
     from backclinic.db.engine import DatabaseUnavailable, resolve_database_url
@@ -425,13 +474,14 @@ def _run_headless(arguments: argparse.Namespace) -> int:
     from backclinic.services.bundle import build_services
     from backclinic.services.errors import PermissionDenied, ServiceError
 
+    _warn_of_password_in(arguments.database)
     try:
         database = open_database(resolve_database_url(arguments.database))
     except (DatabaseUnavailable, SchemaTooNew) as error:
-        print(error, file=sys.stderr)
+        _say(error, error=True)
         return EXIT_DATABASE_UNUSABLE
     if database.read_only:
-        print(database.describe_access(), file=sys.stderr)
+        _say(database.describe_access(), error=True)
     try:
         services = build_services(database.session_factory)
         actor = _acting_account(arguments, services)
@@ -440,10 +490,10 @@ def _run_headless(arguments: argparse.Namespace) -> int:
         print(error, file=sys.stderr)
         return EXIT_NOT_ALLOWED
     except (ServiceError, CommandFailed) as error:
-        print(error, file=sys.stderr)
+        _say(error, error=True)
         return EXIT_FAILED
     finally:
         database.engine.dispose()
     if output:
-        print(output)
+        _say(output)
     return EXIT_OK

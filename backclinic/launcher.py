@@ -1,22 +1,27 @@
-"""The wiring behind the start-up window: database URL → database → services → windows.
+"""The wiring behind the first window: database URL → database → services → windows.
 
-Imported by backclinic.app only once the start-up window is on screen.
+Imported by backclinic.app only once its first window (sign-in or start-up) is on screen,
+and then off the GUI thread: it is the slow part of start-up.
 """
 
 from __future__ import annotations
 
+import linecache
 import sys
+from dataclasses import dataclass
 
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from backclinic.db.database import open_database
+from backclinic.db.database import OpenDatabase, open_database
 from backclinic.db.engine import APP_NAME, DatabaseUnavailable, resolve_database_url
+from backclinic.db.migrate import SchemaTooNew
 from backclinic.services.bundle import Services, build_services
 from backclinic.services.clinic import Clinician
 from backclinic.services.errors import ServiceError
 from backclinic.ui.first_run import FirstRunDialog
 from backclinic.ui.idle_lock import DraftStore, IdleLock, WindowLock, idle_interval_ms
 from backclinic.ui.main_window import MainWindow
+from backclinic.ui.patient_list import PAGE_SIZE
 from backclinic.ui.sign_in import SignInDialog
 
 EXIT_DATABASE_UNAVAILABLE = 2
@@ -48,9 +53,10 @@ class Launcher:
             self.window = None
             return None
         self._username = clinician.username
-        return self._open_window(clinician)
+        return self.open_window(clinician)
 
-    def _open_window(self, clinician: Clinician) -> MainWindow:
+    def open_window(self, clinician: Clinician) -> MainWindow:
+        """Show the main window for a signed-in clinician, with its idle lock."""
         window = MainWindow(self._services, clinician, database_label=self._database_label)
         window.signed_out.connect(self._on_window_signed_out)
         interval = idle_interval_ms(self._services.clinic.settings().idle_lock_minutes)
@@ -84,7 +90,7 @@ class Launcher:
     def _on_lock_switched(self, clinician: Clinician) -> None:
         previous = self.window
         self._username = clinician.username
-        self._open_window(clinician)
+        self.open_window(clinician)
         if previous is not None:
             previous.hide()
             previous.deleteLater()
@@ -98,7 +104,54 @@ class Launcher:
             previous.deleteLater()
 
 
-def _report_unavailable(error: DatabaseUnavailable) -> int:
+@dataclass(frozen=True)
+class OpenedClinic:
+    """An open, migrated database and the services over it."""
+
+    database: OpenDatabase
+    services: Services
+
+
+def open_clinic(url: str) -> OpenedClinic:
+    """Open the database (migrating it), build the services, take the day's first backup.
+
+    Makes no Qt object, so the app runs it off the GUI thread while the sign-in dialog
+    takes the clinician's password. Raises DatabaseUnavailable or SchemaTooNew.
+    """
+    database = open_database(url)
+    try:
+        services = build_services(database.session_factory)
+        try:
+            services.backups.automatic_daily_backup(services.context.clock.now())
+        except ServiceError as error:
+            print(f"The daily backup was not written: {error}", file=sys.stderr)
+        _warm_up(services)
+        # PySide6 reads the source of every module imported after it into linecache (it
+        # looks for `from __feature__`); those copies are about 8 MB of idle memory.
+        linecache.clearcache()
+    except BaseException:
+        database.engine.dispose()
+        raise
+    return OpenedClinic(database, services)
+
+
+def _warm_up(services: Services) -> None:
+    """Run the reads the main window opens with, once, while the clinician types.
+
+    Their SQL is then compiled and cached, and the database pages read, so that Enter
+    costs the password check and the window, not a cold first query.
+    """
+    if not services.clinic.is_set_up():
+        return
+    services.clinic.settings()
+    # Nobody has signed in yet: the reads run as the workstation's own account, and what
+    # they return is thrown away (only their compiled SQL and the pages read stay warm).
+    workstation = services.clinic.system_actor()
+    services.schedule.due(workstation, services.schedule.today())
+    services.patients.search(workstation, "", limit=PAGE_SIZE)
+
+
+def report_unavailable(error: DatabaseUnavailable | SchemaTooNew) -> int:
     message = str(error)
     print(message, file=sys.stderr)
     if QApplication.instance() is not None:
@@ -106,27 +159,30 @@ def _report_unavailable(error: DatabaseUnavailable) -> int:
     return EXIT_DATABASE_UNAVAILABLE
 
 
-def launch(app: QApplication, startup: QWidget, database_url: str | None) -> int:
-    """Open the database (migrating it), sign a clinician in, and run until the window closes."""
-    url = resolve_database_url(database_url)
+def run_opened(app: QApplication, opened: OpenedClinic, clinician: Clinician | None) -> int:
+    """Run the app on an opened clinic until its window closes, then close the database.
+
+    With a clinician (signed in already) the main window opens at once; without one, the
+    first-run set-up (if the clinic has none yet) and the sign-in come first.
+    """
+    launcher = Launcher(opened.services, database_label=opened.database.display_url)
     try:
-        database = open_database(url)
-    except DatabaseUnavailable as error:
-        startup.close()
-        return _report_unavailable(error)
-    try:
-        services = build_services(database.session_factory)
-        try:
-            services.backups.automatic_daily_backup(services.context.clock())
-        except ServiceError as error:
-            print(f"The daily backup was not written: {error}", file=sys.stderr)
-        launcher = Launcher(services, database_label=database.display_url)
-        startup.close()
-        try:
-            if launcher.start() is None:
-                return 0
-            return app.exec()
-        finally:
-            launcher.shutdown()
+        if clinician is not None:
+            launcher.open_window(clinician)
+        elif launcher.start() is None:
+            return 0
+        return app.exec()
     finally:
-        database.engine.dispose()
+        launcher.shutdown()
+        opened.database.engine.dispose()
+
+
+def launch(app: QApplication, startup: QWidget, database_url: str | None) -> int:
+    """Open the database behind the start-up window, then set up or sign in, and run."""
+    try:
+        opened = open_clinic(resolve_database_url(database_url))
+    except (DatabaseUnavailable, SchemaTooNew) as error:
+        startup.close()
+        return report_unavailable(error)
+    startup.close()
+    return run_opened(app, opened, None)

@@ -87,10 +87,10 @@ def settle(app: QApplication, milliseconds: int = 200) -> None:
         app.processEvents()
 
 
-def searching(app: QApplication, services: Services, *, synchronous: bool) -> float:
+def searching(app: QApplication, services: Services, actor: Actor, *, synchronous: bool) -> float:
     operations = Operations()
     operations.tasks.synchronous = synchronous
-    view = PatientListView(services, operations=operations)
+    view = PatientListView(services, actor, operations=operations)
     view.resize(1100, 700)
     view.show()
     if view.model.busy:
@@ -188,7 +188,7 @@ def main() -> None:
     patient_id = patient_with_sessions(services, actor)
     print(f"longest GUI-thread stall ({HEARTBEAT_MS} ms heartbeat) on {path}")
     for label, synchronous in (("off the GUI thread", False), ("on the GUI thread", True)):
-        search = searching(app, services, synchronous=synchronous)
+        search = searching(app, services, actor, synchronous=synchronous)
         summary = printing(app, services, actor, patient_id, synchronous=synchronous)
         print(f"  {label}:")
         print(f"    searching 100,000 patients: {search:6.1f} ms ({verdict(search)})")

@@ -16,28 +16,24 @@ from collections.abc import Callable
 from backclinic.domain.catalogue import load_catalogue
 from backclinic.domain.progress import change_verdict
 from backclinic.domain.protocol import default_protocol_path, load_protocol
-from backclinic.reports.discharge_summary import (
+from backclinic.reports.content import (
     Attendance,
+    ChartPhase,
     DischargeSummary,
-    Outcome,
-    TreatedSession,
-    render_discharge_summary,
-)
-from backclinic.reports.frame import (
     DocumentFrame,
     HomeExercise,
     Letterhead,
+    Outcome,
     PatientLine,
-    RenderedPdf,
-)
-from backclinic.reports.pain_chart import ChartPhase
-from backclinic.reports.plan_summary import (
     PatientPrecaution,
     PlannedVisit,
     PlanPhase,
     PlanSummary,
-    render_plan_summary,
+    RenderedPdf,
+    TreatedSession,
 )
+from backclinic.reports.discharge_summary import render_discharge_summary
+from backclinic.reports.plan_summary import render_plan_summary
 
 DISCHARGE_GOAL_MS = 300.0
 PLAN_GOAL_MS = 150.0

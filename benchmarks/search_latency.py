@@ -122,9 +122,26 @@ def main() -> None:
     verdict = "met" if p95 <= GOAL_P95_MS else "MISSED"
     print(f"all {len(everything)} calls: p50 {p50:.2f} ms, p95 {p95:.2f} ms")
     print(f"goal p95 <= {GOAL_P95_MS:.0f} ms: {verdict}")
+    list_reads(patients, queries)
     if arguments.explain:
         explain(database.engine, patients, slowest)
     database.engine.dispose()
+
+
+def list_reads(patients: PatientService, queries: dict[str, list[str]]) -> None:
+    """The list's other reads per page: each row's status, and (first page only) the count."""
+    statuses: list[float] = []
+    counts: list[float] = []
+    for texts in queries.values():
+        for text in texts:
+            ids = [row.id for row in patients.search(BENCHMARK, text).rows]
+            statuses += measure(lambda ids=ids: patients.statuses(BENCHMARK, ids))
+            counts += measure(lambda text=text: patients.count(BENCHMARK, text=text))
+    for name, samples in (("page statuses", statuses), ("search count", counts)):
+        print(
+            f"{name:<14}{len(samples):>5} calls: p50 {statistics.median(samples):.2f} ms, "
+            f"p95 {percentile(samples, 0.95):.2f} ms, max {max(samples):.2f} ms"
+        )
 
 
 def explain(

@@ -77,7 +77,7 @@ def log_sessions(
     services: Services, actor: Actor, patient_id: int, count: int, *, hours_apart: int = 1
 ) -> list[float]:
     """Log `count` sessions, `hours_apart` apart up to now; milliseconds per save."""
-    now = services.context.clock()
+    now = services.context.clock.now()
     samples = []
     for n in range(count):
         moment = now - dt.timedelta(hours=(count - n) * hours_apart)

@@ -15,19 +15,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import platformdirs
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-DATABASE_URL_VARIABLE = "BACKCLINIC_DATABASE_URL"
+# Re-exported: callers have always found these here; they live in location (stdlib only).
+from backclinic.db.location import APP_NAME as APP_NAME
+from backclinic.db.location import DATABASE_URL_VARIABLE as DATABASE_URL_VARIABLE
+from backclinic.db.location import default_database_path as default_database_path
+from backclinic.db.location import resolve_database_url as resolve_database_url
+
 BUSY_TIMEOUT_MS = 10_000
 # Execution option a unit of work sets when it only reads (see services.context.reading).
 READ_ONLY_OPTION = "backclinic_read_only"
 # Engine option set when the database file itself is read-only for this user.
 READ_ONLY_DATABASE_OPTION = "backclinic_read_only_database"
-APP_NAME = "BackClinic"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 # Windows has neither O_NOFOLLOW nor POSIX owners and modes; there the checks that need them
 # are skipped and the file's ACL (inherited from the user's own folder) is what protects it.
@@ -37,20 +40,6 @@ NON_BLOCK = getattr(os, "O_NONBLOCK", 0)
 
 class DatabaseUnavailable(RuntimeError):
     """The database named by a URL cannot be opened; the message masks any password."""
-
-
-def default_database_path() -> Path:
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "backclinic.db"
-
-
-def resolve_database_url(explicit: str | None) -> str:
-    """The command-line URL wins, then the environment, then the user's data folder."""
-    if explicit:
-        return explicit
-    from_environment = os.environ.get(DATABASE_URL_VARIABLE, "").strip()
-    if from_environment:
-        return from_environment
-    return f"sqlite:///{default_database_path()}"
 
 
 def masked(url: str | URL) -> str:
@@ -267,7 +256,8 @@ def check_connection(engine: Engine) -> SqliteSafety | None:
     SQLite connection came up without the pragmas the records depend on.
     """
     try:
-        with engine.connect() as connection:
+        # Read-only: on SQLite it begins DEFERRED, so a start never waits behind a long write.
+        with engine.connect().execution_options(**{READ_ONLY_OPTION: True}) as connection:
             if engine.dialect.name != "sqlite":
                 connection.execute(text("SELECT 1"))
                 return None

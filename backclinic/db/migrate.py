@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, inspect, text
 
-from backclinic.db.engine import NO_FOLLOW, owned_by_this_user
+from backclinic.db.engine import NO_FOLLOW, READ_ONLY_OPTION, owned_by_this_user
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -25,7 +25,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The newest revision in migrations/versions. Kept here so that an up-to-date database
 # opens without importing Alembic at all (a noticeable part of start-up time);
 # tests/db/test_migrations.py checks it against the scripts.
-HEAD_REVISION = "0008_visit_times"
+HEAD_REVISION = "0007_visit_times"
 
 
 class SchemaTooNew(RuntimeError):
@@ -57,7 +57,8 @@ def head_revision() -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as connection:
+    # Read-only: on SQLite it begins DEFERRED, so a start never waits behind a long write.
+    with engine.connect().execution_options(**{READ_ONLY_OPTION: True}) as connection:
         if not inspect(connection).has_table("alembic_version"):
             return None
         return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()

@@ -117,6 +117,8 @@ class ClinicSettingsRow(Stamped, Base):
     idle_lock_minutes: Mapped[int] = mapped_column(Integer, nullable=False, default=10)
     clinic_days: Mapped[list[Any]] = mapped_column(nullable=False)
     mrn_prefix: Mapped[str] = mapped_column(String(10), nullable=False, default="BC")
+    # IANA name; null means the workstation's own zone (what versions before 0004 used).
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     opens_at: Mapped[str] = mapped_column(String(5), nullable=False, default="08:00")
     closes_at: Mapped[str] = mapped_column(String(5), nullable=False, default="18:00")
     # ISO dates the clinic is closed on (holidays), sorted.
@@ -365,7 +367,7 @@ class ScheduledVisitRow(Stamped, Base):
     modalities: Mapped[list[Any]] = mapped_column(nullable=False)
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="planned")
     session_id: Mapped[int | None] = mapped_column(ForeignKey("treatment_session.id"))
-    # "HH:MM" in the clinic's local time; visits booked before 0008 have none.
+    # "HH:MM" in the clinic's local time; visits booked before 0007 have none.
     visit_time: Mapped[str | None] = mapped_column(String(5))
     clinician_id: Mapped[int | None] = mapped_column(ForeignKey("clinician.id"))
     # A case file's clinician user name that no account here has (kept for export).
@@ -417,6 +419,33 @@ class TreatmentSessionRow(Stamped, Base):
     amendment_reason: Mapped[str | None] = mapped_column(Text)
 
 
+SAFETY_RECORD_KINDS = ("clearance", "referral_outcome")
+CLEARANCE_METHODS = ("physician_letter", "imaging", "specialist_review", "clinical_reasoning")
+
+
+class SafetyRecordRow(Stamped, Base):
+    """A clinician's clearance of red flags, or the recorded outcome of an urgent referral:
+    who (``clinician_id``), on which day, which flags, how and why."""
+
+    __tablename__ = "safety_record"
+    __table_args__ = (
+        CheckConstraint(_in("kind", SAFETY_RECORD_KINDS), name="kind_known"),
+        CheckConstraint(
+            f"method IS NULL OR {_in('method', CLEARANCE_METHODS)}", name="method_known"
+        ),
+        Index("ix_safety_record_patient_date", "patient_id", "recorded_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), nullable=False)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    recorded_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    clinician_id: Mapped[int | None] = mapped_column(ForeignKey("clinician.id"))
+    flags: Mapped[list[Any]] = mapped_column(nullable=False, default=list)
+    method: Mapped[str | None] = mapped_column(String(30))
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+
+
 DOCUMENT_KINDS = ("plan_summary", "discharge_summary")
 
 
@@ -443,7 +472,7 @@ class DocumentRow(Base):
     pages: Mapped[int] = mapped_column(Integer, nullable=False)
     sha256: Mapped[str] = mapped_column(String(64), nullable=False)
     pdf: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
-    # The printer's name or the saved file's path; documents kept before 0008 have none.
+    # The printer's name or the saved file's path; documents kept before 0007 have none.
     destination: Mapped[str | None] = mapped_column(Text)
 
 

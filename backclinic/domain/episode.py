@@ -30,6 +30,7 @@ from backclinic.domain.progress import (
     rising_pain_hold,
 )
 from backclinic.domain.protocol import DurationClasses, OutcomeThresholds
+from backclinic.domain.safety import UNSCREENED, SafetyStatus
 
 DurationClass = Literal["acute", "subacute", "chronic"]
 
@@ -201,6 +202,10 @@ class Course:
     plan_ended: bool
     discharge: EpisodeDischarge | None
     suggestions: tuple[Suggestion, ...]
+    safety: SafetyStatus = UNSCREENED
+    next_visit: dt.date | None = None
+    # Imported history that broke a precaution in force on its date, one sentence each.
+    notices: tuple[str, ...] = ()
 
     @property
     def phases_reached(self) -> tuple[int, ...]:
@@ -548,8 +553,11 @@ def course(
     discharge: EpisodeDischarge | None,
     thresholds: OutcomeThresholds,
     today: dt.date,
+    safety: SafetyStatus = UNSCREENED,
+    notices: Sequence[str] = (),
 ) -> Course:
-    """The course of one episode of care on ``today``: see ``Course``.
+    """The course of one episode of care on ``today``: see ``Course``; ``safety`` is the
+    episode's safety status (``safety.safety_status``) as of today.
 
     The phase the patient is in is the latest phase treatment reached (a session logged in
     it, or a visit of it attended); with no treatment yet it is the first phase, not
@@ -603,4 +611,11 @@ def course(
         plan_ended=state.plan_ended,
         discharge=discharge,
         suggestions=state.suggestions,
+        safety=safety,
+        next_visit=min(
+            (v.on for v in visits if v.status == "planned" and v.on >= today), default=None
+        )
+        if discharge is None
+        else None,
+        notices=tuple(notices),
     )

@@ -25,6 +25,9 @@ class Intake:
     radiating_side: str | None = None
     radiating_below_knee: bool | None = None
     radiating_to: str | None = None
+    # Numbness, weakness or reflex change in the leg: with them, pain that stops above the
+    # knee is radicular too (REFERENCE.md, "Radiating pain: referred or radicular").
+    neurological_signs: bool | None = None
     aggravated_by: tuple[str, ...] = ()
     contributing_factors: tuple[str, ...] = ()
     red_flags: Mapping[str, FlagAnswer] | None = None

@@ -15,6 +15,7 @@ from typing import Literal
 
 from backclinic.domain.outcomes import OutcomeChange, judge, target
 from backclinic.domain.protocol import OutcomeThresholds
+from backclinic.domain.wording import counted
 
 Trend = Literal["falling", "flat", "rising"]
 SuggestionKind = Literal[
@@ -284,7 +285,7 @@ def non_response(
     amount = amount[:1].lower() + amount[1:]
     return Suggestion(
         "re-evaluate",
-        f"After {len(before)} sessions {amount}; that is less than the "
+        f"After {counted(len(before), 'session', 'sessions')} {amount}; that is less than the "
         f"{t.non_response_percent} % expected after {t.non_response_sessions}: "
         "re-evaluate (extend, change approach, or refer).",
         phase_number,

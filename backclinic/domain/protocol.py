@@ -8,8 +8,8 @@ is a ProtocolError naming file, key and reason.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
@@ -96,6 +96,12 @@ class RedFlagGroup:
     action: str
     source: str
     items: tuple[str, ...]
+    # The catalogue's words for each item, for messages ("history of cancer").
+    item_labels: Mapping[str, str] = field(default_factory=dict)
+
+    def item_label(self, item: str) -> str:
+        label = self.item_labels.get(item, item.replace("_", " "))
+        return label[:1].lower() + label[1:]
 
 
 @dataclass(frozen=True)
@@ -155,6 +161,16 @@ class ClinicDefaults:
 
 
 @dataclass(frozen=True)
+class EvidencePosition:
+    """What one guideline says about acupuncture for low back pain, with its source: shown
+    beside the others, neutrally, so the clinic decides."""
+
+    guideline: str
+    position: str
+    source: str
+
+
+@dataclass(frozen=True)
 class Protocol:
     id: str
     version: int
@@ -168,6 +184,7 @@ class Protocol:
     thresholds: OutcomeThresholds
     duration: DurationClasses
     clinic_defaults: ClinicDefaults
+    evidence: tuple[EvidencePosition, ...] = ()
 
     def phase(self, number: int) -> PhaseTemplate:
         return next(p for p in self.phases if p.number == number)
@@ -175,6 +192,11 @@ class Protocol:
     def red_flag_items(self) -> tuple[str, ...]:
         """Every red-flag item code, in the order the screening form asks them."""
         return tuple(item for group in self.red_flag_groups for item in group.items)
+
+    def red_flag_words(self, items: Iterable[str]) -> str:
+        """Red-flag items in words, comma-separated: "saddle anaesthesia, fever"."""
+        labels = {i: g.item_label(i) for g in self.red_flag_groups for i in g.items}
+        return ", ".join(labels.get(item, item.replace("_", " ")) for item in items)
 
 
 THRESHOLD_SOURCE_KEYS = (
@@ -396,6 +418,7 @@ def _read_red_flag_groups(root: Table, catalogue: Catalogue) -> tuple[RedFlagGro
                 action=table.text("action"),
                 source=table.text("source"),
                 items=items,
+                item_labels={item: catalogue.codes["red_flags"][item] for item in items},
             )
         )
         table.finish()
@@ -475,6 +498,25 @@ def _read_duration(root: Table) -> DurationClasses:
     return duration
 
 
+def _read_evidence(root: Table) -> tuple[EvidencePosition, ...]:
+    """The guidelines' positions on acupuncture; a protocol copy made before they were
+    added has none, and shows none."""
+    if not root.has("evidence"):
+        return ()
+    positions: list[EvidencePosition] = []
+    for table in root.tables("evidence"):
+        guideline = table.text("guideline")
+        if any(p.guideline == guideline for p in positions):
+            raise table.fail("guideline", f"{guideline!r} is already given above")
+        positions.append(EvidencePosition(guideline, table.text("position"), table.text("source")))
+        table.finish()
+    if len(positions) < 2:
+        raise root.fail(
+            "evidence", "must give at least two guidelines, so that they show side by side"
+        )
+    return tuple(positions)
+
+
 def _read_clinic_defaults(root: Table) -> ClinicDefaults:
     table = root.table("clinic_defaults")
     pt_per_week = table.integer_list("pt_per_week", 0, MAX_SESSIONS_PER_WEEK)
@@ -517,6 +559,7 @@ def load_protocol(path: Path, catalogue: Catalogue | None = None) -> Protocol:
         thresholds=_read_thresholds(root),
         duration=_read_duration(root),
         clinic_defaults=defaults,
+        evidence=_read_evidence(root),
     )
     if not any(group.urgent for group in protocol.red_flag_groups):
         raise root.fail(

@@ -33,6 +33,8 @@ class Questionnaire:
     title: str
     instructions: str
     questions: tuple[Question, ...]
+    copyright: str = ""
+    """The owner's notice, shown wherever the questionnaire is shown or printed."""
 
 
 def load_questionnaire(file_name: str, resources: Path | None = None) -> Questionnaire:
@@ -65,6 +67,7 @@ def load_questionnaire(file_name: str, resources: Path | None = None) -> Questio
         title=root.text("title"),
         instructions=root.text("instructions"),
         questions=tuple(questions),
+        copyright=root.optional_text("copyright") or "",
     )
     root.finish()
     return questionnaire

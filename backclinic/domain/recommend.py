@@ -32,7 +32,7 @@ from backclinic.domain.scoring import (
 )
 from backclinic.domain.screening import Screening, evaluate_red_flags
 
-CLINIC_DEFAULT_SOURCE = "Clinic default ([clinic_defaults] of the protocol file), not the article."
+CLINIC_DEFAULT_SOURCE = "Set by this clinic; the article gives no figure for it."
 
 
 @dataclass(frozen=True)
@@ -239,17 +239,30 @@ def _start_phase(template: PhaseTemplate, catalogue: Catalogue) -> _PhaseDraft:
     return draft
 
 
+def is_radicular(intake: Intake) -> bool:
+    """Radiating pain below the knee, or with neurological signs recorded, is radicular;
+    pain to the buttock, hip or thigh alone is referred pain (Bogduk 2009)."""
+    return intake.radiating_present and bool(
+        intake.radiating_below_knee or intake.neurological_signs
+    )
+
+
 def _active_factors(intake: Intake, protocol: Protocol) -> list[tuple[FactorRule, str]]:
     """Factor rules that apply, each with a note on why it applies."""
     active: list[tuple[FactorRule, str]] = []
     for code in intake.contributing_factors:
         if code in protocol.factors:
             active.append((protocol.factors[code], "recorded as a contributing factor"))
-    if intake.radiating_present:
+    if is_radicular(intake):
         where = f" into the {intake.radiating_to}" if intake.radiating_to else ""
+        why = (
+            f"radiating pain{where} counts as nerve involvement"
+            if intake.radiating_below_knee
+            else f"radiating pain{where} with neurological signs counts as nerve involvement"
+        )
         for rule in protocol.factors.values():
             if rule.also_when_radiating_pain and rule.code not in intake.contributing_factors:
-                active.append((rule, f"radiating pain{where} counts as nerve involvement"))
+                active.append((rule, why))
     return active
 
 

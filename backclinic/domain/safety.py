@@ -11,12 +11,14 @@ edits its protocol changes every one of them at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
 from enum import StrEnum
 
 from backclinic.domain.catalogue import Catalogue
 from backclinic.domain.protocol import Protocol
+from backclinic.domain.screening import FlagAnswer
 
 ELECTROACUPUNCTURE = "electro-acupuncture"
 
@@ -142,3 +144,228 @@ def acupuncture_violations(
         if refusing is not None:
             violations.append(_electro_violation(refusing))
     return tuple(violations)
+
+
+# --- the safety status of an episode ------------------------------------------------------
+
+
+class SafetyEventKind(StrEnum):
+    NEUROLOGICAL_WARNING = "neurological_warning"
+    CLEARANCE = "clearance"
+    REFERRAL_OUTCOME = "referral_outcome"
+
+
+@dataclass(frozen=True)
+class SafetyScreen:
+    """One assessment's screen: ``red_flags`` or ``precautions`` None when not screened
+    there; a mapping holds one answer per item asked (a missing item was not asked)."""
+
+    on: date
+    by: str | None
+    source: str
+    red_flags: Mapping[str, FlagAnswer] | None
+    precautions: Mapping[str, FlagAnswer] | None
+    clearance_note: str | None = None
+
+
+@dataclass(frozen=True)
+class SafetyEvent:
+    """Something that happened to the patient's safety between screens: a session's
+    neurological warning sign, a clinician's clearance of flags, or the recorded outcome of
+    an urgent referral. ``items`` are the warning signs or the flags it clears."""
+
+    on: date
+    by: str | None
+    kind: SafetyEventKind
+    items: tuple[str, ...] = ()
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class SafetyItem:
+    """The current answer for one red flag or precaution, and the screen that gave it."""
+
+    code: str
+    label: str
+    answer: FlagAnswer
+    on: date | None
+    by: str | None
+    cleared: bool = False
+
+
+@dataclass(frozen=True)
+class SafetyStatus:
+    """Red flags and precautions as of the latest screen or safety event.
+
+    ``on_hold`` means no session may be given: a cauda-equina sign, or a neurological
+    warning sign at a session, with no referral outcome recorded since; ``message`` says
+    why in words. ``uncleared`` are present non-urgent flags that need a clearance before
+    the next session.
+    """
+
+    red_flags: tuple[SafetyItem, ...]
+    precautions: tuple[SafetyItem, ...]
+    on_hold: bool
+    uncleared: tuple[SafetyItem, ...]
+    message: str
+
+    @property
+    def precautions_in_force(self) -> tuple[str, ...]:
+        return tuple(i.code for i in self.precautions if i.answer == FlagAnswer.PRESENT)
+
+    @property
+    def red_flags_present(self) -> tuple[SafetyItem, ...]:
+        return tuple(i for i in self.red_flags if i.answer == FlagAnswer.PRESENT)
+
+    @property
+    def blocks_sessions(self) -> bool:
+        return self.on_hold or bool(self.uncleared)
+
+    @property
+    def session_refusal(self) -> str | None:
+        """The one sentence a refused session shows, or None when a session may be given."""
+        return self.message if self.blocks_sessions else None
+
+
+UNSCREENED = SafetyStatus((), (), False, (), "Red flags and precautions have not been screened.")
+
+
+def _latest_answers(
+    screens: Sequence[SafetyScreen],
+    codes: Sequence[str],
+    labels: Mapping[str, str],
+    answers_of: Callable[[SafetyScreen], Mapping[str, FlagAnswer] | None],
+) -> list[SafetyItem]:
+    """For each code, the latest screen that asked it gives its answer."""
+    newest_first = [(s, answers) for s in reversed(screens) if (answers := answers_of(s))]
+    items = []
+    for code in codes:
+        found = SafetyItem(code, labels.get(code, code), FlagAnswer.NOT_ASKED, None, None)
+        for screen, answers in newest_first:
+            answer = answers.get(code, FlagAnswer.NOT_ASKED)
+            if answer != FlagAnswer.NOT_ASKED:
+                found = SafetyItem(code, found.label, answer, screen.on, screen.by)
+                break
+        items.append(found)
+    return items
+
+
+def _day(day: date | None) -> str:
+    return f"{day.day} {day:%b} {day.year}" if day else "on an unknown day"
+
+
+def _words(items: Iterable[SafetyItem]) -> str:
+    return ", ".join(i.label[:1].lower() + i.label[1:] for i in items)
+
+
+def safety_status(
+    screens: Sequence[SafetyScreen],
+    events: Sequence[SafetyEvent],
+    protocol: Protocol,
+    catalogue: Catalogue,
+    *,
+    as_of: date,
+) -> SafetyStatus:
+    """The episode's safety status on ``as_of`` from its screens and events up to that day.
+
+    Each red flag and precaution takes its answer from the latest screen that asked it. A
+    cauda-equina sign present, or a neurological warning sign at a session, puts treatment
+    on hold (urgent referral) until a referral outcome is recorded on or after it; a
+    present non-urgent flag needs a clearance (a clearance event naming it, or the screen's
+    own clearance note) recorded on or after the screen that found it.
+    """
+    ordered = sorted((s for s in screens if s.on <= as_of), key=lambda s: s.on)
+    happened = sorted((e for e in events if e.on <= as_of), key=lambda e: e.on)
+    if not ordered and not happened:
+        return UNSCREENED
+    red_labels = dict(catalogue.codes.get("red_flags", {}))
+    urgent = {i for g in protocol.red_flag_groups if g.urgent for i in g.items}
+    red = _latest_answers(ordered, protocol.red_flag_items(), red_labels, lambda s: s.red_flags)
+    precautions = _latest_answers(
+        ordered,
+        tuple(catalogue.codes.get("precautions", {})),
+        dict(catalogue.codes.get("precautions", {})),
+        lambda s: s.precautions,
+    )
+    outcomes = [e.on for e in happened if e.kind == SafetyEventKind.REFERRAL_OUTCOME]
+
+    def referred_since(day: date) -> bool:
+        return any(outcome >= day for outcome in outcomes)
+
+    urgent_signs = [
+        i
+        for i in red
+        if i.code in urgent and i.answer == FlagAnswer.PRESENT and not referred_since(i.on or as_of)
+    ]
+    warning_events = [
+        e
+        for e in happened
+        if e.kind == SafetyEventKind.NEUROLOGICAL_WARNING and not referred_since(e.on)
+    ]
+
+    def cleared(item: SafetyItem) -> bool:
+        day = item.on or as_of
+        note = next((s.clearance_note for s in ordered if s.on == day and s.by == item.by), None)
+        return bool(note and note.strip()) or any(
+            e.kind == SafetyEventKind.CLEARANCE and item.code in e.items and e.on >= day
+            for e in happened
+        )
+
+    red = [
+        replace(i, cleared=cleared(i))
+        if i.answer == FlagAnswer.PRESENT and i.code not in urgent
+        else i
+        for i in red
+    ]
+    uncleared = tuple(
+        i for i in red if i.answer == FlagAnswer.PRESENT and i.code not in urgent and not i.cleared
+    )
+    if urgent_signs:
+        message = (
+            f"Urgent referral: possible cauda equina syndrome ({_words(urgent_signs)}, "
+            f"recorded {_day(urgent_signs[0].on)}); no session can be logged until a clinician "
+            "records the outcome of the referral."
+        )
+    elif warning_events:
+        event = warning_events[-1]
+        signs = ", ".join(catalogue.label("adverse_events", s).lower() for s in event.items)
+        message = (
+            f"Urgent referral: a neurological warning sign at the session of {_day(event.on)} "
+            f"({signs}); stop treatment, re-screen red flags and refer; no session can be "
+            "logged until a clinician records the outcome of the referral."
+        )
+    elif uncleared:
+        message = (
+            f"Red flags present ({_words(uncleared)}): record a clinician's clearance "
+            "before the next session."
+        )
+    else:
+        present = [i for i in red if i.answer == FlagAnswer.PRESENT]
+        message = (
+            f"Red flags present and cleared: {_words(present)}."
+            if present
+            else "No red flag present at the latest screen."
+        )
+    return SafetyStatus(
+        red_flags=tuple(red),
+        precautions=tuple(precautions),
+        on_hold=bool(urgent_signs or warning_events),
+        uncleared=uncleared,
+        message=message,
+    )
+
+
+# Precautions that only a body able to carry a pregnancy can have, and the recorded sexes
+# that rule it out (REFERENCE.md: "Pregnancy applies only where the recorded sex allows it").
+SEX_LIMITED_PRECAUTIONS = {"pregnancy": frozenset({"male"})}
+
+
+def precaution_sex_refusal(code: str, sex: str | None, catalogue: Catalogue) -> str | None:
+    """Why ``code`` cannot be recorded for a patient of recorded ``sex``, or None."""
+    if sex is not None and sex in SEX_LIMITED_PRECAUTIONS.get(code, frozenset()):
+        return (
+            f"{catalogue.label('precautions', code)} cannot be recorded for a patient whose "
+            f"recorded sex is {catalogue.label('sexes', sex).lower()}; correct the sex on the "
+            "patient's record first if it is wrong."
+        )
+    return None

@@ -78,7 +78,7 @@ def evaluate_red_flags(
 
     urgent = [g for g in groups if g.urgent]
     if urgent:
-        signs = ", ".join(i for g in urgent for i in g.items if i in present)
+        signs = protocol.red_flag_words(i for g in urgent for i in g.items if i in present)
         return outcome(
             ScreeningOutcome.URGENT_REFERRAL,
             f"Possible {urgent[0].label.lower()} ({signs}). {urgent[0].action} "
@@ -86,24 +86,26 @@ def evaluate_red_flags(
             True,
         )
     if unasked:
+        missing = protocol.red_flag_words(unasked)
         return outcome(
             ScreeningOutcome.NOT_SCREENED,
-            f"Red-flag screening is incomplete: not asked about {', '.join(unasked)}. "
+            f"Red-flag screening is incomplete: not asked about {missing}. "
             "Unknown is not none; finish the screen before planning.",
             True,
         )
     if present:
         labels = ", ".join(g.label.lower() for g in groups)
+        found = protocol.red_flag_words(present)
         if clearance_note is not None and clearance_note.strip():
             return outcome(
                 ScreeningOutcome.CLEARED,
-                f"Red flags present ({', '.join(present)}; {labels}) and cleared by a "
+                f"Red flags present ({found}; {labels}) and cleared by a "
                 f"clinician: {clearance_note.strip()}",
                 False,
             )
         return outcome(
             ScreeningOutcome.NEEDS_CLEARANCE,
-            f"Red flags present ({', '.join(present)}; possible {labels}): record a clinician's "
+            f"Red flags present ({found}; possible {labels}): record a clinician's "
             'clearance (e.g. "cleared by GP on 2026-01-03") before a plan can be made.',
             True,
         )

@@ -7,19 +7,13 @@ interim summary, and says so in its title.
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
-
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table
 
-from backclinic.domain.outcomes import OutcomeChange
+from backclinic.reports.content import ChartPoint, DischargeSummary, RenderedPdf, discharge_title
 from backclinic.reports.frame import (
     CONTENT_WIDTH,
     INK,
-    DocumentFrame,
-    HomeExercise,
-    RenderedPdf,
     Styles,
     bullets,
     day,
@@ -27,83 +21,13 @@ from backclinic.reports.frame import (
     number,
     render,
 )
-from backclinic.reports.pain_chart import ChartPhase, ChartPoint, pain_chart
+from backclinic.reports.pain_chart import pain_chart
 
-DISCHARGE_TITLE = "Discharge summary"
-INTERIM_TITLE = "Interim treatment summary"
 NOT_RECORDED = "–"
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """A measure's baseline and final value; ``change`` is None when there is nothing to
-    compare (one measurement, or none)."""
-
-    measure: str
-    unit: str
-    baseline: float | None
-    baseline_on: dt.date | None
-    final: float | None
-    final_on: dt.date | None
-    change: OutcomeChange | None
-
-
-@dataclass(frozen=True)
-class Attendance:
-    """Visits due up to the end of the episode and what became of them."""
-
-    scheduled: int
-    attended: int
-    missed: int
-    not_held: int
-    sessions: int
-
-    @property
-    def percent(self) -> float | None:
-        return None if self.scheduled == 0 else self.attended / self.scheduled * 100
-
-
-@dataclass(frozen=True)
-class TreatedSession:
-    when: dt.date
-    phase_number: int | None
-    modalities: tuple[str, ...]
-    pain_before: int | None
-    pain_after: int | None
-    acupoints: tuple[str, ...]
-    interventions: tuple[str, ...]
-    adverse_events: tuple[str, ...]
-    adverse_event_note: str
-    tolerance: str | None
-
-
-@dataclass(frozen=True)
-class DischargeSummary:
-    frame: DocumentFrame
-    ended: bool
-    start_date: dt.date
-    end_date: dt.date
-    end_reason: str | None
-    end_note: str
-    phases: tuple[ChartPhase, ...]
-    attendance: Attendance
-    nprs: Outcome
-    odi: Outcome
-    mean_immediate_drop: float | None
-    sessions: tuple[TreatedSession, ...]
-    home_programme: tuple[HomeExercise, ...]
-    recommendations: tuple[str, ...]
-    clinician: str
-    # What the reader must know first (a referral, worsening pain); empty when nothing.
-    headline: str = ""
 
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
-
-
-def discharge_title(ended: bool) -> str:
-    return DISCHARGE_TITLE if ended else INTERIM_TITLE
 
 
 def _episode(summary: DischargeSummary, styles: Styles) -> list[Flowable]:
@@ -148,7 +72,7 @@ def _value(value: float | None, unit: str) -> str:
 def _outcomes(summary: DischargeSummary, styles: Styles) -> list[Flowable]:
     rows: list[list[object]] = [["Measure", "Baseline", "Final", "Change", "Verdict"]]
     notes: list[str] = []
-    for outcome in (summary.nprs, summary.odi):
+    for outcome in (summary.nprs, summary.odi, *summary.more_outcomes):
         change = outcome.change
         baseline = _value(outcome.baseline, outcome.unit)
         final = _value(outcome.final, outcome.unit)
@@ -189,13 +113,20 @@ def _outcomes(summary: DischargeSummary, styles: Styles) -> list[Flowable]:
     if summary.mean_immediate_drop is not None:
         story.append(
             Paragraph(
-                "<b>Immediate response:</b> pain fell by "
-                f"{summary.mean_immediate_drop:.1f} points on average within a session "
-                "(before → after).",
+                f"<b>Immediate response:</b> {_immediate(summary.mean_immediate_drop)}",
                 styles.small,
             )
         )
     return story
+
+
+def _immediate(mean_drop: float) -> str:
+    size = abs(round(mean_drop, 1))
+    if size == 0:
+        return "pain did not change within a session on average (before → after)."
+    points = f"{size:g} point{'' if size == 1 else 's'}"
+    moved = "fell" if mean_drop > 0 else "rose"
+    return f"pain {moved} by {points} on average within a session (before → after)."
 
 
 def _chart(summary: DischargeSummary, styles: Styles) -> list[Flowable]:
@@ -277,6 +208,37 @@ def _recommendations(summary: DischargeSummary, styles: Styles) -> list[Flowable
     ]
 
 
+def _evidence(summary: DischargeSummary, styles: Styles) -> list[Flowable]:
+    """The guidelines side by side, each with its source, and no verdict of ours."""
+    if not summary.evidence:
+        return []
+    width = CONTENT_WIDTH / len(summary.evidence)
+    cells = [
+        [
+            Paragraph(f"<b>{escape(p.guideline)}</b>", styles.cell),
+            Paragraph(escape(p.position), styles.cell),
+            Paragraph(f"Source: {escape(p.source)}", styles.small),
+        ]
+        for p in summary.evidence
+    ]
+    return [
+        KeepTogether(
+            [
+                Paragraph("What the guidelines say about acupuncture", styles.heading),
+                Table(
+                    [cells],
+                    colWidths=[width] * len(cells),
+                    style=styles.table(header=False, zebra=False),
+                ),
+                Paragraph(
+                    "The guidelines are shown as they state their positions; the clinic decides.",
+                    styles.small,
+                ),
+            ]
+        )
+    ]
+
+
 def _signature(summary: DischargeSummary, styles: Styles) -> list[Flowable]:
     line = Table(
         [["", "", ""], [f"Signed: {summary.clinician}", "", "Date"]],
@@ -313,6 +275,7 @@ def render_discharge_summary(summary: DischargeSummary) -> RenderedPdf:
         *_adverse_events(summary, styles),
         *_home_programme(summary, styles),
         *_recommendations(summary, styles),
+        *_evidence(summary, styles),
         *_signature(summary, styles),
     ]
     return render(summary.frame, story)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, P
 from reportlab.platypus.tables import TableStyle
 
 from backclinic.domain.resources import resources_dir
+from backclinic.reports.content import DocumentFrame, RenderedPdf
 
 FONT = "DejaVuSans"
 FONT_BOLD = "DejaVuSans-Bold"
@@ -46,68 +46,6 @@ SHADE = colors.HexColor("#eef3f4")
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-@dataclass(frozen=True)
-class Letterhead:
-    """The clinic as its documents present it (the article's "[Your Clinic Name]")."""
-
-    clinic_name: str
-    address: str = ""
-    phone: str = ""
-    email: str = ""
-    logo_path: Path | None = None
-
-    @property
-    def contact_line(self) -> str:
-        address = ", ".join(part.strip() for part in self.address.splitlines() if part.strip())
-        parts = [address, f"Tel. {self.phone}" if self.phone else "", self.email]
-        return " · ".join(part for part in parts if part)
-
-
-@dataclass(frozen=True)
-class PatientLine:
-    name: str
-    date_of_birth: dt.date
-    mrn: str
-
-
-@dataclass(frozen=True)
-class DocumentFrame:
-    """What every page of one document carries besides its story."""
-
-    title: str
-    letterhead: Letterhead
-    patient: PatientLine
-    protocol_name: str
-    protocol_version: int
-    printed_on: dt.date
-    # None when no clinician signed in (the command line without --user).
-    printed_by: str | None
-
-    @property
-    def prepared(self) -> str:
-        """Who the document says prepared it."""
-        return (
-            "Prepared at the clinic"
-            if self.printed_by is None
-            else f"Prepared by {self.printed_by}"
-        )
-
-
-@dataclass(frozen=True)
-class HomeExercise:
-    """One item of a home programme, in the catalogue's patient-facing words."""
-
-    label: str
-    instructions: str
-    dosage: str
-
-
-@dataclass(frozen=True)
-class RenderedPdf:
-    pdf: bytes
-    pages: int
 
 
 def day(value: dt.date) -> str:

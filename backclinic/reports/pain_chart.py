@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from reportlab.graphics.charts.axes import NormalDateXValueAxis
 from reportlab.graphics.charts.legends import Legend, LineLegend
@@ -17,6 +16,7 @@ from reportlab.lib import colors
 from reportlab.lib.normalDate import NormalDate
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
+from backclinic.reports.content import ChartPhase, ChartPoint
 from backclinic.reports.frame import ACCENT, FONT, INK, MUTED, RULE, register_fonts
 
 PAIN_MAX = 10
@@ -28,21 +28,6 @@ PHASE_FILLS = (
     colors.HexColor("#e6efe0"),
     colors.HexColor("#ece6f2"),
 )
-
-
-@dataclass(frozen=True)
-class ChartPhase:
-    number: int
-    name: str
-    start_date: dt.date
-    end_date: dt.date
-
-
-@dataclass(frozen=True)
-class ChartPoint:
-    when: dt.date
-    before: int | None
-    after: int | None
 
 
 def pain_chart(

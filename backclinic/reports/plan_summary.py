@@ -7,17 +7,12 @@ in mind for this patient, and how to reach the clinic.
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
-
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table
 
+from backclinic.reports.content import PlanPhase, PlanSummary, RenderedPdf
 from backclinic.reports.frame import (
     CONTENT_WIDTH,
-    DocumentFrame,
-    HomeExercise,
-    RenderedPdf,
     Styles,
     bullets,
     day,
@@ -28,52 +23,6 @@ from backclinic.reports.frame import (
 )
 
 VISIT_STATUS_WORDS = {"done": "attended", "missed": "missed"}
-
-
-@dataclass(frozen=True)
-class PlanPhase:
-    number: int
-    name: str
-    start_week: int
-    end_week: int
-    start_date: dt.date
-    end_date: dt.date
-    acupuncture: str
-    """How often, in words: "twice a week", "once a week", "as needed"."""
-    physical_therapy: str
-    aim: str
-    """The article's words for the phase."""
-    focus: tuple[str, ...]
-    """What the PT sessions work on, as labels."""
-
-
-@dataclass(frozen=True)
-class PlannedVisit:
-    when: dt.date
-    phase_number: int
-    modalities: tuple[str, ...]
-    """Labels: "Acupuncture", "Physical therapy"."""
-    status: str
-    """planned, done or missed."""
-
-
-@dataclass(frozen=True)
-class PatientPrecaution:
-    label: str
-    how_treatment_adapts: str
-
-
-@dataclass(frozen=True)
-class PlanSummary:
-    frame: DocumentFrame
-    phases: tuple[PlanPhase, ...]
-    visits: tuple[PlannedVisit, ...]
-    current_phase: int | None
-    home_programme: tuple[HomeExercise, ...]
-    target_pain: int | None
-    target_odi: float | None
-    functional_goals: tuple[str, ...]
-    precautions: tuple[PatientPrecaution, ...]
 
 
 def _joined(labels: tuple[str, ...]) -> str:
@@ -90,7 +39,9 @@ def _weeks(phase: PlanPhase) -> str:
 def _phases(summary: PlanSummary, styles: Styles) -> list[Flowable]:
     story: list[Flowable] = [Paragraph("Your plan, phase by phase", styles.heading)]
     for phase in summary.phases:
-        now = " — <b>you are here</b>" if phase.number == summary.current_phase else ""
+        now = ""
+        if phase.number == summary.current_phase:
+            now = " — <b>not started</b>" if summary.not_started else " — <b>you are here</b>"
         block: list[Flowable] = [
             Paragraph(
                 f"Phase {phase.number}: {escape(phase.name)}{now}",
@@ -225,6 +176,21 @@ def _contact(summary: PlanSummary, styles: Styles) -> list[Flowable]:
     ]
 
 
+def _referral(text: str, styles: Styles) -> list[Flowable]:
+    """In place of the programme: treatment stops until the referral's outcome is known."""
+    return [
+        Paragraph(
+            '<font color="#b00020">Urgent referral: treatment is on hold</font>', styles.heading
+        ),
+        Paragraph(escape(text), styles.body),
+        Paragraph(
+            "Please go to the emergency department or the service you have been referred to "
+            "today. Your programme resumes only once a clinician has recorded the outcome.",
+            styles.body,
+        ),
+    ]
+
+
 def render_plan_summary(summary: PlanSummary) -> RenderedPdf:
     styles = Styles()
     frame = summary.frame
@@ -238,11 +204,18 @@ def render_plan_summary(summary: PlanSummary) -> RenderedPdf:
             f"back{span}. {escape(frame.prepared)} on {day(frame.printed_on)}.",
             styles.subtitle,
         ),
-        *_phases(summary, styles),
-        *_home_programme(summary, styles),
-        *_goals(summary, styles),
+        *([Paragraph(f"<b>{escape(summary.ended)}</b>", styles.body)] if summary.ended else []),
+        *(
+            _referral(summary.urgent_referral, styles)
+            if summary.urgent_referral
+            else [
+                *_phases(summary, styles),
+                *_home_programme(summary, styles),
+                *_goals(summary, styles),
+            ]
+        ),
         *_precautions(summary, styles),
-        *_visits(summary, styles),
+        *([] if summary.urgent_referral else _visits(summary, styles)),
         *_contact(summary, styles),
     ]
     return render(frame, story)

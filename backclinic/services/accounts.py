@@ -11,7 +11,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -31,10 +30,15 @@ from backclinic.services.errors import (
     ServiceError,
     ValidationFailed,
 )
+from backclinic.services.lockout import PasswordChecks, clear_failures, count_failure, is_locked
+from backclinic.services.passwords import password_hasher
 from backclinic.services.permissions import Permission, allows
 from backclinic.services.use_case import Change, use_case
 
-ACCOUNT_ROLES = tuple(ROLE_LABELS)
+PASSWORD_CHANGE_LOCKED = (
+    "The account is locked for a few minutes after repeated wrong passwords; "
+    "try again later or ask an administrator to reset it."
+)
 
 
 @dataclass(frozen=True)
@@ -95,7 +99,8 @@ def _may_manage(service: AccountService, actor: Actor) -> bool:
 class AccountService:
     def __init__(self, context: ServiceContext, hasher: PasswordHasher | None = None) -> None:
         self._context = context
-        self._hasher = hasher or PasswordHasher()
+        self._hasher = hasher or password_hasher()
+        self._checks = PasswordChecks(self._hasher)
 
     @use_case(None)
     def may_manage(self, actor: Actor) -> bool:
@@ -198,32 +203,56 @@ class AccountService:
 
     @use_case(None, changes={Change.ACCOUNTS})
     def change_own_password(self, actor: Actor, old_password: str, new_password: str) -> None:
-        """A clinician's own change; the current password must be given, and is checked first."""
+        """A clinician's own change; the current password is checked like a sign-in.
+
+        Wrong current passwords count towards the same lockout as failed sign-ins (an
+        unlocked screen left alone must not become a way to guess the password), and a
+        locked account cannot change its password until the lock ends.
+        """
         if actor.clinician_id is None:
             raise ServiceError("The command line has no password of its own to change.")
         errors = _password_errors("new_password", new_password)
         if errors:
             raise ValidationFailed(errors)
-        with self._context.writing() as session:
+        now = self._context.clock.now()
+        with self._context.reading() as session:
             row = session.get(ClinicianRow, actor.clinician_id)
             if row is None:
                 raise NotFound(f"Account {actor.clinician_id} does not exist.")
-            if not self._matches(row.password_hash, old_password):
-                # Audited and committed; the refusal is raised once the entry is saved.
-                self._context.audit(
-                    session, actor, AuditEntry("password_change_refused", "clinician", row.id)
-                )
-                refusal = ValidationFailed(
-                    [FieldError("old_password", "The current password is not correct.")]
-                )
-            else:
-                row.password_hash = self._hasher.hash(new_password)
-                self._context.stamp_change(row, actor)
+            locked = is_locked(row.locked_until, now)
+        matched = self._checks.matches(row.password_hash, old_password)
+        with self._context.writing() as session:
+            current = session.get_one(ClinicianRow, row.id)
+            if matched and not locked and not is_locked(current.locked_until, now):
+                clear_failures(session, row.id)
+                current.password_hash = self._checks.hash(new_password)
+                self._context.stamp_change(current, actor)
                 session.flush()
                 self._context.audit(
                     session, actor, AuditEntry("password_change", "clinician", row.id)
                 )
                 return
+            counted = None if matched or locked else count_failure(session, row.id, now)
+            # Audited and committed; the refusal is raised once the entry is saved.
+            if counted is None:
+                self._context.audit(
+                    session,
+                    actor,
+                    AuditEntry("password_change_refused_locked", "clinician", row.id),
+                )
+                refusal = ValidationFailed([FieldError("old_password", PASSWORD_CHANGE_LOCKED)])
+            else:
+                details: dict[str, object] = {"attempt": counted.attempt}
+                if counted.locked_until is not None:
+                    details["locked_until"] = counted.locked_until.isoformat()
+                self._context.audit(
+                    session,
+                    actor,
+                    AuditEntry("password_change_refused", "clinician", row.id, details=details),
+                )
+                refusal = ValidationFailed(
+                    [FieldError("old_password", "The current password is not correct.")]
+                )
         raise refusal
 
     @use_case(None)
@@ -291,9 +320,3 @@ class AccountService:
             ),
         )
         return after
-
-    def _matches(self, password_hash: str, password: str) -> bool:
-        try:
-            return self._hasher.verify(password_hash, password)
-        except (VerificationError, InvalidHashError):
-            return False

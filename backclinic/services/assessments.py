@@ -19,6 +19,7 @@ from backclinic.domain.catalogue import Catalogue
 from backclinic.domain.episode import DurationClass, duration_class
 from backclinic.domain.intake import Intake
 from backclinic.domain.protocol import Protocol
+from backclinic.domain.safety import precaution_sex_refusal
 from backclinic.domain.scoring import (
     OdiResult,
     StartBackResult,
@@ -151,10 +152,16 @@ class AssessmentService:
 
     @use_case(Permission.WRITE_CLINICAL, changes={Change.ASSESSMENTS})
     def record(self, actor: Actor, patient_id: int, data: AssessmentInput) -> Assessment:
-        errors = validate_assessment(data, self._catalogue, self._context.clock().date())
+        errors = validate_assessment(data, self._catalogue, self._context.clock.today())
         if errors:
             raise ValidationFailed(errors)
         with self._context.writing() as session:
+            patient = session.get(PatientRow, patient_id)
+            sex = patient.sex if patient is not None else None
+            for code in data.intake.precautions:
+                refusal = precaution_sex_refusal(code, sex, self._catalogue)
+                if refusal is not None:
+                    raise ValidationFailed([FieldError("precautions", refusal)])
             row = self._insert(session, actor, patient_id, data)
             assessment = self._assessment_of(session, row)
             self._context.audit(
@@ -222,45 +229,6 @@ class AssessmentService:
         )
         session.flush()
         return row
-
-    @use_case(Permission.WRITE_CLINICAL, changes={Change.ASSESSMENTS})
-    def update_clearance(
-        self, actor: Actor, assessment_id: int, clearance_note: str, expected_version: int
-    ) -> Assessment:
-        """Record a clinician's clearance of non-urgent red flags (e.g. "cleared by GP")."""
-        if not clearance_note.strip():
-            raise ValidationFailed(
-                [FieldError("red_flag_clearance", "Write who cleared the red flags, and when.")]
-            )
-        with self._context.writing() as session:
-            row = self._context.row_at_version(
-                session,
-                AssessmentRow,
-                assessment_id,
-                expected_version,
-                noun="Assessment",
-                record="This assessment",
-                yours={"red_flag_clearance": clearance_note},
-            )
-            before = row.red_flag_clearance
-            row.red_flag_clearance = clearance_note.strip()
-            self._context.stamp_change(row, actor)
-            session.flush()
-            self._context.audit(
-                session,
-                actor,
-                AuditEntry(
-                    "change",
-                    "assessment",
-                    row.id,
-                    row.patient_id,
-                    {
-                        "before": {"red_flag_clearance": before},
-                        "after": {"red_flag_clearance": row.red_flag_clearance},
-                    },
-                ),
-            )
-            return self._assessment_of(session, row)
 
     @use_case(Permission.VIEW_CLINICAL)
     def for_patient(self, actor: Actor, patient_id: int) -> list[Assessment]:

@@ -41,6 +41,7 @@ AUDIT_ACTIONS: dict[str, str] = {
     "password_reset": "Password reset",
     "password_change": "Password changed",
     "password_change_refused": "Password change refused",
+    "password_change_refused_locked": "Password change refused: account locked",
     "backup": "Backup",
     "restore": "Restore",
 }

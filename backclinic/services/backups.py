@@ -149,14 +149,12 @@ class BackupService:
 
         The minute keeps it apart from the daily backups, which are pruned by date.
         """
-        now = self._context.clock().astimezone()
+        now = self._context.clock.now()
         return self.backup_dir / f"backclinic-{now:%Y-%m-%d-%H%M}{self._extension}"
 
     @property
     def _extension(self) -> str:
         return ".db" if self.is_sqlite else ".dump.gz"
-
-    # ------------------------------------------------------------------------- backup
 
     @use_case(Permission.BACKUP)
     def backup(
@@ -183,7 +181,7 @@ class BackupService:
 
         Returns the new file, or None when today's backup already exists.
         """
-        today = now.astimezone().date()
+        today = self._context.clock.date_of(now)
         if any(day == today for day, _ in self._daily_backups()):
             return None
         target = self.backup_dir / f"backclinic-{today.isoformat()}{self._extension}"
@@ -253,7 +251,7 @@ class BackupService:
                             Base.metadata.sorted_tables,
                             partial,
                             revision=revision,
-                            created_at=self._context.clock(),
+                            created_at=self._context.clock.now(),
                         )
                 for _ in read_rows(partial):
                     pass
@@ -297,8 +295,6 @@ class BackupService:
                     },
                 ),
             )
-
-    # ------------------------------------------------------------------------- restore
 
     @reads_no_records
     def backup_revision(self, path: str | os.PathLike[str]) -> str:
@@ -536,10 +532,6 @@ class BackupService:
                 self._context.audit(session, _actor_in(session, actor), entry)
         finally:
             engine.dispose()
-
-
-# The trigger migration 0003 puts on PostgreSQL's audit_event.
-AUDIT_GUARD = "audit_event_append_only"
 
 
 def sqlite_problems(path: Path) -> list[str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from argon2 import PasswordHasher
 from sqlalchemy.orm import Session, sessionmaker
 
 from backclinic.domain.catalogue import Catalogue, load_catalogue
@@ -14,13 +13,16 @@ from backclinic.services.assessments import AssessmentService
 from backclinic.services.audit import AuditService
 from backclinic.services.backups import BackupService
 from backclinic.services.cases import CaseService
-from backclinic.services.clinic import ClinicService
-from backclinic.services.context import Clock, ServiceContext, utc_now
+from backclinic.services.clinic import ClinicService, load_clock_zone
+from backclinic.services.clock import ClinicClock, Instant, utc_now
+from backclinic.services.context import ServiceContext
 from backclinic.services.demo import DemoService
 from backclinic.services.documents import DocumentService
 from backclinic.services.episodes import EpisodeService
+from backclinic.services.passwords import password_hasher
 from backclinic.services.patients import PatientService
 from backclinic.services.plans import PlanService
+from backclinic.services.safety import SafetyService
 from backclinic.services.schedule_view import DayScheduleService
 from backclinic.services.sessions import SessionService
 
@@ -41,28 +43,37 @@ class Services:
     backups: BackupService
     documents: DocumentService
     episodes: EpisodeService
+    safety: SafetyService
     accounts: AccountService
     audit: AuditService
 
 
 def build_services(
     session_factory: sessionmaker[Session],
-    clock: Clock = utc_now,
+    clock: Instant = utc_now,
     *,
     protocol: Protocol | None = None,
     catalogue: Catalogue | None = None,
 ) -> Services:
-    """Raises ProtocolError/CatalogueError (file, key, reason) for a broken data file."""
-    context = ServiceContext(session_factory, clock)
+    """Raises ProtocolError/CatalogueError (file, key, reason) for a broken data file.
+
+    ``clock`` gives the current moment; the clinic's time zone setting decides its date.
+    """
+    context = ServiceContext(session_factory, ClinicClock(clock))
     catalogue = catalogue or load_catalogue()
     protocol = protocol or load_protocol(default_protocol_path(), catalogue)
     patients = PatientService(context)
     assessments = AssessmentService(context, protocol, catalogue)
     plans = PlanService(context, protocol, catalogue, patients, assessments)
-    hasher = PasswordHasher()
+    hasher = password_hasher()
     clinic = ClinicService(context, hasher)
+    load_clock_zone(context)
     sessions = SessionService(context, protocol, catalogue)
     accounts = AccountService(context, hasher)
+    safety = SafetyService(context, protocol, catalogue)
+    episodes = EpisodeService(
+        context, protocol.thresholds, plans, assessments, sessions, safety=safety
+    )
     return Services(
         context=context,
         protocol=protocol,
@@ -72,14 +83,15 @@ def build_services(
         assessments=assessments,
         plans=plans,
         sessions=sessions,
-        cases=CaseService(context, protocol, catalogue, patients, assessments, plans),
+        cases=CaseService(context, protocol, catalogue, patients, assessments, plans, episodes),
         demo=DemoService(context, clinic, assessments=assessments, plans=plans, accounts=accounts),
-        schedule=DayScheduleService(context),
+        schedule=DayScheduleService(context, protocol=protocol, catalogue=catalogue),
         backups=BackupService(context, session_factory.kw["bind"]),
         documents=DocumentService(
             context, protocol, catalogue, clinic, patients, plans, assessments, sessions
         ),
-        episodes=EpisodeService(context, protocol.thresholds, plans, assessments, sessions),
+        episodes=episodes,
+        safety=safety,
         accounts=accounts,
         audit=AuditService(context),
     )

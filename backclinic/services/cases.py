@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from backclinic.db.models import (
     PatientRow,
@@ -48,6 +50,7 @@ from backclinic.domain.casefile.writer import (
     assessment_record,
     case_document,
     case_text,
+    details_fingerprint,
     plan_document,
     session_document,
     session_when,
@@ -64,11 +67,14 @@ from backclinic.services.assessments import (
     validate_assessment,
 )
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
+from backclinic.services.episodes import EpisodeService
 from backclinic.services.errors import FieldError, NotFound, ServiceError, ValidationFailed
 from backclinic.services.files import check_output, write_atomically
 from backclinic.services.patients import (
     PatientInput,
     PatientService,
+    PossibleDuplicate,
+    find_duplicates,
     validate_patient,
     write_details,
     write_search_terms,
@@ -112,8 +118,22 @@ class ImportResult:
     plan_visits: int | None
     updated: bool = False
     kept: int = 0
+    skipped: bool = False
+    # Patients already on record who may be the same person (PossibleDuplicate.describe()).
+    possible_duplicates: tuple[str, ...] = ()
+    # Sessions imported although they broke a precaution in force on their date.
+    notices: tuple[str, ...] = ()
 
     def describe(self) -> str:
+        warnings = "".join(
+            f"\nWarning: {self.mrn} may be a duplicate: {duplicate}"
+            for duplicate in self.possible_duplicates
+        )
+        return self._summary() + warnings
+
+    def _summary(self) -> str:
+        if self.skipped:
+            return f"Skipped {self.mrn} ({self.family_name}, {self.given_name}): already on record."
         counts = (
             f"{_count(self.assessments, 'assessment')}, {_count(self.sessions, 'session')}, "
             + ("no plan" if self.plan_visits is None else f"a plan with {self.plan_visits} visits")
@@ -128,6 +148,18 @@ class ImportResult:
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
+
+# The patient's details an --update may change, audited before and after.
+_DEMOGRAPHICS = (
+    "family_name",
+    "given_name",
+    "date_of_birth",
+    "sex",
+    "occupation",
+    "phone",
+    "email",
+    "address",
+)
 
 # An import adds or replaces a whole patient record.
 _IMPORT_CHANGES = frozenset(
@@ -146,7 +178,9 @@ class CaseService:
         patients: PatientService,
         assessments: AssessmentService,
         plans: PlanService,
+        episodes: EpisodeService | None = None,
     ) -> None:
+        self._episodes = episodes
         self._context = context
         self._protocol = protocol
         self._catalogue = catalogue
@@ -165,17 +199,30 @@ class CaseService:
                 document,
                 protocol=self._protocol,
                 catalogue=self._catalogue,
-                now=self._context.clock(),
+                now=self._context.clock.now(),
                 checks=_RecordChecks(self._catalogue),
+                zone=self._context.clock.zone,
             )
         except CaseFileProblem as problem:
             raise CaseFileError.of(problem) from None
 
     @use_case(Permission.WRITE_CLINICAL, changes=_IMPORT_CHANGES)
     def import_file(
-        self, actor: Actor, path: str | os.PathLike[str], *, update: bool = False
+        self,
+        actor: Actor,
+        path: str | os.PathLike[str],
+        *,
+        update: bool = False,
+        skip_existing: bool = False,
+        force: bool = False,
     ) -> ImportResult:
-        """Import one case file in one transaction; refuse it whole on the first problem."""
+        """Import one case file in one transaction; refuse it whole on the first problem.
+
+        ``skip_existing`` leaves an MRN already on record as it is (a rerun of a batch
+        that stopped half-way); ``update`` adds to it instead, and refuses when the
+        patient's details were changed on record after the file was exported (its
+        ``exported_details``), unless ``force``.
+        """
         source = Path(path)
         try:
             document = load_case_document(source)
@@ -183,19 +230,78 @@ class CaseService:
             raise CaseFileError.of(problem) from None
         try:
             case = self._parse(document)
-            with self._context.writing() as session:
-                return self._store(session, actor, case, source.name, update=update)
+            try:
+                with self._context.writing() as session:
+                    if update and not force:
+                        self._refuse_details_changed_since_export(session, document)
+                    return self._store(
+                        session, actor, case, source.name, update=update, skip=skip_existing
+                    )
+            except IntegrityError:
+                # Another workstation stored the same new MRN between our check and our
+                # insert (PostgreSQL; SQLite lets one writer in at a time): answered as
+                # SQLite answers it, from what is on record now.
+                try:
+                    with self._context.writing() as session:
+                        return self._store(
+                            session, actor, case, source.name, update=False, skip=skip_existing
+                        )
+                except IntegrityError:
+                    raise ServiceError(
+                        f"MRN {case.patient.mrn} could not be stored: another workstation "
+                        "saved a record that conflicts with it at the same moment; nothing "
+                        "was stored. Import the file again."
+                    ) from None
+            except StaleDataError:
+                raise self._context.stale(
+                    f"The record of MRN {case.patient.mrn}",
+                    PatientRow,
+                    self._patient_id(case.patient.mrn),
+                ) from None
         except CaseFileError as error:
             raise error.in_file(source.name) from None
 
+    def _refuse_details_changed_since_export(self, session: Session, document: Any) -> None:
+        exported = document["patient"].get("exported_details")
+        mrn = document["patient"]["mrn"]
+        row = session.scalars(select(PatientRow).where(PatientRow.mrn == mrn)).first()
+        if exported is None or row is None or details_fingerprint(_case_patient(row)) == exported:
+            return
+        change = self._context.concurrent_change(session, row)
+        when = change.changed_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        raise ServiceError(
+            f"The details of MRN {mrn} were changed by {change.changed_by} at {when}, after "
+            "this file was exported; nothing was stored. Export the patient again, or use "
+            "--force to replace their changes."
+        )
+
+    def _patient_id(self, mrn: str) -> int:
+        with self._context.reading() as session:
+            found = session.scalar(select(PatientRow.id).where(PatientRow.mrn == mrn))
+            return -1 if found is None else found
+
     def _store(
-        self, session: Session, actor: Actor, case: Case, file_name: str, *, update: bool
+        self,
+        session: Session,
+        actor: Actor,
+        case: Case,
+        file_name: str,
+        *,
+        update: bool,
+        skip: bool = False,
     ) -> ImportResult:
         mrn = case.patient.mrn
         existing = session.scalars(select(PatientRow).where(PatientRow.mrn == mrn)).first()
+        if existing is not None and not update and skip:
+            return ImportResult(
+                existing.mrn, existing.family_name, existing.given_name, 0, 0, None, skipped=True
+            )
         if existing is not None and not update:
             raise ServiceError(f"MRN {mrn} already exists; use --update to replace its record.")
+        demographics: dict[str, object] = {}
+        duplicates: tuple[PossibleDuplicate, ...] = ()
         if existing is None:
+            duplicates = find_duplicates(session, _patient_input(case.patient))
             try:
                 patient = self._patients._insert(session, actor, _patient_input(case.patient))
             except ValidationFailed as error:
@@ -204,7 +310,9 @@ class CaseService:
             earlier = case.earlier_plans
         else:
             patient = existing
-            self._update_demographics(session, actor, patient, _patient_input(case.patient))
+            demographics = self._update_demographics(
+                session, actor, patient, _patient_input(case.patient)
+            )
             assessments, sessions, plan, kept = self._not_on_record(session, patient, case)
             earlier = ()
         intake_ids: list[tuple[dt.date, int]] = []
@@ -244,6 +352,8 @@ class CaseService:
             plan_visits=None if plan_row is None else self._visit_count(session, patient.id),
             updated=existing is not None,
             kept=kept,
+            possible_duplicates=tuple(duplicate.describe() for duplicate in duplicates),
+            notices=case.safety_notices,
         )
         self._context.audit(
             session,
@@ -261,7 +371,14 @@ class CaseService:
                     "sessions": result.sessions,
                     "plan": plan_row is not None,
                     "kept": kept,
-                },
+                    **demographics,
+                    "safety_notices": list(case.safety_notices),
+                }
+                | (
+                    {"possible_duplicates": [d.patient.mrn for d in duplicates]}
+                    if duplicates
+                    else {}
+                ),
             ),
         )
         return result
@@ -272,12 +389,22 @@ class CaseService:
 
     def _update_demographics(
         self, session: Session, actor: Actor, row: PatientRow, data: PatientInput
-    ) -> None:
+    ) -> dict[str, object]:
+        """Update the patient's details; what changed, before and after, as the window audits."""
+        before = {name: _plain_value(getattr(row, name)) for name in _DEMOGRAPHICS}
         write_details(row, data)
         if session.is_modified(row):
             self._context.stamp_change(row, actor)
         session.flush()
         write_search_terms(session, row)
+        after = {name: _plain_value(getattr(row, name)) for name in _DEMOGRAPHICS}
+        changed = [name for name in _DEMOGRAPHICS if before[name] != after[name]]
+        if not changed:
+            return {}
+        return {
+            "before": {name: before[name] for name in changed},
+            "after": {name: after[name] for name in changed},
+        }
 
     def _not_on_record(
         self, session: Session, patient: PatientRow, case: Case
@@ -304,7 +431,7 @@ class CaseService:
                 )
             kept += 1
         stored_sessions = {
-            item.performed_at: session_document(item)
+            item.performed_at: session_document(item, self._context.clock.zone)
             for item in self._stored_sessions(session, patient.id)
         }
         new_sessions = []
@@ -313,10 +440,11 @@ class CaseService:
             if stored_session is None:
                 new_sessions.append(entry)
                 continue
-            if session_document(entry) != stored_session:
+            if session_document(entry, self._context.clock.zone) != stored_session:
+                when = session_when(entry.performed_at, self._context.clock.zone)
                 raise CaseFileError(
                     f"sessions[{index}]",
-                    f"differs from the session of {session_when(entry.performed_at)} on record; "
+                    f"differs from the session of {when} on record; "
                     "sessions are amended in the app, never replaced by a file",
                 )
             kept += 1
@@ -385,7 +513,7 @@ class CaseService:
             amends_id = original.id
         plan_id = phase_number = None
         for plan_row, plan in reversed(plans):
-            days = (item.performed_at.astimezone().date() - plan.choices.start_date).days
+            days = (self._context.clock.date_of(item.performed_at) - plan.choices.start_date).days
             week = days // 7 + 1
             phases = plan.choices.phases
             phase = next((p for p in phases if p.start_week <= week <= p.end_week), None)
@@ -424,7 +552,7 @@ class CaseService:
             )
         }
         for row in sorted(rows, key=lambda r: (r.performed_at, r.id)):
-            visit = open_visits.pop(row.performed_at.astimezone().date(), None)
+            visit = open_visits.pop(self._context.clock.date_of(row.performed_at), None)
             if visit is not None:
                 visit.session_id = row.id
         session.flush()
@@ -462,8 +590,9 @@ class CaseService:
         if patient is None:
             raise NotFound(f"No patient has MRN {mrn.strip()}.")
         plan = self._plans._plan_for_export(session, patient.id)
+        on_record = _case_patient(patient)
         case = Case(
-            patient=_case_patient(patient),
+            patient=replace(on_record, exported_details=details_fingerprint(on_record)),
             assessments=tuple(self._stored_assessments(session, patient.id)),
             plan=None if plan is None else _case_plan(plan),
             sessions=tuple(self._stored_sessions(session, patient.id)),
@@ -472,7 +601,11 @@ class CaseService:
                 for view in self._plans._earlier_plans_for_export(session, patient.id)
             ),
         )
-        document = case_document(case, self._protocol.red_flag_items())
+        # The course is derived: regenerated on every export from the records just read.
+        course = None if self._episodes is None else self._episodes.course(actor, patient.id)
+        document = case_document(
+            case, self._protocol.red_flag_items(), self._context.clock.zone, course
+        )
         self._context.audit(
             session,
             actor,
@@ -539,6 +672,10 @@ def _patient_input(patient: CasePatient) -> PatientInput:
         email=patient.email,
         address=patient.address,
     )
+
+
+def _plain_value(value: object) -> object:
+    return value.isoformat() if isinstance(value, dt.date) else value
 
 
 def _case_patient(row: PatientRow) -> CasePatient:

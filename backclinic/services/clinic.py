@@ -8,17 +8,19 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backclinic.db.models import CLINICIAN_ROLES, ClinicianRow, ClinicSettingsRow
+from backclinic.services.clock import TIME_ZONE_FIELD, time_zone_problem, workstation_zone_name
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import (
     AuthenticationFailed,
     FieldError,
     ValidationFailed,
 )
+from backclinic.services.lockout import PasswordChecks, clear_failures, count_failure, is_locked
+from backclinic.services.passwords import password_hasher
 from backclinic.services.permissions import Permission, allows
 from backclinic.services.use_case import Change, before_sign_in, reads_no_records, use_case
 
@@ -29,13 +31,23 @@ ROLE_LABELS = {
     "front_desk": "Front desk",
 }
 MIN_PASSWORD_LENGTH = 8
-MAX_FAILED_SIGN_INS = 5
-LOCKOUT = dt.timedelta(minutes=5)
 WEEKDAYS_MON_TO_FRI = [0, 1, 2, 3, 4]
 _WEEKDAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-SIGN_IN_FAILED = "The user name or password is not correct."
+# One message for a wrong name, a wrong password and a locked account: which of them it was
+# would tell an attacker that the account exists.
+SIGN_IN_FAILED = (
+    "The user name or password is not correct, or the account is locked for a few minutes "
+    "after repeated failures."
+)
 # Front desk cannot found a clinic: someone must be able to record care from the start.
 FIRST_RUN_ROLES = ("acupuncturist", "physical_therapist", "admin")
+
+
+LOGO_RULE = "The logo must be an existing PNG or JPEG file."
+
+
+def _usable_logo(path: str) -> bool:
+    return Path(path).is_file() and Path(path).suffix.lower() in (".png", ".jpg", ".jpeg")
 
 
 @dataclass(frozen=True)
@@ -48,6 +60,8 @@ class ClinicSettings:
     idle_lock_minutes: int
     clinic_days: tuple[int, ...]
     version: int
+    # IANA name of the zone whose calendar is the clinic's "today"; None: the workstation's.
+    time_zone: str | None = None
     opens_at: str = "08:00"
     closes_at: str = "18:00"
     closed_dates: tuple[dt.date, ...] = ()
@@ -56,6 +70,7 @@ class ClinicSettings:
         """The settings as ``clinic show`` prints them, one per line."""
         days = ", ".join(_WEEKDAY_CODES[day] for day in self.clinic_days)
         closed = ", ".join(day.isoformat() for day in self.closed_dates) or "none"
+        zone = self.time_zone or "this computer's own"
         return "\n".join(
             (
                 f"Name: {self.clinic_name}",
@@ -65,6 +80,7 @@ class ClinicSettings:
                 f"Open days: {days}",
                 f"Hours: {self.opens_at}-{self.closes_at}",
                 f"Closed: {closed}",
+                f"Time zone: {zone}",
             )
         )
 
@@ -107,6 +123,7 @@ def _settings(row: ClinicSettingsRow) -> ClinicSettings:
         idle_lock_minutes=row.idle_lock_minutes,
         clinic_days=tuple(row.clinic_days),
         version=row.version,
+        time_zone=row.time_zone,
         opens_at=row.opens_at,
         closes_at=row.closes_at,
         closed_dates=tuple(dt.date.fromisoformat(day) for day in row.closed_dates),
@@ -184,6 +201,15 @@ def _settings_changes(before: ClinicSettings, after: ClinicSettings) -> dict[str
     }
 
 
+@before_sign_in()
+def load_clock_zone(context: ServiceContext) -> None:
+    """Set the clinic clock to the stored time zone (none yet: the workstation's); read
+    when the services are built, before anyone signs in."""
+    with context.reading() as session:
+        row = session.get(ClinicSettingsRow, 1)
+        context.clock.set_zone(row.time_zone if row is not None else None)
+
+
 def active_admin_exists(session: Session) -> bool:
     return bool(
         session.scalar(
@@ -230,7 +256,8 @@ def _may_administer(service: ClinicService, actor: Actor) -> bool:
 class ClinicService:
     def __init__(self, context: ServiceContext, hasher: PasswordHasher | None = None) -> None:
         self._context = context
-        self._hasher = hasher or PasswordHasher()
+        self._hasher = hasher or password_hasher()
+        self._checks = PasswordChecks(self._hasher)
 
     @reads_no_records
     def system_actor(self) -> Actor:
@@ -262,14 +289,28 @@ class ClinicService:
             row = session.get(ClinicSettingsRow, 1)
             if row is None:
                 raise LookupError("the clinic has not been set up")
-            return _settings(row)
+            settings = _settings(row)
+        # Each read also picks up a time zone another workstation has changed.
+        self._context.clock.set_zone(settings.time_zone)
+        return settings
 
     @before_sign_in(changes={Change.SETTINGS, Change.ACCOUNTS})
-    def set_up(self, *, clinic_name: str, first_clinician: NewClinician) -> Clinician:
+    def set_up(
+        self,
+        *,
+        clinic_name: str,
+        first_clinician: NewClinician,
+        address: str = "",
+        phone: str = "",
+        logo_path: str | None = None,
+    ) -> Clinician:
         """Create the clinic and its first account in one transaction (first start only)."""
         errors = []
         if not clinic_name.strip():
             errors.append(FieldError("clinic_name", "Clinic name is required."))
+        logo = (logo_path or "").strip() or None
+        if logo is not None and not _usable_logo(logo):
+            errors.append(FieldError("logo_path", LOGO_RULE))
         errors += validate_clinician(first_clinician)
         if first_clinician.role in CLINICIAN_ROLES and first_clinician.role not in FIRST_RUN_ROLES:
             errors.append(
@@ -289,7 +330,13 @@ class ClinicService:
             )
             actor = _clinician(clinician).as_actor()
             settings = ClinicSettingsRow(
-                id=1, clinic_name=clinic_name.strip(), clinic_days=WEEKDAYS_MON_TO_FRI
+                id=1,
+                clinic_name=clinic_name.strip(),
+                address=address.strip(),
+                phone=phone.strip(),
+                logo_path=logo,
+                clinic_days=WEEKDAYS_MON_TO_FRI,
+                time_zone=workstation_zone_name(),
             )
             self._context.stamp_new(settings, actor)
             session.add(settings)
@@ -303,7 +350,9 @@ class ClinicService:
                     details={"clinic_name": clinic_name.strip(), "first_clinician": clinician.id},
                 ),
             )
-            return _clinician(clinician)
+            created = _clinician(clinician)
+        self._context.clock.set_zone(settings.time_zone)
+        return created
 
     @use_case(Permission.CHANGE_SETTINGS, changes={Change.SETTINGS}, also_allowed=_may_administer)
     def update_settings(
@@ -321,10 +370,12 @@ class ClinicService:
         opens_at: str | None = None,
         closes_at: str | None = None,
         closed_dates: tuple[dt.date, ...] | None = None,
+        time_zone: str | None = None,
     ) -> ClinicSettings:
         """Change what letterheads and schedules use; admins (and the command line) only.
 
-        Hours and closures left as None stay as they are.
+        Hours and closures left as None stay as they are. ``time_zone`` is an IANA name, or ""
+        for the workstation's own zone; None keeps it.
         """
         current = self.settings()
         opens_at = current.opens_at if opens_at is None else opens_at.strip()
@@ -340,10 +391,12 @@ class ClinicService:
         if not clinic_days or any(day not in range(7) for day in clinic_days):
             errors.append(FieldError("clinic_days", "Choose at least one opening day."))
         logo = (logo_path or "").strip() or None
-        if logo is not None and not (
-            Path(logo).is_file() and Path(logo).suffix.lower() in (".png", ".jpg", ".jpeg")
-        ):
-            errors.append(FieldError("logo_path", "The logo must be an existing PNG or JPEG file."))
+        if logo is not None and not _usable_logo(logo):
+            errors.append(FieldError("logo_path", LOGO_RULE))
+        zone = time_zone.strip() if time_zone is not None else None
+        zone_problem = time_zone_problem(zone) if zone else None
+        if zone_problem is not None:
+            errors.append(FieldError(TIME_ZONE_FIELD, zone_problem))
         if errors:
             raise ValidationFailed(errors)
         with self._context.writing() as session:
@@ -365,6 +418,7 @@ class ClinicService:
                     "logo_path": logo_path,
                     "hours": f"{opens_at}-{closes_at}",
                     "closed_dates": [day.isoformat() for day in closed],
+                    "time_zone": time_zone,
                 },
             )
             before = _settings(row)
@@ -378,6 +432,8 @@ class ClinicService:
             row.opens_at = opens_at
             row.closes_at = closes_at
             row.closed_dates = [day.isoformat() for day in closed]
+            if zone is not None:
+                row.time_zone = zone or None
             self._context.stamp_change(row, actor)
             session.flush()
             self._context.audit(
@@ -390,7 +446,9 @@ class ClinicService:
                     details=_settings_changes(before, _settings(row)),
                 ),
             )
-            return _settings(row)
+            after = _settings(row)
+        self._context.clock.set_zone(after.time_zone)
+        return after
 
     @use_case(None)
     def clinicians(self, actor: Actor) -> list[Clinician]:
@@ -400,53 +458,58 @@ class ClinicService:
 
     @before_sign_in(changes={Change.ACCOUNTS})
     def sign_in(self, username: str, password: str) -> Clinician:
-        """Check a password; the failure message never says which part was wrong."""
-        now = self._context.clock()
-        with self._context.writing() as session:
+        """Check a password; every refusal reads the same and costs the same.
+
+        A wrong name, a wrong password, a deactivated and a locked account all get
+        SIGN_IN_FAILED after one argon2 verification (see services.lockout).
+        """
+        now = self._context.clock.now()
+        with self._context.reading() as session:
             row = session.scalars(
                 select(ClinicianRow).where(ClinicianRow.username == username.strip())
             ).one_or_none()
-            if row is None or not row.active:
+            account = None if row is None or not row.active else row
+            password_hash = account.password_hash if account else None
+            locked = account is not None and is_locked(account.locked_until, now)
+        matched = self._checks.matches(password_hash, password)
+        with self._context.writing() as session:
+            if account is None:
+                # What was typed is not kept: it may be a password in the wrong field.
                 self._context.audit(
                     session,
                     None,
-                    AuditEntry("sign_in_failed", "clinician", details={"username": username}),
+                    AuditEntry("sign_in_failed", "clinician", details={"account": "unknown"}),
                 )
-                failure: Exception = AuthenticationFailed(SIGN_IN_FAILED)
-            elif row.locked_until is not None and row.locked_until > now:
-                minutes = max(1, round((row.locked_until - now).total_seconds() / 60))
+            elif locked:
                 self._context.audit(
-                    session, None, AuditEntry("sign_in_refused_locked", "clinician", row.id)
+                    session, None, AuditEntry("sign_in_refused_locked", "clinician", account.id)
                 )
-                failure = AuthenticationFailed(
-                    f"This account is locked after repeated failed sign-ins; "
-                    f"try again in {minutes} minute{'s' if minutes != 1 else ''}."
-                )
-            elif self._password_matches(row, password):
-                row.failed_sign_ins = 0
-                row.locked_until = None
-                if self._hasher.check_needs_rehash(row.password_hash):
-                    row.password_hash = self._hasher.hash(password)
-                actor = _clinician(row).as_actor()
-                self._context.audit(session, actor, AuditEntry("sign_in", "clinician", row.id))
-                return _clinician(row)
+            elif matched:
+                current = session.get_one(ClinicianRow, account.id)
+                if is_locked(current.locked_until, now):
+                    # Another workstation's failures locked it while this one was hashing.
+                    self._context.audit(
+                        session, None, AuditEntry("sign_in_refused_locked", "clinician", current.id)
+                    )
+                else:
+                    clear_failures(session, current.id)
+                    if self._checks.needs_rehash(current.password_hash):
+                        current.password_hash = self._checks.hash(password)
+                    signed_in = _clinician(current)
+                    self._context.audit(
+                        session,
+                        signed_in.as_actor(),
+                        AuditEntry("sign_in", "clinician", current.id),
+                    )
+                    return signed_in
             else:
-                row.failed_sign_ins += 1
-                details: dict[str, object] = {"attempt": row.failed_sign_ins}
-                if row.failed_sign_ins >= MAX_FAILED_SIGN_INS:
-                    row.locked_until = now + LOCKOUT
-                    row.failed_sign_ins = 0
-                    details["locked_until"] = row.locked_until.isoformat()
-                self._context.audit(
-                    session,
-                    None,
-                    AuditEntry("sign_in_failed", "clinician", row.id, details=details),
-                )
-                failure = AuthenticationFailed(SIGN_IN_FAILED)
-        raise failure
-
-    def _password_matches(self, row: ClinicianRow, password: str) -> bool:
-        try:
-            return self._hasher.verify(row.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            return False
+                counted = count_failure(session, account.id, now)
+                if counted is None:
+                    entry = AuditEntry("sign_in_refused_locked", "clinician", account.id)
+                else:
+                    details: dict[str, object] = {"attempt": counted.attempt}
+                    if counted.locked_until is not None:
+                        details["locked_until"] = counted.locked_until.isoformat()
+                    entry = AuditEntry("sign_in_failed", "clinician", account.id, details=details)
+                self._context.audit(session, None, entry)
+        raise AuthenticationFailed(SIGN_IN_FAILED)

@@ -21,10 +21,10 @@ from backclinic.db import audit_chain
 from backclinic.db.engine import READ_ONLY_OPTION, is_read_only, masked
 from backclinic.db.migrate import sqlite_file
 from backclinic.db.models import AuditEventRow, ClinicianRow
+from backclinic.services.clock import ClinicClock
 from backclinic.services.errors import ConcurrentChange, NotFound, ServiceError, StaleRecord
 from backclinic.services.files import database_files
 
-Clock = Callable[[], dt.datetime]
 RowT = TypeVar("RowT")
 
 # Where a unit of work keeps the head its audit entry made, to anchor once it commits.
@@ -73,10 +73,6 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.date | dt.datetime) else value
 
 
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 @dataclass(frozen=True)
 class Actor:
     """The signed-in clinician on whose behalf a service writes.
@@ -105,9 +101,11 @@ class DatabaseIsReadOnly(ServiceError):
 class ServiceContext:
     """Opens units of work and writes their audit entries; shared by every service."""
 
-    def __init__(self, session_factory: sessionmaker[Session], clock: Clock = utc_now) -> None:
+    def __init__(
+        self, session_factory: sessionmaker[Session], clock: ClinicClock | None = None
+    ) -> None:
         self._session_factory = session_factory
-        self.clock = clock
+        self.clock = clock or ClinicClock()
         self._keys: dict[str, bytes] = {}
 
     def database_files(self) -> tuple[Path, ...]:
@@ -183,7 +181,7 @@ class ServiceContext:
         if actor is not None and actor.clinician_id is None:
             details["actor"] = actor.name
         row = AuditEventRow(
-            occurred_at=self.clock(),
+            occurred_at=self.clock.now(),
             clinician_id=actor.clinician_id if actor else None,
             action=entry.action,
             entity=entry.entity,
@@ -287,7 +285,7 @@ class ServiceContext:
             if row is None:
                 return StaleRecord(
                     record if isinstance(record, str) else "This record",
-                    ConcurrentChange("another user", self.clock(), {}, dict(yours or {})),
+                    ConcurrentChange("another user", self.clock.now(), {}, dict(yours or {})),
                     expected_version=expected_version,
                 )
             return StaleRecord(
@@ -298,12 +296,12 @@ class ServiceContext:
             )
 
     def stamp_new(self, row: Any, actor: Actor | None) -> None:
-        now = self.clock()
+        now = self.clock.now()
         row.created_at = now
         row.updated_at = now
         row.created_by = actor.clinician_id if actor else None
         row.updated_by = actor.clinician_id if actor else None
 
     def stamp_change(self, row: Any, actor: Actor | None) -> None:
-        row.updated_at = self.clock()
+        row.updated_at = self.clock.now()
         row.updated_by = actor.clinician_id if actor else None

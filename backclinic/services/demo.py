@@ -22,6 +22,7 @@ from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from backclinic.db.models import (
+    AuditEventRow,
     ClinicianRow,
     ClinicSettingsRow,
     PatientRow,
@@ -41,10 +42,11 @@ from backclinic.services import queries
 from backclinic.services.accounts import Account, AccountService
 from backclinic.services.assessments import AssessmentInput, AssessmentService, PsfsItem
 from backclinic.services.clinic import Clinician, ClinicService, NewClinician
+from backclinic.services.clock import ClinicClock
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
-from backclinic.services.errors import FieldError, ValidationFailed
+from backclinic.services.errors import FieldError, ServiceError, ValidationFailed
 from backclinic.services.patients import fold, search_terms
-from backclinic.services.permissions import Permission
+from backclinic.services.permissions import ROLE_NAMES, Permission
 from backclinic.services.plans import PlanService, choices_from_proposal
 from backclinic.services.sessions import session_details, session_row
 from backclinic.services.use_case import Change, use_case
@@ -106,7 +108,10 @@ class DemoSummary:
         ]
         if self.clinicians:
             lines.append(f"Staff accounts (password for each: {self.password}):")
-            lines += [f"  {a.username:<18} {a.full_name} ({a.role})" for a in self.clinicians]
+            lines += [
+                f"  {a.username:<18} {a.full_name} ({ROLE_NAMES.get(a.role, a.role)})"
+                for a in self.clinicians
+            ]
         if self.patients_created:
             lines.append(
                 f"{self.patients_created:,} patients, MRN {self.first_mrn} to {self.last_mrn}."
@@ -489,10 +494,11 @@ def _session_row(
     visit: ScheduledVisitRow,
     phase: PlanPhaseRow,
     before: int,
+    clock: ClinicClock,
 ) -> TreatmentSessionRow:
     needling = "acupuncture" in visit.modalities
     hour = rng.choice((9, 10, 11, 14, 15, 16))
-    moment = dt.datetime.combine(visit.visit_date, dt.time(hour, rng.choice((0, 20, 40))))
+    moment = clock.at(visit.visit_date, dt.time(hour, rng.choice((0, 20, 40))))
     drop = rng.choice((1, 1, 2, 2, 3)) if needling else rng.choice((0, 1, 1))
     after = None if rng.random() < 0.05 else max(0, before - drop)
     points = list(phase.acupoints)
@@ -501,7 +507,7 @@ def _session_row(
     clinician_id = rng.choice(staff.acupuncturists if needling else staff.therapists)
     interventions = phase.pt_interventions if "pt" in visit.modalities else []
     details = SessionDetails(
-        performed_at=moment.astimezone().astimezone(dt.UTC),
+        performed_at=moment.astimezone(dt.UTC),
         modalities=tuple(visit.modalities),
         pain_before=before,
         pain_after=after,
@@ -560,10 +566,10 @@ class DemoService:
     """Fills a database with a demo clinic, in steps.
 
     Steps run in order: the clinic and its staff (through ClinicService, so accounts are
-    hashed and audited as usual), then the patient registry in one bulk transaction.
-    Intakes, plans and sessions are meant to be further steps inside that transaction,
-    each taking the DemoPatients of the step before and adding its counts to the single
-    "demo_fill" audit entry.
+    hashed and audited as usual), then the patient registry in batches of BATCH_SIZE, each
+    one transaction with its own "demo_fill" audit entry, so that other workstations read
+    and write between batches. The caseload (intakes, plans, sessions) goes in with the
+    first batch and its counts into that batch's entry.
     """
 
     def __init__(
@@ -597,35 +603,55 @@ class DemoService:
                 [FieldError("patients", f"Patients must be between 0 and {MAX_PATIENTS:,}.")]
             )
         started = time.perf_counter()
+        self._refuse_a_real_clinic()
         clinic = self._ensure_clinic()
         writer = (
             actor
             if actor.clinician_id is not None
             else clinic.admin or self._first_admin() or actor
         )
-        with self._context.writing() as session:
-            registered = self._add_patients(session, writer, count=patients, seed=seed)
-            caseload = self._add_caseload(session, writer, registered, seed=seed)
-            self._context.audit(
-                session,
-                writer,
-                AuditEntry(
-                    "demo_fill",
-                    "clinic",
-                    1,
-                    details={
-                        "seed": seed,
-                        "clinicians": len(clinic.accounts),
-                        "patients": len(registered.patient_ids),
-                        "first_mrn": registered.first_mrn,
-                        "last_mrn": registered.last_mrn,
-                        "intakes": caseload.intakes,
-                        "plans": caseload.plans,
-                        "sessions": caseload.sessions,
-                        "discharged": caseload.discharged,
-                    },
-                ),
-            )
+        with self._context.reading() as session:
+            _stem, seed_number = _next_mrn_number(session)
+        today = self._context.clock.today()
+        # The start number is part of the seed so that a second fill adds new people.
+        people = demo_people(f"{seed}:{seed_number}", today)
+        patient_ids: list[int] = []
+        first_mrn: str | None = None
+        last_mrn: str | None = None
+        caseload = _CaseloadStep(0, 0)
+        # One transaction, and one audit entry, per batch: a fill of 100,000 patients must
+        # not hold the write lock for a minute, so other workstations write in between.
+        for batch_start in range(0, max(patients, 1), BATCH_SIZE):
+            with self._context.writing() as session:
+                registered = self._add_patients(
+                    session, writer, count=min(BATCH_SIZE, patients - batch_start), people=people
+                )
+                step = _CaseloadStep(0, 0)
+                if batch_start == 0:
+                    step = caseload = self._add_caseload(session, writer, registered, seed=seed)
+                self._context.audit(
+                    session,
+                    writer,
+                    AuditEntry(
+                        "demo_fill",
+                        "clinic",
+                        1,
+                        details={
+                            "seed": seed,
+                            "clinicians": len(clinic.accounts) if batch_start == 0 else 0,
+                            "patients": len(registered.patient_ids),
+                            "first_mrn": registered.first_mrn,
+                            "last_mrn": registered.last_mrn,
+                            "intakes": step.intakes,
+                            "plans": step.plans,
+                            "sessions": step.sessions,
+                            "discharged": step.discharged,
+                        },
+                    ),
+                )
+            patient_ids += registered.patient_ids
+            first_mrn = first_mrn or registered.first_mrn
+            last_mrn = registered.last_mrn or last_mrn
         self._refresh_statistics()
         return DemoSummary(
             clinic_name=self._clinic.settings().clinic_name,
@@ -635,9 +661,9 @@ class DemoService:
                 for account in clinic.accounts
             ),
             password=DEMO_PASSWORD if clinic.accounts else None,
-            patients_created=len(registered.patient_ids),
-            first_mrn=registered.first_mrn,
-            last_mrn=registered.last_mrn,
+            patients_created=len(patient_ids),
+            first_mrn=first_mrn,
+            last_mrn=last_mrn,
             elapsed_seconds=time.perf_counter() - started,
             intakes_created=caseload.intakes,
             plans_created=caseload.plans,
@@ -654,7 +680,7 @@ class DemoService:
             return _CaseloadStep(0, 0)
         rng = random.Random(f"caseload-{seed}")
         protocol = self._plans.protocol
-        today = self._context.clock().astimezone().date()
+        today = self._context.clock.today()
         clinic_days = frozenset(
             session.scalar(select(ClinicSettingsRow.clinic_days)) or [0, 1, 2, 3, 4]
         )
@@ -728,7 +754,9 @@ class DemoService:
                 self._context.stamp_change(visit, actor)
                 continue
             before = pain.next()
-            row = _session_row(rng, staff, plan, visit, phases[visit.phase_number], before)
+            row = _session_row(
+                rng, staff, plan, visit, phases[visit.phase_number], before, self._context.clock
+            )
             self._context.stamp_new(row, actor)
             rows.append((visit, row))
         session.add_all(row for _visit, row in rows)
@@ -784,6 +812,37 @@ class DemoService:
             if session.get_bind().dialect.name == "postgresql":
                 session.execute(text("ANALYZE patient, patient_search_term"))
 
+    def _refuse_a_real_clinic(self) -> None:
+        """The demo fills a new database or a demo one, never a clinic's real records.
+
+        Its accounts share a published password: set up beside real patients, they would be
+        an administrator anyone can sign in as. A demo database is one the demo filled (its
+        "demo_fill" audit entry) or set up (its clinic name, before any patient).
+        """
+        with self._context.reading() as session:
+            settings = session.get(ClinicSettingsRow, 1)
+            patients = session.scalar(select(func.count()).select_from(PatientRow)) or 0
+            accounts = session.scalar(select(func.count()).select_from(ClinicianRow)) or 0
+            filled_before = session.scalar(
+                select(AuditEventRow.id).where(AuditEventRow.action == "demo_fill").limit(1)
+            )
+        if filled_before is not None:
+            return
+        if settings is None and patients == 0 and accounts == 0:
+            return
+        if settings is not None and settings.clinic_name == DEMO_CLINIC_NAME and patients == 0:
+            return
+        if patients:
+            held = f"{patients:,} patient{'s' if patients != 1 else ''}"
+        elif settings is not None:
+            held = f"the accounts of {settings.clinic_name}"
+        else:
+            held = f"{accounts} clinician account{'s' if accounts != 1 else ''}"
+        raise ServiceError(
+            f"This database holds a clinic's own records ({held}); the demo fills only a new "
+            "database or a demo one, so nothing was changed."
+        )
+
     def _ensure_clinic(self) -> _ClinicStep:
         if self._clinic.is_set_up():
             return _ClinicStep(set_up=False, accounts=())
@@ -816,13 +875,17 @@ class DemoService:
             return Actor(row.id, row.full_name, row.role) if row else None
 
     def _add_patients(
-        self, session: Session, actor: Actor | None, *, count: int, seed: int
+        self,
+        session: Session,
+        actor: Actor | None,
+        *,
+        count: int,
+        people: Iterator[DemoPerson],
     ) -> DemoPatients:
+        """One batch of patients after the last MRN on record (read afresh: a colleague may
+        have registered someone since the batch before)."""
         stem, first_number = _next_mrn_number(session)
-        now = self._context.clock()
-        today = now.astimezone().date()
-        # The start number is part of the seed so that a second fill adds new people.
-        people = demo_people(f"{seed}:{first_number}", today)
+        now = self._context.clock.now()
         stamps: dict[str, Any] = {
             "version": 1,
             "created_at": now,
@@ -831,16 +894,13 @@ class DemoService:
             "updated_by": actor.clinician_id if actor else None,
             "archived": False,
         }
-        patient_ids: list[int] = []
-        for start in range(0, count, BATCH_SIZE):
-            numbers = range(first_number + start, first_number + min(count, start + BATCH_SIZE))
-            batch = [_patient_values(f"{stem}{n:06d}", next(people), stamps) for n in numbers]
-            patient_ids += _insert_batch(session, batch)
-        last_number = first_number + count - 1
+        numbers = range(first_number, first_number + count)
+        batch = [_patient_values(f"{stem}{n:06d}", next(people), stamps) for n in numbers]
+        patient_ids = _insert_batch(session, batch) if batch else []
         return DemoPatients(
             patient_ids=tuple(patient_ids),
             first_mrn=f"{stem}{first_number:06d}" if count else None,
-            last_mrn=f"{stem}{last_number:06d}" if count else None,
+            last_mrn=f"{stem}{first_number + count - 1:06d}" if count else None,
         )
 
 

@@ -20,27 +20,27 @@ from sqlalchemy.orm import Session
 
 from backclinic.db.models import ClinicianRow, DocumentRow, PlanRow
 from backclinic.domain.catalogue import Catalogue
-from backclinic.domain.outcomes import OutcomeChange, judge
+from backclinic.domain.episode import MeasureCourse, count
+from backclinic.domain.outcomes import MEASURES, OutcomeChange, measure_rule
 from backclinic.domain.progress import PainPoint, immediate_response
 from backclinic.domain.protocol import Protocol
-from backclinic.reports.discharge_summary import (
+from backclinic.reports.content import (
     Attendance,
+    ChartPhase,
     DischargeSummary,
+    DocumentFrame,
+    HomeExercise,
+    Letterhead,
     Outcome,
-    TreatedSession,
-    discharge_title,
-    render_discharge_summary,
-)
-from backclinic.reports.frame import DocumentFrame, HomeExercise, Letterhead, PatientLine
-from backclinic.reports.pain_chart import ChartPhase
-from backclinic.reports.plan_summary import (
+    PatientLine,
     PatientPrecaution,
     PlannedVisit,
     PlanPhase,
     PlanSummary,
-    render_plan_summary,
+    TreatedSession,
+    discharge_title,
 )
-from backclinic.services.assessments import Assessment, AssessmentService
+from backclinic.services.assessments import AssessmentService
 from backclinic.services.clinic import ClinicService
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.episodes import course_of, in_episode
@@ -49,6 +49,7 @@ from backclinic.services.files import check_output, write_atomically
 from backclinic.services.patients import Patient, PatientService
 from backclinic.services.permissions import Permission
 from backclinic.services.plans import InterventionDose, PhaseView, PlanService, PlanView
+from backclinic.services.safety import status_on
 from backclinic.services.sessions import SessionRecord, SessionService
 from backclinic.services.use_case import Change as Changed
 from backclinic.services.use_case import reads_no_records, use_case
@@ -130,6 +131,9 @@ class DocumentService:
     def draft_plan_summary(self, actor: Actor, patient_id: int) -> DraftDocument:
         """Render the patient's plan summary for the preview; nothing is stored or audited."""
         summary = self.plan_summary(actor, patient_id)
+        # reportlab loads on the first print, not at start-up (it is a large import).
+        from backclinic.reports.plan_summary import render_plan_summary
+
         rendered = render_plan_summary(summary)
         plan = self._plan_to_print(actor, patient_id, "plan summary")
         return DraftDocument(
@@ -140,6 +144,8 @@ class DocumentService:
     def draft_discharge_summary(self, actor: Actor, patient_id: int) -> DraftDocument:
         """Render the discharge summary (an interim one while the plan is active)."""
         summary = self.discharge_summary(actor, patient_id)
+        from backclinic.reports.discharge_summary import render_discharge_summary
+
         rendered = render_discharge_summary(summary)
         plan = self._plan_to_print(actor, patient_id, "discharge summary")
         return DraftDocument(
@@ -179,8 +185,6 @@ class DocumentService:
         return self.keep_printed(
             actor, self.draft_discharge_summary(actor, patient_id), destination=destination
         )
-
-    # ------------------------------------------------------------------------- documents
 
     @use_case(Permission.VIEW_CLINICAL)
     def documents(self, actor: Actor, patient_id: int) -> list[DocumentInfo]:
@@ -272,8 +276,6 @@ class DocumentService:
             )
             write_atomically(target, row.pdf, force=force, protected=protected)
 
-    # ------------------------------------------------------------------------- inputs
-
     @use_case(Permission.VIEW_CLINICAL)
     def plan_summary(self, actor: Actor, patient_id: int) -> PlanSummary:
         """The plan summary's content for the patient's current (or latest) plan."""
@@ -326,7 +328,17 @@ class DocumentService:
             target_odi=plan.target_odi,
             functional_goals=plan.functional_goals,
             precautions=tuple(self._precaution(code) for code in plan.precautions),
+            # Never treated, whatever the calendar says (even past the plan's last week).
+            not_started=episode.discharge is None and not episode.phases_reached,
+            ended=self._ended_words(plan),
+            urgent_referral=self._hold(patient_id, today),
         )
+
+    def _hold(self, patient_id: int, today: dt.date) -> str | None:
+        """Why treatment is on hold for an urgent referral, or None."""
+        with self._context.reading() as session:
+            status = status_on(session, patient_id, self._protocol, self._catalogue, today)
+        return status.message if status.on_hold else None
 
     @use_case(Permission.VIEW_CLINICAL)
     def discharge_summary(self, actor: Actor, patient_id: int) -> DischargeSummary:
@@ -344,18 +356,23 @@ class DocumentService:
             ended_on = records[-1].performed_on if records else today
         end = ended_on if ended and ended_on is not None else today
         assessments = self._assessments.for_patient(actor, patient_id)
-        nprs, odi = self._outcomes(plan, assessments, records, end)
         episode = course_of(
             plan, assessments, records, thresholds=self._protocol.thresholds, today=end
         )
+        nprs, odi, psfs, rmdq = (self._outcome(episode.outcome(m)) for m in MEASURES)
+        # The home programme holds what the patient was taught: the phases reached.
         reached = [p for p in plan.phases if p.number in episode.phases_reached]
-        if not reached and not ended:
-            reached = [p for p in plan.phases if p.number == episode.current_phase]
         last_phase = reached[-1] if reached else None
         headline, recommendations = self._recommendations(
-            last_phase, nprs.change, end_reason, end_note
+            last_phase, nprs.change, end_reason, end_note, ended_on=end if ended else None
         )
         if not ended:
+            if not episode.sessions:
+                weeks = count((end - plan.start_date).days // 7 + 1, "week")
+                headline = headline or (
+                    f"Treatment has not started: no session is recorded in the {weeks} "
+                    f"since the plan began on {_day(plan.start_date)}."
+                )
             # An interim summary says what the Progress tab says next, rule and numbers.
             recommendations = tuple(s.why for s in episode.suggestions) + recommendations
         points = [PainPoint(r.performed_on, r.data.pain_before, r.data.pain_after) for r in records]
@@ -372,18 +389,18 @@ class DocumentService:
             attendance=_attendance(plan, end, len(records)),
             nprs=nprs,
             odi=odi,
+            more_outcomes=tuple(o for o in (psfs, rmdq) if o.baseline is not None),
             mean_immediate_drop=immediate_response(points).mean_drop,
             sessions=tuple(self._treated(r) for r in records),
             home_programme=self._home_programme(_reached_doses(reached)),
             recommendations=recommendations,
             clinician=actor.name,
             headline=headline,
+            evidence=self._protocol.evidence,
         )
 
-    # ------------------------------------------------------------------------- internals
-
     def _today(self) -> dt.date:
-        return self._context.clock().astimezone().date()
+        return self._context.clock.today()
 
     def _plan_to_print(self, actor: Actor, patient_id: int, what: str) -> PlanView:
         plan = self._plans.active_plan(actor, patient_id) or self._plans.latest_plan(
@@ -463,6 +480,16 @@ class DocumentService:
             return PatientPrecaution(self._label("precautions", code), "")
         return PatientPrecaution(rule.label, rule.needling)
 
+    def _ended_words(self, plan: PlanView) -> str:
+        """ "This plan ended on 21 Jan 2026 (referred)." for a plan no longer active."""
+        if plan.status == "active":
+            return ""
+        when = f" on {_day(plan.ended_on)}" if plan.ended_on else ""
+        why = f" ({self._end_reason(plan.end_reason).lower()})" if plan.end_reason else ""
+        return (
+            f"This plan ended{when}{why}: the visits below that were not held will not take place."
+        )
+
     def _end_reason(self, code: str) -> str:
         kinds = ("end_reasons", "discharge_reasons")
         for kind in kinds:
@@ -476,69 +503,18 @@ class DocumentService:
         records = [r for r in self._sessions.history(actor, patient_id) if in_episode(plan, r, end)]
         return sorted(records, key=lambda r: r.data.performed_at)
 
-    def _outcomes(
-        self,
-        plan: PlanView,
-        assessments: list[Assessment],
-        records: list[SessionRecord],
-        end: dt.date,
-    ) -> tuple[Outcome, Outcome]:
-        """Baseline from the intake the plan was built on; final from the latest measurement
-        in the episode (the last session's pain before, or a later reassessment)."""
-        intakes = [
-            a for a in assessments if a.kind == "intake" and a.assessed_on <= plan.start_date
-        ]
-        intake = (
-            intakes[-1] if intakes else next((a for a in assessments if a.kind == "intake"), None)
+    def _outcome(self, course: MeasureCourse) -> Outcome:
+        """A measure as the course judged it, laid out for the page."""
+        rule = measure_rule(course.measure, self._protocol.thresholds)
+        return Outcome(
+            measure=rule.name,
+            unit=rule.unit,
+            baseline=course.baseline,
+            baseline_on=course.baseline_on,
+            final=course.latest,
+            final_on=course.latest_on,
+            change=course.change,
         )
-        since = intake.assessed_on if intake else plan.start_date
-        later = [a for a in assessments if a is not intake and since <= a.assessed_on <= end]
-        t = self._protocol.thresholds
-
-        # Pain compares like with like: the intake's current pain, then each session's
-        # pain before treatment (or a reassessment's current pain), the latest one last.
-        pain = [
-            (r.performed_on, float(r.data.pain_before))
-            for r in records
-            if r.data.pain_before is not None
-        ]
-        pain += [
-            (a.assessed_on, float(a.intake.nprs_current))
-            for a in later
-            if a.intake.nprs_current is not None
-        ]
-        pain.sort(key=lambda item: item[0])
-        nprs_base: tuple[dt.date, float] | None = None
-        if intake is not None and intake.intake.nprs_current is not None:
-            nprs_base = (intake.assessed_on, float(intake.intake.nprs_current))
-        elif pain:
-            nprs_base = pain.pop(0)
-        nprs_final = pain[-1] if pain else None
-        nprs = Outcome(
-            measure="Pain (NPRS 0–10)",
-            unit="",
-            baseline=nprs_base[1] if nprs_base else None,
-            baseline_on=nprs_base[0] if nprs_base else None,
-            final=nprs_final[1] if nprs_final else None,
-            final_on=nprs_final[0] if nprs_final else None,
-            change=judge("nprs", nprs_base[1], nprs_final[1], t)
-            if nprs_base and nprs_final
-            else None,
-        )
-
-        odi_base = _odi(intake)
-        odi_later = [score for a in later if (score := _odi(a)) is not None]
-        odi_final = odi_later[-1] if odi_later else None
-        odi = Outcome(
-            measure="Disability (ODI)",
-            unit=" %",
-            baseline=odi_base[1] if odi_base else None,
-            baseline_on=odi_base[0] if odi_base else None,
-            final=odi_final[1] if odi_final else None,
-            final_on=odi_final[0] if odi_final else None,
-            change=judge("odi", odi_base[1], odi_final[1], t) if odi_base and odi_final else None,
-        )
-        return nprs, odi
 
     def _treated(self, record: SessionRecord) -> TreatedSession:
         data = record.data
@@ -561,6 +537,8 @@ class DocumentService:
         pain: OutcomeChange | None,
         end_reason: str | None,
         end_note: str,
+        *,
+        ended_on: dt.date | None,
     ) -> tuple[str, tuple[str, ...]]:
         """What the summary says first (for a referred or worsening patient), and the
         advice: maintenance and progression only for a patient who improved or held."""
@@ -570,7 +548,8 @@ class DocumentService:
             parts = []
             if referred:
                 why = end_note.strip() or "no reason was recorded."
-                parts.append(f"Referred on: {why}")
+                when = f" {_day(ended_on)}" if ended_on else ""
+                parts.append(f"Referred on{when}: {why}")
             if pain is not None and worse:
                 parts.append(pain.text)
             advice = []
@@ -587,6 +566,11 @@ class DocumentService:
             return " ".join(parts), tuple(advice)
         advice = []
         improved = pain is not None and pain.improved
+        if ended_on is None:
+            # An interim summary: the course's suggestions lead; no discharge advice yet.
+            if last is not None:
+                advice.append("Continue the home programme above.")
+            return "", tuple(advice)
         if last is not None:
             advice.append(f"Maintenance, as in phase {last.number} ({last.name}): {last.aim}")
             advice.append(
@@ -620,7 +604,7 @@ class DocumentService:
                 plan_id=draft.plan_id,
                 kind=draft.kind,
                 title=draft.title,
-                created_at=self._context.clock(),
+                created_at=self._context.clock.now(),
                 created_by=actor.clinician_id,
                 pages=draft.pages,
                 sha256=digest,
@@ -661,10 +645,8 @@ class DocumentService:
             )
 
 
-def _odi(assessment: Assessment | None) -> tuple[dt.date, float] | None:
-    if assessment is None or assessment.odi is None or assessment.odi.percent is None:
-        return None
-    return assessment.assessed_on, assessment.odi.percent
+def _day(day: dt.date) -> str:
+    return f"{day.day} {day:%b} {day.year}"
 
 
 def _reached_doses(reached: list[PhaseView]) -> tuple[InterventionDose, ...]:

@@ -19,12 +19,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from backclinic.db.models import ClinicSettingsRow, PatientRow, PatientSearchTermRow
+from backclinic.domain.untrusted_text import describe_character, first_control
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import (
     FieldError,
     NotFound,
     ValidationFailed,
 )
+from backclinic.services.patient_status import PatientStatus, patient_statuses
 from backclinic.services.permissions import Permission
 from backclinic.services.use_case import Change, reads_no_records, use_case
 
@@ -33,6 +35,16 @@ SEXES = ("female", "male", "other", "unknown")
 MRN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-/.]{0,39}$")
 _DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y")
 _LAST_CODE_POINT = "\U0010ffff"
+# The punctuation MRN_PATTERN allows; _mrn_key_column strips the same three.
+_MRN_PUNCTUATION = str.maketrans("", "", "-/.")
+# Single-line fields hold no control characters at all; an address may span lines.
+_ONE_LINE_FIELDS = {
+    "family_name": "Family name",
+    "given_name": "Given name",
+    "occupation": "Occupation",
+    "phone": "Phone",
+    "email": "Email",
+}
 
 
 # Letters that Unicode does not decompose into a base letter plus an accent.
@@ -56,6 +68,22 @@ def fold(text: str) -> str:
     """Casefold and strip accents: 'Ñúñez' finds 'nunez', 'Østergaard' 'ostergaard'."""
     decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_PLAIN_LETTERS))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).strip()
+
+
+def mrn_key(mrn: str) -> str:
+    """What makes two MRNs the same record: ``case-0045`` and ``CASE-0045.`` are CASE-0045.
+
+    MRN_PATTERN allows only ASCII letters, digits and '-', '/', '.', so lower() in SQL
+    agrees with this on every engine.
+    """
+    return mrn.strip().lower().translate(_MRN_PUNCTUATION)
+
+
+def _mrn_key_column() -> ColumnElement[str]:
+    without_punctuation = func.replace(
+        func.replace(func.replace(PatientRow.mrn, "-", ""), "/", ""), ".", ""
+    )
+    return func.lower(without_punctuation)
 
 
 def search_terms(family_name: str, given_name: str, mrn: str) -> list[tuple[str, str]]:
@@ -147,6 +175,28 @@ class PatientSummary:
 
 
 @dataclass(frozen=True)
+class PossibleDuplicate:
+    """A patient already on record who may be the one being registered, and why."""
+
+    patient: PatientSummary
+    phone: str
+    same_name_and_birth: bool
+    same_phone: bool
+
+    def describe(self) -> str:
+        reasons = []
+        if self.same_name_and_birth:
+            reasons.append("the same name and date of birth")
+        if self.same_phone:
+            reasons.append(f"the same phone ({self.phone})")
+        record = self.patient
+        return (
+            f"{record.mrn} ({record.family_name}, {record.given_name}, born "
+            f"{record.date_of_birth.isoformat()}) has {' and '.join(reasons)}."
+        )
+
+
+@dataclass(frozen=True)
 class SearchPage:
     rows: tuple[PatientSummary, ...]
     # Opaque keyset position after the last row; None when there is nothing more.
@@ -188,6 +238,23 @@ def validate_patient(data: PatientInput, today: dt.date) -> list[FieldError]:
         errors.append(FieldError("date_of_birth", "Date of birth cannot be in the future."))
     elif data.date_of_birth < EARLIEST_BIRTH_DATE:
         errors.append(FieldError("date_of_birth", "Date of birth cannot be before 1900."))
+    for name, label in _ONE_LINE_FIELDS.items():
+        control = first_control(getattr(data, name))
+        if control is not None:
+            errors.append(
+                FieldError(
+                    name,
+                    f"{label} cannot hold the control character {describe_character(control)}.",
+                )
+            )
+    control = first_control(data.address, allow_layout=True)
+    if control is not None:
+        errors.append(
+            FieldError(
+                "address",
+                f"Address cannot hold the control character {describe_character(control)}.",
+            )
+        )
     mrn = data.mrn.strip()
     if mrn and not MRN_PATTERN.match(mrn):
         errors.append(
@@ -210,7 +277,7 @@ class PatientService:
 
     @reads_no_records
     def today(self) -> dt.date:
-        return self._context.clock().astimezone().date()
+        return self._context.clock.today()
 
     @use_case(Permission.REGISTER_PATIENTS, changes={Change.PATIENTS})
     def register(self, actor: Actor, data: PatientInput) -> Patient:
@@ -229,11 +296,22 @@ class PatientService:
         except IntegrityError as error:
             raise self._duplicate_mrn(data.mrn) from error
 
+    @use_case(Permission.REGISTER_PATIENTS)
+    def possible_duplicates(
+        self, actor: Actor, data: PatientInput, *, excluding: int | None = None
+    ) -> tuple[PossibleDuplicate, ...]:
+        """Patients on record with the same folded names and date of birth, or the same
+        phone: shown before a registration so the same person is not entered twice."""
+        with self._context.reading() as session:
+            return find_duplicates(session, data, excluding=excluding)
+
     def _insert(self, session: Session, actor: Actor | None, data: PatientInput) -> PatientRow:
         """Insert inside a caller's unit of work (import uses this too); no audit here."""
         mrn = data.mrn.strip() or self._next_mrn(session)
         if session.scalar(select(PatientRow.id).where(PatientRow.mrn == mrn)) is not None:
             raise self._duplicate_mrn(mrn)
+        if data.mrn.strip():
+            self._refuse_lookalike_mrn(session, mrn, None)
         assert data.date_of_birth is not None
         row = PatientRow(
             mrn=mrn,
@@ -273,6 +351,8 @@ class PatientService:
                     select(PatientRow.id).where(PatientRow.mrn == mrn)
                 ):
                     raise self._duplicate_mrn(mrn)
+                if mrn_key(mrn) != mrn_key(row.mrn):
+                    self._refuse_lookalike_mrn(session, mrn, row.id)
                 before = _patient(row)
                 row.mrn = mrn
                 write_details(row, data)
@@ -301,7 +381,7 @@ class PatientService:
         with self._context.writing() as session:
             row = self._row_at(session, patient_id, expected_version, None)
             row.archived = True
-            row.archived_at = self._context.clock()
+            row.archived_at = self._context.clock.now()
             self._context.stamp_change(row, actor)
             session.flush()
             write_search_terms(session, row)
@@ -334,11 +414,22 @@ class PatientService:
             return _patient(row)
 
     @use_case(Permission.REGISTER_PATIENTS)
-    def count(self, actor: Actor, *, include_archived: bool = False) -> int:
+    def count(self, actor: Actor, *, text: str = "", include_archived: bool = False) -> int:
+        """How many patients ``search`` finds for ``text`` over all its pages."""
         with self._context.reading() as session:
+            birth_date = parse_date_query(text)
+            tokens = [] if birth_date is not None else fold(text).split()
+            if tokens:
+                term = PatientSearchTermRow
+                matching = select(func.count(func.distinct(term.patient_id))).where(
+                    *self._term_conditions(tokens, include_archived)
+                )
+                return int(session.scalar(matching) or 0)
             query = select(func.count()).select_from(PatientRow)
             if not include_archived:
                 query = query.where(PatientRow.archived.is_(False))
+            if birth_date is not None:
+                query = query.where(PatientRow.date_of_birth == birth_date)
             return int(session.scalar(query) or 0)
 
     @use_case(Permission.REGISTER_PATIENTS)
@@ -360,6 +451,12 @@ class PatientService:
             if not tokens:
                 return self._in_name_order(session, after, limit, include_archived)
             return self._by_terms(session, tokens, after, limit, include_archived)
+
+    @use_case(Permission.REGISTER_PATIENTS)
+    def statuses(self, actor: Actor, patient_ids: Sequence[int]) -> dict[int, PatientStatus]:
+        """Where each of these patients stands today (a page of the list at a time)."""
+        with self._context.reading() as session:
+            return patient_statuses(session, patient_ids, self.today())
 
     def _in_name_order(
         self,
@@ -394,22 +491,7 @@ class PatientService:
         include_archived: bool,
     ) -> SearchPage:
         term = PatientSearchTermRow
-        first, *rest = tokens
-        conditions: list[ColumnElement[bool]] = [
-            term.term >= first,
-            term.term < _prefix_upper_bound(first),
-        ]
-        if not include_archived:
-            conditions.append(term.archived.is_(False))
-        for token in rest:
-            other = PatientSearchTermRow.__table__.alias()
-            conditions.append(
-                exists().where(
-                    other.c.patient_id == term.patient_id,
-                    other.c.term >= token,
-                    other.c.term < _prefix_upper_bound(token),
-                )
-            )
+        conditions = self._term_conditions(tokens, include_archived)
         if after is not None:
             last_term, last_id = after
             conditions.append(
@@ -433,6 +515,30 @@ class PatientService:
         cursor = (page[-1][0], page[-1][1].id) if len(found) > limit else None
         return SearchPage(tuple(rows), cursor)
 
+    @staticmethod
+    def _term_conditions(
+        tokens: Sequence[str], include_archived: bool
+    ) -> list[ColumnElement[bool]]:
+        """A search term row starting with the first token, its patient having every other."""
+        term = PatientSearchTermRow
+        first, *rest = tokens
+        conditions: list[ColumnElement[bool]] = [
+            term.term >= first,
+            term.term < _prefix_upper_bound(first),
+        ]
+        if not include_archived:
+            conditions.append(term.archived.is_(False))
+        for token in rest:
+            other = PatientSearchTermRow.__table__.alias()
+            conditions.append(
+                exists().where(
+                    other.c.patient_id == term.patient_id,
+                    other.c.term >= token,
+                    other.c.term < _prefix_upper_bound(token),
+                )
+            )
+        return conditions
+
     def _row(self, session: Session, patient_id: int) -> PatientRow:
         row = session.get(PatientRow, patient_id)
         if row is None:
@@ -454,6 +560,24 @@ class PatientService:
                 number = int(digits) + 1
         return f"{stem}{number:06d}"
 
+    def _refuse_lookalike_mrn(self, session: Session, mrn: str, own_id: int | None) -> None:
+        # A scan, not an index read; only MRNs someone typed or imported come here, and a
+        # second record under "case-0045" beside "CASE-0045" splits a patient's history.
+        query = select(PatientRow.mrn).where(_mrn_key_column() == mrn_key(mrn))
+        if own_id is not None:
+            query = query.where(PatientRow.id != own_id)
+        taken = session.scalars(query.limit(1)).first()
+        if taken is not None:
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        "mrn",
+                        f"MRN {mrn} differs from {taken}, which belongs to another patient, "
+                        "only in case or punctuation.",
+                    )
+                ]
+            )
+
     def _duplicate_mrn(self, mrn: str) -> ValidationFailed:
         return ValidationFailed(
             [FieldError("mrn", f"MRN {mrn.strip()} already belongs to another patient.")]
@@ -467,6 +591,44 @@ class PatientService:
         mine = _fields(yours if yours is not None else _patient(row).as_input())
         self._context.check_version(session, row, expected_version, record=_record_name, yours=mine)
         return row
+
+
+def _phone_digits(phone: str) -> str:
+    # "0903 123 456" and "0903-123-456" are the same phone.
+    return "".join(ch for ch in phone if ch.isdigit())
+
+
+def find_duplicates(
+    session: Session, data: PatientInput, *, excluding: int | None = None
+) -> tuple[PossibleDuplicate, ...]:
+    """Inside a caller's unit of work (import uses this too)."""
+    family, given = fold(data.family_name), fold(data.given_name)
+    digits = _phone_digits(data.phone)
+    same_person: ColumnElement[bool] = literal(False)
+    if family and given and data.date_of_birth is not None:
+        same_person = and_(
+            PatientRow.family_key == family,
+            PatientRow.given_key == given,
+            PatientRow.date_of_birth == data.date_of_birth,
+        )
+    # Too few digits is an extension or a typo, not a phone two people could share.
+    same_phone: ColumnElement[bool] = literal(False)
+    if len(digits) >= 6:
+        same_phone = PatientRow.phone.in_({data.phone.strip(), digits})
+    query = select(PatientRow).where(or_(same_person, same_phone)).order_by(PatientRow.id)
+    if excluding is not None:
+        query = query.where(PatientRow.id != excluding)
+    found = []
+    for row in session.scalars(query):
+        by_name = (
+            row.family_key == family
+            and row.given_key == given
+            and row.date_of_birth == data.date_of_birth
+        )
+        by_phone = len(digits) >= 6 and row.phone in {data.phone.strip(), digits}
+        if by_name or by_phone:
+            found.append(PossibleDuplicate(_summary(row), row.phone, by_name, by_phone))
+    return tuple(found)
 
 
 def write_details(row: PatientRow, data: PatientInput) -> None:

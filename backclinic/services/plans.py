@@ -52,6 +52,7 @@ from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, NotFound, ValidationFailed
 from backclinic.services.patients import PatientService
 from backclinic.services.permissions import Permission
+from backclinic.services.safety import status_on
 from backclinic.services.use_case import Change, reads_no_records, use_case
 
 FREQUENCY_WORDS = {1: "once a week", 2: "twice a week", 3: "three times a week"}
@@ -281,6 +282,16 @@ class PlanService:
                     [FieldError("intake", "Record an intake before building a plan.")]
                 )
             self._check_screening(intake_row, patient, choices)
+            # A later screen or a session's warning sign can stop treatment the intake allowed.
+            status = status_on(
+                session,
+                patient_id,
+                self.protocol,
+                self.catalogue,
+                self._context.clock.today(),
+            )
+            if status.on_hold:
+                raise ValidationFailed([FieldError("red_flags", status.message)])
             active = session.scalar(
                 select(PlanRow.id).where(
                     PlanRow.patient_id == patient_id, PlanRow.status == "active"
@@ -328,7 +339,7 @@ class PlanService:
             )
         choices = choices_from_proposal(
             proposal,
-            start=start or self._context.clock().astimezone().date(),
+            start=start or self._context.clock.today(),
             clinic_days=self.clinic_days(actor),
         )
         return self.create(actor, patient.id, choices)
@@ -397,7 +408,7 @@ class PlanService:
         Later phases shift so the phases stay contiguous. Visits before ``effective_from``
         (today by default) and every visit already held or missed stay exactly as they were.
         """
-        from_date = effective_from or self._context.clock().astimezone().date()
+        from_date = effective_from or self._context.clock.today()
         with self._context.writing() as session:
             plan = self._plan_at(
                 session,
@@ -492,7 +503,7 @@ class PlanService:
         A missed visit moved this way is planned again (the miss stays in the audit trail).
         Each refusal is one sentence on the field ``visit_date``.
         """
-        today = self._context.clock().astimezone().date()
+        today = self._context.clock.today()
         try:
             with self._context.writing() as session:
                 visit = self._context.row_at_version(
@@ -611,7 +622,7 @@ class PlanService:
         final assessment is stored as kind "discharge" (whatever kind it was given with);
         planned visits after today are cancelled. One audit entry.
         """
-        today = self._context.clock().astimezone().date()
+        today = self._context.clock.today()
         errors: list[FieldError] = []
         if reason not in DISCHARGE_REASONS:
             errors.append(

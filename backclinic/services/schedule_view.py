@@ -13,8 +13,11 @@ from typing import Any
 from sqlalchemy import Select, and_, or_, select
 
 from backclinic.db.models import ClinicianRow, PatientRow, PlanRow, ScheduledVisitRow
+from backclinic.domain.catalogue import Catalogue
+from backclinic.domain.protocol import Protocol
 from backclinic.services.context import Actor, ServiceContext
 from backclinic.services.permissions import Permission
+from backclinic.services.safety import statuses_on
 from backclinic.services.use_case import reads_no_records, use_case
 
 # Missed and overdue visits stay on the day view for a week, so someone can follow them up;
@@ -34,6 +37,8 @@ class DueVisit:
     status: str
     overdue: bool
     version: int = 1
+    # The patient's treatment is on hold for an urgent referral (safety status).
+    urgent_referral: bool = False
     # "HH:MM" and the booked clinician; visits booked before times existed have neither.
     visit_time: str | None = None
     clinician_id: int | None = None
@@ -41,12 +46,20 @@ class DueVisit:
 
 
 class DayScheduleService:
-    def __init__(self, context: ServiceContext) -> None:
+    def __init__(
+        self,
+        context: ServiceContext,
+        *,
+        protocol: Protocol | None = None,
+        catalogue: Catalogue | None = None,
+    ) -> None:
         self._context = context
+        self._protocol = protocol
+        self._catalogue = catalogue
 
     @reads_no_records
     def today(self) -> dt.date:
-        return self._context.clock().astimezone().date()
+        return self._context.clock.today()
 
     @use_case(Permission.VIEW_SCHEDULE)
     def due(
@@ -57,6 +70,17 @@ class DayScheduleService:
         last ``missed_within_days`` days."""
         query = due_query(today, today - dt.timedelta(days=missed_within_days))
         with self._context.reading() as session:
+            rows = list(session.execute(query))
+            on_hold: set[int] = set()
+            if self._protocol is not None and self._catalogue is not None:
+                statuses = statuses_on(
+                    session,
+                    {row.patient_id for row in rows},
+                    self._protocol,
+                    self._catalogue,
+                    today,
+                )
+                on_hold = {pid for pid, status in statuses.items() if status.on_hold}
             return [
                 DueVisit(
                     visit_id=row.id,
@@ -72,8 +96,9 @@ class DayScheduleService:
                     visit_time=row.visit_time,
                     clinician_id=row.clinician_id,
                     clinician_name=row.full_name,
+                    urgent_referral=row.patient_id in on_hold,
                 )
-                for row in session.execute(query)
+                for row in rows
             ]
 
 

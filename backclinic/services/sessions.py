@@ -9,7 +9,7 @@ pointing back at it, with who, when and why.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -43,10 +43,21 @@ from backclinic.services import queries
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, NotFound, ValidationFailed
 from backclinic.services.permissions import Permission
+from backclinic.services.safety import status_on
 from backclinic.services.use_case import Change, use_case
 
-# The issue's adverse-event codes; codes.toml has no list of them yet.
-ADVERSE_EVENTS = ("bruising", "dizziness", "pain_flare", "other")
+# The session form's adverse-event choices, in the order of codes.toml [adverse_events].
+ADVERSE_EVENTS = (
+    "bruising",
+    "dizziness",
+    "pain_flare",
+    "new_numbness",
+    "new_weakness",
+    "saddle_symptoms",
+    "bladder_bowel_change",
+    "both_legs",
+    "other",
+)
 TOLERANCES = ("good", "fair", "poor")
 MAX_NEEDLES = 60
 MAX_RETENTION_MINUTES = 120
@@ -75,15 +86,8 @@ class SessionRecord:
     recorded_at: dt.datetime
     recorded_by: int | None
     version: int
-
-    @property
-    def performed_on(self) -> dt.date:
-        return local_date(self.data.performed_at)
-
-
-def local_date(moment: dt.datetime) -> dt.date:
-    """The workstation's calendar day of a moment: the day the clinic saw the patient."""
-    return moment.astimezone().date()
+    # The clinic's calendar day of data.performed_at: the day the clinic saw the patient.
+    performed_on: dt.date
 
 
 class SessionService:
@@ -91,8 +95,6 @@ class SessionService:
         self._context = context
         self.protocol = protocol
         self.catalogue = catalogue
-
-    # ------------------------------------------------------------------------- writing
 
     @use_case(Permission.WRITE_CLINICAL, changes={Change.SESSIONS, Change.SCHEDULE, Change.PLAN})
     def log(self, actor: Actor, patient_id: int, data: SessionInput) -> SessionRecord:
@@ -222,7 +224,7 @@ class SessionService:
                         )
                     ]
                 )
-            today = local_date(self._context.clock())
+            today = self._context.clock.today()
             if visit.visit_date > today:
                 raise ValidationFailed(
                     [FieldError("visit", "A visit in the future cannot be marked missed.")]
@@ -243,8 +245,6 @@ class SessionService:
                     {"visit_date": visit.visit_date.isoformat(), "plan_id": plan.id},
                 ),
             )
-
-    # ------------------------------------------------------------------------- reading
 
     @use_case(Permission.VIEW_CLINICAL)
     def get(self, actor: Actor, session_id: int) -> SessionRecord:
@@ -275,7 +275,7 @@ class SessionService:
         prescription; PT interventions and modalities from the current phase and the visit
         planned that day.
         """
-        day = local_date(when)
+        day = self._context.clock.date_of(when)
         with self._context.reading() as session:
             self._patient(session, patient_id)
             rows = queries.session_rows(session, patient_id, include_superseded=False)
@@ -315,7 +315,8 @@ class SessionService:
             self._patient(session, patient_id)
             rows = queries.session_rows(session, patient_id, include_superseded=False)
             points = [
-                PainPoint(local_date(r.performed_at), r.pain_before, r.pain_after) for r in rows
+                PainPoint(self._context.clock.date_of(r.performed_at), r.pain_before, r.pain_after)
+                for r in rows
             ]
             assessments = session.scalars(
                 select(AssessmentRow)
@@ -368,8 +369,6 @@ class SessionService:
                 last_assessed_on=assessments[-1].assessed_on if assessments else None,
             )
 
-    # ------------------------------------------------------------------------- internals
-
     def _patient(self, session: Session, patient_id: int) -> PatientRow:
         patient = session.get(PatientRow, patient_id)
         if patient is None:
@@ -396,7 +395,7 @@ class SessionService:
             errors.append(FieldError("patient", "An archived patient cannot have new sessions."))
         if data.performed_at.tzinfo is None:
             errors.append(FieldError("performed_at", "The session time needs a time zone."))
-        elif data.performed_at > self._context.clock():
+        elif data.performed_at > self._context.clock.now():
             errors.append(FieldError("performed_at", "The session time cannot be in the future."))
         if data.performed_by is not None:
             giver = session.get(ClinicianRow, data.performed_by)
@@ -422,13 +421,27 @@ class SessionService:
                 errors.append(
                     FieldError(f"modalities[{position}]", f"{code!r} is not a known modality.")
                 )
+        if data.acupoints and data.modalities and "acupuncture" not in data.modalities:
+            errors.append(
+                FieldError("acupoints", "A session without acupuncture has no acupoints.")
+            )
         for position, code in enumerate(data.acupoints):
             if code not in self.catalogue.acupoints:
                 errors.append(
                     FieldError(f"acupoints[{position}]", f"{code!r} is not a known acupoint.")
                 )
+        status = status_on(
+            session,
+            patient_id,
+            self.protocol,
+            self.catalogue,
+            self._context.clock.date_of(data.performed_at),
+        )
+        refusal = status.session_refusal
+        if refusal is not None and amending is None:
+            errors.append(FieldError("patient", refusal))
         for violation in acupuncture_violations(
-            self._precautions(session, patient_id),
+            status.precautions_in_force,
             self.protocol,
             self.catalogue,
             acupoints=data.acupoints,
@@ -464,7 +477,7 @@ class SessionService:
         if data.tolerance is not None and data.tolerance not in TOLERANCES:
             errors.append(FieldError("tolerance", "Tolerance must be good, fair or poor."))
         for position, code in enumerate(data.adverse_events):
-            if code not in ADVERSE_EVENTS:
+            if not self.catalogue.knows("adverse_events", code):
                 errors.append(
                     FieldError(
                         f"adverse_events[{position}]", f"{code!r} is not a known adverse event."
@@ -491,10 +504,6 @@ class SessionService:
             return [FieldError("visit_id", "That visit was cancelled.")]
         return []
 
-    def _precautions(self, session: Session, patient_id: int) -> set[str]:
-        latest = queries.latest_intake_row(session, patient_id)
-        return set(latest.precautions) if latest is not None else set()
-
     def _insert(
         self,
         session: Session,
@@ -505,7 +514,7 @@ class SessionService:
         amends: int | None = None,
         reason: str | None = None,
     ) -> TreatmentSessionRow:
-        day = local_date(data.performed_at)
+        day = self._context.clock.date_of(data.performed_at)
         plan = queries.active_plan_row(session, patient_id)
         phase = self._phase_row(session, plan, day) if plan else None
         linked = plan is not None and day >= plan.start_date
@@ -536,7 +545,7 @@ class SessionService:
             visit = session.get(ScheduledVisitRow, visit_id)
         else:
             plan = queries.active_plan_row(session, patient_id)
-            day = local_date(row.performed_at)
+            day = self._context.clock.date_of(row.performed_at)
             visit = self._planned_visit(session, plan, day) if plan else None
         if visit is None:
             return None
@@ -569,7 +578,10 @@ class SessionService:
         visit_id = session.scalar(
             select(ScheduledVisitRow.id).where(ScheduledVisitRow.session_id == row.id)
         )
-        data = session_details(row, visit_id=visit_id)
+        data = replace(
+            session_details(row, visit_id=visit_id),
+            performed_at=self._context.clock.in_zone(row.performed_at),
+        )
         return SessionRecord(
             id=row.id,
             patient_id=row.patient_id,
@@ -583,6 +595,7 @@ class SessionService:
             recorded_at=row.created_at,
             recorded_by=row.created_by,
             version=row.version,
+            performed_on=self._context.clock.date_of(row.performed_at),
         )
 
 

@@ -29,7 +29,9 @@ from backclinic.services.clinic import Clinician
 from backclinic.services.context import Actor
 from backclinic.services.errors import NotFound, PermissionDenied
 from backclinic.services.patients import PatientService
+from backclinic.services.permissions import ROLE_NAMES
 from backclinic.ui.field_errors import ERROR_STYLE, FieldErrors
+from backclinic.ui.wording import counted
 
 PAGE_SIZE = 200
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -41,8 +43,24 @@ class _Column:
     text: Callable[[AuditRecord], str]
 
 
+def _in_words(value: object) -> object:
+    """The details as recorded, with role codes ("front_desk") shown as their names."""
+    if isinstance(value, dict):
+        return {
+            key: ROLE_NAMES.get(item, item)
+            if key == "role" and isinstance(item, str)
+            else _in_words(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_in_words(item) for item in value]
+    return value
+
+
 def _details(record: AuditRecord) -> str:
-    return json.dumps(record.details, ensure_ascii=False, sort_keys=True) if record.details else ""
+    if not record.details:
+        return ""
+    return json.dumps(_in_words(record.details), ensure_ascii=False, sort_keys=True)
 
 
 COLUMNS = (
@@ -257,5 +275,5 @@ class AuditViewer(QDialog):
         self.more_button.setEnabled(len(page) == PAGE_SIZE)
         shown = self.model.rowCount() + len(page) if before_id is not None else len(page)
         self.message.setStyleSheet("")
-        self.message.setText(f"{shown} entries shown, newest first.")
+        self.message.setText(f"{counted(shown, 'entry', 'entries')} shown, newest first.")
         return page

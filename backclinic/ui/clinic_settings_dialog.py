@@ -1,14 +1,16 @@
-"""The clinic's own details: the letterhead of every printed document, the idle lock, and the
-opening days, hours and closures the plan schedule uses."""
+"""The clinic's own details: the letterhead of every printed document, the idle lock, the
+opening days, hours and closures the plan schedule uses, and the time zone whose calendar is
+the clinic's today."""
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
 
-from PySide6.QtCore import QTime
+from PySide6.QtCore import Qt, QTime
 from PySide6.QtWidgets import (
     QCheckBox,
+    QCompleter,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -27,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from backclinic.services.bundle import Services
 from backclinic.services.clinic import ClinicSettings
+from backclinic.services.clock import TIME_ZONE_FIELD, known_time_zones, workstation_zone_name
 from backclinic.services.context import Actor
 from backclinic.services.errors import ServiceError, StaleRecord, ValidationFailed
 from backclinic.ui.field_errors import FieldErrors
@@ -37,7 +40,8 @@ IDLE_LOCK_RANGE = (1, 30)
 
 
 class ClinicSettingsDialog(QDialog):
-    """Name, address, phone, email, logo, idle lock and opening days; errors by the field."""
+    """Name, address, phone, email, logo, idle lock, opening days and time zone; errors by
+    the field."""
 
     def __init__(self, services: Services, actor: Actor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -85,6 +89,13 @@ class ClinicSettingsDialog(QDialog):
         self.closed_dates.setTabChangesFocus(True)
         self.closed_dates.setFixedHeight(70)
         self.closed_dates.setPlaceholderText("One date a line, e.g. 2026-12-25")
+        self.time_zone = QLineEdit()
+        workstation = workstation_zone_name() or "as the operating system sets it"
+        self.time_zone.setPlaceholderText(f"This computer's time zone ({workstation})")
+        zones = QCompleter(known_time_zones(), self.time_zone)
+        zones.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        zones.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.time_zone.setCompleter(zones)
 
         form = QFormLayout()
         self.errors = FieldErrors(form)
@@ -97,6 +108,7 @@ class ClinicSettingsDialog(QDialog):
         self.errors.add_row("clinic_days", "Opening &days", days)
         self.errors.add_row("hours", "Opening &hours", hours)
         self.errors.add_row("closed_dates", "&Closed on (holidays)", self.closed_dates)
+        self.errors.add_row(TIME_ZONE_FIELD, "&Time zone", self.time_zone)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
@@ -130,6 +142,7 @@ class ClinicSettingsDialog(QDialog):
         self.opens_at.setTime(QTime.fromString(settings.opens_at, "HH:mm"))
         self.closes_at.setTime(QTime.fromString(settings.closes_at, "HH:mm"))
         self.closed_dates.setPlainText("\n".join(d.isoformat() for d in settings.closed_dates))
+        self.time_zone.setText(settings.time_zone or "")
 
     def clinic_days(self) -> tuple[int, ...]:
         return tuple(day for day, box in enumerate(self.day_boxes) if box.isChecked())
@@ -167,6 +180,7 @@ class ClinicSettingsDialog(QDialog):
             "opens_at": self.opens_at.time().toString("HH:mm"),
             "closes_at": self.closes_at.time().toString("HH:mm"),
             "closed_dates": closures,
+            "time_zone": self.time_zone.text().strip(),
         }
         try:
             self.saved = self._services.clinic.update_settings(self._actor, **fields)  # type: ignore[arg-type]

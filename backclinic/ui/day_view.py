@@ -45,6 +45,9 @@ MISSED_COLOUR = QColor("#b00020")
 OVERDUE_COLOUR = QColor("#a15c00")
 
 
+URGENT_BACKGROUND = QColor("#fde0e0")
+
+
 def _empty_text(mine: bool, *, hidden: int) -> str:
     """What an empty Today list says, and what to do next."""
     if mine and hidden:
@@ -60,6 +63,8 @@ def _empty_text(mine: bool, *, hidden: int) -> str:
 
 
 def status_text(visit: DueVisit) -> str:
+    if visit.urgent_referral:
+        return "urgent referral"
     return "overdue" if visit.overdue else visit.status
 
 
@@ -95,8 +100,10 @@ class DueVisitsModel(RowTableModel[DueVisit]):
         return super().data(index, role)
 
     def extra(self, item: DueVisit, column: int, role: int) -> Any:
+        if item.urgent_referral and role == Qt.ItemDataRole.BackgroundRole:
+            return URGENT_BACKGROUND
         if role == Qt.ItemDataRole.ForegroundRole:
-            if item.status == "missed":
+            if item.urgent_referral or item.status == "missed":
                 return MISSED_COLOUR
             if item.overdue:
                 return OVERDUE_COLOUR

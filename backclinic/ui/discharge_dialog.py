@@ -10,6 +10,7 @@ final assessment in one transaction (PlanService.discharge).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -28,10 +29,8 @@ from PySide6.QtWidgets import (
 )
 
 from backclinic.domain.intake import Intake
-from backclinic.domain.outcomes import judge
 from backclinic.domain.questionnaire import ODI_FILE, load_questionnaire
-from backclinic.domain.scoring import score_odi
-from backclinic.services.assessments import Assessment, AssessmentInput
+from backclinic.services.assessments import AssessmentInput
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.documents import DocumentService
@@ -41,9 +40,24 @@ from backclinic.services.plans import DISCHARGE_REASONS, PlanView
 from backclinic.ui.field_errors import ERROR_STYLE, FieldErrors
 from backclinic.ui.intake_form import score_spin, spin_value
 from backclinic.ui.operations import Operations
-from backclinic.ui.print_preview import DocumentOutput, PrintPreview
+
+if TYPE_CHECKING:
+    from backclinic.ui.print_preview import PrintPreview
 
 SKIPPED = "Skipped"
+COMBO_MIN_CHARACTERS = 24
+
+
+def fit_to_width(combo: QComboBox) -> None:
+    """Let the closed box shrink to the form's width; the open list still shows each
+    option whole (the list may be wider than the box)."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(COMBO_MIN_CHARACTERS)
+    widest = max(
+        (combo.fontMetrics().horizontalAdvance(combo.itemText(i)) for i in range(combo.count())),
+        default=0,
+    )
+    combo.view().setMinimumWidth(widest + 2 * combo.fontMetrics().averageCharWidth())
 
 
 class DischargeDialog(QDialog):
@@ -78,9 +92,6 @@ class DischargeDialog(QDialog):
         self.summary_preview: PrintPreview | None = None
         patient = services.patients.get(actor, patient_id)
         self.setWindowTitle(f"Discharge — {patient.display_name}")
-        self._baseline = self._baseline_assessment(plan)
-        thresholds = services.protocol.thresholds
-        self._thresholds = thresholds
 
         attendance = services.episodes.course(actor, patient_id).attendance
         summary = QLabel(
@@ -94,6 +105,7 @@ class DischargeDialog(QDialog):
         self.reason = QComboBox()
         for code, label in DISCHARGE_REASONS.items():
             self.reason.addItem(label, code)
+        fit_to_width(self.reason)
         self.note = QPlainTextEdit()
         self.note.setTabChangesFocus(True)
         self.note.setFixedHeight(64)
@@ -110,7 +122,9 @@ class DischargeDialog(QDialog):
         odi = load_questionnaire(ODI_FILE)
         final_box = QGroupBox("Final assessment (pain now and the Oswestry questionnaire)")
         final_form = QFormLayout(final_box)
-        final_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        # Each question above its answer, across the box: the sections' long wording and
+        # options would otherwise push the combo boxes past the dialog's right edge.
+        final_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
         self._final = FieldErrors(final_form)
         self._final.add_row("final_assessment.nprs.current", "Pain now (0–10)", self.nprs)
         for index, question in enumerate(odi.questions):
@@ -119,6 +133,7 @@ class DischargeDialog(QDialog):
             for score, option in enumerate(question.options):
                 combo.addItem(f"{score} – {option}", score)
             combo.setToolTip(question.text)
+            fit_to_width(combo)
             combo.currentIndexChanged.connect(self._on_odi_current_index_changed)
             self.odi_sections.append(combo)
             self._final.add_row(
@@ -148,6 +163,7 @@ class DischargeDialog(QDialog):
         sections.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(body)
         self.general_error = QLabel()
         self.general_error.setObjectName("general_error")
@@ -163,7 +179,8 @@ class DischargeDialog(QDialog):
         layout.addWidget(scroll, 1)
         layout.addWidget(self.general_error)
         layout.addWidget(self.buttons)
-        self.resize(760, 720)
+        # Fits a 1366×768 screen with its title bar and taskbar; the body scrolls down only.
+        self.resize(760, 660)
 
         self.buttons.accepted.connect(self._on_buttons_accepted)
         self.buttons.rejected.connect(self.reject)
@@ -216,45 +233,34 @@ class DischargeDialog(QDialog):
             "discharge", Intake(assessed_on=today, nprs_current=pain, odi_answers=odi)
         )
 
-    def _baseline_assessment(self, plan: PlanView) -> Assessment | None:
-        intakes = [
-            a
-            for a in self._services.assessments.for_patient(self._actor, self._patient_id)
-            if a.kind == "intake"
-        ]
-        before = [a for a in intakes if a.assessed_on <= plan.start_date] or intakes
-        return before[-1] if before else None
-
     def _show_comparison(self) -> None:
-        t = self._thresholds
-        baseline = self._baseline
-        pain_before = baseline.intake.nprs_current if baseline else None
-        pain_after = spin_value(self.nprs)
-        if pain_before is None or pain_after is None:
+        """Baseline beside final as the episode service judges them; nothing judged here."""
+        answers = self.odi_answers()
+        compared = self._services.episodes.final_comparison(
+            self._actor, self._open_plan.id, pain=spin_value(self.nprs), odi_answers=answers
+        )
+        pain = compared.pain
+        if pain.change is None:
             self.nprs_comparison.setText(
-                f"Baseline {_shown(pain_before)}, final {_shown(pain_after)}."
+                f"Baseline {_shown(pain.before)}, final {_shown(pain.after)}."
             )
             self.nprs_comparison.setToolTip("")
         else:
-            change = judge("nprs", pain_before, pain_after, t)
             self.nprs_comparison.setText(
-                f"Baseline {pain_before}, final {pain_after}: {change.verdict_text}."
+                f"Baseline {pain.before:g}, final {pain.after:g}: {pain.change.verdict_text}."
             )
-            self.nprs_comparison.setToolTip(change.text)
-        odi_before = baseline.odi.percent if baseline and baseline.odi else None
-        answers = self.odi_answers()
-        odi_after = score_odi(answers, t.odi_max_skipped).percent if answers is not None else None
-        if odi_before is None or odi_after is None:
-            incomplete = answers is not None and odi_after is None
-            final = "incomplete (too many sections skipped)" if incomplete else _shown(odi_after)
-            self.odi_comparison.setText(f"Baseline {_shown(odi_before, ' %')}, final {final}.")
+            self.nprs_comparison.setToolTip(pain.change.text)
+        odi = compared.odi
+        if odi.change is None:
+            incomplete = "incomplete (too many sections skipped)"
+            final = incomplete if compared.odi_incomplete else _shown(odi.after, " %")
+            self.odi_comparison.setText(f"Baseline {_shown(odi.before, ' %')}, final {final}.")
             self.odi_comparison.setToolTip("")
         else:
-            change = judge("odi", odi_before, odi_after, t)
             self.odi_comparison.setText(
-                f"Baseline {odi_before:g} %, final {odi_after:g} %: {change.verdict_text}."
+                f"Baseline {odi.before:g} %, final {odi.after:g} %: {odi.change.verdict_text}."
             )
-            self.odi_comparison.setToolTip(change.text)
+            self.odi_comparison.setToolTip(odi.change.text)
 
     def _show_errors(self, by_field: dict[str, str]) -> None:
         leftover = self._ending.show(by_field)
@@ -305,6 +311,9 @@ class DischargeDialog(QDialog):
         except ServiceError as error:
             QMessageBox.warning(self, "Discharge summary", str(error))
             return
+        # QtPdf loads when a document is first previewed or printed, not at start-up.
+        from backclinic.ui.print_preview import DocumentOutput, PrintPreview
+
         # Only the preview's Print… or Save as PDF… hand it over, and they say where it went.
         output = DocumentOutput(
             documents, self._actor, title=draft.title, draft=draft, operations=self._operations

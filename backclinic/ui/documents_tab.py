@@ -4,7 +4,7 @@ preview, reprint or save a kept one."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtPrintSupport import QPrinter
@@ -25,8 +25,10 @@ from backclinic.services.permissions import Permission, allows
 from backclinic.services.use_case import Change
 from backclinic.ui.operations import Operations
 from backclinic.ui.patient_tab import PatientTab
-from backclinic.ui.print_preview import DocumentOutput, PrintPreview
 from backclinic.ui.row_table import RowTableModel, row_table_view
+
+if TYPE_CHECKING:
+    from backclinic.ui.print_preview import DocumentOutput, PrintPreview
 
 
 class DocumentsModel(RowTableModel[DocumentInfo]):
@@ -168,6 +170,8 @@ class DocumentsTab(PatientTab):
         )
 
     def _on_document_printed(self, draft: DraftDocument) -> None:
+        from backclinic.ui.print_preview import DocumentOutput
+
         self.unsetCursor()
         self.plan_button.setEnabled(True)
         self.discharge_button.setEnabled(True)
@@ -192,6 +196,9 @@ class DocumentsTab(PatientTab):
         QMessageBox.warning(self, "Not printed", str(error))
 
     def _output(self, document: DocumentInfo) -> DocumentOutput:
+        # QtPdf loads when a document is first previewed or printed, not at start-up.
+        from backclinic.ui.print_preview import DocumentOutput
+
         return DocumentOutput(
             self._documents,
             self._actor,
@@ -207,6 +214,8 @@ class DocumentsTab(PatientTab):
     def _open_preview(self, output: DocumentOutput, title: str) -> None:
         if self.preview is not None:
             self.preview.close()
+        from backclinic.ui.print_preview import PrintPreview
+
         self.preview = PrintPreview(output, suggested_name=self._suggested_name(title), parent=self)
         self.preview.destroyed.connect(self._on_preview_destroyed)
         self.preview.sent.connect(lambda _where: self._on_preview_sent(output))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFormLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 ERROR_STYLE = "color: #b00020;"
 
@@ -19,6 +19,7 @@ class FieldErrors:
     def __init__(self, form: QFormLayout) -> None:
         self._form = form
         self._rows: dict[str, tuple[QWidget, QLabel]] = {}
+        self._holders: dict[str, QWidget] = {}
 
     def add_row(self, field: str, label: str, editor: QWidget) -> QLabel:
         holder = QWidget()
@@ -35,6 +36,7 @@ class FieldErrors:
         editor.setObjectName(field)
         self._form.addRow(label, holder)
         self._rows[field] = (editor, error)
+        self._holders[field] = holder
         return error
 
     def label(self, field: str) -> QLabel:
@@ -48,13 +50,29 @@ class FieldErrors:
     def show(self, by_field: Mapping[str, str]) -> dict[str, str]:
         """Show each message under its field and focus the first; returns the unplaced ones."""
         self.clear()
-        first: QWidget | None = None
-        for field, (editor, error) in self._rows.items():
+        first: str | None = None
+        for field, (_editor, error) in self._rows.items():
             message = by_field.get(field)
             if message:
                 error.setText(message)
                 error.show()
-                first = first or editor
+                first = first or field
         if first is not None:
-            first.setFocus()
+            bring_into_view(self._holders[first])
+            self._rows[first][0].setFocus()
         return {field: text for field, text in by_field.items() if field not in self._rows}
+
+
+def bring_into_view(widget: QWidget) -> None:
+    """Scroll every scroll area holding ``widget`` until it shows: an error below the fold
+    looks, to the person pressing Save, like a button that does nothing."""
+    parent = widget.parentWidget()
+    while parent is not None:
+        if isinstance(parent, QScrollArea):
+            content = parent.widget()
+            layout = content.layout() if content is not None else None
+            if layout is not None:
+                # The error label was hidden until now: lay out again before measuring.
+                layout.activate()
+            parent.ensureWidgetVisible(widget)
+        parent = parent.parentWidget()

@@ -6,9 +6,13 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -36,11 +40,28 @@ class FirstRunDialog(QDialog):
         self.setWindowTitle("Set up BackClinic")
 
         intro = QLabel(
-            "Welcome. Name your clinic and create the first clinician account; "
-            "you will sign in with it next."
+            "Welcome. Enter your clinic's details as every printed page's letterhead should "
+            "show them (the logo is optional; all of it can be changed later under Clinic › "
+            "Clinic settings), then create the first clinician account: you will sign in "
+            "with it next."
         )
         intro.setWordWrap(True)
         self.clinic_name = QLineEdit()
+        self.address = QPlainTextEdit()
+        self.address.setObjectName("address")
+        self.address.setTabChangesFocus(True)
+        self.address.setFixedHeight(60)
+        self.phone = QLineEdit()
+        self.phone.setObjectName("phone")
+        self.logo_path = QLineEdit()
+        self.logo_path.setObjectName("logo_path")
+        self.logo_path.setPlaceholderText("Optional: a PNG or JPEG for the letterhead")
+        self.browse_button = QPushButton("Browse…")
+        logo = QWidget()
+        logo_row = QHBoxLayout(logo)
+        logo_row.setContentsMargins(0, 0, 0, 0)
+        logo_row.addWidget(self.logo_path, 1)
+        logo_row.addWidget(self.browse_button)
         self.full_name = QLineEdit()
         self.username = QLineEdit()
         self.role = QComboBox()
@@ -54,6 +75,9 @@ class FirstRunDialog(QDialog):
         form = QFormLayout()
         self.errors = FieldErrors(form)
         self.errors.add_row("clinic_name", "Clinic name", self.clinic_name)
+        self.errors.add_row("address", "Address", self.address)
+        self.errors.add_row("phone", "Phone", self.phone)
+        self.errors.add_row("logo_path", "Logo", logo)
         self.errors.add_row("full_name", "Your full name", self.full_name)
         self.errors.add_row("username", "User name", self.username)
         self.errors.add_row("role", "Role", self.role)
@@ -66,6 +90,7 @@ class FirstRunDialog(QDialog):
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Set up clinic")
         self.buttons.accepted.connect(self._on_buttons_accepted)
         self.buttons.rejected.connect(self.reject)
+        self.browse_button.clicked.connect(self._on_browse_button_clicked)
 
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
@@ -87,6 +112,9 @@ class FirstRunDialog(QDialog):
         try:
             self.clinician = self._services.clinic.set_up(
                 clinic_name=self.clinic_name.text(),
+                address=self.address.toPlainText(),
+                phone=self.phone.text(),
+                logo_path=self.logo_path.text().strip() or None,
                 first_clinician=NewClinician(
                     full_name=self.full_name.text(),
                     username=self.username.text(),
@@ -98,3 +126,10 @@ class FirstRunDialog(QDialog):
             self.errors.show(error.by_field)
             return
         self.accept()
+
+    def _on_browse_button_clicked(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(
+            self, "Clinic logo", "", "Images (*.png *.jpg *.jpeg)"
+        )
+        if path:
+            self.logo_path.setText(path)

@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from typing import cast
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractButton,
     QButtonGroup,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -43,13 +44,14 @@ from backclinic.services.errors import NotFound, ServiceError, ValidationFailed
 from backclinic.ui.field_errors import ERROR_STYLE, FieldErrors
 from backclinic.ui.operations import Operations
 from backclinic.ui.psfs_editor import PsfsEditor
+from backclinic.ui.unsaved_changes import discard_confirmed, in_use
+from backclinic.ui.unusual_input import unusual_confirmed
 
 NOT_RECORDED = "Not recorded"
 UNKNOWN = "Unknown"
 # Button ids of each red-flag item's three answers, in the order they are shown.
 FLAG_STATES = (FlagAnswer.NOT_ASKED, FlagAnswer.ABSENT, FlagAnswer.PRESENT)
 SKIPPED_ID = 99
-UNANSWERED_ID = 99
 _INDEXED = re.compile(r"^(.*)\[\d+\]$")
 
 
@@ -72,6 +74,58 @@ def score_spin(maximum: int) -> QSpinBox:
 
 def spin_value(spin: QSpinBox) -> int | None:
     return None if spin.value() < 0 else spin.value()
+
+
+class ScoreField(QWidget):
+    """A 0..maximum score typed as text: what was typed stays, and a value out of range
+    shows its rule beside the field instead of being coerced (a spin box turns 15 into 1).
+    Blank is "not recorded", never zero."""
+
+    valueChanged = Signal(int)
+
+    def __init__(self, maximum: int, rule: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._maximum = maximum
+        self.rule = rule
+        self.edit = QLineEdit()
+        self.edit.setPlaceholderText(NOT_RECORDED)
+        self.edit.setMaxLength(4)
+        self.edit.setFixedWidth(110)
+        self.rule_label = QLabel(rule)
+        self.rule_label.setObjectName("score_rule")
+        self.rule_label.setStyleSheet(ERROR_STYLE)
+        self.rule_label.hide()
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.edit)
+        row.addWidget(self.rule_label, 1)
+        self.setFocusProxy(self.edit)
+        self.edit.textChanged.connect(self._on_edit_text_changed)
+
+    def value(self) -> int:
+        """The score, or -1 when blank or not a score (see ``problem``)."""
+        text = self.edit.text().strip()
+        if not text.isdigit() or int(text) > self._maximum:
+            return -1
+        return int(text)
+
+    def setValue(self, value: int) -> None:
+        self.edit.setText("" if value < 0 else str(value))
+
+    def problem(self) -> str | None:
+        """The rule when what was typed is not a score; None when blank or valid."""
+        text = self.edit.text().strip()
+        if not text or (text.isdigit() and int(text) <= self._maximum):
+            return None
+        return f"{self.rule}; {text} is not a score."
+
+    def _on_edit_text_changed(self, _text: str) -> None:
+        self.rule_label.setVisible(self.problem() is not None)
+        self.valueChanged.emit(self.value())
+
+
+def score_value(field: ScoreField) -> int | None:
+    return None if field.value() < 0 else field.value()
 
 
 class CodeChecks(QWidget):
@@ -257,9 +311,9 @@ class IntakeForm(QDialog):
         self._add_row(cautions, "precautions", "Present", self.precautions)
 
         # Pain
-        self.nprs_current = score_spin(10)
-        self.nprs_worst = score_spin(10)
-        self.nprs_best = score_spin(10)
+        self.nprs_current = ScoreField(10, "Pain is 0–10")
+        self.nprs_worst = ScoreField(10, "Pain is 0–10")
+        self.nprs_best = ScoreField(10, "Pain is 0–10")
         self.nprs_band = QLabel()
         self.nprs_band.setObjectName("nprs_band")
         pain = self._section(sections, "Pain now, at its worst and at its best (0–10, NPRS)")
@@ -325,6 +379,11 @@ class IntakeForm(QDialog):
         for item in self.startback_items:
             items_layout.addWidget(item)
         self._add_row(sb_errors, "startback_answers", "", holder)
+        sb_copyright = QLabel(startback.copyright)
+        sb_copyright.setObjectName("startback_copyright")
+        sb_copyright.setWordWrap(True)
+        sb_copyright.setStyleSheet("font-size: small;")
+        sb_layout.addWidget(sb_copyright)
         sections.addWidget(sb_box)
 
         # Goals and notes
@@ -365,6 +424,9 @@ class IntakeForm(QDialog):
             intake = services.assessments.latest_intake(actor, patient_id)
             if intake is not None and intake.psfs:
                 self.psfs.set_activities(intake.psfs)
+            earlier = services.assessments.for_patient(actor, patient_id)
+            if earlier:
+                self._prefill_history(earlier[-1].intake)
         self.buttons.rejected.connect(self.reject)
         self.mark_all_absent.clicked.connect(self._on_mark_all_absent_clicked)
         self.red_flag_clearance.textChanged.connect(self._on_red_flag_clearance_text_changed)
@@ -375,6 +437,7 @@ class IntakeForm(QDialog):
         self._show_odi()
         self._show_startback()
         self._on_nprs_current_value_changed(-1)
+        self._as_opened = self._input()
 
     @classmethod
     def record(
@@ -397,6 +460,35 @@ class IntakeForm(QDialog):
 
     def save_button(self) -> QAbstractButton:
         return self.buttons.button(QDialogButtonBox.StandardButton.Save)
+
+    def _prefill_history(self, latest: Intake) -> None:
+        """A reassessment starts from the latest assessment's history, factors,
+        precautions and goals; pain, questionnaires and red flags are asked afresh."""
+        if latest.onset_weeks is not None:
+            self.onset_weeks.setValue(int(latest.onset_weeks))
+        self.recurrent.setCurrentIndex(max(0, self.recurrent.findData(latest.recurrent)))
+        self.radiating_present.setChecked(latest.radiating_present)
+        self.radiating_side.setCurrentIndex(
+            max(0, self.radiating_side.findData(latest.radiating_side))
+        )
+        self.radiating_below_knee.setCurrentIndex(
+            max(0, self.radiating_below_knee.findData(latest.radiating_below_knee))
+        )
+        self.radiating_to.setText(latest.radiating_to or "")
+        self.aggravated_by.set_checked(latest.aggravated_by)
+        self.contributing_factors.set_checked(latest.contributing_factors)
+        self.precautions.set_checked(latest.precautions)
+        self.goals.setPlainText("\n".join(latest.goals))
+
+    def has_changes(self) -> bool:
+        return self._input() != self._as_opened
+
+    def reject(self) -> None:
+        # Escape, Cancel and the window's close button all come here.
+        kind = self._services.catalogue.label("assessment_kinds", self._kind).lower()
+        if in_use(self) and self.has_changes() and not discard_confirmed(self, f"{kind} form"):
+            return
+        super().reject()
 
     def set_flag(self, code: str, answer: FlagAnswer) -> None:
         self.red_flag_groups[code].button(FLAG_STATES.index(answer)).setChecked(True)
@@ -457,15 +549,23 @@ class IntakeForm(QDialog):
             red_flags=self.flag_answers(),
             red_flag_clearance=clearance or None,
             precautions=self.precautions.checked(),
-            nprs_current=spin_value(self.nprs_current),
-            nprs_worst=spin_value(self.nprs_worst),
-            nprs_best=spin_value(self.nprs_best),
+            nprs_current=score_value(self.nprs_current),
+            nprs_worst=score_value(self.nprs_worst),
+            nprs_best=score_value(self.nprs_best),
             odi_answers=self.odi_answers(),
             startback_answers=startback,
             goals=tuple(
                 line.strip() for line in self.goals.toPlainText().splitlines() if line.strip()
             ),
         )
+        for field, score in (
+            ("nprs.current", self.nprs_current),
+            ("nprs.worst", self.nprs_worst),
+            ("nprs.best", self.nprs_best),
+        ):
+            problem = score.problem()
+            if problem is not None:
+                form_errors[field] = problem
         form_errors.update(self.psfs.errors())
         data = AssessmentInput(
             kind=self._kind,
@@ -493,8 +593,39 @@ class IntakeForm(QDialog):
         self.general_error.setText(" ".join(leftover.values()))
         self.general_error.setVisible(bool(leftover))
 
+    def unusual(self) -> list[str]:
+        """What the clinician confirms before this form is saved."""
+        findings = []
+        answers = self.flag_answers()
+        if answers is None:
+            findings.append("The red-flag screen was not done; no plan can be made until it is.")
+        else:
+            unasked = sum(answer == FlagAnswer.NOT_ASKED for answer in answers.values())
+            if unasked:
+                were = "was" if unasked == 1 else "were"
+                findings.append(
+                    f"{unasked} of {len(answers)} red-flag items {were} not asked; no plan can "
+                    "be made until the screen is complete."
+                )
+        odi = self.odi_answers()
+        if odi is not None:
+            skipped = sum(answer is None for answer in odi)
+            if skipped:
+                were = "was" if skipped == 1 else "were"
+                findings.append(
+                    f"{skipped} of {len(odi)} Oswestry sections {were} skipped; the score "
+                    "counts only the answered ones."
+                )
+        return findings
+
     def _on_buttons_accepted(self) -> None:
         data, form_errors = self._input()
+        if not form_errors and in_use(self):
+            rules = validate_assessment(
+                data, self._services.catalogue, self._services.patients.today()
+            )
+            if not rules and not unusual_confirmed(self, self.unusual()):
+                return
         if form_errors:
             # Show the service's rules too, so one Save tells the clinician everything.
             rules = validate_assessment(

@@ -14,11 +14,13 @@ from backclinic.ui.audit_viewer import AuditViewer
 from backclinic.ui.backup_dialog import BackupActions, may_back_up
 from backclinic.ui.clinic_settings_dialog import ClinicSettingsDialog
 from backclinic.ui.day_view import DayView
+from backclinic.ui.help_dialogs import AboutDialog, ShortcutsDialog
 from backclinic.ui.operations import Operations
 from backclinic.ui.patient_dialog import PatientDialog
 from backclinic.ui.patient_list import PatientListView
 from backclinic.ui.patient_workspace import PatientWorkspace
 from backclinic.ui.session_dialog import SessionDialog
+from backclinic.ui.startup_window import APP_NAME
 
 
 class MainWindow(QMainWindow):
@@ -40,7 +42,9 @@ class MainWindow(QMainWindow):
         self._actor = clinician.as_actor()
         # Every view of this window hears what each use case run from it changed.
         self.operations = Operations(self)
-        self.setWindowTitle("BackClinic")
+        # Names the clinic and the clinician, so it is told apart from the start-up windows.
+        clinic_name = services.clinic.settings().clinic_name
+        self.setWindowTitle(f"{APP_NAME} — {clinic_name} — {clinician.full_name}")
         self.resize(1100, 720)
 
         self.day_view = DayView(services, self._actor, operations=self.operations)
@@ -68,23 +72,35 @@ class MainWindow(QMainWindow):
         self.quit_action = QAction("&Quit", self)
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
 
-        file_menu = self.menuBar().addMenu("&Patient")
-        file_menu.addAction(self.new_patient_action)
-        file_menu.addAction(self.find_patient_action)
-        file_menu.addAction(self.clinic_settings_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.sign_out_action)
-        file_menu.addAction(self.quit_action)
-        admin_menu = self.menuBar().addMenu("&Admin")
-        admin_menu.addAction(self.accounts_action)
-        admin_menu.addAction(self.audit_action)
-        admin_menu.menuAction().setVisible(
-            self.accounts_action.isVisible() or self.audit_action.isVisible()
+        patient_menu = self.menuBar().addMenu("&Patient")
+        patient_menu.addAction(self.new_patient_action)
+        patient_menu.addAction(self.find_patient_action)
+        patient_menu.addSeparator()
+        patient_menu.addAction(self.sign_out_action)
+        patient_menu.addAction(self.quit_action)
+        clinic_menu = self.menuBar().addMenu("&Clinic")
+        clinic_menu.addAction(self.clinic_settings_action)
+        clinic_menu.addAction(self.accounts_action)
+        clinic_menu.addAction(self.audit_action)
+        backups_allowed = may_back_up(self._actor)
+        if backups_allowed:
+            clinic_menu.addSeparator()
+            clinic_menu.addAction("&Back up now…", self._on_backup_action_triggered)
+            clinic_menu.addAction("&Restore…", self._on_restore_action_triggered)
+        clinic_menu.menuAction().setVisible(
+            backups_allowed
+            or any(
+                action.isVisible()
+                for action in (self.clinic_settings_action, self.accounts_action, self.audit_action)
+            )
         )
-        if may_back_up(self._actor):
-            database_menu = self.menuBar().addMenu("&Database")
-            database_menu.addAction("&Back up now…", self._on_backup_action_triggered)
-            database_menu.addAction("&Restore…", self._on_restore_action_triggered)
+        self.shortcuts_action = QAction("&Keyboard shortcuts…", self)
+        self.shortcuts_action.setShortcut(QKeySequence.StandardKey.HelpContents)
+        self.about_action = QAction("&About BackClinic…", self)
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(self.shortcuts_action)
+        help_menu.addAction(self.about_action)
+        self._database_label_text = database_label
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main_toolbar")
         toolbar.setMovable(False)
@@ -107,6 +123,8 @@ class MainWindow(QMainWindow):
         self.accounts_action.triggered.connect(self._on_accounts_action_triggered)
         self.audit_action.triggered.connect(self._on_audit_action_triggered)
         self.quit_action.triggered.connect(self.close)
+        self.shortcuts_action.triggered.connect(self._on_shortcuts_action_triggered)
+        self.about_action.triggered.connect(self._on_about_action_triggered)
         self.patients.patient_opened.connect(self._on_patients_patient_opened)
         self.day_view.patient_opened.connect(self._on_patients_patient_opened)
         self.day_view.session_requested.connect(self._on_day_view_session_requested)
@@ -185,6 +203,12 @@ class MainWindow(QMainWindow):
             self._services.clinic.clinicians(self._actor),
             self._actor,
         )
+
+    def _on_shortcuts_action_triggered(self) -> None:
+        ShortcutsDialog.show_for(self, self.findChildren(QAction))
+
+    def _on_about_action_triggered(self) -> None:
+        AboutDialog.show_for(self, database_label=self._database_label_text)
 
     def _on_backup_action_triggered(self) -> None:
         BackupActions.back_up(

@@ -36,6 +36,8 @@ FIELD_LABELS = {
     "address": "Address",
 }
 NOT_RECORDED = "Not recorded"
+REGISTER = "register"
+KEEP_EDITING = "keep editing"
 
 
 class PatientDialog(QDialog):
@@ -164,6 +166,14 @@ class PatientDialog(QDialog):
 
     def _on_buttons_accepted(self) -> None:
         data, unreadable = self._input()
+        if self._patient_id is None and not unreadable:
+            choice = self._existing_record_chosen(data)
+            if choice == KEEP_EDITING:
+                return
+            if isinstance(choice, Patient):
+                self.patient = choice
+                self.accept()
+                return
         try:
             if self._patient_id is None:
                 self.patient = self._operations.run(
@@ -186,6 +196,36 @@ class PatientDialog(QDialog):
             self._show_conflict(error)
             return
         self.accept()
+
+    def _existing_record_chosen(self, data: PatientInput) -> Patient | str:
+        """Show patients already on record who may be this one first: the existing
+        patient when the clinician opens it, else REGISTER or KEEP_EDITING."""
+        duplicates = self._services.patients.possible_duplicates(self._actor, data)
+        if not duplicates:
+            return REGISTER
+        box = QMessageBox(self)
+        box.setObjectName("duplicate_message")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("This patient may already be registered")
+        box.setText(
+            "A patient already on record may be the same person:\n"
+            + "\n".join(duplicate.describe() for duplicate in duplicates)
+        )
+        open_it = box.addButton("Open it", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Register anyway", QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("Keep editing", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(open_it)
+        box.setEscapeButton(keep)
+        box.exec()
+        clicked = box.clickedButton()
+        if clicked is open_it:
+            try:
+                return self._services.patients.get(self._actor, duplicates[0].patient.id)
+            except NotFound:
+                return KEEP_EDITING
+        if clicked is keep or clicked is None:
+            return KEEP_EDITING
+        return REGISTER
 
     def _show_conflict(self, error: ConflictError) -> None:
         box = QMessageBox(self)

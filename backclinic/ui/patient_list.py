@@ -32,29 +32,87 @@ from PySide6.QtWidgets import (
 
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
+from backclinic.services.patient_status import PatientStatus
 from backclinic.services.patients import PatientSummary, SearchPage, age_on
 from backclinic.services.use_case import Change
 from backclinic.ui.operations import Changes, Operations
 from backclinic.ui.tasks import TaskRunner
 
 PAGE_SIZE = 100
+# Empty lists say what to do next.
+NO_PATIENTS_YET = "No patients registered yet: add the first with Patient › New patient (Ctrl+N)."
+NO_MATCH = "No patients match: check the spelling, or search by MRN or date of birth."
 SEARCH_DEBOUNCE_MS = 150
 ModelIndex = QModelIndex | QPersistentModelIndex
 
 
 @dataclass(frozen=True)
+class ListedPatient:
+    """A row of the list: the patient and where they stand today."""
+
+    patient: PatientSummary
+    status: PatientStatus | None
+
+
+@dataclass(frozen=True)
+class ReadPage:
+    page: SearchPage
+    statuses: dict[int, PatientStatus]
+    today: dt.date
+    # Every match over all pages; read with the first page only.
+    total: int | None
+
+
+@dataclass(frozen=True)
 class Column:
     header: str
-    value: Callable[[PatientSummary, dt.date], object]
+    value: Callable[[ListedPatient, dt.date], object]
     alignment: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignLeft
 
 
+PLAN_ENDINGS = {
+    "discharged": "Discharged",
+    "completed": "Plan completed",
+    "cancelled": "Plan cancelled",
+}
+
+
+def status_words(status: PatientStatus | None) -> str:
+    """One short phrase a receptionist can scan down a column."""
+    if status is None:
+        return ""
+    if status.archived:
+        return "Archived"
+    if status.plan == "active":
+        if status.plan_starts is not None:
+            return f"Plan starts {status.plan_starts.isoformat()}"
+        if status.phase_number is None:
+            return "Active plan"
+        return f"Phase {status.phase_number}: {status.phase_name}"
+    if status.plan in PLAN_ENDINGS:
+        ended = f" {status.ended_on.isoformat()}" if status.ended_on else ""
+        return f"{PLAN_ENDINGS[status.plan]}{ended}"
+    return "No plan yet"
+
+
+def next_visit_words(status: PatientStatus | None) -> str:
+    if status is None or status.next_visit is None:
+        return ""
+    return status.next_visit.isoformat()
+
+
 COLUMNS = (
-    Column("Family name", lambda p, _today: p.family_name),
-    Column("Given name", lambda p, _today: p.given_name),
-    Column("Date of birth", lambda p, _today: p.date_of_birth.isoformat()),
-    Column("Age", lambda p, today: age_on(p.date_of_birth, today), Qt.AlignmentFlag.AlignRight),
-    Column("MRN", lambda p, _today: p.mrn),
+    Column("Family name", lambda p, _today: p.patient.family_name),
+    Column("Given name", lambda p, _today: p.patient.given_name),
+    Column("Date of birth", lambda p, _today: p.patient.date_of_birth.isoformat()),
+    Column(
+        "Age",
+        lambda p, today: age_on(p.patient.date_of_birth, today),
+        Qt.AlignmentFlag.AlignRight,
+    ),
+    Column("MRN", lambda p, _today: p.patient.mrn),
+    Column("Status", lambda p, _today: status_words(p.status)),
+    Column("Next visit", lambda p, _today: next_visit_words(p.status)),
 )
 
 
@@ -81,7 +139,7 @@ class PatientTableModel(QAbstractTableModel):
         self._services = services
         self._actor = actor
         self._tasks = tasks or TaskRunner(self, synchronous=True)
-        self._rows: list[PatientSummary] = []
+        self._rows: list[ListedPatient] = []
         self._seen: set[int] = set()
         self._cursor: tuple[object, ...] | None = None
         self._text = ""
@@ -89,6 +147,7 @@ class PatientTableModel(QAbstractTableModel):
         self._today = services.patients.today()
         self._generation = 0
         self._fetching = False
+        self._total: int | None = None
         self.page_size = PAGE_SIZE
 
     @property
@@ -113,40 +172,48 @@ class PatientTableModel(QAbstractTableModel):
     def reload(self) -> None:
         self.search(self._text, include_archived=self._include_archived)
 
-    def _reader(self, after: tuple[object, ...] | None) -> Callable[[], tuple[SearchPage, dt.date]]:
+    def _reader(self, after: tuple[object, ...] | None) -> Callable[[], ReadPage]:
         # Everything the worker needs is copied now: it must not read the model later.
         patients, text, actor = self._services.patients, self._text, self._actor
         limit, include_archived = self.page_size, self._include_archived
 
-        def read() -> tuple[SearchPage, dt.date]:
+        def read() -> ReadPage:
             page = patients.search(
                 actor, text, after=after, limit=limit, include_archived=include_archived
             )
-            return page, patients.today()
+            statuses = patients.statuses(actor, [row.id for row in page.rows])
+            # Counted only when there is more than this page: a full first page is its count.
+            total = None
+            if after is None:
+                total = (
+                    patients.count(actor, text=text, include_archived=include_archived)
+                    if page.cursor is not None
+                    else len({row.id for row in page.rows})
+                )
+            return ReadPage(page, statuses, patients.today(), total)
 
         return read
 
-    def _on_search_read(self, generation: int, result: tuple[SearchPage, dt.date]) -> None:
+    def _on_search_read(self, generation: int, result: ReadPage) -> None:
         if generation != self._generation:
             return
-        page, today = result
         self.beginResetModel()
         self._fetching = False
-        self._today = today
+        self._today = result.today
+        self._total = result.total
         self._rows = []
         self._seen = set()
-        self._cursor = page.cursor
-        self._append(page.rows)
+        self._cursor = result.page.cursor
+        self._rows.extend(self._fresh(result))
         self.endResetModel()
         self.searched.emit()
 
-    def _on_more_read(self, generation: int, result: tuple[SearchPage, dt.date]) -> None:
+    def _on_more_read(self, generation: int, result: ReadPage) -> None:
         if generation != self._generation:
             return
-        page, _today = result
         self._fetching = False
-        self._cursor = page.cursor
-        fresh = self._fresh(page.rows)
+        self._cursor = result.page.cursor
+        fresh = self._fresh(result)
         if fresh:
             first = len(self._rows)
             self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
@@ -162,12 +229,20 @@ class PatientTableModel(QAbstractTableModel):
     def query(self) -> str:
         return self._text
 
+    @property
+    def total(self) -> int | None:
+        """Every patient the current search matches, over all its pages."""
+        return self._total
+
     def patient_at(self, row: int) -> PatientSummary:
-        return self._rows[row]
+        return self._rows[row].patient
+
+    def status_at(self, row: int) -> PatientStatus | None:
+        return self._rows[row].status
 
     def row_of(self, patient_id: int) -> int | None:
-        for row, patient in enumerate(self._rows):
-            if patient.id == patient_id:
+        for row, listed in enumerate(self._rows):
+            if listed.patient.id == patient_id:
                 return row
         return None
 
@@ -187,7 +262,7 @@ class PatientTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(column.alignment | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.UserRole:
-            return self._rows[index.row()].id
+            return self._rows[index.row()].patient.id
         return None
 
     def headerData(
@@ -219,16 +294,13 @@ class PatientTableModel(QAbstractTableModel):
             owner=self,
         )
 
-    def _fresh(self, rows: tuple[PatientSummary, ...]) -> list[PatientSummary]:
+    def _fresh(self, result: ReadPage) -> list[ListedPatient]:
         fresh = []
-        for patient in rows:
+        for patient in result.page.rows:
             if patient.id not in self._seen:
                 self._seen.add(patient.id)
-                fresh.append(patient)
+                fresh.append(ListedPatient(patient, result.statuses.get(patient.id)))
         return fresh
-
-    def _append(self, rows: tuple[PatientSummary, ...]) -> None:
-        self._rows.extend(self._fresh(rows))
 
 
 class PatientListView(QWidget):
@@ -272,7 +344,7 @@ class PatientListView(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in enumerate((180, 160, 110, 60)):
+        for column, width in enumerate((170, 150, 100, 50, 110, 270)):
             self.table.setColumnWidth(column, width)
 
         self._debounce = QTimer(self)
@@ -393,12 +465,21 @@ class PatientListView(QWidget):
         if action is not None:
             action()
 
+    def _no_match_text(self) -> str:
+        if self.include_archived.isChecked():
+            return NO_MATCH
+        return f"{NO_MATCH[:-1]}, or tick Include archived."
+
     def _show_count(self) -> None:
         shown = self.model.rowCount()
         if shown == 0:
             self.count_label.setText(
-                "No patients match." if self.model.query.strip() else "No patients registered yet."
+                self._no_match_text() if self.model.query.strip() else NO_PATIENTS_YET
             )
             return
-        more = "+" if self.model.canFetchMore() else ""
-        self.count_label.setText(f"{shown}{more} patient{'s' if shown != 1 else ''}")
+        total = self.model.total if self.model.total is not None else shown
+        counted = f"{total:,} patient{'s' if total != 1 else ''}"
+        if shown < total:
+            self.count_label.setText(f"Showing {shown:,} of {counted}; scroll down for more.")
+        else:
+            self.count_label.setText(counted)

@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -25,6 +24,7 @@ from backclinic.services.use_case import Change
 from backclinic.ui.documents_tab import DocumentsTab
 from backclinic.ui.intake_tab import IntakeTab
 from backclinic.ui.operations import Changes, Operations
+from backclinic.ui.overview_tab import OverviewTab
 from backclinic.ui.patient_dialog import PatientDialog
 from backclinic.ui.plan_tab import PlanTab
 from backclinic.ui.reassessment_view import ReassessmentView
@@ -41,37 +41,6 @@ def _progress_tab(
     from backclinic.ui.progress_tab import ProgressTab
 
     return ProgressTab(services, actor, patient_id, operations=operations)
-
-
-class OverviewTab(QWidget):
-    """Contact details at a glance."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._values: dict[str, QLabel] = {}
-        form = QFormLayout(self)
-        for key, label in (
-            ("sex", "Sex"),
-            ("phone", "Phone"),
-            ("email", "Email"),
-            ("address", "Address"),
-        ):
-            value = QLabel()
-            value.setObjectName(f"overview_{key}")
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            value.setWordWrap(True)
-            self._values[key] = value
-            form.addRow(label, value)
-
-    def show_patient(self, patient: Patient) -> None:
-        shown = {
-            "sex": (patient.sex or "").capitalize(),
-            "phone": patient.phone,
-            "email": patient.email,
-            "address": patient.address,
-        }
-        for key, text in shown.items():
-            self._values[key].setText(text or "Not recorded")
 
 
 class PatientWorkspace(QWidget):
@@ -110,7 +79,7 @@ class PatientWorkspace(QWidget):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
 
-        self.overview = OverviewTab()
+        self.overview = OverviewTab(services, actor, patient_id, operations=self._operations)
         self.tabs.addTab(self.overview, "Overview")
         # Front desk registers patients but sees no clinical record: build no clinical tab.
         if allows(actor, Permission.VIEW_CLINICAL):
@@ -154,17 +123,6 @@ class PatientWorkspace(QWidget):
     @property
     def patient_id(self) -> int:
         return self.patient.id
-
-    def set_tab(self, name: str, widget: QWidget) -> None:
-        """Put a view in place of a tab's current page, keeping the tab's position."""
-        index = self._index(name)
-        old = self.tabs.widget(index)
-        current = self.tabs.currentIndex()
-        self.tabs.removeTab(index)
-        self.tabs.insertTab(index, widget, name)
-        self.tabs.setCurrentIndex(current)
-        if old is not None:
-            old.deleteLater()
 
     def tab(self, name: str) -> QWidget | None:
         """The page of the tab called ``name``, or None where this role has no such tab."""

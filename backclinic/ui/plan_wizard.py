@@ -65,6 +65,7 @@ from backclinic.services.plans import (
 from backclinic.ui.acupoint_picker import AcupointPicker
 from backclinic.ui.field_errors import ERROR_STYLE
 from backclinic.ui.operations import Operations
+from backclinic.ui.wording import count_suffix
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 NOTICE_STYLE = "color: #8a5a00;"
@@ -319,7 +320,14 @@ def point_list(
 class AcupuncturePhaseBox(QGroupBox):
     """One phase's acupuncture: frequency or "as needed", weeks, points, and why."""
 
-    def __init__(self, services: Services, phase: PhaseProposal, refusals: dict[str, str]) -> None:
+    def __init__(
+        self,
+        services: Services,
+        phase: PhaseProposal,
+        refusals: dict[str, str],
+        *,
+        previous_aims: tuple[str, ...] = (),
+    ) -> None:
         super().__init__(f"Phase {phase.number}: {phase.name}")
         self.setObjectName(f"acupuncture_phase_{phase.number}")
         self.per_week = QSpinBox()
@@ -330,9 +338,14 @@ class AcupuncturePhaseBox(QGroupBox):
         self.as_needed.setChecked(phase.acupuncture_as_needed)
         self.weeks = QSpinBox()
         self.weeks.setRange(1, 52)
-        self.weeks.setSuffix(" weeks")
         self.weeks.setValue(phase.end_week - phase.start_week + 1)
+        count_suffix(self.weeks, "week", "weeks")
         self.points = point_list(services, phase, refusals)
+        # The phase's own aim, in the protocol's (the article's) words; the needling aims
+        # only where this phase's differ from the phase before, so no line repeats itself.
+        self.aim_label = QLabel(phase.aim)
+        self.aim_label.setObjectName(f"aim_{phase.number}")
+        self.aim_label.setWordWrap(True)
         aims = "; ".join(phase.acupuncture_aims)
         frequency = QHBoxLayout()
         frequency.addWidget(self.per_week)
@@ -341,10 +354,11 @@ class AcupuncturePhaseBox(QGroupBox):
         form = QFormLayout(self)
         form.addRow("Frequency", frequency)
         form.addRow("Duration", self.weeks)
-        if aims:
-            aim_label = QLabel(aims)
-            aim_label.setWordWrap(True)
-            form.addRow("Aims", aim_label)
+        form.addRow("Aim", self.aim_label)
+        if aims and phase.acupuncture_aims != previous_aims:
+            needling_aims = QLabel(aims)
+            needling_aims.setWordWrap(True)
+            form.addRow("Needling aims", needling_aims)
         form.addRow("Why", reason_browser(phase.reasons))
         form.addRow("Points", self.points)
         self.as_needed.toggled.connect(self._on_as_needed_toggled)
@@ -360,9 +374,15 @@ class AcupuncturePage(QWizardPage):
         self.setTitle("Acupuncture per phase")
         self.setSubTitle("The model's recommendation, with its reasons; change what you need.")
         refusals = point_refusals(services, proposal)
-        self.phases = [AcupuncturePhaseBox(services, p, refusals) for p in proposal.phases]
+        previous: list[tuple[str, ...]] = [(), *(p.acupuncture_aims for p in proposal.phases)]
+        self.phases = [
+            AcupuncturePhaseBox(services, phase, refusals, previous_aims=before)
+            for phase, before in zip(proposal.phases, previous, strict=False)
+        ]
         content = QWidget()
         column = QVBoxLayout(content)
+        # The guidelines first, before the clinician settles the needling.
+        column.addWidget(self._evidence(services))
         for box in self.phases:
             column.addWidget(box)
         precautions = QGroupBox("Precautions")
@@ -387,6 +407,25 @@ class AcupuncturePage(QWizardPage):
         row.addWidget(scrolled(content), 1)
         row.addWidget(precautions)
 
+    def _evidence(self, services: Services) -> QGroupBox:
+        """The guidelines' positions side by side, from the protocol, with no verdict:
+        the clinic decides."""
+        box = QGroupBox("What the guidelines say about acupuncture (the clinic decides)")
+        box.setObjectName("guideline_evidence")
+        row = QHBoxLayout(box)
+        self.evidence: list[QLabel] = []
+        for position in services.protocol.evidence:
+            label = QLabel(
+                f"<b>{html.escape(position.guideline)}</b><br>{html.escape(position.position)}"
+                f"<br><small>Source: {html.escape(position.source)}</small>"
+            )
+            label.setWordWrap(True)
+            label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+            row.addWidget(label, 1)
+            self.evidence.append(label)
+        box.setVisible(bool(self.evidence))
+        return box
+
 
 def point_refusals(services: Services, proposal: PlanProposal) -> dict[str, str]:
     """Every point this patient's precautions rule out (the domain's one rule, which the
@@ -408,8 +447,8 @@ class PtPhaseBox(QGroupBox):
         self.error = error_label(f"interventions_{phase.number}_error")
         self.per_week = QSpinBox()
         self.per_week.setRange(0, 7)
-        self.per_week.setSuffix(" visits per week")
         self.per_week.setValue(phase.pt_per_week)
+        count_suffix(self.per_week, "visit per week", "visits per week")
         self.table = QTableWidget(0, 2)
         self.table.setObjectName(f"interventions_{phase.number}")
         self.table.setHorizontalHeaderLabels(["Intervention", "Dosage (double-click to edit)"])
@@ -719,7 +758,8 @@ class PlanWizard(QWizard):
             self.review_page,
         ):
             self.addPage(page)
-        self.resize(900, 720)
+        # Fits a 1366×768 screen with its title bar and taskbar; the pages scroll.
+        self.resize(900, 660)
 
     @classmethod
     def build(

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backclinic.domain.episode import Course
+from backclinic.domain.episode import Course, count
 from backclinic.domain.progress import ProgressReport, Suggestion
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
@@ -87,7 +87,9 @@ class ProgressTab(PatientTab):
     ) -> None:
         super().__init__(services, actor, patient_id, parent, operations=operations)
         self.chart = QChart()
-        self.chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
+        # Beside the plot, one entry a line: along the bottom, eight entries share one row
+        # and Qt cuts their names short ("Phase 1: Calm and corr…").
+        self.chart.legend().setAlignment(Qt.AlignmentFlag.AlignRight)
         self.chart_view = QChartView(self.chart)
         self.chart_view.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.chart_view.setMinimumSize(480, 320)
@@ -275,11 +277,7 @@ class ProgressTab(PatientTab):
             scores = ", ".join(str(s) for s in course.trend_scores)
             labels["trend"].setText(f"{course.trend} ({scores})")
         immediate = course.immediate
-        labels["immediate"].setText(
-            "Not recorded"
-            if immediate.mean_drop is None
-            else f"{immediate.mean_drop:.1f} points on average over {immediate.sessions} sessions"
-        )
+        labels["immediate"].setText(_immediate(immediate.mean_drop, immediate.sessions))
         labels["adherence"].setText(course.attendance.text)
 
     def _show_suggestions(self, suggestions: tuple[Suggestion, ...]) -> None:
@@ -367,6 +365,19 @@ class ProgressTab(PatientTab):
         )
         if recorded is not None:
             self.reassessment_recorded.emit(recorded.id)
+
+
+def _immediate(mean_drop: float | None, sessions: int) -> str:
+    """The mean change within a session in plain words: "Pain fell by 2 points on average
+    within 1 session"."""
+    if mean_drop is None:
+        return "Not recorded"
+    within = f"within {count(sessions, 'session')}"
+    size = abs(round(mean_drop, 1))
+    if size == 0:
+        return f"No change in pain on average {within}"
+    moved = "fell" if mean_drop > 0 else "rose"
+    return f"Pain {moved} by {size:g} point{'' if size == 1 else 's'} on average {within}"
 
 
 def _level(

@@ -1,5 +1,5 @@
 """Reassessment against the intake: NPRS, ODI, STarT Back risk, PSFS mean and RMDQ, each
-with its change and verdict as the domain's outcome rules word them.
+with its change and verdict as the episode service judged and worded them.
 """
 
 from __future__ import annotations
@@ -22,20 +22,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backclinic.domain.outcomes import Measure, OutcomeChange, judge
-from backclinic.domain.protocol import OutcomeThresholds
+from backclinic.domain.outcomes import Measure
 from backclinic.services.assessments import Assessment
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
+from backclinic.services.episodes import Comparison, MeasureComparison
 from backclinic.services.use_case import Change as RecordKind
 from backclinic.ui.intake_form import IntakeForm
 from backclinic.ui.operations import Operations
 from backclinic.ui.patient_tab import PatientTab
 
 NOT_RECORDED = "Not recorded"
-MEASURES = ("NPRS (pain now)", "ODI %", "STarT Back risk", "PSFS mean", "RMDQ")
+MEASURE_LABELS: dict[Measure, str] = {
+    "nprs": "NPRS (pain now)",
+    "odi": "ODI %",
+    "psfs": "PSFS mean",
+    "rmdq": "RMDQ",
+}
+RISK_LABEL = "STarT Back risk"
 COLUMNS = ("Measure", "Intake", "Now", "Change", "Verdict")
-_RISK_ORDER = {"low": 0, "medium": 1, "high": 2}
 
 
 @dataclass(frozen=True)
@@ -55,80 +60,43 @@ def _value(value: float | None, suffix: str = "") -> str:
     return NOT_RECORDED if value is None else f"{value:g}{suffix}"
 
 
-def _judged(
-    measure: str,
-    before: float | None,
-    after: float | None,
-    judge_as: Measure,
-    thresholds: OutcomeThresholds,
-    suffix: str = "",
-) -> MeasureRow:
-    if before is None or after is None:
-        return MeasureRow(measure, _value(before, suffix), _value(after, suffix), "—", "—")
-    change: OutcomeChange = judge(judge_as, before, after, thresholds)
+def _judged(compared: MeasureComparison) -> MeasureRow:
+    """The service's verdict laid out: this view judges nothing itself."""
+    label = MEASURE_LABELS[compared.measure]
+    unit = compared.unit
+    before, after = _value(compared.before, unit), _value(compared.after, unit)
+    change = compared.change
+    if change is None:
+        return MeasureRow(label, before, after, "—", "—")
     return MeasureRow(
-        measure,
-        _value(before, suffix),
-        _value(after, suffix),
-        change.change_text,
-        change.verdict_text,
-        change.text,
-        change.improved,
+        label, before, after, change.change_text, change.verdict_text, change.text, change.improved
     )
 
 
-def compare(
-    intake: Assessment, later: Assessment, thresholds: OutcomeThresholds
-) -> list[MeasureRow]:
-    """The measures of ``later`` beside the intake's, judged by the domain's outcome rules."""
-    rows = [
-        _judged(
-            MEASURES[0], intake.intake.nprs_current, later.intake.nprs_current, "nprs", thresholds
-        ),
-        _judged(
-            MEASURES[1],
-            intake.odi.percent if intake.odi else None,
-            later.odi.percent if later.odi else None,
-            "odi",
-            thresholds,
-            " %",
-        ),
-    ]
-    risk_before = intake.startback.risk if intake.startback else None
-    risk_after = later.startback.risk if later.startback else None
-    if risk_before is None or risk_after is None:
-        rows.append(
-            MeasureRow(
-                MEASURES[2], risk_before or NOT_RECORDED, risk_after or NOT_RECORDED, "—", "—"
-            )
+def comparison_rows(comparison: Comparison) -> list[MeasureRow]:
+    """The rows of one comparison: NPRS, ODI, STarT Back risk, PSFS, RMDQ."""
+    risk = comparison.risk
+    if risk.step is None:
+        risk_row = MeasureRow(
+            RISK_LABEL, risk.before or NOT_RECORDED, risk.after or NOT_RECORDED, "—", "—"
         )
     else:
-        step = _RISK_ORDER[risk_after] - _RISK_ORDER[risk_before]
-        words = "Risk lower" if step < 0 else "Risk higher" if step > 0 else "Risk unchanged"
-        rows.append(
-            MeasureRow(
-                MEASURES[2],
-                risk_before,
-                risk_after,
-                f"{risk_before} → {risk_after}",
-                words,
-                "STarT Back risk groups (Hill et al. 2008): low, medium, high.",
-                step < 0,
-            )
+        risk_row = MeasureRow(
+            RISK_LABEL,
+            risk.before or "",
+            risk.after or "",
+            f"{risk.before} → {risk.after}",
+            risk.text,
+            risk.source,
+            risk.step < 0,
         )
-    rows.append(_judged(MEASURES[3], intake.psfs_mean, later.psfs_mean, "psfs", thresholds))
-    rows.append(_judged(MEASURES[4], intake.rmdq_score, later.rmdq_score, "rmdq", thresholds))
-    return rows
-
-
-def intake_for(assessments: list[Assessment], later: Assessment) -> Assessment | None:
-    """The intake a reassessment is compared with: the latest one on or before it."""
-    intakes = [
-        a
-        for a in assessments
-        if a.kind == "intake" and (a.assessed_on, a.id) <= (later.assessed_on, later.id)
+    return [
+        _judged(comparison.measure("nprs")),
+        _judged(comparison.measure("odi")),
+        risk_row,
+        _judged(comparison.measure("psfs")),
+        _judged(comparison.measure("rmdq")),
     ]
-    return intakes[-1] if intakes else None
 
 
 class ReassessmentView(PatientTab):
@@ -179,16 +147,8 @@ class ReassessmentView(PatientTab):
             widget = item.widget() if item is not None else None
             if widget is not None:
                 widget.deleteLater()
-        assessments = self._services.assessments.for_patient(self._actor, self._patient_id)
-        thresholds = self._services.protocol.thresholds
-        self.comparisons = []
-        for later in assessments:
-            if later.kind == "intake":
-                continue
-            intake = intake_for(assessments, later)
-            if intake is not None:
-                self.comparisons.append((intake, later, compare(intake, later, thresholds)))
-        self.comparisons.reverse()  # newest first
+        compared = self._services.episodes.comparisons(self._actor, self._patient_id)
+        self.comparisons = [(c.intake, c.later, comparison_rows(c)) for c in reversed(compared)]
         for intake, later, rows in self.comparisons:
             self._groups.addWidget(self._group(intake, later, rows))
         self.empty.setVisible(not self.comparisons)

@@ -15,11 +15,13 @@ from typing import Any, ClassVar
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QDate,
     QDateTime,
     QElapsedTimer,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
+    QTime,
     Signal,
 )
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
@@ -33,6 +35,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -48,6 +51,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from backclinic.domain.safety import acupuncture_violations, forbidden_points, precaution_rules
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.errors import ConflictError, NotFound, StaleRecord, ValidationFailed
@@ -63,15 +67,13 @@ from backclinic.services.sessions import (
 from backclinic.ui.acupoint_picker import AcupointPicker
 from backclinic.ui.field_errors import ERROR_STYLE, FieldErrors
 from backclinic.ui.operations import Operations
+from backclinic.ui.unsaved_changes import discard_confirmed, in_use
+from backclinic.ui.unusual_input import unusual_confirmed
 
 TEN_WINDOW_MS = 800
 NOT_RECORDED = "Not recorded"
-ADVERSE_LABELS = {
-    "bruising": "Bruising",
-    "dizziness": "Dizziness",
-    "pain_flare": "Pain flare",
-    "other": "Other",
-}
+URGENT_STYLE = "color: white; background: #b00020; padding: 6px; font-weight: bold;"
+CAUTION_STYLE = "background: #fff4ce; padding: 6px;"
 
 
 class PainScale(QFrame):
@@ -265,6 +267,7 @@ class SessionDialog(QDialog):
         self.record: SessionRecord | None = None
         catalogue = services.catalogue
         patient = services.patients.get(actor, patient_id)
+        self._patient_name = patient.display_name
         verb = "Amend session" if amending else "Log session"
         self.setWindowTitle(f"{verb} — {patient.display_name}")
 
@@ -292,7 +295,29 @@ class SessionDialog(QDialog):
         self.pain_before = PainScale()
         self.pain_after = PainScale()
 
-        self.points_box = AcupointPicker(catalogue)
+        # Safety first: what the patient's current status rules out is shown, not offered.
+        self.safety = services.safety.status(actor, patient_id)
+        in_force = self.safety.precautions_in_force
+        forbidden = forbidden_points(in_force, services.protocol, catalogue)
+        self._electro_refusal = next(
+            (
+                v.text
+                for v in acupuncture_violations(
+                    in_force, services.protocol, catalogue, acupoints=(), electro=True
+                )
+            ),
+            None,
+        )
+        self.safety_panel = QLabel(self._safety_text())
+        self.safety_panel.setObjectName("safety_panel")
+        self.safety_panel.setWordWrap(True)
+        self.safety_panel.setStyleSheet(
+            URGENT_STYLE if self.safety.blocks_sessions else CAUTION_STYLE
+        )
+
+        self.points_box = AcupointPicker(
+            catalogue, refusals={code: v.text for code, v in forbidden.items()}
+        )
         self.acupoints = self.points_box.list
         self.point_picker = self.points_box.picker
         self.add_point_button = self.points_box.add_button
@@ -300,6 +325,15 @@ class SessionDialog(QDialog):
         self.needle_count = _optional_spin(MAX_NEEDLES)
         self.retention_minutes = _optional_spin(MAX_RETENTION_MINUTES, " min")
         self.electro = QCheckBox("Electro-acupuncture")
+        self.electro_reason = QLabel(self._electro_refusal or "")
+        self.electro_reason.setObjectName("electro_reason")
+        self.electro_reason.setWordWrap(True)
+        self.electro_reason.setVisible(self._electro_refusal is not None)
+        self.electro_row = QWidget()
+        electro_layout = QVBoxLayout(self.electro_row)
+        electro_layout.setContentsMargins(0, 0, 0, 0)
+        electro_layout.addWidget(self.electro)
+        electro_layout.addWidget(self.electro_reason)
         self.technique = QLineEdit()
         self.technique.setPlaceholderText("e.g. even method, de qi obtained")
 
@@ -337,15 +371,15 @@ class SessionDialog(QDialog):
         for code in TOLERANCES:
             self.tolerance.addItem(catalogue.label("tolerances", code), code)
         self.adverse_events = QWidget()
-        events_row = QHBoxLayout(self.adverse_events)
+        events_row = QGridLayout(self.adverse_events)
         events_row.setContentsMargins(0, 0, 0, 0)
         self.adverse_boxes: dict[str, QCheckBox] = {}
         for code in ADVERSE_EVENTS:
-            box = QCheckBox(ADVERSE_LABELS.get(code, code))
+            box = QCheckBox(catalogue.label("adverse_events", code))
             box.setObjectName(f"adverse_{code}")
             self.adverse_boxes[code] = box
-            events_row.addWidget(box)
-        events_row.addStretch(1)
+            position = len(self.adverse_boxes) - 1
+            events_row.addWidget(box, position // 3, position % 3)
         self.adverse_event_note = QLineEdit()
         self.subjective = self._notes()
         self.objective = self._notes()
@@ -371,7 +405,7 @@ class SessionDialog(QDialog):
         self.errors.add_row("acupoints", "Points", self.points_box)
         self.errors.add_row("needle_count", "Needles", self.needle_count)
         self.errors.add_row("retention_minutes", "Retention", self.retention_minutes)
-        self.errors.add_row("electro", "", self.electro)
+        self.errors.add_row("electro", "", self.electro_row)
         self.errors.add_row("technique", "Technique", self.technique)
         form.addRow(_section("Physical therapy"))
         self.errors.add_row("interventions", "Interventions", self.interventions)
@@ -404,6 +438,7 @@ class SessionDialog(QDialog):
         hint = QLabel("Pain rows: number keys; 1 then 0 or End for 10. Ctrl+Enter saves.")
         hint.setStyleSheet("color: palette(mid);")
         layout = QVBoxLayout(self)
+        layout.addWidget(self.safety_panel)
         layout.addWidget(self.general_error)
         layout.addWidget(scroll, 1)
         layout.addWidget(hint)
@@ -421,13 +456,16 @@ class SessionDialog(QDialog):
         for box in self.modality_boxes.values():
             box.toggled.connect(self._on_modality_toggled)
         self._set_tab_order()
+        if self.safety.blocks_sessions and amending is None:
+            self.save_button().setEnabled(False)
+            self.save_button().setToolTip(self.safety.message)
 
         if amending is not None:
             self._visit_id = amending.data.visit_id
             self._fill(amending.data)
             self.reason.setFocus()
         else:
-            now = services.context.clock().astimezone()
+            now = services.context.clock.now()
             prefill = services.sessions.prefill(actor, patient_id, now)
             self._visit_id = visit_id if visit_id is not None else prefill.visit_id
             planned = _planned_modalities(services, actor, patient_id, self._visit_id)
@@ -436,6 +474,7 @@ class SessionDialog(QDialog):
                 prefill = replace(prefill, modalities=planned)
             self._fill(prefill)
             self.pain_before.setFocus()
+        self._as_opened = self._typed()
 
     @classmethod
     def log(
@@ -484,8 +523,36 @@ class SessionDialog(QDialog):
         dialog.exec()
         return dialog.record
 
+    def _safety_text(self) -> str:
+        """The status in words: the hold or needed clearance first, then each precaution
+        in force with its needling advice."""
+        status = self.safety
+        protocol = self._services.protocol
+        lines = [status.message] if status.blocks_sessions else []
+        rules = precaution_rules(status.precautions_in_force, protocol, self._services.catalogue)
+        if rules:
+            lines.append("Precautions in force:")
+            lines += [f"• {rule.label}: {rule.needling}" for rule in rules]
+        elif status.precautions:
+            lines.append("No acupuncture precaution recorded at the latest screen.")
+        else:
+            lines.append("Acupuncture precautions have not been screened.")
+        return "\n".join(lines)
+
     def save_button(self) -> QPushButton:
         return self.buttons.button(QDialogButtonBox.StandardButton.Save)
+
+    def has_changes(self) -> bool:
+        return self._typed() != self._as_opened
+
+    def reject(self) -> None:
+        # Escape, Cancel and the window's close button all come here.
+        if in_use(self) and self.has_changes() and not discard_confirmed(self, "session form"):
+            return
+        super().reject()
+
+    def _typed(self) -> tuple[SessionInput, str]:
+        return self.data(), self.reason.text()
 
     def point_codes(self) -> tuple[str, ...]:
         return self.points_box.codes()
@@ -501,14 +568,14 @@ class SessionDialog(QDialog):
         performed = self.performed_at.dateTime().toPython()
         assert isinstance(performed, dt.datetime)
         return SessionInput(
-            performed_at=performed.astimezone(),
+            performed_at=self._services.context.clock.at(performed.date(), performed.time()),
             modalities=chosen,
             pain_before=self.pain_before.value(),
             pain_after=self.pain_after.value(),
             acupoints=self.point_codes() if acupuncture else (),
             needle_count=_spin_value(self.needle_count) if acupuncture else None,
             retention_minutes=_spin_value(self.retention_minutes) if acupuncture else None,
-            electro=self.electro.isChecked() if acupuncture else False,
+            electro=self.electro.isChecked() and self.electro.isEnabled() if acupuncture else False,
             technique=self.technique.text().strip() if acupuncture else "",
             interventions=self.interventions_model.rows() if pt else (),
             tolerance=self.tolerance.currentData(),
@@ -567,8 +634,13 @@ class SessionDialog(QDialog):
         index = self.performed_by.findData(giver)
         if index >= 0:
             self.performed_by.setCurrentIndex(index)
+        # The form shows and takes the clinic's wall clock, whatever zone this computer is in.
+        wall = self._services.context.clock.in_zone(data.performed_at)
         self.performed_at.setDateTime(
-            QDateTime.fromMSecsSinceEpoch(round(data.performed_at.timestamp() * 1000))
+            QDateTime(
+                QDate(wall.year, wall.month, wall.day),
+                QTime(wall.hour, wall.minute, wall.second),
+            )
         )
         for code, box in self.modality_boxes.items():
             box.setChecked(code in data.modalities)
@@ -603,6 +675,9 @@ class SessionDialog(QDialog):
             self.technique,
         ):
             widget.setEnabled(acupuncture)
+        if self._electro_refusal is not None:
+            self.electro.setChecked(False)
+            self.electro.setEnabled(False)
         self.interventions.setEnabled(pt)
 
     def _on_add_intervention_button_clicked(self) -> None:
@@ -614,8 +689,31 @@ class SessionDialog(QDialog):
     def _on_remove_intervention_button_clicked(self) -> None:
         self.interventions_model.remove(self.interventions_table.currentIndex().row())
 
+    def unusual(self, data: SessionInput) -> list[str]:
+        """What the clinician confirms before this session is saved."""
+        findings = []
+        if data.pain_before is not None and data.pain_after is None:
+            findings.append("Pain after the session is not recorded.")
+        if self._amending is None:
+            day = self._services.context.clock.date_of(data.performed_at)
+            same_day = [
+                record
+                for record in self._services.sessions.history(self._actor, self._patient_id)
+                if record.performed_on == day
+            ]
+            if same_day:
+                count = len(same_day)
+                findings.append(
+                    f"{self._patient_name} already has {count} "
+                    f"session{'' if count == 1 else 's'} on {day.isoformat()}; this would be "
+                    "another one that day."
+                )
+        return findings
+
     def _on_buttons_accepted(self) -> None:
         data = self.data()
+        if in_use(self) and not unusual_confirmed(self, self.unusual(data)):
+            return
         try:
             if self._amending is None:
                 self.record = self._operations.run(

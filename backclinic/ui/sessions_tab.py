@@ -45,7 +45,7 @@ class SessionsModel(RowTableModel[SessionRecord]):
     ) -> None:
         super().__init__(
             [
-                ("Date", lambda r: r.data.performed_at.astimezone().strftime("%Y-%m-%d %H:%M")),
+                ("Date", lambda r: r.data.performed_at.strftime("%Y-%m-%d %H:%M")),
                 ("Clinician", lambda r: clinicians.get(r.clinician_id or -1, "")),
                 (
                     "Modalities",
@@ -53,7 +53,12 @@ class SessionsModel(RowTableModel[SessionRecord]):
                 ),
                 ("Pain", _pain),
                 ("Points", lambda r: " ".join(r.data.acupoints)),
-                ("Interventions", lambda r: ", ".join(code for code, _ in r.data.interventions)),
+                (
+                    "Interventions",
+                    lambda r: ", ".join(
+                        labels("interventions", code) for code, _ in r.data.interventions
+                    ),
+                ),
                 ("Amended", lambda r: "amended" if r.amends_id is not None else ""),
             ],
             parent,

@@ -1,6 +1,12 @@
-"""Sign-in: a user name and password checked by the clinic service."""
+"""Sign-in: a user name and password checked by the clinic service.
+
+The dialog is the app's first window, shown while the services are still loading in the
+background, so at runtime it imports only Qt widgets and the services' plain error types.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
     QDialog,
@@ -12,25 +18,44 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backclinic.services.bundle import Services
-from backclinic.services.clinic import Clinician
 from backclinic.services.errors import AuthenticationFailed
 from backclinic.ui.field_errors import ERROR_STYLE
+from backclinic.ui.workstation import WorkstationMemory
+
+if TYPE_CHECKING:
+    from backclinic.services.bundle import Services
+    from backclinic.services.clinic import Clinician
+
+GENERIC_CLINIC_NAME = "BackClinic"
+STILL_LOADING = "Opening the clinic's records…"
 
 
 class SignInDialog(QDialog):
-    """Shows the service's refusal as it is: it never says which of the two was wrong."""
+    """Shows the service's refusal as it is: it never says which of the two was wrong.
+
+    Made without services (``attach`` hands them over once loaded), it takes the user name
+    and password all the same; a sign-in asked for before then is checked on arrival.
+    Without a user name given, it offers the last one signed in on this workstation, so the
+    cursor starts in the password field and a password is never typed into the open field.
+    """
 
     def __init__(
-        self, services: Services, parent: QWidget | None = None, *, username: str = ""
+        self,
+        services: Services | None,
+        parent: QWidget | None = None,
+        *,
+        username: str = "",
+        clinic_name: str | None = None,
+        memory: WorkstationMemory | None = None,
     ) -> None:
         super().__init__(parent)
-        self._services = services
+        self._services: Services | None = None
+        self._waiting_for_services = False
+        self._memory = memory or WorkstationMemory()
+        username = username or self._memory.last_user_name()
         self.clinician: Clinician | None = None
-        clinic_name = services.clinic.settings().clinic_name
-        self.setWindowTitle(f"Sign in — {clinic_name}")
 
-        heading = QLabel(f"<b>{clinic_name}</b>")
+        self.heading = QLabel()
         self.username = QLineEdit(username)
         self.username.setObjectName("username")
         self.password = QLineEdit()
@@ -53,12 +78,15 @@ class SignInDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
 
         layout = QVBoxLayout(self)
-        layout.addWidget(heading)
+        layout.addWidget(self.heading)
         layout.addLayout(form)
         layout.addWidget(self.message)
         layout.addWidget(self.buttons)
         self.setMinimumWidth(360)
+        self._show_clinic_name(clinic_name or GENERIC_CLINIC_NAME)
         (self.password if username else self.username).setFocus()
+        if services is not None:
+            self.attach(services)
 
     @classmethod
     def sign_in(
@@ -68,7 +96,41 @@ class SignInDialog(QDialog):
         dialog.exec()
         return dialog.clinician
 
+    @property
+    def attached(self) -> bool:
+        return self._services is not None
+
+    def attach(self, services: Services) -> None:
+        """The services have loaded: name the clinic, and check a sign-in already asked for."""
+        self._services = services
+        if services.clinic.is_set_up():
+            self._show_clinic_name(services.clinic.settings().clinic_name)
+        if self._waiting_for_services:
+            self._waiting_for_services = False
+            self._set_inputs_enabled(True)
+            self.message.hide()
+            self._check_password()
+
+    def _show_clinic_name(self, clinic_name: str) -> None:
+        self.setWindowTitle(f"Sign in — {clinic_name}")
+        self.heading.setText(f"<b>{clinic_name}</b>")
+
+    def _set_inputs_enabled(self, enabled: bool) -> None:
+        self.username.setEnabled(enabled)
+        self.password.setEnabled(enabled)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(enabled)
+
     def _on_buttons_accepted(self) -> None:
+        if self._services is None:
+            self._waiting_for_services = True
+            self._set_inputs_enabled(False)
+            self.message.setText(STILL_LOADING)
+            self.message.show()
+            return
+        self._check_password()
+
+    def _check_password(self) -> None:
+        assert self._services is not None, "checked only once the services are attached"
         try:
             self.clinician = self._services.clinic.sign_in(
                 self.username.text(), self.password.text()
@@ -79,4 +141,5 @@ class SignInDialog(QDialog):
             self.password.clear()
             self.password.setFocus()
             return
+        self._memory.remember_user_name(self.clinician.username)
         self.accept()

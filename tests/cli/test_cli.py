@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from backclinic import cli
+from tests.conftest import copy_sqlite
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 SHARED = REPOSITORY.parent / "shared"
@@ -18,7 +20,9 @@ OWN_CASES = REPOSITORY / "tests" / "cases"
 
 
 @pytest.fixture
-def database_option(tmp_path: Path) -> list[str]:
+def database_option(tmp_path: Path, sqlite_template: Path) -> list[str]:
+    # Migrated already (a copy of the session's template); bare.db tests a first start.
+    copy_sqlite(sqlite_template, tmp_path / "clinic.db")
     return ["--database", f"sqlite:///{tmp_path / 'clinic.db'}"]
 
 
@@ -183,4 +187,25 @@ def test_an_unopenable_database_exits_2_and_masks_its_password(
     assert (status, out) == (2, "")  # DESIGN.md: 2, the database cannot be used
     assert "s3cret-pw" not in err
     assert "***" in err
-    assert err.count("\n") == 1
+    # The warning about a password on the command line, then the one sentence.
+    assert err.count("\n") == 2
+
+
+def test_importing_history_that_broke_a_precaution_reports_each_session_on_stderr(
+    capsys: pytest.CaptureFixture[str], database_option: list[str], tmp_path: Path
+) -> None:
+    document = json.loads(ARTICLE_CASE.read_text(encoding="utf-8"))
+    document["assessments"][0]["precautions"] = ["pregnancy", "pacemaker"]
+    document["sessions"] = [
+        {"date": "2026-01-06", "modalities": ["acupuncture"], "acupoints": ["SP6"]},
+        {"date": "2026-01-08", "modalities": ["acupuncture"], "electro": True},
+    ]
+    path = tmp_path / "her.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    status, out, err = run(capsys, *database_option, "import", str(path))
+    assert status == 0 and out.startswith("Imported")
+    assert err.splitlines() == [
+        "her.json: Session of 6 Jan 2026: SP6 despite the precaution 'Pregnancy'.",
+        "her.json: Session of 8 Jan 2026: electro-acupuncture despite the precaution "
+        "'Cardiac pacemaker or implanted device'.",
+    ]

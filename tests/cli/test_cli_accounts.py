@@ -10,6 +10,7 @@ from pypdf import PdfReader
 
 from backclinic.db.database import open_database
 from backclinic.services.bundle import build_services
+from backclinic.services.clinic import SIGN_IN_FAILED
 from tests.actors import COMMAND_LINE
 from tests.cli.test_cli import ARTICLE_CASE, run
 
@@ -181,7 +182,7 @@ def test_a_wrong_password_is_one_sentence_and_exit_1(
     status, out, err = run(capsys, *set_up, "--user", "sarah", "import", str(ARTICLE_CASE))
 
     assert (status, out) == (1, "")
-    assert err == "The user name or password is not correct.\n"
+    assert err == SIGN_IN_FAILED + "\n"
 
 
 def test_accounts_are_added_listed_and_deactivated_by_an_admin(
@@ -217,7 +218,7 @@ def test_accounts_are_added_listed_and_deactivated_by_an_admin(
     ]
     monkeypatch.setenv("BACKCLINIC_PASSWORD", DESK_PASSWORD)
     signed_in = run(capsys, *with_front_desk, "--user", "sam", "accounts", "list")
-    assert signed_in == (1, "", "The user name or password is not correct.\n")
+    assert signed_in == (1, "", SIGN_IN_FAILED + "\n")
 
 
 def test_the_accounts_dialogs_rules_hold_on_the_command_line(

@@ -11,10 +11,14 @@ from backclinic.db.database import open_database
 from backclinic.services.bundle import build_services
 from backclinic.services.clinic import NewClinician
 from tests.cli.test_cli import ARTICLE_CASE, run
+from tests.conftest import copy_sqlite
 
 
 @pytest.fixture
-def planned_case(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> list[str]:
+def planned_case(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, sqlite_template: Path
+) -> list[str]:
+    copy_sqlite(sqlite_template, tmp_path / "clinic.db")
     url = f"sqlite:///{tmp_path / 'clinic.db'}"
     database = open_database(url)
     build_services(database.session_factory).clinic.set_up(

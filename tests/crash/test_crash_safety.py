@@ -22,6 +22,7 @@ from backclinic.db.models import AssessmentRow, AuditEventRow, PatientRow, Treat
 from backclinic.services.bundle import build_services
 from backclinic.services.clinic import NewClinician
 from backclinic.services.patients import PatientInput
+from tests.conftest import copy_sqlite
 from tests.crash.worker import ANCHOR_MRN, ASSESSMENTS_PER_CASE, SESSIONS_PER_CASE
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -29,6 +30,9 @@ KILLS = 40
 # Children are started ahead of time so that their start-up (imports, opening the database)
 # overlaps the previous child's work; each one waits for GO before touching the data.
 WARM_CHILDREN = 3
+# A child's life is drawn up to this, or up to twice what one child needs on this machine
+# right now to acknowledge its first import and session, if that is longer: on a loaded
+# machine a fixed bound would kill every child before its first save.
 LONGEST_LIFE_SECONDS = 0.35
 CHILD = "from tests.crash.worker import main; main()"
 
@@ -66,6 +70,31 @@ def _spawn(url: str, run: int, folder: Path) -> subprocess.Popen[str]:
     )
 
 
+def _first_saves_seconds(child: subprocess.Popen[str]) -> tuple[float, list[str]]:
+    """Start ``child`` and read it until it acknowledged an import and a session."""
+    assert child.stdin is not None and child.stdout is not None
+    assert child.stdout.readline().strip() == "READY", child.stderr
+    child.stdin.write("GO\n")
+    child.stdin.flush()
+    began = time.monotonic()
+    lines: list[str] = []
+    while not ({"import", "session"} <= {line.split()[1] for line in lines}):
+        line = child.stdout.readline()
+        assert line, f"the calibrating child stopped: {child.communicate()[1]}"
+        if line.startswith("ACK "):
+            lines.append(line.strip())
+    return time.monotonic() - began, lines
+
+
+def _acknowledge(lines: list[str], imports: set[str], sessions: set[int]) -> None:
+    for line in lines:
+        words = line.split()
+        if words[:2] == ["ACK", "import"]:
+            imports.add(words[2])
+        elif words[:2] == ["ACK", "session"]:
+            sessions.add(int(words[2]))
+
+
 def _sound(path: Path) -> tuple[list[str], list[tuple[object, ...]]]:
     with sqlite3.connect(path) as db:
         integrity = [row[0] for row in db.execute("PRAGMA integrity_check")]
@@ -75,9 +104,10 @@ def _sound(path: Path) -> tuple[list[str], list[tuple[object, ...]]]:
 
 
 def test_sigkill_at_random_moments_loses_no_acknowledged_save_and_tears_no_import(
-    tmp_path: Path,
+    tmp_path: Path, sqlite_template: Path
 ) -> None:
     path = tmp_path / "clinic.db"
+    copy_sqlite(sqlite_template, path)
     url = f"sqlite:///{path}"
     folder = tmp_path / "cases"
     folder.mkdir()
@@ -88,6 +118,13 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_save_and_tears_no_impor
 
     acknowledged_imports: set[str] = set()
     acknowledged_sessions: set[int] = set()
+    calibrating = _spawn(url, KILLS, folder)
+    needed, calibration_lines = _first_saves_seconds(calibrating)
+    calibrating.kill()
+    calibration_lines += calibrating.communicate()[0].splitlines()
+    longest_life = max(LONGEST_LIFE_SECONDS, 2 * needed)
+    _acknowledge(calibration_lines, acknowledged_imports, acknowledged_sessions)
+    saving_kills = 0
     warm = deque(_spawn(url, run, folder) for run in range(WARM_CHILDREN))
     next_run = WARM_CHILDREN
     try:
@@ -101,19 +138,16 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_save_and_tears_no_impor
             if next_run < KILLS:
                 warm.append(_spawn(url, next_run, folder))
                 next_run += 1
-            time.sleep(rng.uniform(0.0, LONGEST_LIFE_SECONDS))
+            time.sleep(rng.uniform(0.0, longest_life))
             child.send_signal(signal.SIGKILL)
             child.wait()
             output, errors = child.communicate()
             assert child.returncode == -signal.SIGKILL, (
                 f"kill {kill} (seed {seed}): the child died on its own: {errors}"
             )
-            for line in output.splitlines():
-                words = line.split()
-                if words[:2] == ["ACK", "import"]:
-                    acknowledged_imports.add(words[2])
-                elif words[:2] == ["ACK", "session"]:
-                    acknowledged_sessions.add(int(words[2]))
+            before = len(acknowledged_imports) + len(acknowledged_sessions)
+            _acknowledge(output.splitlines(), acknowledged_imports, acknowledged_sessions)
+            saving_kills += len(acknowledged_imports) + len(acknowledged_sessions) > before
             integrity, dangling = _sound(path)
             assert integrity == ["ok"], f"after kill {kill} (seed {seed}): {integrity}"
             assert dangling == [], f"after kill {kill} (seed {seed}): {dangling}"
@@ -173,7 +207,8 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_save_and_tears_no_impor
     print(
         f"\ncrash harness: {KILLS} SIGKILLs in {elapsed:.1f} s (seed {seed}); "
         f"{len(acknowledged_imports)} imports and {len(acknowledged_sessions)} sessions "
-        f"acknowledged; {len(imported)} imports stored"
+        f"acknowledged; {len(imported)} imports stored; {saving_kills} killed children had "
+        f"saved (lives up to {longest_life:.2f} s)"
     )
     # Every acknowledged save is there.
     assert acknowledged_imports <= imported.keys()
@@ -188,3 +223,4 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_save_and_tears_no_impor
     # Every logged session arrived with its audit entry (same transaction).
     assert logged <= session_audits
     assert acknowledged_imports and acknowledged_sessions, "no save was ever acknowledged"
+    assert saving_kills, f"no child killed at random had acknowledged a save (seed {seed})"

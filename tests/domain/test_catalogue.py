@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from backclinic.domain.catalogue import Catalogue
+from backclinic.domain.catalogue import Catalogue, load_catalogue
 from backclinic.domain.protocol import Protocol
 from backclinic.domain.questionnaire import ODI_FILE, STARTBACK_FILE, load_questionnaire
 
@@ -90,3 +90,31 @@ def test_startback_has_nine_items_and_five_bothersomeness_options() -> None:
         "Not at all", "Slightly", "Moderately", "Very much", "Extremely",
     )  # fmt: skip
     assert [q.number for q in startback.questions if q.psychosocial] == [5, 6, 7, 8, 9]
+
+
+def test_start_back_item_five_follows_the_keele_text_and_carries_its_copyright() -> None:
+    startback = load_questionnaire(STARTBACK_FILE)
+    assert startback.questions[4].text == (
+        "It's not really safe for a person with a condition like mine to be physically active"
+    )
+    assert "© Keele University" in startback.copyright
+
+
+TRIAL_POINTS = (
+    *(f"BL{n}" for n in range(20, 35)),
+    *(f"BL{n}" for n in range(50, 55)),
+    *(f"GV{n}" for n in range(3, 7)),
+    "GV14", "GV20", "ST36", "KI3", "KI7", "SI3", "BL40", "BL60", "BL62",
+    "GB30", "GB31", "GB34", "GB41", "LR3", "EX-B2",
+)  # fmt: skip
+
+
+def test_the_catalogue_holds_every_point_of_the_trials_with_its_who_name() -> None:
+    catalogue = load_catalogue()
+    missing = [code for code in TRIAL_POINTS if code not in catalogue.acupoints]
+    assert missing == []
+    assert catalogue.acupoints["ST36"].name == "Zusanli"
+    assert catalogue.acupoints["BL50"].name == "Weicang"
+    assert {"BL33", "BL34"} <= {
+        c for c, p in catalogue.acupoints.items() if "pregnancy" in p.cautions
+    }

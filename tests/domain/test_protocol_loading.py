@@ -189,3 +189,43 @@ def test_broken_catalogue_names_file_and_key(tmp_path: Path) -> None:
         match=r"acupoints.toml: acupoints\.BL31\.cautions: unknown precaution code 'diabetes'",
     ):
         load_catalogue(tmp_path)
+
+
+def test_the_guidelines_on_acupuncture_come_side_by_side_with_their_sources(
+    protocol: Protocol,
+) -> None:
+    by_guideline = {p.guideline: p for p in protocol.evidence}
+    assert set(by_guideline) == {"ACP 2017", "NICE NG59 (2016)"}
+    assert "recommended for acute and chronic low back pain" in by_guideline["ACP 2017"].position
+    assert "Ann Intern Med 2017;166:514" in by_guideline["ACP 2017"].source
+    assert "Do not offer acupuncture" in by_guideline["NICE NG59 (2016)"].position
+    assert "NICE guideline NG59" in by_guideline["NICE NG59 (2016)"].source
+
+
+def test_a_guideline_without_its_source_is_named(tmp_path: Path, catalogue: Catalogue) -> None:
+    with pytest.raises(
+        ProtocolError, match=rf"{FILE}: evidence\[1\]\.source: is required but missing"
+    ):
+        load_changed(
+            tmp_path,
+            catalogue,
+            'source = "National Institute for Health and Care Excellence.',
+            'note = "National Institute for Health and Care Excellence.',
+        )
+
+
+def test_one_guideline_alone_is_not_evidence_side_by_side(
+    tmp_path: Path, catalogue: Catalogue
+) -> None:
+    start = ORIGINAL.index('[[evidence]]\nguideline = "NICE')
+    end = ORIGINAL.index("# ----", start)
+    with pytest.raises(ProtocolError, match=r"evidence: must give at least two guidelines"):
+        load_changed(tmp_path, catalogue, ORIGINAL[start:end], "")
+
+
+def test_a_protocol_copy_made_before_the_evidence_still_loads(
+    tmp_path: Path, catalogue: Catalogue
+) -> None:
+    start = ORIGINAL.index("[[evidence]]")
+    end = ORIGINAL.index("# ----", ORIGINAL.index('[[evidence]]\nguideline = "NICE'))
+    assert load_changed(tmp_path, catalogue, ORIGINAL[start:end], "").evidence == ()

@@ -79,16 +79,36 @@ def test_office_worker_is_chronic_and_matches_the_articles_indications(
     assert suitability.notices == ()
 
 
-def test_radiating_pain_counts_as_nerve_involvement_and_adds_distal_points(
+def test_pain_below_the_knee_counts_as_nerve_involvement_and_adds_distal_points(
     office_worker: Intake, protocol: Protocol, catalogue: Catalogue
 ) -> None:
     assert "radiculopathy" not in office_worker.contributing_factors
-    proposal = recommend(office_worker, protocol, catalogue)
+    radicular = replace(office_worker, radiating_below_knee=True, radiating_to="calf")
+    proposal = recommend(radicular, protocol, catalogue)
     for phase in proposal.phases:
         assert {"BL40", "BL60", "GB30", "GB34"} <= points(phase)
         assert "calm nerve irritation" in phase.acupuncture_aims
     bl60 = next(p for p in proposal.phases[0].acupoints if p.code == "BL60")
-    assert "radiating pain into the hip counts as nerve involvement" in bl60.reason.text
+    assert "radiating pain into the calf counts as nerve involvement" in bl60.reason.text
+
+
+def test_hip_only_radiating_pain_is_referred_pain_and_adds_no_sciatic_points(
+    office_worker: Intake, protocol: Protocol, catalogue: Catalogue
+) -> None:
+    assert office_worker.radiating_below_knee is False
+    proposal = recommend(office_worker, protocol, catalogue)
+    for phase in proposal.phases:
+        assert not {"BL60", "GB30", "GB34"} & points(phase)
+
+
+def test_hip_pain_with_neurological_signs_recorded_counts_as_radicular(
+    office_worker: Intake, protocol: Protocol, catalogue: Catalogue
+) -> None:
+    signs = replace(office_worker, neurological_signs=True)
+    proposal = recommend(signs, protocol, catalogue)
+    assert "BL60" in points(proposal.phases[0])
+    bl60 = next(p for p in proposal.phases[0].acupoints if p.code == "BL60")
+    assert "neurological signs" in bl60.reason.text
 
 
 def test_without_radiating_pain_or_radiculopathy_there_are_no_distal_points(
@@ -164,7 +184,12 @@ def test_phase_reasons_quote_the_article(
 def test_pregnancy_removes_contraindicated_points_from_every_phase(
     office_worker: Intake, protocol: Protocol, catalogue: Catalogue
 ) -> None:
-    intake = replace(office_worker, precautions=("pregnancy",), contributing_factors=("stress",))
+    intake = replace(
+        office_worker,
+        precautions=("pregnancy",),
+        contributing_factors=("stress",),
+        radiating_below_knee=True,
+    )
     proposal = recommend(intake, protocol, catalogue)
     for phase in proposal.phases:
         assert not points(phase) & {"LI4", "SP6", "BL60", "BL67", "BL32"}

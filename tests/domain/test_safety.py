@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -10,10 +11,15 @@ from backclinic.domain.catalogue import Catalogue
 from backclinic.domain.protocol import Protocol
 from backclinic.domain.safety import (
     ELECTROACUPUNCTURE,
+    SafetyEvent,
+    SafetyEventKind,
+    SafetyScreen,
     ViolationKind,
     acupuncture_violations,
     forbidden_points,
+    safety_status,
 )
+from backclinic.domain.screening import FlagAnswer
 from tests.protocol_copies import AVOIDED_POINT, AVOIDING_LABEL, protocol_avoiding
 
 
@@ -77,3 +83,46 @@ def test_a_clinics_protocol_copy_that_adds_an_avoided_point_is_honoured(
 def test_an_unknown_precaution_code_is_an_error(protocol: Protocol, catalogue: Catalogue) -> None:
     with pytest.raises(ValueError, match="Unknown precaution code 'flying'"):
         acupuncture_violations(("flying",), protocol, catalogue, acupoints=())
+
+
+def test_the_safety_status_takes_each_answer_from_the_latest_screen_that_asked_it(
+    protocol: Protocol, catalogue: Catalogue
+) -> None:
+    absent = {item: FlagAnswer.ABSENT for item in protocol.red_flag_items()}
+    intake = SafetyScreen(
+        dt.date(2026, 1, 5), "Mei Lin", "intake", absent, {"pregnancy": FlagAnswer.PRESENT}
+    )
+    later = SafetyScreen(
+        dt.date(2026, 1, 19), "Ann Roe", "reassessment", {"fever": FlagAnswer.PRESENT}, None
+    )
+    status = safety_status((intake, later), (), protocol, catalogue, as_of=dt.date(2026, 1, 20))
+    fever = next(i for i in status.red_flags if i.code == "fever")
+    saddle = next(i for i in status.red_flags if i.code == "saddle_anaesthesia")
+    assert (fever.answer, fever.on, fever.by) == (
+        FlagAnswer.PRESENT,
+        dt.date(2026, 1, 19),
+        "Ann Roe",
+    )
+    assert (saddle.answer, saddle.by) == (FlagAnswer.ABSENT, "Mei Lin")
+    assert status.precautions_in_force == ("pregnancy",)
+    epilepsy = next(i for i in status.precautions if i.code == "epilepsy")
+    assert epilepsy.answer == FlagAnswer.NOT_ASKED
+    assert [i.code for i in status.uncleared] == ["fever"] and not status.on_hold
+    cleared = SafetyEvent(dt.date(2026, 1, 20), "Ann Roe", SafetyEventKind.CLEARANCE, ("fever",))
+    assert (
+        safety_status(
+            (intake, later), (cleared,), protocol, catalogue, as_of=dt.date(2026, 1, 20)
+        ).session_refusal
+        is None
+    )
+    warning = SafetyEvent(
+        dt.date(2026, 1, 21), None, SafetyEventKind.NEUROLOGICAL_WARNING, ("new_weakness",)
+    )
+    held = safety_status(
+        (intake, later), (cleared, warning), protocol, catalogue, as_of=dt.date(2026, 1, 22)
+    )
+    assert held.on_hold and "new weakness" in held.message
+    before = safety_status(
+        (intake, later), (cleared, warning), protocol, catalogue, as_of=dt.date(2026, 1, 20)
+    )
+    assert not before.on_hold

@@ -89,7 +89,7 @@ def test_unasked_items_make_the_screen_incomplete_and_are_named(protocol: Protoc
     assert screening.outcome == ScreeningOutcome.NOT_SCREENED
     assert screening.blocks_planning
     assert set(screening.unasked) == {"fever", "night_pain"}
-    assert "fever" in screening.message and "night_pain" in screening.message
+    assert "fever" in screening.message and "severe night or rest pain" in screening.message
 
 
 def test_unknown_red_flag_code_is_refused(protocol: Protocol) -> None:
@@ -112,3 +112,19 @@ def test_case_file_list_marks_the_rest_absent(protocol: Protocol) -> None:
 def test_case_file_unknown_red_flag_is_named(protocol: Protocol) -> None:
     with pytest.raises(ValueError, match="'back_ache'"):
         red_flags_from_case(["back_ache"], protocol)
+
+
+def test_screening_messages_name_red_flags_in_words_not_codes(protocol: Protocol) -> None:
+    from backclinic.domain.screening import FlagAnswer, evaluate_red_flags
+
+    answers = {item: FlagAnswer.ABSENT for item in protocol.red_flag_items()}
+    urgent = evaluate_red_flags(
+        {**answers, "saddle_anaesthesia": FlagAnswer.PRESENT}, protocol, None
+    )
+    assert "saddle anaesthesia" in urgent.message and "saddle_anaesthesia" not in urgent.message
+    flagged = evaluate_red_flags({**answers, "cancer_history": FlagAnswer.PRESENT}, protocol, None)
+    assert "history of cancer" in flagged.message and "cancer_history" not in flagged.message
+    partial = dict(answers)
+    del partial["night_pain"]
+    unasked = evaluate_red_flags(partial, protocol, None)
+    assert "severe night or rest pain" in unasked.message and "night_pain" not in unasked.message

@@ -28,7 +28,8 @@ from backclinic.services.backups import (
 )
 from backclinic.services.bundle import Services, build_services
 from backclinic.services.clinic import NewClinician
-from backclinic.services.context import Actor, utc_now
+from backclinic.services.clock import utc_now
+from backclinic.services.context import Actor
 from backclinic.services.errors import PermissionDenied
 from backclinic.services.patients import PatientInput
 from tests.records import stored_records
@@ -349,7 +350,11 @@ def _patients(engine: Engine) -> list[Any]:
 
 
 def _old_clinic(path: Path, clinic_name: str) -> Path:
-    """A clinic database at schema 0001, as an older BackClinic left it."""
+    """A clinic database at schema 0001, as an older BackClinic left it.
+
+    Today's services write today's schema, so the clinic is set up at head and the schema
+    then taken back down to 0001 (each downgrade keeps the rows of the tables it keeps).
+    """
     engine = create_database_engine(f"sqlite:///{path}")
     upgrade(engine)
     services = build_services(make_session_factory(engine))

@@ -21,6 +21,7 @@ from backclinic.services.bundle import Services, build_services
 from backclinic.services.cases import CaseFileError, CaseService
 from backclinic.services.context import Actor
 from backclinic.services.errors import NotFound, ServiceError, ValidationFailed
+from backclinic.services.patients import PatientInput
 from tests.case_file_errors import (
     BROKEN_ARTICLE,
     BROKEN_ARTICLE_RECORDS,
@@ -506,6 +507,8 @@ def test_sessions_amendments_reassessments_and_discharge_round_trip_exactly(
 
     assert first == second
     exported = json.loads(first)
+    # The file predates the derived course block, which export adds; the rest is as read.
+    assert exported.pop("course")["status"] == "discharged"
     assert exported == json.loads(json.dumps(own_case("discharged-with-amendments.json")))
     assert [a["kind"] for a in exported["assessments"]] == ["intake", "reassessment", "discharge"]
     assert [len(a["psfs"]) for a in exported["assessments"]] == [3, 3, 3]
@@ -591,6 +594,7 @@ def test_a_second_course_keeps_the_first_plan_through_export_and_import(
         "plan",
         "earlier_plans",
         "sessions",
+        "course",
     ]
     assert exported["plan"]["start_date"] == "2026-06-01"
     assert [p["status"] for p in exported["earlier_plans"]] == ["discharged"]
@@ -640,3 +644,109 @@ def test_a_visit_time_that_is_not_hh_mm_is_refused_with_its_path(
         cases.import_file(actor, write_case(case, "bad-time.json"))
 
     assert "plan.visits[0].time" in str(refused.value)
+
+
+def _article_treated(services: Services, cases: CaseService, actor: Actor, write: Any) -> str:
+    document = article()
+    document["sessions"] = [
+        {
+            "date": day,
+            "modalities": ["acupuncture", "pt"],
+            "pain_before": before,
+            "pain_after": after,
+            "acupoints": ["BL23", "BL40"],
+            "exercises": ["posture_correction"],
+            "notes": "",
+        }
+        for day, before, after in (("2026-01-05", 7, 5), ("2026-01-08", 6, 4), ("2026-01-12", 4, 3))
+    ]
+    cases.import_file(actor, write(document, "her.json"))
+    services.plans.create_recommended(actor, "CASE-0045", start=START)
+    return "CASE-0045"
+
+
+def test_the_export_carries_the_course_with_the_verdicts_the_progress_tab_reads(
+    services: Services,
+    cases: CaseService,
+    actor: Actor,
+    write_case: Callable[[Any, str], Path],
+) -> None:
+    mrn = _article_treated(services, cases, actor, write_case)
+    exported = cases.export_document(actor, mrn)
+    jsonschema.validate(
+        exported,
+        json.loads((resources_dir() / "schemas" / "case.schema.json").read_text("utf-8")),
+    )
+    patient = services.patients.by_mrn(actor, mrn)
+    assert patient is not None
+    course = services.episodes.course(actor, patient.id)
+    block = exported["course"]
+    assert block["status"] == course.status
+    assert block["phase"] == course.current_phase
+    assert block["attendance"]["attended"] == course.attendance.attended
+    pain = next(v for v in block["verdicts"] if v["measure"] == "nprs")
+    assert pain["verdict"] == "improved"
+    assert (pain["baseline"], pain["latest"], pain["points_better"]) == (6, 4, 2)
+    assert pain["thresholds"] == {
+        "meaningful_points": 2,
+        "meaningful_percent": 30,
+        "measurement_error": 2,
+        "either": True,
+    }
+    assert "Ostelo" in pain["source"]
+    assert pain["rule"].startswith("a change of at least 2 points or 30 % of baseline")
+    assert [s["text"] for s in block["suggestions"]] == [s.why for s in course.suggestions]
+    assert all(s["rule"] for s in block["suggestions"])
+
+
+def test_a_course_block_in_a_file_is_ignored_on_import_and_regenerated_on_export(
+    services: Services,
+    cases: CaseService,
+    actor: Actor,
+    other_services: Services,
+    tmp_path: Path,
+    write_case: Callable[[Any, str], Path],
+) -> None:
+    mrn = _article_treated(services, cases, actor, write_case)
+    exported = cases.export_document(actor, mrn)
+    doctored = copy.deepcopy(exported)
+    for verdict in doctored["course"]["verdicts"]:
+        verdict["verdict"] = "worse"
+    doctored["course"]["suggestions"] = []
+    system = other_services.clinic.system_actor()
+    elsewhere = case_service(other_services)
+    elsewhere.import_file(system, write_case(doctored, "doctored.json"))
+    assert elsewhere.export_document(system, mrn)["course"] == exported["course"]
+
+
+def test_a_file_from_before_the_course_block_still_imports(
+    cases: CaseService, actor: Actor
+) -> None:
+    document = article()
+    assert "course" not in document
+    cases.import_file(actor, ARTICLE_CASE)
+    assert "course" in cases.export_document(actor, document["patient"]["mrn"])
+
+
+def test_importing_a_patient_already_registered_under_another_mrn_warns_with_that_mrn(
+    services: Services, cases: CaseService, actor: Actor, write_case: Callable[[Any, str], Path]
+) -> None:
+    document = article()
+    patient = document["patient"]
+    already = services.patients.register(
+        actor,
+        PatientInput(
+            family_name=patient["family_name"].upper(),
+            given_name=patient["given_name"],
+            date_of_birth=dt.date.fromisoformat(patient["date_of_birth"]),
+            mrn="BC-777",
+        ),
+    )
+
+    result = cases.import_file(actor, write_case(document, "again.json"))
+
+    lines = result.describe().splitlines()
+    assert len(lines) == 2
+    assert lines[1].startswith("Warning: CASE-0045 may be a duplicate: BC-777 (")
+    [entry] = audits(services, "import")
+    assert entry.details["possible_duplicates"] == [already.mrn]

@@ -11,16 +11,18 @@ from backclinic.db.database import OpenDatabase, open_database
 from backclinic.db.models import (
     AssessmentRow,
     AuditEventRow,
+    ClinicianRow,
     PatientRow,
     PlanRow,
     ScheduledVisitRow,
     TreatmentSessionRow,
 )
-from backclinic.services.bundle import Services
+from backclinic.services.bundle import Services, build_services
 from backclinic.services.clinic import ClinicService
+from backclinic.services.clock import ClinicClock
 from backclinic.services.context import Actor, ServiceContext
 from backclinic.services.demo import DEMO_CLINIC_NAME, DemoService
-from backclinic.services.errors import ValidationFailed
+from backclinic.services.errors import ServiceError, ValidationFailed
 from backclinic.services.patients import (
     PatientInput,
     PatientService,
@@ -45,7 +47,7 @@ def quick_demo(context: ServiceContext) -> DemoService:
 
 
 def demo_over(database: OpenDatabase) -> DemoService:
-    return quick_demo(ServiceContext(database.session_factory, at_monday_morning))
+    return quick_demo(ServiceContext(database.session_factory, ClinicClock(at_monday_morning)))
 
 
 def stored_patients(database: OpenDatabase) -> list[tuple[object, ...]]:
@@ -94,6 +96,8 @@ def test_a_demo_fill_sets_up_the_clinic_with_staff_who_sign_in_with_the_document
     described = summary.describe()
     assert "sarah.whitfield" in described
     assert "demo-password" in described
+    assert "(Physical therapist)" in described and "(Front desk)" in described
+    assert "physical_therapist" not in described and "front_desk" not in described
 
 
 def test_demo_patients_get_sequential_unique_mrns_and_one_audit_entry(
@@ -197,21 +201,39 @@ def test_a_second_fill_continues_the_mrn_sequence_with_new_people_and_no_new_acc
     assert found_ids(services.patients, "BC-000350")
 
 
-def test_a_fill_on_an_existing_clinic_follows_hand_registered_patients_as_the_signed_in_user(
+def test_a_fill_on_a_clinic_with_real_patients_is_refused_and_changes_nothing(
     services: Services, database: OpenDatabase, actor: Actor
 ) -> None:
     services.patients.register(
         actor, PatientInput("Rivera", "Ana", dt.date(1980, 3, 14), occupation="office worker")
     )
 
-    summary = quick_demo(services.context).fill(patients=10, actor=actor)
+    with pytest.raises(ServiceError) as refused:
+        quick_demo(services.context).fill(patients=10, actor=actor)
 
-    assert (summary.first_mrn, summary.last_mrn) == ("BC-000002", "BC-000011")
-    assert summary.clinicians == ()
-    assert summary.clinic_name == "Harbour Back Clinic"
+    assert str(refused.value) == (
+        "This database holds a clinic's own records (1 patient); the demo fills only a new "
+        "database or a demo one, so nothing was changed."
+    )
+    assert len(stored_patients(database)) == 1
+
+
+def test_real_patients_without_clinic_settings_get_no_demo_administrator(
+    database: OpenDatabase,
+) -> None:
+    # A registry imported or restored before anyone ran the first-start set-up.
+    services = build_services(database.session_factory)
+    services.cases.import_file(
+        services.clinic.system_actor(),
+        Path(__file__).resolve().parents[1] / "cases" / "article-office-worker.json",
+    )
+
+    with pytest.raises(ServiceError, match="holds a clinic's own records"):
+        quick_demo(services.context).fill(COMMAND_LINE, patients=10)
+
     with database.session_factory() as session:
-        writers = set(session.scalars(select(PatientRow.created_by)))
-    assert writers == {actor.clinician_id}
+        assert session.scalars(select(ClinicianRow)).all() == []
+    assert not services.clinic.is_set_up()
 
 
 def test_the_same_seed_gives_the_same_clinic_and_another_seed_does_not(
@@ -236,7 +258,7 @@ def test_a_negative_patient_count_is_refused_before_anything_is_written(
     with pytest.raises(ValidationFailed) as refused:
         demo_over(database).fill(COMMAND_LINE, patients=-1)
     assert "patients" in refused.value.by_field
-    context = ServiceContext(database.session_factory, at_monday_morning)
+    context = ServiceContext(database.session_factory, ClinicClock(at_monday_morning))
     assert not ClinicService(context).is_set_up()
 
 

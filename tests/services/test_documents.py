@@ -281,8 +281,8 @@ def test_the_discharge_summary_lists_every_session_and_the_adverse_events(
     assert "BL23 BL40" in text
     assert "Posture correction" in text
     assert "Bruising: small bruise at BL40, resolved" in text
-    # Recommendations: the article's week 6+ maintenance.
-    assert "Acupuncture as needed. Advanced PT including functional strength training" in text
+    # An interim summary gives no discharge advice (maintenance comes at discharge).
+    assert "Maintenance" not in text
     assert "Home programme to continue" in text
     assert "Signed: Mei Lin" in text
 
@@ -314,7 +314,12 @@ def test_too_little_change_is_said_not_to_be_meaningful(
     )
     text = one_line(documents.print_discharge_summary(actor, patient_id).pdf)
     assert "No meaningful change (within measurement error)" in text
-    assert "re-evaluate" in text
+    # An interim summary recommends what the course suggests, as the Progress tab does.
+    recommendations = text[text.index("Recommendations") : text.index("What the guidelines")]
+    course = services.episodes.course(actor, patient_id)
+    assert course.suggestions
+    for suggestion in course.suggestions:
+        assert suggestion.why in recommendations
 
 
 def test_no_plan_means_no_plan_summary_in_one_sentence(

@@ -42,8 +42,8 @@ def test_a_plan_with_no_session_logged_is_in_phase_one_whatever_the_calendar_say
     actor = set_up_clinic(week7)
     patient_id = treated_patient(week7, actor, pain=[], reassess=False)
     text = one_line(document_service(week7).print_plan_summary(actor, patient_id).pdf)
-    assert "Phase 1: Calm and correct — you are here" in text
-    assert "Phase 3: Strengthen and prevent — you are here" not in text
+    assert "Phase 1: Calm and correct — not started" in text
+    assert "you are here" not in text
     assert "Your home programme now (phase 1: Calm and correct)" in text
     assert "Functional strength training" not in text.split("Your home programme now")[1]
 
@@ -63,6 +63,8 @@ def test_a_discharged_plans_summary_marks_no_phase_as_current(week3: Services) -
     )
     text = one_line(document_service(week3).print_plan_summary(actor, patient_id).pdf)
     assert "you are here" not in text
+    assert "This plan ended on 21 Jan 2026 (goals met)" in text
+    assert text.index("This plan ended") < text.index("Your plan, phase by phase")
 
 
 def referred_and_worse(services: Services) -> tuple[DocumentService, int, str]:
@@ -90,7 +92,7 @@ def test_a_referred_and_worse_patients_summary_says_so_first_without_progression
     week3: Services,
 ) -> None:
     _documents, _patient_id, text = referred_and_worse(week3)
-    first = text.index("Referred on")
+    first = text.index("Referred on 21 Jan 2026: Progressive leg weakness")
     assert first < text.index("Episode of care")
     assert (
         "Progressive leg weakness: referred to the spinal clinic" in text[: text.index("Episode")]
@@ -118,3 +120,124 @@ def test_an_interim_summary_in_phase_one_lists_phase_one_exercises(week3: Servic
     assert "Functional strength training" not in programme
     assert "(1 weeks)" not in text
     assert not re.search(r"(?<![\w-])1 (visits|weeks|sessions)\b", text)
+
+
+def test_an_interim_summary_before_any_session_says_treatment_has_not_started(
+    week7: Services,
+) -> None:
+    actor = set_up_clinic(week7)
+    patient_id = treated_patient(week7, actor, pain=[], reassess=False)
+    text = one_line(document_service(week7).print_discharge_summary(actor, patient_id).pdf)
+    assert "Treatment has not started: no session is recorded" in text
+    programme = text[text.index("Home programme to continue") : text.index("Recommendations")]
+    assert "None prescribed" in programme
+    assert "Posture correction" not in programme
+    for advice in ("Maintenance", "progressing the load", "If pain returns"):
+        assert advice not in text
+
+
+def test_an_interim_summary_gives_no_discharge_advice(week3: Services) -> None:
+    actor = set_up_clinic(week3)
+    patient_id = treated_patient(week3, actor, pain=[(6, 4), (5, 4), (4, 3)], reassess=False)
+    text = one_line(document_service(week3).print_discharge_summary(actor, patient_id).pdf)
+    recommendations = text[text.index("Recommendations") :]
+    assert "hold phase 1 (Calm and correct)" in recommendations
+    for advice in ("Maintenance", "If pain returns"):
+        assert advice not in recommendations
+
+
+def test_no_change_within_sessions_is_said_in_words(week3: Services) -> None:
+    _documents, _patient_id, text = referred_and_worse(week3)
+    assert "fell by 0.0" not in text
+    assert "Immediate response: pain did not change within a session on average" in text
+
+
+@pytest.mark.parametrize("ended", [False, True])
+def test_the_clinicians_summaries_set_acp_and_nice_side_by_side_with_sources(
+    week3: Services, ended: bool
+) -> None:
+    actor = set_up_clinic(week3)
+    patient_id = treated_patient(week3, actor, pain=[(6, 4), (5, 4)], reassess=False)
+    if ended:
+        plan = week3.plans.active_plan(actor, patient_id)
+        assert plan is not None
+        week3.plans.discharge(
+            actor,
+            plan.id,
+            reason="goals_met",
+            note="",
+            final_assessment=None,
+            expected_version=plan.version,
+        )
+    text = one_line(document_service(week3).print_discharge_summary(actor, patient_id).pdf)
+    evidence = text[text.index("What the guidelines say about acupuncture") :]
+    assert "ACP 2017" in evidence
+    assert "Acupuncture is recommended for acute and chronic low back pain" in evidence
+    assert "Ann Intern Med 2017;166:514" in evidence
+    assert "NICE NG59 (2016)" in evidence
+    assert "Do not offer acupuncture" in evidence
+    assert "NICE guideline NG59" in evidence
+    assert "the clinic decides" in evidence
+
+
+def test_the_roland_morris_change_is_judged_on_paper(week3: Services) -> None:
+    actor = set_up_clinic(week3)
+    patient_id = treated_patient(week3, actor, pain=[(6, 4), (5, 4)], reassess=False)
+    plan = week3.plans.active_plan(actor, patient_id)
+    assert plan is not None
+    for kind, on, score in (("intake", plan.start_date, 14), ("reassessment", WEEK3.date(), 8)):
+        week3.assessments.record(
+            actor,
+            patient_id,
+            AssessmentInput(kind, Intake(assessed_on=on, nprs_current=6), rmdq_score=score),
+        )
+    text = one_line(document_service(week3).print_discharge_summary(actor, patient_id).pdf)
+    assert "Disability (RMDQ-24)" in text
+    assert "Disability (Roland-Morris) is 6 points better (14 → 8, 43 % of baseline)" in text
+
+
+@pytest.fixture
+def day_one(database: OpenDatabase) -> Services:
+    return build_services(
+        database.session_factory, clock=lambda: dt.datetime(2026, 1, 5, 16, 0, tzinfo=dt.UTC)
+    )
+
+
+def test_one_of_anything_is_singular_and_changes_are_in_plain_words(day_one: Services) -> None:
+    actor = set_up_clinic(day_one)
+    patient_id = treated_patient(day_one, actor, pain=[(4, 2)], reassess=False)
+    documents = document_service(day_one)
+    texts = [one_line(documents.print_plan_summary(actor, patient_id).pdf)]
+    texts.append(one_line(documents.print_discharge_summary(actor, patient_id).pdf))
+    plan = day_one.plans.active_plan(actor, patient_id)
+    assert plan is not None
+    day_one.plans.discharge(
+        actor,
+        plan.id,
+        reason="goals_met",
+        note="",
+        final_assessment=None,
+        expected_version=plan.version,
+    )
+    texts.append(one_line(documents.print_discharge_summary(actor, patient_id).pdf))
+    texts.append(one_line(documents.print_plan_summary(actor, patient_id).pdf))
+    for text in texts:
+        assert not re.search(r"(?<![\w.,-])1 (visits|weeks|sessions|points|days)\b", text), text
+        assert not re.search(r"[+−-]\d+ points?\b", text), text
+    discharge = texts[2]
+    assert "(1 week)" in discharge
+    assert "1 of 1 scheduled visit attended" in discharge
+    assert "2 points better" in discharge
+
+
+def test_a_plan_never_started_is_not_started_after_its_last_week_too(
+    database: OpenDatabase,
+) -> None:
+    week12 = build_services(
+        database.session_factory, clock=lambda: dt.datetime(2026, 3, 25, 16, 0, tzinfo=dt.UTC)
+    )
+    actor = set_up_clinic(week12)
+    patient_id = treated_patient(week12, actor, pain=[], reassess=False)
+    text = one_line(document_service(week12).print_plan_summary(actor, patient_id).pdf)
+    assert "Phase 1: Calm and correct — not started" in text
+    assert "you are here" not in text

@@ -142,7 +142,7 @@ def test_importing_a_plan_with_the_avoided_point_is_refused(
         edited.cases.import_file(actor, path)
 
 
-def test_importing_a_session_with_the_avoided_point_is_refused(
+def test_importing_a_session_with_the_avoided_point_imports_it_and_reports_it(
     edited: Services, actor: Actor, tmp_path: Path
 ) -> None:
     session = {
@@ -152,18 +152,19 @@ def test_importing_a_session_with_the_avoided_point_is_refused(
         "acupoints": ["BL23", AVOIDED_POINT],
     }
     path = case_file(tmp_path, sessions=[session])
-    with pytest.raises(CaseFileError, match=rf"sessions\[0\]\.acupoints\[1\]: {REFUSAL}"):
-        edited.cases.import_file(actor, path)
+    result = edited.cases.import_file(actor, path)
+    assert result.sessions == 1
+    (notice,) = result.notices
+    assert notice.startswith("Session of 7 Apr 2026:")
+    assert AVOIDED_POINT in notice and AVOIDING_LABEL in notice
 
 
-def test_importing_an_electro_session_under_a_pacemaker_is_refused(
+def test_importing_an_electro_session_under_a_pacemaker_imports_it_and_reports_it(
     services: Services, actor: Actor, tmp_path: Path
 ) -> None:
     session = {"date": "2026-04-07", "modalities": ["acupuncture"], "electro": True}
     path = case_file(tmp_path, "pacemaker", sessions=[session])
-    with pytest.raises(
-        CaseFileError,
-        match=r"sessions\[0\]\.electro: Electro-acupuncture is not offered because of the "
-        r"precaution 'Cardiac pacemaker or implanted device'",
-    ):
-        services.cases.import_file(actor, path)
+    result = services.cases.import_file(actor, path)
+    (notice,) = result.notices
+    assert "electro-acupuncture" in notice
+    assert "Cardiac pacemaker or implanted device" in notice

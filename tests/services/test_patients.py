@@ -176,3 +176,33 @@ def test_letters_without_a_decomposition_fold_to_plain_ones(
     assert [r.family_name for r in services.patients.search(actor, "lukasz").rows] == ["Østergaard"]
     assert [r.family_name for r in services.patients.search(actor, "obrien").rows] == ["O'Brien"]
     assert [r.family_name for r in services.patients.search(actor, "dang").rows] == ["O'Brien"]
+
+
+def test_a_patient_with_the_same_folded_names_and_birth_date_is_a_possible_duplicate(
+    services: Services, actor: Actor
+) -> None:
+    first = services.patients.register(
+        actor, ana(family_name="Phạm", given_name="Văn Hùng", mrn="H-1")
+    )
+    found = services.patients.possible_duplicates(
+        actor, ana(family_name="PHAM", given_name="van hung")
+    )
+    assert [d.patient.mrn for d in found] == [first.mrn]
+    assert found[0].same_name_and_birth and not found[0].same_phone
+    assert "H-1" in found[0].describe()
+    other_birthday = ana(
+        family_name="Pham", given_name="Van Hung", date_of_birth=dt.date(1981, 1, 1)
+    )
+    assert services.patients.possible_duplicates(actor, other_birthday) == ()
+
+
+def test_a_patient_with_the_same_phone_is_a_possible_duplicate_but_not_themselves(
+    services: Services, actor: Actor
+) -> None:
+    first = services.patients.register(actor, ana(phone="0903 123 456"))
+    found = services.patients.possible_duplicates(
+        actor, ana(family_name="Nguyen", phone="0903 123 456")
+    )
+    assert [(d.patient.id, d.same_phone) for d in found] == [(first.id, True)]
+    assert "0903 123 456" in found[0].describe()
+    assert services.patients.possible_duplicates(actor, first.as_input(), excluding=first.id) == ()

@@ -20,7 +20,7 @@ from backclinic.db.models import PatientRow
 from backclinic.services.backups import BackupService
 from backclinic.services.bundle import build_services
 from backclinic.services.clinic import NewClinician
-from backclinic.services.context import utc_now
+from backclinic.services.clock import utc_now
 from backclinic.services.patients import PatientInput
 
 REPOSITORY = Path(__file__).resolve().parents[2]

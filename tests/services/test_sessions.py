@@ -160,7 +160,7 @@ def test_a_session_in_the_future_is_refused(
     services: Services, actor: Actor, sessions: SessionService
 ) -> None:
     patient_id, _ = planned(services, actor)
-    tomorrow = services.context.clock() + dt.timedelta(days=1)
+    tomorrow = services.context.clock.now() + dt.timedelta(days=1)
     with pytest.raises(ValidationFailed) as refused:
         sessions.log(actor, patient_id, visit_input(START, performed_at=tomorrow))
     assert "future" in refused.value.by_field["performed_at"]

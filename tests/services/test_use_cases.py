@@ -23,6 +23,7 @@ import pytest
 from sqlalchemy import func, select
 
 import backclinic.services
+from backclinic.db.audit_chain import KEY_FOLDER_VARIABLE
 from backclinic.db.database import OpenDatabase, open_database
 from backclinic.db.models import Base, ClinicianRow, PatientRow, PlanRow
 from backclinic.services.assessments import AssessmentInput
@@ -35,7 +36,7 @@ from backclinic.services.permissions import ROLE_NAMES, Permission, allows
 from backclinic.services.plans import choices_from_proposal
 from backclinic.services.use_case import Access, Change, EntryPoint, changes_of, entry_point_of
 from tests.actors import COMMAND_LINE
-from tests.conftest import PASSWORD, TEST_DATABASE_VARIABLE, _reset_postgres
+from tests.conftest import PASSWORD, TEST_DATABASE_VARIABLE
 from tests.services.test_plans import START, article_intake
 
 P = Permission
@@ -54,8 +55,9 @@ EXPECTED: dict[str, Permission | Access | None] = {
     "PatientService.by_mrn": P.REGISTER_PATIENTS,
     "PatientService.count": P.REGISTER_PATIENTS,
     "PatientService.search": P.REGISTER_PATIENTS,
+    "PatientService.statuses": P.REGISTER_PATIENTS,
+    "PatientService.possible_duplicates": P.REGISTER_PATIENTS,
     "AssessmentService.record": P.WRITE_CLINICAL,
-    "AssessmentService.update_clearance": P.WRITE_CLINICAL,
     "AssessmentService.for_patient": P.VIEW_CLINICAL,
     "AssessmentService.latest_intake": P.VIEW_CLINICAL,
     "AssessmentService.get": P.VIEW_CLINICAL,
@@ -93,6 +95,8 @@ EXPECTED: dict[str, Permission | Access | None] = {
     "DocumentService.plan_summary": P.VIEW_CLINICAL,
     "DocumentService.discharge_summary": P.VIEW_CLINICAL,
     "EpisodeService.course": P.VIEW_CLINICAL,
+    "EpisodeService.comparisons": P.VIEW_CLINICAL,
+    "EpisodeService.final_comparison": P.VIEW_CLINICAL,
     "CaseService.validate": NO_RECORDS,
     "CaseService.import_file": P.WRITE_CLINICAL,
     "CaseService.export_document": P.PRINT,
@@ -124,6 +128,11 @@ EXPECTED: dict[str, Permission | Access | None] = {
     "BackupService.backup_revision": NO_RECORDS,
     "BackupService.restore": P.BACKUP,
     "DemoService.fill": P.CHANGE_SETTINGS,
+    "SafetyService.status": P.VIEW_CLINICAL,
+    "SafetyService.records": P.VIEW_CLINICAL,
+    "SafetyService.import_notices": P.VIEW_CLINICAL,
+    "SafetyService.record_clearance": P.WRITE_CLINICAL,
+    "SafetyService.record_referral_outcome": P.WRITE_CLINICAL,
 }
 
 C = Change
@@ -135,7 +144,8 @@ EXPECTED_CHANGES: dict[str, frozenset[Change]] = {
     "PatientService.archive": frozenset({C.PATIENTS, C.SCHEDULE}),
     "PatientService.restore": frozenset({C.PATIENTS, C.SCHEDULE}),
     "AssessmentService.record": frozenset({C.ASSESSMENTS}),
-    "AssessmentService.update_clearance": frozenset({C.ASSESSMENTS}),
+    "SafetyService.record_clearance": frozenset({C.ASSESSMENTS, C.PLAN, C.SCHEDULE}),
+    "SafetyService.record_referral_outcome": frozenset({C.ASSESSMENTS, C.PLAN, C.SCHEDULE}),
     "PlanService.create": frozenset({C.PLAN, C.SCHEDULE}),
     "PlanService.create_recommended": frozenset({C.PLAN, C.SCHEDULE}),
     "PlanService.change_phase": frozenset({C.PLAN, C.SCHEDULE}),
@@ -245,12 +255,17 @@ class Clinic:
 
 
 @pytest.fixture(scope="module")
-def clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
+def clinic(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Clinic]:
     """One clinic with an admin and one account of every other role, shared by the matrix
     (refused calls write nothing, so they cannot disturb each other)."""
+    # The module's own audit key, kept for its life (the services keep it once read).
+    keys = pytest.MonkeyPatch()
+    keys.setenv(KEY_FOLDER_VARIABLE, str(tmp_path_factory.mktemp("matrix-keys")))
     shared = os.environ.get(TEST_DATABASE_VARIABLE)
     if shared:
-        _reset_postgres(shared)
+        request.getfixturevalue("postgres_template").fresh()
         url = shared
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('matrix') / 'clinic.db'}"
@@ -280,6 +295,7 @@ def clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
     )
     yield Clinic(services, database, actors, patient.id, plan.id)
     database.engine.dispose()
+    keys.undo()
 
 
 def stored_counts(clinic: Clinic) -> dict[str, int]:

@@ -7,8 +7,10 @@ dialog opens next, from inside its event loop, exactly as a person at the keyboa
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections import deque
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QTimer
@@ -18,6 +20,7 @@ from pytestqt.qtbot import QtBot
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.patients import Patient, PatientInput
+from backclinic.ui.workstation import SETTINGS_FILE_VARIABLE
 
 Handler = Callable[[QWidget], None]
 POLL_MS = 10
@@ -74,6 +77,14 @@ class ModalDriver:
                 modal.close()
 
 
+@pytest.fixture(autouse=True)
+def workstation_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's remembered user name in its own file, never the user's config folder."""
+    path = tmp_path / "workstation.ini"
+    monkeypatch.setenv(SETTINGS_FILE_VARIABLE, str(path))
+    return path
+
+
 @pytest.fixture
 def modal(qtbot: QtBot) -> Iterator[ModalDriver]:
     driver = ModalDriver()
@@ -104,3 +115,20 @@ def registry(services: Services, actor: Actor) -> list[Patient]:
         person(family_name="Lee", given_name="Lee", date_of_birth=dt.date(1968, 11, 5)),
     ]
     return [services.patients.register(actor, data) for data in people]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def garbage_collected_on_the_gui_thread() -> Iterator[None]:
+    """As the app does (ui/garbage.py): no automatic collection, which could run on a worker
+    thread and delete a widget there; the tests collect on the GUI thread after each test."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    yield
+    if was_enabled:
+        gc.enable()
+
+
+@pytest.fixture(autouse=True)
+def collect_after_each_test(garbage_collected_on_the_gui_thread: None) -> Iterator[None]:
+    yield
+    gc.collect()

@@ -84,7 +84,7 @@ def test_the_startup_window_shows_before_the_database_layer_is_imported() -> Non
         "from backclinic.app import show_startup_window\n"
         "app, window = show_startup_window([])\n"
         "loaded = set(sys.modules)\n"
-        "print(window.isVisible(), 'sqlalchemy' in loaded, 'backclinic.services' in loaded)"
+        "print(window.isVisible(), 'sqlalchemy' in loaded, 'backclinic.services.bundle' in loaded)"
     )
     finished = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60

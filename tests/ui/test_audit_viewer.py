@@ -62,6 +62,7 @@ def test_filtering_by_mrn_shows_only_that_patients_entries(
     assert _column(viewer, 4) == ["Rivas, Tomás (A-1002)"]
     assert _column(viewer, 1) == ["Mei Lin"]
     assert _column(viewer, 2) == ["Created"]
+    assert viewer.message.text() == "1 entry shown, newest first."
 
 
 def test_filtering_by_clinician_and_action(
@@ -118,3 +119,16 @@ def test_a_clinician_who_is_not_an_admin_is_refused(
     viewer = _viewer(qtbot, services, actor)
     assert viewer.model.rowCount() == 0
     assert "cannot view the audit trail" in viewer.message.text()
+
+
+def test_the_details_column_names_roles_in_words(
+    qtbot: QtBot, services: Services, admin: Actor
+) -> None:
+    services.accounts.create(admin, NewClinician("Priya Nair", "priya", "front_desk", PASSWORD))
+    services.accounts.create(
+        admin, NewClinician("Sam Okoro", "sam", "physical_therapist", PASSWORD)
+    )
+    viewer = _viewer(qtbot, services, admin)
+    details = " ".join(_column(viewer, 5))
+    assert "Front desk" in details and "Physical therapist" in details
+    assert "front_desk" not in details and "physical_therapist" not in details

@@ -34,10 +34,10 @@ def test_backing_up_runs_off_the_gui_thread_while_the_window_is_disabled(
     window_enabled_meanwhile: list[bool] = []
     looked = threading.Event()
 
-    def watched_backup(actor, path):
+    def watched_backup(actor, path, **options):
         worked_on.append(threading.current_thread())
         looked.wait(5)
-        return backup(actor, path)
+        return backup(actor, path, **options)
 
     monkeypatch.setattr(services.backups, "backup", watched_backup)
 

@@ -214,3 +214,31 @@ def test_missed_and_overdue_visits_older_than_a_week_are_not_on_todays_list(
     assert all(
         widget.model.visit(r).visit_date >= day - dt.timedelta(days=7) for r in range(len(shown))
     )
+
+
+def test_a_patient_on_hold_is_marked_in_red_with_urgent_referral(
+    qtbot: QtBot, clinic: Services, actor: Actor, plan: PlanView
+) -> None:
+    from backclinic.domain.screening import FlagAnswer
+    from backclinic.services.assessments import AssessmentInput
+    from backclinic.ui.day_view import MISSED_COLOUR
+    from tests.services.test_plans import article_intake, no_red_flags
+
+    clinic.assessments.record(
+        actor,
+        plan.patient_id,
+        AssessmentInput(
+            "reassessment",
+            article_intake(
+                clinic,
+                assessed_on=plan.visits[1].visit_date,
+                red_flags=no_red_flags(clinic, bladder_dysfunction=FlagAnswer.PRESENT),
+            ),
+        ),
+    )
+    widget = DayView(clinic, actor)
+    qtbot.addWidget(widget)
+    qtbot.waitUntil(lambda: not widget.loading)
+    assert [cells(widget, r)[-1] for r in range(3)] == ["urgent referral"] * 3
+    colour = widget.model.index(0, 1).data(Qt.ItemDataRole.ForegroundRole)
+    assert colour == MISSED_COLOUR

@@ -2,20 +2,23 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from pathlib import Path
 
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
+from backclinic.reports.content import Letterhead
 from backclinic.services.bundle import Services
-from backclinic.services.clinic import Clinician
+from backclinic.services.clinic import SIGN_IN_FAILED, Clinician
 from backclinic.services.context import Actor
-from backclinic.services.patients import Patient
+from backclinic.services.patients import Patient, PatientInput
 from backclinic.ui.first_run import FirstRunDialog
 from backclinic.ui.patient_dialog import PatientDialog
 from backclinic.ui.sign_in import SignInDialog
 from tests.actors import COMMAND_LINE
 from tests.conftest import PASSWORD
-from tests.ui.conftest import ModalDriver
+from tests.ui.conftest import Handler, ModalDriver
 
 
 def ok(dialog: FirstRunDialog | SignInDialog) -> None:
@@ -89,7 +92,7 @@ def test_sign_in_shows_the_services_refusal_verbatim_and_clears_the_password(
     dialog.username.setText("mei")
     dialog.password.setText("wrong password")
     ok(dialog)
-    assert dialog.message.text() == "The user name or password is not correct."
+    assert dialog.message.text() == SIGN_IN_FAILED
     assert dialog.password.text() == ""
     assert dialog.clinician is None
     dialog.password.setText(PASSWORD)
@@ -212,3 +215,117 @@ def test_a_save_that_lost_a_race_shows_both_versions_and_keeps_the_input(
         "a second save applies"
     )
     assert QApplication.activeModalWidget() is None
+
+
+def test_sign_in_remembers_the_last_user_on_this_workstation_and_focuses_the_password(
+    qtbot: QtBot, services: Services, clinician: Clinician
+) -> None:
+    first = SignInDialog(services)
+    qtbot.addWidget(first)
+    first.username.setText("mei")
+    first.password.setText(PASSWORD)
+    ok(first)
+    assert first.clinician == clinician
+
+    # The app is started again on this workstation: nothing is passed in.
+    again = SignInDialog(services)
+    qtbot.addWidget(again)
+    again.show()
+    qtbot.waitExposed(again)
+    assert again.username.text() == "mei"
+    assert again.focusWidget() is again.password
+    assert again.password.text() == ""
+
+
+def test_a_failed_sign_in_is_not_remembered_as_the_workstation_user(
+    qtbot: QtBot, services: Services, clinician: Clinician
+) -> None:
+    first = SignInDialog(services)
+    qtbot.addWidget(first)
+    first.username.setText("intruder")
+    first.password.setText(PASSWORD)
+    ok(first)
+    assert first.clinician is None
+    again = SignInDialog(services)
+    qtbot.addWidget(again)
+    assert again.username.text() == ""
+
+
+def test_first_run_asks_for_the_clinics_address_phone_and_logo_for_the_letterhead(
+    qtbot: QtBot, services: Services, tmp_path: Path
+) -> None:
+    logo = tmp_path / "logo.png"
+    image = QImage(40, 20, QImage.Format.Format_RGB32)
+    image.fill(0x1D6F72)
+    assert image.save(str(logo))
+    dialog = FirstRunDialog(services)
+    qtbot.addWidget(dialog)
+    dialog.clinic_name.setText("Harbour Back Clinic")
+    dialog.address.setPlainText("12 Quay Street\nPortsmouth PO1 2AB")
+    dialog.phone.setText("023 9200 1234")
+    dialog.logo_path.setText(str(tmp_path / "missing.png"))
+    dialog.full_name.setText("Mei Lin")
+    dialog.username.setText("mei")
+    dialog.password.setText(PASSWORD)
+    dialog.password_confirm.setText(PASSWORD)
+    ok(dialog)
+    assert dialog.errors.label("logo_path").text() == (
+        "The logo must be an existing PNG or JPEG file."
+    )
+    assert not services.clinic.is_set_up()
+    dialog.logo_path.setText(str(logo))
+    ok(dialog)
+    assert dialog.clinician is not None
+    settings = services.clinic.settings()
+    assert settings.address == "12 Quay Street\nPortsmouth PO1 2AB"
+    assert settings.phone == "023 9200 1234"
+    assert settings.logo_path == str(logo)
+    letterhead = Letterhead(settings.clinic_name, settings.address, settings.phone)
+    assert letterhead.contact_line == ("12 Quay Street, Portsmouth PO1 2AB · Tel. 023 9200 1234")
+
+
+def _register_hung_again(dialog: QWidget) -> None:
+    assert isinstance(dialog, PatientDialog)
+    fill_patient(dialog, family_name="PHAM", given_name="van hung", date_of_birth="1975-06-02")
+    dialog.save_button().click()
+
+
+def _duplicate_answer(button: str, seen: list[str]) -> Handler:
+    def answer(box: QWidget) -> None:
+        assert isinstance(box, QMessageBox)
+        seen.append(box.text())
+        chosen = next(b for b in box.buttons() if b.text() == button)
+        chosen.click()
+
+    return answer
+
+
+def test_registering_the_same_name_and_birth_date_shows_the_existing_record_to_open(
+    qtbot: QtBot, services: Services, actor: Actor, modal: ModalDriver
+) -> None:
+    hung = services.patients.register(
+        actor,
+        PatientInput(family_name="Phạm", given_name="Văn Hùng", date_of_birth=dt.date(1975, 6, 2)),
+    )
+    seen: list[str] = []
+    modal.then(_register_hung_again).then(_duplicate_answer("Open it", seen))
+    opened = PatientDialog.create(None, services, actor)
+    modal.check()
+    assert hung.mrn in seen[0] and "same name and date of birth" in seen[0]
+    assert opened is not None and opened.id == hung.id
+    assert services.patients.count(actor) == 1, "nothing registered twice"
+
+
+def test_registering_anyway_after_the_duplicate_warning_registers_a_second_patient(
+    qtbot: QtBot, services: Services, actor: Actor, modal: ModalDriver
+) -> None:
+    hung = services.patients.register(
+        actor,
+        PatientInput(family_name="Phạm", given_name="Văn Hùng", date_of_birth=dt.date(1975, 6, 2)),
+    )
+    seen: list[str] = []
+    modal.then(_register_hung_again).then(_duplicate_answer("Register anyway", seen))
+    second = PatientDialog.create(None, services, actor)
+    modal.check()
+    assert seen and second is not None and second.id != hung.id
+    assert services.patients.count(actor) == 2

@@ -8,13 +8,14 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
-from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
+from PySide6.QtWidgets import QLabel, QMessageBox, QScrollArea, QWidget
 from pytestqt.qtbot import QtBot
 
 from backclinic.db.database import OpenDatabase
 from backclinic.services.assessments import AssessmentInput, PsfsItem
 from backclinic.services.bundle import Services, build_services
 from backclinic.services.context import Actor
+from backclinic.services.episodes import FinalComparison, MeasureComparison
 from backclinic.services.plans import PlanView
 from backclinic.ui.discharge_dialog import DischargeDialog
 from backclinic.ui.psfs_editor import PsfsEditor
@@ -337,3 +338,80 @@ def test_discharge_previews_the_summary_and_never_says_printed_when_nothing_was_
     assert not any("printed" in text for text in told)
     assert widget.summary_document_id is None
     assert clinic.documents.documents(actor, patient_id) == []
+
+
+def test_the_dialog_fits_a_1366_by_768_screen_without_scrolling_sideways(
+    qtbot: QtBot, clinic: Services, actor: Actor, planned: tuple[int, PlanView]
+) -> None:
+    widget = dialog(qtbot, clinic, actor, planned)
+    qtbot.waitExposed(widget)
+    assert widget.width() <= 1366 and widget.height() <= 700
+    scroll = widget.findChild(QScrollArea)
+    assert scroll is not None
+    qtbot.waitUntil(lambda: scroll.verticalScrollBar().maximum() > 0)
+    assert scroll.horizontalScrollBar().maximum() == 0
+    viewport = scroll.viewport()
+    for combo in [widget.reason, *widget.odi_sections]:
+        right = combo.mapTo(viewport, combo.rect().topRight()).x()
+        assert right <= viewport.width(), combo.objectName()
+    # Every option still reads in full in the open list.
+    longest = max(widget.odi_sections[0].itemText(i) for i in range(7))
+    view = widget.odi_sections[0].view()
+    assert view.fontMetrics().horizontalAdvance(longest) <= view.minimumWidth()
+
+
+def _judged_as(verdict_text: str) -> Callable[[MeasureComparison], MeasureComparison]:
+    """A measure the episode service judged with ``verdict_text``: a stand-in verdict no
+    rule would give, so that a view working it out itself is caught."""
+
+    def swap(compared: MeasureComparison) -> MeasureComparison:
+        if compared.change is None:
+            return compared
+        change = replace(compared.change, text=f"{verdict_text}, as the service said.")
+        return replace(compared, change=change)
+
+    return swap
+
+
+def test_the_outcomes_tab_shows_the_verdicts_the_episode_service_gives(
+    qtbot: QtBot, clinic: Services, actor: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    patient_id = grace(clinic, actor)
+    later = replace(
+        article_intake(clinic), assessed_on=START + dt.timedelta(weeks=5), nprs_current=2
+    )
+    clinic.assessments.record(actor, patient_id, AssessmentInput("reassessment", later))
+    judged = clinic.episodes.comparisons(actor, patient_id)
+    swap = _judged_as("Judged once")
+    given = tuple(replace(c, measures=tuple(swap(m) for m in c.measures)) for c in judged)
+    monkeypatch.setattr(clinic.episodes, "comparisons", lambda _actor, _patient: given)
+
+    view = ReassessmentView(clinic, actor, patient_id)
+    qtbot.addWidget(view)
+
+    pain = view.rows_for(given[0].later.id)[0]
+    assert pain.explanation == "Judged once, as the service said."
+    assert pain.verdict == "Clinically meaningful improvement"
+
+
+def test_the_discharge_dialog_shows_the_verdict_the_episode_service_gives(
+    qtbot: QtBot,
+    clinic: Services,
+    actor: Actor,
+    planned: tuple[int, PlanView],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    judge = clinic.episodes.final_comparison
+    swap = _judged_as("Judged once")
+
+    def final(*args: object, **kwargs: object) -> FinalComparison:
+        compared = judge(*args, **kwargs)  # type: ignore[arg-type]
+        return replace(compared, pain=swap(compared.pain), odi=swap(compared.odi))
+
+    monkeypatch.setattr(clinic.episodes, "final_comparison", final)
+    widget = dialog(qtbot, clinic, actor, planned)
+    widget.nprs.setValue(2)
+    assert widget.nprs_comparison.toolTip() == "Judged once, as the service said."
+    assert (
+        widget.nprs_comparison.text() == "Baseline 6, final 2: Clinically meaningful improvement."
+    )

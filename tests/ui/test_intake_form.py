@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
-from PySide6.QtCore import QDate
-from PySide6.QtWidgets import QLabel
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -98,7 +99,7 @@ def test_best_pain_above_worst_pain_is_shown_by_the_field_and_nothing_is_saved(
     assert error.text() == "Best pain cannot be higher than worst pain."
     assert error.isVisible()
     assert form.isVisible()
-    assert form.focusWidget() is form.nprs_best
+    assert form.focusWidget() is form.nprs_best.edit
     assert services.assessments.for_patient(actor, patient.id) == []
 
 
@@ -185,8 +186,15 @@ def test_the_intake_tab_records_an_intake_through_the_form_and_lists_it(
     qtbot.addWidget(tab)
     assert not tab.reassess_button.isEnabled()
 
+    def save_anyway(box: QWidget) -> None:
+        # Her Oswestry has section 8 skipped: the clinician confirms it.
+        assert isinstance(box, QMessageBox)
+        assert "1 of 10 Oswestry sections was skipped" in box.informativeText()
+        next(b for b in box.buttons() if b.text() == "Save anyway").click()
+
     def fill_and_save(form: IntakeForm) -> None:  # type: ignore[override]
         fill_article_intake(form)
+        modal.then(save_anyway)
         form.save_button().click()
 
     modal.then(fill_and_save)  # type: ignore[arg-type]
@@ -224,3 +232,127 @@ def test_a_reassessment_rerates_the_psfs_activities_named_at_intake(
     assert form.assessment is not None
     assert [p.score for p in form.assessment.psfs] == [6, 7, 8]
     assert form.assessment.psfs_mean == 7.0
+
+
+def test_the_start_back_section_shows_the_keele_copyright_notice(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    form = open_form(qtbot, services, actor, grace(services, actor).id)
+    notice = form.findChild(QLabel, "startback_copyright")
+    assert notice is not None
+    assert "© Keele University" in notice.text()
+    heading = form.startback_items[4].findChild(QLabel)
+    assert heading is not None
+    assert heading.text() == (
+        "5. It's not really safe for a person with a condition like mine to be physically active"
+    )
+
+
+def test_closing_a_filled_intake_form_asks_and_keep_editing_keeps_the_input(
+    qtbot: QtBot, services: Services, actor: Actor, modal: ModalDriver
+) -> None:
+    patient = grace(services, actor)
+    seen: list[str] = []
+    kept: list[bool] = []
+
+    def answer(button: str) -> Callable[[QWidget], None]:
+        def click(box: QWidget) -> None:
+            assert isinstance(box, QMessageBox)
+            seen.append(box.text())
+            next(b for b in box.buttons() if b.text() == button).click()
+
+        return click
+
+    def fill_then_close(form: QWidget) -> None:
+        assert isinstance(form, IntakeForm)
+        fill_article_intake(form)
+        modal.then(answer("Keep editing"))
+        form.close()
+        kept.append(form.isVisible() and form.odi_score.text().startswith("ODI 44.4"))
+        modal.then(answer("Discard"))
+        qtbot.keyClick(form, Qt.Key.Key_Escape)
+
+    modal.then(fill_then_close)
+    saved = IntakeForm.record(None, services, actor, patient.id)
+    modal.check()
+    assert seen == ["This intake form has changes that are not saved."] * 2
+    assert kept == [True]
+    assert saved is None and services.assessments.latest_intake(actor, patient.id) is None
+
+
+def test_fifteen_typed_into_a_pain_field_stays_fifteen_with_the_rule_and_is_refused(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    patient = grace(services, actor)
+    form = open_form(qtbot, services, actor, patient.id)
+    fill_article_intake(form)
+    form.nprs_current.edit.clear()
+    qtbot.keyClicks(form.nprs_current.edit, "15")
+    assert form.nprs_current.edit.text() == "15", "what was typed is kept, not coerced to 1"
+    assert form.nprs_current.rule_label.isVisible()
+    assert form.nprs_current.rule_label.text() == "Pain is 0–10"
+    form.save_button().click()
+    assert form.isVisible()
+    error = form.findChild(QLabel, "nprs.current_error")
+    assert error is not None and error.text() == "Pain is 0–10; 15 is not a score."
+    assert services.assessments.latest_intake(actor, patient.id) is None
+    form.nprs_current.edit.setText("5")
+    assert not form.nprs_current.rule_label.isVisible()
+
+
+def test_saving_an_intake_with_unasked_red_flags_and_a_skipped_odi_section_asks_first(
+    qtbot: QtBot, services: Services, actor: Actor, modal: ModalDriver
+) -> None:
+    patient = grace(services, actor)
+    asked: list[str] = []
+    still_open: list[bool] = []
+
+    def answer(button: str) -> Callable[[QWidget], None]:
+        def click(box: QWidget) -> None:
+            assert isinstance(box, QMessageBox)
+            asked.append(box.informativeText())
+            next(b for b in box.buttons() if b.text() == button).click()
+
+        return click
+
+    def fill_and_save(form: QWidget) -> None:
+        assert isinstance(form, IntakeForm)
+        fill_article_intake(form)
+        form.set_flag("night_pain", FlagAnswer.NOT_ASKED)
+        modal.then(answer("Go back"))
+        form.save_button().click()
+        still_open.append(form.isVisible())
+        modal.then(answer("Save anyway"))
+        form.save_button().click()
+
+    modal.then(fill_and_save)
+    saved = IntakeForm.record(None, services, actor, patient.id)
+    modal.check()
+    assert still_open == [True], "going back saves nothing and keeps the form"
+    assert "1 of 16 red-flag items was not asked" in asked[0]
+    assert "1 of 10 Oswestry sections was skipped" in asked[0]
+    assert len(asked) == 2
+    assert saved is not None and services.assessments.latest_intake(actor, patient.id) is not None
+
+
+def test_reassess_starts_from_the_latest_assessments_history_but_asks_pain_afresh(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    patient = grace(services, actor)
+    form = open_form(qtbot, services, actor, patient.id)
+    fill_article_intake(form)
+    form.precautions.boxes["anticoagulants"].click()
+    form.save_button().click()
+    qtbot.waitUntil(lambda: not form.isVisible())
+
+    again = open_form(qtbot, services, actor, patient.id, kind="reassessment")
+
+    assert again.onset_weeks.value() == 30
+    assert again.radiating_side.currentText() == "Left"
+    assert again.radiating_to.text() == "hip"
+    assert again.aggravated_by.checked() == ("sitting", "posture")
+    assert set(again.contributing_factors.checked()) == {"posture", "muscle_imbalance", "sedentary"}
+    assert again.precautions.checked() == ("anticoagulants",)
+    assert again.goals.toPlainText().startswith("sit through a working day")
+    assert again.nprs_current.edit.text() == "", "pain is measured again, not copied"
+    assert again.odi_answers() is None

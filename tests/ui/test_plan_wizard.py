@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from PySide6.QtCore import QDate
-from PySide6.QtWidgets import QLabel, QWizard
+from PySide6.QtWidgets import QLabel, QTextBrowser, QWizard
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -295,3 +295,71 @@ def test_the_wizards_dated_schedule_skips_the_clinics_closures_and_says_when_and
     assert "Wed 2026-12-23" in dates
     summary = wizard.review_page.summary.text()
     assert f"Each visit is booked at 08:00 with {actor.name}." in summary
+
+
+def test_frequencies_and_durations_read_in_the_singular_for_one(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    patient = grace(services, actor)
+    record_intake(qtbot, services, actor, patient)
+    wizard = open_wizard(qtbot, services, actor, patient)
+    pt = wizard.pt_page.phases[2].per_week
+    pt.setValue(1)
+    assert pt.text() == "1 visit per week"
+    pt.setValue(2)
+    assert pt.text() == "2 visits per week"
+    weeks = wizard.acupuncture_page.phases[0].weeks
+    weeks.setValue(1)
+    assert weeks.text() == "1 week"
+    weeks.setValue(3)
+    assert weeks.text() == "3 weeks"
+
+
+def test_each_acupuncture_phase_shows_its_own_aim_in_plain_words(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    patient = grace(services, actor)
+    record_intake(qtbot, services, actor, patient)
+    wizard = open_wizard(qtbot, services, actor, patient)
+    aims = [box.aim_label.text() for box in wizard.acupuncture_page.phases]
+    assert len(set(aims)) == 3, aims
+    assert aims[1].startswith("Continue acupuncture weekly")
+    words = " ".join(
+        browser.toPlainText() for browser in wizard.findChildren(QTextBrowser)
+    ) + " ".join(label.text() for label in wizard.findChildren(QLabel))
+    assert "[clinic_defaults]" not in words
+    assert "protocol file" not in words
+    assert "Set by this clinic" in words
+
+
+def test_the_wizard_fits_a_1366_by_768_screen_and_never_scrolls_sideways(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    from PySide6.QtWidgets import QScrollArea
+
+    patient = grace(services, actor)
+    record_intake(qtbot, services, actor, patient)
+    wizard = open_wizard(qtbot, services, actor, patient)
+    assert wizard.width() <= 1366 and wizard.height() <= 700
+    while wizard.currentPage() is not wizard.review_page:
+        for area in wizard.currentPage().findChildren(QScrollArea):
+            assert area.horizontalScrollBar().maximum() == 0, wizard.currentPage().title()
+        wizard.next()
+
+
+def test_the_acupuncture_page_sets_acp_and_nice_side_by_side_with_their_sources(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    patient = grace(services, actor)
+    record_intake(qtbot, services, actor, patient)
+    wizard = open_wizard(qtbot, services, actor, patient)
+    columns = wizard.acupuncture_page.evidence
+    texts = [label.text() for label in columns]
+    assert len(texts) == 2
+    acp, nice = texts
+    assert "ACP 2017" in acp and "recommended for acute and chronic low back pain" in acp
+    assert "Ann Intern Med 2017;166:514" in acp
+    assert "NICE NG59 (2016)" in nice and "Do not offer acupuncture" in nice
+    assert "NICE guideline NG59" in nice
+    # Side by side: the same row, one beside the other.
+    assert columns[0].parentWidget() is columns[1].parentWidget()

@@ -173,3 +173,49 @@ def test_the_progress_tab_and_the_interim_summary_tell_the_same_course(
     assert pain.verdict_text in text
     for suggestion in course.suggestions:
         assert re.sub(r"\s+", " ", suggestion.why) in text
+
+
+def test_the_chart_legend_has_room_for_every_name_whole_in_a_1366_wide_window(
+    qtbot: QtBot, clinic: Services, actor: Actor
+) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QFontMetricsF
+
+    patient_id = grace(clinic, actor)
+    plan = clinic.plans.create_recommended(actor, "CASE-0045", start=START)
+    clinic.sessions.log(
+        actor, patient_id, visit_input(plan.visits[0].visit_date, pain_before=6, pain_after=4)
+    )
+    tab = ProgressTab(clinic, actor, patient_id)
+    qtbot.addWidget(tab)
+    tab.resize(1340, 560)  # the workspace's page in a maximised 1366×768 window
+    tab.show()
+    qtbot.waitExposed(tab)
+    qtbot.waitUntil(lambda: not tab.loading)
+    legend = tab.chart.legend()
+    labels = [marker.label() for marker in legend.markers() if marker.isVisible()]
+    assert any(label.startswith("Phase 1: Calm and correct") for label in labels)
+    metrics = QFontMetricsF(legend.font())
+    # Each entry is its marker (about a line high), a gap, and the label's text.
+    entries = [metrics.horizontalAdvance(label) + 2 * metrics.height() for label in labels]
+    qtbot.waitUntil(lambda: legend.geometry().width() > 0)
+    room = legend.geometry().width()
+    if legend.alignment() in (Qt.AlignmentFlag.AlignLeft, Qt.AlignmentFlag.AlignRight):
+        assert max(entries) <= room, (labels, room)
+    else:
+        assert sum(entries) <= room, (labels, room)
+
+
+def test_one_session_reads_singular_and_the_immediate_response_in_words(
+    qtbot: QtBot, clinic: Services, actor: Actor
+) -> None:
+    patient_id = grace(clinic, actor)
+    plan = clinic.plans.create_recommended(actor, "CASE-0045", start=START)
+    clinic.sessions.log(
+        actor, patient_id, visit_input(plan.visits[0].visit_date, pain_before=6, pain_after=4)
+    )
+    tab = ProgressTab(clinic, actor, patient_id)
+    qtbot.addWidget(tab)
+    assert tab.figure_labels["immediate"].text() == (
+        "Pain fell by 2 points on average within 1 session"
+    )

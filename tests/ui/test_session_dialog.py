@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QScrollArea, QWidget
 from pytestqt.qtbot import QtBot
 
 from backclinic.db.database import OpenDatabase
@@ -98,24 +99,18 @@ def test_one_then_zero_gives_ten_and_end_gives_ten_too(
     assert dialog.pain_after.value() is None
 
 
-def test_a_pacemaker_refusal_shows_by_the_electro_box_and_keeps_the_input(
+def test_a_pacemaker_disables_electro_acupuncture_with_the_reason_beside_it(
     qtbot: QtBot, clinic: Services, actor: Actor
 ) -> None:
     patient_id, _ = planned(clinic, actor, precautions=("pacemaker",))
     dialog = opened(qtbot, SessionDialog(clinic, actor, patient_id))
     dialog.modality_boxes["acupuncture"].setChecked(True)
     dialog.pain_before.set_value(6)
+    assert not dialog.electro.isEnabled() and not dialog.electro.isChecked()
+    assert "pacemaker" in dialog.electro_reason.text().lower()
     dialog.electro.setChecked(True)
-    dialog.subjective.setPlainText("Stiff after a long drive.")
     qtbot.mouseClick(dialog.save_button(), Qt.MouseButton.LeftButton)
-    error = dialog.errors.label("electro")
-    assert error.isVisible()
-    assert "pacemaker" in error.text().lower()
-    qtbot.waitUntil(lambda: dialog.electro.hasFocus())
-    assert dialog.record is None and dialog.isVisible()
-    assert dialog.subjective.toPlainText() == "Stiff after a long drive."
-    assert dialog.pain_before.value() == 6
-    assert clinic.sessions.history(actor, patient_id) == []
+    assert dialog.record is not None and dialog.record.data.electro is False
 
 
 def test_points_are_added_from_the_catalogue_by_typing_and_removed(
@@ -183,6 +178,7 @@ def test_the_log_entry_point_returns_the_saved_session(
         dialog.activateWindow()
         qtbot.waitUntil(dialog.isActiveWindow)
         qtbot.keyClicks(dialog.pain_before, "3")
+        dialog.pain_after.set_value(2)
         qtbot.keyClick(dialog.pain_before, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
         qtbot.waitUntil(lambda: not dialog.isVisible())
 
@@ -280,3 +276,170 @@ def test_the_session_form_and_the_plan_wizard_pick_points_with_the_same_widget(
     phase_points.picker.setEditText(extra.lower())
     phase_points.add_button.click()
     assert phase_points.codes()[-1] == extra
+
+
+def test_the_sessions_tab_names_interventions_by_their_labels_not_their_codes(
+    qtbot: QtBot, clinic: Services, actor: Actor
+) -> None:
+    patient_id, _ = planned(clinic, actor)
+    data = clinic.sessions.prefill(actor, patient_id, NOW)
+    assert [code for code, _ in data.interventions][:2] == [
+        "posture_correction",
+        "myofascial_release",
+    ]
+    clinic.sessions.log(actor, patient_id, replace(data, pain_before=6, pain_after=4))
+    tab = SessionsTab(clinic, actor, patient_id)
+    qtbot.addWidget(tab)
+    qtbot.waitUntil(lambda: tab.model.rowCount() == 1)
+    headers = [tab.model.headerData(c, Qt.Orientation.Horizontal) for c in range(6)]
+    shown = tab.model.index(0, headers.index("Interventions")).data()
+    assert shown.startswith("Posture correction, Myofascial release")
+    assert "_" not in shown
+
+
+def test_a_missing_amendment_reason_is_scrolled_into_view_and_focused(
+    qtbot: QtBot, clinic: Services, actor: Actor
+) -> None:
+    patient_id, _ = planned(clinic, actor)
+    data = clinic.sessions.prefill(actor, patient_id, NOW)
+    saved = clinic.sessions.log(actor, patient_id, replace(data, pain_before=6, pain_after=4))
+    dialog = opened(qtbot, SessionDialog(clinic, actor, patient_id, amending=saved))
+    dialog.resize(780, 600)  # a 1366×768 screen, less the title bar and the taskbar
+    scroll = dialog.findChild(QScrollArea)
+    assert scroll is not None
+    bar = scroll.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0)
+    bar.setValue(bar.maximum())
+    dialog.plan_note.setFocus()
+    qtbot.mouseClick(dialog.save_button(), Qt.MouseButton.LeftButton)
+    error = dialog.errors.label("reason")
+    assert error.text()
+    qtbot.waitUntil(lambda: not error.visibleRegion().isEmpty())
+    assert not dialog.reason.visibleRegion().isEmpty()
+    assert dialog.focusWidget() is dialog.reason
+
+
+def _answer_discard_question(button: str, seen: list[str]) -> Callable[[QWidget], None]:
+    def answer(box: QWidget) -> None:
+        assert isinstance(box, QMessageBox)
+        seen.append(box.text())
+        next(b for b in box.buttons() if b.text() == button).click()
+
+    return answer
+
+
+def test_escape_on_a_filled_session_form_asks_before_discarding_it(
+    qtbot: QtBot, clinic: Services, actor: Actor, modal: ModalDriver
+) -> None:
+    patient_id, _ = planned(clinic, actor)
+    seen: list[str] = []
+    after_keep: list[bool] = []
+
+    def fill_then_escape(dialog: QWidget) -> None:
+        assert isinstance(dialog, SessionDialog)
+        dialog.activateWindow()
+        qtbot.waitUntil(dialog.isActiveWindow)
+        qtbot.keyClicks(dialog.pain_before, "6")
+        modal.then(_answer_discard_question("Keep editing", seen))
+        qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+        after_keep.append(dialog.isVisible() and dialog.pain_before.value() == 6)
+        modal.then(_answer_discard_question("Discard", seen))
+        qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+
+    modal.then(fill_then_escape)
+    record = SessionDialog.log(None, clinic, actor, patient_id)
+    modal.check()
+    assert seen == ["This session form has changes that are not saved."] * 2
+    assert after_keep == [True], "keep editing keeps the form and what was typed"
+    assert record is None and clinic.sessions.history(actor, patient_id) == []
+
+
+def test_escape_on_an_untouched_session_form_closes_it_without_asking(
+    qtbot: QtBot, clinic: Services, actor: Actor, modal: ModalDriver
+) -> None:
+    patient_id, _ = planned(clinic, actor)
+
+    def escape(dialog: QWidget) -> None:
+        assert isinstance(dialog, SessionDialog)
+        qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+
+    modal.then(escape)
+    assert SessionDialog.log(None, clinic, actor, patient_id) is None
+    modal.check()
+    assert modal.pending == 0
+
+
+def test_a_session_without_pain_after_on_a_day_with_one_already_asks_before_saving(
+    qtbot: QtBot, clinic: Services, actor: Actor, modal: ModalDriver
+) -> None:
+    patient_id, _ = planned(clinic, actor)
+    first = SessionDialog(clinic, actor, patient_id)
+    clinic.sessions.log(actor, patient_id, replace(first.data(), pain_before=6, pain_after=4))
+    first.deleteLater()
+    asked: list[str] = []
+
+    def save_anyway(box: QWidget) -> None:
+        assert isinstance(box, QMessageBox)
+        asked.append(box.informativeText())
+        next(b for b in box.buttons() if b.text() == "Save anyway").click()
+
+    def fill(dialog: QWidget) -> None:
+        assert isinstance(dialog, SessionDialog)
+        dialog.pain_before.set_value(5)
+        dialog.pain_after.set_value(None)
+        modal.then(save_anyway)
+        dialog.save_button().click()
+
+    modal.then(fill)
+    record = SessionDialog.log(None, clinic, actor, patient_id)
+    modal.check()
+    assert record is not None and record.data.pain_after is None
+    assert len(clinic.sessions.history(actor, patient_id)) == 2
+    [findings] = asked
+    assert "Pain after the session is not recorded." in findings
+    assert f"Okafor, Grace already has 1 session on {START.isoformat()}" in findings
+
+
+def test_the_form_shows_the_precautions_first_and_will_not_offer_what_they_rule_out(
+    qtbot: QtBot, clinic: Services, actor: Actor
+) -> None:
+    patient_id, _ = planned(clinic, actor, precautions=("pregnancy", "pacemaker"))
+    dialog = opened(qtbot, SessionDialog(clinic, actor, patient_id))
+    panel = dialog.safety_panel.text()
+    assert dialog.safety_panel.isVisible()
+    assert "Pregnancy" in panel and "Cardiac pacemaker or implanted device" in panel
+    assert "pacemaker" not in panel.replace("Cardiac pacemaker", "")
+    dialog.modality_boxes["acupuncture"].setChecked(True)
+    assert not dialog.electro.isEnabled()
+    assert "pacemaker" in dialog.electro_reason.text().lower()
+    assert dialog.electro_reason.isVisible()
+    offered = {dialog.point_picker.itemData(i) for i in range(dialog.point_picker.count())}
+    assert not offered & {"SP6", "LI4", "BL67", "BL60"}
+    dialog.point_picker.setEditText("SP6")
+    dialog.add_point_button.click()
+    assert "SP6" not in dialog.point_codes()
+    assert "Pregnancy" in dialog.points_box.error.text()
+
+
+def test_a_patient_on_hold_shows_urgent_referral_and_no_session_can_be_saved(
+    qtbot: QtBot, clinic: Services, actor: Actor
+) -> None:
+    from backclinic.domain.screening import FlagAnswer
+    from backclinic.services.assessments import AssessmentInput
+    from tests.services.test_plans import article_intake, no_red_flags
+
+    patient_id, _ = planned(clinic, actor)
+    clinic.assessments.record(
+        actor,
+        patient_id,
+        AssessmentInput(
+            "reassessment",
+            article_intake(
+                clinic, red_flags=no_red_flags(clinic, saddle_anaesthesia=FlagAnswer.PRESENT)
+            ),
+        ),
+    )
+    dialog = opened(qtbot, SessionDialog(clinic, actor, patient_id))
+    assert dialog.safety_panel.text().startswith("Urgent referral")
+    assert "saddle anaesthesia" in dialog.safety_panel.text()
+    assert not dialog.save_button().isEnabled()

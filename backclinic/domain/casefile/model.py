@@ -39,6 +39,9 @@ class CasePatient:
     phone: str = ""
     email: str = ""
     address: str = ""
+    # On export, a fingerprint of the details above: import --update refuses a file whose
+    # patient was changed on record since (written only, never read back as a detail).
+    exported_details: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,3 +113,5 @@ class Case:
     plan: CasePlan | None
     sessions: tuple[CaseSession, ...]
     earlier_plans: tuple[CasePlan, ...] = ()
+    # Imported history that broke a precaution in force on its date: one sentence each.
+    safety_notices: tuple[str, ...] = ()

@@ -10,7 +10,6 @@ that order, so the first problem of the file is always the one reported.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -29,9 +28,14 @@ from backclinic.domain.casefile.model import (
 from backclinic.domain.casefile.schema import schema_problem
 from backclinic.domain.catalogue import Catalogue
 from backclinic.domain.intake import Intake
+from backclinic.domain.json_input import JsonInputError, loads_strict, read_json_file
 from backclinic.domain.plan import InterventionDose, PlanChoices, PlanPhase
 from backclinic.domain.protocol import Protocol as ClinicalProtocol
-from backclinic.domain.safety import ViolationKind, acupuncture_violations
+from backclinic.domain.safety import (
+    ViolationKind,
+    acupuncture_violations,
+    precaution_sex_refusal,
+)
 from backclinic.domain.screening import FlagAnswer, red_flags_from_case
 from backclinic.domain.session import SessionDetails
 
@@ -45,31 +49,26 @@ class CaseChecks(Protocol):
 
 
 def parse_case_text(text: str) -> Any:
-    """The JSON value of a case file's text; CaseFileProblem naming line and column if none."""
+    """The JSON value of a case file's text, read strictly (bounded depth and numbers, no
+    NaN or Infinity, no control characters); CaseFileProblem naming the first problem."""
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise CaseFileProblem(
-            "", f"not valid JSON at line {error.lineno} column {error.colno}."
-        ) from None
+        return loads_strict(text, source="the case file")
+    except JsonInputError as error:
+        raise CaseFileProblem(error.location, _without_source(error.reason)) from None
 
 
 def load_case_document(path: Path) -> Any:
-    """The JSON value of the case file at ``path``; one sentence naming the file if none."""
-    if not path.exists():
-        raise CaseFileProblem("", f"{path} does not exist.")
-    if path.is_dir():
-        raise CaseFileProblem("", f"{path} is a folder, not a case file.")
+    """The JSON value of the case file at ``path``, read strictly and never more than the
+    size limit; one sentence naming the file, or the JSON path, if none."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise CaseFileProblem("", f"{path}: not UTF-8 text, so not a case file.") from None
-    except OSError as error:
-        raise CaseFileProblem("", f"{path} cannot be read: {error.strerror}.") from None
-    try:
-        return parse_case_text(text)
-    except CaseFileProblem as problem:
-        raise CaseFileProblem("", f"{path}: {problem.reason}") from None
+        return read_json_file(path)
+    except JsonInputError as error:
+        raise CaseFileProblem(error.location, error.reason) from None
+
+
+def _without_source(reason: str) -> str:
+    prefix = "the case file: "
+    return reason[len(prefix) :] if reason.startswith(prefix) else reason
 
 
 def read_case(
@@ -79,12 +78,17 @@ def read_case(
     catalogue: Catalogue,
     now: dt.datetime,
     checks: CaseChecks,
+    zone: dt.tzinfo | None = None,
 ) -> Case:
-    """The case a JSON document describes; CaseFileProblem naming its first problem."""
+    """The case a JSON document describes; CaseFileProblem naming its first problem.
+
+    Dates are the clinic's: ``zone`` is its time zone (None: this workstation's), so a
+    date-only session is noon on the clinic's clock and "today" is the clinic's day.
+    """
     problem = schema_problem(document)
     if problem is not None:
         raise problem
-    return _CaseReader(document, protocol, catalogue, now, checks).read()
+    return _CaseReader(document, protocol, catalogue, now, checks, zone).read()
 
 
 class _CaseReader:
@@ -97,18 +101,21 @@ class _CaseReader:
         catalogue: Catalogue,
         now: dt.datetime,
         checks: CaseChecks,
+        zone: dt.tzinfo | None = None,
     ) -> None:
         self._checks = checks
         self._document = document
         self._protocol = protocol
         self._catalogue = catalogue
         self._now = now
-        self._today = now.astimezone().date()
+        self._zone = zone
+        self._today = now.astimezone(zone).date()
+        self.notices: list[str] = []
 
     def read(self) -> Case:
         patient = self._patient(self._document["patient"])
         assessments = tuple(
-            self._assessment(f"assessments[{i}]", item, patient.date_of_birth)
+            self._assessment(f"assessments[{i}]", item, patient.date_of_birth, patient.sex)
             for i, item in enumerate(self._document.get("assessments") or [])
         )
         sessions = tuple(
@@ -127,7 +134,7 @@ class _CaseReader:
         )
         if earlier and plan is None:
             raise CaseFileProblem("plan", "earlier plans need the current plan beside them")
-        return Case(patient, assessments, plan, sessions, earlier)
+        return Case(patient, assessments, plan, sessions, earlier, tuple(self.notices))
 
     def _date(self, location: str, text: str, *, future: bool = False) -> dt.date:
         try:
@@ -155,7 +162,9 @@ class _CaseReader:
             raise CaseFileProblem(f"patient.{broken[0]}", broken[1])
         return data
 
-    def _assessment(self, where: str, item: Mapping[str, Any], born: dt.date) -> CaseAssessment:
+    def _assessment(
+        self, where: str, item: Mapping[str, Any], born: dt.date, sex: str | None
+    ) -> CaseAssessment:
         assessed_on = self._date(f"{where}.date", item["date"])
         if assessed_on < born:
             raise CaseFileProblem(f"{where}.date", f"{item['date']} is before the date of birth")
@@ -208,6 +217,12 @@ class _CaseReader:
         broken = self._checks.assessment(data, self._today)
         if broken is not None:
             raise CaseFileProblem(f"{where}.{broken[0]}", broken[1])
+        for position, code in enumerate(data.intake.precautions):
+            refusal = precaution_sex_refusal(code, sex, self._catalogue)
+            if refusal is not None:
+                raise CaseFileProblem(
+                    f"{where}.precautions[{position}]", refusal[:1].lower() + refusal[1:-1]
+                )
         return data
 
     def _session(self, where: str, item: Mapping[str, Any], precautions: set[str]) -> CaseSession:
@@ -227,7 +242,11 @@ class _CaseReader:
         for position, code in enumerate(acupoints):
             self._acupoint(f"{where}.acupoints[{position}]", code)
         self._check_precautions(
-            where, precautions, acupoints=acupoints, electro=bool(item.get("electro", False))
+            where,
+            precautions,
+            performed_at.astimezone().date(),
+            acupoints=acupoints,
+            electro=bool(item.get("electro", False)),
         )
         details = SessionDetails(
             performed_at=performed_at,
@@ -269,35 +288,69 @@ class _CaseReader:
     def _when(self, location: str, text: str) -> dt.datetime:
         if "T" not in text:
             day = self._date(location, text)
-            return dt.datetime.combine(day, DATE_ONLY_SESSION_TIME).astimezone().astimezone(dt.UTC)
+            return self._at(day, DATE_ONLY_SESSION_TIME).astimezone(dt.UTC)
         try:
             stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             raise CaseFileProblem(location, f"{text!r} is not a date or date-time") from None
         if stamp.tzinfo is None:
-            stamp = stamp.astimezone()
+            stamp = self._at(stamp.date(), stamp.time())
         if stamp > self._now:
             raise CaseFileProblem(location, f"{text} is in the future")
         return stamp.astimezone(dt.UTC)
+
+    def _at(self, day: dt.date, time: dt.time) -> dt.datetime:
+        """The moment the clinic's wall clock reads ``time`` on ``day``."""
+        if self._zone is not None:
+            return dt.datetime.combine(day, time, tzinfo=self._zone)
+        return dt.datetime.combine(day, time).astimezone()
 
     def _acupoint(self, location: str, code: str) -> None:
         if not self._catalogue.knows("acupoints", code):
             raise CaseFileProblem(location, f"{code!r} is not an acupoint in the catalogue")
 
-    def _check_precautions(
-        self, where: str, precautions: set[str], *, acupoints: list[str], electro: bool = False
+    def _refuse_precautions(
+        self, where: str, precautions: set[str], *, acupoints: list[str]
     ) -> None:
+        """A plan is a proposal, not history: a point a precaution rules out refuses it."""
         violations = acupuncture_violations(
-            precautions, self._protocol, self._catalogue, acupoints=acupoints, electro=electro
+            precautions, self._protocol, self._catalogue, acupoints=acupoints
         )
         if violations:
             first = violations[0]
-            location = (
-                f"{where}.electro"
-                if first.kind == ViolationKind.ELECTROACUPUNCTURE
-                else f"{where}.acupoints[{acupoints.index(first.subject)}]"
-            )
+            location = f"{where}.acupoints[{acupoints.index(first.subject)}]"
             raise CaseFileProblem(location, first.text)
+
+    def _check_precautions(
+        self,
+        where: str,
+        precautions: set[str],
+        day: dt.date,
+        *,
+        acupoints: list[str],
+        electro: bool = False,
+    ) -> None:
+        """History is imported because it happened: a session that broke a precaution in
+        force on its date is kept, and reported in one sentence naming the date, the points
+        or modality and the precautions."""
+        violations = acupuncture_violations(
+            precautions, self._protocol, self._catalogue, acupoints=acupoints, electro=electro
+        )
+        if not violations or where.endswith(".amends"):
+            return
+        by_precaution: dict[str, list[str]] = {}
+        for violation in violations:
+            subject = (
+                "electro-acupuncture"
+                if violation.kind == ViolationKind.ELECTROACUPUNCTURE
+                else violation.subject
+            )
+            by_precaution.setdefault(violation.precaution_label, []).append(subject)
+        parts = "; ".join(
+            f"{', '.join(subjects)} despite the precaution '{label}'"
+            for label, subjects in by_precaution.items()
+        )
+        self.notices.append(f"Session of {day.day} {day:%b} {day.year}: {parts}.")
 
     def _plan(
         self, item: Mapping[str, Any], precautions: set[str], where_plan: str = "plan"
@@ -326,7 +379,7 @@ class _CaseReader:
             acupoints = list(phase.get("acupoints") or ())
             for position, code in enumerate(acupoints):
                 self._acupoint(f"{where}.acupoints[{position}]", code)
-            self._check_precautions(where, precautions, acupoints=acupoints)
+            self._refuse_precautions(where, precautions, acupoints=acupoints)
             phases.append(self._phase(where, phase))
         numbers = {phase.number for phase in phases}
         visits = None

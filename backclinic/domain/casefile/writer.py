@@ -7,8 +7,10 @@ flags in the protocol's screening order, and each assessment with its derived sc
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from backclinic.domain.casefile.model import (
@@ -21,13 +23,23 @@ from backclinic.domain.casefile.model import (
     CaseSession,
     CaseVisit,
 )
+from backclinic.domain.episode import Course, MeasureCourse
 from backclinic.domain.intake import Intake
 from backclinic.domain.plan import PlanPhase
 from backclinic.domain.screening import FlagAnswer
 
 
-def case_document(case: Case, red_flag_order: Sequence[str]) -> dict[str, Any]:
-    """The whole case file; ``earlier_plans`` only when there are any, after ``plan``."""
+def case_document(
+    case: Case,
+    red_flag_order: Sequence[str],
+    zone: dt.tzinfo | None = None,
+    course: Course | None = None,
+) -> dict[str, Any]:
+    """The whole case file; ``earlier_plans`` only when there are any, after ``plan``;
+    the derived ``course`` last, when given (import ignores it, export regenerates it).
+
+    Session times are written on the clinic's clock (``zone``; None: this workstation's).
+    """
     document: dict[str, Any] = {
         "format": CASE_FORMAT,
         "patient": patient_document(case.patient),
@@ -36,7 +48,73 @@ def case_document(case: Case, red_flag_order: Sequence[str]) -> dict[str, Any]:
     }
     if case.earlier_plans:
         document["earlier_plans"] = [plan_document(plan) for plan in case.earlier_plans]
-    document["sessions"] = [session_document(item) for item in case.sessions]
+    document["sessions"] = [session_document(item, zone) for item in case.sessions]
+    if course is not None:
+        document["course"] = course_document(course)
+    return document
+
+
+def course_document(course: Course) -> dict[str, Any]:
+    """The episode's course as every screen and document shows it: derived, never read."""
+    att = course.attendance
+    return {
+        "on": course.today.isoformat(),
+        "status": course.status,
+        "week": course.week,
+        "weeks_planned": course.weeks_planned,
+        "phase": course.current_phase,
+        "phases_reached": list(course.phases_reached),
+        "plan_ended": course.plan_ended,
+        "attendance": {
+            "planned": att.planned,
+            "due": att.due,
+            "attended": att.attended,
+            "missed": att.missed,
+            "not_held": att.not_held,
+            "cancelled": att.cancelled,
+            "upcoming": att.upcoming,
+        },
+        "sessions": course.sessions,
+        "verdicts": [_verdict_document(o) for o in course.outcomes],
+        "targets": [
+            {"measure": t.measure, "target": _number(t.target), "met": t.met, "text": t.text}
+            for t in course.targets
+        ],
+        "suggestions": [
+            {"kind": s.kind, "phase": s.phase_number, "text": s.why, "rule": s.rule}
+            for s in course.suggestions
+        ],
+    }
+
+
+def _verdict_document(outcome: MeasureCourse) -> dict[str, Any]:
+    change = outcome.change
+    document: dict[str, Any] = {
+        "measure": outcome.measure,
+        "baseline": _number(outcome.baseline),
+        "baseline_on": outcome.baseline_on.isoformat() if outcome.baseline_on else None,
+        "latest": _number(outcome.latest),
+        "latest_on": outcome.latest_on.isoformat() if outcome.latest_on else None,
+        "verdict": None if change is None else str(change.verdict),
+    }
+    if change is not None:
+        rule = change.rule
+        document.update(
+            {
+                "points_better": _number(round(change.points, 1)),
+                "percent_better": None if change.percent is None else round(change.percent, 1),
+                "within_measurement_error": change.within_error,
+                "rule": rule.text,
+                "thresholds": {
+                    "meaningful_points": _number(rule.meaningful_points),
+                    "meaningful_percent": _number(rule.meaningful_percent),
+                    "measurement_error": _number(rule.measurement_error),
+                    "either": rule.either,
+                },
+                "source": rule.source,
+                "text": change.text,
+            }
+        )
     return document
 
 
@@ -61,7 +139,16 @@ def patient_document(patient: CasePatient) -> dict[str, Any]:
     ):
         if value:
             document[name] = value
+    if patient.exported_details is not None:
+        document["exported_details"] = patient.exported_details
     return document
+
+
+def details_fingerprint(patient: CasePatient) -> str:
+    """What the patient's details were: written on export, compared by import --update."""
+    details = patient_document(replace(patient, exported_details=None))
+    canonical = json.dumps(details, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def assessment_record(assessment: CaseAssessment, red_flag_order: Sequence[str]) -> dict[str, Any]:
@@ -186,19 +273,20 @@ def phase_document(phase: PlanPhase) -> dict[str, Any]:
     }
 
 
-def session_when(stamp: dt.datetime) -> str:
-    """A date alone for a date-only session (local noon), else the local date-time."""
-    local = stamp.astimezone()
+def session_when(stamp: dt.datetime, zone: dt.tzinfo | None = None) -> str:
+    """A date alone for a date-only session (noon on the clinic's clock), else the clinic's
+    date-time."""
+    local = stamp.astimezone(zone)
     if local.time() == DATE_ONLY_SESSION_TIME:
         return local.date().isoformat()
     return local.isoformat()
 
 
-def session_document(item: CaseSession) -> dict[str, Any]:
+def session_document(item: CaseSession, zone: dt.tzinfo | None = None) -> dict[str, Any]:
     """A session with its details; the visit it fulfils and who gave it are not written."""
     details = item.details
     document: dict[str, Any] = {
-        "date": session_when(details.performed_at),
+        "date": session_when(details.performed_at, zone),
         "modalities": sorted(details.modalities),
         "pain_before": details.pain_before,
         "pain_after": details.pain_after,
@@ -226,7 +314,7 @@ def session_document(item: CaseSession) -> dict[str, Any]:
     document.update({key: value for key, value in optional.items() if value not in (None, "", [])})
     if item.amends is not None:
         document["amendment_reason"] = item.amendment_reason or ""
-        document["amends"] = session_document(item.amends)
+        document["amends"] = session_document(item.amends, zone)
     return document
 
 

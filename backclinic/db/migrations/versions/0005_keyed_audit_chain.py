@@ -23,7 +23,7 @@ from backclinic.db import audit_chain
 from backclinic.db.models import UtcDateTime
 
 revision: str = "0005_keyed_audit_chain"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004_clinic_time_zone"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -6,8 +6,8 @@ gains where it was sent (a printer's name or a file's path). ``booked_with`` kee
 name an imported case file gave when no account here has it, so the file exports unchanged. Existing visits keep no time
 and no clinician: nobody can say now when they were booked for.
 
-Revision ID: 0008_visit_times
-Revises: 0005_keyed_audit_chain
+Revision ID: 0007_visit_times
+Revises: 0006_safety_records
 Create Date: 2026-12-01
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_visit_times"
-down_revision: str | None = "0005_keyed_audit_chain"
+revision: str = "0007_visit_times"
+down_revision: str | None = "0006_safety_records"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
