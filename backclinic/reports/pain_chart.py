@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from reportlab.graphics.charts.axes import NormalDateXValueAxis
-from reportlab.graphics.charts.legends import Legend, LineLegend
+from reportlab.graphics.charts.legends import Legend, LineLegend, LineSwatch
 from reportlab.graphics.charts.lineplots import LinePlot
 from reportlab.graphics.shapes import Drawing, Rect, String
 from reportlab.graphics.widgets.markers import makeMarker
@@ -150,8 +150,19 @@ def _legend(plot: LinePlot, styles: Sequence[tuple[colors.Color, bool]], width: 
     legend.fontName = FONT
     legend.fontSize = 7
     legend.fillColor = INK
-    legend.colorNamePairs = [(colour, _LABELS[colour]) for colour, _dashed in styles]
+    # Each sample drawn as its series is (dashed for pain after), not as a plain colour.
+    legend.colorNamePairs = [
+        (_swatch(colour, dashed), _LABELS[colour]) for colour, dashed in styles
+    ]
     return legend
+
+
+def _swatch(colour: colors.Color, dashed: bool) -> LineSwatch:
+    swatch = LineSwatch()
+    swatch.strokeColor = colour
+    swatch.strokeWidth = 1.1
+    swatch.strokeDashArray = [3, 2] if dashed else None
+    return swatch
 
 
 def _mondays(first: dt.date, last: dt.date) -> list[dt.date]:
