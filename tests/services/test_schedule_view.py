@@ -5,7 +5,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import text
 
-from backclinic.services.bundle import Services
+from backclinic.db.database import OpenDatabase
+from backclinic.services.bundle import Services, build_services
 from backclinic.services.context import Actor
 from backclinic.services.schedule_view import DayScheduleService, due_query
 from tests.records import stored_records
@@ -75,18 +76,22 @@ def test_the_day_query_searches_visits_by_index_never_by_scan(services: Services
 
 
 def test_the_day_marks_holds_from_screens_and_sessions_and_lifts_them_after_the_outcome(
-    services: Services, actor: Actor
+    database: OpenDatabase, services: Services, actor: Actor
 ) -> None:
     patient_id = grace(services, actor)
     plan = services.plans.create_recommended(actor, "CASE-0045", start=START)
-    first, second = sorted(v.visit_date for v in plan.visits)[:2]
-    today = services.context.clock.today()
+    first, second, third = sorted(v.visit_date for v in plan.visits)[:3]
     services.sessions.log(actor, patient_id, visit_input(first, adverse_events=("new_numbness",)))
     assert {d.urgent_referral for d in services.schedule.due(actor, second)} == {True}
-    services.safety.record_referral_outcome(
+    # The outcome is recorded on the day of the third visit, by the clinic's clock.
+    that_day = build_services(
+        database.session_factory,
+        clock=lambda: dt.datetime.combine(third, dt.time(8), tzinfo=dt.UTC),
+    )
+    that_day.safety.record_referral_outcome(
         actor, patient_id, "Seen by the spine team, no compression found"
     )
-    assert {d.urgent_referral for d in services.schedule.due(actor, today)} == {False}
+    assert {d.urgent_referral for d in that_day.schedule.due(actor, third)} == {False}
 
 
 def test_the_day_works_out_the_full_status_only_of_patients_who_may_be_on_hold(
