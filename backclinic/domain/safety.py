@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from backclinic.domain.catalogue import Catalogue
 from backclinic.domain.protocol import Protocol
-from backclinic.domain.screening import FlagAnswer
+from backclinic.domain.screening import FlagAnswer, is_reason
 
 ELECTROACUPUNCTURE = "electro-acupuncture"
 
@@ -363,7 +363,7 @@ def safety_status(
     def cleared(item: SafetyItem) -> bool:
         day = item.on or as_of
         note = next((s.clearance_note for s in ordered if s.on == day and s.by == item.by), None)
-        return bool(note and note.strip()) or any(
+        return is_reason(note) or any(
             e.kind == SafetyEventKind.CLEARANCE and item.code in e.items and e.on >= day
             for e in happened
         )

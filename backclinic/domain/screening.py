@@ -99,12 +99,20 @@ def evaluate_red_flags(
     if present:
         labels = ", ".join(g.label.lower() for g in groups)
         found = protocol.red_flag_words(present)
-        if clearance_note is not None and clearance_note.strip():
+        if is_reason(clearance_note):
             return outcome(
                 ScreeningOutcome.CLEARED,
                 f"Red flags present ({found}; {labels}) and cleared by a "
-                f"clinician: {clearance_note.strip()}",
+                f"clinician: {(clearance_note or '').strip()}",
                 False,
+            )
+        if clearance_note is not None and clearance_note.strip():
+            return outcome(
+                ScreeningOutcome.NEEDS_CLEARANCE,
+                f"Red flags present ({found}; possible {labels}): the clearance must say in "
+                f"at least {MIN_REASON_WORDS} words who cleared them and why (e.g. "
+                '"cleared by GP on 2026-01-03").',
+                True,
             )
         return outcome(
             ScreeningOutcome.NEEDS_CLEARANCE,

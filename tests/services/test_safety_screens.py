@@ -245,3 +245,19 @@ def test_an_imported_session_with_bl23_in_pregnancy_without_acknowledgement_is_r
     (notice,) = result.notices
     assert notice.startswith("Session of 8 Jan 2026: BL23, CV4 without the acknowledgement")
     assert "'Pregnancy'" in notice
+
+
+def test_a_clearance_note_of_a_dot_or_one_word_does_not_lift_the_plan_block(
+    services: Services, actor: Actor
+) -> None:
+    patient_id = grace(
+        services, actor, red_flags=no_red_flags(services, cancer_history=FlagAnswer.PRESENT)
+    )
+    proposal = services.plans.propose(actor, patient_id)
+    choices = choices_from_proposal(proposal, start=START, clinic_days=MON_TO_FRI)
+    for weak in (".", "ok"):
+        with pytest.raises(ValidationFailed) as refused:
+            services.plans.create(actor, patient_id, replace(choices, red_flag_clearance=weak))
+        assert "at least 3 words" in refused.value.by_field["red_flag_clearance"]
+    cleared = replace(choices, red_flag_clearance="Oncologist letter: in remission since 2019")
+    assert services.plans.create(actor, patient_id, cleared).visits
