@@ -124,6 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="use the protocol's recommendation unchanged",
     )
     plan.add_argument("--start", type=_iso_date, metavar="YYYY-MM-DD")
+    plan.add_argument(
+        "--acknowledge-points",
+        action="store_true",
+        help="acknowledge the planned points a precaution allows only when acknowledged "
+        "(pregnancy: lumbosacral and lower abdominal points, needled gently)",
+    )
 
     print_ = commands.add_parser("print", help="print a plan or discharge summary to a PDF file")
     print_.add_argument("document", choices=("plan", "discharge"))
@@ -256,7 +262,21 @@ def _run_export(arguments: argparse.Namespace, services: Services, actor: Actor)
 
 
 def _run_plan(arguments: argparse.Namespace, services: Services, actor: Actor) -> str:
-    created = services.plans.create_recommended(actor, arguments.mrn, start=arguments.start)
+    from backclinic.services.errors import ValidationFailed
+
+    try:
+        created = services.plans.create_recommended(
+            actor, arguments.mrn, start=arguments.start, acknowledge=arguments.acknowledge_points
+        )
+    except ValidationFailed as error:
+        needs = next(
+            (m for m in error.by_field.values() if "needs your acknowledgement" in m), None
+        )
+        if needs is None:
+            raise
+        raise CommandFailed(
+            f"{needs} To plan it, acknowledge the points with --acknowledge-points."
+        ) from None
     return created.describe()
 
 

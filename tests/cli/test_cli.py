@@ -209,3 +209,17 @@ def test_importing_history_that_broke_a_precaution_reports_each_session_on_stder
         "her.json: Session of 8 Jan 2026: electro-acupuncture despite the precaution "
         "'Cardiac pacemaker or implanted device'.",
     ]
+
+
+def test_plan_recommend_in_pregnancy_needs_the_points_acknowledged_on_the_command_line(
+    capsys: pytest.CaptureFixture[str], database_option: list[str]
+) -> None:
+    case = Path(__file__).parents[1] / "cases" / "pregnancy-precaution.json"
+    mrn = json.loads(case.read_text("utf-8"))["patient"]["mrn"]
+    assert run(capsys, *database_option, "import", str(case))[0] == 0
+    refused = run(capsys, *database_option, "plan", mrn, "--recommend")
+    assert refused[0] != 0
+    assert "needs your acknowledgement because of the precaution 'Pregnancy'" in refused[2]
+    assert "--acknowledge-points" in refused[2]
+    planned = run(capsys, *database_option, "plan", mrn, "--recommend", "--acknowledge-points")
+    assert planned[0] == 0, planned
