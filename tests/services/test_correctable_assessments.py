@@ -4,15 +4,18 @@ record entered in error is kept with its reason, and neither counts any more."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from backclinic.db.database import open_database
 from backclinic.db.models import AssessmentRow, AuditEventRow, PlanRow
 from backclinic.domain.screening import FlagAnswer
 from backclinic.services.assessments import Assessment, AssessmentInput
-from backclinic.services.bundle import Services
+from backclinic.services.bundle import Services, build_services
 from backclinic.services.context import Actor
 from backclinic.services.errors import StaleRecord, ValidationFailed
 from tests.records import stored_records
@@ -161,3 +164,54 @@ def test_red_flags_of_an_assessment_entered_in_error_do_not_hold_the_patient(
     assert services.safety.status(actor, patient_id).on_hold
     services.assessments.mark_entered_in_error(actor, wrong.id, "wrong patient", wrong.version)
     assert not services.safety.status(actor, patient_id).on_hold
+
+
+def test_the_case_file_carries_corrections_and_round_trips(
+    services: Services, actor: Actor, tmp_path: Path
+) -> None:
+    patient_id = grace(services, actor)
+    (original,) = services.assessments.for_patient(actor, patient_id)
+    services.assessments.amend(
+        actor, original.id, as_input(original, nprs_current=7), "Patient said 7", original.version
+    )
+    wrong = services.assessments.record(
+        actor,
+        patient_id,
+        AssessmentInput(
+            "reassessment",
+            article_intake(services, assessed_on=START + dt.timedelta(days=2), nprs_current=1),
+        ),
+    )
+    services.assessments.mark_entered_in_error(actor, wrong.id, "wrong patient", wrong.version)
+
+    first = services.cases.export_file(actor, "CASE-0045", tmp_path / "first.json")
+    document = json.loads(first.read_text("utf-8"))
+    amended, in_error = document["assessments"]
+    assert amended["nprs"]["current"] == 7
+    assert amended["amendment_reason"] == "Patient said 7"
+    assert amended["amends"]["nprs"]["current"] == 6
+    assert in_error["entered_in_error"] == "wrong patient"
+    assert "odi_percent" not in in_error
+    # The derived course counts only the amended intake.
+    nprs = next(m for m in document["course"]["verdicts"] if m["measure"] == "nprs")
+    assert nprs["baseline"] == 7 and nprs["latest"] in (None, 7)
+
+    opened = open_database(f"sqlite:///{tmp_path / 'other.db'}")
+    try:
+        other = build_services(opened.session_factory)
+        system = other.clinic.system_actor()
+        other.cases.import_file(system, first)
+        second = other.cases.export_file(system, "CASE-0045", tmp_path / "second.json")
+        assert second.read_text("utf-8") == first.read_text("utf-8")
+        other_id = other.patients.by_mrn(system, "CASE-0045").id
+        kinds = [
+            (a.kind, a.superseded, a.entered_in_error)
+            for a in other.assessments.history(system, other_id)
+        ]
+        assert kinds == [
+            ("intake", True, False),
+            ("intake", False, False),
+            ("reassessment", False, True),
+        ]
+    finally:
+        opened.engine.dispose()
