@@ -32,17 +32,18 @@ from backclinic.domain.safety import precaution_sex_refusal
 from backclinic.domain.scoring import (
     OdiResult,
     StartBackResult,
+    nprs_band,
     score_odi,
     score_psfs,
     score_startback,
 )
-from backclinic.domain.screening import FlagAnswer
+from backclinic.domain.screening import FlagAnswer, Screening, evaluate_red_flags
 from backclinic.services import queries
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, NotFound, ValidationFailed
 from backclinic.services.patients import age_on
 from backclinic.services.permissions import Permission
-from backclinic.services.use_case import Change, use_case
+from backclinic.services.use_case import Change, reads_no_records, use_case
 
 ODI_VERSION = "2.1a"
 RMDQ_VERSION = "RMDQ-24"
@@ -90,6 +91,7 @@ class Assessment:
     recorded_by: str | None = None
     corrected_at: dt.datetime | None = None
     corrected_by: str | None = None
+    screening: Screening | None = None
 
     @property
     def assessed_on(self) -> dt.date:
@@ -102,6 +104,17 @@ class Assessment:
     @property
     def entered_in_error(self) -> bool:
         return self.entered_in_error_reason is not None
+
+
+@dataclass(frozen=True)
+class LiveScores:
+    """What the intake form shows as it is filled: each score from the domain's rules,
+    None where its answers are not given."""
+
+    odi: OdiResult | None
+    startback: StartBackResult | None
+    nprs_band: str | None
+    screening: Screening
 
 
 def validate_assessment(
@@ -199,6 +212,27 @@ class AssessmentService:
                 ),
             )
             return assessment
+
+    @reads_no_records
+    def live_scores(self, intake: Intake) -> LiveScores:
+        """The scores and the screening outcome of answers not yet saved (the form's live
+        figures), by the same rules as a stored assessment."""
+        odi = (
+            score_odi(intake.odi_answers, self._protocol.thresholds.odi_max_skipped)
+            if intake.odi_answers is not None
+            else None
+        )
+        startback = (
+            score_startback(intake.startback_answers)
+            if intake.startback_answers is not None
+            else None
+        )
+        current = intake.nprs_current
+        band = str(nprs_band(current)) if current is not None and 0 <= current <= 10 else None
+        screening = evaluate_red_flags(
+            intake.red_flags, self._protocol, intake.red_flag_clearance or ""
+        )
+        return LiveScores(odi, startback, band, screening)
 
     @use_case(Permission.WRITE_CLINICAL, changes={Change.ASSESSMENTS, Change.PLAN})
     def amend(
@@ -545,6 +579,7 @@ def derive(
         else None
     )
     psfs_mean = score_psfs([item.score for item in psfs]) if psfs else None
+    screening = evaluate_red_flags(intake.red_flags, protocol, intake.red_flag_clearance)
     return Assessment(
         id=assessment_id,
         patient_id=patient_id,
@@ -558,6 +593,7 @@ def derive(
         duration=duration,
         psfs_mean=psfs_mean,
         version=version,
+        screening=screening,
     )
 
 

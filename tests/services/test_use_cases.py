@@ -62,6 +62,7 @@ EXPECTED: dict[str, Permission | Access | None] = {
     "AssessmentService.latest_intake": P.VIEW_CLINICAL,
     "AssessmentService.get": P.VIEW_CLINICAL,
     "AssessmentService.history": P.VIEW_CLINICAL,
+    "AssessmentService.live_scores": NO_RECORDS,
     "AssessmentService.amend": P.WRITE_CLINICAL,
     "AssessmentService.mark_entered_in_error": P.WRITE_CLINICAL,
     "PlanService.clinic_days": ANY_ACTOR,

@@ -286,6 +286,7 @@ def test_fifteen_typed_into_a_pain_field_stays_fifteen_with_the_rule_and_is_refu
     patient = grace(services, actor)
     form = open_form(qtbot, services, actor, patient.id)
     fill_article_intake(form)
+    form.show_section("Pain")
     form.nprs_current.edit.clear()
     qtbot.keyClicks(form.nprs_current.edit, "15")
     assert form.nprs_current.edit.text() == "15", "what was typed is kept, not coerced to 1"
