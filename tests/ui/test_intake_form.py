@@ -204,7 +204,15 @@ def test_the_intake_tab_records_an_intake_through_the_form_and_lists_it(
     qtbot.waitUntil(lambda: tab.model.rowCount() == 1)
     qtmodeltester.check(tab.model)
     row = [tab.model.index(0, c).data() for c in range(tab.model.columnCount())]
-    assert row == ["2026-01-05", "Intake", "6 (worst 8, best 3)", "44.4 %", "—", "No red flags"]
+    assert row == [
+        "2026-01-05",
+        "Intake",
+        "6 (worst 8, best 3)",
+        "44.4 %",
+        "—",
+        "No red flags",
+        "",
+    ]
     assert tab.reassess_button.isEnabled()
 
 
