@@ -443,7 +443,9 @@ class SessionDialog(QDialog):
         layout.addWidget(scroll, 1)
         layout.addWidget(hint)
         layout.addWidget(self.buttons)
-        self.resize(780, 760)
+        # A 1366×768 screen, less the title bar and the taskbar: the form scrolls inside.
+        self.resize(820, 680)
+        self.setMaximumHeight(720)
 
         for sequence in ("Ctrl+Return", "Ctrl+Enter"):
             shortcut = QShortcut(QKeySequence(sequence), self)

@@ -443,3 +443,17 @@ def test_a_patient_on_hold_shows_urgent_referral_and_no_session_can_be_saved(
     assert dialog.safety_panel.text().startswith("Urgent referral")
     assert "saddle anaesthesia" in dialog.safety_panel.text()
     assert not dialog.save_button().isEnabled()
+
+
+def test_the_session_dialog_fits_a_1366_by_768_screen_and_never_scrolls_sideways(
+    qtbot: QtBot, clinic: Services, actor: Actor
+) -> None:
+    patient_id, _ = planned(clinic, actor)
+    dialog = opened(qtbot, SessionDialog(clinic, actor, patient_id))
+    assert dialog.height() <= 720 and dialog.width() <= 1366
+    assert dialog.sizeHint().height() <= 720
+    scroll = dialog.findChild(QScrollArea)
+    assert scroll is not None
+    bar = scroll.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0)  # the rest is a scroll away, not off-screen
+    assert scroll.horizontalScrollBar().maximum() == 0
