@@ -197,6 +197,9 @@ def test_the_sessions_tab_lists_sessions_and_logs_the_next_due_visit(
     qtbot.waitUntil(lambda: not tab.loading)
     qtmodeltester.check(tab.model)
     assert tab.model.rowCount() == 0 and not tab.amend_button.isEnabled()
+    # An empty list says what to do next.
+    assert tab.empty_label.text().startswith("No sessions logged yet: after each treatment")
+    assert not tab.empty_label.isHidden() and tab.table.isHidden()
     opened_for: list[int | None] = []
 
     def log(parent, services, actor_, patient, visit_id=None, *, operations):
