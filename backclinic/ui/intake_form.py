@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import cast
 
 from PySide6.QtCore import QDate, Qt, Signal
@@ -52,6 +52,7 @@ from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.errors import NotFound, ServiceError, ValidationFailed
 from backclinic.ui.field_errors import ERROR_STYLE, FieldErrors, bring_into_view
+from backclinic.ui.local_drafts import DraftKeeper, DraftKey, watch_edits
 from backclinic.ui.operations import Operations
 from backclinic.ui.psfs_editor import PsfsEditor
 from backclinic.ui.unsaved_changes import discard_confirmed, in_use
@@ -529,12 +530,22 @@ class IntakeForm(QDialog):
         self.amend_button.clicked.connect(self._on_amend_button_clicked)
         self.error_button.clicked.connect(self._on_error_button_clicked)
         self.show_original_button.clicked.connect(self._on_show_original_button_clicked)
-        for page_content in self.page_contents:
-            _on_any_edit(page_content, self._on_form_edited)
         self.section_list.setCurrentRow(0)
         if viewing is not None:
             self._show_record(viewing)
         self._as_opened = self._input()
+        # A new form keeps a draft on this workstation, in case the app does not close.
+        self.drafts: DraftKeeper | None = None
+        if viewing is None and actor.clinician_id is not None:
+            self.drafts = DraftKeeper(
+                self,
+                DraftKey(kind, actor.clinician_id, patient_id),
+                patient.display_name,
+                self.draft_data,
+                self.has_changes,
+            )
+        for page_content in self.page_contents:
+            watch_edits(page_content, self._on_form_edited)
         self._show_section_statuses()
 
     @classmethod
@@ -603,6 +614,11 @@ class IntakeForm(QDialog):
 
     def _fill(self, saved: Assessment) -> None:
         """Every answer of a saved assessment, as it was recorded."""
+        self._fill_input(
+            AssessmentInput(saved.kind, saved.intake, saved.psfs, saved.rmdq_score, saved.notes)
+        )
+
+    def _fill_input(self, saved: AssessmentInput) -> None:
         intake = saved.intake
         self.date.setDate(
             QDate(intake.assessed_on.year, intake.assessed_on.month, intake.assessed_on.day)
@@ -725,6 +741,17 @@ class IntakeForm(QDialog):
 
     def _on_form_edited(self) -> None:
         self._show_section_statuses()
+        if self.drafts is not None:
+            self.drafts.changed()
+
+    def draft_data(self) -> AssessmentInput:
+        """What the form would save now: a draft holds this."""
+        return self._input()[0]
+
+    def restore_draft(self, data: AssessmentInput) -> None:
+        """Put a draft's answers back in the form (they count as unsaved changes)."""
+        self._fill_input(data)
+        self._on_radiating_present_toggled(self.radiating_present.isChecked())
 
     def _show_section_statuses(self) -> None:
         data, _errors = self._input()
@@ -1114,22 +1141,6 @@ def section_statuses(form: IntakeForm, intake: Intake) -> dict[str, str]:
 
 def plural(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
-
-
-def _on_any_edit(root: QWidget, callback: Callable[[], None]) -> None:
-    """Call ``callback`` after any edit in ``root``'s editors (for statuses and drafts)."""
-    for line in root.findChildren(QLineEdit):
-        line.textChanged.connect(lambda _text: callback())
-    for text in root.findChildren(QPlainTextEdit):
-        text.textChanged.connect(callback)
-    for button in root.findChildren(QAbstractButton):
-        button.toggled.connect(lambda _checked: callback())
-    for combo in root.findChildren(QComboBox):
-        combo.currentIndexChanged.connect(lambda _index: callback())
-    for spin in root.findChildren(QSpinBox):
-        spin.valueChanged.connect(lambda _value: callback())
-    for date in root.findChildren(QDateEdit):
-        date.dateChanged.connect(lambda _date: callback())
 
 
 class EnteredInErrorDialog(QDialog):

@@ -167,8 +167,7 @@ class ReassessmentView(PatientTab):
         self._scroll.setVisible(bool(self.comparisons))
         if not self.comparisons:
             has_intake = (
-                self._services.assessments.latest_intake(self._actor, self._patient_id)
-                is not None
+                self._services.assessments.latest_intake(self._actor, self._patient_id) is not None
             )
             self.empty.setText(NO_OUTCOMES if has_intake else NO_INTAKE_FOR_OUTCOMES)
             self.record_button.setEnabled(has_intake)
