@@ -6,12 +6,13 @@ amends it (with a reason; the original is kept) or marks it entered in error."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from collections.abc import Mapping
 from typing import cast
 
 from PySide6.QtCore import QDate, Qt, Signal
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QAbstractButton,
     QButtonGroup,
@@ -67,6 +68,7 @@ SECTION_LIST_WIDTH = 190
 FORM_WIDTH = 1120
 FORM_HEIGHT = 660
 MAX_FORM_HEIGHT = 720
+SECTION_STATUS_ROLE = Qt.ItemDataRole.UserRole + 1
 _INDEXED = re.compile(r"^(.*)\[\d+\]$")
 
 
@@ -245,6 +247,11 @@ class IntakeForm(QDialog):
         self.section_list.setObjectName("section_list")
         self.section_list.setFixedWidth(SECTION_LIST_WIDTH)
         self.section_list.setWordWrap(True)
+        self.section_list.setSpacing(2)
+        # A light selection, so the entry's dark words stay readable on it.
+        self.section_list.setStyleSheet(
+            "QListWidget::item:selected { background: #d6e4f5; border-left: 3px solid #2b6cb0; }"
+        )
         self.page_scrolls: list[QScrollArea] = []
         self.page_contents: list[QWidget] = []
 
@@ -524,7 +531,7 @@ class IntakeForm(QDialog):
         self._show_screening()
         self._show_odi()
         self._show_startback()
-        self._on_nprs_current_value_changed(-1)
+        self._on_nprs_current_value_changed(self.nprs_current.value())
         self.section_list.currentRowChanged.connect(self._on_section_list_current_row_changed)
         self.next_section_button.clicked.connect(self._on_next_section_button_clicked)
         self.amend_button.clicked.connect(self._on_amend_button_clicked)
@@ -757,14 +764,9 @@ class IntakeForm(QDialog):
         data, _errors = self._input()
         statuses = section_statuses(self, data.intake)
         for row, title in enumerate(self.section_titles()):
-            item = self.section_list.item(row)
-            status = statuses.get(title, "")
-            if row in self._page_errors:
-                status = "Has an error – see the field"
-                item.setForeground(QColor("#b00020"))
-            else:
-                item.setForeground(self.section_list.palette().color(QPalette.ColorRole.Text))
-            item.setText(f"{title}\n{status}" if status else title)
+            error = row in self._page_errors
+            status = "Has an error – see the field" if error else statuses.get(title, "")
+            self._show_entry(row, title, status, error=error)
 
     def has_changes(self) -> bool:
         return self._input() != self._as_opened
@@ -807,10 +809,33 @@ class IntakeForm(QDialog):
         self.page_scrolls.append(scroll)
         self.page_contents.append(content)
         self.pages.addWidget(scroll)
-        item = QListWidgetItem(title)
+        item = QListWidgetItem()
         item.setData(Qt.ItemDataRole.UserRole, title)
+        item.setData(Qt.ItemDataRole.AccessibleTextRole, title)
         self.section_list.addItem(item)
+        entry = QLabel()
+        entry.setObjectName(f"section_entry_{len(self.page_scrolls) - 1}")
+        entry.setWordWrap(True)
+        entry.setTextFormat(Qt.TextFormat.RichText)
+        entry.setContentsMargins(6, 4, 6, 4)
+        entry.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.section_list.setItemWidget(item, entry)
+        self._show_entry(len(self.page_scrolls) - 1, title, "", error=False)
         return column
+
+    def _show_entry(self, row: int, title: str, status: str, *, error: bool) -> None:
+        """A section's entry: its title, and under it how complete it is (or its error)."""
+        item = self.section_list.item(row)
+        item.setData(SECTION_STATUS_ROLE, status)
+        entry = self.section_list.itemWidget(item)
+        assert isinstance(entry, QLabel)
+        colour = "#b00020" if error else "#555555"
+        entry.setText(
+            f"<b>{html.escape(title)}</b><br><span style='color: {colour};'>"
+            f"{html.escape(status)}</span>"
+        )
+        entry.adjustSize()
+        item.setSizeHint(entry.sizeHint())
 
     def section_titles(self) -> list[str]:
         return [
@@ -826,7 +851,8 @@ class IntakeForm(QDialog):
 
     def section_status(self, title: str) -> str:
         """The second line of a section's entry: how complete it is, or that it has an error."""
-        return self.section_list.item(self.section_titles().index(title)).text().split("\n")[-1]
+        item = self.section_list.item(self.section_titles().index(title))
+        return str(item.data(SECTION_STATUS_ROLE) or "")
 
     def _section(self, sections: QVBoxLayout, title: str) -> FieldErrors:
         box = QGroupBox(title)
