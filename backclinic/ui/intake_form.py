@@ -116,6 +116,9 @@ class ScoreField(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.edit)
         row.addWidget(self.rule_label, 1)
+        # With the rule hidden, the field keeps to the left rather than floating mid-row.
+        row.addStretch(0)
+        row.setAlignment(self.edit, Qt.AlignmentFlag.AlignLeft)
         self.setFocusProxy(self.edit)
         self.edit.textChanged.connect(self._on_edit_text_changed)
 
