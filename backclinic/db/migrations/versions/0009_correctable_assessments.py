@@ -1,7 +1,7 @@
 """correctable assessments: amendments that keep the original, and entered in error
 
 Revision ID: 0009_correctable_assessments
-Revises: 0006_safety_records
+Revises: 0007_visit_times
 Create Date: 2026-12-02
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009_correctable_assessments"
-down_revision: str | None = "0006_safety_records"
+down_revision: str | None = "0007_visit_times"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
