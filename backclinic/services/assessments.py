@@ -37,7 +37,12 @@ from backclinic.domain.scoring import (
     score_psfs,
     score_startback,
 )
-from backclinic.domain.screening import FlagAnswer, Screening, evaluate_red_flags
+
+# FlagAnswer and ScreeningOutcome are re-exported for the intake form, which takes its
+# screening words from here rather than from the domain's rule module.
+from backclinic.domain.screening import FlagAnswer as FlagAnswer
+from backclinic.domain.screening import Screening, evaluate_red_flags
+from backclinic.domain.screening import ScreeningOutcome as ScreeningOutcome
 from backclinic.services import queries
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, NotFound, ValidationFailed

@@ -42,11 +42,12 @@ from PySide6.QtWidgets import (
 
 from backclinic.domain.intake import Intake
 from backclinic.domain.questionnaire import ODI_FILE, STARTBACK_FILE, load_questionnaire
-from backclinic.domain.screening import FlagAnswer, ScreeningOutcome
 from backclinic.services.assessments import (
     Assessment,
     AssessmentInput,
+    FlagAnswer,
     LiveScores,
+    ScreeningOutcome,
     validate_assessment,
 )
 from backclinic.services.bundle import Services
