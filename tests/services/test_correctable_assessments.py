@@ -215,3 +215,31 @@ def test_the_case_file_carries_corrections_and_round_trips(
         ]
     finally:
         opened.engine.dispose()
+
+
+def test_a_precaution_from_an_assessment_entered_in_error_no_longer_guides_treatment(
+    services: Services, actor: Actor
+) -> None:
+    patient_id = grace(services, actor)
+    services.plans.create_recommended(actor, "CASE-0045", start=START)
+    wrong = services.assessments.record(
+        actor,
+        patient_id,
+        AssessmentInput(
+            "reassessment",
+            article_intake(
+                services, assessed_on=START + dt.timedelta(days=1), precautions=("pregnancy",)
+            ),
+        ),
+    )
+
+    def present_precautions() -> list[str]:
+        # What the session form, the Overview and the course read as in force.
+        status = services.safety.status(actor, patient_id)
+        return [p.label for p in status.precautions if p.answer == FlagAnswer.PRESENT]
+
+    assert present_precautions() == ["Pregnancy"]
+    services.assessments.mark_entered_in_error(actor, wrong.id, "wrong patient", wrong.version)
+    assert present_precautions() == []
+    summary = services.documents.plan_summary(actor, patient_id)
+    assert [p.label for p in summary.precautions] == []
