@@ -277,7 +277,7 @@ def _run_plan(arguments: argparse.Namespace, services: Services, actor: Actor) -
         raise CommandFailed(
             f"{needs} To plan it, acknowledge the points with --acknowledge-points."
         ) from None
-    return created.describe()
+    return created.describe(lambda code: services.catalogue.label("interventions", code))
 
 
 def _run_print(arguments: argparse.Namespace, services: Services, actor: Actor) -> str:

@@ -706,18 +706,20 @@ class DemoService:
             )
             if proposal.blocked:
                 continue
-            # Each plan at its own time of day and with one of the clinic's acupuncturists,
-            # so the day view reads like a clinic's day and "My visits" is not empty.
+            # Each plan at its own time of day, its needling visits with one of the clinic's
+            # acupuncturists and its exercise-only visits with one of its therapists, so the
+            # day view reads like a clinic's day and "My visits" is not empty.
             choices = replace(
                 choices_from_proposal(proposal, start=started, clinic_days=clinic_days),
                 visit_time=VISIT_SLOTS[position % len(VISIT_SLOTS)],
             )
             plan = self._plans._insert_plan(session, actor, patient_id, intake_row.id, choices)
-            treating = staff.acupuncturists[position % len(staff.acupuncturists)]
+            needling = staff.acupuncturists[position % len(staff.acupuncturists)]
+            exercise = staff.therapists[position % len(staff.therapists)]
             for visit in session.scalars(
                 select(ScheduledVisitRow).where(ScheduledVisitRow.plan_id == plan.id)
             ):
-                visit.clinician_id = treating
+                visit.clinician_id = needling if "acupuncture" in visit.modalities else exercise
             plans += 1
             course = _Course(
                 trajectory=TRAJECTORIES[position % len(TRAJECTORIES)],

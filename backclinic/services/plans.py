@@ -9,7 +9,7 @@ transaction with one audit entry. Changing an active plan reschedules future vis
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -106,6 +106,7 @@ class VisitView:
     visit_time: str | None = None
     clinician_id: int | None = None
     clinician_username: str | None = None
+    clinician_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,8 @@ class PlanView:
     end_note: str = ""
     acknowledged_points: tuple[str, ...] = ()
 
-    def describe(self) -> str:
+    def describe(self, label: Callable[[str], str] = str) -> str:
+        """The plan in a few lines; ``label`` words an intervention code."""
         acupuncture = sum("acupuncture" in v.modalities for v in self.visits)
         pt = sum("pt" in v.modalities for v in self.visits)
         lines = [
@@ -144,7 +146,7 @@ class PlanView:
                 f"  Phase {phase.number} {phase.name}, weeks {phase.start_week}–{phase.end_week}"
                 f" ({phase.start_date.isoformat()} to {phase.end_date.isoformat()}): "
                 f"acupuncture {phase.acupuncture_words}, PT {phase.pt_words}: "
-                f"{', '.join(phase.pt_focus)}."
+                f"{', '.join(label(code) for code in phase.pt_focus)}."
             )
         return "\n".join(lines)
 
@@ -936,16 +938,15 @@ class PlanService:
             .order_by(ScheduledVisitRow.visit_date, ScheduledVisitRow.id)
         ).all()
         booked = {v.clinician_id for v in visits if v.clinician_id is not None}
-        usernames: dict[int, str] = (
-            dict(
-                session.execute(
-                    select(ClinicianRow.id, ClinicianRow.username).where(
+        accounts: dict[int, tuple[str, str]] = (
+            {
+                account_id: (username, full_name)
+                for account_id, username, full_name in session.execute(
+                    select(ClinicianRow.id, ClinicianRow.username, ClinicianRow.full_name).where(
                         ClinicianRow.id.in_(booked)
                     )
-                )
-                .tuples()
-                .all()
-            )
+                ).tuples()
+            }
             if booked
             else {}
         )
@@ -969,7 +970,8 @@ class PlanService:
                     v.version,
                     v.visit_time,
                     v.clinician_id,
-                    usernames.get(v.clinician_id) if v.clinician_id is not None else v.booked_with,
+                    accounts[v.clinician_id][0] if v.clinician_id in accounts else v.booked_with,
+                    accounts[v.clinician_id][1] if v.clinician_id in accounts else None,
                 )
                 for v in visits
             ),

@@ -41,6 +41,7 @@ from backclinic.domain.safety import (
     SafetyStatus as SafetyStatus,
 )
 from backclinic.domain.screening import MIN_REASON_WORDS, FlagAnswer, derive_age_flag, is_reason
+from backclinic.services import queries
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, NotFound, ValidationFailed
 from backclinic.services.permissions import Permission
@@ -177,7 +178,7 @@ def statuses_on(
             screened.precautions_not_asked,
             screened.red_flag_clearance,
         )
-        .where(screened.patient_id.in_(wanted))
+        .where(screened.patient_id.in_(wanted), queries.current_assessment())
         .order_by(screened.assessed_on, screened.id)
     ):
         screens[row.patient_id].append(
@@ -254,6 +255,7 @@ def holds_on(
             .where(
                 screened.patient_id.in_(wanted),
                 screened.assessed_on <= day,
+                queries.current_assessment(),
                 cast(screened.red_flags, Text).like('%"present"%'),
             )
             .distinct()
@@ -293,6 +295,7 @@ def supine_note_on(
             AssessmentRow.patient_id == patient_id,
             AssessmentRow.assessed_on <= day,
             AssessmentRow.pregnancy_weeks.is_not(None),
+            queries.current_assessment(),
         )
         .order_by(AssessmentRow.assessed_on.desc(), AssessmentRow.id.desc())
         .limit(1)

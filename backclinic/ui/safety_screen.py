@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backclinic.domain.screening import FlagAnswer
+from backclinic.services.assessments import FlagAnswer
 from backclinic.services.bundle import Services
 
 # Button ids of each item's three answers, in the order they are shown.

@@ -359,11 +359,11 @@ def test_the_demo_caseload_has_sessions_along_plausible_pain_trajectories(
     assert responders and partial
 
 
-def test_demo_visits_spread_over_the_day_and_over_the_clinics_acupuncturists(
+def test_demo_visits_spread_over_the_day_and_over_the_clinics_practitioners(
     services: Services,
 ) -> None:
     """The day view reads like a clinic's day: not every visit at opening time with the
-    administrator, and an acupuncturist's "My visits" has visits in it."""
+    administrator; needling with acupuncturists, exercise-only visits with therapists."""
     services.demo.fill(COMMAND_LINE, patients=40, seed=3)
     visits = [
         visit
@@ -374,6 +374,8 @@ def test_demo_visits_spread_over_the_day_and_over_the_clinics_acupuncturists(
     roles = {a.username: a.role for a in services.accounts.accounts(COMMAND_LINE)}
 
     assert len({v.visit_time for v in visits}) >= 10
-    booked_with = {v.clinician_username for v in visits}
-    assert len(booked_with) >= 2
-    assert {roles[name] for name in booked_with} == {"acupuncturist"}
+    needling = {v.clinician_username for v in visits if "acupuncture" in v.modalities}
+    exercise = {v.clinician_username for v in visits if "acupuncture" not in v.modalities}
+    assert len(needling) >= 2 and len(exercise) >= 2
+    assert {roles[name] for name in needling} == {"acupuncturist"}
+    assert {roles[name] for name in exercise} == {"physical_therapist"}

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from backclinic.db.database import OpenDatabase
 from backclinic.db.models import AuditEventRow, ScheduledVisitRow
 from backclinic.domain.intake import Intake
+from backclinic.domain.plan import PlanChoices
 from backclinic.domain.screening import FlagAnswer
 from backclinic.services.assessments import AssessmentInput
 from backclinic.services.bundle import Services, build_services
@@ -398,16 +399,19 @@ def test_front_desk_cannot_discharge(clinic: Services, actor: Actor) -> None:
         )
 
 
+def grace_and_her_choices(clinic: Services, actor: Actor) -> tuple[int, PlanChoices]:
+    """Grace registered with her intake, and the model's choices for her plan."""
+    patient_id = grace(clinic, actor)
+    proposal = clinic.plans.propose(actor, patient_id)
+    return patient_id, choices_from_proposal(proposal, start=START, clinic_days=MON_TO_FRI)
+
+
 def test_new_visits_are_booked_at_the_time_the_clinician_chose(
     clinic: Services, actor: Actor
 ) -> None:
-    grace(clinic, actor)
-    patient = clinic.patients.by_mrn(actor, "CASE-0045")
-    choices = choices_from_proposal(
-        clinic.plans.propose(actor, patient.id), start=START, clinic_days=MON_TO_FRI
-    )
+    patient_id, choices = grace_and_her_choices(clinic, actor)
 
-    plan = clinic.plans.create(actor, patient.id, replace(choices, visit_time="14:30"))
+    plan = clinic.plans.create(actor, patient_id, replace(choices, visit_time="14:30"))
 
     assert {(v.visit_time, v.clinician_username) for v in plan.visits} == {("14:30", "mei")}
 
@@ -430,28 +434,20 @@ def test_without_a_chosen_time_visits_are_booked_at_opening(clinic: Services, ac
 def test_a_visit_time_outside_opening_hours_is_refused_and_nothing_is_stored(
     clinic: Services, actor: Actor, visit_time: str, rule: str
 ) -> None:
-    grace(clinic, actor)
-    patient = clinic.patients.by_mrn(actor, "CASE-0045")
-    choices = choices_from_proposal(
-        clinic.plans.propose(actor, patient.id), start=START, clinic_days=MON_TO_FRI
-    )
+    patient_id, choices = grace_and_her_choices(clinic, actor)
 
     with pytest.raises(ValidationFailed) as refused:
-        clinic.plans.create(actor, patient.id, replace(choices, visit_time=visit_time))
+        clinic.plans.create(actor, patient_id, replace(choices, visit_time=visit_time))
 
     assert rule in refused.value.by_field["visit_time"]
-    assert clinic.plans.active_plan(actor, patient.id) is None
+    assert clinic.plans.active_plan(actor, patient_id) is None
 
 
 def test_a_changed_phase_books_its_new_visits_at_the_plan_s_time(
     clinic: Services, actor: Actor
 ) -> None:
-    grace(clinic, actor)
-    patient = clinic.patients.by_mrn(actor, "CASE-0045")
-    choices = choices_from_proposal(
-        clinic.plans.propose(actor, patient.id), start=START, clinic_days=MON_TO_FRI
-    )
-    plan = clinic.plans.create(actor, patient.id, replace(choices, visit_time="16:15"))
+    patient_id, choices = grace_and_her_choices(clinic, actor)
+    plan = clinic.plans.create(actor, patient_id, replace(choices, visit_time="16:15"))
     phase = plan.phases[1]
 
     changed = clinic.plans.change_phase(

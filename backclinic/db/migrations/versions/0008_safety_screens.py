@@ -2,7 +2,7 @@
 out, weeks of gestation, and points acknowledged under a precaution
 
 Revision ID: 0008_safety_screens
-Revises: 0007_visit_times
+Revises: 0009_correctable_assessments
 Create Date: 2026-12-02
 
 Existing assessments were recorded by a form that asked every precaution, so they keep
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008_safety_screens"
-down_revision: str | None = "0007_visit_times"
+down_revision: str | None = "0009_correctable_assessments"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
