@@ -432,10 +432,10 @@ def test_the_intake_shows_the_derived_age_flag_and_takes_a_reason_to_rule_it_out
     )
     form = open_form(qtbot, services, actor, elder.id)
     fill_article_intake(form)
-    assert not form.age_flag.isVisible()
+    assert form.age_flag.isHidden()
     form.onset_weeks.setValue(3)
     form.recurrent.setCurrentIndex(form.recurrent.findText("No"))
-    assert form.age_flag.isVisible()
+    assert not form.age_flag.isHidden()
     assert "Age over 50 with new back pain (70 at onset, pain for 3 weeks" in (
         form.age_flag.flag.text()
     )
