@@ -95,10 +95,10 @@ def test_an_unopenable_database_is_named_with_its_password_masked() -> None:
     assert "postgresql+psycopg://nurse:***@127.0.0.1:1/none" in message
 
 
-def test_assessments_before_0008_keep_their_precautions_asked_unless_nothing_was_screened(
+def test_assessments_before_0010_keep_their_precautions_asked_unless_nothing_was_screened(
     database: OpenDatabase,
 ) -> None:
-    """0008 adds "not asked" to precautions: an existing assessment was recorded by a form
+    """0010 adds "not asked" to precautions: an existing assessment was recorded by a form
     that asked every one, except one that screened no red flags and listed no precaution."""
     downgrade(database.engine, "0006_safety_records")
     with database.engine.begin() as connection:

@@ -1,7 +1,7 @@
 """safety screens: precautions not asked, neurological signs, the derived age flag ruled
 out, weeks of gestation, and points acknowledged under a precaution
 
-Revision ID: 0008_safety_screens
+Revision ID: 0010_safety_screens
 Revises: 0009_correctable_assessments
 Create Date: 2026-12-02
 
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_safety_screens"
+revision: str = "0010_safety_screens"
 down_revision: str | None = "0009_correctable_assessments"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
