@@ -131,8 +131,10 @@ def key_for(identity: ChainIdentity) -> bytes:
     return key
 
 
-def read_identity(connection: Connection) -> ChainIdentity | None:
-    if not inspect(connection).has_table("audit_chain"):
+def read_identity(connection: Connection, *, migrated: bool = False) -> ChainIdentity | None:
+    """The chain's identity, or None; ``migrated`` says the table is known to exist (a
+    database opened by the app), which saves looking it up in the catalogue."""
+    if not migrated and not inspect(connection).has_table("audit_chain"):
         return None
     row = connection.execute(text("SELECT database_id, key_id FROM audit_chain")).first()
     return None if row is None else ChainIdentity(str(row[0]), str(row[1]))

@@ -29,6 +29,10 @@ RowT = TypeVar("RowT")
 
 # Where a unit of work keeps the head its audit entry made, to anchor once it commits.
 _HEAD_PENDING = "backclinic_audit_head"
+# Where a unit of work keeps the audit entries it asked for, chained just before it commits.
+_ENTRIES_PENDING = "backclinic_audit_entries"
+# The PostgreSQL advisory lock that keeps two workstations from forking the chain.
+_CHAIN_LOCK = 804201
 
 
 # The declared service entry point running in this thread (or task), by qualified name: a
@@ -121,7 +125,7 @@ class ServiceContext:
         Raises AuditKeyError (one sentence) when this computer lacks the database's key; the
         identity is read each time, since a restore may bring in another database's.
         """
-        identity = audit_chain.read_identity(session.connection())
+        identity = audit_chain.read_identity(session.connection(), migrated=True)
         if identity is None:
             raise audit_chain.AuditKeyError(
                 "This database has no audit chain identity; it was not migrated by BackClinic."
@@ -139,11 +143,15 @@ class ServiceContext:
         with self._session_factory() as session:
             session.connection(execution_options={READ_ONLY_OPTION: True})
             yield session
+            if session.info.get(_ENTRIES_PENDING):
+                raise OutsideEntryPoint("An audit entry was asked for in a reading session.")
 
     @contextmanager
     def writing(self) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back on any error.
 
+        The audit entries asked for are chained and inserted as its last statements, so
+        the chain's lock (PostgreSQL) is held for those inserts and the commit only.
         Raises DatabaseIsReadOnly (one sentence) on a database opened read-only.
         """
         _require_entry_point("writing")
@@ -156,6 +164,7 @@ class ServiceContext:
         with self._session_factory() as session:
             with session.begin():
                 yield session
+                self._chain_pending(session)
             # After the commit only: an anchor must never be ahead of what was stored.
             pending = session.info.pop(_HEAD_PENDING, None)
             if pending is not None:
@@ -163,20 +172,11 @@ class ServiceContext:
                 audit_chain.record_head(database_id, head)
 
     def audit(self, session: Session, actor: Actor | None, entry: AuditEntry) -> None:
-        """Append an audit entry inside the caller's transaction, chained to the last one."""
-        if session.get_bind().dialect.name == "postgresql":
-            # Serialise writers on the chain so two workstations cannot fork it.
-            session.execute(text("SELECT pg_advisory_xact_lock(804201)"))
-        key, identity = self.chain_key(session)
-        previous = session.execute(
-            select(AuditEventRow.entry_hash, AuditEventRow.chain_position)
-            .order_by(AuditEventRow.id.desc())
-            .limit(1)
-        ).one_or_none()
-        previous_mac = audit_chain.genesis(key, identity.database_id)
-        position = 1
-        if previous is not None:
-            previous_mac, position = previous.entry_hash, previous.chain_position + 1
+        """Record an audit entry for the caller's transaction.
+
+        It is stamped now and chained to the last entry when the transaction is about to
+        commit (writing()), so no other workstation waits on the chain meanwhile.
+        """
         details = dict(entry.details or {})
         if actor is not None and actor.clinician_id is None:
             details["actor"] = actor.name
@@ -188,28 +188,55 @@ class ServiceContext:
             entity_id=entry.entity_id,
             patient_id=entry.patient_id,
             details=details,
-            previous_hash=previous_mac,
+            previous_hash="",
             entry_hash="",
-            chain_position=position,
+            chain_position=0,
         )
-        row.entry_hash = audit_chain.entry_mac(
-            key,
-            previous_mac,
-            position=position,
-            occurred_at=row.occurred_at,
-            clinician_id=row.clinician_id,
-            action=row.action,
-            entity=row.entity,
-            entity_id=row.entity_id,
-            patient_id=row.patient_id,
-            details=row.details,
-        )
+        session.info.setdefault(_ENTRIES_PENDING, []).append(row)
+
+    def _chain_pending(self, session: Session) -> None:
+        """Insert the transaction's audit entries, chained after the newest one stored."""
+        rows: list[AuditEventRow] = session.info.pop(_ENTRIES_PENDING, [])
+        if not rows:
+            return
+        key, identity = self.chain_key(session)
+        # The record's own statements first, before the chain's lock is taken.
+        session.flush()
+        if session.get_bind().dialect.name == "postgresql":
+            # Serialise writers on the chain so two workstations cannot fork it; held to
+            # the commit, which follows at once. (SQLite's write lock already does this.)
+            session.execute(text(f"SELECT pg_advisory_xact_lock({_CHAIN_LOCK})"))
+        previous = session.execute(
+            select(AuditEventRow.entry_hash, AuditEventRow.chain_position)
+            .order_by(AuditEventRow.id.desc())
+            .limit(1)
+        ).one_or_none()
+        previous_mac = audit_chain.genesis(key, identity.database_id)
+        position = 0
+        if previous is not None:
+            previous_mac, position = previous.entry_hash, previous.chain_position
+        for row in rows:
+            position += 1
+            row.previous_hash = previous_mac
+            row.chain_position = position
+            row.entry_hash = previous_mac = audit_chain.entry_mac(
+                key,
+                row.previous_hash,
+                position=position,
+                occurred_at=row.occurred_at,
+                clinician_id=row.clinician_id,
+                action=row.action,
+                entity=row.entity,
+                entity_id=row.entity_id,
+                patient_id=row.patient_id,
+                details=row.details,
+            )
+        session.add_all(rows)
+        session.flush()
         session.info[_HEAD_PENDING] = (
             identity.database_id,
-            audit_chain.ChainHead(position, row.entry_hash),
+            audit_chain.ChainHead(position, previous_mac),
         )
-        session.add(row)
-        session.flush()
 
     def concurrent_change(
         self, session: Session, row: Any, yours: Mapping[str, Any] | None = None

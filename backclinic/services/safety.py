@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
 from backclinic.db.models import (
@@ -176,7 +176,13 @@ def statuses_on(
             treated.adverse_events,
             treated.clinician_id,
             treated.created_by,
-        ).where(treated.patient_id.in_(wanted), treated.superseded.is_(False))
+        ).where(
+            treated.patient_id.in_(wanted),
+            treated.superseded.is_(False),
+            # Most sessions record no adverse event: only the others are read (a patient
+            # with a hundred sessions would otherwise be read whole at every save).
+            cast(treated.adverse_events, String) != "[]",
+        )
     ):
         signs = warning_signs(adverse_events or (), catalogue)
         if signs:

@@ -66,6 +66,13 @@ MAX_RETENTION_MINUTES = 120
 TREATING_ROLES = ("acupuncturist", "physical_therapist", "admin")
 
 
+class _Unread:
+    """A session's visit that has not been read yet (None is 'it has none')."""
+
+
+UNREAD = _Unread()
+
+
 # What the session form records is the domain's one session type.
 SessionInput = SessionDetails
 
@@ -121,7 +128,7 @@ class SessionService:
                     },
                 ),
             )
-            return self._record(session, row)
+            return self._record(session, row, visit=visit)
 
     @use_case(Permission.WRITE_CLINICAL, changes={Change.SESSIONS, Change.SCHEDULE, Change.PLAN})
     def amend(
@@ -574,10 +581,19 @@ class SessionService:
             .order_by(ScheduledVisitRow.id)
         ).first()
 
-    def _record(self, session: Session, row: TreatmentSessionRow) -> SessionRecord:
-        visit_id = session.scalar(
-            select(ScheduledVisitRow.id).where(ScheduledVisitRow.session_id == row.id)
-        )
+    def _record(
+        self,
+        session: Session,
+        row: TreatmentSessionRow,
+        *,
+        visit: ScheduledVisitRow | _Unread | None = UNREAD,
+    ) -> SessionRecord:
+        if isinstance(visit, _Unread):
+            visit_id = session.scalar(
+                select(ScheduledVisitRow.id).where(ScheduledVisitRow.session_id == row.id)
+            )
+        else:
+            visit_id = None if visit is None else visit.id
         data = replace(
             session_details(row, visit_id=visit_id),
             performed_at=self._context.clock.in_zone(row.performed_at),
