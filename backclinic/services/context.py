@@ -220,16 +220,7 @@ class ServiceContext:
             row.previous_hash = previous_mac
             row.chain_position = position
             row.entry_hash = previous_mac = audit_chain.entry_mac(
-                key,
-                row.previous_hash,
-                position=position,
-                occurred_at=row.occurred_at,
-                clinician_id=row.clinician_id,
-                action=row.action,
-                entity=row.entity,
-                entity_id=row.entity_id,
-                patient_id=row.patient_id,
-                details=row.details,
+                key, row.previous_hash, position=position, **audit_chain.fields_of(row)
             )
         session.add_all(rows)
         session.flush()

@@ -22,7 +22,6 @@ import sqlalchemy as sa
 from alembic import op
 
 from backclinic.db import audit_chain
-from backclinic.db.models import UtcDateTime
 
 revision: str = "0010_mrn_fold"
 down_revision: str | None = "0006_safety_records"
@@ -33,20 +32,7 @@ depends_on: str | Sequence[str] | None = None
 # letters, digits and these three marks, so lower() agrees on every engine.
 FOLDED = "lower(replace(replace(replace(trim(mrn), '-', ''), '/', ''), '.', ''))"
 
-events = sa.table(
-    "audit_event",
-    sa.column("id", sa.Integer),
-    sa.column("occurred_at", UtcDateTime(timezone=True)),
-    sa.column("clinician_id", sa.Integer),
-    sa.column("action", sa.String),
-    sa.column("entity", sa.String),
-    sa.column("entity_id", sa.Integer),
-    sa.column("patient_id", sa.Integer),
-    sa.column("details", sa.JSON),
-    sa.column("previous_hash", sa.String),
-    sa.column("entry_hash", sa.String),
-    sa.column("chain_position", sa.Integer),
-)
+events = audit_chain.EVENTS
 
 
 def lookalike_sentence(kept: str, other: str) -> str:
@@ -104,7 +90,7 @@ def _audit(connection: sa.Connection, sentence: str, patient_id: int) -> None:
     ).first()
     previous = audit_chain.genesis(key, identity.database_id) if last is None else last[0]
     position = 1 if last is None else last[1] + 1
-    fields = {
+    fields: audit_chain.EntryFields = {
         "occurred_at": dt.datetime.now(dt.UTC),
         "clinician_id": None,
         "action": "lookalike_mrn",
@@ -113,7 +99,7 @@ def _audit(connection: sa.Connection, sentence: str, patient_id: int) -> None:
         "patient_id": patient_id,
         "details": {"actor": f"migration {revision}", "problem": sentence},
     }
-    mac = audit_chain.entry_mac(key, previous, position=position, **fields)  # type: ignore[arg-type]
+    mac = audit_chain.entry_mac(key, previous, position=position, **fields)
     connection.execute(
         events.insert().values(
             previous_hash=previous, entry_hash=mac, chain_position=position, **fields
