@@ -23,6 +23,7 @@ import multiprocessing
 import os
 import statistics
 import sys
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -153,6 +154,35 @@ def _client(
     results.put(report)
 
 
+# What each client's server session is doing, sampled during the run: where the time goes.
+_ACTIVITY = """
+SELECT CASE
+    WHEN state = 'active' AND wait_event = 'advisory' THEN 'waiting for the audit chain lock'
+    WHEN state = 'active' AND wait_event_type = 'Lock' THEN 'waiting for a row or table lock'
+    WHEN state = 'active' AND wait_event_type IN ('IO', 'LWLock') THEN 'writing or flushing WAL'
+    WHEN state = 'active' THEN 'running a statement'
+    WHEN state = 'idle in transaction' THEN 'in a transaction, client working'
+    ELSE 'between transactions, client working'
+END, count(*)
+FROM pg_stat_activity
+WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+GROUP BY 1
+"""
+
+
+def _sample_activity(url: str, stop: Any, tally: dict[str, int]) -> None:
+    """Until ``stop`` is set, every 0.1 s, count the client sessions by what they do."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        while not stop.wait(0.1):
+            for what, number in connection.execute(text(_ACTIVITY)):
+                tally[what] = tally.get(what, 0) + number
+            connection.rollback()
+    engine.dispose()
+
+
 def _percentile(samples: list[float], fraction: float) -> float:
     ordered = sorted(samples)
     return ordered[round(fraction * (len(ordered) - 1))] if ordered else float("nan")
@@ -197,10 +227,18 @@ def main() -> None:
     ]
     for process in processes:
         process.start()
+    load_before = os.getloadavg()
     start.wait()
     began = time.monotonic()
+    stop = threading.Event()
+    tally: dict[str, int] = {}
+    sampler = threading.Thread(target=_sample_activity, args=(arguments.url, stop, tally))
+    sampler.start()
     reports = [results.get(timeout=arguments.duration + 600) for _ in processes]
     elapsed = time.monotonic() - began
+    stop.set()
+    sampler.join(timeout=30)
+    load_after = os.getloadavg()
     for process in processes:
         process.join(timeout=60)
 
@@ -243,6 +281,14 @@ def main() -> None:
     print(f"conflicts reported: {conflicts} (of {conflicts + edits} edits of the shared patient)")
     print(f"other refusals: {len(errors)}" + (f" (first: {errors[0]})" if errors else ""))
     print(f"records lost: {lost} of {len(claimed)} saved")
+    print(
+        f"load average: {load_before[0]:.1f} before, {load_after[0]:.1f} at the end "
+        f"(1 minute), on {os.cpu_count()} cores"
+    )
+    sampled = sum(tally.values()) or 1
+    print("what the clients' server sessions were doing (share of samples):")
+    for what, number in sorted(tally.items(), key=lambda item: -item[1]):
+        print(f"  {100 * number / sampled:5.1f}%  {what}")
     verdict = "met" if p95 <= GOAL_P95_MS and lost == 0 else "MISSED"
     print(f"goal p95 <= {GOAL_P95_MS:.0f} ms and 0 lost: {verdict}")
 
