@@ -14,6 +14,7 @@ import collections
 import cProfile
 import datetime as dt
 import io
+import os
 import pstats
 import statistics
 import time
@@ -71,8 +72,21 @@ def main() -> None:
         services.sessions.log(actor, patient_id, data(turn))
     counting = True
     walls = []
-    profile = cProfile.Profile()
+    cpus = []
     for turn in range(10, 10 + arguments.saves):
+        began, cpu = time.perf_counter(), time.process_time()
+        services.sessions.log(actor, patient_id, data(turn))
+        walls.append((time.perf_counter() - began) * 1000)
+        cpus.append((time.process_time() - cpu) * 1000)
+    print(
+        f"{arguments.saves} saves, unprofiled: median wall {statistics.median(walls):.1f} ms, "
+        f"median Python (client CPU) {statistics.median(cpus):.1f} ms, "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+    statements.clear()
+    walls = []
+    profile = cProfile.Profile()
+    for turn in range(10 + arguments.saves, 10 + 2 * arguments.saves):
         began = time.perf_counter()
         profile.enable()
         services.sessions.log(actor, patient_id, data(turn))
@@ -80,7 +94,7 @@ def main() -> None:
         walls.append((time.perf_counter() - began) * 1000)
     counting = False
     total = sum(statements.values())
-    print(f"{arguments.saves} saves; median wall {statistics.median(walls):.1f} ms")
+    print(f"{arguments.saves} saves, profiled; median wall {statistics.median(walls):.1f} ms")
     print(f"statements per save: {total / arguments.saves:.1f}")
     for kind, number in statements.most_common():
         print(f"  {number / arguments.saves:5.1f}  {kind}")

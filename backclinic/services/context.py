@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backclinic.db import audit_chain
@@ -102,6 +102,23 @@ class DatabaseIsReadOnly(ServiceError):
     """A change was asked of a database file that is read-only for this user account."""
 
 
+def _link(
+    rows: list[AuditEventRow],
+    key: bytes,
+    identity: audit_chain.ChainIdentity,
+    last: tuple[str, int] | None,
+) -> None:
+    """Number and MAC ``rows`` in order, after the newest entry ``last`` (MAC, number)."""
+    previous_mac, position = last or (audit_chain.genesis(key, identity.database_id), 0)
+    for row in rows:
+        position += 1
+        row.previous_hash = previous_mac
+        row.chain_position = position
+        row.entry_hash = previous_mac = audit_chain.entry_mac(
+            key, previous_mac, position=position, **audit_chain.fields_of(row)
+        )
+
+
 class ServiceContext:
     """Opens units of work and writes their audit entries; shared by every service."""
 
@@ -126,6 +143,11 @@ class ServiceContext:
         identity is read each time, since a restore may bring in another database's.
         """
         identity = audit_chain.read_identity(session.connection(), migrated=True)
+        key = self._key_of(identity)
+        assert identity is not None
+        return key, identity
+
+    def _key_of(self, identity: audit_chain.ChainIdentity | None) -> bytes:
         if identity is None:
             raise audit_chain.AuditKeyError(
                 "This database has no audit chain identity; it was not migrated by BackClinic."
@@ -134,7 +156,7 @@ class ServiceContext:
         if key is None:
             key = audit_chain.key_for(identity)
             self._keys[identity.key_id] = key
-        return key, identity
+        return key
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
@@ -199,34 +221,86 @@ class ServiceContext:
         rows: list[AuditEventRow] = session.info.pop(_ENTRIES_PENDING, [])
         if not rows:
             return
-        key, identity = self.chain_key(session)
         # The record's own statements first, before the chain's lock is taken.
         session.flush()
         if session.get_bind().dialect.name == "postgresql":
-            # Serialise writers on the chain so two workstations cannot fork it; held to
-            # the commit, which follows at once. (SQLite's write lock already does this.)
-            session.execute(text(f"SELECT pg_advisory_xact_lock({_CHAIN_LOCK})"))
-        previous = session.execute(
-            select(AuditEventRow.entry_hash, AuditEventRow.chain_position)
-            .order_by(AuditEventRow.id.desc())
-            .limit(1)
-        ).one_or_none()
-        previous_mac = audit_chain.genesis(key, identity.database_id)
-        position = 0
-        if previous is not None:
-            previous_mac, position = previous.entry_hash, previous.chain_position
-        for row in rows:
-            position += 1
-            row.previous_hash = previous_mac
-            row.chain_position = position
-            row.entry_hash = previous_mac = audit_chain.entry_mac(
-                key, row.previous_hash, position=position, **audit_chain.fields_of(row)
+            head = self._chain_on_postgresql(session, rows)
+        else:
+            # SQLite: this transaction already holds the file's write lock (BEGIN
+            # IMMEDIATE), so no other writer can come between the read and the insert.
+            key, identity = self.chain_key(session)
+            last = session.execute(
+                select(AuditEventRow.entry_hash, AuditEventRow.chain_position)
+                .order_by(AuditEventRow.id.desc())
+                .limit(1)
+            ).one_or_none()
+            _link(rows, key, identity, None if last is None else (last[0], last[1]))
+            session.add_all(rows)
+            session.flush()
+            head = (
+                identity.database_id,
+                audit_chain.ChainHead(rows[-1].chain_position, rows[-1].entry_hash),
             )
-        session.add_all(rows)
-        session.flush()
-        session.info[_HEAD_PENDING] = (
-            identity.database_id,
-            audit_chain.ChainHead(position, previous_mac),
+        session.info[_HEAD_PENDING] = head
+
+    def _chain_on_postgresql(
+        self, session: Session, rows: list[AuditEventRow]
+    ) -> tuple[str, audit_chain.ChainHead]:
+        """Lock the chain, link ``rows`` after its newest entry, insert them and commit.
+
+        An advisory lock keeps two workstations from forking the chain; it is held until
+        the commit. Under load every round trip made while holding it is a wait for all
+        the others (each one also waits for a CPU), so this takes two: one pipeline that
+        reads the chain's identity, takes the lock and reads the newest entry; another
+        that inserts the entries and commits. The commit is sent here, in the same
+        pipeline, so SQLAlchemy's own commit that follows finds nothing left to do (psycopg
+        skips COMMIT outside a transaction); on any error the pipeline raises before it, and
+        the block's rollback undoes everything.
+        """
+        # Imported here: a workstation on SQLite never loads the PostgreSQL driver.
+        import psycopg
+        from psycopg.types.json import Json
+
+        driver = session.connection().connection.driver_connection
+        assert isinstance(driver, psycopg.Connection)
+        with driver.pipeline():
+            identity_cursor = driver.execute("SELECT database_id, key_id FROM audit_chain")
+            driver.execute("SELECT pg_advisory_xact_lock(%s)", (_CHAIN_LOCK,))
+            last_cursor = driver.execute(
+                "SELECT entry_hash, chain_position FROM audit_event ORDER BY id DESC LIMIT 1"
+            )
+            found = identity_cursor.fetchone()
+            last = last_cursor.fetchone()
+        identity = (
+            None if found is None else audit_chain.ChainIdentity(str(found[0]), str(found[1]))
+        )
+        key = self._key_of(identity)
+        assert identity is not None
+        _link(rows, key, identity, None if last is None else (str(last[0]), int(last[1])))
+        with driver.pipeline(), driver.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO audit_event (occurred_at, clinician_id, action, entity, "
+                "entity_id, patient_id, details, previous_hash, entry_hash, chain_position) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                [
+                    (
+                        row.occurred_at.astimezone(dt.UTC),
+                        row.clinician_id,
+                        row.action,
+                        row.entity,
+                        row.entity_id,
+                        row.patient_id,
+                        Json(row.details),
+                        row.previous_hash,
+                        row.entry_hash,
+                        row.chain_position,
+                    )
+                    for row in rows
+                ],
+            )
+            cursor.execute("COMMIT")
+        return identity.database_id, audit_chain.ChainHead(
+            rows[-1].chain_position, rows[-1].entry_hash
         )
 
     def concurrent_change(
