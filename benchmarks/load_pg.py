@@ -26,6 +26,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 GOAL_P95_MS = 50.0
@@ -43,6 +44,8 @@ class ClientReport:
     saves_ms: list[float] = field(default_factory=list)
     searches_ms: list[float] = field(default_factory=list)
     saved_ids: list[int] = field(default_factory=list)
+    save_cpu_ms: list[float] = field(default_factory=list)
+    cpu_seconds: float = 0.0
     edits: int = 0
     conflicts: int = 0
     errors: list[str] = field(default_factory=list)
@@ -114,6 +117,7 @@ def _client(
     services = build_services(database.session_factory)
     actor = services.clinic.sign_in(f"client{client:02d}", CLIENT_PASSWORD).as_actor()
     start.wait()
+    cpu_at_start = time.process_time()
     deadline = time.monotonic() + duration
     now = services.context.clock.now()
     iteration = 0
@@ -132,13 +136,14 @@ def _client(
             tolerance="good",
             subjective=f"load client {client} iteration {iteration}",
         )
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         try:
             saved = services.sessions.log(actor, patient_id, data)
         except ServiceError as refused:
             report.errors.append(str(refused))
             continue
         report.saves_ms.append((time.perf_counter() - began) * 1000)
+        report.save_cpu_ms.append((time.process_time() - cpu) * 1000)
         report.saved_ids.append(saved.id)
         if iteration % EDIT_EVERY == 0:
             shared = services.patients.get(actor, shared_id)
@@ -150,6 +155,7 @@ def _client(
                 report.conflicts += 1
             except ServiceError as refused:
                 report.errors.append(str(refused))
+    report.cpu_seconds = time.process_time() - cpu_at_start
     database.engine.dispose()
     results.put(report)
 
@@ -170,8 +176,27 @@ GROUP BY 1
 """
 
 
-def _sample_activity(url: str, stop: Any, tally: dict[str, int]) -> None:
-    """Until ``stop`` is set, every 0.1 s, count the client sessions by what they do."""
+_BACKENDS = """
+SELECT pid FROM pg_stat_activity
+WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+"""
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """A local process's user + system CPU so far (Linux /proc), or None if unreadable."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
+        fields = stat.rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _sample_activity(
+    url: str, stop: Any, tally: dict[str, int], server_cpu: dict[int, float]
+) -> None:
+    """Until ``stop`` is set, every 0.1 s, count the client sessions by what they do, and
+    note each server process's CPU (readable when the server runs on this computer)."""
     from sqlalchemy import create_engine, text
 
     engine = create_engine(url)
@@ -179,6 +204,10 @@ def _sample_activity(url: str, stop: Any, tally: dict[str, int]) -> None:
         while not stop.wait(0.1):
             for what, number in connection.execute(text(_ACTIVITY)):
                 tally[what] = tally.get(what, 0) + number
+            for (pid,) in connection.execute(text(_BACKENDS)):
+                used = _cpu_seconds(pid)
+                if used is not None:
+                    server_cpu[pid] = used
             connection.rollback()
     engine.dispose()
 
@@ -232,7 +261,10 @@ def main() -> None:
     began = time.monotonic()
     stop = threading.Event()
     tally: dict[str, int] = {}
-    sampler = threading.Thread(target=_sample_activity, args=(arguments.url, stop, tally))
+    server_cpu: dict[int, float] = {}
+    sampler = threading.Thread(
+        target=_sample_activity, args=(arguments.url, stop, tally, server_cpu)
+    )
     sampler.start()
     reports = [results.get(timeout=arguments.duration + 600) for _ in processes]
     elapsed = time.monotonic() - began
@@ -285,6 +317,18 @@ def main() -> None:
         f"load average: {load_before[0]:.1f} before, {load_after[0]:.1f} at the end "
         f"(1 minute), on {os.cpu_count()} cores"
     )
+    client_cpu = sum(report.cpu_seconds for report in reports)
+    save_cpu = [ms for report in reports for ms in report.save_cpu_ms]
+    print(
+        f"client CPU: {client_cpu:.0f} s in {elapsed:.0f} s ({client_cpu / elapsed:.2f} cores); "
+        f"a save's own client CPU: median {statistics.median(save_cpu):.1f} ms"
+    )
+    if server_cpu:
+        # The server processes were started when the clients connected, before the run.
+        print(
+            f"server CPU (the clients' PostgreSQL processes, sign-in included): "
+            f"{sum(server_cpu.values()):.0f} s"
+        )
     sampled = sum(tally.values()) or 1
     print("what the clients' server sessions were doing (share of samples):")
     for what, number in sorted(tally.items(), key=lambda item: -item[1]):
