@@ -201,7 +201,7 @@ def render_plan_summary(summary: PlanSummary) -> RenderedPdf:
         Paragraph("Your treatment plan", styles.title),
         Paragraph(
             f"For {escape(frame.patient.name)}: acupuncture and physical therapy for your "
-            f"back{span}. Prepared by {escape(frame.printed_by)} on {day(frame.printed_on)}.",
+            f"back{span}. {escape(frame.prepared)} on {day(frame.printed_on)}.",
             styles.subtitle,
         ),
         *([Paragraph(f"<b>{escape(summary.ended)}</b>", styles.body)] if summary.ended else []),

@@ -589,6 +589,8 @@ class ReviewPage(QWizardPage):
         self._feasible = False
         self.setTitle("Review and schedule")
         clinic_days = services.plans.clinic_days(actor)
+        self.closed_dates = services.plans.closed_dates(actor)
+        self.booking = _booking_text(services, actor)
         self.start_date = QDateEdit()
         self.start_date.setObjectName("start_date")
         self.start_date.setCalendarPopup(True)
@@ -663,7 +665,7 @@ class ReviewPage(QWizardPage):
             )
         self.timeline.setText("<br>".join(lines))
         try:
-            drafts = self._wizard.services.plans.preview(choices)
+            drafts = self._wizard.services.plans.preview(choices, closed_dates=self.closed_dates)
         except ValidationFailed as error:
             self._feasible = False
             show_error(self.schedule_error, error.by_field.get("clinic_days", str(error)))
@@ -676,7 +678,8 @@ class ReviewPage(QWizardPage):
             acupuncture = sum("acupuncture" in d.modalities for d in drafts)
             pt = sum("pt" in d.modalities for d in drafts)
             self.summary.setText(
-                f"{len(drafts)} visits: {acupuncture} with acupuncture, {pt} with PT."
+                f"{len(drafts)} visits: {acupuncture} with acupuncture, {pt} with PT. "
+                f"{self.booking}"
             )
         self.completeChanged.emit()
 
@@ -691,6 +694,17 @@ class ReviewPage(QWizardPage):
 
     def _on_clinic_day_toggled(self, _checked: bool) -> None:
         self.reload()
+
+
+def _booking_text(services: Services, actor: Actor) -> str:
+    """When and with whom the new visits are booked (the service books them so)."""
+    try:
+        opens = services.clinic.settings().opens_at
+    except LookupError:
+        return ""
+    closed = services.plans.closed_dates(actor)
+    around = " Clinic closures are skipped." if closed else ""
+    return f"Each visit is booked at {opens} with {actor.name}.{around}"
 
 
 def first_clinic_day(today: dt.date, clinic_days: frozenset[int]) -> dt.date:

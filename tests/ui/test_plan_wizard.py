@@ -268,6 +268,35 @@ def test_a_point_the_clinics_protocol_copy_avoids_is_neither_offered_nor_accepte
         assert AVOIDING_LABEL in points.error.text()
 
 
+def test_the_wizards_dated_schedule_skips_the_clinics_closures_and_says_when_and_with_whom(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    settings = services.clinic.settings()
+    services.clinic.update_settings(
+        actor,
+        clinic_name=settings.clinic_name,
+        address=settings.address,
+        phone=settings.phone,
+        email=settings.email,
+        idle_lock_minutes=settings.idle_lock_minutes,
+        clinic_days=settings.clinic_days,
+        expected_version=settings.version,
+        closed_dates=(dt.date(2026, 12, 24),),
+    )
+    patient = grace(services, actor)
+    record_intake(qtbot, services, actor, patient)
+    wizard = open_wizard(qtbot, services, actor, patient)
+    to_review(wizard)
+    wizard.review_page.start_date.setDate(QDate(2026, 12, 21))
+
+    model = wizard.review_page.visits
+    dates = [model.index(row, 0).data() for row in range(model.rowCount())]
+    assert "Thu 2026-12-24" not in dates
+    assert "Wed 2026-12-23" in dates
+    summary = wizard.review_page.summary.text()
+    assert f"Each visit is booked at 08:00 with {actor.name}." in summary
+
+
 def test_frequencies_and_durations_read_in_the_singular_for_one(
     qtbot: QtBot, services: Services, actor: Actor
 ) -> None:

@@ -10,7 +10,7 @@ each later one gets it with "~" and its own number appended, and each pair is re
 one sentence naming both MRNs, on standard error and as an entry in the audit trail.
 
 Revision ID: 0010_mrn_fold
-Revises: 0006_safety_records
+Revises: 0007_visit_times
 Create Date: 2026-12-02
 """
 
@@ -24,7 +24,7 @@ from alembic import op
 from backclinic.db import audit_chain
 
 revision: str = "0010_mrn_fold"
-down_revision: str | None = "0006_safety_records"
+down_revision: str | None = "0007_visit_times"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -109,5 +109,6 @@ def _audit(connection: sa.Connection, sentence: str, patient_id: int) -> None:
 
 def downgrade() -> None:
     op.drop_index(op.f("uq_patient_mrn_key"), table_name="patient")
-    with op.batch_alter_table("patient") as batch:
-        batch.drop_column("mrn_key")
+    # In place on SQLite too (3.35 and later): rebuilding the table would drop the one every
+    # record refers to.
+    op.execute("ALTER TABLE patient DROP COLUMN mrn_key")
