@@ -44,6 +44,7 @@ AUDIT_ACTIONS: dict[str, str] = {
     "password_change_refused_locked": "Password change refused: account locked",
     "backup": "Backup",
     "restore": "Restore",
+    "lookalike_mrn": "Lookalike MRNs found at upgrade",
 }
 
 VERIFY_BATCH = 2000

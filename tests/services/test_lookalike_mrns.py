@@ -172,6 +172,7 @@ def test_an_old_database_holding_a_lookalike_pair_is_migrated_and_the_pair_repor
     assert AuditService(migrated.context).verify(COMMAND_LINE).ok
     entries = AuditService(migrated.context).query(COMMAND_LINE, action="lookalike_mrn")
     assert [entry.details["problem"] for entry in entries] == reported
+    assert [entry.action_label for entry in entries] == ["Lookalike MRNs found at upgrade"]
     with pytest.raises(ValidationFailed, match="differs from CASE-0045, which belongs"):
         migrated.patients.register(actor, grace("Case/0045"))
     # Both patients of the pair stay editable; a new patient gets the next number.
