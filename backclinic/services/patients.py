@@ -35,6 +35,9 @@ SEXES = ("female", "male", "other", "unknown")
 MRN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-/.]{0,39}$")
 _DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y")
 _LAST_CODE_POINT = "\U0010ffff"
+# How often a registration without an MRN picks the next number when another workstation
+# took it at the same moment.
+NUMBERING_ATTEMPTS = 3
 # The punctuation MRN_PATTERN allows; migration 0010 strips the same three in SQL.
 _MRN_PUNCTUATION = str.maketrans("", "", "-/.")
 # Single-line fields hold no control characters at all; an address may span lines.
@@ -278,14 +281,22 @@ class PatientService:
         if errors:
             raise ValidationFailed(errors)
         try:
-            with self._context.writing() as session:
-                row = self._insert(session, actor, data)
-                self._context.audit(
-                    session,
-                    actor,
-                    AuditEntry("create", "patient", row.id, row.id, {"mrn": row.mrn}),
-                )
-                return _patient(row)
+            for attempt in range(1, NUMBERING_ATTEMPTS + 1):
+                try:
+                    with self._context.writing() as session:
+                        row = self._insert(session, actor, data)
+                        self._context.audit(
+                            session,
+                            actor,
+                            AuditEntry("create", "patient", row.id, row.id, {"mrn": row.mrn}),
+                        )
+                        return _patient(row)
+                except IntegrityError:
+                    # A number we chose, taken by another workstation meanwhile: choose
+                    # again. A typed MRN is the user's, and is refused below.
+                    if data.mrn.strip() or attempt == NUMBERING_ATTEMPTS:
+                        raise
+            raise AssertionError("unreachable")
         except IntegrityError as error:
             raise self._taken_meanwhile(data.mrn, None) from error
 

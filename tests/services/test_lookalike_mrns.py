@@ -189,3 +189,41 @@ def test_an_old_database_holding_a_lookalike_pair_is_migrated_and_the_pair_repor
     )
     assert changed.phone == "555-0101"
     assert migrated.patients.register(actor, grace("", "Berg")).mrn == "BC-000008"
+
+
+def test_two_registrations_at_the_same_moment_without_an_mrn_both_get_one(
+    services: Services,
+    second_services: Services,
+    actor: Actor,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Both workstations have worked out the next number before either stores it.
+    barrier = threading.Barrier(2)
+    original = PatientService._next_mrn
+
+    def numbered_then_meet(self: PatientService, *args: Any, **kwargs: Any) -> str:
+        number = original(self, *args, **kwargs)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait(timeout=MEETING_SECONDS)
+        return number
+
+    monkeypatch.setattr(PatientService, "_next_mrn", numbered_then_meet)
+    outcomes: list[object] = [None, None]
+
+    def register(index: int, where: Services) -> None:
+        try:
+            outcomes[index] = where.patients.register(actor, grace("", f"Family{index}"))
+        except Exception as error:  # the outcome under test, whatever it is
+            outcomes[index] = error
+
+    threads = [
+        threading.Thread(target=register, args=(0, services)),
+        threading.Thread(target=register, args=(1, second_services)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert not any(isinstance(outcome, Exception) for outcome in outcomes), outcomes
+    assert patients_stored(services) == ["BC-000001", "BC-000002"]
