@@ -104,6 +104,7 @@ def _client(
     patient_id: int,
     shared_id: int,
     duration: float,
+    think: float,
     start: Any,
     results: Any,
 ) -> None:
@@ -155,6 +156,9 @@ def _client(
                 report.conflicts += 1
             except ServiceError as refused:
                 report.errors.append(str(refused))
+        if think:
+            # A clinician between two sessions: the workstation is idle meanwhile.
+            time.sleep(think)
     report.cpu_seconds = time.process_time() - cpu_at_start
     database.engine.dispose()
     results.put(report)
@@ -228,6 +232,13 @@ def main() -> None:
     )
     parser.add_argument("--clients", type=int, default=20, choices=range(1, 101), metavar="N")
     parser.add_argument("--duration", type=float, default=60.0, metavar="SECONDS")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="pause after each search and save, as a person would (default 0: flat out)",
+    )
     parser.add_argument("--patients", type=int, default=2_000, metavar="N")
     arguments = parser.parse_args()
     from sqlalchemy import func, select
@@ -250,7 +261,16 @@ def main() -> None:
     processes = [
         context.Process(
             target=_client,
-            args=(arguments.url, n, own[n], shared, arguments.duration, start, results),
+            args=(
+                arguments.url,
+                n,
+                own[n],
+                shared,
+                arguments.duration,
+                arguments.think,
+                start,
+                results,
+            ),
         )
         for n in range(arguments.clients)
     ]
@@ -301,7 +321,10 @@ def main() -> None:
     lost = len(claimed) - found
     p95 = _percentile(saves, 0.95)
     shown = parsed.render_as_string(hide_password=True)
-    print(f"{arguments.clients} clients for {elapsed:.0f} s on {shown}")
+    print(
+        f"{arguments.clients} clients for {elapsed:.0f} s on {shown}"
+        + (f", pausing {arguments.think:g} s after each save" if arguments.think else "")
+    )
     print(
         f"throughput: {len(saves) / elapsed:.1f} session saves/s, "
         f"{len(searches) / elapsed:.1f} searches/s, {edits / elapsed:.1f} shared edits/s"
