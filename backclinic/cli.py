@@ -257,7 +257,7 @@ def _run_export(arguments: argparse.Namespace, services: Services, actor: Actor)
 
 def _run_plan(arguments: argparse.Namespace, services: Services, actor: Actor) -> str:
     created = services.plans.create_recommended(actor, arguments.mrn, start=arguments.start)
-    return created.describe()
+    return created.describe(lambda code: services.catalogue.label("interventions", code))
 
 
 def _run_print(arguments: argparse.Namespace, services: Services, actor: Actor) -> str:

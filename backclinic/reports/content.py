@@ -192,6 +192,10 @@ class PlannedVisit:
     """Labels: "Acupuncture", "Physical therapy"."""
     status: str
     """planned, done or missed."""
+    time: str | None = None
+    """"HH:MM"; visits booked before visit times existed have none."""
+    clinician: str | None = None
+    """Who the visit is booked with (full name), if anyone."""
 
 
 @dataclass(frozen=True)

@@ -160,6 +160,26 @@ def _hours_errors(opens_at: str, closes_at: str) -> list[FieldError]:
     return []
 
 
+def visit_time_errors(visit_time: str, opens_at: str, closes_at: str) -> list[FieldError]:
+    """A visit is booked at a clock time when the clinic is open (it opens at or before it
+    and closes after it)."""
+    at = _clock_time(visit_time)
+    if at is None:
+        return [
+            FieldError("visit_time", f"Visit time must be a time as HH:MM, got {visit_time!r}.")
+        ]
+    opens, closes = _clock_time(opens_at), _clock_time(closes_at)
+    if opens is not None and closes is not None and not opens <= at < closes:
+        return [
+            FieldError(
+                "visit_time",
+                f"Visit time {visit_time} must be between {opens_at} and {closes_at}, "
+                "when the clinic is open.",
+            )
+        ]
+    return []
+
+
 def validate_clinician(new: NewClinician, prefix: str = "") -> list[FieldError]:
     errors = []
     if not new.full_name.strip():

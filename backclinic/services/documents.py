@@ -315,6 +315,8 @@ class DocumentService:
                     phase_number=v.phase_number,
                     modalities=tuple(self._label("modalities", m) for m in v.modalities),
                     status=v.status,
+                    time=v.visit_time,
+                    clinician=v.clinician_name,
                 )
                 for v in plan.visits
             ),

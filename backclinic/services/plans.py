@@ -9,7 +9,7 @@ transaction with one audit entry. Changing an active plan reschedules future vis
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -48,6 +48,7 @@ from backclinic.services.assessments import (
     intake_from_row,
     validate_assessment,
 )
+from backclinic.services.clinic import visit_time_errors
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, NotFound, ValidationFailed
 from backclinic.services.patients import PatientService
@@ -105,6 +106,7 @@ class VisitView:
     visit_time: str | None = None
     clinician_id: int | None = None
     clinician_username: str | None = None
+    clinician_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -129,7 +131,8 @@ class PlanView:
     end_reason: str | None = None
     end_note: str = ""
 
-    def describe(self) -> str:
+    def describe(self, label: Callable[[str], str] = str) -> str:
+        """The plan in a few lines; ``label`` words an intervention code."""
         acupuncture = sum("acupuncture" in v.modalities for v in self.visits)
         pt = sum("pt" in v.modalities for v in self.visits)
         lines = [
@@ -142,7 +145,7 @@ class PlanView:
                 f"  Phase {phase.number} {phase.name}, weeks {phase.start_week}–{phase.end_week}"
                 f" ({phase.start_date.isoformat()} to {phase.end_date.isoformat()}): "
                 f"acupuncture {phase.acupuncture_words}, PT {phase.pt_words}: "
-                f"{', '.join(phase.pt_focus)}."
+                f"{', '.join(label(code) for code in phase.pt_focus)}."
             )
         return "\n".join(lines)
 
@@ -355,6 +358,14 @@ class PlanService:
     ) -> PlanRow:
         """Insert plan, phases and visits inside the caller's unit of work (no audit)."""
         self._check_choices(choices, self._patient_precautions(session, intake_row_id))
+        if choices.visit_time is not None and visits is None:
+            settings = session.get(ClinicSettingsRow, 1)
+            if settings is not None and (
+                errors := visit_time_errors(
+                    choices.visit_time, settings.opens_at, settings.closes_at
+                )
+            ):
+                raise ValidationFailed(errors)
         drafts: Sequence[Any] = (
             visits
             if visits is not None
@@ -385,7 +396,7 @@ class PlanService:
             phase_row = PlanPhaseRow(plan_id=plan.id, **_phase_columns(phase))
             self._context.stamp_new(phase_row, actor)
             session.add(phase_row)
-        self._add_visits(session, actor, plan.id, drafts)
+        self._add_visits(session, actor, plan.id, drafts, at=choices.visit_time)
         session.flush()
         return plan
 
@@ -473,6 +484,7 @@ class PlanService:
                 actor,
                 plan.id,
                 [d for d in schedule if d.visit_date >= from_date and d.visit_date not in taken],
+                at=_booked_time(existing),
             )
             self._context.stamp_change(plan, actor)
             session.flush()
@@ -830,12 +842,19 @@ class PlanService:
             raise ValidationFailed(errors)
 
     def _add_visits(
-        self, session: Session, actor: Actor | None, plan_id: int, drafts: Sequence[Any]
+        self,
+        session: Session,
+        actor: Actor | None,
+        plan_id: int,
+        drafts: Sequence[Any],
+        *,
+        at: str | None = None,
     ) -> None:
-        # A new visit is booked with the clinician who planned it, at the clinic's opening
-        # time, until someone moves it; imported visits bring their own.
+        # A new visit is booked with the clinician who planned it, at the time they chose
+        # (else the clinic's opening time), until someone moves it; imported visits bring
+        # their own.
         settings = session.get(ClinicSettingsRow, 1)
-        opening = settings.opens_at if settings is not None else None
+        opening = at or (settings.opens_at if settings is not None else None)
         named_in_file = {d.clinician for d in drafts if isinstance(d, CaseVisit)} - {None}
         account_ids: dict[str, int] = (
             {
@@ -893,16 +912,15 @@ class PlanService:
             .order_by(ScheduledVisitRow.visit_date, ScheduledVisitRow.id)
         ).all()
         booked = {v.clinician_id for v in visits if v.clinician_id is not None}
-        usernames: dict[int, str] = (
-            dict(
-                session.execute(
-                    select(ClinicianRow.id, ClinicianRow.username).where(
+        accounts: dict[int, tuple[str, str]] = (
+            {
+                account_id: (username, full_name)
+                for account_id, username, full_name in session.execute(
+                    select(ClinicianRow.id, ClinicianRow.username, ClinicianRow.full_name).where(
                         ClinicianRow.id.in_(booked)
                     )
-                )
-                .tuples()
-                .all()
-            )
+                ).tuples()
+            }
             if booked
             else {}
         )
@@ -926,7 +944,8 @@ class PlanService:
                     v.version,
                     v.visit_time,
                     v.clinician_id,
-                    usernames.get(v.clinician_id) if v.clinician_id is not None else v.booked_with,
+                    accounts[v.clinician_id][0] if v.clinician_id in accounts else v.booked_with,
+                    accounts[v.clinician_id][1] if v.clinician_id in accounts else None,
                 )
                 for v in visits
             ),
@@ -1013,6 +1032,12 @@ def _closed_dates(session: Session) -> frozenset[dt.date]:
     if settings is None:
         return frozenset()
     return frozenset(dt.date.fromisoformat(day) for day in settings.closed_dates)
+
+
+def _booked_time(visits: Sequence[ScheduledVisitRow]) -> str | None:
+    """The time the plan's latest booked visit is at, for the visits a change adds."""
+    timed = [v for v in visits if v.visit_time is not None]
+    return max(timed, key=lambda v: (v.visit_date, v.id)).visit_time if timed else None
 
 
 def _actor_id(actor: Actor | None) -> int | None:

@@ -62,10 +62,11 @@ def _empty_text(mine: bool, *, hidden: int) -> str:
     )
 
 
-def status_text(visit: DueVisit) -> str:
+def status_text(visit: DueVisit, labels: Callable[[str, str], str]) -> str:
+    """The visit's status in words: a hold or an overdue visit says so first."""
     if visit.urgent_referral:
-        return "urgent referral"
-    return "overdue" if visit.overdue else visit.status
+        return "Urgent referral"
+    return "Overdue" if visit.overdue else labels("visit_statuses", visit.status)
 
 
 class DueVisitsModel(RowTableModel[DueVisit]):
@@ -81,7 +82,7 @@ class DueVisitsModel(RowTableModel[DueVisit]):
                 ("Clinician", lambda v: v.clinician_name or "Anyone"),
                 ("Phase", lambda v: str(v.phase_number)),
                 ("Planned", lambda v: ", ".join(labels("modalities", m) for m in v.modalities)),
-                ("Status", status_text),
+                ("Status", lambda v: status_text(v, labels)),
             ],
             parent,
         )
@@ -323,7 +324,8 @@ class RescheduleDialog(QDialog):
         form = QFormLayout()
         self.errors = FieldErrors(form)
         planned = visit.visit_date.strftime("%a %d %b %Y")
-        form.addRow("Planned for", QLabel(f"{planned} ({visit.status})"))
+        status = services.catalogue.label("visit_statuses", visit.status).lower()
+        form.addRow("Planned for", QLabel(f"{planned} ({status})"))
         self.errors.add_row("visit_date", "New date", self.visit_date)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel

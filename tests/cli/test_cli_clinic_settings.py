@@ -104,3 +104,35 @@ def test_a_document_printed_without_user_names_no_operating_system_account(
     assert "Prepared at the clinic" in " ".join(text.split())
     assert "command line" not in text.lower()
     assert "root" not in text.split()
+
+
+def test_a_plan_from_the_command_line_reads_in_words_and_its_visits_print_with_time_and_who(
+    capsys: pytest.CaptureFixture[str],
+    set_up: list[str],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "plan.pdf"
+    assert run(capsys, *set_up, "import", str(ARTICLE_CASE))[0] == 0
+
+    status, planned, _err = run(
+        capsys,
+        *set_up,
+        "--user",
+        "sarah",
+        "plan",
+        "CASE-0045",
+        "--recommend",
+        "--start",
+        "2026-01-05",
+    )
+    assert status == 0
+    assert "Posture correction, Myofascial release" in planned
+    assert "posture_correction" not in planned and "_" not in planned.split(":", 1)[1]
+    assert (
+        run(capsys, *set_up, "--user", "sarah", "print", "plan", "CASE-0045", "--out", str(out))[0]
+        == 0
+    )
+
+    text = " ".join(" ".join(page.extract_text() for page in PdfReader(out).pages).split())
+    assert "Date Time Phase Visit With" in text
+    assert "Mon 5 Jan 2026 08:00 1 Acupuncture and physical therapy Sarah Okafor" in text

@@ -60,7 +60,7 @@ def test_todays_and_overdue_visits_are_listed_in_date_order(
         str(plan.visits[0].phase_number),
     ]
     assert first[1] == "08:00", "a visit is booked at the clinic's opening time"
-    assert [cells(widget, r)[-1] for r in range(3)] == ["overdue", "overdue", "planned"]
+    assert [cells(widget, r)[-1] for r in range(3)] == ["Overdue", "Overdue", "Planned"]
     assert "1 today, 2 overdue" in widget.title.text()
     assert not widget.open_button.isEnabled()
 
@@ -85,7 +85,7 @@ def test_marking_a_visit_missed_marks_it_in_the_list(
     widget = view(qtbot, clinic, actor)
     widget.table.selectRow(0)
     qtbot.mouseClick(widget.missed_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: cells(widget, 0)[-1] == "missed")
+    qtbot.waitUntil(lambda: cells(widget, 0)[-1] == "Missed")
     qtmodeltester.check(widget.model)
     assert widget.model.index(0, 0).data(Qt.ItemDataRole.ForegroundRole) is not None
     assert not widget.missed_button.isEnabled()
@@ -102,7 +102,7 @@ def test_a_missed_visit_is_rescheduled_and_a_closed_day_is_refused_by_the_date(
     widget = view(qtbot, clinic, actor)
     widget.table.selectRow(0)
     qtbot.mouseClick(widget.missed_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: cells(widget, 0)[-1] == "missed")
+    qtbot.waitUntil(lambda: cells(widget, 0)[-1] == "Missed")
     missed = widget.selected()
     assert missed is not None and widget.reschedule_button.isEnabled()
     today = clinic.schedule.today()
@@ -239,6 +239,6 @@ def test_a_patient_on_hold_is_marked_in_red_with_urgent_referral(
     widget = DayView(clinic, actor)
     qtbot.addWidget(widget)
     qtbot.waitUntil(lambda: not widget.loading)
-    assert [cells(widget, r)[-1] for r in range(3)] == ["urgent referral"] * 3
+    assert [cells(widget, r)[-1] for r in range(3)] == ["Urgent referral"] * 3
     colour = widget.model.index(0, 1).data(Qt.ItemDataRole.ForegroundRole)
     assert colour == MISSED_COLOUR

@@ -6,7 +6,7 @@ import datetime as dt
 from collections import Counter
 from pathlib import Path
 
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, QTime
 from PySide6.QtWidgets import QLabel, QTextBrowser, QWizard
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
@@ -363,3 +363,25 @@ def test_the_acupuncture_page_sets_acp_and_nice_side_by_side_with_their_sources(
     assert "NICE guideline NG59" in nice
     # Side by side: the same row, one beside the other.
     assert columns[0].parentWidget() is columns[1].parentWidget()
+
+
+def test_the_clinician_picks_the_visit_time_within_opening_hours_and_the_plan_keeps_it(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    patient = grace(services, actor)
+    record_intake(qtbot, services, actor, patient)
+    wizard = open_wizard(qtbot, services, actor, patient)
+    to_review(wizard)
+    review = wizard.review_page
+    assert review.visit_time.time() == QTime(8, 0)
+    assert (review.visit_time.minimumTime(), review.visit_time.maximumTime()) == (
+        QTime(8, 0),
+        QTime(17, 59),
+    )
+
+    review.visit_time.setTime(QTime(15, 45))
+
+    assert f"Each visit is booked at 15:45 with {actor.name}." in review.summary.text()
+    wizard.button(QWizard.WizardButton.FinishButton).click()
+    assert wizard.plan is not None
+    assert {v.visit_time for v in wizard.plan.visits} == {"15:45"}
