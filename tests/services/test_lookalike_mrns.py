@@ -145,7 +145,7 @@ def test_an_old_database_holding_a_lookalike_pair_is_migrated_and_the_pair_repor
     database: OpenDatabase,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    downgrade(database.engine, "0007_visit_times")
+    downgrade(database.engine, "0009_correctable_assessments")
     now = utc_now()
     with database.engine.begin() as connection:
         for mrn in ("CASE-0045", "case-0045.", "BC-000007"):

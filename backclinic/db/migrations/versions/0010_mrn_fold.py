@@ -10,7 +10,7 @@ each later one gets it with "~" and its own number appended, and each pair is re
 one sentence naming both MRNs, on standard error and as an entry in the audit trail.
 
 Revision ID: 0010_mrn_fold
-Revises: 0007_visit_times
+Revises: 0009_correctable_assessments
 Create Date: 2026-12-02
 """
 
@@ -24,7 +24,7 @@ from alembic import op
 from backclinic.db import audit_chain
 
 revision: str = "0010_mrn_fold"
-down_revision: str | None = "0007_visit_times"
+down_revision: str | None = "0009_correctable_assessments"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
