@@ -23,8 +23,10 @@ import multiprocessing
 import os
 import statistics
 import sys
+import threading
 import time
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 GOAL_P95_MS = 50.0
@@ -42,6 +44,8 @@ class ClientReport:
     saves_ms: list[float] = field(default_factory=list)
     searches_ms: list[float] = field(default_factory=list)
     saved_ids: list[int] = field(default_factory=list)
+    save_cpu_ms: list[float] = field(default_factory=list)
+    cpu_seconds: float = 0.0
     edits: int = 0
     conflicts: int = 0
     errors: list[str] = field(default_factory=list)
@@ -100,6 +104,7 @@ def _client(
     patient_id: int,
     shared_id: int,
     duration: float,
+    think: float,
     start: Any,
     results: Any,
 ) -> None:
@@ -113,6 +118,7 @@ def _client(
     services = build_services(database.session_factory)
     actor = services.clinic.sign_in(f"client{client:02d}", CLIENT_PASSWORD).as_actor()
     start.wait()
+    cpu_at_start = time.process_time()
     deadline = time.monotonic() + duration
     now = services.context.clock.now()
     iteration = 0
@@ -131,13 +137,14 @@ def _client(
             tolerance="good",
             subjective=f"load client {client} iteration {iteration}",
         )
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         try:
             saved = services.sessions.log(actor, patient_id, data)
         except ServiceError as refused:
             report.errors.append(str(refused))
             continue
         report.saves_ms.append((time.perf_counter() - began) * 1000)
+        report.save_cpu_ms.append((time.process_time() - cpu) * 1000)
         report.saved_ids.append(saved.id)
         if iteration % EDIT_EVERY == 0:
             shared = services.patients.get(actor, shared_id)
@@ -149,8 +156,64 @@ def _client(
                 report.conflicts += 1
             except ServiceError as refused:
                 report.errors.append(str(refused))
+        if think:
+            # A clinician between two sessions: the workstation is idle meanwhile.
+            time.sleep(think)
+    report.cpu_seconds = time.process_time() - cpu_at_start
     database.engine.dispose()
     results.put(report)
+
+
+# What each client's server session is doing, sampled during the run: where the time goes.
+_ACTIVITY = """
+SELECT CASE
+    WHEN state = 'active' AND wait_event = 'advisory' THEN 'waiting for the audit chain lock'
+    WHEN state = 'active' AND wait_event_type = 'Lock' THEN 'waiting for a row or table lock'
+    WHEN state = 'active' AND wait_event_type IN ('IO', 'LWLock') THEN 'writing or flushing WAL'
+    WHEN state = 'active' THEN 'running a statement'
+    WHEN state = 'idle in transaction' THEN 'in a transaction, client working'
+    ELSE 'between transactions, client working'
+END, count(*)
+FROM pg_stat_activity
+WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+GROUP BY 1
+"""
+
+
+_BACKENDS = """
+SELECT pid FROM pg_stat_activity
+WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+"""
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """A local process's user + system CPU so far (Linux /proc), or None if unreadable."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
+        fields = stat.rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _sample_activity(
+    url: str, stop: Any, tally: dict[str, int], server_cpu: dict[int, float]
+) -> None:
+    """Until ``stop`` is set, every 0.1 s, count the client sessions by what they do, and
+    note each server process's CPU (readable when the server runs on this computer)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        while not stop.wait(0.1):
+            for what, number in connection.execute(text(_ACTIVITY)):
+                tally[what] = tally.get(what, 0) + number
+            for (pid,) in connection.execute(text(_BACKENDS)):
+                used = _cpu_seconds(pid)
+                if used is not None:
+                    server_cpu[pid] = used
+            connection.rollback()
+    engine.dispose()
 
 
 def _percentile(samples: list[float], fraction: float) -> float:
@@ -169,6 +232,13 @@ def main() -> None:
     )
     parser.add_argument("--clients", type=int, default=20, choices=range(1, 101), metavar="N")
     parser.add_argument("--duration", type=float, default=60.0, metavar="SECONDS")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="pause after each search and save, as a person would (default 0: flat out)",
+    )
     parser.add_argument("--patients", type=int, default=2_000, metavar="N")
     arguments = parser.parse_args()
     from sqlalchemy import func, select
@@ -191,16 +261,36 @@ def main() -> None:
     processes = [
         context.Process(
             target=_client,
-            args=(arguments.url, n, own[n], shared, arguments.duration, start, results),
+            args=(
+                arguments.url,
+                n,
+                own[n],
+                shared,
+                arguments.duration,
+                arguments.think,
+                start,
+                results,
+            ),
         )
         for n in range(arguments.clients)
     ]
     for process in processes:
         process.start()
+    load_before = os.getloadavg()
     start.wait()
     began = time.monotonic()
+    stop = threading.Event()
+    tally: dict[str, int] = {}
+    server_cpu: dict[int, float] = {}
+    sampler = threading.Thread(
+        target=_sample_activity, args=(arguments.url, stop, tally, server_cpu)
+    )
+    sampler.start()
     reports = [results.get(timeout=arguments.duration + 600) for _ in processes]
     elapsed = time.monotonic() - began
+    stop.set()
+    sampler.join(timeout=30)
+    load_after = os.getloadavg()
     for process in processes:
         process.join(timeout=60)
 
@@ -231,7 +321,10 @@ def main() -> None:
     lost = len(claimed) - found
     p95 = _percentile(saves, 0.95)
     shown = parsed.render_as_string(hide_password=True)
-    print(f"{arguments.clients} clients for {elapsed:.0f} s on {shown}")
+    print(
+        f"{arguments.clients} clients for {elapsed:.0f} s on {shown}"
+        + (f", pausing {arguments.think:g} s after each save" if arguments.think else "")
+    )
     print(
         f"throughput: {len(saves) / elapsed:.1f} session saves/s, "
         f"{len(searches) / elapsed:.1f} searches/s, {edits / elapsed:.1f} shared edits/s"
@@ -243,6 +336,26 @@ def main() -> None:
     print(f"conflicts reported: {conflicts} (of {conflicts + edits} edits of the shared patient)")
     print(f"other refusals: {len(errors)}" + (f" (first: {errors[0]})" if errors else ""))
     print(f"records lost: {lost} of {len(claimed)} saved")
+    print(
+        f"load average: {load_before[0]:.1f} before, {load_after[0]:.1f} at the end "
+        f"(1 minute), on {os.cpu_count()} cores"
+    )
+    client_cpu = sum(report.cpu_seconds for report in reports)
+    save_cpu = [ms for report in reports for ms in report.save_cpu_ms]
+    print(
+        f"client CPU: {client_cpu:.0f} s in {elapsed:.0f} s ({client_cpu / elapsed:.2f} cores); "
+        f"a save's own client CPU: median {statistics.median(save_cpu):.1f} ms"
+    )
+    if server_cpu:
+        # The server processes were started when the clients connected, before the run.
+        print(
+            f"server CPU (the clients' PostgreSQL processes, sign-in included): "
+            f"{sum(server_cpu.values()):.0f} s"
+        )
+    sampled = sum(tally.values()) or 1
+    print("what the clients' server sessions were doing (share of samples):")
+    for what, number in sorted(tally.items(), key=lambda item: -item[1]):
+        print(f"  {100 * number / sampled:5.1f}%  {what}")
     verdict = "met" if p95 <= GOAL_P95_MS and lost == 0 else "MISSED"
     print(f"goal p95 <= {GOAL_P95_MS:.0f} ms and 0 lost: {verdict}")
 

@@ -25,7 +25,7 @@ from sqlalchemy import Engine, MetaData, create_engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-from backclinic.db.audit_chain import KEY_FOLDER_VARIABLE
+from backclinic.db.audit_chain import KEY_FOLDER_VARIABLE, guard_lifted
 from backclinic.db.database import OpenDatabase, open_database
 from backclinic.db.migrate import migrate_to_head
 from backclinic.domain.catalogue import Catalogue, load_catalogue
@@ -111,16 +111,9 @@ class PostgresTemplate:
             connection.execute(text("SET LOCAL lock_timeout = '10s'"))
             # The audit trail refuses TRUNCATE (migration 0005); its owner lifts that for
             # this one transaction, as restore does.
-            connection.execute(text("GRANT TRUNCATE ON audit_event TO CURRENT_USER"))
-            connection.execute(
-                text("ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_truncate")
-            )
             listed = ", ".join(f'"{name}"' for name in self._tables)
-            connection.execute(text(f"TRUNCATE {listed} RESTART IDENTITY CASCADE"))
-            connection.execute(
-                text("ALTER TABLE audit_event ENABLE TRIGGER audit_event_no_truncate")
-            )
-            connection.execute(text("REVOKE TRUNCATE ON audit_event FROM CURRENT_USER"))
+            with guard_lifted(connection, "truncate"):
+                connection.execute(text(f"TRUNCATE {listed} RESTART IDENTITY CASCADE"))
             if self._seeded:
                 schema = MetaData()
                 schema.reflect(bind=connection, only=list(self._seeded))

@@ -19,12 +19,16 @@ import json
 import os
 import secrets
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypedDict, Unpack
 
 import platformdirs
+import sqlalchemy as sa
 from sqlalchemy import Connection, inspect, text
+
+from backclinic.db.models import UtcDateTime
 
 KEY_FOLDER_VARIABLE = "BACKCLINIC_KEY_DIR"
 KEY_FILE_NAME = "audit.key"
@@ -131,8 +135,10 @@ def key_for(identity: ChainIdentity) -> bytes:
     return key
 
 
-def read_identity(connection: Connection) -> ChainIdentity | None:
-    if not inspect(connection).has_table("audit_chain"):
+def read_identity(connection: Connection, *, migrated: bool = False) -> ChainIdentity | None:
+    """The chain's identity, or None; ``migrated`` says the table is known to exist (a
+    database opened by the app), which saves looking it up in the catalogue."""
+    if not migrated and not inspect(connection).has_table("audit_chain"):
         return None
     row = connection.execute(text("SELECT database_id, key_id FROM audit_chain")).first()
     return None if row is None else ChainIdentity(str(row[0]), str(row[1]))
@@ -149,85 +155,72 @@ def genesis(key: bytes, database_id: str) -> str:
     ).hexdigest()
 
 
-def _payload(
-    previous: str,
-    *,
-    position: int | None,
-    occurred_at: dt.datetime,
-    clinician_id: int | None,
-    action: str,
-    entity: str,
-    entity_id: int | None,
-    patient_id: int | None,
-    details: dict[str, Any],
-) -> bytes:
+# The audit trail's columns, for migrations (which must not use the ORM model of the day).
+EVENTS = sa.table(
+    "audit_event",
+    sa.column("id", sa.Integer),
+    sa.column("occurred_at", UtcDateTime(timezone=True)),
+    sa.column("clinician_id", sa.Integer),
+    sa.column("action", sa.String),
+    sa.column("entity", sa.String),
+    sa.column("entity_id", sa.Integer),
+    sa.column("patient_id", sa.Integer),
+    sa.column("details", sa.JSON),
+    sa.column("previous_hash", sa.String),
+    sa.column("entry_hash", sa.String),
+    sa.column("chain_position", sa.Integer),
+)
+
+
+class EntryFields(TypedDict):
+    """An audit entry's stored fields that its MAC (or legacy hash) covers."""
+
+    occurred_at: dt.datetime
+    clinician_id: int | None
+    action: str
+    entity: str
+    entity_id: int | None
+    patient_id: int | None
+    details: dict[str, Any]
+
+
+def fields_of(row: Any) -> EntryFields:
+    """The MAC-covered fields of a stored entry (an ORM row or a result row)."""
+    return EntryFields(
+        occurred_at=row.occurred_at,
+        clinician_id=row.clinician_id,
+        action=row.action,
+        entity=row.entity,
+        entity_id=row.entity_id,
+        patient_id=row.patient_id,
+        details=row.details,
+    )
+
+
+def _payload(previous: str, position: int | None, entry: EntryFields) -> bytes:
     fields: dict[str, Any] = {
         "previous": previous,
-        "at": occurred_at.astimezone(dt.UTC).isoformat(),
-        "clinician": clinician_id,
-        "action": action,
-        "entity": entity,
-        "entity_id": entity_id,
-        "patient": patient_id,
-        "details": details,
+        "at": entry["occurred_at"].astimezone(dt.UTC).isoformat(),
+        "clinician": entry["clinician_id"],
+        "action": entry["action"],
+        "entity": entry["entity"],
+        "entity_id": entry["entity_id"],
+        "patient": entry["patient_id"],
+        "details": entry["details"],
     }
     if position is not None:
         fields["position"] = position
     return json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
 
 
-def entry_mac(
-    key: bytes,
-    previous: str,
-    *,
-    position: int,
-    occurred_at: dt.datetime,
-    clinician_id: int | None,
-    action: str,
-    entity: str,
-    entity_id: int | None,
-    patient_id: int | None,
-    details: dict[str, Any],
-) -> str:
+def entry_mac(key: bytes, previous: str, *, position: int, **entry: Unpack[EntryFields]) -> str:
     """HMAC-SHA-256 of one entry's stored fields, its place in the chain and the one before."""
-    payload = _payload(
-        previous,
-        position=position,
-        occurred_at=occurred_at,
-        clinician_id=clinician_id,
-        action=action,
-        entity=entity,
-        entity_id=entity_id,
-        patient_id=patient_id,
-        details=details,
-    )
-    return hmac.new(key, payload, hashlib.sha256).hexdigest()
+    return hmac.new(key, _payload(previous, position, entry), hashlib.sha256).hexdigest()
 
 
-def legacy_entry_hash(
-    previous: str,
-    *,
-    occurred_at: dt.datetime,
-    clinician_id: int | None,
-    action: str,
-    entity: str,
-    entity_id: int | None,
-    patient_id: int | None,
-    details: dict[str, Any],
-) -> str:
+def legacy_entry_hash(previous: str, **entry: Unpack[EntryFields]) -> str:
     """The unkeyed SHA-256 of schema 0003 and before; only the migration re-checks it."""
-    payload = _payload(
-        previous,
-        position=None,
-        occurred_at=occurred_at,
-        clinician_id=clinician_id,
-        action=action,
-        entity=entity,
-        entity_id=entity_id,
-        patient_id=patient_id,
-        details=details,
-    )
-    return hashlib.sha256(payload).hexdigest()
+    return hashlib.sha256(_payload(previous, None, entry)).hexdigest()
 
 
 def head_path(database_id: str) -> Path:
@@ -267,3 +260,27 @@ def record_head(database_id: str, head: ChainHead, *, replace: bool = False) -> 
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
+
+
+# What each sanctioned rewrite of the PostgreSQL trail needs lifted: the privilege the app's
+# role gave up (migration 0005), and the trigger that refuses the statement anyway.
+_GUARDS = {
+    "truncate": ("TRUNCATE", "audit_event_no_truncate"),
+    "rewrite": ("UPDATE, DELETE", "audit_event_append_only"),
+}
+
+
+@contextlib.contextmanager
+def guard_lifted(connection: Connection, kind: Literal["truncate", "rewrite"]) -> Iterator[None]:
+    """Lift the PostgreSQL trail's append-only guard inside ``connection``'s transaction.
+
+    Only a full replacement (restore) or the test template's emptying does this. The guard
+    comes back before the transaction ends; if the block fails, the rollback undoes the
+    lifting too (PostgreSQL's DDL is transactional).
+    """
+    privileges, trigger = _GUARDS[kind]
+    connection.execute(text(f"GRANT {privileges} ON audit_event TO CURRENT_USER"))
+    connection.execute(text(f"ALTER TABLE audit_event DISABLE TRIGGER {trigger}"))
+    yield
+    connection.execute(text(f"ALTER TABLE audit_event ENABLE TRIGGER {trigger}"))
+    connection.execute(text(f"REVOKE {privileges} ON audit_event FROM CURRENT_USER"))

@@ -153,6 +153,8 @@ class PatientRow(Stamped, Base):
             "sex IS NULL OR sex IN ('female', 'male', 'other', 'unknown')", name="sex_known"
         ),
         Index("ix_patient_name_order", "archived", "family_key", "given_key", "id"),
+        # A unique index rather than a table constraint: SQLite adds one in place.
+        Index("uq_patient_mrn_key", "mrn_key", unique=True),
         # Birth-date search reads one date's patients already in name order.
         Index(
             "ix_patient_birth_order", "date_of_birth", "archived", "family_key", "given_key", "id"
@@ -161,6 +163,10 @@ class PatientRow(Stamped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     mrn: Mapped[str] = mapped_column(String(40), nullable=False, unique=True)
+    # The MRN folded (services.patients.mrn_key): "case-0045" and "CASE-0045." cannot both
+    # be stored beside "CASE-0045". A lookalike an older database already held has "~" and
+    # its id appended (migration 0011).
+    mrn_key: Mapped[str] = mapped_column(String(60), nullable=False)
     family_name: Mapped[str] = mapped_column(String(200), nullable=False)
     given_name: Mapped[str] = mapped_column(String(200), nullable=False)
     # Folded copies (casefold, accents stripped) so that search can use a plain index

@@ -44,6 +44,7 @@ AUDIT_ACTIONS: dict[str, str] = {
     "password_change_refused_locked": "Password change refused: account locked",
     "backup": "Backup",
     "restore": "Restore",
+    "lookalike_mrn": "Lookalike MRNs found at upgrade",
 }
 
 VERIFY_BATCH = 2000
@@ -271,16 +272,7 @@ def check_chain(
                     "so entries before it were removed or inserted",
                 )
             recomputed = audit_chain.entry_mac(
-                key,
-                row.previous_hash,
-                position=row.chain_position,
-                occurred_at=row.occurred_at,
-                clinician_id=row.clinician_id,
-                action=row.action,
-                entity=row.entity,
-                entity_id=row.entity_id,
-                patient_id=row.patient_id,
-                details=row.details,
+                key, row.previous_hash, position=row.chain_position, **audit_chain.fields_of(row)
             )
             if recomputed != row.entry_hash:
                 return broken(

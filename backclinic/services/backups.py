@@ -517,18 +517,11 @@ class BackupService:
                 target = session.connection()
                 # Replacing everything is the one sanctioned rewrite of the audit trail
                 # (itself audited below); the trigger comes back in the same transaction.
-                target.execute(text("GRANT UPDATE, DELETE ON audit_event TO CURRENT_USER"))
-                target.execute(
-                    text("ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only")
-                )
-                for table in reversed(tables):
-                    target.execute(table.delete())
-                load_rows(target, table_rows(source, tables), {t.name: t for t in tables})
-                _reset_sequences(target, tables)
-                target.execute(
-                    text("ALTER TABLE audit_event ENABLE TRIGGER audit_event_append_only")
-                )
-                target.execute(text("REVOKE UPDATE, DELETE ON audit_event FROM CURRENT_USER"))
+                with audit_chain.guard_lifted(target, "rewrite"):
+                    for table in reversed(tables):
+                        target.execute(table.delete())
+                    load_rows(target, table_rows(source, tables), {t.name: t for t in tables})
+                    _reset_sequences(target, tables)
                 self._context.audit(session, _actor_in(session, actor), entry)
         finally:
             engine.dispose()

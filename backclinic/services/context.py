@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backclinic.db import audit_chain
@@ -30,6 +30,10 @@ RowT = TypeVar("RowT")
 
 # Where a unit of work keeps the head its audit entry made, to anchor once it commits.
 _HEAD_PENDING = "backclinic_audit_head"
+# Where a unit of work keeps the audit entries it asked for, chained just before it commits.
+_ENTRIES_PENDING = "backclinic_audit_entries"
+# The PostgreSQL advisory lock that keeps two workstations from forking the chain.
+_CHAIN_LOCK = 804201
 
 
 # The declared service entry point running in this thread (or task), by qualified name: a
@@ -99,6 +103,23 @@ class DatabaseIsReadOnly(ServiceError):
     """A change was asked of a database file that is read-only for this user account."""
 
 
+def _link(
+    rows: list[AuditEventRow],
+    key: bytes,
+    identity: audit_chain.ChainIdentity,
+    last: tuple[str, int] | None,
+) -> None:
+    """Number and MAC ``rows`` in order, after the newest entry ``last`` (MAC, number)."""
+    previous_mac, position = last or (audit_chain.genesis(key, identity.database_id), 0)
+    for row in rows:
+        position += 1
+        row.previous_hash = previous_mac
+        row.chain_position = position
+        row.entry_hash = previous_mac = audit_chain.entry_mac(
+            key, previous_mac, position=position, **audit_chain.fields_of(row)
+        )
+
+
 class ServiceContext:
     """Opens units of work and writes their audit entries; shared by every service."""
 
@@ -129,7 +150,12 @@ class ServiceContext:
         Raises AuditKeyError (one sentence) when this computer lacks the database's key; the
         identity is read each time, since a restore may bring in another database's.
         """
-        identity = audit_chain.read_identity(session.connection())
+        identity = audit_chain.read_identity(session.connection(), migrated=True)
+        key = self._key_of(identity)
+        assert identity is not None
+        return key, identity
+
+    def _key_of(self, identity: audit_chain.ChainIdentity | None) -> bytes:
         if identity is None:
             raise audit_chain.AuditKeyError(
                 "This database has no audit chain identity; it was not migrated by BackClinic."
@@ -138,7 +164,7 @@ class ServiceContext:
         if key is None:
             key = audit_chain.key_for(identity)
             self._keys[identity.key_id] = key
-        return key, identity
+        return key
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
@@ -147,11 +173,15 @@ class ServiceContext:
         with self._session_factory() as session:
             session.connection(execution_options={READ_ONLY_OPTION: True})
             yield session
+            if session.info.get(_ENTRIES_PENDING):
+                raise OutsideEntryPoint("An audit entry was asked for in a reading session.")
 
     @contextmanager
     def writing(self) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back on any error.
 
+        The audit entries asked for are chained and inserted as its last statements, so
+        the chain's lock (PostgreSQL) is held for those inserts and the commit only.
         Raises DatabaseIsReadOnly (one sentence) on a database opened read-only.
         """
         _require_entry_point("writing")
@@ -164,6 +194,7 @@ class ServiceContext:
         with self._session_factory() as session:
             with session.begin():
                 yield session
+                self._chain_pending(session)
             # After the commit only: an anchor must never be ahead of what was stored.
             pending = session.info.pop(_HEAD_PENDING, None)
             if pending is not None:
@@ -171,20 +202,11 @@ class ServiceContext:
                 audit_chain.record_head(database_id, head)
 
     def audit(self, session: Session, actor: Actor | None, entry: AuditEntry) -> None:
-        """Append an audit entry inside the caller's transaction, chained to the last one."""
-        if session.get_bind().dialect.name == "postgresql":
-            # Serialise writers on the chain so two workstations cannot fork it.
-            session.execute(text("SELECT pg_advisory_xact_lock(804201)"))
-        key, identity = self.chain_key(session)
-        previous = session.execute(
-            select(AuditEventRow.entry_hash, AuditEventRow.chain_position)
-            .order_by(AuditEventRow.id.desc())
-            .limit(1)
-        ).one_or_none()
-        previous_mac = audit_chain.genesis(key, identity.database_id)
-        position = 1
-        if previous is not None:
-            previous_mac, position = previous.entry_hash, previous.chain_position + 1
+        """Record an audit entry for the caller's transaction.
+
+        It is stamped now and chained to the last entry when the transaction is about to
+        commit (writing()), so no other workstation waits on the chain meanwhile.
+        """
         details = dict(entry.details or {})
         if actor is not None and actor.clinician_id is None:
             details["actor"] = actor.name
@@ -196,28 +218,98 @@ class ServiceContext:
             entity_id=entry.entity_id,
             patient_id=entry.patient_id,
             details=details,
-            previous_hash=previous_mac,
+            previous_hash="",
             entry_hash="",
-            chain_position=position,
+            chain_position=0,
         )
-        row.entry_hash = audit_chain.entry_mac(
-            key,
-            previous_mac,
-            position=position,
-            occurred_at=row.occurred_at,
-            clinician_id=row.clinician_id,
-            action=row.action,
-            entity=row.entity,
-            entity_id=row.entity_id,
-            patient_id=row.patient_id,
-            details=row.details,
-        )
-        session.info[_HEAD_PENDING] = (
-            identity.database_id,
-            audit_chain.ChainHead(position, row.entry_hash),
-        )
-        session.add(row)
+        session.info.setdefault(_ENTRIES_PENDING, []).append(row)
+
+    def _chain_pending(self, session: Session) -> None:
+        """Insert the transaction's audit entries, chained after the newest one stored."""
+        rows: list[AuditEventRow] = session.info.pop(_ENTRIES_PENDING, [])
+        if not rows:
+            return
+        # The record's own statements first, before the chain's lock is taken.
         session.flush()
+        if session.get_bind().dialect.name == "postgresql":
+            head = self._chain_on_postgresql(session, rows)
+        else:
+            # SQLite: this transaction already holds the file's write lock (BEGIN
+            # IMMEDIATE), so no other writer can come between the read and the insert.
+            key, identity = self.chain_key(session)
+            last = session.execute(
+                select(AuditEventRow.entry_hash, AuditEventRow.chain_position)
+                .order_by(AuditEventRow.id.desc())
+                .limit(1)
+            ).one_or_none()
+            _link(rows, key, identity, None if last is None else (last[0], last[1]))
+            session.add_all(rows)
+            session.flush()
+            head = (
+                identity.database_id,
+                audit_chain.ChainHead(rows[-1].chain_position, rows[-1].entry_hash),
+            )
+        session.info[_HEAD_PENDING] = head
+
+    def _chain_on_postgresql(
+        self, session: Session, rows: list[AuditEventRow]
+    ) -> tuple[str, audit_chain.ChainHead]:
+        """Lock the chain, link ``rows`` after its newest entry, insert them and commit.
+
+        An advisory lock keeps two workstations from forking the chain; it is held until
+        the commit. Under load every round trip made while holding it is a wait for all
+        the others (each one also waits for a CPU), so this takes two: one pipeline that
+        reads the chain's identity, takes the lock and reads the newest entry; another
+        that inserts the entries and commits. The commit is sent here, in the same
+        pipeline, so SQLAlchemy's own commit that follows finds nothing left to do (psycopg
+        skips COMMIT outside a transaction); on any error the pipeline raises before it, and
+        the block's rollback undoes everything.
+        """
+        # Imported here: a workstation on SQLite never loads the PostgreSQL driver.
+        import psycopg
+        from psycopg.types.json import Json
+
+        driver = session.connection().connection.driver_connection
+        assert isinstance(driver, psycopg.Connection)
+        with driver.pipeline():
+            identity_cursor = driver.execute("SELECT database_id, key_id FROM audit_chain")
+            driver.execute("SELECT pg_advisory_xact_lock(%s)", (_CHAIN_LOCK,))
+            last_cursor = driver.execute(
+                "SELECT entry_hash, chain_position FROM audit_event ORDER BY id DESC LIMIT 1"
+            )
+            found = identity_cursor.fetchone()
+            last = last_cursor.fetchone()
+        identity = (
+            None if found is None else audit_chain.ChainIdentity(str(found[0]), str(found[1]))
+        )
+        key = self._key_of(identity)
+        assert identity is not None
+        _link(rows, key, identity, None if last is None else (str(last[0]), int(last[1])))
+        with driver.pipeline(), driver.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO audit_event (occurred_at, clinician_id, action, entity, "
+                "entity_id, patient_id, details, previous_hash, entry_hash, chain_position) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                [
+                    (
+                        row.occurred_at.astimezone(dt.UTC),
+                        row.clinician_id,
+                        row.action,
+                        row.entity,
+                        row.entity_id,
+                        row.patient_id,
+                        Json(row.details),
+                        row.previous_hash,
+                        row.entry_hash,
+                        row.chain_position,
+                    )
+                    for row in rows
+                ],
+            )
+            cursor.execute("COMMIT")
+        return identity.database_id, audit_chain.ChainHead(
+            rows[-1].chain_position, rows[-1].entry_hash
+        )
 
     def concurrent_change(
         self, session: Session, row: Any, yours: Mapping[str, Any] | None = None

@@ -45,7 +45,7 @@ from backclinic.services.clinic import Clinician, ClinicService, NewClinician
 from backclinic.services.clock import ClinicClock
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, ServiceError, ValidationFailed
-from backclinic.services.patients import fold, search_terms
+from backclinic.services.patients import fold, mrn_key, search_terms
 from backclinic.services.permissions import ROLE_NAMES, Permission
 from backclinic.services.plans import PlanService, choices_from_proposal
 from backclinic.services.sessions import session_details, session_row
@@ -938,6 +938,7 @@ def _next_mrn_number(session: Session) -> tuple[str, int]:
 def _patient_values(mrn: str, person: DemoPerson, stamps: dict[str, Any]) -> dict[str, Any]:
     return {
         "mrn": mrn,
+        "mrn_key": mrn_key(mrn),
         "family_name": person.family_name,
         "given_name": person.given_name,
         "family_key": fold(person.family_name),

@@ -35,7 +35,10 @@ SEXES = ("female", "male", "other", "unknown")
 MRN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-/.]{0,39}$")
 _DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y")
 _LAST_CODE_POINT = "\U0010ffff"
-# The punctuation MRN_PATTERN allows; _mrn_key_column strips the same three.
+# How often a registration without an MRN picks the next number when another workstation
+# took it at the same moment.
+NUMBERING_ATTEMPTS = 3
+# The punctuation MRN_PATTERN allows; migration 0011 strips the same three in SQL.
 _MRN_PUNCTUATION = str.maketrans("", "", "-/.")
 # Single-line fields hold no control characters at all; an address may span lines.
 _ONE_LINE_FIELDS = {
@@ -77,13 +80,6 @@ def mrn_key(mrn: str) -> str:
     agrees with this on every engine.
     """
     return mrn.strip().lower().translate(_MRN_PUNCTUATION)
-
-
-def _mrn_key_column() -> ColumnElement[str]:
-    without_punctuation = func.replace(
-        func.replace(func.replace(PatientRow.mrn, "-", ""), "/", ""), ".", ""
-    )
-    return func.lower(without_punctuation)
 
 
 def search_terms(family_name: str, given_name: str, mrn: str) -> list[tuple[str, str]]:
@@ -285,16 +281,24 @@ class PatientService:
         if errors:
             raise ValidationFailed(errors)
         try:
-            with self._context.writing() as session:
-                row = self._insert(session, actor, data)
-                self._context.audit(
-                    session,
-                    actor,
-                    AuditEntry("create", "patient", row.id, row.id, {"mrn": row.mrn}),
-                )
-                return _patient(row)
+            for attempt in range(1, NUMBERING_ATTEMPTS + 1):
+                try:
+                    with self._context.writing() as session:
+                        row = self._insert(session, actor, data)
+                        self._context.audit(
+                            session,
+                            actor,
+                            AuditEntry("create", "patient", row.id, row.id, {"mrn": row.mrn}),
+                        )
+                        return _patient(row)
+                except IntegrityError:
+                    # A number we chose, taken by another workstation meanwhile: choose
+                    # again. A typed MRN is the user's, and is refused below.
+                    if data.mrn.strip() or attempt == NUMBERING_ATTEMPTS:
+                        raise
+            raise AssertionError("unreachable")
         except IntegrityError as error:
-            raise self._duplicate_mrn(data.mrn) from error
+            raise self._taken_meanwhile(data.mrn, None) from error
 
     @use_case(Permission.REGISTER_PATIENTS)
     def possible_duplicates(
@@ -315,6 +319,7 @@ class PatientService:
         assert data.date_of_birth is not None
         row = PatientRow(
             mrn=mrn,
+            mrn_key=mrn_key(mrn),
             family_name=data.family_name.strip(),
             given_name=data.given_name.strip(),
             family_key=fold(data.family_name),
@@ -354,7 +359,8 @@ class PatientService:
                 if mrn_key(mrn) != mrn_key(row.mrn):
                     self._refuse_lookalike_mrn(session, mrn, row.id)
                 before = _patient(row)
-                row.mrn = mrn
+                if mrn != row.mrn:
+                    row.mrn, row.mrn_key = mrn, mrn_key(mrn)
                 write_details(row, data)
                 self._context.stamp_change(row, actor)
                 session.flush()
@@ -366,6 +372,8 @@ class PatientService:
                     AuditEntry("change", "patient", row.id, row.id, _changes(before, after)),
                 )
                 return after
+        except IntegrityError as error:
+            raise self._taken_meanwhile(data.mrn, patient_id) from error
         except StaleDataError as error:
             raise self._context.stale(
                 _record_name,
@@ -561,9 +569,9 @@ class PatientService:
         return f"{stem}{number:06d}"
 
     def _refuse_lookalike_mrn(self, session: Session, mrn: str, own_id: int | None) -> None:
-        # A scan, not an index read; only MRNs someone typed or imported come here, and a
-        # second record under "case-0045" beside "CASE-0045" splits a patient's history.
-        query = select(PatientRow.mrn).where(_mrn_key_column() == mrn_key(mrn))
+        # A second record under "case-0045" beside "CASE-0045" splits a patient's history;
+        # the UNIQUE constraint on mrn_key stops it, this check says so in words.
+        query = select(PatientRow.mrn).where(PatientRow.mrn_key == mrn_key(mrn))
         if own_id is not None:
             query = query.where(PatientRow.id != own_id)
         taken = session.scalars(query.limit(1)).first()
@@ -577,6 +585,28 @@ class PatientService:
                     )
                 ]
             )
+
+    def _taken_meanwhile(self, mrn: str, own_id: int | None) -> ValidationFailed:
+        """The refusal, in the same words, when another workstation stored the same or a
+        lookalike MRN between our check and our commit (the UNIQUE constraints caught it)."""
+        if not mrn.strip():
+            return ValidationFailed(
+                [
+                    FieldError(
+                        "mrn",
+                        "Another workstation registered a patient at the same moment and took "
+                        "the next MRN; nothing was stored. Save again.",
+                    )
+                ]
+            )
+        with self._context.reading() as session:
+            same = session.scalar(select(PatientRow.id).where(PatientRow.mrn == mrn.strip()))
+            if same is None or same == own_id:
+                try:
+                    self._refuse_lookalike_mrn(session, mrn.strip(), own_id)
+                except ValidationFailed as lookalike:
+                    return lookalike
+        return self._duplicate_mrn(mrn)
 
     def _duplicate_mrn(self, mrn: str) -> ValidationFailed:
         return ValidationFailed(

@@ -202,7 +202,13 @@ def statuses_on(
             treated.adverse_events,
             treated.clinician_id,
             treated.created_by,
-        ).where(treated.patient_id.in_(wanted), treated.superseded.is_(False))
+        ).where(
+            treated.patient_id.in_(wanted),
+            treated.superseded.is_(False),
+            # Most sessions record no adverse event: only the others are read (a patient
+            # with a hundred sessions would otherwise be read whole at every save).
+            cast(treated.adverse_events, Text) != "[]",
+        )
     ):
         signs = warning_signs(adverse_events or (), catalogue)
         if signs:

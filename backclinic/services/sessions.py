@@ -66,6 +66,13 @@ MAX_RETENTION_MINUTES = 120
 TREATING_ROLES = ("acupuncturist", "physical_therapist", "admin")
 
 
+class _Unread:
+    """A row that has not been read yet (None is 'there is none')."""
+
+
+UNREAD = _Unread()
+
+
 # What the session form records is the domain's one session type.
 SessionInput = SessionDetails
 
@@ -99,10 +106,12 @@ class SessionService:
     @use_case(Permission.WRITE_CLINICAL, changes={Change.SESSIONS, Change.SCHEDULE, Change.PLAN})
     def log(self, actor: Actor, patient_id: int, data: SessionInput) -> SessionRecord:
         with self._context.writing() as session:
-            self._patient(session, patient_id)
+            # The checks read the patient first (NotFound for an unknown one).
             self._validate(session, patient_id, data)
-            row = self._insert(session, actor, patient_id, data)
-            visit = self._fulfil(session, actor, patient_id, row, data.visit_id)
+            # Read once for both steps (the session does not keep an unchanged row).
+            plan = queries.active_plan_row(session, patient_id)
+            row = self._insert(session, actor, patient_id, data, plan=plan)
+            visit = self._fulfil(session, actor, patient_id, row, data.visit_id, plan=plan)
             self._context.audit(
                 session,
                 actor,
@@ -121,7 +130,7 @@ class SessionService:
                     },
                 ),
             )
-            return self._record(session, row)
+            return self._record(session, row, visit=visit)
 
     @use_case(Permission.WRITE_CLINICAL, changes={Change.SESSIONS, Change.SCHEDULE, Change.PLAN})
     def amend(
@@ -515,9 +524,11 @@ class SessionService:
         *,
         amends: int | None = None,
         reason: str | None = None,
+        plan: PlanRow | _Unread | None = UNREAD,
     ) -> TreatmentSessionRow:
         day = self._context.clock.date_of(data.performed_at)
-        plan = queries.active_plan_row(session, patient_id)
+        if isinstance(plan, _Unread):
+            plan = queries.active_plan_row(session, patient_id)
         phase = self._phase_row(session, plan, day) if plan else None
         linked = plan is not None and day >= plan.start_date
         row = session_row(
@@ -541,12 +552,15 @@ class SessionService:
         patient_id: int,
         row: TreatmentSessionRow,
         visit_id: int | None,
+        *,
+        plan: PlanRow | _Unread | None = UNREAD,
     ) -> ScheduledVisitRow | None:
         """Mark the given visit, or the plan's planned visit of that day, done."""
         if visit_id is not None:
             visit = session.get(ScheduledVisitRow, visit_id)
         else:
-            plan = queries.active_plan_row(session, patient_id)
+            if isinstance(plan, _Unread):
+                plan = queries.active_plan_row(session, patient_id)
             day = self._context.clock.date_of(row.performed_at)
             visit = self._planned_visit(session, plan, day) if plan else None
         if visit is None:
@@ -576,10 +590,19 @@ class SessionService:
             .order_by(ScheduledVisitRow.id)
         ).first()
 
-    def _record(self, session: Session, row: TreatmentSessionRow) -> SessionRecord:
-        visit_id = session.scalar(
-            select(ScheduledVisitRow.id).where(ScheduledVisitRow.session_id == row.id)
-        )
+    def _record(
+        self,
+        session: Session,
+        row: TreatmentSessionRow,
+        *,
+        visit: ScheduledVisitRow | _Unread | None = UNREAD,
+    ) -> SessionRecord:
+        if isinstance(visit, _Unread):
+            visit_id = session.scalar(
+                select(ScheduledVisitRow.id).where(ScheduledVisitRow.session_id == row.id)
+            )
+        else:
+            visit_id = None if visit is None else visit.id
         data = replace(
             session_details(row, visit_id=visit_id),
             performed_at=self._context.clock.in_zone(row.performed_at),

@@ -107,6 +107,7 @@ def test_a_database_error_does_not_carry_patient_data_in_its_message(tmp_path: P
             "mrn": "X-1",
             "family_name": DISTINCTIVE,
             "given_name": DISTINCTIVE,
+            "mrn_key": "x1",
             "family_key": DISTINCTIVE.lower(),
             "given_key": DISTINCTIVE.lower(),
             "date_of_birth": dt.date(1970, 1, 1),

@@ -20,7 +20,6 @@ import sqlalchemy as sa
 from alembic import op
 
 from backclinic.db import audit_chain
-from backclinic.db.models import UtcDateTime
 
 revision: str = "0005_keyed_audit_chain"
 down_revision: str | None = "0004_clinic_time_zone"
@@ -30,20 +29,7 @@ depends_on: str | Sequence[str] | None = None
 MESSAGE = "the audit trail is append-only"
 BATCH = 2000
 
-events = sa.table(
-    "audit_event",
-    sa.column("id", sa.Integer),
-    sa.column("occurred_at", UtcDateTime(timezone=True)),
-    sa.column("clinician_id", sa.Integer),
-    sa.column("action", sa.String),
-    sa.column("entity", sa.String),
-    sa.column("entity_id", sa.Integer),
-    sa.column("patient_id", sa.Integer),
-    sa.column("details", sa.JSON),
-    sa.column("previous_hash", sa.String),
-    sa.column("entry_hash", sa.String),
-    sa.column("chain_position", sa.Integer),
-)
+events = audit_chain.EVENTS
 
 
 def _guard(on: bool) -> None:
@@ -79,15 +65,7 @@ def _rechain(key: bytes, identity: audit_chain.ChainIdentity) -> audit_chain.Cha
         updates = []
         for row in rows:
             position += 1
-            fields = {
-                "occurred_at": row.occurred_at,
-                "clinician_id": row.clinician_id,
-                "action": row.action,
-                "entity": row.entity,
-                "entity_id": row.entity_id,
-                "patient_id": row.patient_id,
-                "details": row.details,
-            }
+            fields = audit_chain.fields_of(row)
             if old_verdict == "intact" and (
                 row.previous_hash != old_previous
                 or audit_chain.legacy_entry_hash(row.previous_hash, **fields) != row.entry_hash
