@@ -50,8 +50,8 @@ from PySide6.QtWidgets import (
 
 from backclinic.domain.recommend import PhaseProposal, PlanProposal, Reason
 from backclinic.domain.safety import forbidden_points
-from backclinic.domain.schedule import weekday_name
 from backclinic.domain.screening import ScreeningOutcome
+from backclinic.domain.wording import weekday_name
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.errors import ServiceError, ValidationFailed
