@@ -151,6 +151,28 @@ def build_parser() -> argparse.ArgumentParser:
     setup.add_argument("--name", required=True, metavar="NAME", help="the clinic's name")
     setup.add_argument("--admin", required=True, metavar="USER", help="the admin's user name")
     setup.add_argument("--full-name", metavar="NAME", help="the admin's full name")
+    settings = clinic_actions.add_parser(
+        "set", help="change the clinic's details, opening days and hours, and closures"
+    )
+    settings.add_argument("--name", metavar="NAME", help="the clinic's name")
+    settings.add_argument("--address", metavar="TEXT", help="the letterhead's address")
+    settings.add_argument("--phone", metavar="TEXT", help="the letterhead's phone number")
+    settings.add_argument("--email", metavar="TEXT", help="the letterhead's email address")
+    settings.add_argument(
+        "--open-days", metavar="DAYS", help="the days the clinic is open, e.g. mon,tue,wed,thu,fri"
+    )
+    settings.add_argument("--hours", metavar="HH:MM-HH:MM", help="opening hours, e.g. 08:00-18:00")
+    settings.add_argument(
+        "--closed",
+        type=_iso_date,
+        action="append",
+        metavar="YYYY-MM-DD",
+        help="a day the clinic is closed (repeat for each); replaces the list of closures",
+    )
+    settings.add_argument(
+        "--no-closures", action="store_true", help="remove every closure from the list"
+    )
+    clinic_actions.add_parser("show", help="the clinic's details, opening days, hours, closures")
 
     accounts = commands.add_parser("accounts", help="clinician accounts (admins only)")
     account_actions = accounts.add_subparsers(dest="action", metavar="action", required=True)
@@ -235,7 +257,7 @@ def _run_export(arguments: argparse.Namespace, services: Services, actor: Actor)
 
 def _run_plan(arguments: argparse.Namespace, services: Services, actor: Actor) -> str:
     created = services.plans.create_recommended(actor, arguments.mrn, start=arguments.start)
-    return created.describe()
+    return created.describe(lambda code: services.catalogue.label("interventions", code))
 
 
 def _run_print(arguments: argparse.Namespace, services: Services, actor: Actor) -> str:
@@ -247,9 +269,9 @@ def _run_print(arguments: argparse.Namespace, services: Services, actor: Actor) 
     )
     patient = services.patients.by_mrn(actor, arguments.mrn)
     if arguments.document == "plan":
-        stored = services.documents.print_plan_summary(actor, patient.id)
+        stored = services.documents.print_plan_summary(actor, patient.id, destination=str(out))
     else:
-        stored = services.documents.print_discharge_summary(actor, patient.id)
+        stored = services.documents.print_discharge_summary(actor, patient.id, destination=str(out))
     services.documents.write_pdf(actor, stored.id, out, force=arguments.force)
     pages = f"{stored.pages} page{'s' if stored.pages != 1 else ''}"
     return f"Printed the {stored.title.lower()} of {arguments.mrn} to {out} ({pages})."
@@ -273,6 +295,12 @@ def _run_restore(arguments: argparse.Namespace, services: Services, actor: Actor
 def _run_clinic(arguments: argparse.Namespace, services: Services, actor: Actor) -> str:
     from backclinic.services.clinic import NewClinician
 
+    if arguments.action in ("set", "show") and not services.clinic.is_set_up():
+        raise CommandFailed("This clinic is not set up yet; run clinic setup first.")
+    if arguments.action == "show":
+        return services.clinic.settings().describe()
+    if arguments.action == "set":
+        return _change_clinic_settings(arguments, services, actor)
     # Checked before asking for a password that could not be used.
     if services.clinic.is_set_up():
         raise CommandFailed("This clinic has already been set up; nothing was changed.")
@@ -292,6 +320,58 @@ def _run_clinic(arguments: argparse.Namespace, services: Services, actor: Actor)
         f"Set up {arguments.name.strip()} with the administrator {admin.full_name} "
         f"({admin.username})."
     )
+
+
+_SETTING_OPTIONS = {"clinic_name": "--name", "clinic_days": "--open-days", "hours": "--hours"}
+
+
+def _change_clinic_settings(arguments: argparse.Namespace, services: Services, actor: Actor) -> str:
+    from backclinic.services.clinic import weekday_numbers
+
+    current = services.clinic.settings()
+    clinic_days = current.clinic_days
+    if arguments.open_days is not None:
+        try:
+            clinic_days = weekday_numbers(arguments.open_days)
+        except ValueError as error:
+            raise CommandFailed(f"--open-days: {error}.") from None
+        if not clinic_days:
+            raise CommandFailed("--open-days: name at least one day the clinic is open.")
+    opens_at, closes_at = current.opens_at, current.closes_at
+    if arguments.hours is not None:
+        opens_at, _dash, closes_at = arguments.hours.partition("-")
+        if not _dash:
+            raise CommandFailed(
+                f"--hours: expected opening and closing times as HH:MM-HH:MM, "
+                f"got {arguments.hours!r}."
+            )
+    closed = current.closed_dates
+    if arguments.no_closures:
+        closed = ()
+    if arguments.closed:
+        closed = tuple(arguments.closed)
+    from backclinic.services.errors import ValidationFailed
+
+    try:
+        changed = services.clinic.update_settings(
+            actor,
+            clinic_name=current.clinic_name if arguments.name is None else arguments.name,
+            address=current.address if arguments.address is None else arguments.address,
+            phone=current.phone if arguments.phone is None else arguments.phone,
+            email=current.email if arguments.email is None else arguments.email,
+            idle_lock_minutes=current.idle_lock_minutes,
+            clinic_days=clinic_days,
+            expected_version=current.version,
+            logo_path=current.logo_path,
+            opens_at=opens_at,
+            closes_at=closes_at,
+            closed_dates=closed,
+        )
+    except ValidationFailed as error:
+        first = error.errors[0]
+        option = _SETTING_OPTIONS.get(first.field)
+        raise CommandFailed(f"{option}: {first.message}" if option else first.message) from None
+    return "Saved the clinic's settings.\n" + changed.describe()
 
 
 def _run_accounts(arguments: argparse.Namespace, services: Services, actor: Actor) -> str:

@@ -21,6 +21,7 @@ from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication, QDialogButtonBox  # noqa: E402
 
 from backclinic import app as app_module  # noqa: E402
+from backclinic.ui.garbage import GuiThreadCollector  # noqa: E402
 from backclinic.ui.sign_in import SignInDialog  # noqa: E402
 from benchmarks.window_probe import rss_kib  # noqa: E402
 
@@ -38,6 +39,8 @@ def main() -> int:
     report: dict[str, object] = {"imports": time.time() - started}
     phases: dict[str, float] = {}
     application = QApplication(sys.argv)
+    # backclinic.app installs its collector only on an application it makes itself.
+    GuiThreadCollector(application)
 
     def sign_in_shown(dialog: SignInDialog) -> None:
         application.processEvents()

@@ -119,6 +119,10 @@ class ClinicSettingsRow(Stamped, Base):
     mrn_prefix: Mapped[str] = mapped_column(String(10), nullable=False, default="BC")
     # IANA name; null means the workstation's own zone (what versions before 0004 used).
     time_zone: Mapped[str | None] = mapped_column(String(64))
+    opens_at: Mapped[str] = mapped_column(String(5), nullable=False, default="08:00")
+    closes_at: Mapped[str] = mapped_column(String(5), nullable=False, default="18:00")
+    # ISO dates the clinic is closed on (holidays), sorted.
+    closed_dates: Mapped[list[Any]] = mapped_column(nullable=False, default=list)
 
 
 class ClinicianRow(Stamped, Base):
@@ -363,6 +367,11 @@ class ScheduledVisitRow(Stamped, Base):
     modalities: Mapped[list[Any]] = mapped_column(nullable=False)
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="planned")
     session_id: Mapped[int | None] = mapped_column(ForeignKey("treatment_session.id"))
+    # "HH:MM" in the clinic's local time; visits booked before 0007 have none.
+    visit_time: Mapped[str | None] = mapped_column(String(5))
+    clinician_id: Mapped[int | None] = mapped_column(ForeignKey("clinician.id"))
+    # A case file's clinician user name that no account here has (kept for export).
+    booked_with: Mapped[str | None] = mapped_column(String(100))
 
 
 class TreatmentSessionRow(Stamped, Base):
@@ -463,6 +472,8 @@ class DocumentRow(Base):
     pages: Mapped[int] = mapped_column(Integer, nullable=False)
     sha256: Mapped[str] = mapped_column(String(64), nullable=False)
     pdf: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    # The printer's name or the saved file's path; documents kept before 0007 have none.
+    destination: Mapped[str | None] = mapped_column(Text)
 
 
 class AuditEventRow(Base):

@@ -65,6 +65,9 @@ class PlanChoices:
     # Why each part was proposed (the recommendation's reasons), as stored with the plan.
     reasons: tuple[dict[str, Any], ...] = ()
     status: str = "active"
+    # The time of day ("HH:MM") the plan's new visits are booked at; None books them at the
+    # clinic's opening time.
+    visit_time: str | None = None
     # A plan that has ended (a case file's discharged plan): when, why, and the note.
     ended_on: dt.date | None = None
     end_reason: str | None = None

@@ -6,6 +6,9 @@ are spread as evenly as the open days allow and are at least two days apart (a d
 rest between sessions, as in the trials' twice-weekly courses); PT goes on acupuncture
 days first so the patient travels as little as possible, and a day with both becomes one
 visit with both modalities.
+
+A closed date (a holiday) is never booked: its visit moves to the nearest open day of the
+same plan week that holds no visit yet, else to the first such day after that week.
 """
 
 from __future__ import annotations
@@ -142,12 +145,16 @@ def _modalities(
 
 
 def build_schedule(
-    phases: Sequence[PhaseFrequency], start: date, clinic_days: frozenset[int]
+    phases: Sequence[PhaseFrequency],
+    start: date,
+    clinic_days: frozenset[int],
+    closed_dates: frozenset[date] = frozenset(),
 ) -> list[VisitDraft]:
     """Date every fixed visit of the plan; "as needed" acupuncture gets no fixed visits.
 
-    ``clinic_days`` are ``date.weekday()`` numbers (0 = Monday). Raises ScheduleError with
-    one sentence when a week cannot hold the asked frequency on the open days.
+    ``clinic_days`` are ``date.weekday()`` numbers (0 = Monday); no visit falls on one of
+    ``closed_dates``. Raises ScheduleError with one sentence when a week cannot hold the
+    asked frequency on the open days.
     """
     if not clinic_days:
         raise ScheduleError("The clinic has no open days, so no visit can be scheduled.")
@@ -178,7 +185,52 @@ def build_schedule(
                         modalities=_modalities(day, acupuncture_days, pt_days),
                     )
                 )
-    return visits
+    return _avoid_closures(visits, start, clinic_days, closed_dates)
+
+
+def _avoid_closures(
+    visits: list[VisitDraft],
+    start: date,
+    clinic_days: frozenset[int],
+    closed_dates: frozenset[date],
+) -> list[VisitDraft]:
+    taken = {visit.visit_date for visit in visits}
+
+    def free(day: date) -> bool:
+        return day.weekday() in clinic_days and day not in closed_dates and day not in taken
+
+    moved: list[VisitDraft] = []
+    for visit in visits:
+        if visit.visit_date not in closed_dates:
+            moved.append(visit)
+            continue
+        week_start = start + timedelta(
+            days=(visit.visit_date - start).days // DAYS_PER_WEEK * DAYS_PER_WEEK
+        )
+        same_week = sorted(
+            (
+                week_start + timedelta(days=offset)
+                for offset in range(DAYS_PER_WEEK)
+                if free(week_start + timedelta(days=offset))
+            ),
+            key=lambda day: (abs((day - visit.visit_date).days), day),
+        )
+        if same_week:
+            new_date = same_week[0]
+        else:
+            new_date = week_start + timedelta(days=DAYS_PER_WEEK)
+            while not free(new_date):
+                new_date += timedelta(days=1)
+        taken.discard(visit.visit_date)
+        taken.add(new_date)
+        moved.append(
+            VisitDraft(
+                visit_date=new_date,
+                phase_number=visit.phase_number,
+                modalities=visit.modalities,
+            )
+        )
+    return sorted(moved, key=lambda visit: visit.visit_date)
 
 
 def reschedule_from(
@@ -187,6 +239,7 @@ def reschedule_from(
     start: date,
     clinic_days: frozenset[int],
     from_date: date,
+    closed_dates: frozenset[date] = frozenset(),
 ) -> list[VisitDraft]:
     """Keep visits before ``from_date``; regenerate those on or after it from ``phases``.
 
@@ -196,7 +249,7 @@ def reschedule_from(
     kept = [visit for visit in existing if visit.visit_date < from_date]
     regenerated = [
         visit
-        for visit in build_schedule(phases, start, clinic_days)
+        for visit in build_schedule(phases, start, clinic_days, closed_dates)
         if visit.visit_date >= from_date
     ]
     return sorted([*kept, *regenerated], key=lambda visit: visit.visit_date)

@@ -48,7 +48,17 @@ class DocumentFrame:
     protocol_name: str
     protocol_version: int
     printed_on: dt.date
-    printed_by: str
+    # None when no clinician signed in (the command line without --user).
+    printed_by: str | None
+
+    @property
+    def prepared(self) -> str:
+        """Who the document says prepared it."""
+        return (
+            "Prepared at the clinic"
+            if self.printed_by is None
+            else f"Prepared by {self.printed_by}"
+        )
 
 
 @dataclass(frozen=True)
@@ -182,6 +192,10 @@ class PlannedVisit:
     """Labels: "Acupuncture", "Physical therapy"."""
     status: str
     """planned, done or missed."""
+    time: str | None = None
+    """"HH:MM"; visits booked before visit times existed have none."""
+    clinician: str | None = None
+    """Who the visit is booked with (full name), if anyone."""
 
 
 @dataclass(frozen=True)

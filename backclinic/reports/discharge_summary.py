@@ -260,7 +260,7 @@ def render_discharge_summary(summary: DischargeSummary) -> RenderedPdf:
     title = discharge_title(summary.ended)
     subtitle = (
         f"Acupuncture and physical therapy for low back pain, {day(summary.start_date)} to "
-        f"{day(summary.end_date)}. Prepared by {escape(summary.frame.printed_by)}."
+        f"{day(summary.end_date)}. {escape(summary.frame.prepared)}."
     )
     if not summary.ended:
         subtitle += " The plan is still active: this is not a discharge."

@@ -256,7 +256,7 @@ def render(frame: DocumentFrame, story: list[Flowable]) -> RenderedPdf:
         topMargin=HEADER_HEIGHT,
         bottomMargin=FOOTER_HEIGHT + 4 * mm,
         title=f"{frame.title} — {frame.patient.name}",
-        author=frame.printed_by,
+        author=frame.printed_by or frame.letterhead.clinic_name,
         subject=frame.letterhead.clinic_name,
         creator="BackClinic",
     )

@@ -134,17 +134,20 @@ def _visits(summary: PlanSummary, styles: Styles) -> list[Flowable]:
     story: list[Flowable] = [Paragraph("Your visits", styles.heading)]
     if not summary.visits:
         return [*story, Paragraph("No visits are booked yet.", styles.body)]
-    rows: list[list[str]] = [["Date", "Phase", "Visit", ""]]
+    rows: list[list[str]] = [["Date", "Time", "Phase", "Visit", "With", ""]]
     for visit in summary.visits:
         rows.append(
             [
                 weekday_day(visit.when),
+                visit.time or "",
                 str(visit.phase_number),
                 _joined(visit.modalities),
+                visit.clinician or "",
                 VISIT_STATUS_WORDS.get(visit.status, ""),
             ]
         )
-    widths = [38 * mm, 14 * mm, CONTENT_WIDTH - 38 * mm - 14 * mm - 22 * mm, 22 * mm]
+    fixed = [36 * mm, 13 * mm, 13 * mm, 38 * mm, 18 * mm]
+    widths = [*fixed[:3], CONTENT_WIDTH - sum(fixed), *fixed[3:]]
     table = Table(rows, colWidths=widths, repeatRows=1, style=styles.table())
     story.append(table)
     return story
@@ -201,7 +204,7 @@ def render_plan_summary(summary: PlanSummary) -> RenderedPdf:
         Paragraph("Your treatment plan", styles.title),
         Paragraph(
             f"For {escape(frame.patient.name)}: acupuncture and physical therapy for your "
-            f"back{span}. Prepared by {escape(frame.printed_by)} on {day(frame.printed_on)}.",
+            f"back{span}. {escape(frame.prepared)} on {day(frame.printed_on)}.",
             styles.subtitle,
         ),
         *([Paragraph(f"<b>{escape(summary.ended)}</b>", styles.body)] if summary.ended else []),

@@ -737,7 +737,14 @@ def _case_plan(view: PlanView) -> CasePlan:
         end_note=view.end_note,
     )
     visits = tuple(
-        CaseVisit(visit.visit_date, visit.phase_number, visit.modalities, visit.status)
+        CaseVisit(
+            visit.visit_date,
+            visit.phase_number,
+            visit.modalities,
+            visit.status,
+            visit.visit_time,
+            visit.clinician_username,
+        )
         for visit in view.visits
     )
     return CasePlan(choices, visits)

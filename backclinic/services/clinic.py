@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ ROLE_LABELS = {
 }
 MIN_PASSWORD_LENGTH = 8
 WEEKDAYS_MON_TO_FRI = [0, 1, 2, 3, 4]
+_WEEKDAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # One message for a wrong name, a wrong password and a locked account: which of them it was
 # would tell an attacker that the account exists.
 SIGN_IN_FAILED = (
@@ -60,6 +62,27 @@ class ClinicSettings:
     version: int
     # IANA name of the zone whose calendar is the clinic's "today"; None: the workstation's.
     time_zone: str | None = None
+    opens_at: str = "08:00"
+    closes_at: str = "18:00"
+    closed_dates: tuple[dt.date, ...] = ()
+
+    def describe(self) -> str:
+        """The settings as ``clinic show`` prints them, one per line."""
+        days = ", ".join(_WEEKDAY_CODES[day] for day in self.clinic_days)
+        closed = ", ".join(day.isoformat() for day in self.closed_dates) or "none"
+        zone = self.time_zone or "this computer's own"
+        return "\n".join(
+            (
+                f"Name: {self.clinic_name}",
+                f"Address: {self.address or '(none)'}",
+                f"Phone: {self.phone or '(none)'}",
+                f"Email: {self.email or '(none)'}",
+                f"Open days: {days}",
+                f"Hours: {self.opens_at}-{self.closes_at}",
+                f"Closed: {closed}",
+                f"Time zone: {zone}",
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -101,7 +124,60 @@ def _settings(row: ClinicSettingsRow) -> ClinicSettings:
         clinic_days=tuple(row.clinic_days),
         version=row.version,
         time_zone=row.time_zone,
+        opens_at=row.opens_at,
+        closes_at=row.closes_at,
+        closed_dates=tuple(dt.date.fromisoformat(day) for day in row.closed_dates),
     )
+
+
+def weekday_numbers(codes: str) -> tuple[int, ...]:
+    """``mon,tue,…`` as weekday numbers; ValueError naming the first unknown code."""
+    days = []
+    for code in (part.strip().casefold()[:3] for part in codes.split(",") if part.strip()):
+        if code not in _WEEKDAY_CODES:
+            raise ValueError(f"{code!r} is not a weekday; use mon, tue, wed, thu, fri, sat, sun")
+        days.append(_WEEKDAY_CODES.index(code))
+    return tuple(sorted(set(days)))
+
+
+def _clock_time(text: str) -> dt.time | None:
+    try:
+        parsed = dt.time.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if len(text) == 5 and parsed.second == 0 else None
+
+
+def _hours_errors(opens_at: str, closes_at: str) -> list[FieldError]:
+    opens, closes = _clock_time(opens_at), _clock_time(closes_at)
+    if opens is None or closes is None:
+        wrong = opens_at if opens is None else closes_at
+        return [FieldError("hours", f"Hours must be times as HH:MM, got {wrong!r}.")]
+    if closes <= opens:
+        return [
+            FieldError("hours", f"The clinic must close after it opens ({opens_at}-{closes_at}).")
+        ]
+    return []
+
+
+def visit_time_errors(visit_time: str, opens_at: str, closes_at: str) -> list[FieldError]:
+    """A visit is booked at a clock time when the clinic is open (it opens at or before it
+    and closes after it)."""
+    at = _clock_time(visit_time)
+    if at is None:
+        return [
+            FieldError("visit_time", f"Visit time must be a time as HH:MM, got {visit_time!r}.")
+        ]
+    opens, closes = _clock_time(opens_at), _clock_time(closes_at)
+    if opens is not None and closes is not None and not opens <= at < closes:
+        return [
+            FieldError(
+                "visit_time",
+                f"Visit time {visit_time} must be between {opens_at} and {closes_at}, "
+                "when the clinic is open.",
+            )
+        ]
+    return []
 
 
 def validate_clinician(new: NewClinician, prefix: str = "") -> list[FieldError]:
@@ -126,8 +202,18 @@ def validate_clinician(new: NewClinician, prefix: str = "") -> list[FieldError]:
     return errors
 
 
+def _plain(values: dict[str, object]) -> dict[str, object]:
+    """Dates as ISO text, so the audit entry's details stay JSON."""
+    return {
+        key: [day.isoformat() for day in value]
+        if key == "closed_dates" and isinstance(value, tuple)
+        else value
+        for key, value in values.items()
+    }
+
+
 def _settings_changes(before: ClinicSettings, after: ClinicSettings) -> dict[str, object]:
-    old, new = asdict(before), asdict(after)
+    old, new = _plain(asdict(before)), _plain(asdict(after))
     changed = [key for key in old if key != "version" and old[key] != new[key]]
     return {
         "before": {key: old[key] for key in changed},
@@ -301,13 +387,21 @@ class ClinicService:
         clinic_days: tuple[int, ...],
         expected_version: int,
         logo_path: str | None = None,
+        opens_at: str | None = None,
+        closes_at: str | None = None,
+        closed_dates: tuple[dt.date, ...] | None = None,
         time_zone: str | None = None,
     ) -> ClinicSettings:
         """Change what letterheads and schedules use; admins (and the command line) only.
 
-        ``time_zone`` is an IANA name, or "" for the workstation's own zone; None keeps it.
+        Hours and closures left as None stay as they are. ``time_zone`` is an IANA name, or ""
+        for the workstation's own zone; None keeps it.
         """
-        errors = []
+        current = self.settings()
+        opens_at = current.opens_at if opens_at is None else opens_at.strip()
+        closes_at = current.closes_at if closes_at is None else closes_at.strip()
+        closed = sorted(set(current.closed_dates if closed_dates is None else closed_dates))
+        errors = _hours_errors(opens_at, closes_at)
         if not clinic_name.strip():
             errors.append(FieldError("clinic_name", "Clinic name is required."))
         if not 1 <= idle_lock_minutes <= 30:
@@ -342,6 +436,8 @@ class ClinicService:
                     "idle_lock_minutes": idle_lock_minutes,
                     "clinic_days": sorted(set(clinic_days)),
                     "logo_path": logo_path,
+                    "hours": f"{opens_at}-{closes_at}",
+                    "closed_dates": [day.isoformat() for day in closed],
                     "time_zone": time_zone,
                 },
             )
@@ -353,6 +449,9 @@ class ClinicService:
             row.idle_lock_minutes = idle_lock_minutes
             row.clinic_days = sorted(set(clinic_days))
             row.logo_path = logo
+            row.opens_at = opens_at
+            row.closes_at = closes_at
+            row.closed_dates = [day.isoformat() for day in closed]
             if zone is not None:
                 row.time_zone = zone or None
             self._context.stamp_change(row, actor)

@@ -285,6 +285,8 @@ class _CaseloadStep:
 # (None: intake recorded, plan not built yet).
 CASELOAD = 60
 PLAN_AGES: tuple[int | None, ...] = (0, 1, 3, 4, 6, 7, None, 2, 5, 8)
+# Visit times of the demo's plans: half-hourly from 08:00, within default opening hours.
+VISIT_SLOTS = tuple(f"{8 + half // 2:02d}:{30 * (half % 2):02d}" for half in range(19))
 
 _FACTOR_SETS = (
     ("posture", "muscle_imbalance", "sedentary"),
@@ -704,8 +706,20 @@ class DemoService:
             )
             if proposal.blocked:
                 continue
-            choices = choices_from_proposal(proposal, start=started, clinic_days=clinic_days)
+            # Each plan at its own time of day, its needling visits with one of the clinic's
+            # acupuncturists and its exercise-only visits with one of its therapists, so the
+            # day view reads like a clinic's day and "My visits" is not empty.
+            choices = replace(
+                choices_from_proposal(proposal, start=started, clinic_days=clinic_days),
+                visit_time=VISIT_SLOTS[position % len(VISIT_SLOTS)],
+            )
             plan = self._plans._insert_plan(session, actor, patient_id, intake_row.id, choices)
+            needling = staff.acupuncturists[position % len(staff.acupuncturists)]
+            exercise = staff.therapists[position % len(staff.therapists)]
+            for visit in session.scalars(
+                select(ScheduledVisitRow).where(ScheduledVisitRow.plan_id == plan.id)
+            ):
+                visit.clinician_id = needling if "acupuncture" in visit.modalities else exercise
             plans += 1
             course = _Course(
                 trajectory=TRAJECTORIES[position % len(TRAJECTORIES)],

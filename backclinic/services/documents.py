@@ -1,9 +1,11 @@
 """Printed documents: build the plan and discharge summaries, keep each one as handed over.
 
-Every print renders the PDF from the services' views (converted here into the reports'
-plain inputs), stores the exact bytes with their hash, and writes one "print" audit entry
-in the same transaction. Reprints and exports hand back those stored bytes, never a fresh
-rendering, so a reprint is what the patient was given, byte for byte.
+A document is first drafted (rendered from the services' views, converted here into the
+reports' plain inputs) for the preview, which records nothing. Only when it is sent to a
+printer or saved as a PDF are the exact bytes stored with their hash and where they went,
+with one "print" audit entry in the same transaction. Reprints and exports hand back those
+stored bytes, never a fresh rendering, so a reprint is what the patient was given, byte
+for byte.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ from backclinic.services.plans import InterventionDose, PhaseView, PlanService, 
 from backclinic.services.safety import status_on
 from backclinic.services.sessions import SessionRecord, SessionService
 from backclinic.services.use_case import Change as Changed
-from backclinic.services.use_case import use_case
+from backclinic.services.use_case import reads_no_records, use_case
 
 PLAN_SUMMARY = "plan_summary"
 DISCHARGE_SUMMARY = "discharge_summary"
@@ -69,10 +71,23 @@ class DocumentInfo:
     created_at: dt.datetime
     clinician: str
     pages: int
+    destination: str | None = None
 
     @property
     def kind_label(self) -> str:
         return KIND_LABELS.get(self.kind, self.kind)
+
+
+@dataclass(frozen=True)
+class DraftDocument:
+    """A rendered document not yet handed over: what the preview shows, stored by nobody."""
+
+    patient_id: int
+    plan_id: int | None
+    kind: str
+    title: str
+    pages: int
+    pdf: bytes
 
 
 @dataclass(frozen=True)
@@ -86,6 +101,7 @@ class StoredDocument:
     pages: int
     sha256: str
     pdf: bytes
+    destination: str | None = None
 
 
 class DocumentService:
@@ -109,41 +125,65 @@ class DocumentService:
         self._assessments = assessments
         self._sessions = sessions
 
-    @use_case(Permission.PRINT, changes={Changed.DOCUMENTS})
-    def print_plan_summary(self, actor: Actor, patient_id: int) -> StoredDocument:
-        """Render the patient's plan summary, keep it, and audit the print."""
+    # ------------------------------------------------------------------------- printing
+
+    @use_case(Permission.PRINT)
+    def draft_plan_summary(self, actor: Actor, patient_id: int) -> DraftDocument:
+        """Render the patient's plan summary for the preview; nothing is stored or audited."""
         summary = self.plan_summary(actor, patient_id)
         # reportlab loads on the first print, not at start-up (it is a large import).
         from backclinic.reports.plan_summary import render_plan_summary
 
         rendered = render_plan_summary(summary)
         plan = self._plan_to_print(actor, patient_id, "plan summary")
-        return self._store(
-            actor,
-            patient_id,
-            plan.id,
-            PLAN_SUMMARY,
-            summary.frame.title,
-            rendered.pdf,
-            rendered.pages,
+        return DraftDocument(
+            patient_id, plan.id, PLAN_SUMMARY, summary.frame.title, rendered.pages, rendered.pdf
         )
 
-    @use_case(Permission.PRINT, changes={Changed.DOCUMENTS})
-    def print_discharge_summary(self, actor: Actor, patient_id: int) -> StoredDocument:
+    @use_case(Permission.PRINT)
+    def draft_discharge_summary(self, actor: Actor, patient_id: int) -> DraftDocument:
         """Render the discharge summary (an interim one while the plan is active)."""
         summary = self.discharge_summary(actor, patient_id)
         from backclinic.reports.discharge_summary import render_discharge_summary
 
         rendered = render_discharge_summary(summary)
         plan = self._plan_to_print(actor, patient_id, "discharge summary")
-        return self._store(
-            actor,
+        return DraftDocument(
             patient_id,
             plan.id,
             DISCHARGE_SUMMARY,
             summary.frame.title,
-            rendered.pdf,
             rendered.pages,
+            rendered.pdf,
+        )
+
+    @use_case(Permission.PRINT, changes={Changed.DOCUMENTS})
+    def keep_printed(
+        self, actor: Actor, draft: DraftDocument, *, destination: str
+    ) -> StoredDocument:
+        """Keep a draft as handed over to ``destination`` (a printer or a file), audited."""
+        if not destination.strip():
+            raise ValidationFailed(
+                [FieldError("destination", "Say where the document was sent: a printer or file.")]
+            )
+        return self._store(actor, draft, destination.strip())
+
+    @use_case(Permission.PRINT, changes={Changed.DOCUMENTS})
+    def print_plan_summary(
+        self, actor: Actor, patient_id: int, *, destination: str = "a PDF file"
+    ) -> StoredDocument:
+        """Render the plan summary and keep it as sent to ``destination`` in one step."""
+        return self.keep_printed(
+            actor, self.draft_plan_summary(actor, patient_id), destination=destination
+        )
+
+    @use_case(Permission.PRINT, changes={Changed.DOCUMENTS})
+    def print_discharge_summary(
+        self, actor: Actor, patient_id: int, *, destination: str = "a PDF file"
+    ) -> StoredDocument:
+        """Render the discharge summary and keep it as sent to ``destination``."""
+        return self.keep_printed(
+            actor, self.draft_discharge_summary(actor, patient_id), destination=destination
         )
 
     @use_case(Permission.VIEW_CLINICAL)
@@ -157,6 +197,7 @@ class DocumentService:
                     DocumentRow.title,
                     DocumentRow.created_at,
                     DocumentRow.pages,
+                    DocumentRow.destination,
                     ClinicianRow.full_name,
                 )
                 .outerjoin(ClinicianRow, ClinicianRow.id == DocumentRow.created_by)
@@ -171,6 +212,7 @@ class DocumentService:
                     created_at=row.created_at,
                     clinician=row.full_name or COMMAND_LINE,
                     pages=row.pages,
+                    destination=row.destination,
                 )
                 for row in rows
             ]
@@ -182,8 +224,9 @@ class DocumentService:
             return self._row(session, document_id).pdf
 
     @use_case(Permission.PRINT)
-    def reprint(self, actor: Actor, document_id: int) -> bytes:
-        """The stored bytes, exactly as first handed over, for printing again; audited."""
+    def reprint(self, actor: Actor, document_id: int, *, destination: str = "") -> bytes:
+        """The stored bytes, exactly as first handed over, for printing again; audited with
+        the printer it goes to."""
         with self._context.writing() as session:
             row = self._row(session, document_id)
             self._context.audit(
@@ -194,10 +237,20 @@ class DocumentService:
                     "document",
                     row.id,
                     row.patient_id,
-                    {"kind": row.kind, "title": row.title, "sha256": row.sha256},
+                    {
+                        "kind": row.kind,
+                        "title": row.title,
+                        "sha256": row.sha256,
+                        "destination": destination,
+                    },
                 ),
             )
             return row.pdf
+
+    @reads_no_records
+    def protected_files(self) -> tuple[Path, ...]:
+        """The live database's files, which no saved document may replace."""
+        return tuple(self._context.database_files())
 
     @use_case(Permission.PRINT)
     def write_pdf(self, actor: Actor, document_id: int, path: Path, *, force: bool = False) -> None:
@@ -262,6 +315,8 @@ class DocumentService:
                     phase_number=v.phase_number,
                     modalities=tuple(self._label("modalities", m) for m in v.modalities),
                     status=v.status,
+                    time=v.visit_time,
+                    clinician=v.clinician_name,
                 )
                 for v in plan.visits
             ),
@@ -395,7 +450,8 @@ class DocumentService:
             protocol_name=protocol_name,
             protocol_version=plan.protocol_version,
             printed_on=today,
-            printed_by=actor.name,
+            # A document names a signed-in clinician, never an operating-system account.
+            printed_by=actor.name if actor.clinician_id is not None else None,
         )
 
     def _label(self, kind: str, code: str) -> str:
@@ -542,28 +598,20 @@ class DocumentService:
             raise NotFound(f"Document {document_id} does not exist.")
         return row
 
-    def _store(
-        self,
-        actor: Actor,
-        patient_id: int,
-        plan_id: int | None,
-        kind: str,
-        title: str,
-        pdf: bytes,
-        pages: int,
-    ) -> StoredDocument:
-        digest = hashlib.sha256(pdf).hexdigest()
+    def _store(self, actor: Actor, draft: DraftDocument, destination: str) -> StoredDocument:
+        digest = hashlib.sha256(draft.pdf).hexdigest()
         with self._context.writing() as session:
             row = DocumentRow(
-                patient_id=patient_id,
-                plan_id=plan_id,
-                kind=kind,
-                title=title,
+                patient_id=draft.patient_id,
+                plan_id=draft.plan_id,
+                kind=draft.kind,
+                title=draft.title,
                 created_at=self._context.clock.now(),
                 created_by=actor.clinician_id,
-                pages=pages,
+                pages=draft.pages,
                 sha256=digest,
-                pdf=pdf,
+                pdf=draft.pdf,
+                destination=destination,
             )
             session.add(row)
             session.flush()
@@ -574,18 +622,28 @@ class DocumentService:
                     "print",
                     "document",
                     row.id,
-                    patient_id,
+                    draft.patient_id,
                     {
-                        "kind": kind,
-                        "title": title,
-                        "plan_id": plan_id,
-                        "pages": pages,
+                        "kind": draft.kind,
+                        "title": draft.title,
+                        "plan_id": draft.plan_id,
+                        "pages": draft.pages,
                         "sha256": digest,
+                        "destination": destination,
                     },
                 ),
             )
             return StoredDocument(
-                row.id, patient_id, plan_id, kind, title, row.created_at, pages, digest, pdf
+                row.id,
+                draft.patient_id,
+                draft.plan_id,
+                draft.kind,
+                draft.title,
+                row.created_at,
+                draft.pages,
+                digest,
+                draft.pdf,
+                destination,
             )
 
 

@@ -9,7 +9,7 @@ transaction with one audit entry. Changing an active plan reschedules future vis
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -19,12 +19,14 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from backclinic.db.models import (
     AssessmentRow,
+    ClinicianRow,
     ClinicSettingsRow,
     PatientRow,
     PlanPhaseRow,
     PlanRow,
     ScheduledVisitRow,
 )
+from backclinic.domain.casefile.model import CaseVisit
 from backclinic.domain.catalogue import Catalogue
 from backclinic.domain.plan import InterventionDose as InterventionDose  # named from here too
 from backclinic.domain.plan import PlanChoices as PlanChoices  # named from here too
@@ -46,6 +48,7 @@ from backclinic.services.assessments import (
     intake_from_row,
     validate_assessment,
 )
+from backclinic.services.clinic import visit_time_errors
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, NotFound, ValidationFailed
 from backclinic.services.patients import PatientService
@@ -99,6 +102,11 @@ class VisitView:
     status: str
     # The row's version for optimistic locking (reschedule_visit); 0 when not read from one.
     version: int = 0
+    # "HH:MM" and the booked clinician; visits booked before times existed have neither.
+    visit_time: str | None = None
+    clinician_id: int | None = None
+    clinician_username: str | None = None
+    clinician_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -123,7 +131,8 @@ class PlanView:
     end_reason: str | None = None
     end_note: str = ""
 
-    def describe(self) -> str:
+    def describe(self, label: Callable[[str], str] = str) -> str:
+        """The plan in a few lines; ``label`` words an intervention code."""
         acupuncture = sum("acupuncture" in v.modalities for v in self.visits)
         pt = sum("pt" in v.modalities for v in self.visits)
         lines = [
@@ -136,7 +145,7 @@ class PlanView:
                 f"  Phase {phase.number} {phase.name}, weeks {phase.start_week}–{phase.end_week}"
                 f" ({phase.start_date.isoformat()} to {phase.end_date.isoformat()}): "
                 f"acupuncture {phase.acupuncture_words}, PT {phase.pt_words}: "
-                f"{', '.join(phase.pt_focus)}."
+                f"{', '.join(label(code) for code in phase.pt_focus)}."
             )
         return "\n".join(lines)
 
@@ -224,6 +233,12 @@ class PlanService:
                 return frozenset(self.protocol.clinic_defaults.clinic_days)
             return frozenset(settings.clinic_days)
 
+    @use_case(None)
+    def closed_dates(self, actor: Actor) -> frozenset[dt.date]:
+        """The clinic's closures (holidays), which no visit is booked on."""
+        with self._context.reading() as session:
+            return _closed_dates(session)
+
     @use_case(Permission.VIEW_CLINICAL)
     def propose(self, actor: Actor, patient_id: int) -> PlanProposal:
         """The model's recommendation from the latest intake (blocked ones say why)."""
@@ -240,13 +255,16 @@ class PlanService:
         return recommend(intake, self.protocol, self.catalogue)
 
     @reads_no_records
-    def preview(self, choices: PlanChoices) -> list[VisitDraft]:
+    def preview(
+        self, choices: PlanChoices, *, closed_dates: frozenset[dt.date] = frozenset()
+    ) -> list[VisitDraft]:
         """The dated visits these choices would produce; ScheduleError as a field error."""
         try:
             return build_schedule(
                 [phase.frequency() for phase in choices.phases],
                 choices.start_date,
                 choices.clinic_days,
+                closed_dates,
             )
         except ScheduleError as error:
             raise ValidationFailed([FieldError("clinic_days", str(error))]) from error
@@ -340,7 +358,19 @@ class PlanService:
     ) -> PlanRow:
         """Insert plan, phases and visits inside the caller's unit of work (no audit)."""
         self._check_choices(choices, self._patient_precautions(session, intake_row_id))
-        drafts: Sequence[Any] = visits if visits is not None else self.preview(choices)
+        if choices.visit_time is not None and visits is None:
+            settings = session.get(ClinicSettingsRow, 1)
+            if settings is not None and (
+                errors := visit_time_errors(
+                    choices.visit_time, settings.opens_at, settings.closes_at
+                )
+            ):
+                raise ValidationFailed(errors)
+        drafts: Sequence[Any] = (
+            visits
+            if visits is not None
+            else self.preview(choices, closed_dates=_closed_dates(session))
+        )
         plan = PlanRow(
             patient_id=patient_id,
             intake_id=intake_row_id,
@@ -366,7 +396,7 @@ class PlanService:
             phase_row = PlanPhaseRow(plan_id=plan.id, **_phase_columns(phase))
             self._context.stamp_new(phase_row, actor)
             session.add(phase_row)
-        self._add_visits(session, actor, plan.id, drafts)
+        self._add_visits(session, actor, plan.id, drafts, at=choices.visit_time)
         session.flush()
         return plan
 
@@ -441,6 +471,7 @@ class PlanService:
                     plan.start_date,
                     frozenset(plan.clinic_days),
                     from_date,
+                    _closed_dates(session),
                 )
             except ScheduleError as error:
                 raise ValidationFailed([FieldError("frequency", str(error))]) from error
@@ -453,6 +484,7 @@ class PlanService:
                 actor,
                 plan.id,
                 [d for d in schedule if d.visit_date >= from_date and d.visit_date not in taken],
+                at=_booked_time(existing),
             )
             self._context.stamp_change(plan, actor)
             session.flush()
@@ -530,6 +562,8 @@ class PlanService:
                     tuple(visit.modalities),
                     visit.status,
                     visit.version,
+                    visit.visit_time,
+                    visit.clinician_id,
                 )
         except StaleDataError as error:
             raise self._context.stale(
@@ -562,6 +596,8 @@ class PlanService:
             if settings is not None
             else set(self.protocol.clinic_defaults.clinic_days)
         )
+        if settings is not None and new_date.isoformat() in settings.closed_dates:
+            return f"The clinic is closed on {new_date.isoformat()}; choose another day."
         if new_date.weekday() not in open_days:
             return (
                 f"The clinic is closed on {WEEKDAY_NAMES[new_date.weekday()]}s; "
@@ -806,15 +842,50 @@ class PlanService:
             raise ValidationFailed(errors)
 
     def _add_visits(
-        self, session: Session, actor: Actor | None, plan_id: int, drafts: Sequence[Any]
+        self,
+        session: Session,
+        actor: Actor | None,
+        plan_id: int,
+        drafts: Sequence[Any],
+        *,
+        at: str | None = None,
     ) -> None:
+        # A new visit is booked with the clinician who planned it, at the time they chose
+        # (else the clinic's opening time), until someone moves it; imported visits bring
+        # their own.
+        settings = session.get(ClinicSettingsRow, 1)
+        opening = at or (settings.opens_at if settings is not None else None)
+        named_in_file = {d.clinician for d in drafts if isinstance(d, CaseVisit)} - {None}
+        account_ids: dict[str, int] = (
+            {
+                username: account_id
+                for account_id, username in session.execute(
+                    select(ClinicianRow.id, ClinicianRow.username).where(
+                        ClinicianRow.username.in_(named_in_file)
+                    )
+                ).tuples()
+            }
+            if named_in_file
+            else {}
+        )
         for draft in drafts:
+            # A visit a case file gives is stored as the file gives it, so it exports the
+            # same; only visits scheduled here are booked at opening time with their planner.
+            from_file = isinstance(draft, CaseVisit)
+            named = draft.clinician if from_file else None
+            if from_file:
+                clinician_id = account_ids.get(named) if named else None
+            else:
+                clinician_id = _actor_id(actor)
             visit = ScheduledVisitRow(
                 plan_id=plan_id,
                 phase_number=draft.phase_number,
                 visit_date=draft.visit_date,
                 modalities=list(draft.modalities),
                 status=getattr(draft, "status", "planned"),
+                visit_time=draft.visit_time if from_file else opening,
+                clinician_id=clinician_id,
+                booked_with=named if named and named not in account_ids else None,
             )
             self._context.stamp_new(visit, actor)
             session.add(visit)
@@ -840,6 +911,20 @@ class PlanService:
             .where(ScheduledVisitRow.plan_id == plan.id, ScheduledVisitRow.status != "cancelled")
             .order_by(ScheduledVisitRow.visit_date, ScheduledVisitRow.id)
         ).all()
+        booked = {v.clinician_id for v in visits if v.clinician_id is not None}
+        accounts: dict[int, tuple[str, str]] = (
+            {
+                account_id: (username, full_name)
+                for account_id, username, full_name in session.execute(
+                    select(ClinicianRow.id, ClinicianRow.username, ClinicianRow.full_name).where(
+                        ClinicianRow.id.in_(booked)
+                    )
+                ).tuples()
+            }
+            if booked
+            else {}
+        )
+
         return PlanView(
             id=plan.id,
             patient_id=plan.patient_id,
@@ -851,7 +936,16 @@ class PlanService:
             phases=tuple(_phase_view(p, plan.start_date) for p in phases),
             visits=tuple(
                 VisitView(
-                    v.id, v.visit_date, v.phase_number, tuple(v.modalities), v.status, v.version
+                    v.id,
+                    v.visit_date,
+                    v.phase_number,
+                    tuple(v.modalities),
+                    v.status,
+                    v.version,
+                    v.visit_time,
+                    v.clinician_id,
+                    accounts[v.clinician_id][0] if v.clinician_id in accounts else v.booked_with,
+                    accounts[v.clinician_id][1] if v.clinician_id in accounts else None,
                 )
                 for v in visits
             ),
@@ -931,3 +1025,20 @@ def _phase_view(row: PlanPhaseRow, start: dt.date) -> PhaseView:
         start_date=start + dt.timedelta(weeks=row.start_week - 1),
         end_date=start + dt.timedelta(weeks=row.end_week, days=-1),
     )
+
+
+def _closed_dates(session: Session) -> frozenset[dt.date]:
+    settings = session.get(ClinicSettingsRow, 1)
+    if settings is None:
+        return frozenset()
+    return frozenset(dt.date.fromisoformat(day) for day in settings.closed_dates)
+
+
+def _booked_time(visits: Sequence[ScheduledVisitRow]) -> str | None:
+    """The time the plan's latest booked visit is at, for the visits a change adds."""
+    timed = [v for v in visits if v.visit_time is not None]
+    return max(timed, key=lambda v: (v.visit_date, v.id)).visit_time if timed else None
+
+
+def _actor_id(actor: Actor | None) -> int | None:
+    return None if actor is None else actor.clinician_id

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, or_, select
 
-from backclinic.db.models import PatientRow, PlanRow, ScheduledVisitRow
+from backclinic.db.models import ClinicianRow, PatientRow, PlanRow, ScheduledVisitRow
 from backclinic.domain.catalogue import Catalogue
 from backclinic.domain.protocol import Protocol
 from backclinic.services.context import Actor, ServiceContext
@@ -20,7 +20,8 @@ from backclinic.services.permissions import Permission
 from backclinic.services.safety import statuses_on
 from backclinic.services.use_case import reads_no_records, use_case
 
-# Missed visits stay on the day view this long, so someone can follow them up.
+# Missed and overdue visits stay on the day view for a week, so someone can follow them up;
+# older ones are the plan's history (on the patient's Plan tab), not this morning's work.
 MISSED_SHOWN_DAYS = 7
 
 
@@ -38,6 +39,10 @@ class DueVisit:
     version: int = 1
     # The patient's treatment is on hold for an urgent referral (safety status).
     urgent_referral: bool = False
+    # "HH:MM" and the booked clinician; visits booked before times existed have neither.
+    visit_time: str | None = None
+    clinician_id: int | None = None
+    clinician_name: str | None = None
 
 
 class DayScheduleService:
@@ -61,8 +66,8 @@ class DayScheduleService:
         self, actor: Actor, today: dt.date, *, missed_within_days: int = MISSED_SHOWN_DAYS
     ) -> list[DueVisit]:
         """Visits of active plans of unarchived patients, oldest first: every visit dated
-        ``today`` (except cancelled ones), planned visits before it (overdue), and visits
-        missed in the last ``missed_within_days`` days."""
+        ``today`` (except cancelled ones), and planned (overdue) or missed visits of the
+        last ``missed_within_days`` days."""
         query = due_query(today, today - dt.timedelta(days=missed_within_days))
         with self._context.reading() as session:
             rows = list(session.execute(query))
@@ -88,6 +93,9 @@ class DayScheduleService:
                     status=row.status,
                     overdue=row.status == "planned" and row.visit_date < today,
                     version=row.version,
+                    visit_time=row.visit_time,
+                    clinician_id=row.clinician_id,
+                    clinician_name=row.full_name,
                     urgent_referral=row.patient_id in on_hold,
                 )
                 for row in rows
@@ -109,18 +117,27 @@ def due_query(today: dt.date, missed_since: dt.date) -> Select[Any]:
             visit.modalities,
             visit.status,
             visit.version,
+            visit.visit_time,
+            visit.clinician_id,
+            ClinicianRow.full_name,
         )
         .join(PlanRow, PlanRow.id == visit.plan_id)
+        .outerjoin(ClinicianRow, ClinicianRow.id == visit.clinician_id)
         .join(PatientRow, PatientRow.id == PlanRow.patient_id)
         .where(
             visit.visit_date <= today,
             or_(
                 and_(visit.visit_date == today, visit.status != "cancelled"),
-                visit.status == "planned",
-                and_(visit.status == "missed", visit.visit_date >= missed_since),
+                and_(visit.status.in_(("planned", "missed")), visit.visit_date >= missed_since),
             ),
             PlanRow.status == "active",
             PatientRow.archived.is_(False),
         )
-        .order_by(visit.visit_date, PatientRow.family_name, PatientRow.given_name, visit.id)
+        .order_by(
+            visit.visit_date,
+            visit.visit_time,
+            PatientRow.family_name,
+            PatientRow.given_name,
+            visit.id,
+        )
     )

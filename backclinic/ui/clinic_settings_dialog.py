@@ -1,11 +1,13 @@
 """The clinic's own details: the letterhead of every printed document, the idle lock, the
-opening days the plan schedule uses and the time zone whose calendar is the clinic's today."""
+opening days, hours and closures the plan schedule uses, and the time zone whose calendar is
+the clinic's today."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTime
 from PySide6.QtWidgets import (
     QCheckBox,
     QCompleter,
@@ -14,11 +16,13 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
+    QTimeEdit,
     QVBoxLayout,
     QWidget,
 )
@@ -69,6 +73,22 @@ class ClinicSettingsDialog(QDialog):
         for box in self.day_boxes:
             days_row.addWidget(box)
         days_row.addStretch(1)
+        self.opens_at = QTimeEdit()
+        self.closes_at = QTimeEdit()
+        for edit in (self.opens_at, self.closes_at):
+            edit.setDisplayFormat("HH:mm")
+        hours = QWidget()
+        hours_row = QHBoxLayout(hours)
+        hours_row.setContentsMargins(0, 0, 0, 0)
+        hours_row.addWidget(self.opens_at)
+        hours_row.addWidget(QLabel("to"))
+        hours_row.addWidget(self.closes_at)
+        hours_row.addStretch(1)
+        self.closed_dates = QPlainTextEdit()
+        self.closed_dates.setObjectName("closed_dates")
+        self.closed_dates.setTabChangesFocus(True)
+        self.closed_dates.setFixedHeight(70)
+        self.closed_dates.setPlaceholderText("One date a line, e.g. 2026-12-25")
         self.time_zone = QLineEdit()
         workstation = workstation_zone_name() or "as the operating system sets it"
         self.time_zone.setPlaceholderText(f"This computer's time zone ({workstation})")
@@ -86,6 +106,8 @@ class ClinicSettingsDialog(QDialog):
         self.errors.add_row("logo_path", "&Logo", logo)
         self.errors.add_row("idle_lock_minutes", "&Lock when idle for", self.idle_lock_minutes)
         self.errors.add_row("clinic_days", "Opening &days", days)
+        self.errors.add_row("hours", "Opening &hours", hours)
+        self.errors.add_row("closed_dates", "&Closed on (holidays)", self.closed_dates)
         self.errors.add_row(TIME_ZONE_FIELD, "&Time zone", self.time_zone)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
@@ -117,13 +139,35 @@ class ClinicSettingsDialog(QDialog):
         self.idle_lock_minutes.setValue(settings.idle_lock_minutes)
         for day, box in enumerate(self.day_boxes):
             box.setChecked(day in settings.clinic_days)
+        self.opens_at.setTime(QTime.fromString(settings.opens_at, "HH:mm"))
+        self.closes_at.setTime(QTime.fromString(settings.closes_at, "HH:mm"))
+        self.closed_dates.setPlainText("\n".join(d.isoformat() for d in settings.closed_dates))
         self.time_zone.setText(settings.time_zone or "")
 
     def clinic_days(self) -> tuple[int, ...]:
         return tuple(day for day, box in enumerate(self.day_boxes) if box.isChecked())
 
+    def closures(self) -> tuple[dt.date, ...]:
+        """The typed closures; ValueError naming the first line that is not a date."""
+        days = []
+        for line in self.closed_dates.toPlainText().splitlines():
+            if not line.strip():
+                continue
+            try:
+                days.append(dt.date.fromisoformat(line.strip()))
+            except ValueError:
+                raise ValueError(
+                    f"Closures are dates as YYYY-MM-DD, one a line; {line.strip()!r} is not one."
+                ) from None
+        return tuple(days)
+
     def save(self) -> bool:
         """Save through the clinic service; on a broken rule, show it under its field."""
+        try:
+            closures = self.closures()
+        except ValueError as error:
+            self.errors.show({"closed_dates": str(error)})
+            return False
         fields: dict[str, object] = {
             "clinic_name": self.clinic_name.text(),
             "address": self.address.toPlainText(),
@@ -133,6 +177,9 @@ class ClinicSettingsDialog(QDialog):
             "clinic_days": self.clinic_days(),
             "expected_version": self._version,
             "logo_path": self.logo_path.text().strip() or None,
+            "opens_at": self.opens_at.time().toString("HH:mm"),
+            "closes_at": self.closes_at.time().toString("HH:mm"),
+            "closed_dates": closures,
             "time_zone": self.time_zone.text().strip(),
         }
         try:

@@ -15,6 +15,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDateEdit,
     QDialog,
     QDialogButtonBox,
@@ -39,6 +40,7 @@ from backclinic.ui.operations import Changes, Operations
 from backclinic.ui.row_table import RowTableModel, row_table_view
 from backclinic.ui.tasks import LatestRead
 
+CLINICIAN_ROLES_WITH_VISITS = frozenset({"acupuncturist", "physical_therapist"})
 MISSED_COLOUR = QColor("#b00020")
 OVERDUE_COLOUR = QColor("#a15c00")
 
@@ -46,10 +48,25 @@ OVERDUE_COLOUR = QColor("#a15c00")
 URGENT_BACKGROUND = QColor("#fde0e0")
 
 
-def status_text(visit: DueVisit) -> str:
+def _empty_text(mine: bool, *, hidden: int) -> str:
+    """What an empty Today list says, and what to do next."""
+    if mine and hidden:
+        others = f"{hidden} visit{'s' if hidden != 1 else ''}"
+        return (
+            f"Nothing scheduled for you today. {others} of colleagues are due; untick "
+            "“My visits only” to see them."
+        )
+    return (
+        "Nothing scheduled today. Visits appear here once a patient has a plan: open a "
+        "patient from the Patients list and build one with the plan wizard."
+    )
+
+
+def status_text(visit: DueVisit, labels: Callable[[str, str], str]) -> str:
+    """The visit's status in words: a hold or an overdue visit says so first."""
     if visit.urgent_referral:
-        return "urgent referral"
-    return "overdue" if visit.overdue else visit.status
+        return "Urgent referral"
+    return "Overdue" if visit.overdue else labels("visit_statuses", visit.status)
 
 
 class DueVisitsModel(RowTableModel[DueVisit]):
@@ -59,11 +76,13 @@ class DueVisitsModel(RowTableModel[DueVisit]):
         super().__init__(
             [
                 ("Date", lambda v: v.visit_date.strftime("%a %d %b")),
+                ("Time", lambda v: v.visit_time or "—"),
                 ("Patient", lambda v: v.patient_name),
                 ("MRN", lambda v: v.mrn),
+                ("Clinician", lambda v: v.clinician_name or "Anyone"),
                 ("Phase", lambda v: str(v.phase_number)),
                 ("Planned", lambda v: ", ".join(labels("modalities", m) for m in v.modalities)),
-                ("Status", status_text),
+                ("Status", lambda v: status_text(v, labels)),
             ],
             parent,
         )
@@ -122,6 +141,18 @@ class DayView(QWidget):
         self.title.setStyleSheet("font-size: 16px; font-weight: 600;")
         self.model = DueVisitsModel(services.catalogue.label, self)
         self.table = row_table_view(self.model)
+        self.mine_only = QCheckBox("&My visits only")
+        self.mine_only.setObjectName("my_visits")
+        # Clinicians start on their own list; the front desk books for everyone.
+        self.mine_only.setChecked(
+            actor.clinician_id is not None and actor.role in CLINICIAN_ROLES_WITH_VISITS
+        )
+        self.mine_only.setVisible(actor.clinician_id is not None)
+        self.empty_label = QLabel()
+        self.empty_label.setObjectName("empty_state")
+        self.empty_label.setWordWrap(True)
+        self.empty_label.hide()
+        self._due: tuple[dt.date, list[DueVisit]] | None = None
         self.open_button = QPushButton("Open patient")
         self.log_button = QPushButton("Log session…")
         self.missed_button = QPushButton("Mark missed")
@@ -136,11 +167,16 @@ class DayView(QWidget):
         ):
             buttons.addWidget(button)
         buttons.addStretch(1)
+        buttons.addWidget(self.mine_only)
         buttons.addWidget(self.refresh_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addLayout(buttons)
+        layout.addWidget(self.empty_label)
         layout.addWidget(self.table, 1)
+        # Takes the room the hidden table leaves, so an empty day reads from the top.
+        layout.addStretch(0)
+        self.mine_only.toggled.connect(self._on_mine_only_toggled)
         self.open_button.clicked.connect(self._on_open_button_clicked)
         self.log_button.clicked.connect(self._on_log_button_clicked)
         self.missed_button.clicked.connect(self._on_missed_button_clicked)
@@ -173,17 +209,33 @@ class DayView(QWidget):
         self.unsetCursor()
 
     def _show_due(self, due: tuple[dt.date, list[DueVisit]]) -> None:
-        today, visits = due
+        self._due = due
+        today, everyone = due
+        mine = self.mine_only.isChecked()
+        # Visits booked before they had a clinician belong to no one, so everyone sees them.
+        visits = [
+            v for v in everyone if not mine or v.clinician_id in (None, self._actor.clinician_id)
+        ]
         selected = self.selected()
         self.model.set_visits(visits)
         overdue = sum(v.overdue for v in visits)
         todays = sum(v.visit_date == today for v in visits)
-        self.title.setText(f"{today.strftime('%A %d %B %Y')} — {todays} today, {overdue} overdue")
+        whose = "your visits: " if mine else ""
+        self.title.setText(
+            f"{today.strftime('%A %d %B %Y')} — {whose}{todays} today, {overdue} overdue"
+        )
+        self.empty_label.setText(_empty_text(mine, hidden=len(everyone) - len(visits)))
+        self.empty_label.setVisible(not visits)
+        self.table.setVisible(bool(visits))
         if selected is not None:
             for row, visit in enumerate(visits):
                 if visit.visit_id == selected.visit_id:
                     self.table.selectRow(row)
         self._on_table_selection_changed()
+
+    def _on_mine_only_toggled(self, _checked: bool) -> None:
+        if self._due is not None:
+            self._show_due(self._due)
 
     def selected(self) -> DueVisit | None:
         rows = self.table.selectionModel().selectedRows()
@@ -272,7 +324,8 @@ class RescheduleDialog(QDialog):
         form = QFormLayout()
         self.errors = FieldErrors(form)
         planned = visit.visit_date.strftime("%a %d %b %Y")
-        form.addRow("Planned for", QLabel(f"{planned} ({visit.status})"))
+        status = services.catalogue.label("visit_statuses", visit.status).lower()
+        form.addRow("Planned for", QLabel(f"{planned} ({status})"))
         self.errors.add_row("visit_date", "New date", self.visit_date)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel

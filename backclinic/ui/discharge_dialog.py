@@ -10,6 +10,7 @@ final assessment in one transaction (PlanService.discharge).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -32,12 +33,16 @@ from backclinic.domain.questionnaire import ODI_FILE, load_questionnaire
 from backclinic.services.assessments import AssessmentInput
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
+from backclinic.services.documents import DocumentService
 from backclinic.services.errors import ServiceError, ValidationFailed
 from backclinic.services.permissions import Permission, allows
 from backclinic.services.plans import DISCHARGE_REASONS, PlanView
 from backclinic.ui.field_errors import ERROR_STYLE, FieldErrors
 from backclinic.ui.intake_form import score_spin, spin_value
 from backclinic.ui.operations import Operations
+
+if TYPE_CHECKING:
+    from backclinic.ui.print_preview import PrintPreview
 
 SKIPPED = "Skipped"
 COMBO_MIN_CHARACTERS = 24
@@ -58,8 +63,9 @@ def fit_to_width(combo: QComboBox) -> None:
 class DischargeDialog(QDialog):
     """Discharge the patient's active plan. ``discharged(plan_id)`` is emitted once it is
     stored; ``plan`` then holds the closed plan. The dialog then offers the discharge
-    summary: ``print_summary(patient_id)`` prints it when the caller gives one (the
-    workspace's Documents tab, which previews it), else the documents service stores it."""
+    summary: ``print_summary(patient_id)`` drafts it when the caller gives one (the
+    workspace's Documents tab, which previews it), else the dialog previews it itself; it
+    is kept as printed only once the preview prints it or saves it as PDF."""
 
     discharged = Signal(int)
 
@@ -83,6 +89,7 @@ class DischargeDialog(QDialog):
         self._open_plan = plan
         self.plan: PlanView | None = None
         self.summary_document_id: int | None = None
+        self.summary_preview: PrintPreview | None = None
         patient = services.patients.get(actor, patient_id)
         self.setWindowTitle(f"Discharge — {patient.display_name}")
 
@@ -285,8 +292,7 @@ class DischargeDialog(QDialog):
     def _offer_summary(self) -> None:
         """Offer the discharge summary, when this account may print and a service can."""
         documents = getattr(self._services, "documents", None)
-        printer = getattr(documents, "print_discharge_summary", None)
-        if printer is None or not allows(self._actor, Permission.PRINT):
+        if not isinstance(documents, DocumentService) or not allows(self._actor, Permission.PRINT):
             return
         answer = QMessageBox.question(
             self,
@@ -301,16 +307,24 @@ class DischargeDialog(QDialog):
             self.print_summary(self._patient_id)
             return
         try:
-            printed = self._operations.run(printer, self._actor, self._patient_id)
+            draft = documents.draft_discharge_summary(self._actor, self._patient_id)
         except ServiceError as error:
             QMessageBox.warning(self, "Discharge summary", str(error))
             return
-        self.summary_document_id = int(printed.id)
-        QMessageBox.information(
-            self,
-            "Discharge summary",
-            "The discharge summary is printed and kept in the patient's Documents tab.",
+        # QtPdf loads when a document is first previewed or printed, not at start-up.
+        from backclinic.ui.print_preview import DocumentOutput, PrintPreview
+
+        # Only the preview's Print… or Save as PDF… hand it over, and they say where it went.
+        output = DocumentOutput(
+            documents, self._actor, title=draft.title, draft=draft, operations=self._operations
         )
+        patient = self._services.patients.get(self._actor, self._patient_id)
+        self.summary_preview = PrintPreview(
+            output, suggested_name=f"{patient.mrn} {draft.title}.pdf".replace("/", "-"), parent=self
+        )
+        self.summary_preview.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+        self.summary_preview.exec()
+        self.summary_document_id = output.document_id
 
     def _on_nprs_value_changed(self, _value: int) -> None:
         self._show_comparison()

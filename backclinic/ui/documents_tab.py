@@ -1,4 +1,5 @@
-"""A patient's printed documents: print a new summary, preview, reprint or save one as PDF."""
+"""A patient's printed documents: draft a new summary to preview and print or save, and
+preview, reprint or save a kept one."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
-from backclinic.services.documents import DocumentInfo, StoredDocument
+from backclinic.services.documents import DocumentInfo, DraftDocument
 from backclinic.services.errors import ServiceError
 from backclinic.services.permissions import Permission, allows
 from backclinic.services.use_case import Change
@@ -40,6 +41,7 @@ class DocumentsModel(RowTableModel[DocumentInfo]):
                 ("Document", lambda d: d.title),
                 ("Clinician", lambda d: d.clinician),
                 ("Pages", lambda d: str(d.pages)),
+                ("Sent to", lambda d: d.destination or "not recorded"),
             ],
             parent,
         )
@@ -64,7 +66,9 @@ class DocumentsModel(RowTableModel[DocumentInfo]):
 class DocumentsTab(PatientTab):
     """The workspace's "Documents" tab.
 
-    Rendering a new document runs off the GUI thread (``tasks``; tests make it synchronous).
+    Rendering a new document runs off the GUI thread (``tasks``; tests make it synchronous)
+    and opens its preview; ``document_printed(id)`` is emitted once the preview has sent it
+    to a printer or a file and it is listed.
     """
 
     shows = frozenset({Change.DOCUMENTS})
@@ -87,8 +91,12 @@ class DocumentsTab(PatientTab):
         self.preview: PrintPreview | None = None
         self.model = DocumentsModel(self)
         self.table = row_table_view(self.model)
-        self.plan_button = QPushButton("Print plan summary…")
-        self.discharge_button = QPushButton("Print discharge summary…")
+        self.plan_button = QPushButton("Plan summary…")
+        self.plan_button.setToolTip("Preview the plan summary, then print it or save it as PDF")
+        self.discharge_button = QPushButton("Discharge summary…")
+        self.discharge_button.setToolTip(
+            "Preview the discharge summary, then print it or save it as PDF"
+        )
         self.preview_button = QPushButton("Preview")
         self.reprint_button = QPushButton("Reprint…")
         self.save_button = QPushButton("Save as PDF…")
@@ -142,13 +150,13 @@ class DocumentsTab(PatientTab):
             self.table.selectRow(row)
 
     def print_plan_summary(self) -> None:
-        self._print(self._documents.print_plan_summary)
+        self._print(self._documents.draft_plan_summary)
 
     def print_discharge_summary(self) -> None:
         """Also what discharging a patient offers once the plan has ended."""
-        self._print(self._documents.print_discharge_summary)
+        self._print(self._documents.draft_discharge_summary)
 
-    def _print(self, make: Callable[[Actor, int], StoredDocument]) -> None:
+    def _print(self, make: Callable[[Actor, int], DraftDocument]) -> None:
         self.plan_button.setEnabled(False)
         self.discharge_button.setEnabled(False)
         self.setCursor(Qt.CursorShape.BusyCursor)
@@ -161,18 +169,23 @@ class DocumentsTab(PatientTab):
             owner=self,
         )
 
-    def _on_document_printed(self, stored: StoredDocument) -> None:
+    def _on_document_printed(self, draft: DraftDocument) -> None:
+        from backclinic.ui.print_preview import DocumentOutput
+
         self.unsetCursor()
         self.plan_button.setEnabled(True)
         self.discharge_button.setEnabled(True)
-
-        def listed() -> None:
-            self.select(stored.id)
-            self.document_printed.emit(stored.id)
-            self._show_preview(stored.id, stored.title, just_printed=True)
-
-        # The broadcast reloads the list; the new document is selected once it is listed.
-        self._after_reload(listed)
+        self._open_preview(
+            DocumentOutput(
+                self._documents,
+                self._actor,
+                title=draft.title,
+                draft=draft,
+                printer_factory=self.printer_factory,
+                operations=self._operations,
+            ),
+            draft.title,
+        )
 
     def _on_print_failed(self, error: Exception) -> None:
         self.unsetCursor()
@@ -182,16 +195,15 @@ class DocumentsTab(PatientTab):
             raise error
         QMessageBox.warning(self, "Not printed", str(error))
 
-    def _output(self, document: DocumentInfo, *, just_printed: bool = False) -> DocumentOutput:
+    def _output(self, document: DocumentInfo) -> DocumentOutput:
         # QtPdf loads when a document is first previewed or printed, not at start-up.
         from backclinic.ui.print_preview import DocumentOutput
 
         return DocumentOutput(
             self._documents,
             self._actor,
-            document.id,
             title=document.title,
-            just_printed=just_printed,
+            document_id=document.id,
             printer_factory=self.printer_factory,
         )
 
@@ -199,23 +211,27 @@ class DocumentsTab(PatientTab):
         patient = self._services.patients.get(self._actor, self._patient_id)
         return f"{patient.mrn} {title}.pdf".replace("/", "-")
 
-    def _show_preview(self, document_id: int, title: str, *, just_printed: bool) -> None:
-        row = self.model.row_of(document_id)
-        document = self.model.document(row) if row is not None else None
-        if document is None:
-            return
+    def _open_preview(self, output: DocumentOutput, title: str) -> None:
         if self.preview is not None:
             self.preview.close()
         from backclinic.ui.print_preview import PrintPreview
 
-        self.preview = PrintPreview(
-            self._documents,
-            self._output(document, just_printed=just_printed),
-            suggested_name=self._suggested_name(title),
-            parent=self,
-        )
+        self.preview = PrintPreview(output, suggested_name=self._suggested_name(title), parent=self)
         self.preview.destroyed.connect(self._on_preview_destroyed)
+        self.preview.sent.connect(lambda _where: self._on_preview_sent(output))
         self.preview.show()
+
+    def _on_preview_sent(self, output: DocumentOutput) -> None:
+        kept = output.document_id
+        if kept is None:
+            return
+
+        def listed() -> None:
+            self.select(kept)
+            self.document_printed.emit(kept)
+
+        # The keep's broadcast reloads the list; the document is selected once it is listed.
+        self._after_reload(listed)
 
     def _on_preview_destroyed(self, *_args: object) -> None:
         self.preview = None
@@ -236,7 +252,7 @@ class DocumentsTab(PatientTab):
     def _on_preview_button_clicked(self) -> None:
         document = self.selected()
         if document is not None:
-            self._show_preview(document.id, document.title, just_printed=False)
+            self._open_preview(self._output(document), document.title)
 
     def _on_table_double_clicked(self, _index: QModelIndex) -> None:
         self._on_preview_button_clicked()

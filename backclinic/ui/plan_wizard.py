@@ -20,6 +20,7 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
+    QTime,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -42,6 +43,7 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QTextBrowser,
+    QTimeEdit,
     QVBoxLayout,
     QWidget,
     QWizard,
@@ -589,6 +591,23 @@ class ReviewPage(QWizardPage):
         self._feasible = False
         self.setTitle("Review and schedule")
         clinic_days = services.plans.clinic_days(actor)
+        self.closed_dates = services.plans.closed_dates(actor)
+        self._booked_with = actor.name
+        self.closed_note = " Clinic closures are skipped." if self.closed_dates else ""
+        self.visit_time = QTimeEdit()
+        self.visit_time.setObjectName("visit_time")
+        self.visit_time.setDisplayFormat("HH:mm")
+        try:
+            settings = services.clinic.settings()
+        except LookupError:
+            opens, closes = QTime(8, 0), QTime(18, 0)
+        else:
+            opens = QTime.fromString(settings.opens_at, "HH:mm")
+            closes = QTime.fromString(settings.closes_at, "HH:mm")
+        # The last bookable minute is one before closing, as the service checks.
+        self.visit_time.setTimeRange(opens, closes.addSecs(-60))
+        self.visit_time.setTime(opens)
+        self.visit_time.setToolTip("The time of day every new visit of this plan is booked at.")
         self.start_date = QDateEdit()
         self.start_date.setObjectName("start_date")
         self.start_date.setCalendarPopup(True)
@@ -627,6 +646,7 @@ class ReviewPage(QWizardPage):
         form = QFormLayout()
         form.addRow("Start date", self.start_date)
         form.addRow("Clinic days", days)
+        form.addRow("Visit time", self.visit_time)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.schedule_error)
@@ -635,6 +655,17 @@ class ReviewPage(QWizardPage):
         layout.addWidget(self.visit_table, 1)
         layout.addWidget(self.create_error)
         self.start_date.dateChanged.connect(self._on_start_date_date_changed)
+        self.visit_time.timeChanged.connect(self._on_visit_time_time_changed)
+
+    def booking(self) -> str:
+        """When and with whom the new visits are booked (the service books them so)."""
+        return (
+            f"Each visit is booked at {self.chosen_time()} with {self._booked_with}."
+            f"{self.closed_note}"
+        )
+
+    def chosen_time(self) -> str:
+        return self.visit_time.time().toString("HH:mm")
 
     def clinic_days(self) -> frozenset[int]:
         return frozenset(day for day, box in enumerate(self.day_boxes) if box.isChecked())
@@ -663,7 +694,7 @@ class ReviewPage(QWizardPage):
             )
         self.timeline.setText("<br>".join(lines))
         try:
-            drafts = self._wizard.services.plans.preview(choices)
+            drafts = self._wizard.services.plans.preview(choices, closed_dates=self.closed_dates)
         except ValidationFailed as error:
             self._feasible = False
             show_error(self.schedule_error, error.by_field.get("clinic_days", str(error)))
@@ -676,7 +707,8 @@ class ReviewPage(QWizardPage):
             acupuncture = sum("acupuncture" in d.modalities for d in drafts)
             pt = sum("pt" in d.modalities for d in drafts)
             self.summary.setText(
-                f"{len(drafts)} visits: {acupuncture} with acupuncture, {pt} with PT."
+                f"{len(drafts)} visits: {acupuncture} with acupuncture, {pt} with PT. "
+                f"{self.booking()}"
             )
         self.completeChanged.emit()
 
@@ -690,6 +722,9 @@ class ReviewPage(QWizardPage):
         self.reload()
 
     def _on_clinic_day_toggled(self, _checked: bool) -> None:
+        self.reload()
+
+    def _on_visit_time_time_changed(self, _time: QTime) -> None:
         self.reload()
 
 
@@ -809,6 +844,7 @@ class PlanWizard(QWizard):
             protocol_id=base.protocol_id,
             protocol_version=base.protocol_version,
             reasons=base.reasons,
+            visit_time=review.chosen_time(),
         )
 
     def create_plan(self) -> bool:

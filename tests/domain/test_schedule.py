@@ -191,3 +191,38 @@ def test_schedule_properties_hold_for_any_feasible_plan(
                     assert (pair[1] - pair[0]).days >= 2
     last_week = max(p.end_week for p in phases)
     assert all(v.visit_date < start + timedelta(weeks=last_week) for v in visits)
+
+
+CHRISTMAS = date(2026, 12, 25)
+NEW_YEAR = date(2027, 1, 1)
+
+
+def test_no_visit_is_booked_on_a_closed_day() -> None:
+    # From Tuesday 22 December the default spread books every Friday of the plan.
+    visits = build_schedule(
+        ARTICLE_PHASES, date(2026, 12, 22), WEEKDAYS, frozenset({CHRISTMAS, NEW_YEAR})
+    )
+    unclosed = build_schedule(ARTICLE_PHASES, date(2026, 12, 22), WEEKDAYS)
+    assert CHRISTMAS in {v.visit_date for v in unclosed}
+    booked = {v.visit_date for v in visits}
+    assert CHRISTMAS not in booked
+    assert NEW_YEAR not in booked
+    assert len(visits) == len(unclosed)
+
+
+def test_a_visit_on_a_closed_day_moves_to_the_nearest_open_day_of_its_week() -> None:
+    visits = build_schedule(
+        [PhaseFrequency(1, 1, 1, 2, False, 0)],
+        date(2026, 12, 21),
+        WEEKDAYS,
+        frozenset({date(2026, 12, 24)}),
+    )
+    assert [v.visit_date for v in visits] == [date(2026, 12, 21), date(2026, 12, 23)]
+
+
+def test_a_week_closed_throughout_moves_its_visits_to_the_next_open_days() -> None:
+    closed_week = frozenset(date(2026, 12, 21) + timedelta(days=d) for d in range(7))
+    visits = build_schedule(
+        [PhaseFrequency(1, 1, 1, 1, False, 0)], date(2026, 12, 21), WEEKDAYS, closed_week
+    )
+    assert [v.visit_date for v in visits] == [date(2026, 12, 28)]

@@ -616,6 +616,36 @@ def test_earlier_plans_without_a_current_plan_are_refused(
         cases.import_file(actor, write_case(document, "odd.json"))
 
 
+def test_exported_visits_carry_their_time_and_clinician_through_a_round_trip(
+    cases: CaseService,
+    services: Services,
+    actor: Actor,
+    other_services: Services,
+    tmp_path: Path,
+) -> None:
+    cases.import_file(actor, ARTICLE_CASE)
+    services.plans.create_recommended(actor, "CASE-0045", start=dt.date(2026, 1, 5))
+
+    first, second = _round_trip(cases, actor, "CASE-0045", other_services, tmp_path)
+
+    visits = json.loads(first)["plan"]["visits"]
+    assert visits and all(v["time"] == "08:00" for v in visits)
+    assert {v["clinician"] for v in visits} == {"mei"}
+    assert first == second
+
+
+def test_a_visit_time_that_is_not_hh_mm_is_refused_with_its_path(
+    cases: CaseService, actor: Actor, write_case: Callable[[Any, str], Path]
+) -> None:
+    case = own_case("discharged-with-amendments.json")
+    case["plan"]["visits"][0]["time"] = "25:00"
+
+    with pytest.raises(CaseFileError) as refused:
+        cases.import_file(actor, write_case(case, "bad-time.json"))
+
+    assert "plan.visits[0].time" in str(refused.value)
+
+
 def _article_treated(services: Services, cases: CaseService, actor: Actor, write: Any) -> str:
     document = article()
     document["sessions"] = [

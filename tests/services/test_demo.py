@@ -357,3 +357,25 @@ def test_the_demo_caseload_has_sessions_along_plausible_pain_trajectories(
         and (r.nprs_change.percent or 0) < 30
     ]
     assert responders and partial
+
+
+def test_demo_visits_spread_over_the_day_and_over_the_clinics_practitioners(
+    services: Services,
+) -> None:
+    """The day view reads like a clinic's day: not every visit at opening time with the
+    administrator; needling with acupuncturists, exercise-only visits with therapists."""
+    services.demo.fill(COMMAND_LINE, patients=40, seed=3)
+    visits = [
+        visit
+        for row in services.patients.search(COMMAND_LINE, "", limit=100).rows
+        if (plan := services.plans.active_plan(COMMAND_LINE, row.id)) is not None
+        for visit in plan.visits
+    ]
+    roles = {a.username: a.role for a in services.accounts.accounts(COMMAND_LINE)}
+
+    assert len({v.visit_time for v in visits}) >= 10
+    needling = {v.clinician_username for v in visits if "acupuncture" in v.modalities}
+    exercise = {v.clinician_username for v in visits if "acupuncture" not in v.modalities}
+    assert len(needling) >= 2 and len(exercise) >= 2
+    assert {roles[name] for name in needling} == {"acupuncturist"}
+    assert {roles[name] for name in exercise} == {"physical_therapist"}

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
@@ -8,6 +9,7 @@ from sqlalchemy import select
 from backclinic.db.database import OpenDatabase
 from backclinic.db.models import AuditEventRow, ScheduledVisitRow
 from backclinic.domain.intake import Intake
+from backclinic.domain.plan import PlanChoices
 from backclinic.domain.screening import FlagAnswer
 from backclinic.services.assessments import AssessmentInput
 from backclinic.services.bundle import Services, build_services
@@ -391,3 +393,68 @@ def test_front_desk_cannot_discharge(clinic: Services, actor: Actor) -> None:
             final_assessment=None,
             expected_version=plan.version,
         )
+
+
+def grace_and_her_choices(clinic: Services, actor: Actor) -> tuple[int, PlanChoices]:
+    """Grace registered with her intake, and the model's choices for her plan."""
+    patient_id = grace(clinic, actor)
+    proposal = clinic.plans.propose(actor, patient_id)
+    return patient_id, choices_from_proposal(proposal, start=START, clinic_days=MON_TO_FRI)
+
+
+def test_new_visits_are_booked_at_the_time_the_clinician_chose(
+    clinic: Services, actor: Actor
+) -> None:
+    patient_id, choices = grace_and_her_choices(clinic, actor)
+
+    plan = clinic.plans.create(actor, patient_id, replace(choices, visit_time="14:30"))
+
+    assert {(v.visit_time, v.clinician_username) for v in plan.visits} == {("14:30", "mei")}
+
+
+def test_without_a_chosen_time_visits_are_booked_at_opening(clinic: Services, actor: Actor) -> None:
+    _patient_id, plan = planned_grace(clinic, actor)
+
+    assert {v.visit_time for v in plan.visits} == {clinic.clinic.settings().opens_at}
+
+
+@pytest.mark.parametrize(
+    ("visit_time", "rule"),
+    [
+        ("07:30", "between 08:00 and 18:00, when the clinic is open"),
+        ("18:00", "between 08:00 and 18:00, when the clinic is open"),
+        ("2pm", "as HH:MM"),
+        ("25:00", "as HH:MM"),
+    ],
+)
+def test_a_visit_time_outside_opening_hours_is_refused_and_nothing_is_stored(
+    clinic: Services, actor: Actor, visit_time: str, rule: str
+) -> None:
+    patient_id, choices = grace_and_her_choices(clinic, actor)
+
+    with pytest.raises(ValidationFailed) as refused:
+        clinic.plans.create(actor, patient_id, replace(choices, visit_time=visit_time))
+
+    assert rule in refused.value.by_field["visit_time"]
+    assert clinic.plans.active_plan(actor, patient_id) is None
+
+
+def test_a_changed_phase_books_its_new_visits_at_the_plan_s_time(
+    clinic: Services, actor: Actor
+) -> None:
+    patient_id, choices = grace_and_her_choices(clinic, actor)
+    plan = clinic.plans.create(actor, patient_id, replace(choices, visit_time="16:15"))
+    phase = plan.phases[1]
+
+    changed = clinic.plans.change_phase(
+        actor,
+        plan.id,
+        phase.number,
+        weeks=phase.end_week - phase.start_week + 1,
+        acupuncture_per_week=2,
+        acupuncture_as_needed=False,
+        pt_per_week=phase.pt_per_week,
+        expected_version=plan.version,
+    )
+
+    assert {v.visit_time for v in changed.visits if v.status == "planned"} == {"16:15"}

@@ -62,6 +62,7 @@ EXPECTED: dict[str, Permission | Access | None] = {
     "AssessmentService.latest_intake": P.VIEW_CLINICAL,
     "AssessmentService.get": P.VIEW_CLINICAL,
     "PlanService.clinic_days": ANY_ACTOR,
+    "PlanService.closed_dates": ANY_ACTOR,
     "PlanService.propose": P.VIEW_CLINICAL,
     "PlanService.preview": NO_RECORDS,
     "PlanService.create": P.WRITE_CLINICAL,
@@ -82,6 +83,10 @@ EXPECTED: dict[str, Permission | Access | None] = {
     "DayScheduleService.today": NO_RECORDS,
     "DayScheduleService.due": P.VIEW_SCHEDULE,
     "DocumentService.print_plan_summary": P.PRINT,
+    "DocumentService.draft_plan_summary": P.PRINT,
+    "DocumentService.draft_discharge_summary": P.PRINT,
+    "DocumentService.keep_printed": P.PRINT,
+    "DocumentService.protected_files": NO_RECORDS,
     "DocumentService.print_discharge_summary": P.PRINT,
     "DocumentService.documents": P.VIEW_CLINICAL,
     "DocumentService.pdf": P.VIEW_CLINICAL,
@@ -150,6 +155,7 @@ EXPECTED_CHANGES: dict[str, frozenset[Change]] = {
     "SessionService.amend": frozenset({C.SESSIONS, C.SCHEDULE, C.PLAN}),
     "SessionService.mark_missed": frozenset({C.SCHEDULE, C.PLAN}),
     "DocumentService.print_plan_summary": frozenset({C.DOCUMENTS}),
+    "DocumentService.keep_printed": frozenset({C.DOCUMENTS}),
     "DocumentService.print_discharge_summary": frozenset({C.DOCUMENTS}),
     "CaseService.import_file": frozenset(
         {C.PATIENTS, C.ASSESSMENTS, C.PLAN, C.SESSIONS, C.SCHEDULE}

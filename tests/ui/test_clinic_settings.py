@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTime
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -104,3 +106,42 @@ def test_edit_returns_the_saved_settings(
     saved = ClinicSettingsDialog.edit(None, services, actor)
     modal.check()
     assert saved is not None and saved.phone == "0800 123"
+
+
+def test_opening_hours_and_closures_are_edited_in_the_dialog(
+    qtbot: QtBot, dialog: ClinicSettingsDialog, services: Services
+) -> None:
+
+    assert dialog.opens_at.time().toString("HH:mm") == "08:00"
+    dialog.opens_at.setTime(QTime(9, 0))
+    dialog.closes_at.setTime(QTime(17, 30))
+    dialog.closed_dates.setPlainText("2026-12-25\n2027-01-01\n")
+    qtbot.keyClick(dialog, Qt.Key.Key_Return)
+
+    assert dialog.result() == dialog.DialogCode.Accepted
+    settings = services.clinic.settings()
+    assert (settings.opens_at, settings.closes_at) == ("09:00", "17:30")
+    assert settings.closed_dates == (dt.date(2026, 12, 25), dt.date(2027, 1, 1))
+
+
+def test_a_closure_that_is_not_a_date_is_refused_under_its_field(
+    qtbot: QtBot, dialog: ClinicSettingsDialog, services: Services
+) -> None:
+    dialog.closed_dates.setPlainText("25/12/2026")
+    qtbot.keyClick(dialog, Qt.Key.Key_Return)
+
+    assert dialog.result() != dialog.DialogCode.Accepted
+    assert "'25/12/2026' is not one" in dialog.errors.label("closed_dates").text()
+    assert services.clinic.settings().closed_dates == ()
+
+
+def test_closing_before_opening_is_refused_under_the_hours(
+    qtbot: QtBot, dialog: ClinicSettingsDialog, services: Services
+) -> None:
+
+    dialog.closes_at.setTime(QTime(7, 0))
+    qtbot.keyClick(dialog, Qt.Key.Key_Return)
+
+    assert dialog.result() != dialog.DialogCode.Accepted
+    assert "close after it opens" in dialog.errors.label("hours").text()
+    assert services.clinic.settings().closes_at == "18:00"

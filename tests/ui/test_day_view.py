@@ -53,8 +53,14 @@ def test_todays_and_overdue_visits_are_listed_in_date_order(
     assert widget.model.rowCount() == 3
     assert [widget.model.visit(r).visit_id for r in range(3)] == [v.id for v in plan.visits[:3]]
     first = cells(widget, 0)
-    assert first[1:4] == ["Okafor, Grace", "CASE-0045", str(plan.visits[0].phase_number)]
-    assert [cells(widget, r)[-1] for r in range(3)] == ["overdue", "overdue", "planned"]
+    assert first[2:6] == [
+        "Okafor, Grace",
+        "CASE-0045",
+        actor.name,
+        str(plan.visits[0].phase_number),
+    ]
+    assert first[1] == "08:00", "a visit is booked at the clinic's opening time"
+    assert [cells(widget, r)[-1] for r in range(3)] == ["Overdue", "Overdue", "Planned"]
     assert "1 today, 2 overdue" in widget.title.text()
     assert not widget.open_button.isEnabled()
 
@@ -79,7 +85,7 @@ def test_marking_a_visit_missed_marks_it_in_the_list(
     widget = view(qtbot, clinic, actor)
     widget.table.selectRow(0)
     qtbot.mouseClick(widget.missed_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: cells(widget, 0)[-1] == "missed")
+    qtbot.waitUntil(lambda: cells(widget, 0)[-1] == "Missed")
     qtmodeltester.check(widget.model)
     assert widget.model.index(0, 0).data(Qt.ItemDataRole.ForegroundRole) is not None
     assert not widget.missed_button.isEnabled()
@@ -96,7 +102,7 @@ def test_a_missed_visit_is_rescheduled_and_a_closed_day_is_refused_by_the_date(
     widget = view(qtbot, clinic, actor)
     widget.table.selectRow(0)
     qtbot.mouseClick(widget.missed_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: cells(widget, 0)[-1] == "missed")
+    qtbot.waitUntil(lambda: cells(widget, 0)[-1] == "Missed")
     missed = widget.selected()
     assert missed is not None and widget.reschedule_button.isEnabled()
     today = clinic.schedule.today()
@@ -141,6 +147,75 @@ def test_the_day_is_read_off_the_gui_thread_with_refresh_disabled_meanwhile(
     assert read_on and threading.main_thread() not in read_on
 
 
+def colleague(services: Services, actor: Actor) -> Actor:
+    from backclinic.services.clinic import NewClinician
+
+    created = services.accounts.create(
+        actor, NewClinician("Linh Tran", "linh", "physical_therapist", "linh password 1")
+    )
+    return Actor(clinician_id=created.id, name=created.full_name, role=created.role)
+
+
+def test_a_clinician_sees_only_their_own_visits_until_they_untick_my_visits(
+    qtbot: QtBot, clinic: Services, actor: Actor, plan: PlanView
+) -> None:
+    other = colleague(clinic, actor)
+    widget = view(qtbot, clinic, other)
+
+    assert widget.mine_only.isVisible() or widget.mine_only.isChecked()
+    assert widget.mine_only.isChecked()
+    assert widget.model.rowCount() == 0
+    assert widget.empty_label.text().startswith("Nothing scheduled for you today. 3 visits")
+    assert "untick" in widget.empty_label.text()
+
+    widget.mine_only.click()
+
+    assert widget.model.rowCount() == 3
+    assert cells(widget, 0)[4] == actor.name
+
+
+def test_the_front_desk_sees_everyones_visits(
+    qtbot: QtBot, clinic: Services, actor: Actor, plan: PlanView
+) -> None:
+    from backclinic.services.clinic import NewClinician
+
+    desk = clinic.accounts.create(
+        actor, NewClinician("Sam Desk", "sam", "front_desk", "front desk pw 1")
+    )
+    widget = view(qtbot, clinic, Actor(clinician_id=desk.id, name=desk.full_name, role=desk.role))
+    assert not widget.mine_only.isChecked()
+    assert widget.model.rowCount() == 3
+
+
+def test_an_empty_day_says_nothing_is_scheduled_and_what_to_do(
+    qtbot: QtBot, database: OpenDatabase, actor: Actor
+) -> None:
+    empty = build_services(database.session_factory)
+    widget = view(qtbot, empty, actor)
+    widget.show()
+    assert widget.empty_label.isVisible()
+    assert widget.empty_label.text().startswith("Nothing scheduled today.")
+    assert "plan wizard" in widget.empty_label.text()
+
+
+def test_missed_and_overdue_visits_older_than_a_week_are_not_on_todays_list(
+    qtbot: QtBot, database: OpenDatabase, services: Services, actor: Actor, plan: PlanView
+) -> None:
+    services.sessions.mark_missed(actor, plan.visits[0].id)
+    day = plan.visits[1].visit_date + dt.timedelta(days=8)
+    later = build_services(
+        database.session_factory,
+        clock=lambda: dt.datetime(day.year, day.month, day.day, 9, tzinfo=dt.UTC),
+    )
+    widget = view(qtbot, later, actor)
+    shown = [widget.model.visit(r).visit_id for r in range(widget.model.rowCount())]
+    assert plan.visits[0].id not in shown, "missed more than a week ago"
+    assert plan.visits[1].id not in shown, "overdue more than a week ago"
+    assert all(
+        widget.model.visit(r).visit_date >= day - dt.timedelta(days=7) for r in range(len(shown))
+    )
+
+
 def test_a_patient_on_hold_is_marked_in_red_with_urgent_referral(
     qtbot: QtBot, clinic: Services, actor: Actor, plan: PlanView
 ) -> None:
@@ -164,6 +239,6 @@ def test_a_patient_on_hold_is_marked_in_red_with_urgent_referral(
     widget = DayView(clinic, actor)
     qtbot.addWidget(widget)
     qtbot.waitUntil(lambda: not widget.loading)
-    assert [cells(widget, r)[-1] for r in range(3)] == ["urgent referral"] * 3
+    assert [cells(widget, r)[-1] for r in range(3)] == ["Urgent referral"] * 3
     colour = widget.model.index(0, 1).data(Qt.ItemDataRole.ForegroundRole)
     assert colour == MISSED_COLOUR

@@ -306,6 +306,40 @@ def test_the_dialog_counts_the_visits_in_the_episodes_words(
     assert "of 10 due visits attended" in text
 
 
+def test_discharge_previews_the_summary_and_never_says_printed_when_nothing_was_printed(
+    qtbot: QtBot,
+    clinic: Services,
+    actor: Actor,
+    planned: tuple[int, PlanView],
+    modal: ModalDriver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    patient_id, _plan = planned
+    told: list[str] = []
+    monkeypatch.setattr(QMessageBox, "information", lambda _p, _t, text, *a: told.append(text))
+    widget = dialog(qtbot, clinic, actor, planned)
+    seen: list[str] = []
+
+    def close_the_preview(window: QWidget) -> None:
+        from backclinic.ui.print_preview import PrintPreview
+
+        assert isinstance(window, PrintPreview)
+        seen.append(window.status.text())
+        window.reject()
+
+    modal.then(answer(QMessageBox.StandardButton.Yes)).then(close_the_preview)
+    widget.reason.setCurrentIndex(widget.reason.findData("goals_met"))
+    fill_final(widget, 2, FINAL_ODI)
+    with qtbot.waitSignal(widget.discharged):
+        widget.discharge_button().click()
+
+    modal.check()
+    assert seen and seen[0].startswith("Preview only")
+    assert not any("printed" in text for text in told)
+    assert widget.summary_document_id is None
+    assert clinic.documents.documents(actor, patient_id) == []
+
+
 def test_the_dialog_fits_a_1366_by_768_screen_without_scrolling_sideways(
     qtbot: QtBot, clinic: Services, actor: Actor, planned: tuple[int, PlanView]
 ) -> None:

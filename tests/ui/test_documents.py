@@ -61,6 +61,17 @@ def document_audits(services: Services) -> list[str]:
         )
 
 
+def audit_details(services: Services, action: str) -> list[dict[str, object]]:
+    with stored_records(services) as session:
+        return list(
+            session.scalars(
+                select(AuditEventRow.details).where(
+                    AuditEventRow.entity == "document", AuditEventRow.action == action
+                )
+            )
+        )
+
+
 def file_printer(path: Path) -> QPrinter:
     printer = QPrinter(QPrinter.PrinterMode.ScreenResolution)
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
@@ -68,41 +79,79 @@ def file_printer(path: Path) -> QPrinter:
     return printer
 
 
-def test_printing_a_plan_summary_lists_it_and_opens_its_preview(
-    qtbot: QtBot, tab: DocumentsTab, services: Services, qtmodeltester: ModelTester
+def accept_print_dialogs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(QPrintDialog, "exec", lambda _self: QDialog.DialogCode.Accepted)
+
+
+def printed_from_preview(
+    tab: DocumentsTab, monkeypatch: pytest.MonkeyPatch, output: Path, button: str = "plan"
 ) -> None:
-    assert tab.model.rowCount() == 0
+    """Draft a summary, then print it from its preview to ``output``."""
+    tab.printer_factory = lambda: file_printer(output)
+    accept_print_dialogs(monkeypatch)
+    getattr(tab, f"{button}_button").click()
+    assert tab.preview is not None
+    tab.preview.print_button.click()
+
+
+def test_opening_the_preview_records_nothing_as_printed(
+    qtbot: QtBot, tab: DocumentsTab, services: Services
+) -> None:
     qtbot.mouseClick(tab.plan_button, Qt.MouseButton.LeftButton)
-    assert tab.model.rowCount() == 1
-    shown = [tab.model.index(0, c).data() for c in range(tab.model.columnCount())]
-    assert shown[1:] == ["Plan summary", "Mei Lin", "2"]
-    assert shown[0].startswith(NOW.astimezone().strftime("%Y-%m-%d"))
-    assert tab.selected() is not None and tab.selected().title == "Plan summary"
+
     assert tab.preview is not None and tab.preview.isVisible()
     assert tab.preview.page_count == 2
+    assert "Preview only" in tab.preview.status.text()
+    assert tab.model.rowCount() == 0
+    assert document_audits(services) == []
+
+
+def test_printing_from_the_preview_lists_the_document_with_its_printer(
+    qtbot: QtBot,
+    tab: DocumentsTab,
+    services: Services,
+    qtmodeltester: ModelTester,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    output = tmp_path / "printed.pdf"
+    with qtbot.waitSignal(tab.document_printed):
+        printed_from_preview(tab, monkeypatch, output)
+
+    assert len(PdfReader(output).pages) == 2
+    assert tab.model.rowCount() == 1
+    shown = [tab.model.index(0, c).data() for c in range(tab.model.columnCount())]
+    assert shown[1:] == ["Plan summary", "Mei Lin", "2", f"PDF file {output}"]
+    assert shown[0].startswith(NOW.astimezone().strftime("%Y-%m-%d"))
+    assert tab.selected() is not None and tab.selected().title == "Plan summary"
+    assert tab.preview is not None and str(output) in tab.preview.status.text()
     qtmodeltester.check(tab.model)
     assert document_audits(services) == ["print"]
+    [details] = audit_details(services, "print")
+    assert details["destination"] == f"PDF file {output}"
 
 
-def test_printing_off_the_gui_thread_lists_selects_and_previews_the_new_document(
+def test_drafting_off_the_gui_thread_opens_the_preview_and_records_nothing(
     qtbot: QtBot, tab: DocumentsTab, services: Services
 ) -> None:
     tab.tasks.synchronous = False
-    with qtbot.waitSignal(tab.document_printed, timeout=20_000):
-        qtbot.mouseClick(tab.plan_button, Qt.MouseButton.LeftButton)
-        assert not tab.plan_button.isEnabled() and not tab.discharge_button.isEnabled()
+    qtbot.mouseClick(tab.plan_button, Qt.MouseButton.LeftButton)
+    assert not tab.plan_button.isEnabled() and not tab.discharge_button.isEnabled()
+    qtbot.waitUntil(lambda: tab.preview is not None and tab.preview.isVisible(), timeout=20_000)
     assert tab.plan_button.isEnabled()
-    assert tab.model.rowCount() == 1
-    assert tab.selected() is not None and tab.selected().title == "Plan summary"
-    assert tab.preview is not None and tab.preview.isVisible()
-    assert document_audits(services) == ["print"]
+    assert tab.model.rowCount() == 0
+    assert document_audits(services) == []
 
 
 def test_the_discharge_summary_prints_from_the_tab_too(
-    qtbot: QtBot, tab: DocumentsTab, qtmodeltester: ModelTester
+    qtbot: QtBot,
+    tab: DocumentsTab,
+    qtmodeltester: ModelTester,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
-    tab.discharge_button.click()
-    tab.plan_button.click()
+    printed_from_preview(tab, monkeypatch, tmp_path / "discharge.pdf", "discharge")
+    printed_from_preview(tab, monkeypatch, tmp_path / "plan.pdf", "plan")
     titles = [tab.model.index(r, 1).data() for r in range(tab.model.rowCount())]
     assert titles == ["Plan summary", "Interim treatment summary"]
     qtmodeltester.check(tab.model)
@@ -131,29 +180,27 @@ def test_a_patient_without_a_plan_is_told_so(
 def test_reprint_sends_the_stored_pages_to_the_printer_and_is_audited(
     tab: DocumentsTab, services: Services, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    tab.plan_button.click()
+    printed_from_preview(tab, monkeypatch, tmp_path / "first.pdf")
     assert tab.preview is not None
     tab.preview.close()
     output = tmp_path / "printed.pdf"
     tab.printer_factory = lambda: file_printer(output)
-    monkeypatch.setattr(QPrintDialog, "exec", lambda _self: QDialog.DialogCode.Accepted)
     assert tab.reprint_button.isEnabled()
     tab.reprint_button.click()
     assert len(PdfReader(output).pages) == 2
     assert document_audits(services) == ["print", "reprint"]
+    [details] = audit_details(services, "reprint")
+    assert details["destination"] == f"PDF file {output}"
 
 
 def test_printing_from_the_fresh_preview_is_not_a_reprint(
     tab: DocumentsTab, services: Services, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     output = tmp_path / "printed.pdf"
-    tab.printer_factory = lambda: file_printer(output)
-    monkeypatch.setattr(QPrintDialog, "exec", lambda _self: QDialog.DialogCode.Accepted)
-    tab.plan_button.click()
-    assert tab.preview is not None
-    tab.preview.print_button.click()
+    printed_from_preview(tab, monkeypatch, output)
     assert output.exists()
     assert document_audits(services) == ["print"]
+    assert tab.preview is not None
     tab.preview.print_button.click()
     assert document_audits(services) == ["print", "reprint"]
 
@@ -163,11 +210,13 @@ def test_a_cancelled_print_dialog_prints_and_audits_nothing(
 ) -> None:
     tab.plan_button.click()
     monkeypatch.setattr(QPrintDialog, "exec", lambda _self: QDialog.DialogCode.Rejected)
-    tab.reprint_button.click()
-    assert document_audits(services) == ["print"]
+    assert tab.preview is not None
+    tab.preview.print_button.click()
+    assert document_audits(services) == []
+    assert tab.model.rowCount() == 0
 
 
-def test_save_as_pdf_writes_the_document_as_handed_over(
+def test_save_as_pdf_from_the_preview_keeps_the_document_as_handed_over(
     tab: DocumentsTab,
     services: Services,
     documents: DocumentService,
@@ -179,27 +228,32 @@ def test_save_as_pdf_writes_the_document_as_handed_over(
     monkeypatch.setattr(
         QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(chosen), "PDF files (*.pdf)")
     )
-    tab.save_button.click()
+    assert tab.preview is not None
+    tab.preview.save_button.click()
     saved = tmp_path / "grace plan.pdf"
     document = tab.selected()
     assert document is not None
+    assert document.destination == f"PDF file {saved}"
     assert saved.read_bytes() == documents.pdf(COMMAND_LINE, document.id)
     assert document_audits(services) == ["print", "export"]
 
 
-def test_preview_shows_a_listed_document(qtbot: QtBot, tab: DocumentsTab) -> None:
-    tab.discharge_button.click()
+def test_preview_shows_a_listed_document(
+    qtbot: QtBot, tab: DocumentsTab, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    printed_from_preview(tab, monkeypatch, tmp_path / "discharge.pdf", "discharge")
     assert tab.preview is not None
     tab.preview.close()
     qtbot.waitUntil(lambda: tab.preview is None)
     tab.preview_button.click()
     assert tab.preview is not None and tab.preview.page_count >= 1
+    assert "Preview only" not in tab.preview.status.text()
 
 
 def test_print_pdf_prints_every_page(
-    documents: DocumentService, tab: DocumentsTab, tmp_path: Path
+    documents: DocumentService, tab: DocumentsTab, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    tab.plan_button.click()
+    printed_from_preview(tab, monkeypatch, tmp_path / "first.pdf")
     document = tab.selected()
     assert document is not None
     output = tmp_path / "all.pdf"

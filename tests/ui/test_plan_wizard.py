@@ -6,7 +6,7 @@ import datetime as dt
 from collections import Counter
 from pathlib import Path
 
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, QTime
 from PySide6.QtWidgets import QLabel, QTextBrowser, QWizard
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
@@ -268,6 +268,35 @@ def test_a_point_the_clinics_protocol_copy_avoids_is_neither_offered_nor_accepte
         assert AVOIDING_LABEL in points.error.text()
 
 
+def test_the_wizards_dated_schedule_skips_the_clinics_closures_and_says_when_and_with_whom(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    settings = services.clinic.settings()
+    services.clinic.update_settings(
+        actor,
+        clinic_name=settings.clinic_name,
+        address=settings.address,
+        phone=settings.phone,
+        email=settings.email,
+        idle_lock_minutes=settings.idle_lock_minutes,
+        clinic_days=settings.clinic_days,
+        expected_version=settings.version,
+        closed_dates=(dt.date(2026, 12, 24),),
+    )
+    patient = grace(services, actor)
+    record_intake(qtbot, services, actor, patient)
+    wizard = open_wizard(qtbot, services, actor, patient)
+    to_review(wizard)
+    wizard.review_page.start_date.setDate(QDate(2026, 12, 21))
+
+    model = wizard.review_page.visits
+    dates = [model.index(row, 0).data() for row in range(model.rowCount())]
+    assert "Thu 2026-12-24" not in dates
+    assert "Wed 2026-12-23" in dates
+    summary = wizard.review_page.summary.text()
+    assert f"Each visit is booked at 08:00 with {actor.name}." in summary
+
+
 def test_frequencies_and_durations_read_in_the_singular_for_one(
     qtbot: QtBot, services: Services, actor: Actor
 ) -> None:
@@ -334,3 +363,25 @@ def test_the_acupuncture_page_sets_acp_and_nice_side_by_side_with_their_sources(
     assert "NICE guideline NG59" in nice
     # Side by side: the same row, one beside the other.
     assert columns[0].parentWidget() is columns[1].parentWidget()
+
+
+def test_the_clinician_picks_the_visit_time_within_opening_hours_and_the_plan_keeps_it(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    patient = grace(services, actor)
+    record_intake(qtbot, services, actor, patient)
+    wizard = open_wizard(qtbot, services, actor, patient)
+    to_review(wizard)
+    review = wizard.review_page
+    assert review.visit_time.time() == QTime(8, 0)
+    assert (review.visit_time.minimumTime(), review.visit_time.maximumTime()) == (
+        QTime(8, 0),
+        QTime(17, 59),
+    )
+
+    review.visit_time.setTime(QTime(15, 45))
+
+    assert f"Each visit is booked at 15:45 with {actor.name}." in review.summary.text()
+    wizard.button(QWizard.WizardButton.FinishButton).click()
+    assert wizard.plan is not None
+    assert {v.visit_time for v in wizard.plan.visits} == {"15:45"}

@@ -60,7 +60,7 @@ def test_logging_a_session_from_the_patients_tab_updates_today_and_progress(
     patient_id = grace(clinic, actor)
     clinic.plans.create_recommended(actor, "CASE-0045", start=START)
     window = open_window(qtbot, clinic, clinician)
-    assert today_statuses(qtbot, window) == ["planned"]
+    assert today_statuses(qtbot, window) == ["Planned"]
     workspace = window.open_patient(patient_id)
     sessions = workspace.tab("Sessions")
     progress = workspace.tab("Progress")
@@ -72,7 +72,7 @@ def test_logging_a_session_from_the_patients_tab_updates_today_and_progress(
     modal.check()
 
     qtbot.waitUntil(lambda: sessions.model.rowCount() == 1)
-    assert today_statuses(qtbot, window) == ["done"]
+    assert today_statuses(qtbot, window) == ["Done"]
     assert progress.figure_labels["latest"].text() == "6", "the latest pre-treatment score"
     assert window.day_view.refresh_button.isEnabled()
 
@@ -95,7 +95,7 @@ def test_logging_from_the_today_list_updates_the_open_patients_sessions_and_prog
     qtbot.mouseClick(window.day_view.log_button, Qt.MouseButton.LeftButton)
     modal.check()
 
-    assert today_statuses(qtbot, window) == ["done"]
+    assert today_statuses(qtbot, window) == ["Done"]
     qtbot.waitUntil(lambda: sessions.model.rowCount() == 1)
     assert progress.figure_labels["latest"].text() == "5"
 

@@ -72,9 +72,12 @@ class CaseAssessment:
 
 @dataclass(frozen=True)
 class CaseVisit(VisitDraft):
-    """A visit as a case file gives it, with the status it had (the plan stores it as is)."""
+    """A visit as a case file gives it, with the status it had (the plan stores it as is),
+    its time ("HH:MM") and its clinician's user name where the file gives them."""
 
     status: str = "planned"
+    visit_time: str | None = None
+    clinician: str | None = None
 
 
 @dataclass(frozen=True)

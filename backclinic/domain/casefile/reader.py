@@ -394,12 +394,19 @@ class _CaseReader:
                     )
                 if visit["phase"] not in numbers:
                     raise CaseFileProblem(f"{where}.phase", f"there is no phase {visit['phase']}")
+                visit_time = visit.get("time")
+                if visit_time is not None and not _is_clock_time(visit_time):
+                    raise CaseFileProblem(
+                        f"{where}.time", f"{visit_time!r} is not a time of day as HH:MM"
+                    )
                 visits.append(
                     CaseVisit(
                         visit_date=day,
                         phase_number=visit["phase"],
                         modalities=tuple(sorted(visit["modalities"])),
                         status=visit.get("status", "planned"),
+                        visit_time=visit_time,
+                        clinician=visit.get("clinician"),
                     )
                 )
         clinic_days = item.get("clinic_days")
@@ -488,3 +495,10 @@ def _precautions_in_force(assessments: Sequence[CaseAssessment], day: str) -> se
         return set()
     chosen = max(enumerate(before), key=lambda pair: (pair[1].intake.assessed_on, pair[0]))[1]
     return set(chosen.intake.precautions)
+
+
+def _is_clock_time(text: object) -> bool:
+    if not isinstance(text, str) or len(text) != 5 or text[2] != ":":
+        return False
+    hours, minutes = text[:2], text[3:]
+    return hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60

@@ -21,6 +21,7 @@ from backclinic.domain.casefile.model import (
     CasePatient,
     CasePlan,
     CaseSession,
+    CaseVisit,
 )
 from backclinic.domain.episode import Course, MeasureCourse
 from backclinic.domain.intake import Intake
@@ -203,6 +204,21 @@ def assessment_document(
     return document
 
 
+def _visit_document(visit: CaseVisit) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "date": visit.visit_date.isoformat(),
+        "phase": visit.phase_number,
+        "modalities": sorted(visit.modalities),
+        "status": visit.status,
+    }
+    # Optional, so files written before visits had times still import unchanged.
+    if visit.visit_time is not None:
+        document["time"] = visit.visit_time
+    if visit.clinician is not None:
+        document["clinician"] = visit.clinician
+    return document
+
+
 def plan_document(plan: CasePlan) -> dict[str, Any]:
     """A plan with its visits (cancelled ones left out) by date; a plan without visits has []."""
     choices = plan.choices
@@ -219,12 +235,7 @@ def plan_document(plan: CasePlan) -> dict[str, Any]:
             phase_document(phase) for phase in sorted(choices.phases, key=lambda p: p.number)
         ],
         "visits": [
-            {
-                "date": visit.visit_date.isoformat(),
-                "phase": visit.phase_number,
-                "modalities": sorted(visit.modalities),
-                "status": visit.status,
-            }
+            _visit_document(visit)
             for visit in sorted(plan.visits or (), key=lambda v: v.visit_date)
             if visit.status != "cancelled"
         ],
