@@ -142,13 +142,21 @@ class ReassessmentView(PatientTab):
         self.reload()
 
     def reload(self) -> None:
+        episodes, actor, patient_id = self._services.episodes, self._actor, self._patient_id
+
+        def read() -> list[tuple[Assessment, Assessment, list[MeasureRow]]]:
+            compared = episodes.comparisons(actor, patient_id)
+            return [(c.intake, c.later, comparison_rows(c)) for c in reversed(compared)]
+
+        self._reads.run(read, self._show)
+
+    def _show(self, comparisons: list[tuple[Assessment, Assessment, list[MeasureRow]]]) -> None:
         while self._groups.count():
             item = self._groups.takeAt(0)
             widget = item.widget() if item is not None else None
             if widget is not None:
                 widget.deleteLater()
-        compared = self._services.episodes.comparisons(self._actor, self._patient_id)
-        self.comparisons = [(c.intake, c.later, comparison_rows(c)) for c in reversed(compared)]
+        self.comparisons = comparisons
         for intake, later, rows in self.comparisons:
             self._groups.addWidget(self._group(intake, later, rows))
         self.empty.setVisible(not self.comparisons)
