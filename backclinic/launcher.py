@@ -10,6 +10,7 @@ import linecache
 import sys
 from dataclasses import dataclass
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from backclinic.db.database import OpenDatabase, open_database
@@ -77,6 +78,8 @@ class Launcher:
         window.show()
         self.window = window
         self._drafts.restore(clinician.id, window)
+        # Forms a crash left unsaved are offered back once the window is up.
+        QTimer.singleShot(0, window.offer_saved_drafts)
         self._idle.start()
         return window
 

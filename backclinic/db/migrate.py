@@ -25,7 +25,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The newest revision in migrations/versions. Kept here so that an up-to-date database
 # opens without importing Alembic at all (a noticeable part of start-up time);
 # tests/db/test_migrations.py checks it against the scripts.
-HEAD_REVISION = "0007_visit_times"
+HEAD_REVISION = "0009_correctable_assessments"
 
 
 class SchemaTooNew(RuntimeError):

@@ -267,6 +267,13 @@ class AssessmentRow(Stamped, Base):
     rmdq_score: Mapped[int | None] = mapped_column(Integer)
     goals: Mapped[list[Any]] = mapped_column(nullable=False, default=list)
     notes: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # Corrections never overwrite: an amendment is a new row pointing back at the original,
+    # which is kept (superseded); a record entered in error is kept with the reason, and
+    # neither counts in scores, the course, progress or reports.
+    amends_id: Mapped[int | None] = mapped_column(ForeignKey("assessment.id"))
+    superseded: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    amendment_reason: Mapped[str | None] = mapped_column(Text)
+    entered_in_error_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class PsfsItemRow(Base):

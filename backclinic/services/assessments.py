@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
-from backclinic.db.models import ASSESSMENT_KINDS, AssessmentRow, PatientRow, PsfsItemRow
+from backclinic.db.models import (
+    ASSESSMENT_KINDS,
+    AssessmentRow,
+    ClinicianRow,
+    PatientRow,
+    PlanRow,
+    PsfsItemRow,
+)
 from backclinic.domain.catalogue import Catalogue
 from backclinic.domain.episode import DurationClass, duration_class
 from backclinic.domain.intake import Intake
@@ -23,17 +32,23 @@ from backclinic.domain.safety import precaution_sex_refusal
 from backclinic.domain.scoring import (
     OdiResult,
     StartBackResult,
+    nprs_band,
     score_odi,
     score_psfs,
     score_startback,
 )
-from backclinic.domain.screening import FlagAnswer
+
+# FlagAnswer and ScreeningOutcome are re-exported for the intake form, which takes its
+# screening words from here rather than from the domain's rule module.
+from backclinic.domain.screening import FlagAnswer as FlagAnswer
+from backclinic.domain.screening import Screening, evaluate_red_flags
+from backclinic.domain.screening import ScreeningOutcome as ScreeningOutcome
 from backclinic.services import queries
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, NotFound, ValidationFailed
 from backclinic.services.patients import age_on
 from backclinic.services.permissions import Permission
-from backclinic.services.use_case import Change, use_case
+from backclinic.services.use_case import Change, reads_no_records, use_case
 
 ODI_VERSION = "2.1a"
 RMDQ_VERSION = "RMDQ-24"
@@ -70,10 +85,41 @@ class Assessment:
     duration: DurationClass | None
     psfs_mean: float | None
     version: int
+    # Corrections: an amendment names the record it corrected and why; the corrected
+    # original is ``superseded``; one entered in error keeps its reason. Only a current
+    # assessment (neither) counts in scores, the course, progress and reports.
+    amends_id: int | None = None
+    superseded: bool = False
+    amendment_reason: str | None = None
+    entered_in_error_reason: str | None = None
+    recorded_at: dt.datetime | None = None
+    recorded_by: str | None = None
+    corrected_at: dt.datetime | None = None
+    corrected_by: str | None = None
+    screening: Screening | None = None
 
     @property
     def assessed_on(self) -> dt.date:
         return self.intake.assessed_on
+
+    @property
+    def current(self) -> bool:
+        return not self.superseded and self.entered_in_error_reason is None
+
+    @property
+    def entered_in_error(self) -> bool:
+        return self.entered_in_error_reason is not None
+
+
+@dataclass(frozen=True)
+class LiveScores:
+    """What the intake form shows as it is filled: each score from the domain's rules,
+    None where its answers are not given."""
+
+    odi: OdiResult | None
+    startback: StartBackResult | None
+    nprs_band: str | None
+    screening: Screening
 
 
 def validate_assessment(
@@ -156,12 +202,7 @@ class AssessmentService:
         if errors:
             raise ValidationFailed(errors)
         with self._context.writing() as session:
-            patient = session.get(PatientRow, patient_id)
-            sex = patient.sex if patient is not None else None
-            for code in data.intake.precautions:
-                refusal = precaution_sex_refusal(code, sex, self._catalogue)
-                if refusal is not None:
-                    raise ValidationFailed([FieldError("precautions", refusal)])
+            self._refuse_precautions(session, patient_id, data)
             row = self._insert(session, actor, patient_id, data)
             assessment = self._assessment_of(session, row)
             self._context.audit(
@@ -176,6 +217,187 @@ class AssessmentService:
                 ),
             )
             return assessment
+
+    @reads_no_records
+    def live_scores(self, intake: Intake) -> LiveScores:
+        """The scores and the screening outcome of answers not yet saved (the form's live
+        figures), by the same rules as a stored assessment."""
+        odi = (
+            score_odi(intake.odi_answers, self._protocol.thresholds.odi_max_skipped)
+            if intake.odi_answers is not None
+            else None
+        )
+        startback = (
+            score_startback(intake.startback_answers)
+            if intake.startback_answers is not None
+            else None
+        )
+        current = intake.nprs_current
+        band = str(nprs_band(current)) if current is not None and 0 <= current <= 10 else None
+        screening = evaluate_red_flags(
+            intake.red_flags, self._protocol, intake.red_flag_clearance or ""
+        )
+        return LiveScores(odi, startback, band, screening)
+
+    @use_case(Permission.WRITE_CLINICAL, changes={Change.ASSESSMENTS, Change.PLAN})
+    def amend(
+        self,
+        actor: Actor,
+        assessment_id: int,
+        data: AssessmentInput,
+        reason: str,
+        expected_version: int,
+    ) -> Assessment:
+        """Supersede an assessment with a corrected copy; the original is kept unchanged
+        and shown beside it. A plan built on the original follows the correction."""
+        try:
+            with self._context.writing() as session:
+                original = self._context.row_at_version(
+                    session,
+                    AssessmentRow,
+                    assessment_id,
+                    expected_version,
+                    noun="Assessment",
+                    record="This assessment",
+                    yours={"reason": reason},
+                )
+                self._refuse_corrected(original, "amended")
+                # An amendment corrects the record; it does not turn it into another kind.
+                data = replace(data, kind=original.kind)
+                errors = []
+                if not reason.strip():
+                    errors.append(FieldError("reason", "Give the reason for the amendment."))
+                errors += validate_assessment(data, self._catalogue, self._context.clock.today())
+                if errors:
+                    raise ValidationFailed(errors)
+                self._refuse_precautions(session, original.patient_id, data)
+                before = self._assessment_of(session, original)
+                original.superseded = True
+                self._context.stamp_change(original, actor)
+                session.flush()
+                row = self._insert(session, actor, original.patient_id, data)
+                row.amends_id = original.id
+                row.amendment_reason = reason.strip()
+                for plan in session.scalars(
+                    select(PlanRow).where(PlanRow.intake_id == original.id)
+                ):
+                    # The plan follows the current version of the intake it was built on.
+                    plan.intake_id = row.id
+                    self._context.stamp_change(plan, actor)
+                session.flush()
+                after = self._assessment_of(session, row)
+                self._context.audit(
+                    session,
+                    actor,
+                    AuditEntry(
+                        "amend",
+                        "assessment",
+                        row.id,
+                        original.patient_id,
+                        {
+                            "amends_id": original.id,
+                            "kind": original.kind,
+                            "reason": row.amendment_reason,
+                            "before": _changed(before, after, side="before"),
+                            "after": _changed(before, after, side="after"),
+                        },
+                    ),
+                )
+                return after
+        except StaleDataError as error:
+            raise self._context.stale(
+                "This assessment",
+                AssessmentRow,
+                assessment_id,
+                {"reason": reason},
+                expected_version=expected_version,
+            ) from error
+
+    @use_case(Permission.WRITE_CLINICAL, changes={Change.ASSESSMENTS})
+    def mark_entered_in_error(
+        self, actor: Actor, assessment_id: int, reason: str, expected_version: int
+    ) -> Assessment:
+        """Keep the assessment, struck through and with the reason, and stop counting it."""
+        try:
+            with self._context.writing() as session:
+                row = self._context.row_at_version(
+                    session,
+                    AssessmentRow,
+                    assessment_id,
+                    expected_version,
+                    noun="Assessment",
+                    record="This assessment",
+                    yours={"reason": reason},
+                )
+                self._refuse_corrected(row, "marked entered in error")
+                if not reason.strip():
+                    raise ValidationFailed(
+                        [
+                            FieldError(
+                                "reason", "Give the reason the assessment was entered in error."
+                            )
+                        ]
+                    )
+                row.entered_in_error_reason = reason.strip()
+                self._context.stamp_change(row, actor)
+                session.flush()
+                marked = self._assessment_of(session, row)
+                self._context.audit(
+                    session,
+                    actor,
+                    AuditEntry(
+                        "entered_in_error",
+                        "assessment",
+                        row.id,
+                        row.patient_id,
+                        {
+                            "kind": row.kind,
+                            "date": row.assessed_on.isoformat(),
+                            "reason": row.entered_in_error_reason,
+                            "before": {"status": "current"},
+                            "after": {"status": "entered in error"},
+                        },
+                    ),
+                )
+                return marked
+        except StaleDataError as error:
+            raise self._context.stale(
+                "This assessment",
+                AssessmentRow,
+                assessment_id,
+                {"reason": reason},
+                expected_version=expected_version,
+            ) from error
+
+    @staticmethod
+    def _refuse_corrected(row: AssessmentRow, verb: str) -> None:
+        if row.entered_in_error_reason is not None:
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        "assessment",
+                        f"This assessment was marked entered in error; it cannot be {verb}.",
+                    )
+                ]
+            )
+        if row.superseded:
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        "assessment",
+                        f"This assessment has already been amended; its latest version can "
+                        f"be {verb} instead.",
+                    )
+                ]
+            )
+
+    def _refuse_precautions(self, session: Session, patient_id: int, data: AssessmentInput) -> None:
+        patient = session.get(PatientRow, patient_id)
+        sex = patient.sex if patient is not None else None
+        for code in data.intake.precautions:
+            refusal = precaution_sex_refusal(code, sex, self._catalogue)
+            if refusal is not None:
+                raise ValidationFailed([FieldError("precautions", refusal)])
 
     def _insert(
         self, session: Session, actor: Actor | None, patient_id: int, data: AssessmentInput
@@ -232,9 +454,18 @@ class AssessmentService:
 
     @use_case(Permission.VIEW_CLINICAL)
     def for_patient(self, actor: Actor, patient_id: int) -> list[Assessment]:
-        """Every assessment of a patient, oldest first."""
+        """The patient's current assessments, oldest first: what scores, the course,
+        progress and reports count (amended originals and errors left out)."""
         with self._context.reading() as session:
             rows = queries.assessment_rows(session, patient_id)
+            return [self._assessment_of(session, row) for row in rows]
+
+    @use_case(Permission.VIEW_CLINICAL)
+    def history(self, actor: Actor, patient_id: int) -> list[Assessment]:
+        """Every assessment on record, oldest first: the current ones, the originals later
+        amended and those entered in error (the intake tab shows them all, marked)."""
+        with self._context.reading() as session:
+            rows = queries.assessment_rows(session, patient_id, include_corrected=True)
             return [self._assessment_of(session, row) for row in rows]
 
     @use_case(Permission.VIEW_CLINICAL)
@@ -264,7 +495,7 @@ class AssessmentService:
                 .order_by(PsfsItemRow.position)
             )
         )
-        return derive(
+        derived = derive(
             row.id,
             row.patient_id,
             row.kind,
@@ -275,6 +506,56 @@ class AssessmentService:
             row.version,
             self._protocol,
         )
+        corrected = row.superseded or row.entered_in_error_reason is not None
+        return replace(
+            derived,
+            amends_id=row.amends_id,
+            superseded=row.superseded,
+            amendment_reason=row.amendment_reason,
+            entered_in_error_reason=row.entered_in_error_reason,
+            recorded_at=self._context.clock.in_zone(row.created_at),
+            recorded_by=_clinician_name(session, row.created_by),
+            corrected_at=self._context.clock.in_zone(row.updated_at) if corrected else None,
+            corrected_by=_clinician_name(session, row.updated_by) if corrected else None,
+        )
+
+
+def _clinician_name(session: Session, clinician_id: int | None) -> str | None:
+    if clinician_id is None:
+        return None
+    clinician = session.get(ClinicianRow, clinician_id)
+    return clinician.full_name if clinician is not None else None
+
+
+def _record_values(assessment: Assessment) -> dict[str, Any]:
+    """What an assessment records (not what is derived from it), as JSON-ready values."""
+    intake = asdict(assessment.intake)
+    intake.pop("age", None)
+    intake.pop("occupation", None)
+    values = {
+        **intake,
+        "psfs": [[item.activity, item.score] for item in assessment.psfs],
+        "rmdq_score": assessment.rmdq_score,
+        "notes": assessment.notes,
+    }
+    return {key: _json(value) for key, value in values.items()}
+
+
+def _changed(before: Assessment, after: Assessment, *, side: str) -> dict[str, Any]:
+    """The fields an amendment changed, from one side."""
+    old, new = _record_values(before), _record_values(after)
+    chosen = old if side == "before" else new
+    return {key: chosen[key] for key in old if old[key] != new[key]}
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _json(v) for k, v in sorted(value.items())}
+    if isinstance(value, (tuple, list)):
+        return [_json(v) for v in value]
+    return value
 
 
 def derive(
@@ -303,6 +584,7 @@ def derive(
         else None
     )
     psfs_mean = score_psfs([item.score for item in psfs]) if psfs else None
+    screening = evaluate_red_flags(intake.red_flags, protocol, intake.red_flag_clearance)
     return Assessment(
         id=assessment_id,
         patient_id=patient_id,
@@ -316,6 +598,7 @@ def derive(
         duration=duration,
         psfs_mean=psfs_mean,
         version=version,
+        screening=screening,
     )
 
 

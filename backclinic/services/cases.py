@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from backclinic.db.models import (
+    AssessmentRow,
     PatientRow,
     PlanRow,
     ScheduledVisitRow,
@@ -47,6 +48,7 @@ from backclinic.domain.casefile.model import (
 )
 from backclinic.domain.casefile.reader import load_case_document, read_case
 from backclinic.domain.casefile.writer import (
+    assessment_correction,
     assessment_record,
     case_document,
     case_text,
@@ -317,10 +319,8 @@ class CaseService:
             earlier = ()
         intake_ids: list[tuple[dt.date, int]] = []
         for assessment in assessments:
-            row = self._assessments._insert(
-                session, actor, patient.id, _assessment_input(assessment)
-            )
-            if assessment.kind == "intake":
+            row = self._insert_assessment(session, actor, patient.id, assessment)
+            if assessment.kind == "intake" and assessment.entered_in_error_reason is None:
                 intake_ids.append((assessment.intake.assessed_on, row.id))
         plan_row: PlanRow | None = None
         placed: list[tuple[PlanRow, CasePlan]] = []
@@ -412,21 +412,26 @@ class CaseService:
         """The file's records that are new; refuse one that differs from its stored twin."""
         kept = 0
         order = self._protocol.red_flag_items()
+
+        def recorded(item: CaseAssessment) -> dict[str, Any]:
+            return {**assessment_record(item, order), **assessment_correction(item, order)}
+
         stored_assessments = {
-            (a.kind, a.intake.assessed_on): assessment_record(a, order)
+            (a.kind, a.intake.assessed_on, a.entered_in_error_reason is not None): recorded(a)
             for a in self._stored_assessments(session, patient.id)
         }
         new_assessments = []
         for index, item in enumerate(case.assessments):
-            key = (item.kind, item.intake.assessed_on)
+            key = (item.kind, item.intake.assessed_on, item.entered_in_error_reason is not None)
             stored = stored_assessments.get(key)
             if stored is None:
                 new_assessments.append(item)
                 continue
-            if assessment_record(item, order) != stored:
+            if recorded(item) != stored:
                 raise CaseFileError(
                     f"assessments[{index}]",
-                    f"differs from the {item.kind} of {key[1].isoformat()} on record; "
+                    f"differs from the {item.kind} of {item.intake.assessed_on.isoformat()} "
+                    "on record; "
                     "records are amended in the app, never replaced by a file",
                 )
             kept += 1
@@ -624,10 +629,34 @@ class CaseService:
         )
         return document
 
+    def _insert_assessment(
+        self, session: Session, actor: Actor, patient_id: int, item: CaseAssessment
+    ) -> AssessmentRow:
+        """Insert an assessment, after the originals it amends (kept, superseded)."""
+        amends_id = None
+        if item.amends is not None:
+            original = self._insert_assessment(session, actor, patient_id, item.amends)
+            original.superseded = True
+            session.flush()
+            amends_id = original.id
+        row = self._assessments._insert(session, actor, patient_id, _assessment_input(item))
+        if amends_id is not None or item.entered_in_error_reason is not None:
+            row.amends_id = amends_id
+            row.amendment_reason = item.amendment_reason
+            row.entered_in_error_reason = item.entered_in_error_reason
+            session.flush()
+        return row
+
     def _stored_assessments(self, session: Session, patient_id: int) -> list[CaseAssessment]:
+        """Every assessment not amended since, oldest first (those entered in error too,
+        marked), each carrying the originals it amends."""
+        by_id = {
+            row.id: _case_assessment(self._assessments._assessment_of(session, row))
+            for row in queries.assessment_rows(session, patient_id, include_corrected=True)
+        }
+        rows = queries.assessment_rows(session, patient_id, include_corrected=True)
         return [
-            _case_assessment(self._assessments._assessment_of(session, row))
-            for row in queries.assessment_rows(session, patient_id)
+            _with_originals(by_id[row.id], row, rows, by_id) for row in rows if not row.superseded
         ]
 
     def _stored_sessions(self, session: Session, patient_id: int) -> list[CaseSession]:
@@ -702,9 +731,24 @@ def _assessment_input(assessment: CaseAssessment) -> AssessmentInput:
     )
 
 
+def _with_originals(
+    item: CaseAssessment,
+    row: AssessmentRow,
+    rows: Sequence[AssessmentRow],
+    by_id: dict[int, CaseAssessment],
+) -> CaseAssessment:
+    if row.amends_id is None or row.amends_id not in by_id:
+        return item
+    original_row = next(r for r in rows if r.id == row.amends_id)
+    original = _with_originals(by_id[row.amends_id], original_row, rows, by_id)
+    return replace(item, amends=replace(original, scores=None))
+
+
 def _case_assessment(assessment: Assessment) -> CaseAssessment:
     odi = assessment.odi
     return CaseAssessment(
+        amendment_reason=assessment.amendment_reason,
+        entered_in_error_reason=assessment.entered_in_error_reason,
         kind=assessment.kind,
         intake=assessment.intake,
         psfs=tuple(CasePsfsItem(item.activity, item.score) for item in assessment.psfs),

@@ -8,29 +8,42 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
 from backclinic.db.models import AssessmentRow, PlanPhaseRow, PlanRow, TreatmentSessionRow
 
 
+def current_assessment() -> ColumnElement[bool]:
+    """An assessment that counts: neither amended since (superseded) nor entered in error."""
+    return and_(
+        AssessmentRow.superseded.is_(False), AssessmentRow.entered_in_error_reason.is_(None)
+    )
+
+
 def latest_intake_row(session: Session, patient_id: int) -> AssessmentRow | None:
-    """The intake with the latest date (the last recorded, on a tie)."""
+    """The current intake with the latest date (the last recorded, on a tie)."""
     return session.scalars(
         select(AssessmentRow)
-        .where(AssessmentRow.patient_id == patient_id, AssessmentRow.kind == "intake")
+        .where(
+            AssessmentRow.patient_id == patient_id,
+            AssessmentRow.kind == "intake",
+            current_assessment(),
+        )
         .order_by(AssessmentRow.assessed_on.desc(), AssessmentRow.id.desc())
         .limit(1)
     ).first()
 
 
-def assessment_rows(session: Session, patient_id: int) -> Sequence[AssessmentRow]:
-    """Every assessment of the patient, oldest first."""
-    return session.scalars(
-        select(AssessmentRow)
-        .where(AssessmentRow.patient_id == patient_id)
-        .order_by(AssessmentRow.assessed_on, AssessmentRow.id)
-    ).all()
+def assessment_rows(
+    session: Session, patient_id: int, *, include_corrected: bool = False
+) -> Sequence[AssessmentRow]:
+    """The patient's current assessments, oldest first; with ``include_corrected`` also the
+    amended originals and those entered in error (kept for the record, never counted)."""
+    query = select(AssessmentRow).where(AssessmentRow.patient_id == patient_id)
+    if not include_corrected:
+        query = query.where(current_assessment())
+    return session.scalars(query.order_by(AssessmentRow.assessed_on, AssessmentRow.id)).all()
 
 
 def active_plan_row(session: Session, patient_id: int) -> PlanRow | None:

@@ -34,6 +34,7 @@ from backclinic.domain.safety import (
     safety_status,
 )
 from backclinic.domain.screening import FlagAnswer
+from backclinic.services import queries
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, NotFound, ValidationFailed
 from backclinic.services.permissions import Permission
@@ -153,7 +154,7 @@ def statuses_on(
             screened.precautions,
             screened.red_flag_clearance,
         )
-        .where(screened.patient_id.in_(wanted))
+        .where(screened.patient_id.in_(wanted), queries.current_assessment())
         .order_by(screened.assessed_on, screened.id)
     ):
         screens[row.patient_id].append(

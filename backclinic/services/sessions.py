@@ -318,11 +318,9 @@ class SessionService:
                 PainPoint(self._context.clock.date_of(r.performed_at), r.pain_before, r.pain_after)
                 for r in rows
             ]
-            assessments = session.scalars(
-                select(AssessmentRow)
-                .where(AssessmentRow.patient_id == patient_id, AssessmentRow.assessed_on <= today)
-                .order_by(AssessmentRow.assessed_on, AssessmentRow.id)
-            ).all()
+            assessments = [
+                a for a in queries.assessment_rows(session, patient_id) if a.assessed_on <= today
+            ]
             odi: list[tuple[dt.date, float]] = []
             for a in assessments:
                 if a.odi_version is None:
@@ -337,6 +335,9 @@ class SessionService:
             intake = None
             if plan is not None and plan.intake_id is not None:
                 intake = session.get(AssessmentRow, plan.intake_id)
+                if intake is not None and (intake.superseded or intake.entered_in_error_reason):
+                    # The plan's intake was corrected: its latest current intake stands in.
+                    intake = queries.latest_intake_row(session, patient_id)
             elif assessments:
                 intake = next((a for a in reversed(assessments) if a.kind == "intake"), None)
             phases: list[PhaseSpan] = []

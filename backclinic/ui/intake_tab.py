@@ -14,6 +14,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
+from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -24,7 +25,6 @@ from PySide6.QtWidgets import (
 
 from backclinic.domain.catalogue import Catalogue
 from backclinic.domain.protocol import Protocol
-from backclinic.domain.screening import evaluate_red_flags
 from backclinic.services.assessments import Assessment
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
@@ -53,9 +53,21 @@ def _odi(a: Assessment, _c: Catalogue, _p: Protocol) -> str:
     return f"{a.odi.percent:.1f} %"
 
 
-def _screening(a: Assessment, catalogue: Catalogue, protocol: Protocol) -> str:
-    screening = evaluate_red_flags(a.intake.red_flags, protocol, a.intake.red_flag_clearance)
-    return catalogue.label("screening_outcomes", str(screening.outcome))
+def _screening(a: Assessment, catalogue: Catalogue, _p: Protocol) -> str:
+    if a.screening is None:
+        return NOT_RECORDED
+    return catalogue.label("screening_outcomes", str(a.screening.outcome))
+
+
+def record_status(a: Assessment) -> str:
+    """The record's standing, in words: blank for an ordinary current record."""
+    if a.entered_in_error:
+        return "Entered in error"
+    if a.superseded:
+        return "Amended (original)"
+    if a.amends_id is not None:
+        return "Amendment"
+    return ""
 
 
 def _pain(a: Assessment, _c: Catalogue, _p: Protocol) -> str:
@@ -78,6 +90,7 @@ COLUMNS = (
         lambda a, c, _p: c.label("startback_risks", a.startback.risk) if a.startback else "—",
     ),
     AssessmentColumn("Red-flag screen", _screening),
+    AssessmentColumn("Record", lambda a, _c, _p: record_status(a)),
 )
 
 
@@ -114,6 +127,22 @@ class AssessmentTableModel(QAbstractTableModel):
             return column.value(self._rows[index.row()], self._catalogue, self._protocol)
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(column.align | Qt.AlignmentFlag.AlignVCenter)
+        item = self._rows[index.row()]
+        if item.current:
+            if role == Qt.ItemDataRole.ToolTipRole and item.amendment_reason:
+                return f"Amended: {item.amendment_reason}. Open it to see the original."
+            return None
+        # Kept for the record, counted nowhere: struck through and greyed, with why.
+        if role == Qt.ItemDataRole.FontRole:
+            font = QFont()
+            font.setStrikeOut(True)
+            return font
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return QColor("#7a1c14") if item.entered_in_error else QColor("#6b6b6b")
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if item.entered_in_error:
+                return f"Entered in error: {item.entered_in_error_reason}. Not counted."
+            return "Amended since: the correction is the record that counts."
         return None
 
     def headerData(
@@ -131,11 +160,18 @@ class AssessmentTableModel(QAbstractTableModel):
         return None
 
 
-NO_INTAKE = "No intake recorded yet."
+NO_INTAKE = (
+    "No intake recorded yet. Record one with “Record intake…”: a plan, the course and the "
+    "outcomes start from it."
+)
+OPEN_HINT = (
+    "Open a row (double-click, Enter or “Open…”) to read it, amend it or mark it entered in error."
+)
 
 
 class IntakeTab(PatientTab):
-    """Lists assessments; "Record intake…" and "Reassess…" open the intake form."""
+    """Lists every assessment on record (corrected ones struck through); "Record intake…"
+    and "Reassess…" open the intake form, and a row opens read-only to amend or void."""
 
     shows = frozenset({Change.ASSESSMENTS})
 
@@ -157,16 +193,27 @@ class IntakeTab(PatientTab):
         self.empty_label.setObjectName("empty_state")
         self.record_button = QPushButton("Record intake…")
         self.reassess_button = QPushButton("Reassess…")
+        self.open_button = QPushButton("Open…")
+        self.open_button.setObjectName("open_assessment")
+        self.hint = QLabel(OPEN_HINT)
+        self.hint.setObjectName("open_hint")
+        self.hint.setWordWrap(True)
+        self.empty_label.setWordWrap(True)
         buttons = QHBoxLayout()
         buttons.addWidget(self.record_button)
         buttons.addWidget(self.reassess_button)
+        buttons.addWidget(self.open_button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
         layout.addWidget(self.empty_label)
+        layout.addWidget(self.hint)
         layout.addWidget(self.table, 1)
         self.record_button.clicked.connect(self._on_record_button_clicked)
         self.reassess_button.clicked.connect(self._on_reassess_button_clicked)
+        self.open_button.clicked.connect(self._on_open_button_clicked)
+        self.table.activated.connect(self._on_table_activated)
+        self.table.doubleClicked.connect(self._on_table_activated)
         self._show([])
         self.empty_label.setText("Loading…")
         self.reload()
@@ -177,14 +224,16 @@ class IntakeTab(PatientTab):
             self._patient_id,
             self._actor,
         )
-        self._reads.run(lambda: assessments.for_patient(actor, patient_id), self._show)
+        self._reads.run(lambda: assessments.history(actor, patient_id), self._show)
 
     def _show(self, assessments: list[Assessment]) -> None:
         self.empty_label.setText(NO_INTAKE)
         self.model.set_assessments(assessments)
-        has_intake = any(a.kind == "intake" for a in assessments)
+        has_intake = any(a.kind == "intake" and a.current for a in assessments)
         self.empty_label.setVisible(not assessments)
         self.table.setVisible(bool(assessments))
+        self.hint.setVisible(bool(assessments))
+        self.open_button.setEnabled(bool(assessments))
         self.reassess_button.setEnabled(has_intake)
         self.reassess_button.setToolTip("" if has_intake else "Record an intake first.")
 
@@ -200,3 +249,24 @@ class IntakeTab(PatientTab):
 
     def _on_reassess_button_clicked(self) -> None:
         self._record("reassessment")
+
+    def open_row(self, row: int) -> None:
+        """Open the assessment of ``row`` read-only (the clinician amends or voids it there)."""
+        if not 0 <= row < self.model.rowCount():
+            return
+        changed = IntakeForm.open_saved(
+            self,
+            self._services,
+            self._actor,
+            self.model.assessment_at(row),
+            operations=self._operations,
+        )
+        if changed is not None:
+            self.assessment_saved.emit(changed.id)
+
+    def _on_table_activated(self, index: QModelIndex) -> None:
+        self.open_row(index.row())
+
+    def _on_open_button_clicked(self) -> None:
+        selected = self.table.selectionModel().selectedRows()
+        self.open_row(selected[0].row() if selected else 0)

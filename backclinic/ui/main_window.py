@@ -135,6 +135,12 @@ class MainWindow(QMainWindow):
         who = self.clinician
         return f"Signed in as {who.full_name} ({who.role_label}) · {clinic_name}"
 
+    def offer_saved_drafts(self) -> int:
+        """Offer back the forms this clinician left unsaved when the app last stopped."""
+        from backclinic.ui.draft_restore import offer_drafts
+
+        return offer_drafts(self, self._services, self._actor, self.operations)
+
     def open_patient(self, patient_id: int) -> PatientWorkspace:
         """Show the patient's workspace, reusing the tab if it is already open."""
         existing = self.workspace(patient_id)

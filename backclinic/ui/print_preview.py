@@ -220,7 +220,9 @@ class PrintPreview(QDialog):
         self.output = output
         self._suggested_name = suggested_name
         self.setWindowTitle(f"Preview — {output.title}")
-        self.resize(760, 900)
+        # Fits a 1366×768 screen; the pages scroll inside the view.
+        self.resize(760, 680)
+        self.setMaximumHeight(720)
         self.pdf = LoadedPdf(output.pdf(), self)
         self.view = QPdfView(self)
         self.view.setPageMode(QPdfView.PageMode.MultiPage)

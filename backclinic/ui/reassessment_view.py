@@ -99,6 +99,21 @@ def comparison_rows(comparison: Comparison) -> list[MeasureRow]:
     ]
 
 
+NO_OUTCOMES = (
+    "No outcomes yet: record a reassessment (“Record reassessment…”) at each phase end and "
+    "every 10 visits. Its pain, Oswestry, STarT Back and PSFS are then compared here with "
+    "the intake's, each with its verdict."
+)
+NO_INTAKE_FOR_OUTCOMES = (
+    "No outcomes yet: record the intake first (Intake tab, “Record intake…”), then a "
+    "reassessment at each phase end; the changes since the intake are shown here."
+)
+
+
+# The intake, the later assessment and the rows comparing them.
+Compared = tuple[Assessment, Assessment, list[MeasureRow]]
+
+
 class ReassessmentView(PatientTab):
     """Each reassessment (and discharge assessment) of a patient beside the intake, newest
     first; "Record reassessment…" opens the intake form as a reassessment."""
@@ -117,12 +132,10 @@ class ReassessmentView(PatientTab):
         operations: Operations | None = None,
     ) -> None:
         super().__init__(services, actor, patient_id, parent, operations=operations)
-        self.comparisons: list[tuple[Assessment, Assessment, list[MeasureRow]]] = []
+        self.comparisons: list[Compared] = []
         self.record_button = QPushButton("Record reassessment…")
         self.record_button.setObjectName("record_reassessment")
-        self.empty = QLabel(
-            "No reassessment yet: record one at each phase end and every 10 visits."
-        )
+        self.empty = QLabel(NO_OUTCOMES)
         self.empty.setObjectName("no_reassessment")
         self.empty.setWordWrap(True)
         self._body = QWidget()
@@ -131,6 +144,7 @@ class ReassessmentView(PatientTab):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self._body)
+        self._scroll = scroll
         buttons = QHBoxLayout()
         buttons.addWidget(self.record_button)
         buttons.addStretch(1)
@@ -138,19 +152,26 @@ class ReassessmentView(PatientTab):
         layout.addLayout(buttons)
         layout.addWidget(self.empty)
         layout.addWidget(scroll, 1)
+        # With nothing to compare, the words say what to do, not an empty grey box.
+        layout.addStretch(0)
         self.record_button.clicked.connect(self._on_record_button_clicked)
         self.reload()
 
     def reload(self) -> None:
-        episodes, actor, patient_id = self._services.episodes, self._actor, self._patient_id
+        services, actor, patient_id = self._services, self._actor, self._patient_id
 
-        def read() -> list[tuple[Assessment, Assessment, list[MeasureRow]]]:
-            compared = episodes.comparisons(actor, patient_id)
-            return [(c.intake, c.later, comparison_rows(c)) for c in reversed(compared)]
+        def read() -> tuple[list[Compared], bool]:
+            compared = services.episodes.comparisons(actor, patient_id)
+            rows = [(c.intake, c.later, comparison_rows(c)) for c in reversed(compared)]
+            has_intake = bool(rows) or (
+                services.assessments.latest_intake(actor, patient_id) is not None
+            )
+            return rows, has_intake
 
         self._reads.run(read, self._show)
 
-    def _show(self, comparisons: list[tuple[Assessment, Assessment, list[MeasureRow]]]) -> None:
+    def _show(self, read: tuple[list[Compared], bool]) -> None:
+        comparisons, has_intake = read
         while self._groups.count():
             item = self._groups.takeAt(0)
             widget = item.widget() if item is not None else None
@@ -160,6 +181,14 @@ class ReassessmentView(PatientTab):
         for intake, later, rows in self.comparisons:
             self._groups.addWidget(self._group(intake, later, rows))
         self.empty.setVisible(not self.comparisons)
+        self._scroll.setVisible(bool(self.comparisons))
+        if not self.comparisons:
+            self.empty.setText(NO_OUTCOMES if has_intake else NO_INTAKE_FOR_OUTCOMES)
+            self.record_button.setEnabled(has_intake)
+            self.record_button.setToolTip("" if has_intake else "Record an intake first.")
+        else:
+            self.record_button.setEnabled(True)
+            self.record_button.setToolTip("")
 
     def rows_for(self, assessment_id: int) -> list[MeasureRow]:
         return next(rows for _i, later, rows in self.comparisons if later.id == assessment_id)

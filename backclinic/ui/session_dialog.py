@@ -66,6 +66,7 @@ from backclinic.services.sessions import (
 )
 from backclinic.ui.acupoint_picker import AcupointPicker
 from backclinic.ui.field_errors import ERROR_STYLE, FieldErrors
+from backclinic.ui.local_drafts import DraftKeeper, DraftKey, watch_edits
 from backclinic.ui.operations import Operations
 from backclinic.ui.unsaved_changes import discard_confirmed, in_use
 from backclinic.ui.unusual_input import unusual_confirmed
@@ -443,7 +444,9 @@ class SessionDialog(QDialog):
         layout.addWidget(scroll, 1)
         layout.addWidget(hint)
         layout.addWidget(self.buttons)
-        self.resize(780, 760)
+        # A 1366×768 screen, less the title bar and the taskbar: the form scrolls inside.
+        self.resize(820, 680)
+        self.setMaximumHeight(720)
 
         for sequence in ("Ctrl+Return", "Ctrl+Enter"):
             shortcut = QShortcut(QKeySequence(sequence), self)
@@ -475,6 +478,35 @@ class SessionDialog(QDialog):
             self._fill(prefill)
             self.pain_before.setFocus()
         self._as_opened = self._typed()
+        # A new session keeps a draft on this workstation, in case the app does not close.
+        self.drafts: DraftKeeper | None = None
+        if amending is None and actor.clinician_id is not None:
+            self.drafts = DraftKeeper(
+                self,
+                DraftKey("session", actor.clinician_id, patient_id),
+                patient.display_name,
+                self.draft_data,
+                self.has_changes,
+            )
+            watch_edits(page, self.drafts.changed)
+            for model in (self.interventions_model, self.acupoints.model()):
+                model.rowsInserted.connect(lambda *_args: self._on_draft_model_changed())
+                model.rowsRemoved.connect(lambda *_args: self._on_draft_model_changed())
+                model.dataChanged.connect(lambda *_args: self._on_draft_model_changed())
+
+    def _on_draft_model_changed(self) -> None:
+        if self.drafts is not None:
+            self.drafts.changed()
+
+    def draft_data(self) -> SessionInput:
+        """What the form would save now: a draft holds this."""
+        return self.data()
+
+    def restore_draft(self, data: SessionInput) -> None:
+        """Put a draft's session back in the form (it counts as unsaved changes)."""
+        if data.visit_id is not None:
+            self._visit_id = data.visit_id
+        self._fill(data)
 
     @classmethod
     def log(

@@ -11,6 +11,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QLabel,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -76,6 +77,12 @@ class SessionsModel(RowTableModel[SessionRecord]):
         return None
 
 
+NO_SESSIONS = (
+    "No sessions logged yet: after each treatment, log it with “Log session…” (pain before "
+    "and after, what was done). The progress chart and the course are built from them."
+)
+
+
 class SessionsTab(PatientTab):
     """The workspace's "Sessions" tab."""
 
@@ -102,8 +109,13 @@ class SessionsTab(PatientTab):
         buttons.addWidget(self.log_button)
         buttons.addWidget(self.amend_button)
         buttons.addStretch(1)
+        self.empty_label = QLabel(NO_SESSIONS)
+        self.empty_label.setObjectName("empty_state")
+        self.empty_label.setWordWrap(True)
+        self.empty_label.hide()
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
+        layout.addWidget(self.empty_label)
         layout.addWidget(self.table, 1)
         self.log_button.clicked.connect(self._on_log_button_clicked)
         self.amend_button.clicked.connect(self._on_amend_button_clicked)
@@ -117,6 +129,8 @@ class SessionsTab(PatientTab):
 
     def _show_records(self, records: list[SessionRecord]) -> None:
         self.model.set_records(records)
+        self.empty_label.setVisible(not records)
+        self.table.setVisible(bool(records))
         self._on_table_selection_changed()
 
     def selected(self) -> SessionRecord | None:

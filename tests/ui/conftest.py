@@ -20,6 +20,7 @@ from pytestqt.qtbot import QtBot
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.patients import Patient, PatientInput
+from backclinic.ui.local_drafts import DRAFTS_FOLDER_VARIABLE
 from backclinic.ui.workstation import SETTINGS_FILE_VARIABLE
 
 Handler = Callable[[QWidget], None]
@@ -75,6 +76,14 @@ class ModalDriver:
                 modal.reject()
             else:
                 modal.close()
+
+
+@pytest.fixture(autouse=True)
+def draft_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's unsaved-form drafts in its own folder, never the user's data folder."""
+    path = tmp_path / "drafts"
+    monkeypatch.setenv(DRAFTS_FOLDER_VARIABLE, str(path))
+    return path
 
 
 @pytest.fixture(autouse=True)

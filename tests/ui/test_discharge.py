@@ -440,3 +440,28 @@ def test_the_outcomes_tab_reads_off_the_gui_thread(
     qtbot.waitUntil(lambda: not view.loading)
     assert read_on and read_on[0] is not threading.main_thread()
     assert not view.empty.isHidden()
+
+
+def test_the_empty_outcomes_tab_says_what_to_record_next_instead_of_a_grey_box(
+    qtbot: QtBot, clinic: Services, actor: Actor
+) -> None:
+    from backclinic.services.patients import PatientInput
+
+    newcomer = clinic.patients.register(
+        actor, PatientInput("Nguyen", "Lan", dt.date(1975, 5, 1), mrn="NEW-1")
+    )
+    view = ReassessmentView(clinic, actor, newcomer.id)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitUntil(lambda: not view.loading)
+    assert view.empty.isVisible() and not view.findChild(QScrollArea).isVisible()  # type: ignore[union-attr]
+    assert view.empty.text().startswith("No outcomes yet: record the intake first")
+    assert not view.record_button.isEnabled()
+
+    patient_id = grace(clinic, actor)
+    view = ReassessmentView(clinic, actor, patient_id)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitUntil(lambda: not view.loading)
+    assert view.empty.text().startswith("No outcomes yet: record a reassessment")
+    assert view.record_button.isEnabled()

@@ -274,3 +274,13 @@ def test_an_empty_documents_tab_says_so_until_something_is_printed(
     widget.show()
     qtbot.waitUntil(widget.empty_label.isVisible)
     assert widget.empty_label.text().startswith("No documents printed yet.")
+
+
+def test_the_preview_fits_a_1366_by_768_screen(qtbot: QtBot, tab: DocumentsTab) -> None:
+    tab.discharge_button.click()
+    preview = tab.preview
+    assert preview is not None
+    qtbot.waitExposed(preview)
+    assert preview.height() <= 720 and preview.width() <= 1366
+    assert preview.sizeHint().height() <= 720
+    preview.close()

@@ -204,7 +204,15 @@ def test_the_intake_tab_records_an_intake_through_the_form_and_lists_it(
     qtbot.waitUntil(lambda: tab.model.rowCount() == 1)
     qtmodeltester.check(tab.model)
     row = [tab.model.index(0, c).data() for c in range(tab.model.columnCount())]
-    assert row == ["2026-01-05", "Intake", "6 (worst 8, best 3)", "44.4 %", "—", "No red flags"]
+    assert row == [
+        "2026-01-05",
+        "Intake",
+        "6 (worst 8, best 3)",
+        "44.4 %",
+        "—",
+        "No red flags",
+        "",
+    ]
     assert tab.reassess_button.isEnabled()
 
 
@@ -286,6 +294,7 @@ def test_fifteen_typed_into_a_pain_field_stays_fifteen_with_the_rule_and_is_refu
     patient = grace(services, actor)
     form = open_form(qtbot, services, actor, patient.id)
     fill_article_intake(form)
+    form.show_section("Pain")
     form.nprs_current.edit.clear()
     qtbot.keyClicks(form.nprs_current.edit, "15")
     assert form.nprs_current.edit.text() == "15", "what was typed is kept, not coerced to 1"
@@ -356,3 +365,62 @@ def test_reassess_starts_from_the_latest_assessments_history_but_asks_pain_afres
     assert again.goals.toPlainText().startswith("sit through a working day")
     assert again.nprs_current.edit.text() == "", "pain is measured again, not copied"
     assert again.odi_answers() is None
+
+
+def test_the_form_is_in_sections_each_saying_how_complete_it_is(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    patient = grace(services, actor)
+    form = open_form(qtbot, services, actor, patient.id)
+    assert form.section_titles() == [
+        "History",
+        "Red flags",
+        "Precautions",
+        "Pain",
+        "Questionnaires",
+        "Goals",
+    ]
+    assert form.section_status("Red flags") == "Not asked yet"
+    assert form.section_status("Pain") == "0 of 3 recorded"
+    form.section_list.setCurrentRow(3)
+    assert form.current_section() == "Pain"
+    assert form.nprs_current.isVisible() and not form.mark_all_absent.isVisible()
+    form.next_section_button.click()
+    assert form.current_section() == "Questionnaires"
+    fill_article_intake(form)
+    assert form.section_status("History") == "Complete"
+    assert form.section_status("Red flags") == "Complete – none present"
+    assert form.section_status("Pain") == "Complete"
+    assert form.section_status("Questionnaires") == "Oswestry 9 of 10, STarT Back 0 of 9"
+    assert form.section_status("Goals") == "2 goals"
+
+
+def test_an_error_on_save_brings_its_section_forward_and_focuses_the_field(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    patient = grace(services, actor)
+    form = open_form(qtbot, services, actor, patient.id)
+    fill_article_intake(form)
+    form.nprs_best.setValue(9)  # above the worst, 8
+    form.show_section("Goals")
+    form.save_button().click()
+    assert form.current_section() == "Pain"
+    assert form.section_status("Pain") == "Has an error – see the field"
+    error = form.findChild(QLabel, "nprs.best_error")
+    assert error is not None and error.isVisible()
+    assert form.focusWidget() is form.nprs_best.edit
+
+
+def test_the_form_fits_a_1366_by_768_screen_and_never_scrolls_sideways(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    patient = grace(services, actor)
+    form = open_form(qtbot, services, actor, patient.id)
+    assert form.width() <= 1366 and form.height() <= 720
+    assert form.sizeHint().height() <= 720 and form.minimumSizeHint().width() <= 1366
+    for title in form.section_titles():
+        form.show_section(title)
+        scroll = form.page_scrolls[form.pages.currentIndex()]
+        qtbot.wait(10)
+        assert scroll.widget().minimumSizeHint().width() <= scroll.viewport().width(), title
+        assert scroll.horizontalScrollBar().maximum() == 0, title

@@ -197,6 +197,9 @@ def test_the_sessions_tab_lists_sessions_and_logs_the_next_due_visit(
     qtbot.waitUntil(lambda: not tab.loading)
     qtmodeltester.check(tab.model)
     assert tab.model.rowCount() == 0 and not tab.amend_button.isEnabled()
+    # An empty list says what to do next.
+    assert tab.empty_label.text().startswith("No sessions logged yet: after each treatment")
+    assert not tab.empty_label.isHidden() and tab.table.isHidden()
     opened_for: list[int | None] = []
 
     def log(parent, services, actor_, patient, visit_id=None, *, operations):
@@ -443,3 +446,17 @@ def test_a_patient_on_hold_shows_urgent_referral_and_no_session_can_be_saved(
     assert dialog.safety_panel.text().startswith("Urgent referral")
     assert "saddle anaesthesia" in dialog.safety_panel.text()
     assert not dialog.save_button().isEnabled()
+
+
+def test_the_session_dialog_fits_a_1366_by_768_screen_and_never_scrolls_sideways(
+    qtbot: QtBot, clinic: Services, actor: Actor
+) -> None:
+    patient_id, _ = planned(clinic, actor)
+    dialog = opened(qtbot, SessionDialog(clinic, actor, patient_id))
+    assert dialog.height() <= 720 and dialog.width() <= 1366
+    assert dialog.sizeHint().height() <= 720
+    scroll = dialog.findChild(QScrollArea)
+    assert scroll is not None
+    bar = scroll.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0)  # the rest is a scroll away, not off-screen
+    assert scroll.horizontalScrollBar().maximum() == 0

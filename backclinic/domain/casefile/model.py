@@ -62,12 +62,19 @@ class CaseScores:
 
 @dataclass(frozen=True)
 class CaseAssessment:
+    """An assessment; an amendment carries why it was made and the record it corrected
+    (kept as it was, perhaps itself an amendment); one marked entered in error carries the
+    reason, and neither the corrected original nor an error counts anywhere."""
+
     kind: str
     intake: Intake
     psfs: tuple[CasePsfsItem, ...] = ()
     rmdq_score: int | None = None
     notes: str = ""
     scores: CaseScores | None = None
+    amendment_reason: str | None = None
+    amends: CaseAssessment | None = None
+    entered_in_error_reason: str | None = None
 
 
 @dataclass(frozen=True)

@@ -165,6 +165,26 @@ class _CaseReader:
     def _assessment(
         self, where: str, item: Mapping[str, Any], born: dt.date, sex: str | None
     ) -> CaseAssessment:
+        original = None
+        if "amends" in item:
+            if not (item.get("amendment_reason") or "").strip():
+                raise CaseFileProblem(
+                    f"{where}.amendment_reason", "an amendment needs the reason it was made"
+                )
+            original = self._assessment(f"{where}.amends", item["amends"], born, sex)
+            if original.kind != item["kind"]:
+                raise CaseFileProblem(
+                    f"{where}.amends.kind", "an amendment corrects a record of its own kind"
+                )
+        elif "amendment_reason" in item:
+            raise CaseFileProblem(
+                f"{where}.amendment_reason", "needs `amends`, the assessment it corrected"
+            )
+        in_error = item.get("entered_in_error")
+        if in_error is not None and not in_error.strip():
+            raise CaseFileProblem(
+                f"{where}.entered_in_error", "needs the reason it was entered in error"
+            )
         assessed_on = self._date(f"{where}.date", item["date"])
         if assessed_on < born:
             raise CaseFileProblem(f"{where}.date", f"{item['date']} is before the date of birth")
@@ -213,6 +233,9 @@ class _CaseReader:
             psfs=tuple(CasePsfsItem(p["activity"], p["score"]) for p in item.get("psfs") or ()),
             rmdq_score=item.get("rmdq_score"),
             notes=item.get("notes", ""),
+            amendment_reason=item["amendment_reason"].strip() if original else None,
+            amends=original,
+            entered_in_error_reason=in_error.strip() if in_error is not None else None,
         )
         broken = self._checks.assessment(data, self._today)
         if broken is not None:
@@ -489,7 +512,7 @@ def _plan_precautions(assessments: Sequence[CaseAssessment], plan: Mapping[str, 
 def _precautions_in_force(assessments: Sequence[CaseAssessment], day: str) -> set[str]:
     """Precautions of the latest intake on or before ``day`` (an ISO date), else of the
     latest intake of all."""
-    intakes = [a for a in assessments if a.kind == "intake"]
+    intakes = [a for a in assessments if a.kind == "intake" and a.entered_in_error_reason is None]
     before = [a for a in intakes if a.intake.assessed_on.isoformat() <= day] or intakes
     if not before:
         return set()

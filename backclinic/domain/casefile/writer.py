@@ -192,16 +192,34 @@ def assessment_record(assessment: CaseAssessment, red_flag_order: Sequence[str])
 def assessment_document(
     assessment: CaseAssessment, red_flag_order: Sequence[str]
 ) -> dict[str, Any]:
-    """The record and, where the assessment carries them, its derived scores."""
+    """The record, its correction (the original it amends, or the reason it was entered
+    in error) and, where the assessment carries them, its derived scores."""
     document = assessment_record(assessment, red_flag_order)
     scores = assessment.scores
-    if scores is not None:
+    if scores is not None and assessment.entered_in_error_reason is None:
         document["odi_percent"] = scores.odi_percent
         document["odi_complete"] = scores.odi_complete
         if scores.startback_risk is not None:
             document["startback_risk"] = scores.startback_risk
         document["duration_class"] = scores.duration_class
-    return document
+    return {**document, **assessment_correction(assessment, red_flag_order)}
+
+
+def assessment_correction(
+    assessment: CaseAssessment, red_flag_order: Sequence[str]
+) -> dict[str, Any]:
+    """The amendment (its reason and the original, as recorded) or the entered-in-error
+    reason; empty for an assessment never corrected."""
+    fields: dict[str, Any] = {}
+    if assessment.amends is not None:
+        fields["amendment_reason"] = assessment.amendment_reason or ""
+        fields["amends"] = {
+            **assessment_record(assessment.amends, red_flag_order),
+            **assessment_correction(assessment.amends, red_flag_order),
+        }
+    if assessment.entered_in_error_reason is not None:
+        fields["entered_in_error"] = assessment.entered_in_error_reason
+    return fields
 
 
 def _visit_document(visit: CaseVisit) -> dict[str, Any]:
