@@ -280,6 +280,11 @@ class ClinicService:
         self._checks = PasswordChecks(self._hasher)
 
     @reads_no_records
+    def database_identity(self) -> str:
+        """A tag naming the database these services run on; another database has another."""
+        return self._context.database_identity()
+
+    @reads_no_records
     def system_actor(self) -> Actor:
         """Whom headless commands act as: the operating-system user, named in the audit."""
         return Actor(clinician_id=None, name=f"command line ({getpass.getuser()})", role="system")

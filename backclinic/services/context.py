@@ -7,6 +7,7 @@ repositories receive the session, services open it.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -107,6 +108,13 @@ class ServiceContext:
         self._session_factory = session_factory
         self.clock = clock or ClinicClock()
         self._keys: dict[str, bytes] = {}
+
+    def database_identity(self) -> str:
+        """A short tag naming this database (its URL without the password, hashed), for
+        what a workstation keeps per database, such as unsaved-form drafts."""
+        bind = self._session_factory.kw.get("bind")
+        url = bind.url.render_as_string(hide_password=True) if isinstance(bind, Engine) else ""
+        return hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
 
     def database_files(self) -> tuple[Path, ...]:
         """The live SQLite file and its companions, which no output may overwrite."""

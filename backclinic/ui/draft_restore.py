@@ -30,7 +30,7 @@ def offer_drafts(
         return 0
     files = files or DraftFiles()
     restored = 0
-    for draft in files.for_clinician(actor.clinician_id):
+    for draft in files.for_clinician(services.clinic.database_identity(), actor.clinician_id):
         label = FORM_LABELS.get(draft.key.form)
         if label is None:
             continue

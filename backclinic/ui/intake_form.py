@@ -550,7 +550,7 @@ class IntakeForm(QDialog):
         if viewing is None and actor.clinician_id is not None:
             self.drafts = DraftKeeper(
                 self,
-                DraftKey(kind, actor.clinician_id, patient_id),
+                DraftKey(kind, services.clinic.database_identity(), actor.clinician_id, patient_id),
                 patient.display_name,
                 self.draft_data,
                 self.has_changes,

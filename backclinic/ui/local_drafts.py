@@ -60,15 +60,20 @@ def drafts_folder() -> Path:
 
 @dataclass(frozen=True)
 class DraftKey:
-    """Whose draft of which form, about whom."""
+    """Whose draft of which form, about whom, in which database.
+
+    Ids repeat across databases (a demo clinic and the real one on the same workstation),
+    so the database's tag is part of the key: a draft is never offered on another one.
+    """
 
     form: str  # "intake", "reassessment" or "session"
+    database: str
     clinician_id: int
     patient_id: int
 
     @property
     def file_name(self) -> str:
-        return f"{self.form}-{self.clinician_id}-{self.patient_id}.json"
+        return f"{self.form}-{self.database}-{self.clinician_id}-{self.patient_id}.json"
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,7 @@ class DraftFiles:
         document = {
             "format": DRAFT_FORMAT,
             "form": key.form,
+            "database": key.database,
             "clinician_id": key.clinician_id,
             "patient_id": key.patient_id,
             "patient_name": patient_name,
@@ -119,22 +125,26 @@ class DraftFiles:
     def remove(self, key: DraftKey) -> None:
         self.path(key).unlink(missing_ok=True)
 
-    def for_clinician(self, clinician_id: int) -> list[SavedDraft]:
-        """The clinician's drafts, oldest first; unreadable files are left alone."""
+    def for_clinician(self, database: str, clinician_id: int) -> list[SavedDraft]:
+        """The clinician's drafts in this database, oldest first; unreadable files are left
+        alone."""
         found = []
         if not self.folder.is_dir():
             return []
-        for path in sorted(self.folder.glob(f"*-{clinician_id}-*.json")):
+        for path in sorted(self.folder.glob(f"*-{database}-{clinician_id}-*.json")):
             try:
                 document = json.loads(path.read_text(encoding="utf-8"))
                 if document.get("format") != DRAFT_FORMAT:
                     continue
                 key = DraftKey(
                     str(document["form"]),
+                    str(document["database"]),
                     int(document["clinician_id"]),
                     int(document["patient_id"]),
                 )
-                if key.clinician_id != clinician_id or key.file_name != path.name:
+                if (key.database, key.clinician_id) != (database, clinician_id) or (
+                    key.file_name != path.name
+                ):
                     continue
                 found.append(
                     SavedDraft(

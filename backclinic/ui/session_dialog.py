@@ -483,7 +483,9 @@ class SessionDialog(QDialog):
         if amending is None and actor.clinician_id is not None:
             self.drafts = DraftKeeper(
                 self,
-                DraftKey("session", actor.clinician_id, patient_id),
+                DraftKey(
+                    "session", services.clinic.database_identity(), actor.clinician_id, patient_id
+                ),
                 patient.display_name,
                 self.draft_data,
                 self.has_changes,

@@ -106,6 +106,7 @@ EXPECTED: dict[str, Permission | Access | None] = {
     "CaseService.export_document": P.PRINT,
     "CaseService.export_file": P.PRINT,
     "ClinicService.system_actor": NO_RECORDS,
+    "ClinicService.database_identity": NO_RECORDS,
     "ClinicService.may_administer": ANY_ACTOR,
     "ClinicService.is_set_up": BEFORE_SIGN_IN,
     "ClinicService.settings": BEFORE_SIGN_IN,

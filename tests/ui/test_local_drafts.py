@@ -11,7 +11,8 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
-from backclinic.services.bundle import Services
+from backclinic.db.database import open_database
+from backclinic.services.bundle import Services, build_services
 from backclinic.services.clinic import NewClinician
 from backclinic.services.context import Actor
 from backclinic.services.patients import PatientInput
@@ -174,3 +175,53 @@ def _person() -> PatientInput:
     return PatientInput(
         "Okafor", "Grace", dt.date(1980, 11, 2), mrn="CASE-0045", occupation="office worker"
     )
+
+
+def test_a_draft_is_offered_only_on_the_database_it_was_written_for(
+    qtbot: QtBot,
+    services: Services,
+    actor: Actor,
+    modal: ModalDriver,
+    draft_folder: Path,
+    tmp_path: Path,
+) -> None:
+    """A demo clinic and the real one on the same workstation have the same clinician and
+    patient ids: a draft about one patient must never be restored onto another."""
+    patient = services.patients.register(actor, _person())
+    form = IntakeForm(services, actor, patient.id)
+    form.drafts.timer.setInterval(10)  # type: ignore[union-attr]
+    form.show()
+    form.nprs_current.setValue(7)
+    qtbot.waitUntil(lambda: len(drafts(draft_folder)) == 1)
+    crash(form)
+
+    other = open_database(f"sqlite:///{tmp_path / 'other-clinic.db'}")
+    try:
+        elsewhere = build_services(other.session_factory)
+        same_ids = elsewhere.clinic.set_up(
+            clinic_name="Demo Clinic",
+            first_clinician=NewClinician("Mei Lin", "mei", "acupuncturist", "a long password"),
+        ).as_actor()
+        someone_else = elsewhere.patients.register(
+            same_ids, PatientInput("Ward", "Peter", dt.date(1950, 1, 1))
+        )
+        assert (same_ids.clinician_id, someone_else.id) == (actor.clinician_id, patient.id)
+
+        asked: list[str] = []
+
+        def wrongly_asked(box: QWidget) -> None:
+            assert isinstance(box, QMessageBox)
+            asked.append(box.text())
+            next(b for b in box.buttons() if b.text() == "Discard").click()
+
+        modal.then(wrongly_asked)
+        assert offer_drafts(None, elsewhere, same_ids) == 0
+        assert asked == []
+        modal.stop()
+        assert len(drafts(draft_folder)) == 1  # still there for its own clinic
+    finally:
+        other.engine.dispose()
+
+    modal.then(press("Discard"))  # type: ignore[arg-type]
+    assert offer_drafts(None, services, actor) == 0
+    modal.check()
