@@ -7,7 +7,12 @@ STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 STAMP_BUNDLE := $(VENV)/.installed-bundle
 
-.PHONY: run test lint demo bundle screenshots clean
+# `make test` runs the suite on every core (pytest-xdist) with 1,000 fuzzed case files;
+# `make test-slow` runs the slow tests (the bundle build) and the full 5,000 (CI runs both).
+TEST_WORKERS ?= auto
+FUZZ_EXAMPLES ?= 1000
+
+.PHONY: run test test-slow lint demo bundle screenshots clean
 
 $(BIN)/python:
 	@echo "== Creating a Python environment in $(VENV)/ (once)"
@@ -42,7 +47,13 @@ lint: $(STAMP_TEST)
 	$(BIN)/lint-imports
 
 test: lint
-	QT_QPA_PLATFORM=offscreen $(BIN)/pytest -q
+	QT_QPA_PLATFORM=offscreen BACKCLINIC_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
+		$(BIN)/pytest -q -n $(TEST_WORKERS) -m "not slow"
+
+test-slow: $(STAMP_TEST)
+	QT_QPA_PLATFORM=offscreen $(BIN)/pytest -q -m slow
+	QT_QPA_PLATFORM=offscreen BACKCLINIC_FUZZ_EXAMPLES=5000 \
+		$(BIN)/pytest -q tests/services/test_case_file_fuzz.py
 
 demo: $(STAMP_RUN)
 	$(BIN)/python main.py demo

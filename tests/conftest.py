@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from argon2.profiles import CHEAPEST
-from sqlalchemy import Engine, MetaData, create_engine, text
+from sqlalchemy import Engine, MetaData, create_engine, make_url, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
@@ -145,6 +145,49 @@ class PostgresTemplate:
                     self._seeded[name] = rows
         self._truncatable = bool(self._tables)
         self._fingerprint = self._current_fingerprint()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist each worker has a PostgreSQL database of its own (``<name>_gw0`` ...),
+    created once by the test account (which then needs CREATEDB), since every test empties
+    the schema it uses."""
+    url = os.environ.get(TEST_DATABASE_VARIABLE)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if url and worker:
+        os.environ[TEST_DATABASE_VARIABLE] = _worker_database(url, worker)
+
+
+def _worker_database(url: str, worker: str) -> str:
+    shared = make_url(url)
+    name = f"{shared.database}_{worker}"
+    engine = create_engine(shared, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            present = connection.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            )
+            if not present:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return shared.set(database=name).render_as_string(hide_password=False)
+
+
+# The longest tests, started first so that parallel workers (pytest-xdist, `make test`) each
+# take one of them at once instead of one worker finishing alone on the last of them.
+LONGEST_FIRST = (
+    "tests/services/test_case_file_fuzz.py",
+    "tests/crash/test_crash_safety.py",
+    "tests/ui/test_one_course_everywhere.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)
 
 
 @pytest.fixture(scope="session", autouse=True)

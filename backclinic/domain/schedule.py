@@ -23,7 +23,6 @@ PT = "pt"
 DAYS_PER_WEEK = 7
 # Same-modality sessions within a week need a rest day between them when the week allows.
 MIN_DAYS_BETWEEN_SESSIONS = 2
-_WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 class ScheduleError(ValueError):
@@ -254,8 +253,3 @@ def reschedule_from(
         if visit.visit_date >= from_date
     ]
     return sorted([*kept, *regenerated], key=lambda visit: visit.visit_date)
-
-
-def weekday_name(weekday: int) -> str:
-    """English name of a ``date.weekday()`` number, for messages and settings screens."""
-    return _WEEKDAY_NAMES[weekday]

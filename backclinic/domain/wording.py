@@ -1,4 +1,5 @@
-"""Counted words, for every screen, message and page: "1 visit", "2 visits"."""
+"""Words for every screen, message and page: counted nouns ("1 visit", "2 visits") and
+weekday names."""
 
 from __future__ import annotations
 
@@ -6,3 +7,11 @@ from __future__ import annotations
 def counted(count: int, singular: str, plural: str) -> str:
     """The count and the noun that agrees with it."""
     return f"{count:,} {singular if count == 1 else plural}"
+
+
+_WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def weekday_name(weekday: int) -> str:
+    """English name of a ``date.weekday()`` number, for messages and settings screens."""
+    return _WEEKDAY_NAMES[weekday]

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from backclinic.domain.episode import (
     AssessmentKind,
-    Course,
     EpisodeAssessment,
     EpisodeDischarge,
     EpisodePlan,
@@ -19,6 +18,10 @@ from backclinic.domain.episode import (
     VisitStatus,
     course,
 )
+
+# Course is re-exported for the views that show it, which take the episode's types from
+# here rather than from the domain's rule module.
+from backclinic.domain.episode import Course as Course
 from backclinic.domain.outcomes import MEASURES, Measure, OutcomeChange, judge, measure_rule
 from backclinic.domain.progress import PhaseSpan
 from backclinic.domain.protocol import OutcomeThresholds

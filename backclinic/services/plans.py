@@ -32,7 +32,13 @@ from backclinic.domain.plan import InterventionDose as InterventionDose  # named
 from backclinic.domain.plan import PlanChoices as PlanChoices  # named from here too
 from backclinic.domain.plan import PlanPhase
 from backclinic.domain.protocol import Protocol
-from backclinic.domain.recommend import PlanProposal, Reason, recommend, screen_intake
+
+# The proposal's types are re-exported for the plan views, which take them from here rather
+# than from the domain's rule module.
+from backclinic.domain.recommend import PhaseProposal as PhaseProposal
+from backclinic.domain.recommend import PlanProposal as PlanProposal
+from backclinic.domain.recommend import Reason as Reason
+from backclinic.domain.recommend import recommend, screen_intake
 from backclinic.domain.safety import ViolationKind, acupuncture_violations
 from backclinic.domain.schedule import (
     ScheduleError,

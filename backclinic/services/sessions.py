@@ -29,12 +29,16 @@ from backclinic.domain.catalogue import Catalogue
 from backclinic.domain.progress import (
     PainPoint,
     PhaseSpan,
-    ProgressReport,
     VisitCounts,
     phase_for_week,
     plan_week,
     progress,
 )
+
+# The progress report's types are re-exported for the Progress tab, which takes them from
+# here rather than from the domain's rule module.
+from backclinic.domain.progress import ProgressReport as ProgressReport
+from backclinic.domain.progress import Suggestion as Suggestion
 from backclinic.domain.protocol import Protocol
 from backclinic.domain.safety import ViolationKind, acupuncture_violations
 from backclinic.domain.scoring import score_odi

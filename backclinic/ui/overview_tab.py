@@ -12,10 +12,10 @@ import datetime as dt
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from backclinic.domain.episode import Course
-from backclinic.domain.screening import FlagAnswer
+from backclinic.services.assessments import FlagAnswer
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
+from backclinic.services.episodes import Course
 from backclinic.services.patients import Patient
 from backclinic.services.permissions import Permission, allows
 from backclinic.services.use_case import Change

@@ -27,11 +27,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backclinic.domain.recommend import PlanProposal
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.errors import ServiceError, ValidationFailed
-from backclinic.services.plans import PhaseView, PlanView
+from backclinic.services.plans import PhaseView, PlanProposal, PlanView
 from backclinic.services.use_case import Change
 from backclinic.ui.discharge_dialog import DischargeDialog
 from backclinic.ui.field_errors import ERROR_STYLE, FieldErrors

@@ -51,17 +51,19 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
-from backclinic.domain.recommend import PhaseProposal, PlanProposal, Reason
-from backclinic.domain.schedule import weekday_name
-from backclinic.domain.screening import ScreeningOutcome
+from backclinic.domain.wording import weekday_name
+from backclinic.services.assessments import ScreeningOutcome
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.errors import ServiceError, ValidationFailed
 from backclinic.services.plans import (
     InterventionDose,
     PhaseChoice,
+    PhaseProposal,
     PlanChoices,
+    PlanProposal,
     PlanView,
+    Reason,
     choices_from_proposal,
 )
 from backclinic.ui.acupoint_picker import AcupointPicker

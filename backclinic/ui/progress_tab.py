@@ -6,6 +6,7 @@ QtCharts is a large import; open this module only when a patient's workspace is 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from functools import partial
 
 from PySide6.QtCharts import (
@@ -28,15 +29,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backclinic.domain.episode import Course, count
-from backclinic.domain.progress import ProgressReport, Suggestion
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
+from backclinic.services.episodes import Course
 from backclinic.services.errors import ServiceError
+from backclinic.services.plans import PlanView
+from backclinic.services.sessions import ProgressReport, SessionRecord, Suggestion
 from backclinic.services.use_case import Change
 from backclinic.ui.intake_form import IntakeForm
 from backclinic.ui.operations import Operations
 from backclinic.ui.patient_tab import PatientTab
+from backclinic.ui.wording import counted
 
 PAIN_BEFORE = "Pain before"
 PAIN_AFTER = "Pain after"
@@ -52,6 +55,35 @@ SUGGESTION_TITLES = {
     "discharge-or-extend": "The plan has ended",
     "recertify": "Recertify the plan of care",
 }
+
+
+@dataclass(frozen=True)
+class ProgressRead:
+    """Everything the tab shows, read together off the GUI thread."""
+
+    today: dt.date
+    report: ProgressReport
+    course: Course
+    records: list[SessionRecord]
+    plan: PlanView | None
+    odi: list[tuple[dt.date, float]]
+
+
+def read_progress(services: Services, actor: Actor, patient_id: int) -> ProgressRead:
+    today = services.patients.today()
+    return ProgressRead(
+        today=today,
+        report=services.sessions.progress(actor, patient_id, today),
+        # Verdicts, attendance and suggestions come from the episode's course, as on paper.
+        course=services.episodes.course(actor, patient_id),
+        records=services.sessions.history(actor, patient_id),
+        plan=services.plans.active_plan(actor, patient_id),
+        odi=[
+            (a.assessed_on, a.odi.percent)
+            for a in services.assessments.for_patient(actor, patient_id)
+            if a.odi is not None and a.odi.percent is not None
+        ],
+    )
 
 
 def _moment(day: dt.date) -> float:
@@ -130,13 +162,13 @@ class ProgressTab(PatientTab):
         self.reload()
 
     def reload(self) -> None:
-        today = self._services.patients.today()
-        report = self._services.sessions.progress(self._actor, self._patient_id, today)
-        # Verdicts, attendance and suggestions come from the episode's course, as on paper.
-        course = self._services.episodes.course(self._actor, self._patient_id)
-        self._draw(report)
-        self._show_figures(report, course)
-        self._show_suggestions(course.suggestions)
+        services, actor, patient_id = self._services, self._actor, self._patient_id
+        self._reads.run(lambda: read_progress(services, actor, patient_id), self._show)
+
+    def _show(self, read: ProgressRead) -> None:
+        self._draw(read)
+        self._show_figures(read.report, read.course)
+        self._show_suggestions(read.course.suggestions)
 
     def series_points(self, name: str) -> list[tuple[dt.date, int | float]]:
         """The (day, value) points a named series holds, as drawn."""
@@ -152,22 +184,16 @@ class ProgressTab(PatientTab):
     def series_names(self) -> list[str]:
         return [series.name() for series in self.chart.series()]
 
-    def _draw(self, report: ProgressReport) -> None:
+    def _draw(self, read: ProgressRead) -> None:
         self.chart.removeAllSeries()
         for axis in self.chart.axes():
             self.chart.removeAxis(axis)
-        records = self._services.sessions.history(self._actor, self._patient_id)
-        plan = self._services.plans.active_plan(self._actor, self._patient_id)
-        odi = [
-            (a.assessed_on, a.odi.percent)
-            for a in self._services.assessments.for_patient(self._actor, self._patient_id)
-            if a.odi is not None and a.odi.percent is not None
-        ]
+        report, records, plan, odi = read.report, read.records, read.plan, read.odi
         days = [r.performed_on for r in records] + [day for day, _ in odi]
         if plan is not None:
             days += [plan.phases[0].start_date, plan.phases[-1].end_date]
         if not days:
-            days = [self._services.patients.today()]
+            days = [read.today]
         first, last = min(days), max(days)
         if first == last:
             last = first + dt.timedelta(days=1)
@@ -372,7 +398,7 @@ def _immediate(mean_drop: float | None, sessions: int) -> str:
     within 1 session"."""
     if mean_drop is None:
         return "Not recorded"
-    within = f"within {count(sessions, 'session')}"
+    within = f"within {counted(sessions, 'session', 'sessions')}"
     size = abs(round(mean_drop, 1))
     if size == 0:
         return f"No change in pain on average {within}"

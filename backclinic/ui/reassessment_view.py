@@ -110,6 +110,10 @@ NO_INTAKE_FOR_OUTCOMES = (
 )
 
 
+# The intake, the later assessment and the rows comparing them.
+Compared = tuple[Assessment, Assessment, list[MeasureRow]]
+
+
 class ReassessmentView(PatientTab):
     """Each reassessment (and discharge assessment) of a patient beside the intake, newest
     first; "Record reassessment…" opens the intake form as a reassessment."""
@@ -128,7 +132,7 @@ class ReassessmentView(PatientTab):
         operations: Operations | None = None,
     ) -> None:
         super().__init__(services, actor, patient_id, parent, operations=operations)
-        self.comparisons: list[tuple[Assessment, Assessment, list[MeasureRow]]] = []
+        self.comparisons: list[Compared] = []
         self.record_button = QPushButton("Record reassessment…")
         self.record_button.setObjectName("record_reassessment")
         self.empty = QLabel(NO_OUTCOMES)
@@ -154,21 +158,31 @@ class ReassessmentView(PatientTab):
         self.reload()
 
     def reload(self) -> None:
+        services, actor, patient_id = self._services, self._actor, self._patient_id
+
+        def read() -> tuple[list[Compared], bool]:
+            compared = services.episodes.comparisons(actor, patient_id)
+            rows = [(c.intake, c.later, comparison_rows(c)) for c in reversed(compared)]
+            has_intake = bool(rows) or (
+                services.assessments.latest_intake(actor, patient_id) is not None
+            )
+            return rows, has_intake
+
+        self._reads.run(read, self._show)
+
+    def _show(self, read: tuple[list[Compared], bool]) -> None:
+        comparisons, has_intake = read
         while self._groups.count():
             item = self._groups.takeAt(0)
             widget = item.widget() if item is not None else None
             if widget is not None:
                 widget.deleteLater()
-        compared = self._services.episodes.comparisons(self._actor, self._patient_id)
-        self.comparisons = [(c.intake, c.later, comparison_rows(c)) for c in reversed(compared)]
+        self.comparisons = comparisons
         for intake, later, rows in self.comparisons:
             self._groups.addWidget(self._group(intake, later, rows))
         self.empty.setVisible(not self.comparisons)
         self._scroll.setVisible(bool(self.comparisons))
         if not self.comparisons:
-            has_intake = (
-                self._services.assessments.latest_intake(self._actor, self._patient_id) is not None
-            )
             self.empty.setText(NO_OUTCOMES if has_intake else NO_INTAKE_FOR_OUTCOMES)
             self.record_button.setEnabled(has_intake)
             self.record_button.setToolTip("" if has_intake else "Record an intake first.")

@@ -4,6 +4,7 @@ one click closes the plan and stores the final assessment. Also the reassessment
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -218,6 +219,7 @@ def test_the_reassessment_view_compares_each_measure_with_the_intake(
 
     view = ReassessmentView(clinic, actor, patient_id)
     qtbot.addWidget(view)
+    qtbot.waitUntil(lambda: not view.loading)
 
     rows = view.rows_for(reassessment.id)
     assert [(r.intake, r.now, r.verdict) for r in rows] == [
@@ -388,6 +390,7 @@ def test_the_outcomes_tab_shows_the_verdicts_the_episode_service_gives(
 
     view = ReassessmentView(clinic, actor, patient_id)
     qtbot.addWidget(view)
+    qtbot.waitUntil(lambda: not view.loading)
 
     pain = view.rows_for(given[0].later.id)[0]
     assert pain.explanation == "Judged once, as the service said."
@@ -417,6 +420,28 @@ def test_the_discharge_dialog_shows_the_verdict_the_episode_service_gives(
     )
 
 
+def test_the_outcomes_tab_reads_off_the_gui_thread(
+    qtbot: QtBot, clinic: Services, actor: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    patient_id = grace(clinic, actor)
+    read_on: list[threading.Thread] = []
+    release = threading.Event()
+
+    def slow_comparisons(*_args: object) -> tuple[()]:
+        read_on.append(threading.current_thread())
+        release.wait(5)
+        return ()
+
+    monkeypatch.setattr(clinic.episodes, "comparisons", slow_comparisons)
+    view = ReassessmentView(clinic, actor, patient_id)
+    qtbot.addWidget(view)
+    assert view.loading
+    release.set()
+    qtbot.waitUntil(lambda: not view.loading)
+    assert read_on and read_on[0] is not threading.main_thread()
+    assert not view.empty.isHidden()
+
+
 def test_the_empty_outcomes_tab_says_what_to_record_next_instead_of_a_grey_box(
     qtbot: QtBot, clinic: Services, actor: Actor
 ) -> None:
@@ -428,6 +453,7 @@ def test_the_empty_outcomes_tab_says_what_to_record_next_instead_of_a_grey_box(
     view = ReassessmentView(clinic, actor, newcomer.id)
     qtbot.addWidget(view)
     view.show()
+    qtbot.waitUntil(lambda: not view.loading)
     assert view.empty.isVisible() and not view.findChild(QScrollArea).isVisible()  # type: ignore[union-attr]
     assert view.empty.text().startswith("No outcomes yet: record the intake first")
     assert not view.record_button.isEnabled()
@@ -436,5 +462,6 @@ def test_the_empty_outcomes_tab_says_what_to_record_next_instead_of_a_grey_box(
     view = ReassessmentView(clinic, actor, patient_id)
     qtbot.addWidget(view)
     view.show()
+    qtbot.waitUntil(lambda: not view.loading)
     assert view.empty.text().startswith("No outcomes yet: record a reassessment")
     assert view.record_button.isEnabled()

@@ -83,6 +83,7 @@ def test_the_progress_tab_the_export_and_the_pdf_give_the_same_verdicts(
 
     tab = ProgressTab(services, actor, patient_id)
     qtbot.addWidget(tab)
+    qtbot.waitUntil(lambda: not tab.loading)
     exported = {
         v["measure"]: v for v in services.cases.export_document(actor, mrn)["course"]["verdicts"]
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 from PySide6.QtWidgets import QLabel
@@ -44,6 +45,7 @@ def test_the_chart_holds_exactly_the_logged_pain_scores(
         )
     tab = ProgressTab(clinic, actor, patient_id)
     qtbot.addWidget(tab)
+    qtbot.waitUntil(lambda: not tab.loading)
     assert tab.series_points(PAIN_BEFORE) == [(d, s[0]) for d, s in zip(days, scores, strict=True)]
     assert tab.series_points(PAIN_AFTER) == [(days[0], 4), (days[2], 2)]
     report = clinic.sessions.progress(actor, patient_id, NOW.date())
@@ -68,6 +70,7 @@ def test_suggestions_show_their_reason_and_advance_offers_the_plan(
         clinic.sessions.log(actor, patient_id, visit_input(visit.visit_date, pain_before=score))
     tab = ProgressTab(clinic, actor, patient_id)
     qtbot.addWidget(tab)
+    qtbot.waitUntil(lambda: not tab.loading)
     report = clinic.episodes.course(actor, patient_id)
     shown = {s.kind for s in report.suggestions}
     texts = {label.text() for label in tab.findChildren(QLabel)}
@@ -95,11 +98,13 @@ def test_the_chart_with_phase_bands_paints_and_repaints(
     clinic.plans.create_recommended(actor, "CASE-0045", start=START)
     tab = ProgressTab(clinic, actor, patient_id)
     qtbot.addWidget(tab)
+    qtbot.waitUntil(lambda: not tab.loading)
     tab.resize(900, 600)
     tab.show()
     qtbot.waitExposed(tab)
     first = tab.grab()
     tab.reload()
+    qtbot.waitUntil(lambda: not tab.loading)
     second = tab.grab()
     assert not first.isNull() and not second.isNull()
     assert first.size() == second.size()
@@ -120,6 +125,7 @@ def test_holding_extends_the_current_phase_by_a_week_after_asking(
     assert hold.phase_number is not None
     tab = ProgressTab(clinic, actor, patient_id)
     qtbot.addWidget(tab)
+    qtbot.waitUntil(lambda: not tab.loading)
     asked: list[str] = []
 
     def answer_yes(*args: object) -> QMessageBox.StandardButton:
@@ -162,6 +168,7 @@ def test_the_progress_tab_and_the_interim_summary_tell_the_same_course(
         )
     tab = ProgressTab(clinic, actor, patient_id)
     qtbot.addWidget(tab)
+    qtbot.waitUntil(lambda: not tab.loading)
     course = clinic.episodes.course(actor, patient_id)
     pain = course.outcome("nprs").change
     assert pain is not None
@@ -188,6 +195,7 @@ def test_the_chart_legend_has_room_for_every_name_whole_in_a_1366_wide_window(
     )
     tab = ProgressTab(clinic, actor, patient_id)
     qtbot.addWidget(tab)
+    qtbot.waitUntil(lambda: not tab.loading)
     tab.resize(1340, 560)  # the workspace's page in a maximised 1366×768 window
     tab.show()
     qtbot.waitExposed(tab)
@@ -216,6 +224,34 @@ def test_one_session_reads_singular_and_the_immediate_response_in_words(
     )
     tab = ProgressTab(clinic, actor, patient_id)
     qtbot.addWidget(tab)
+    qtbot.waitUntil(lambda: not tab.loading)
     assert tab.figure_labels["immediate"].text() == (
         "Pain fell by 2 points on average within 1 session"
     )
+
+
+def test_the_progress_tab_reads_off_the_gui_thread_and_says_so_until_shown(
+    qtbot: QtBot, clinic: Services, actor: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    patient_id = grace(clinic, actor)
+    plan = clinic.plans.create_recommended(actor, "CASE-0045", start=START)
+    clinic.sessions.log(actor, patient_id, visit_input(plan.visits[0].visit_date, pain_before=6))
+    read_on: list[threading.Thread] = []
+    release = threading.Event()
+    course = clinic.episodes.course
+
+    def slow_course(*args: object, **kwargs: object) -> object:
+        read_on.append(threading.current_thread())
+        release.wait(5)
+        return course(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(clinic.episodes, "course", slow_course)
+    tab = ProgressTab(clinic, actor, patient_id)
+    qtbot.addWidget(tab)
+    # The window goes on while the course is read: the tab says it is loading meanwhile.
+    assert tab.loading
+    assert tab.figure_labels["latest"].text() == ""
+    release.set()
+    qtbot.waitUntil(lambda: not tab.loading)
+    assert read_on and read_on[0] is not threading.main_thread()
+    assert tab.figure_labels["latest"].text() == "6"

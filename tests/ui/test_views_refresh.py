@@ -65,7 +65,7 @@ def test_logging_a_session_from_the_patients_tab_updates_today_and_progress(
     sessions = workspace.tab("Sessions")
     progress = workspace.tab("Progress")
     assert isinstance(sessions, SessionsTab) and isinstance(progress, ProgressTab)
-    assert progress.figure_labels["latest"].text() == "Not recorded"
+    qtbot.waitUntil(lambda: progress.figure_labels["latest"].text() == "Not recorded")
 
     modal.then(log_pain(6, 3))
     qtbot.mouseClick(sessions.log_button, Qt.MouseButton.LeftButton)
@@ -73,7 +73,8 @@ def test_logging_a_session_from_the_patients_tab_updates_today_and_progress(
 
     qtbot.waitUntil(lambda: sessions.model.rowCount() == 1)
     assert today_statuses(qtbot, window) == ["Done"]
-    assert progress.figure_labels["latest"].text() == "6", "the latest pre-treatment score"
+    # The latest pre-treatment score, read again off the GUI thread.
+    qtbot.waitUntil(lambda: progress.figure_labels["latest"].text() == "6")
     assert window.day_view.refresh_button.isEnabled()
 
 
@@ -97,7 +98,7 @@ def test_logging_from_the_today_list_updates_the_open_patients_sessions_and_prog
 
     assert today_statuses(qtbot, window) == ["Done"]
     qtbot.waitUntil(lambda: sessions.model.rowCount() == 1)
-    assert progress.figure_labels["latest"].text() == "5"
+    qtbot.waitUntil(lambda: progress.figure_labels["latest"].text() == "5")
 
 
 def test_a_session_logged_for_one_patient_leaves_another_patients_tabs_as_they_were(
