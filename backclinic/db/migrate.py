@@ -64,16 +64,44 @@ def current_revision(engine: Engine) -> str | None:
         return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
+class ForeignKeysBroken(RuntimeError):
+    """A migration would leave rows referring to rows that are not there."""
+
+
 def _run(engine: Engine, action: str, target: str) -> None:
     from alembic import command
 
     config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        if action == "upgrade":
-            command.upgrade(config, target)
-        else:
-            command.downgrade(config, target)
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite alters a table by rebuilding it (create, copy, drop, rename), and with
+            # foreign keys enforced, dropping a table that plans or sessions refer to fails.
+            # SQLite's own procedure for this: keys off outside the transaction, the rebuild,
+            # then foreign_key_check before the commit; keys back on for the pooled connection.
+            connection.connection.dbapi_connection.execute(  # type: ignore[union-attr]
+                "PRAGMA foreign_keys = OFF"
+            )
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                if action == "upgrade":
+                    command.upgrade(config, target)
+                else:
+                    command.downgrade(config, target)
+                if sqlite and (
+                    broken := connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                ):
+                    table, row, parent = broken[0][0], broken[0][1], broken[0][2]
+                    raise ForeignKeysBroken(
+                        f"The {action} to {target} was undone: {len(broken)} row(s) would "
+                        f"refer to missing rows (first: {table} row {row} to {parent})."
+                    )
+        finally:
+            if sqlite:
+                connection.connection.dbapi_connection.execute(  # type: ignore[union-attr]
+                    "PRAGMA foreign_keys = ON"
+                )
 
 
 def upgrade(engine: Engine, target: str = "head") -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from backclinic.db import migrate
@@ -14,6 +14,9 @@ from backclinic.db.database import OpenDatabase, open_database
 from backclinic.db.engine import DatabaseUnavailable, check_connection, create_database_engine
 from backclinic.db.migrate import current_revision, downgrade, head_revision, upgrade
 from backclinic.db.models import Base
+from backclinic.services.bundle import Services, build_services
+from backclinic.services.context import Actor
+from tests.services.test_plans import START, grace
 
 
 def test_models_and_migrations_agree(database: OpenDatabase) -> None:
@@ -136,3 +139,38 @@ def test_assessments_before_0010_keep_their_precautions_asked_unless_nothing_was
     decoded = [json.loads(r) if isinstance(r, str) else r for r in rows]
     assert "pregnancy" in decoded[0] and len(decoded[0]) == 7
     assert decoded[1:] == [[], []]
+
+
+def test_a_clinic_with_plans_upgrades_with_its_foreign_keys_enforced_before_and_after(
+    database: OpenDatabase, database_url: str, services: Services, actor: Actor
+) -> None:
+    """A later migration rebuilds the assessment table, which plans refer to: the upgrade
+    of a real clinic's file (foreign keys on, as every connection has them) must not fail,
+    must lose nothing and must leave every reference intact and enforced."""
+    if database.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite rebuilds a table to alter it; PostgreSQL alters it in place")
+    patient_id = grace(services, actor)
+    services.plans.create_recommended(actor, "CASE-0045", start=START)
+    counts = "SELECT (SELECT count(*) FROM assessment), (SELECT count(*) FROM plan)"
+    with database.engine.connect() as connection:
+        before = connection.execute(text(counts)).one()
+    database.engine.dispose()
+    # Back to the schema of an earlier release (foreign keys off, as only a test does this).
+    plain = create_engine(database_url)
+    downgrade(plain, "0007_visit_times")
+    plain.dispose()
+
+    reopened = open_database(database_url)
+    try:
+        assert current_revision(reopened.engine) == head_revision()
+        with reopened.engine.connect() as connection:
+            assert connection.execute(text(counts)).one() == before
+            assert connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert services_on(reopened).plans.active_plan(actor, patient_id) is not None
+    finally:
+        reopened.engine.dispose()
+
+
+def services_on(opened: OpenDatabase) -> Services:
+    return build_services(opened.session_factory)
