@@ -5,7 +5,7 @@ A QTimer beats every 10 ms on the GUI thread and the longest gap between two bea
 longest time the window could not repaint or take a key press. The real views do the work
 as a user starts it: prefixes typed into the PatientListView's search box (each waited for
 until its rows are in the table), and "Print discharge summary…" in a patient's Documents
-tab (waited for until the stored document is listed and its preview is open). Each is run
+tab (waited for until its preview is open). Each is run
 twice: with the task runner as the window uses it (work off the GUI thread) and with it
 made synchronous, which is how the same work ran before it moved off the GUI thread.
 """
@@ -79,6 +79,22 @@ def wait_for(signal: SignalInstance, start: Callable[[], None]) -> None:
     if not fired:  # synchronous work has already finished
         loop.exec()
     signal.disconnect(done)
+
+
+def wait_until(done: Callable[[], bool], start: Callable[[], None]) -> None:
+    """Start the work and run the event loop (beats included) until ``done()`` holds."""
+    loop = QEventLoop()
+    poll = QTimer()
+    poll.setInterval(5)
+    poll.timeout.connect(lambda: loop.quit() if done() else None)
+    QTimer.singleShot(WAIT_LIMIT_MS, loop.quit)
+    start()
+    if not done():
+        poll.start()
+        loop.exec()
+        poll.stop()
+    if not done():
+        raise RuntimeError("the work did not finish within the wait limit")
 
 
 def settle(app: QApplication, milliseconds: int = 200) -> None:
@@ -160,10 +176,16 @@ def printing(
     beat = Heartbeat()
     beat.start()
     for _ in range(3):
-        wait_for(tab.document_printed, lambda: tab.discharge_button.click())
+        # The button drafts the summary off the GUI thread, then opens its preview (the
+        # document is kept only when the preview prints or saves it).
+        wait_until(
+            lambda: tab.preview is not None and tab.preview.isVisible(),
+            lambda: tab.discharge_button.click(),
+        )
         settle(app, 100)
         if tab.preview is not None:
             tab.preview.close()
+            settle(app, 50)
     with_preview = beat.stop()
     tab.close()
     tab.deleteLater()
