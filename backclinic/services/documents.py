@@ -40,7 +40,7 @@ from backclinic.reports.content import (
     TreatedSession,
     discharge_title,
 )
-from backclinic.services.assessments import AssessmentService
+from backclinic.services.assessments import AssessmentService, FlagAnswer
 from backclinic.services.clinic import ClinicService
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.episodes import course_of, in_episode
@@ -294,6 +294,12 @@ class DocumentService:
         current = next((p for p in plan.phases if p.number == episode.current_phase), None)
         with self._context.reading() as session:
             supine = supine_note_on(session, patient_id, self._protocol, self._catalogue, today)
+            status = status_on(session, patient_id, self._protocol, self._catalogue, today)
+        # As of the latest screen that asked them: a precaution recorded after the plan was
+        # made (a pregnancy at a reassessment) is on the patient's page, one since ruled
+        # out is not; without such a screen, the plan's own.
+        asked = any(item.answer != FlagAnswer.NOT_ASKED for item in status.precautions)
+        precaution_codes = status.precautions_in_force if asked else plan.precautions
         return PlanSummary(
             frame=self._frame(PLAN_SUMMARY_TITLE, patient, plan, actor, today),
             phases=tuple(
@@ -332,7 +338,7 @@ class DocumentService:
             target_pain=plan.target_pain,
             target_odi=plan.target_odi,
             functional_goals=plan.functional_goals,
-            precautions=tuple(self._precaution(code) for code in plan.precautions),
+            precautions=tuple(self._precaution(code) for code in precaution_codes),
             # Never treated, whatever the calendar says (even past the plan's last week).
             not_started=episode.discharge is None and not episode.phases_reached,
             ended=self._ended_words(plan),

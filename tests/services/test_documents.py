@@ -108,9 +108,10 @@ def treated_patient(
             visit_input(visit.visit_date, pain_before=before, pain_after=after),
         )
     if reassess:
+        # A reassessment re-screens the intake's precautions, which still hold.
         reassessment = Intake(
             **{
-                **article_intake(services).__dict__,
+                **article_intake(services, **values).__dict__,
                 "assessed_on": TODAY,
                 "nprs_current": 2,
                 "odi_answers": (1, 0, 1, 0, 1, 1, 1, None, 1, 1),

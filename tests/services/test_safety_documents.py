@@ -140,3 +140,37 @@ def test_without_weeks_of_pregnancy_the_adaptation_waits_for_the_first_trimester
     )
     assert early is not None and "from 22 Apr 2026, when the first trimester ends" in early
     assert supine_adaptation(("pacemaker",), services.protocol, on=TODAY) is None
+
+
+def test_a_precaution_recorded_after_the_plan_is_printed_on_the_patients_plan_summary(
+    services: Services,
+) -> None:
+    """The plan summary tells the patient what is taken care of now: a pregnancy recorded at
+    a reassessment after the plan was made is on it, not only what the intake said."""
+    actor = set_up_clinic(services)
+    patient_id = treated_patient(services, actor, reassess=False)
+    before = document_service(services).plan_summary(actor, patient_id)
+    assert [p.label for p in before.precautions] == []
+
+    services.assessments.record(
+        actor,
+        patient_id,
+        AssessmentInput(
+            "reassessment",
+            article_intake(
+                services, assessed_on=TODAY, precautions=("pregnancy",), pregnancy_weeks=6
+            ),
+        ),
+    )
+
+    summary = document_service(services).plan_summary(actor, patient_id)
+    assert [p.label for p in summary.precautions] == ["Pregnancy"]
+    assert "Pregnancy" in one_line(render_plan_summary(summary).pdf)
+
+    # The next screen finds the pregnancy over: the page no longer says so.
+    services.assessments.record(
+        actor,
+        patient_id,
+        AssessmentInput("reassessment", article_intake(services, assessed_on=TODAY)),
+    )
+    assert document_service(services).plan_summary(actor, patient_id).precautions == ()
