@@ -28,6 +28,7 @@ from backclinic.db.models import (
 )
 from backclinic.domain.casefile.model import CaseVisit
 from backclinic.domain.catalogue import Catalogue
+from backclinic.domain.intake import Intake
 from backclinic.domain.plan import InterventionDose as InterventionDose  # named from here too
 from backclinic.domain.plan import PlanChoices as PlanChoices  # named from here too
 from backclinic.domain.plan import PlanPhase
@@ -59,7 +60,7 @@ from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, NotFound, ValidationFailed
 from backclinic.services.patients import PatientService
 from backclinic.services.permissions import Permission
-from backclinic.services.safety import status_on
+from backclinic.services.safety import clearance_on_record, status_on
 from backclinic.services.use_case import Change, reads_no_records, use_case
 
 FREQUENCY_WORDS = {1: "once a week", 2: "twice a week", 3: "three times a week"}
@@ -258,8 +259,23 @@ class PlanService:
                 raise ValidationFailed(
                     [FieldError("intake", "Record an intake before building a plan.")]
                 )
-            intake = intake_from_row(row, patient)
+            intake = self._with_recorded_clearance(
+                session, patient_id, intake_from_row(row, patient)
+            )
         return recommend(intake, self.protocol, self.catalogue)
+
+    def _with_recorded_clearance(self, session: Session, patient_id: int, intake: Intake) -> Intake:
+        """The intake, its present flags cleared by the clearances on record since it was
+        taken (who, when, which flags, how and why) where it has no clearance note."""
+        if intake.red_flag_clearance:
+            return intake
+        screening = screen_intake(intake, self.protocol, self.catalogue)
+        if screening.outcome != ScreeningOutcome.NEEDS_CLEARANCE:
+            return intake
+        recorded = clearance_on_record(
+            session, patient_id, screening.present, intake.assessed_on, self.catalogue
+        )
+        return replace(intake, red_flag_clearance=recorded) if recorded else intake
 
     @reads_no_records
     def preview(
@@ -291,7 +307,10 @@ class PlanService:
                 raise ValidationFailed(
                     [FieldError("intake", "Record an intake before building a plan.")]
                 )
-            self._check_screening(intake_row, patient, choices)
+            cleared_by = self._check_screening(session, intake_row, patient, choices)
+            if choices.red_flag_clearance is None and cleared_by is not None:
+                # Kept with the plan, as a note typed in the wizard is.
+                choices = replace(choices, red_flag_clearance=cleared_by)
             # A later screen or a session's warning sign can stop treatment the intake allowed.
             status = status_on(
                 session,
@@ -796,9 +815,12 @@ class PlanService:
             return self._view(session, row)
 
     def _check_screening(
-        self, intake_row: AssessmentRow, patient: PatientRow, choices: PlanChoices
-    ) -> None:
-        intake = intake_from_row(intake_row, patient)
+        self, session: Session, intake_row: AssessmentRow, patient: PatientRow, choices: PlanChoices
+    ) -> str | None:
+        """Refuse a plan the screen does not allow; the clearance it stands on, if any."""
+        intake = self._with_recorded_clearance(
+            session, patient.id, intake_from_row(intake_row, patient)
+        )
         clearance = choices.red_flag_clearance or intake.red_flag_clearance
         screening = screen_intake(intake, self.protocol, self.catalogue, clearance)
         if screening.blocks_planning:
@@ -807,6 +829,7 @@ class PlanService:
                 ScreeningOutcome.PRECAUTIONS_NOT_ASKED: "precautions",
             }.get(screening.outcome, "red_flags")
             raise ValidationFailed([FieldError(field, screening.message)])
+        return clearance
 
     def _patient_precautions(self, session: Session, intake_row_id: int | None) -> set[str]:
         if intake_row_id is None:

@@ -335,6 +335,46 @@ def record_words(record: SafetyRecord, catalogue: Catalogue) -> str:
     return f"Clearance recorded {when} by {who} of {flags}, by {how}: {record.reason}"
 
 
+def _record_of(row: SafetyRecordRow, names: Mapping[int, str]) -> SafetyRecord:
+    return SafetyRecord(
+        id=row.id,
+        patient_id=row.patient_id,
+        kind=row.kind,
+        recorded_on=row.recorded_on,
+        clinician=names.get(row.clinician_id) if row.clinician_id else None,
+        flags=tuple(row.flags),
+        method=row.method,
+        reason=row.reason,
+    )
+
+
+def clearance_on_record(
+    session: Session,
+    patient_id: int,
+    flags: Collection[str],
+    since: dt.date,
+    catalogue: Catalogue,
+) -> str | None:
+    """The clearance records made since ``since`` that together clear every one of
+    ``flags``, in words; None while any of them is cleared by none."""
+    if not flags:
+        return None
+    rows = session.scalars(
+        select(SafetyRecordRow)
+        .where(
+            SafetyRecordRow.patient_id == patient_id,
+            SafetyRecordRow.kind == "clearance",
+            SafetyRecordRow.recorded_on >= since,
+        )
+        .order_by(SafetyRecordRow.recorded_on, SafetyRecordRow.id)
+    ).all()
+    covering = [row for row in rows if set(row.flags) & set(flags)]
+    if not set(flags) <= {flag for row in covering for flag in row.flags}:
+        return None
+    names = _names(session)
+    return " ".join(record_words(_record_of(row, names), catalogue) for row in covering)
+
+
 def records_in_words(session: Session, patient_id: int, catalogue: Catalogue) -> tuple[str, ...]:
     """The patient's clearances and referral outcomes in words, oldest first."""
     names = _names(session)
@@ -343,22 +383,7 @@ def records_in_words(session: Session, patient_id: int, catalogue: Catalogue) ->
         .where(SafetyRecordRow.patient_id == patient_id)
         .order_by(SafetyRecordRow.recorded_on, SafetyRecordRow.id)
     ).all()
-    return tuple(
-        record_words(
-            SafetyRecord(
-                id=row.id,
-                patient_id=row.patient_id,
-                kind=row.kind,
-                recorded_on=row.recorded_on,
-                clinician=names.get(row.clinician_id) if row.clinician_id else None,
-                flags=tuple(row.flags),
-                method=row.method,
-                reason=row.reason,
-            ),
-            catalogue,
-        )
-        for row in rows
-    )
+    return tuple(record_words(_record_of(row, names), catalogue) for row in rows)
 
 
 def reason_errors(reason: str) -> list[FieldError]:

@@ -210,7 +210,11 @@ class ScreeningPage(QWizardPage):
         layout.addWidget(self.outcome_label)
         layout.addWidget(self.message)
         layout.addWidget(self.present_label)
-        needs_note = self.outcome in (ScreeningOutcome.NEEDS_CLEARANCE, ScreeningOutcome.CLEARED)
+        # A flag cleared by a clearance on record (the message quotes it) needs no note; one
+        # cleared by the intake's own note shows that note, to be corrected if need be.
+        needs_note = self.outcome == ScreeningOutcome.NEEDS_CLEARANCE or (
+            self.outcome == ScreeningOutcome.CLEARED and bool(clearance)
+        )
         if needs_note:
             layout.addWidget(QLabel("Clinician's clearance (who cleared the flags, and when):"))
             layout.addWidget(self.clearance_note)
@@ -251,7 +255,7 @@ class ScreeningPage(QWizardPage):
             ScreeningOutcome.CLEARED,
         ):
             return False
-        if self.outcome in (ScreeningOutcome.NEEDS_CLEARANCE, ScreeningOutcome.CLEARED):
+        if self.outcome == ScreeningOutcome.NEEDS_CLEARANCE:
             return self.clearance() is not None
         return True
 

@@ -10,7 +10,7 @@ from backclinic.db.database import OpenDatabase
 from backclinic.db.models import AuditEventRow, ScheduledVisitRow
 from backclinic.domain.intake import Intake
 from backclinic.domain.plan import PlanChoices
-from backclinic.domain.screening import FlagAnswer
+from backclinic.domain.screening import FlagAnswer, ScreeningOutcome
 from backclinic.services.assessments import AssessmentInput
 from backclinic.services.bundle import Services, build_services
 from backclinic.services.context import Actor
@@ -462,3 +462,50 @@ def test_a_changed_phase_books_its_new_visits_at_the_plan_s_time(
     )
 
     assert {v.visit_time for v in changed.visits if v.status == "planned"} == {"16:15"}
+
+
+def test_a_clearance_on_record_lifts_the_block_at_planning_and_is_printed_with_the_plan(
+    services: Services, actor: Actor
+) -> None:
+    """The clearance a clinician records (who, when, which flags, how, why) is what lets the
+    plan be made: no free-text note is needed beside it, and one that clears only some of
+    the flags does not lift the block."""
+    from backclinic.services.safety import ClearanceInput
+
+    patient_id = grace(
+        services,
+        actor,
+        red_flags=no_red_flags(
+            services, night_pain=FlagAnswer.PRESENT, cancer_history=FlagAnswer.PRESENT
+        ),
+    )
+    services.safety.record_clearance(
+        actor,
+        patient_id,
+        ClearanceInput(
+            ("night_pain",), "clinical_reasoning", "Mechanical pattern, eases on movement"
+        ),
+    )
+    partly = services.plans.propose(actor, patient_id)
+    assert partly.blocked
+    with pytest.raises(ValidationFailed) as refused:
+        services.plans.create(
+            actor, patient_id, choices_from_proposal(partly, start=START, clinic_days=MON_TO_FRI)
+        )
+    assert "red_flag_clearance" in refused.value.by_field
+
+    services.safety.record_clearance(
+        actor,
+        patient_id,
+        ClearanceInput(
+            ("cancer_history",), "physician_letter", "Oncologist: in remission ten years"
+        ),
+    )
+    cleared = services.plans.propose(actor, patient_id)
+    assert not cleared.blocked and cleared.screening.outcome == ScreeningOutcome.CLEARED
+    plan = services.plans.create(
+        actor, patient_id, choices_from_proposal(cleared, start=START, clinic_days=MON_TO_FRI)
+    )
+    assert plan.red_flag_clearance is not None
+    assert "history of cancer" in plan.red_flag_clearance.lower()
+    assert "by physician letter: Oncologist: in remission ten years" in plan.red_flag_clearance

@@ -457,3 +457,27 @@ def test_the_clinician_picks_the_visit_time_within_opening_hours_and_the_plan_ke
     wizard.button(QWizard.WizardButton.FinishButton).click()
     assert wizard.plan is not None
     assert {v.visit_time for v in wizard.plan.visits} == {"15:45"}
+
+
+def test_with_a_clearance_on_record_the_wizard_plans_without_a_typed_note(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    from backclinic.services.safety import ClearanceInput
+
+    patient = grace(services, actor)
+    record_intake(qtbot, services, actor, patient, flags={"major_trauma": FlagAnswer.PRESENT})
+    services.safety.record_clearance(
+        actor,
+        patient.id,
+        ClearanceInput(("major_trauma",), "imaging", "X-ray shows no fracture or instability"),
+    )
+    wizard = open_wizard(qtbot, services, actor, patient)
+
+    page = wizard.screening_page
+    assert "X-ray shows no fracture or instability" in page.message.text()
+    assert next_enabled(wizard)
+    to_review(wizard)
+    wizard.button(QWizard.WizardButton.FinishButton).click()
+    qtbot.waitUntil(lambda: wizard.plan is not None)
+    assert wizard.plan is not None
+    assert "by imaging: X-ray shows no fracture" in (wizard.plan.red_flag_clearance or "")
