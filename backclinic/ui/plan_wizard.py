@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateEdit,
+    QDialog,
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
@@ -69,6 +70,7 @@ from backclinic.services.plans import (
 from backclinic.ui.acupoint_picker import AcupointPicker
 from backclinic.ui.field_errors import ERROR_STYLE
 from backclinic.ui.operations import Operations
+from backclinic.ui.safety_records_dialog import ClearanceDialog
 from backclinic.ui.wording import count_suffix
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -186,9 +188,16 @@ def scrolled(content: QWidget) -> QScrollArea:
 class ScreeningPage(QWizardPage):
     """Red flags first: cauda equina stops here for good; other flags need a clearance."""
 
-    def __init__(self, services: Services, proposal: PlanProposal, clearance: str | None) -> None:
+    def __init__(
+        self,
+        services: Services,
+        proposal: PlanProposal,
+        clearance: str | None,
+        record_clearance: Callable[[], PlanProposal | None] | None = None,
+    ) -> None:
         super().__init__()
         self.setTitle("Red-flag screening")
+        self._record_clearance = record_clearance
         screening = proposal.screening
         self.outcome = screening.outcome
         outcome_label = services.catalogue.label("screening_outcomes", str(screening.outcome))
@@ -215,8 +224,21 @@ class ScreeningPage(QWizardPage):
         needs_note = self.outcome == ScreeningOutcome.NEEDS_CLEARANCE or (
             self.outcome == ScreeningOutcome.CLEARED and bool(clearance)
         )
+        # The clearance as a record (who, when, which flags, how, why); a typed note is the
+        # older way, still read from case files and still accepted here.
+        self.record_button = QPushButton("Record clearance…")
+        self.record_button.setObjectName("record_clearance")
+        self.record_button.setToolTip(
+            "Record who cleared which flags, when, how (letter, imaging, specialist review or "
+            "clinical reasoning) and why."
+        )
+        self.note_label = QLabel("Or a clinician's note (who cleared the flags, and when):")
         if needs_note:
-            layout.addWidget(QLabel("Clinician's clearance (who cleared the flags, and when):"))
+            if self.outcome == ScreeningOutcome.NEEDS_CLEARANCE and record_clearance:
+                layout.addWidget(self.record_button, 0, Qt.AlignmentFlag.AlignLeft)
+            else:
+                self.note_label.setText("Clinician's clearance (who cleared the flags, and when):")
+            layout.addWidget(self.note_label)
             layout.addWidget(self.clearance_note)
             layout.addWidget(self.clearance_error)
         else:
@@ -242,6 +264,23 @@ class ScreeningPage(QWizardPage):
             layout.addWidget(stop)
         layout.addStretch(1)
         self.clearance_note.textChanged.connect(self._on_clearance_note_text_changed)
+        self.record_button.clicked.connect(self._on_record_button_clicked)
+
+    def _on_record_button_clicked(self) -> None:
+        if self._record_clearance is None:
+            return
+        proposal = self._record_clearance()
+        if proposal is None:
+            return
+        screening = proposal.screening
+        self.outcome = screening.outcome
+        self.message.setText(screening.message)
+        if self.outcome == ScreeningOutcome.CLEARED:
+            # Cleared by the record just made: the note is no longer asked for.
+            for widget in (self.record_button, self.note_label, self.clearance_note):
+                widget.hide()
+            self.clearance_note.clear()
+        self.completeChanged.emit()
 
     def clearance(self) -> str | None:
         if self.clearance_note.isHidden():
@@ -819,7 +858,10 @@ class PlanWizard(QWizard):
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
         self.screening_page = ScreeningPage(
-            services, self.proposal, latest.intake.red_flag_clearance if latest else None
+            services,
+            self.proposal,
+            latest.intake.red_flag_clearance if latest else None,
+            record_clearance=self._record_clearance,
         )
         self.suitability_page = SuitabilityPage(services, self.proposal)
         self.acupuncture_page = AcupuncturePage(services, self.proposal)
@@ -858,6 +900,17 @@ class PlanWizard(QWizard):
             return None
         wizard.exec()
         return wizard.plan
+
+    def _record_clearance(self) -> PlanProposal | None:
+        """The clearance dialog over the wizard; the proposal anew once one is recorded."""
+        status = self.services.safety.status(self._actor, self._patient_id)
+        dialog = ClearanceDialog(
+            self.services, self._actor, self._patient_id, status, self, operations=self._operations
+        )
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return None
+        self.proposal = self.services.plans.propose(self._actor, self._patient_id)
+        return self.proposal
 
     def choices(self) -> PlanChoices:
         """The clinician's choices: the proposal's, with every page's edits applied."""

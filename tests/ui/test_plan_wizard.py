@@ -6,13 +6,13 @@ import datetime as dt
 from collections import Counter
 from pathlib import Path
 
-from PySide6.QtCore import QDate, QTime
+from PySide6.QtCore import QDate, Qt, QTime
 from PySide6.QtWidgets import QLabel, QTextBrowser, QWizard
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from backclinic.db.database import OpenDatabase
-from backclinic.domain.screening import FlagAnswer
+from backclinic.domain.screening import FlagAnswer, ScreeningOutcome
 from backclinic.services.bundle import Services, build_services
 from backclinic.services.context import Actor
 from backclinic.services.patients import Patient
@@ -481,3 +481,34 @@ def test_with_a_clearance_on_record_the_wizard_plans_without_a_typed_note(
     qtbot.waitUntil(lambda: wizard.plan is not None)
     assert wizard.plan is not None
     assert "by imaging: X-ray shows no fracture" in (wizard.plan.red_flag_clearance or "")
+
+
+def test_the_screening_page_records_the_clearance_itself_and_then_lets_the_plan_be_made(
+    qtbot: QtBot, services: Services, actor: Actor, modal: ModalDriver
+) -> None:
+    from PySide6.QtWidgets import QWidget
+
+    from backclinic.ui.safety_records_dialog import ClearanceDialog
+
+    patient = grace(services, actor)
+    record_intake(qtbot, services, actor, patient, flags={"major_trauma": FlagAnswer.PRESENT})
+    wizard = open_wizard(qtbot, services, actor, patient)
+    page = wizard.screening_page
+    assert not next_enabled(wizard) and page.record_button.isVisible()
+
+    def fill_and_save(dialog: QWidget) -> None:
+        assert isinstance(dialog, ClearanceDialog)
+        dialog.flag_boxes["major_trauma"].setChecked(True)
+        dialog.method.setCurrentIndex(dialog.method.findData("imaging"))
+        dialog.reason.setPlainText("X-ray shows no fracture or instability")
+        dialog.save_button().click()
+
+    modal.then(fill_and_save)
+    qtbot.mouseClick(page.record_button, Qt.MouseButton.LeftButton)
+    modal.check()
+
+    assert page.outcome == ScreeningOutcome.CLEARED and next_enabled(wizard)
+    assert not page.clearance_note.isVisible() and not page.record_button.isVisible()
+    assert [r.reason for r in services.safety.records(actor, patient.id)] == [
+        "X-ray shows no fracture or instability"
+    ]
