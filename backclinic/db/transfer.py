@@ -15,6 +15,7 @@ import datetime as dt
 import gzip
 import json
 import os
+import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,9 +129,17 @@ def _write_line(handle: gzip.GzipFile, item: Mapping[str, Any]) -> None:
     handle.write(b"\n")
 
 
+# A corrupt deflate stream raises zlib.error, which is not an OSError like gzip's own.
+DAMAGED = (OSError, EOFError, zlib.error)
+
+
 def read_header(source: Path) -> DumpHeader:
-    with gzip.open(source, "rb") as handle:
-        return _header(source, handle.readline())
+    try:
+        with gzip.open(source, "rb") as handle:
+            line = handle.readline()
+    except DAMAGED as error:
+        raise DumpError(f"{source.name} is damaged or truncated ({error}).") from error
+    return _header(source, line)
 
 
 def _header(source: Path, line: bytes) -> DumpHeader:
@@ -175,7 +184,7 @@ def read_rows(source: Path) -> Iterator[tuple[str, dict[str, Any]]]:
                         for column, value in zip(columns, item["r"], strict=True)
                     },
                 )
-    except (OSError, EOFError, ValueError, KeyError) as error:
+    except (*DAMAGED, ValueError, KeyError) as error:
         raise DumpError(f"{source.name} is damaged or truncated ({error}).") from error
     raise DumpError(f"{source.name} is truncated: its end marker is missing.")
 

@@ -327,13 +327,29 @@ class BackupService:
         """
         source = Path(path).expanduser()
         kind = _kind_of(source)
-        revision = self.backup_revision(source)
+        try:
+            revision = self.backup_revision(source)
+        except BackupError:
+            # A file too damaged to name its revision: its checksum says so, if it has one.
+            self._checked_manifest(source)
+            raise
         if revision not in _known_revisions():
             raise BackupError(
                 f"The backup {source.name} is from database schema {revision}, newer than this "
                 f"BackClinic's schema {HEAD_REVISION}; install the newer BackClinic to restore it."
             )
-        anchor = self._checked_manifest(source, revision)
+        anchor, sealed_revision = self._checked_manifest(source)
+        if sealed_revision is None and revision in _keyed_revisions():
+            raise BackupError(
+                f"The backup {source.name} has no manifest ({manifest_path(source).name}) "
+                "recording its checksum and audit head, so it cannot be checked; nothing was "
+                "restored."
+            )
+        if sealed_revision is not None and sealed_revision != revision:
+            raise BackupError(
+                f"The backup {source.name} does not match the checksum recorded when it was "
+                "written, so it was changed or damaged; nothing was restored."
+            )
         if kind == "sqlite":
             _check_schema_objects(source, revision)
         if not confirm:
@@ -355,20 +371,17 @@ class BackupService:
         self._reanchor()
         return result
 
-    def _checked_manifest(self, source: Path, revision: str) -> audit_chain.ChainHead | None:
-        """The audit head the backup's manifest vouches for, after checking file and manifest.
+    def _checked_manifest(self, source: Path) -> tuple[audit_chain.ChainHead | None, str | None]:
+        """The audit head and schema revision the backup's manifest vouches for, after
+        checking the manifest's seal and the file's checksum; (None, None) without one.
 
         Backups from before the keyed chain (schema 0003 and older) have no manifest; their
-        chain is re-keyed by migration 0005 once restored. Any newer backup must have one.
+        chain is re-keyed by migration 0005 once restored. Any newer backup must have one
+        (the caller checks, once it knows the backup's revision).
         """
         sealed = manifest_path(source)
         if not sealed.exists():
-            if revision in _keyed_revisions():
-                raise BackupError(
-                    f"The backup {source.name} has no manifest ({sealed.name}) recording its "
-                    "checksum and audit head, so it cannot be checked; nothing was restored."
-                )
-            return None
+            return None, None
         try:
             stored = json.loads(sealed.read_text(encoding="utf-8"))
             fields = {name: stored[name] for name in MANIFEST_FIELDS}
@@ -391,12 +404,12 @@ class BackupService:
                 f"The manifest of the backup {source.name} was changed (its keyed MAC does not "
                 "match); nothing was restored."
             )
-        if fields["sha256"] != _file_sha256(source) or fields["revision"] != revision:
+        if fields["sha256"] != _file_sha256(source):
             raise BackupError(
                 f"The backup {source.name} does not match the checksum recorded when it was "
                 "written, so it was changed or damaged; nothing was restored."
             )
-        return head
+        return head, str(fields["revision"])
 
     def _reanchor(self) -> None:
         """A restore is the one sanctioned rewrite of the chain: the anchor follows it."""
