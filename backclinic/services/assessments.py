@@ -8,7 +8,8 @@ they cannot drift from the answers.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -282,74 +283,92 @@ class AssessmentService:
     ) -> Assessment:
         """Supersede an assessment with a corrected copy; the original is kept unchanged
         and shown beside it. A plan built on the original follows the correction."""
-        try:
-            with self._context.writing() as session:
-                original = self._context.row_at_version(
-                    session,
-                    AssessmentRow,
-                    assessment_id,
-                    expected_version,
-                    noun="Assessment",
-                    record="This assessment",
-                    yours={"reason": reason},
-                )
-                self._refuse_corrected(original, "amended")
-                # An amendment corrects the record; it does not turn it into another kind.
-                data = replace(data, kind=original.kind)
-                errors = []
-                if not reason.strip():
-                    errors.append(FieldError("reason", "Give the reason for the amendment."))
-                errors += validate_assessment(data, self._catalogue, self._context.clock.today())
-                if errors:
-                    raise ValidationFailed(errors)
-                self._refuse_precautions(session, original.patient_id, data)
-                before = self._assessment_of(session, original)
-                original.superseded = True
-                self._context.stamp_change(original, actor)
-                session.flush()
-                row = self._insert(session, actor, original.patient_id, data)
-                row.amends_id = original.id
-                row.amendment_reason = reason.strip()
-                for plan in session.scalars(
-                    select(PlanRow).where(PlanRow.intake_id == original.id)
-                ):
-                    # The plan follows the current version of the intake it was built on.
-                    plan.intake_id = row.id
-                    self._context.stamp_change(plan, actor)
-                session.flush()
-                after = self._assessment_of(session, row)
-                self._context.audit(
-                    session,
-                    actor,
-                    AuditEntry(
-                        "amend",
-                        "assessment",
-                        row.id,
-                        original.patient_id,
-                        {
-                            "amends_id": original.id,
-                            "kind": original.kind,
-                            "reason": row.amendment_reason,
-                            "before": _changed(before, after, side="before"),
-                            "after": _changed(before, after, side="after"),
-                        },
-                    ),
-                )
-                return after
-        except StaleDataError as error:
-            raise self._context.stale(
-                "This assessment",
-                AssessmentRow,
-                assessment_id,
-                {"reason": reason},
-                expected_version=expected_version,
-            ) from error
+        with self._correcting(assessment_id, expected_version, reason, "amended") as (
+            session,
+            original,
+        ):
+            # An amendment corrects the record; it does not turn it into another kind.
+            data = replace(data, kind=original.kind)
+            errors = []
+            if not reason.strip():
+                errors.append(FieldError("reason", "Give the reason for the amendment."))
+            errors += validate_assessment(data, self._catalogue, self._context.clock.today())
+            if errors:
+                raise ValidationFailed(errors)
+            self._refuse_precautions(session, original.patient_id, data)
+            before = self._assessment_of(session, original)
+            original.superseded = True
+            self._context.stamp_change(original, actor)
+            session.flush()
+            row = self._insert(session, actor, original.patient_id, data)
+            row.amends_id = original.id
+            row.amendment_reason = reason.strip()
+            for plan in session.scalars(select(PlanRow).where(PlanRow.intake_id == original.id)):
+                # The plan follows the current version of the intake it was built on.
+                plan.intake_id = row.id
+                self._context.stamp_change(plan, actor)
+            session.flush()
+            after = self._assessment_of(session, row)
+            self._context.audit(
+                session,
+                actor,
+                AuditEntry(
+                    "amend",
+                    "assessment",
+                    row.id,
+                    original.patient_id,
+                    {
+                        "amends_id": original.id,
+                        "kind": original.kind,
+                        "reason": row.amendment_reason,
+                        "before": _changed(before, after, side="before"),
+                        "after": _changed(before, after, side="after"),
+                    },
+                ),
+            )
+            return after
 
     @use_case(Permission.WRITE_CLINICAL, changes={Change.ASSESSMENTS})
     def mark_entered_in_error(
         self, actor: Actor, assessment_id: int, reason: str, expected_version: int
     ) -> Assessment:
         """Keep the assessment, struck through and with the reason, and stop counting it."""
+        with self._correcting(
+            assessment_id, expected_version, reason, "marked entered in error"
+        ) as (session, row):
+            if not reason.strip():
+                raise ValidationFailed(
+                    [FieldError("reason", "Give the reason the assessment was entered in error.")]
+                )
+            row.entered_in_error_reason = reason.strip()
+            self._context.stamp_change(row, actor)
+            session.flush()
+            marked = self._assessment_of(session, row)
+            self._context.audit(
+                session,
+                actor,
+                AuditEntry(
+                    "entered_in_error",
+                    "assessment",
+                    row.id,
+                    row.patient_id,
+                    {
+                        "kind": row.kind,
+                        "date": row.assessed_on.isoformat(),
+                        "reason": row.entered_in_error_reason,
+                        "before": {"status": "current"},
+                        "after": {"status": "entered in error"},
+                    },
+                ),
+            )
+            return marked
+
+    @contextmanager
+    def _correcting(
+        self, assessment_id: int, expected_version: int, reason: str, verb: str
+    ) -> Iterator[tuple[Session, AssessmentRow]]:
+        """The unit of work of a correction: the assessment at the version the clinician saw,
+        refused if it was already corrected; a race ends in the one stale-record sentence."""
         try:
             with self._context.writing() as session:
                 row = self._context.row_at_version(
@@ -361,37 +380,8 @@ class AssessmentService:
                     record="This assessment",
                     yours={"reason": reason},
                 )
-                self._refuse_corrected(row, "marked entered in error")
-                if not reason.strip():
-                    raise ValidationFailed(
-                        [
-                            FieldError(
-                                "reason", "Give the reason the assessment was entered in error."
-                            )
-                        ]
-                    )
-                row.entered_in_error_reason = reason.strip()
-                self._context.stamp_change(row, actor)
-                session.flush()
-                marked = self._assessment_of(session, row)
-                self._context.audit(
-                    session,
-                    actor,
-                    AuditEntry(
-                        "entered_in_error",
-                        "assessment",
-                        row.id,
-                        row.patient_id,
-                        {
-                            "kind": row.kind,
-                            "date": row.assessed_on.isoformat(),
-                            "reason": row.entered_in_error_reason,
-                            "before": {"status": "current"},
-                            "after": {"status": "entered in error"},
-                        },
-                    ),
-                )
-                return marked
+                self._refuse_corrected(row, verb)
+                yield session, row
         except StaleDataError as error:
             raise self._context.stale(
                 "This assessment",
