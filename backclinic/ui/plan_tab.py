@@ -195,6 +195,7 @@ class PlanTab(PatientTab):
 
     # Sessions mark visits done; an intake makes a plan possible.
     shows = frozenset({Change.PLAN, Change.SCHEDULE, Change.SESSIONS, Change.ASSESSMENTS})
+    reads_what = "The treatment plan"
 
     # Emitted once the tab shows the new or changed plan.
     plan_changed = Signal(int)
@@ -297,7 +298,7 @@ class PlanTab(PatientTab):
             )
             return plan, has_intake, safety.supine_note(actor, patient_id)
 
-        self._reads.run(read, self._show_plan)
+        self._read(read, self._show_plan)
 
     def _show_plan(self, read: tuple[PlanView | None, bool, str | None]) -> None:
         self.plan, has_intake, self._supine = read

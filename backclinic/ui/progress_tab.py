@@ -104,6 +104,7 @@ class ProgressTab(PatientTab):
     """The workspace's "Progress" tab; `plan_requested` asks the workspace to show the plan."""
 
     shows = frozenset({Change.SESSIONS, Change.ASSESSMENTS, Change.PLAN, Change.SCHEDULE})
+    reads_what = "The progress"
 
     plan_requested = Signal(int)
     reassessment_recorded = Signal(int)
@@ -163,7 +164,7 @@ class ProgressTab(PatientTab):
 
     def reload(self) -> None:
         services, actor, patient_id = self._services, self._actor, self._patient_id
-        self._reads.run(lambda: read_progress(services, actor, patient_id), self._show)
+        self._read(lambda: read_progress(services, actor, patient_id), self._show)
 
     def _show(self, read: ProgressRead) -> None:
         self._draw(read)

@@ -14,7 +14,26 @@ from PySide6.QtCore import QEventLoop, QObject, QRunnable, Qt, QThreadPool, Sign
 from PySide6.QtWidgets import QApplication, QWidget
 from shiboken6 import isValid
 
+from backclinic.services.errors import ServiceError
+
 T = TypeVar("T")
+LOADING = "Loading…"
+
+
+def read_failure(error: Exception, what: str) -> str:
+    """One sentence, in words, saying that ``what`` could not be read and why."""
+    if isinstance(error, ServiceError):
+        return f"{what} could not be read: {str(error).rstrip('.')}."
+    return (
+        f"{what} could not be read: the database did not answer. Close and reopen the "
+        "patient to try again."
+    )
+
+
+def expected_failure(error: Exception) -> bool:
+    """A refusal or an unreachable database, not a defect: worded, and nothing raised."""
+    package = type(error).__module__.split(".")[0]
+    return isinstance(error, (ServiceError, OSError)) or package in ("sqlalchemy", "psycopg")
 
 
 class _Outcome(QObject):
@@ -147,7 +166,8 @@ class LatestRead(QObject):
 
     A read started while another runs supersedes it: the older result is dropped, so a
     slow early read never overwrites a newer one. ``loading`` is True until the latest read
-    is shown; ``settled`` is emitted then (or when it failed).
+    is shown; ``settled`` is emitted then (or when it failed). A read whose owner (this
+    object's parent) has gone is dropped, shown nowhere.
     """
 
     settled = Signal()
@@ -158,7 +178,14 @@ class LatestRead(QObject):
         self._generation = 0
         self.loading = False
 
-    def run(self, work: Callable[[], T], show: Callable[[T], None]) -> None:
+    def run(
+        self,
+        work: Callable[[], T],
+        show: Callable[[T], None],
+        fail: Callable[[Exception], None] | None = None,
+    ) -> None:
+        """Read with ``work`` off the GUI thread and ``show`` the result unless superseded;
+        a failure goes to ``fail`` (raised without one)."""
         self._generation += 1
         generation = self._generation
         self.loading = True
@@ -170,9 +197,14 @@ class LatestRead(QObject):
                 self.settled.emit()
 
         def failed(error: Exception) -> None:
-            if generation == self._generation:
-                self.loading = False
+            if generation != self._generation:
+                return
+            self.loading = False
+            try:
+                if fail is None:
+                    raise error
+                fail(error)
+            finally:
                 self.settled.emit()
-                raise error
 
         self._tasks.run(work, on_result=shown, on_error=failed, owner=self)

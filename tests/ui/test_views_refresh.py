@@ -66,6 +66,7 @@ def test_logging_a_session_from_the_patients_tab_updates_today_and_progress(
     progress = workspace.tab("Progress")
     assert isinstance(sessions, SessionsTab) and isinstance(progress, ProgressTab)
     qtbot.waitUntil(lambda: progress.figure_labels["latest"].text() == "Not recorded")
+    qtbot.waitUntil(sessions.log_button.isEnabled)
 
     modal.then(log_pain(6, 3))
     qtbot.mouseClick(sessions.log_button, Qt.MouseButton.LeftButton)
@@ -117,6 +118,7 @@ def test_a_session_logged_for_one_patient_leaves_another_patients_tabs_as_they_w
     workspace = window.open_patient(patient_id)
     sessions = workspace.tab("Sessions")
     assert isinstance(sessions, SessionsTab)
+    qtbot.waitUntil(sessions.log_button.isEnabled)
 
     modal.then(log_pain(6, 3))
     qtbot.mouseClick(sessions.log_button, Qt.MouseButton.LeftButton)
