@@ -205,7 +205,7 @@ class SessionsTab(PatientTab):
         if record is None:
             return
         saved = SessionDialog.amend(
-            self, self._services, self._actor, record.id, operations=self._operations
+            self, self._services, self._actor, record, operations=self._operations
         )
         if saved is not None:
             self.session_saved.emit(saved.id)

@@ -1,4 +1,4 @@
-"""Opening a patient never waits for the database: the workspace and the session form
+"""Opening a patient or the session form never waits for the database: the workspace and the session form
 appear at once saying "Loading…", fill in when their reads (off the GUI thread) are in,
 and a read that comes back after its view was closed is shown nowhere."""
 
@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 
 import pytest
+from PySide6.QtCore import Qt, QThreadPool
 from pytestqt.qtbot import QtBot
 from sqlalchemy.orm import Session
 
@@ -20,6 +21,7 @@ from backclinic.services.patients import Patient
 from backclinic.ui.main_window import MainWindow
 from backclinic.ui.patient_tab import PatientTab
 from backclinic.ui.patient_workspace import PatientWorkspace
+from backclinic.ui.session_dialog import SessionDialog
 from tests.services.test_plans import START, grace
 
 TABS = ("Overview", "Intake", "Plan", "Sessions", "Progress", "Outcomes", "Documents")
@@ -181,3 +183,73 @@ def test_a_tab_whose_read_fails_shows_one_sentence_in_place_of_its_content(
         "patient to try again."
     )
     qtbot.waitUntil(lambda: workspace.name_label.text() == "Okafor, Grace")
+
+
+def test_the_session_form_opens_at_once_and_is_saved_from_only_once_its_records_are_in(
+    qtbot: QtBot, services: Services, actor: Actor, gate: Gate
+) -> None:
+    patient_id = grace(services, actor, precautions=("pacemaker",))
+    services.plans.create_recommended(actor, "CASE-0045", start=START)
+    dialog = SessionDialog(services, actor, patient_id)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.loading
+    assert dialog.safety_panel.text() == "Loading…"
+    assert dialog.windowTitle() == "Log session — Loading…"
+    assert not dialog.save_button().isEnabled()
+    assert not dialog.pain_before.isEnabled() and not dialog.points_box.isEnabled()
+    # Ctrl+Enter before the records are in saves nothing.
+    qtbot.keyClick(dialog, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert dialog.record is None
+
+    gate.open()
+    qtbot.waitUntil(lambda: dialog.loaded)
+    assert dialog.windowTitle() == "Log session — Okafor, Grace"
+    assert "Cardiac pacemaker or implanted device" in dialog.safety_panel.text()
+    assert dialog.save_button().isEnabled() and dialog.pain_before.isEnabled()
+    prefill = services.sessions.prefill(actor, patient_id, services.context.clock.now())
+    assert dialog.point_codes() == prefill.acupoints != ()
+    assert not dialog.has_changes(), "what was read in is not a change of the clinician's"
+    dialog.modality_boxes["acupuncture"].setChecked(True)
+    assert not dialog.electro.isEnabled()
+    assert "pacemaker" in dialog.electro_reason.text().lower()
+    assert dialog.performed_by.currentData() == actor.clinician_id
+
+
+def test_a_session_form_closed_before_its_records_are_in_is_filled_by_nobody(
+    qtbot: QtBot, services: Services, actor: Actor, gate: Gate
+) -> None:
+    patient_id = grace(services, actor)
+    services.plans.create_recommended(actor, "CASE-0045", start=START)
+    dialog = SessionDialog(services, actor, patient_id)
+    dialog.show()
+    dialog.reject()  # untouched: closes without asking
+    dialog.deleteLater()
+    qtbot.wait(20)
+    gate.open()
+    QThreadPool.globalInstance().waitForDone(5000)
+    qtbot.wait(50)  # its result, were it not dropped, would land now
+    assert services.sessions.history(actor, patient_id) == []
+
+
+def test_a_session_form_whose_records_cannot_be_read_says_so_and_saves_nothing(
+    qtbot: QtBot, services: Services, actor: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    patient_id = grace(services, actor)
+
+    def gone(_actor: Actor, patient_id: int) -> Patient:
+        raise NotFound(f"No patient with id {patient_id} is on record.")
+
+    monkeypatch.setattr(services.patients, "get", gone)
+    dialog = SessionDialog(services, actor, patient_id)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: not dialog.loading)
+    assert dialog.safety_panel.text() == (
+        f"The records this form needs could not be read: No patient with id {patient_id} "
+        "is on record."
+    )
+    assert not dialog.save_button().isEnabled()
+    qtbot.keyClick(dialog, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert dialog.record is None
