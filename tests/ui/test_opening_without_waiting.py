@@ -1,6 +1,6 @@
-"""Opening a patient or the session form never waits for the database: the workspace and the session form
-appear at once saying "Loading…", fill in when their reads (off the GUI thread) are in,
-and a read that comes back after its view was closed is shown nowhere."""
+"""Opening a patient or the session form never waits for the database: they appear at once
+saying "Loading…", fill in when their reads (off the GUI thread) are in, and a read that
+comes back after its view was closed is shown nowhere."""
 
 from __future__ import annotations
 
