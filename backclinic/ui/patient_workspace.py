@@ -90,11 +90,15 @@ class PatientWorkspace(QWidget):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
 
-        self.overview = OverviewTab(services, actor, patient_id, operations=self._operations)
-        self.tabs.addTab(self.overview, "Overview")
-        # Front desk registers patients but sees no clinical record: build no clinical tab.
-        if allows(actor, Permission.VIEW_CLINICAL):
-            self._add_clinical_tabs(services, actor, patient_id)
+        # Every tab is built before any of their reads runs (see TaskRunner.held).
+        with self._operations.tasks.held():
+            self.overview = OverviewTab(services, actor, patient_id, operations=self._operations)
+            self.tabs.addTab(self.overview, "Overview")
+            # The header's read next after the Overview's, which is what shows first.
+            self.reload()
+            # Front desk registers patients but sees no clinical record: build no clinical tab.
+            if allows(actor, Permission.VIEW_CLINICAL):
+                self._add_clinical_tabs(services, actor, patient_id)
 
         header = QHBoxLayout()
         who = QVBoxLayout()
@@ -110,7 +114,6 @@ class PatientWorkspace(QWidget):
         self.edit_button.clicked.connect(self._on_edit_button_clicked)
         self.archive_button.clicked.connect(self._on_archive_button_clicked)
         self._operations.changed.connect(self._on_operations_changed)
-        self.reload()
 
     def _add_clinical_tabs(self, services: Services, actor: Actor, patient_id: int) -> None:
         operations = self._operations

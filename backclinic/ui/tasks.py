@@ -7,7 +7,8 @@ arrives is dropped: a closed tab must not be updated.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from PySide6.QtCore import QEventLoop, QObject, QRunnable, Qt, QThreadPool, Signal
@@ -74,6 +75,7 @@ class TaskRunner(QObject):
         self.synchronous = synchronous
         self._pool = pool or QThreadPool.globalInstance()
         self._pending: set[_Outcome] = set()
+        self._held: list[_Job] | None = None
 
     def run(
         self,
@@ -114,7 +116,30 @@ class TaskRunner(QObject):
 
         outcome.succeeded.connect(finished)
         outcome.failed.connect(failed)
-        self._pool.start(_Job(work, outcome))
+        job = _Job(work, outcome)
+        if self._held is not None:
+            self._held.append(job)
+        else:
+            self._pool.start(job)
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Start the work asked for inside the block only when the block ends.
+
+        A view that builds several widgets, each asking for its read, builds them all
+        before any read runs: a read running meanwhile would share the interpreter with
+        the GUI thread and slow the building down.
+        """
+        if self._held is not None:
+            yield
+            return
+        self._held = []
+        try:
+            yield
+        finally:
+            jobs, self._held = self._held, None
+            for job in jobs:
+                self._pool.start(job)
 
     def result_of(self, work: Callable[[], T], *, window: QWidget | None) -> T:
         """Run ``work`` off the GUI thread and return its result (or raise its error).
