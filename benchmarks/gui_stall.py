@@ -19,13 +19,21 @@ import argparse
 import os
 import random
 import string
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QEventLoop, QTimer, SignalInstance
+from PySide6.QtCore import (
+    QEventLoop,
+    QMessageLogContext,
+    QTimer,
+    QtMsgType,
+    SignalInstance,
+    qInstallMessageHandler,
+)
 from PySide6.QtWidgets import QApplication
 
 from backclinic.db.database import open_database
@@ -274,6 +282,12 @@ def opening(
     return Opening(cold, workspace, session_form)
 
 
+def _quiet(_kind: QtMsgType, _context: QMessageLogContext, message: str) -> None:
+    # The offscreen platform says this of every dialog shown; the figures drown in it.
+    if "propagateSizeHints" not in message:
+        sys.stderr.write(f"{message}\n")
+
+
 def verdict(longest: float) -> str:
     return "met" if longest <= GOAL_MS else "MISSED"
 
@@ -285,6 +299,7 @@ def main() -> None:
     path = ensure(arguments.database)
     database = open_database(sqlite_url(path))
     services = build_services(database.session_factory)
+    qInstallMessageHandler(_quiet)
     app = QApplication.instance() or QApplication([])
     assert isinstance(app, QApplication)
     # The session form keeps drafts of what is typed: here, in a folder thrown away.

@@ -4,6 +4,7 @@ preview, reprint or save a kept one."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
@@ -29,6 +30,11 @@ from backclinic.ui.row_table import RowTableModel, row_table_view
 
 if TYPE_CHECKING:
     from backclinic.ui.print_preview import DocumentOutput, PrintPreview
+
+
+def _load_preview() -> None:
+    # QtPdf and its widgets take ~80 ms to load the first time: on a worker, not the window.
+    import_module("backclinic.ui.print_preview")
 
 
 class DocumentsModel(RowTableModel[DocumentInfo]):
@@ -169,6 +175,8 @@ class DocumentsTab(PatientTab):
         self.plan_button.setEnabled(False)
         self.discharge_button.setEnabled(False)
         self.setCursor(Qt.CursorShape.BusyCursor)
+        # The preview's modules load while the document renders (a no-op once loaded).
+        self._operations.tasks.run(_load_preview, on_result=lambda _none: None)
         self._operations.submit(
             make,
             self._actor,
