@@ -343,6 +343,7 @@ class SessionDialog(QDialog):
         self.performed_at = QDateTimeEdit()
         self.performed_at.setCalendarPopup(True)
         self.performed_at.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self._show_moment(services.context.clock.now())  # the clock needs no read
         self.modalities = QWidget()
         modality_row = QHBoxLayout(self.modalities)
         modality_row.setContentsMargins(0, 0, 0, 0)
@@ -795,14 +796,7 @@ class SessionDialog(QDialog):
         index = self.performed_by.findData(giver)
         if index >= 0:
             self.performed_by.setCurrentIndex(index)
-        # The form shows and takes the clinic's wall clock, whatever zone this computer is in.
-        wall = self._services.context.clock.in_zone(data.performed_at)
-        self.performed_at.setDateTime(
-            QDateTime(
-                QDate(wall.year, wall.month, wall.day),
-                QTime(wall.hour, wall.minute, wall.second),
-            )
-        )
+        self._show_moment(data.performed_at)
         for code, box in self.modality_boxes.items():
             box.setChecked(code in data.modalities)
         self.pain_before.set_value(data.pain_before)
@@ -825,6 +819,16 @@ class SessionDialog(QDialog):
         self.assessment_note.setPlainText(data.assessment_note)
         self.plan_note.setPlainText(data.plan_note)
         self._on_modality_toggled()
+
+    def _show_moment(self, moment: dt.datetime) -> None:
+        # The form shows and takes the clinic's wall clock, whatever zone this computer is in.
+        wall = self._services.context.clock.in_zone(moment)
+        self.performed_at.setDateTime(
+            QDateTime(
+                QDate(wall.year, wall.month, wall.day),
+                QTime(wall.hour, wall.minute, wall.second),
+            )
+        )
 
     def _on_modality_toggled(self, _checked: bool = False) -> None:
         acupuncture = self.modality_boxes["acupuncture"].isChecked()
