@@ -536,9 +536,22 @@ class PlanService:
             choices = [_choice_of(p) for p in phases]
             self._check_choices(_choices_of(plan, tuple(choices)), set())
             if ahead:
-                self._check_choices(
-                    _choices_of(plan, tuple(_choice_of(p) for p in ahead)), set(in_force)
-                )
+                try:
+                    self._check_choices(
+                        _choices_of(plan, tuple(_choice_of(p) for p in ahead)), set(in_force)
+                    )
+                except ValidationFailed as refused:
+                    raise ValidationFailed(
+                        [
+                            *refused.errors,
+                            FieldError(
+                                "acupoints",
+                                "The precautions in force now rule these planned points out "
+                                "or ask for your acknowledgement: take them out of the plan, "
+                                "or acknowledge them, as you change the phase.",
+                            ),
+                        ]
+                    ) from refused
             existing = session.scalars(
                 select(ScheduledVisitRow).where(ScheduledVisitRow.plan_id == plan.id)
             ).all()
