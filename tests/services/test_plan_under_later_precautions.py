@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,7 @@ from backclinic.services.errors import ValidationFailed
 from backclinic.services.plans import PlanView, choices_from_proposal
 from tests.services.test_plans import MON_TO_FRI, START, article_intake, grace
 from tests.services.test_safety_through_the_episode import REASSESSED, reassess
+from tests.services.test_sessions import visit_input
 
 CHANGED_ON = dt.date(2026, 1, 19)  # week 3, in phase 2
 
@@ -138,4 +140,42 @@ def test_a_new_plan_after_a_reassessment_records_a_pregnancy_refuses_sp6(
     assert (
         "SP6 is not offered because of the precaution 'Pregnancy'"
         in (refused.value.by_field["phases[1].acupoints"])
+    )
+
+
+CASE = Path(__file__).resolve().parents[1] / "cases" / "plan-before-pregnancy.json"
+
+
+def test_a_case_file_whose_reassessment_records_a_pregnancy_after_the_plan(
+    services: Services, actor: Actor
+) -> None:
+    """The plan (SP6 and LI4 in phases 2 and 3) and three sessions predate the
+    reassessment of 14 Jan 2026 that records a pregnancy and a pacemaker: the history
+    imports without a notice, and from then on the plan and the sessions follow the
+    precautions in force."""
+    services.cases.import_file(actor, CASE)
+    patient = services.patients.by_mrn(actor, "CASE-0111")
+    plan = services.plans.active_plan(actor, patient.id)
+    assert plan is not None and "SP6" in plan.phases[1].acupoints
+    assert services.safety.import_notices(actor, patient.id) == ()
+    assert services.safety.status(actor, patient.id).precautions_in_force == (
+        "pregnancy",
+        "pacemaker",
+    )
+
+    with pytest.raises(ValidationFailed) as refused:
+        change_phase_two(services, actor, plan, acknowledged_points=("BL23", "BL25"))
+    assert "SP6 is not offered because of the precaution 'Pregnancy'" in messages(
+        refused.value, "phases[2].acupoints"
+    )
+
+    day = min(v.visit_date for v in plan.visits if v.visit_date > REASSESSED)
+    with pytest.raises(ValidationFailed) as session_refused:
+        services.sessions.log(
+            actor, patient.id, visit_input(day, acupoints=("BL40", "SP6"), electro=True)
+        )
+    said = " ".join(e.message for e in session_refused.value.errors)
+    assert "SP6 is not offered because of the precaution 'Pregnancy'" in said
+    assert "Electro-acupuncture is not offered because of the precaution 'Cardiac pacemaker" in (
+        said
     )

@@ -13,6 +13,7 @@ from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.plans import PlanView, choices_from_proposal
 from backclinic.ui.plan_tab import ChangePhaseDialog, PlanTab
+from tests.services.test_plan_under_later_precautions import CASE
 from tests.services.test_plans import MON_TO_FRI, article_intake
 from tests.ui.conftest import ModalDriver
 from tests.ui.test_intake_form import grace
@@ -131,3 +132,19 @@ def test_the_change_phase_dialog_asks_to_take_the_points_out_and_acknowledge_the
     assert "Electro-acupuncture is not offered" in tab.precaution_notice.text()
     labels = [label.text() for label in tab.findChildren(QLabel) if label.isVisible()]
     assert any("Cardiac pacemaker" in text for text in labels)
+
+
+def test_the_plan_tab_of_an_imported_case_marks_what_its_later_reassessment_rules_out(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    services.cases.import_file(actor, CASE)
+    patient = services.patients.by_mrn(actor, "CASE-0111")
+
+    tab = open_tab(qtbot, services, actor, patient.id)
+
+    notice = tab.precaution_notice.text()
+    assert "SP6 and LI4 are planned but not offered because of the precaution 'Pregnancy'" in (
+        notice
+    )
+    assert "Electro-acupuncture is not offered" in notice
+    assert "LI4 (not offered: pregnancy)" in tab.phases.toPlainText()
