@@ -40,7 +40,13 @@ from backclinic.domain.safety import (
 from backclinic.domain.safety import (
     SafetyStatus as SafetyStatus,
 )
-from backclinic.domain.screening import MIN_REASON_WORDS, FlagAnswer, derive_age_flag, is_reason
+from backclinic.domain.screening import (
+    MIN_REASON_WORDS,
+    FlagAnswer,
+    age_flag_words,
+    derive_age_flag,
+    is_reason,
+)
 from backclinic.services import queries
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, NotFound, ValidationFailed
@@ -443,9 +449,10 @@ class SafetyService:
         onset_weeks: float | None,
         recurrent: bool | None,
     ) -> str | None:
-        """The derived "age over 50 with new pain" in words when it applies, else None."""
+        """The derived "age over 50 with new pain" in words when it applies (or may, while
+        the onset is not recorded: then what recording it would settle), else None."""
         flag = derive_age_flag(date_of_birth, assessed_on, onset_weeks, recurrent, self._protocol)
-        return flag.text if flag is not None else None
+        return age_flag_words(flag) if flag is not None else None
 
     @reads_no_records
     def clearance_methods(self) -> tuple[tuple[str, str], ...]:
