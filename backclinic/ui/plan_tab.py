@@ -53,19 +53,18 @@ class PrecautionNotes:
 
     ``forbidden`` and ``unacknowledged`` map each planned point the precautions rule out,
     or allow only with an acknowledgement the plan does not hold, to the precaution's
-    label; ``sentences`` say why, one per precaution and kind, and ``electro`` why
-    electro-acupuncture is not offered (None: it is)."""
+    label; ``sentences`` say why, one per precaution and kind (``guidance``: what to do
+    about each, on the Plan tab), and ``electro`` why electro-acupuncture is not offered
+    (None: it is)."""
 
     precautions: tuple[str, ...] = ()
     forbidden: Mapping[str, str] = field(default_factory=dict)
     unacknowledged: Mapping[str, str] = field(default_factory=dict)
     sentences: tuple[str, ...] = ()
+    # What to do about each sentence on the Plan tab (the dialog has its tick boxes).
+    guidance: tuple[str, ...] = ()
     electro: str | None = None
     acknowledgement: str = ""
-
-    @property
-    def any(self) -> bool:
-        return bool(self.forbidden or self.unacknowledged or self.electro)
 
 
 def precaution_notes(
@@ -80,6 +79,7 @@ def precaution_notes(
     forbidden: dict[str, str] = {}
     unacknowledged: dict[str, str] = {}
     sentences: list[str] = []
+    guidance: list[str] = []
     acknowledgement = ""
     labels: list[str] = []
     for needling in advice.values():
@@ -88,12 +88,13 @@ def precaution_notes(
         ruled_out = [c for c in planned if c in needling.forbidden and c not in forbidden]
         if ruled_out:
             forbidden.update(dict.fromkeys(ruled_out, label))
+            them = "it" if len(ruled_out) == 1 else "them"
             sentences.append(
                 f"{_listed(ruled_out)} {'is' if len(ruled_out) == 1 else 'are'} planned but "
-                f"not offered because of the precaution '{label}': {how} Take "
-                f"{'it' if len(ruled_out) == 1 else 'them'} out of the plan with Change "
-                "phase…; a session will not accept "
-                f"{'it' if len(ruled_out) == 1 else 'them'}."
+                f"not offered because of the precaution '{label}': {_continued(how)}"
+            )
+            guidance.append(
+                f"Take {them} out of the plan with Change phase…; a session will not accept {them}."
             )
         careful = [
             c
@@ -109,18 +110,26 @@ def precaution_notes(
             sentences.append(
                 f"{_listed(careful)} {'needs' if len(careful) == 1 else 'need'} your "
                 f"acknowledgement because of the precaution '{label}': "
-                f"{needling.acknowledgement} Acknowledge "
-                f"{'it' if len(careful) == 1 else 'them'} with Change phase… and at each "
-                "session."
+                f"{_continued(needling.acknowledgement)}"
+            )
+            guidance.append(
+                f"Acknowledge {'it' if len(careful) == 1 else 'them'} with Change phase… and "
+                "at each session."
             )
     return PrecautionNotes(
         precautions=tuple(labels),
         forbidden=forbidden,
         unacknowledged=unacknowledged,
         sentences=tuple(sentences),
+        guidance=tuple(guidance),
         electro=electro,
         acknowledgement=acknowledgement,
     )
+
+
+def _continued(sentence: str) -> str:
+    """A sentence continuing after a colon: its first letter in lower case."""
+    return sentence[:1].lower() + sentence[1:]
 
 
 def _listed(codes: Sequence[str]) -> str:
@@ -293,14 +302,19 @@ class ChangePhaseDialog(QDialog):
             # Field names like "phases[2].pt_per_week" belong to the row after the dot; a
             # field refused for several points or phases shows every sentence.
             by_field: dict[str, str] = {}
+            summarised = any(item.field == "acupoints" for item in error.errors)
             for item in error.errors:
                 key = item.field.rsplit(".", 1)[-1]
+                if summarised and key == "acupoints" and item.field != "acupoints":
+                    # Which points and why are in the note above the tick boxes.
+                    continue
                 by_field[key] = (
                     f"{by_field[key]} {item.message}" if key in by_field else item.message
                 )
             leftover = self.errors.show(by_field)
             self.general_error.setText(" ".join(leftover.values()))
             self.general_error.setVisible(bool(leftover))
+            self.adjustSize()
             return
         except ServiceError as error:
             self.general_error.setText(str(error))
@@ -517,7 +531,10 @@ class PlanTab(PatientTab):
         self.phases.setHtml(
             "".join(phase_html(p, catalogue.label, self.notes) for p in plan.phases)
         )
-        notice = list(self.notes.sentences) + ([self.notes.electro] if self.notes.electro else [])
+        notice = [
+            f"{sentence} {what}"
+            for sentence, what in zip(self.notes.sentences, self.notes.guidance, strict=True)
+        ] + ([self.notes.electro] if self.notes.electro else [])
         in_force = ", ".join(self.notes.precautions)
         self.precaution_notice.setText(
             f"<b>Under the precautions in force now ({html.escape(in_force)}):</b>"

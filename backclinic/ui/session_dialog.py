@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, ClassVar
 
@@ -481,7 +482,16 @@ class SessionDialog(QDialog):
             if planned:
                 # Fulfilling an overdue visit: offer what that visit planned, not today's phase.
                 prefill = replace(prefill, modalities=planned)
+            # Planned (or last given) points a precaution recorded since rules out are not
+            # proposed, and the form says which and why.
+            left_out = [c for c in prefill.acupoints if c in self.needling.forbidden]
+            if left_out:
+                prefill = replace(
+                    prefill, acupoints=tuple(c for c in prefill.acupoints if c not in left_out)
+                )
             self._fill(prefill)
+            if left_out:
+                self.points_box.say(_left_out_words(left_out, self.needling.forbidden))
             self.pain_before.setFocus()
         self._as_opened = self._typed()
         # A new session keeps a draft on this workstation, in case the app does not close.
@@ -828,3 +838,19 @@ def _planned_modalities(
     plan = services.plans.active_plan(actor, patient_id)
     visit = next((v for v in plan.visits if v.id == visit_id), None) if plan else None
     return visit.modalities if visit else ()
+
+
+def _left_out_words(codes: Sequence[str], why: Mapping[str, str]) -> str:
+    """'SP6 and LI4 are in the plan but not offered because of …', from the reasons the
+    safety service gives for each point (one sentence per precaution)."""
+    groups: dict[str, list[str]] = {}
+    for code in codes:
+        text = why[code]
+        reason = text.removeprefix(f"{code} is not offered")
+        groups.setdefault(reason if reason != text else f": {text}", []).append(code)
+    sentences = []
+    for reason, points in groups.items():
+        listed = points[0] if len(points) == 1 else f"{', '.join(points[:-1])} and {points[-1]}"
+        verb = "is" if len(points) == 1 else "are"
+        sentences.append(f"{listed} {verb} in the plan but not offered{reason}")
+    return " ".join(sentences) + " Left out of this session."

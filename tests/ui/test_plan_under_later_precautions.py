@@ -119,7 +119,11 @@ def test_the_change_phase_dialog_asks_to_take_the_points_out_and_acknowledge_the
     assert seen["withdraw"] == "Take SP6 and LI4 out of the plan's phases from today"
     assert seen["acknowledge"].startswith("I acknowledge planning BL23, BL25, GV3 and EX-B2")
     assert "not offered because of the precaution 'Pregnancy'" in seen["note"]
-    assert "SP6 is not offered because of the precaution 'Pregnancy'" in seen["refused"]
+    assert seen["refused"] == (
+        "The precautions in force now rule these planned points out or ask for your "
+        "acknowledgement: take them out of the plan, or acknowledge them, as you change the "
+        "phase."
+    )
     assert seen["still_open"] == "True"
     changed = services.plans.get(actor, plan.id)
     assert all("SP6" not in p.acupoints and "LI4" not in p.acupoints for p in changed.phases)
