@@ -40,7 +40,7 @@ from backclinic.domain.recommend import PhaseProposal as PhaseProposal
 from backclinic.domain.recommend import PlanProposal as PlanProposal
 from backclinic.domain.recommend import Reason as Reason
 from backclinic.domain.recommend import recommend, screen_intake
-from backclinic.domain.safety import ViolationKind, acupuncture_violations
+from backclinic.domain.safety import Violation, ViolationKind, acupuncture_violations
 from backclinic.domain.schedule import (
     ScheduleError,
     VisitDraft,
@@ -541,16 +541,17 @@ class PlanService:
                         _choices_of(plan, tuple(_choice_of(p) for p in ahead)), set(in_force)
                     )
                 except ValidationFailed as refused:
+                    summary = _points_refusal(
+                        acupuncture_violations(
+                            in_force,
+                            self.protocol,
+                            self.catalogue,
+                            acupoints=[c for p in ahead for c in p.acupoints],
+                            acknowledged=plan.acknowledged_points or (),
+                        )
+                    )
                     raise ValidationFailed(
-                        [
-                            *refused.errors,
-                            FieldError(
-                                "acupoints",
-                                "The precautions in force now rule these planned points out "
-                                "or ask for your acknowledgement: take them out of the plan, "
-                                "or acknowledge them, as you change the phase.",
-                            ),
-                        ]
+                        [FieldError("acupoints", summary), *refused.errors]
                     ) from refused
             existing = session.scalars(
                 select(ScheduledVisitRow).where(ScheduledVisitRow.plan_id == plan.id)
@@ -1141,6 +1142,35 @@ def _phase_view(row: PlanPhaseRow, start: dt.date) -> PhaseView:
         **{field.name: getattr(choice, field.name) for field in fields(PlanPhase)},
         start_date=start + dt.timedelta(weeks=row.start_week - 1),
         end_date=start + dt.timedelta(weeks=row.end_week, days=-1),
+    )
+
+
+def _points_refusal(violations: Sequence[Violation]) -> str:
+    """One sentence for a phase change the precautions in force refuse: which planned
+    points they rule out, which need the acknowledgement, and what to do."""
+
+    def listed(codes: Sequence[str]) -> str:
+        return codes[0] if len(codes) == 1 else f"{', '.join(codes[:-1])} and {codes[-1]}"
+
+    out = [v.subject for v in violations if v.kind == ViolationKind.ACUPOINT]
+    careful = [v.subject for v in violations if v.kind == ViolationKind.UNACKNOWLEDGED]
+    said = []
+    if out:
+        said.append(f"{listed(out)} {'is' if len(out) == 1 else 'are'} not offered")
+    if careful:
+        said.append(
+            f"{listed(careful)} {'needs' if len(careful) == 1 else 'need'} your acknowledgement"
+        )
+    if out and careful:
+        what = "take those not offered out of the plan and acknowledge the others"
+    elif out:
+        what = f"take {'it' if len(out) == 1 else 'them'} out of the plan"
+    else:
+        what = f"acknowledge {'it' if len(careful) == 1 else 'them'}"
+    labels = sorted({v.precaution_label for v in violations})
+    return (
+        f"Under the precaution{'s' if len(labels) > 1 else ''} in force now "
+        f"({', '.join(labels)}), {' and '.join(said)}: {what} as you change the phase."
     )
 
 

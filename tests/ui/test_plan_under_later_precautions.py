@@ -120,9 +120,9 @@ def test_the_change_phase_dialog_asks_to_take_the_points_out_and_acknowledge_the
     assert seen["acknowledge"].startswith("I acknowledge planning BL23, BL25, GV3 and EX-B2")
     assert "not offered because of the precaution 'Pregnancy'" in seen["note"]
     assert seen["refused"] == (
-        "The precautions in force now rule these planned points out or ask for your "
-        "acknowledgement: take them out of the plan, or acknowledge them, as you change the "
-        "phase."
+        "Under the precaution in force now (Pregnancy), SP6 and LI4 are not offered and "
+        "BL23, BL25, GV3 and EX-B2 need your acknowledgement: take those not offered out of "
+        "the plan and acknowledge the others as you change the phase."
     )
     assert seen["still_open"] == "True"
     changed = services.plans.get(actor, plan.id)
