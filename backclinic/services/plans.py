@@ -1167,10 +1167,10 @@ def _points_refusal(violations: Sequence[Violation]) -> str:
         what = f"take {'it' if len(out) == 1 else 'them'} out of the plan"
     else:
         what = f"acknowledge {'it' if len(careful) == 1 else 'them'}"
-    labels = sorted({v.precaution_label for v in violations})
+    labels = [f"'{label}'" for label in sorted({v.precaution_label for v in violations})]
     return (
-        f"Under the precaution{'s' if len(labels) > 1 else ''} in force now "
-        f"({', '.join(labels)}), {' and '.join(said)}: {what} as you change the phase."
+        f"{' and '.join(said)} because of the precaution{'s' if len(labels) > 1 else ''} "
+        f"{listed(labels)} in force now: {what} as you change the phase."
     )
 
 

@@ -69,8 +69,8 @@ def test_a_phase_change_after_a_pregnancy_is_recorded_refuses_sp6_and_li4(
     assert "Phase 2: LI4 is not offered because of the precaution 'Pregnancy'" in said
     assert "Phase 3: SP6" in messages(refused.value, "phases[3].acupoints")
     assert str(refused.value) == (
-        "Under the precaution in force now (Pregnancy), SP6 and LI4 are not offered: take "
-        "them out of the plan as you change the phase."
+        "SP6 and LI4 are not offered because of the precaution 'Pregnancy' in force now: "
+        "take them out of the plan as you change the phase."
     )
     assert services.plans.get(actor, plan.id).phases[1].end_week == plan.phases[1].end_week
 

@@ -120,8 +120,8 @@ def test_the_change_phase_dialog_asks_to_take_the_points_out_and_acknowledge_the
     assert seen["acknowledge"].startswith("I acknowledge planning BL23, BL25, GV3 and EX-B2")
     assert "not offered because of the precaution 'Pregnancy'" in seen["note"]
     assert seen["refused"] == (
-        "Under the precaution in force now (Pregnancy), SP6 and LI4 are not offered and "
-        "BL23, BL25, GV3 and EX-B2 need your acknowledgement: take those not offered out of "
+        "SP6 and LI4 are not offered and BL23, BL25, GV3 and EX-B2 need your acknowledgement "
+        "because of the precaution 'Pregnancy' in force now: take those not offered out of "
         "the plan and acknowledge the others as you change the phase."
     )
     assert seen["still_open"] == "True"
