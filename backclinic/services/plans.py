@@ -47,7 +47,7 @@ from backclinic.domain.schedule import (
     build_schedule,
     reschedule_from,
 )
-from backclinic.domain.screening import ScreeningOutcome
+from backclinic.domain.screening import FlagAnswer, ScreeningOutcome
 from backclinic.services import queries
 from backclinic.services.assessments import (
     AssessmentInput,
@@ -259,10 +259,27 @@ class PlanService:
                 raise ValidationFailed(
                     [FieldError("intake", "Record an intake before building a plan.")]
                 )
-            intake = self._with_recorded_clearance(
-                session, patient_id, intake_from_row(row, patient)
-            )
+            intake = self._planning_intake(session, patient_id, intake_from_row(row, patient))
         return recommend(intake, self.protocol, self.catalogue)
+
+    def _planning_intake(self, session: Session, patient_id: int, intake: Intake) -> Intake:
+        """The intake a plan is proposed and checked from: its flags cleared by the
+        clearances on record, its precautions as of the latest screen that asked them (a
+        pregnancy recorded at a reassessment after the intake), as create checks the points
+        against."""
+        intake = self._with_recorded_clearance(session, patient_id, intake)
+        status = status_on(
+            session, patient_id, self.protocol, self.catalogue, self._context.clock.today()
+        )
+        if not any(i.answer != FlagAnswer.NOT_ASKED for i in status.precautions):
+            return intake
+        return replace(
+            intake,
+            precautions=status.precautions_in_force,
+            precautions_not_asked=tuple(
+                i.code for i in status.precautions if i.answer == FlagAnswer.NOT_ASKED
+            ),
+        )
 
     def _with_recorded_clearance(self, session: Session, patient_id: int, intake: Intake) -> Intake:
         """The intake, its present flags cleared by the clearances on record since it was
@@ -879,9 +896,7 @@ class PlanService:
         self, session: Session, intake_row: AssessmentRow, patient: PatientRow, choices: PlanChoices
     ) -> str | None:
         """Refuse a plan the screen does not allow; the clearance it stands on, if any."""
-        intake = self._with_recorded_clearance(
-            session, patient.id, intake_from_row(intake_row, patient)
-        )
+        intake = self._planning_intake(session, patient.id, intake_from_row(intake_row, patient))
         clearance = choices.red_flag_clearance or intake.red_flag_clearance
         screening = screen_intake(intake, self.protocol, self.catalogue, clearance)
         if screening.blocks_planning:

@@ -182,3 +182,37 @@ def test_a_case_file_whose_reassessment_records_a_pregnancy_after_the_plan(
     assert "Electro-acupuncture is not offered because of the precaution 'Cardiac pacemaker" in (
         said
     )
+
+
+def test_the_proposal_after_a_reassessment_records_a_pregnancy_plans_for_it(
+    services: Services, actor: Actor
+) -> None:
+    """No plan yet, and a reassessment after the intake records a pregnancy: the proposal
+    is made for the precautions in force (points ruled out left out, lumbosacral points
+    asking for the acknowledgement), so the wizard can offer what the service will take."""
+    patient_id = grace(services, actor)
+    reassess(services, actor, patient_id, precautions=("pregnancy",))
+
+    proposal = services.plans.propose(actor, patient_id)
+
+    assert [note.code for note in proposal.precautions] == ["pregnancy"]
+    with pytest.raises(ValidationFailed) as refused:
+        services.plans.create_recommended(actor, "CASE-0045", start=REASSESSED)
+    assert "BL23 needs your acknowledgement because of the precaution 'Pregnancy'" in " ".join(
+        e.message for e in refused.value.errors
+    )
+    plan = services.plans.create_recommended(actor, "CASE-0045", start=REASSESSED, acknowledge=True)
+    assert plan.precautions == ("pregnancy",)
+
+
+def test_precautions_not_asked_at_intake_but_asked_at_a_reassessment_let_a_plan_be_made(
+    services: Services, actor: Actor
+) -> None:
+    codes = tuple(services.catalogue.codes["precautions"])
+    patient_id = grace(services, actor, precautions_not_asked=codes)
+    assert services.plans.propose(actor, patient_id).blocked
+    reassess(services, actor, patient_id)
+
+    assert not services.plans.propose(actor, patient_id).blocked
+    plan = services.plans.create_recommended(actor, "CASE-0045", start=REASSESSED)
+    assert plan.precautions == ()
