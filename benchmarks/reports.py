@@ -63,18 +63,19 @@ def inputs() -> tuple[PlanSummary, DischargeSummary]:
     protocol = load_protocol(default_protocol_path(), catalogue)
     phases: list[PlanPhase] = []
     for template in protocol.phases:
+        phase = template.phase
         phases.append(
             PlanPhase(
-                number=template.number,
-                name=template.name,
-                start_week=template.start_week,
-                end_week=template.end_week,
-                start_date=START + dt.timedelta(weeks=template.start_week - 1),
-                end_date=START + dt.timedelta(weeks=template.end_week, days=-1),
-                acupuncture="as needed" if template.acupuncture_as_needed else "twice a week",
+                number=phase.number,
+                name=phase.name,
+                start_week=phase.start_week,
+                end_week=phase.end_week,
+                start_date=START + dt.timedelta(weeks=phase.start_week - 1),
+                end_date=START + dt.timedelta(weeks=phase.end_week, days=-1),
+                acupuncture="as needed" if phase.acupuncture_as_needed else "twice a week",
                 physical_therapy="twice a week",
-                aim=template.aim,
-                focus=tuple(catalogue.label("interventions", c) for c in template.pt_focus),
+                aim=phase.aim,
+                focus=tuple(catalogue.label("interventions", c) for c in phase.pt_focus),
             )
         )
     visits = tuple(
@@ -92,7 +93,7 @@ def inputs() -> tuple[PlanSummary, DischargeSummary]:
             catalogue.interventions[c].instructions,
             catalogue.interventions[c].dosage,
         )
-        for c in protocol.phases[-1].pt_focus
+        for c in protocol.phases[-1].phase.pt_focus
     )
     plan = PlanSummary(
         frame=frame("Plan summary"),
@@ -168,7 +169,7 @@ def inputs() -> tuple[PlanSummary, DischargeSummary]:
         sessions=tuple(sessions),
         home_programme=programme,
         recommendations=(
-            f"Maintenance: {protocol.phases[-1].aim}",
+            f"Maintenance: {protocol.phases[-1].phase.aim}",
             "Continue the home programme above.",
         ),
         clinician="Mei Lin",

@@ -19,7 +19,7 @@ from backclinic.domain.progress import (
     TREND_SESSIONS,
     ImmediateResponse,
     PainPoint,
-    PhaseSpan,
+    PhaseWeeks,
     Suggestion,
     Trend,
     immediate_response,
@@ -94,7 +94,7 @@ class EpisodePlan:
     """The plan of care: its phases in weeks from ``start_date``, its targets and goals."""
 
     start_date: dt.date
-    phases: tuple[PhaseSpan, ...]
+    phases: tuple[PhaseWeeks, ...]
     target_pain: int | None = None
     target_odi: float | None = None
     functional_goals: tuple[str, ...] = ()
@@ -135,17 +135,22 @@ class Attendance:
 
 @dataclass(frozen=True)
 class PhaseCourse:
-    """One phase as it went: its visits and whether treatment reached it."""
+    """One phase of the plan as it went: its visits and whether treatment reached it."""
 
-    number: int
-    name: str
-    start_week: int
-    end_week: int
+    phase: PhaseWeeks
     planned: int
     attended: int
     missed: int
     remaining: int
     reached: bool
+
+    @property
+    def number(self) -> int:
+        return self.phase.number
+
+    @property
+    def name(self) -> str:
+        return self.phase.name
 
 
 @dataclass(frozen=True)
@@ -260,10 +265,7 @@ def _phase_courses(
         own = [v for v in visits if v.phase_number == phase.number and v.status != "cancelled"]
         courses.append(
             PhaseCourse(
-                number=phase.number,
-                name=phase.name,
-                start_week=phase.start_week,
-                end_week=phase.end_week,
+                phase=phase,
                 planned=len(own),
                 attended=sum(v.status == "done" for v in own),
                 missed=sum(v.status == "missed" for v in own),
@@ -358,7 +360,7 @@ def _goals(
 
 def _response_suggestion(
     phase: PhaseCourse,
-    following: PhaseSpan | None,
+    following: PhaseWeeks | None,
     week: int,
     pain: OutcomeChange | None,
     thresholds: OutcomeThresholds,

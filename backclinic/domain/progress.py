@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol, TypeVar
 
 from backclinic.domain.outcomes import OutcomeChange, judge, target
 from backclinic.domain.protocol import OutcomeThresholds
@@ -35,14 +35,21 @@ class PainPoint:
     after: int | None
 
 
-@dataclass(frozen=True)
-class PhaseSpan:
-    """A plan phase in weeks from the plan's start (week 1 starts on the start date)."""
+class PhaseWeeks(Protocol):
+    """What progress reads of a plan phase: the domain's ``PlanPhase`` (or its stored row,
+    read as it is), not a type of its own."""
 
-    number: int
-    name: str
-    start_week: int
-    end_week: int
+    @property
+    def number(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def start_week(self) -> int: ...
+    @property
+    def end_week(self) -> int: ...
+
+
+_Phase = TypeVar("_Phase", bound=PhaseWeeks)
 
 
 @dataclass(frozen=True)
@@ -108,7 +115,7 @@ def plan_week(plan_start: dt.date, day: dt.date) -> int:
     return (day - plan_start).days // 7 + 1
 
 
-def phase_for_week(phases: Sequence[PhaseSpan], week: int) -> PhaseSpan | None:
+def phase_for_week(phases: Sequence[_Phase], week: int) -> _Phase | None:
     """The phase holding ``week``; past the end, the last phase; before week 1, none."""
     if week < 1 or not phases:
         return None
@@ -152,7 +159,7 @@ def progress(
     sessions: Sequence[PainPoint],
     odi: Sequence[tuple[dt.date, float]],
     *,
-    phases: Sequence[PhaseSpan],
+    phases: Sequence[PhaseWeeks],
     plan_start: dt.date | None,
     visits: VisitCounts,
     thresholds: OutcomeThresholds,
@@ -295,7 +302,7 @@ def non_response(
 
 def reassessment_due(
     week: int | None,
-    phases: Sequence[PhaseSpan],
+    phases: Sequence[PhaseWeeks],
     visits_since_assessment: int,
     thresholds: OutcomeThresholds,
     phase_number: int | None,

@@ -23,7 +23,6 @@ from backclinic.domain.episode import (
 # here rather than from the domain's rule module.
 from backclinic.domain.episode import Course as Course
 from backclinic.domain.outcomes import MEASURES, Measure, OutcomeChange, judge, measure_rule
-from backclinic.domain.progress import PhaseSpan
 from backclinic.domain.protocol import OutcomeThresholds
 from backclinic.domain.safety import UNSCREENED, SafetyStatus
 from backclinic.domain.scoring import score_odi
@@ -195,9 +194,7 @@ def course_of(
         reassessments=tuple(_scores(a) for a in later),
         plan=EpisodePlan(
             start_date=plan.start_date,
-            phases=tuple(
-                PhaseSpan(p.number, p.name, p.start_week, p.end_week) for p in plan.phases
-            ),
+            phases=plan.phases,
             target_pain=plan.target_pain,
             target_odi=plan.target_odi,
             functional_goals=plan.functional_goals,

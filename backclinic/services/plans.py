@@ -31,7 +31,7 @@ from backclinic.domain.catalogue import Catalogue
 from backclinic.domain.intake import Intake
 from backclinic.domain.plan import InterventionDose as InterventionDose  # named from here too
 from backclinic.domain.plan import PlanChoices as PlanChoices  # named from here too
-from backclinic.domain.plan import PlanPhase
+from backclinic.domain.plan import PlanPhase as PlanPhase  # named from here too
 from backclinic.domain.protocol import Protocol
 
 # The proposal's types are re-exported for the plan views, which take them from here rather
@@ -72,10 +72,6 @@ DISCHARGE_REASONS = {
     "stopped_attending": "Stopped attending",
 }
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-# The wizard's choice of a phase is the domain's one phase type.
-PhaseChoice = PlanPhase
 
 
 @dataclass(frozen=True)
@@ -175,39 +171,21 @@ def choices_from_proposal(
 ) -> PlanChoices:
     """The model's recommendation, unchanged, as choices the service can store."""
     reasons: list[dict[str, Any]] = []
-    phases = []
-    for phase in proposal.phases:
-        reasons += [reason_record(r, f"phase {phase.number}") for r in phase.reasons]
-        for intervention in phase.pt_interventions:
+    for proposed in proposal.phases:
+        number = proposed.phase.number
+        reasons += [reason_record(r, f"phase {number}") for r in proposed.reasons]
+        for intervention in proposed.interventions:
             reasons += [
-                reason_record(r, f"phase {phase.number} {intervention.code}")
+                reason_record(r, f"phase {number} {intervention.code}")
                 for r in intervention.reasons
             ]
-        for point in phase.acupoints:
-            reasons += [
-                reason_record(r, f"phase {phase.number} {point.code}") for r in point.reasons
-            ]
-        phases.append(
-            PhaseChoice(
-                number=phase.number,
-                name=phase.name,
-                start_week=phase.start_week,
-                end_week=phase.end_week,
-                acupuncture_per_week=phase.acupuncture_per_week,
-                acupuncture_as_needed=phase.acupuncture_as_needed,
-                pt_per_week=phase.pt_per_week,
-                pt_interventions=tuple(
-                    InterventionDose(i.code, i.dosage) for i in phase.pt_interventions
-                ),
-                acupoints=tuple(point.code for point in phase.acupoints),
-                aim=phase.aim,
-            )
-        )
+        for point in proposed.points:
+            reasons += [reason_record(r, f"phase {number} {point.code}") for r in point.reasons]
     goals = proposal.goals
     return PlanChoices(
         start_date=start,
         clinic_days=clinic_days,
-        phases=tuple(phases),
+        phases=proposal.plan_phases(),
         target_pain=goals.target_nprs,
         target_odi=goals.target_odi_percent,
         functional_goals=goals.patient_goals,
@@ -284,7 +262,7 @@ class PlanService:
         """The dated visits these choices would produce; ScheduleError as a field error."""
         try:
             return build_schedule(
-                [phase.frequency() for phase in choices.phases],
+                choices.phases,
                 choices.start_date,
                 choices.clinic_days,
                 closed_dates,
@@ -511,7 +489,7 @@ class PlanService:
             try:
                 schedule = reschedule_from(
                     kept,
-                    [c.frequency() for c in choices],
+                    choices,
                     plan.start_date,
                     frozenset(plan.clinic_days),
                     from_date,
@@ -1018,7 +996,7 @@ class PlanService:
         )
 
 
-def _phase_columns(phase: PhaseChoice) -> dict[str, Any]:
+def _phase_columns(phase: PlanPhase) -> dict[str, Any]:
     return {
         "number": phase.number,
         "name": phase.name,
@@ -1034,8 +1012,8 @@ def _phase_columns(phase: PhaseChoice) -> dict[str, Any]:
     }
 
 
-def _choice_of(row: PlanPhaseRow) -> PhaseChoice:
-    return PhaseChoice(
+def _choice_of(row: PlanPhaseRow) -> PlanPhase:
+    return PlanPhase(
         number=row.number,
         name=row.name,
         start_week=row.start_week,
@@ -1060,7 +1038,7 @@ def _phase_columns_of(row: PlanPhaseRow) -> dict[str, Any]:
     }
 
 
-def _choices_of(plan: PlanRow, phases: tuple[PhaseChoice, ...]) -> PlanChoices:
+def _choices_of(plan: PlanRow, phases: tuple[PlanPhase, ...]) -> PlanChoices:
     return PlanChoices(
         start_date=plan.start_date,
         clinic_days=frozenset(plan.clinic_days),

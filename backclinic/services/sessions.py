@@ -28,7 +28,6 @@ from backclinic.db.models import (
 from backclinic.domain.catalogue import Catalogue
 from backclinic.domain.progress import (
     PainPoint,
-    PhaseSpan,
     VisitCounts,
     phase_for_week,
     plan_week,
@@ -353,13 +352,10 @@ class SessionService:
                     intake = queries.latest_intake_row(session, patient_id)
             elif assessments:
                 intake = next((a for a in reversed(assessments) if a.kind == "intake"), None)
-            phases: list[PhaseSpan] = []
+            phases: list[PlanPhaseRow] = []
             counts = VisitCounts(0, 0, 0)
             if plan is not None:
-                phases = [
-                    PhaseSpan(p.number, p.name, p.start_week, p.end_week)
-                    for p in queries.phase_rows(session, plan.id)
-                ]
+                phases = queries.phase_rows(session, plan.id)
                 visits = session.scalars(
                     select(ScheduledVisitRow).where(
                         ScheduledVisitRow.plan_id == plan.id,
@@ -576,10 +572,7 @@ class SessionService:
         return visit
 
     def _phase_row(self, session: Session, plan: PlanRow, day: dt.date) -> PlanPhaseRow | None:
-        rows = queries.phase_rows(session, plan.id)
-        spans = [PhaseSpan(p.number, p.name, p.start_week, p.end_week) for p in rows]
-        span = phase_for_week(spans, plan_week(plan.start_date, day))
-        return next((p for p in rows if span and p.number == span.number), None)
+        return phase_for_week(queries.phase_rows(session, plan.id), plan_week(plan.start_date, day))
 
     def _planned_visit(
         self, session: Session, plan: PlanRow, day: dt.date

@@ -59,9 +59,9 @@ from backclinic.services.context import Actor
 from backclinic.services.errors import ServiceError, ValidationFailed
 from backclinic.services.plans import (
     InterventionDose,
-    PhaseChoice,
     PhaseProposal,
     PlanChoices,
+    PlanPhase,
     PlanProposal,
     PlanView,
     Reason,
@@ -361,17 +361,17 @@ class SuitabilityPage(QWizardPage):
 
 
 def point_list(
-    services: Services, phase: PhaseProposal, refusals: dict[str, str]
+    services: Services, proposed: PhaseProposal, refusals: dict[str, str]
 ) -> AcupointPicker:
     """A phase's proposed points, each with its reasons; precaution refusals come along."""
     points = AcupointPicker(
         services.catalogue,
         refusals=refusals,
-        name=f"points_{phase.number}",
+        name=f"points_{proposed.phase.number}",
         list_height=120,
         remove_text="Remove",
     )
-    points.set_points({p.code: " ".join(r.text for r in p.reasons) for p in phase.acupoints})
+    points.set_points({p.code: " ".join(r.text for r in p.reasons) for p in proposed.points})
     return points
 
 
@@ -381,11 +381,12 @@ class AcupuncturePhaseBox(QGroupBox):
     def __init__(
         self,
         services: Services,
-        phase: PhaseProposal,
+        proposed: PhaseProposal,
         refusals: dict[str, str],
         *,
         previous_aims: tuple[str, ...] = (),
     ) -> None:
+        phase = proposed.phase
         super().__init__(f"Phase {phase.number}: {phase.name}")
         self.setObjectName(f"acupuncture_phase_{phase.number}")
         self.per_week = QSpinBox()
@@ -398,13 +399,13 @@ class AcupuncturePhaseBox(QGroupBox):
         self.weeks.setRange(1, 52)
         self.weeks.setValue(phase.end_week - phase.start_week + 1)
         count_suffix(self.weeks, "week", "weeks")
-        self.points = point_list(services, phase, refusals)
+        self.points = point_list(services, proposed, refusals)
         # The phase's own aim, in the protocol's (the article's) words; the needling aims
         # only where this phase's differ from the phase before, so no line repeats itself.
         self.aim_label = QLabel(phase.aim)
         self.aim_label.setObjectName(f"aim_{phase.number}")
         self.aim_label.setWordWrap(True)
-        aims = "; ".join(phase.acupuncture_aims)
+        aims = "; ".join(proposed.acupuncture_aims)
         frequency = QHBoxLayout()
         frequency.addWidget(self.per_week)
         frequency.addWidget(self.as_needed)
@@ -413,11 +414,11 @@ class AcupuncturePhaseBox(QGroupBox):
         form.addRow("Frequency", frequency)
         form.addRow("Duration", self.weeks)
         form.addRow("Aim", self.aim_label)
-        if aims and phase.acupuncture_aims != previous_aims:
+        if aims and proposed.acupuncture_aims != previous_aims:
             needling_aims = QLabel(aims)
             needling_aims.setWordWrap(True)
             form.addRow("Needling aims", needling_aims)
-        form.addRow("Why", reason_browser(phase.reasons))
+        form.addRow("Why", reason_browser(proposed.reasons))
         form.addRow("Points", self.points)
         self.as_needed.toggled.connect(self._on_as_needed_toggled)
         self._on_as_needed_toggled(self.as_needed.isChecked())
@@ -537,7 +538,8 @@ def point_refusals(services: Services, proposal: PlanProposal) -> dict[str, str]
 class PtPhaseBox(QGroupBox):
     """One phase's PT: interventions with editable dosage, and visits per week."""
 
-    def __init__(self, services: Services, phase: PhaseProposal) -> None:
+    def __init__(self, services: Services, proposed: PhaseProposal) -> None:
+        phase = proposed.phase
         super().__init__(f"Phase {phase.number}: {phase.name}")
         self.setObjectName(f"pt_phase_{phase.number}")
         self._catalogue = services.catalogue
@@ -556,7 +558,7 @@ class PtPhaseBox(QGroupBox):
         self.table.verticalHeader().hide()
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setFixedHeight(150)
-        for choice in phase.pt_interventions:
+        for choice in proposed.interventions:
             self.add(choice.code, choice.dosage, " ".join(r.text for r in choice.reasons))
         self.picker = QComboBox()
         self.picker.setObjectName(f"intervention_picker_{phase.number}")
@@ -928,7 +930,7 @@ class PlanWizard(QWizard):
             weeks = acupuncture.weeks.value()
             as_needed = acupuncture.as_needed.isChecked()
             phases.append(
-                PhaseChoice(
+                PlanPhase(
                     number=proposed.number,
                     name=proposed.name,
                     start_week=next_week,

@@ -24,14 +24,14 @@ from backclinic.domain.episode import (
     course,
 )
 from backclinic.domain.outcomes import MEASURES, Verdict, judge
-from backclinic.domain.progress import PhaseSpan
 from backclinic.domain.protocol import OutcomeThresholds, Protocol, load_default_protocol
+from tests.plan_phases import phase_weeks
 
 START = dt.date(2026, 1, 5)  # a Monday: week 1
 PHASES = (
-    PhaseSpan(1, "Calm and correct", 1, 2),
-    PhaseSpan(2, "Stabilise", 3, 5),
-    PhaseSpan(3, "Strengthen and prevent", 6, 9),
+    phase_weeks(1, "Calm and correct", 1, 2),
+    phase_weeks(2, "Stabilise", 3, 5),
+    phase_weeks(3, "Strengthen and prevent", 6, 9),
 )
 PLAN = EpisodePlan(START, PHASES, target_pain=5, target_odi=34.4, functional_goals=("sit",))
 THRESHOLDS = load_default_protocol().thresholds
@@ -206,7 +206,7 @@ def test_targets_are_met_or_not_with_the_latest_value() -> None:
 
 
 def test_recertification_is_prompted_in_the_week_before_the_protocols_interval() -> None:
-    long_plan = replace(PLAN, phases=(*PHASES[:2], PhaseSpan(3, "Strengthen and prevent", 6, 20)))
+    long_plan = replace(PLAN, phases=(*PHASES[:2], phase_weeks(3, "Strengthen and prevent", 6, 20)))
     visits, sessions = attend(schedule(), [7, 6, 5, 4])
     days = THRESHOLDS.recertify_after_days
     quiet = run(visits, sessions, START + dt.timedelta(days=days - 8), plan=long_plan)

@@ -8,19 +8,19 @@ import pytest
 from backclinic.domain.outcomes import OutcomeChange, judge
 from backclinic.domain.progress import (
     PainPoint,
-    PhaseSpan,
     ProgressReport,
     VisitCounts,
     pain_trend,
     progress,
 )
 from backclinic.domain.protocol import OutcomeThresholds, Protocol
+from tests.plan_phases import phase_weeks
 
 START = dt.date(2026, 1, 5)  # a Monday: week 1 of the plan
 PHASES = (
-    PhaseSpan(1, "Calm and correct", 1, 2),
-    PhaseSpan(2, "Stabilise", 3, 5),
-    PhaseSpan(3, "Strengthen and prevent", 6, 9),
+    phase_weeks(1, "Calm and correct", 1, 2),
+    phase_weeks(2, "Stabilise", 3, 5),
+    phase_weeks(3, "Strengthen and prevent", 6, 9),
 )
 NO_VISITS = VisitCounts(0, 0, 0)
 

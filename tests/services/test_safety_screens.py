@@ -165,7 +165,7 @@ def test_neurological_signs_are_kept_with_the_intake_and_exported(
     intake = services.assessments.latest_intake(actor, patient_id)
     assert intake is not None and intake.intake.neurological_signs is True
     proposal = services.plans.propose(actor, patient_id)
-    points = {p.code for phase in proposal.phases for p in phase.acupoints}
+    points = {p.code for phase in proposal.phases for p in phase.points}
     assert {"BL60", "GB30"} & points
     exported = services.cases.export_document(actor, "CASE-0045")
     assert exported["assessments"][0]["radiating_pain"]["neurological_signs"] is True
