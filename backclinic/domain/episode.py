@@ -18,7 +18,6 @@ from backclinic.domain.outcomes import MEASURES, Measure, OutcomeChange, judge
 from backclinic.domain.progress import (
     TREND_SESSIONS,
     ImmediateResponse,
-    PainPoint,
     PhaseWeeks,
     Suggestion,
     Trend,
@@ -31,6 +30,7 @@ from backclinic.domain.progress import (
 )
 from backclinic.domain.protocol import DurationClasses, OutcomeThresholds
 from backclinic.domain.safety import UNSCREENED, SafetyStatus
+from backclinic.domain.session import HeldSession
 
 DurationClass = Literal["acute", "subacute", "chronic"]
 
@@ -64,17 +64,6 @@ class EpisodeVisit:
     on: dt.date
     phase_number: int
     status: VisitStatus
-
-
-@dataclass(frozen=True)
-class EpisodeSession:
-    """A treatment session: its pain scores and the plan phase it was given in (None when
-    it was not logged against a plan phase)."""
-
-    on: dt.date
-    pain_before: int | None
-    pain_after: int | None
-    phase_number: int | None
 
 
 @dataclass(frozen=True)
@@ -255,7 +244,7 @@ def _attendance(visits: Sequence[EpisodeVisit], today: dt.date) -> Attendance:
 def _phase_courses(
     plan: EpisodePlan,
     visits: Sequence[EpisodeVisit],
-    sessions: Sequence[EpisodeSession],
+    sessions: Sequence[HeldSession],
     today: dt.date,
 ) -> tuple[PhaseCourse, ...]:
     treated = {s.phase_number for s in sessions if s.phase_number is not None}
@@ -280,7 +269,7 @@ def _series(
     measure: Measure,
     intake: EpisodeAssessment | None,
     later: Sequence[EpisodeAssessment],
-    sessions: Sequence[EpisodeSession],
+    sessions: Sequence[HeldSession],
     thresholds: OutcomeThresholds,
 ) -> MeasureCourse:
     """Baseline from the intake; latest from the latest later measurement. Pain compares
@@ -462,7 +451,7 @@ def _plan_state(
     intake: EpisodeAssessment | None,
     later: Sequence[EpisodeAssessment],
     visits: Sequence[EpisodeVisit],
-    ordered: Sequence[EpisodeSession],
+    ordered: Sequence[HeldSession],
     discharge: EpisodeDischarge | None,
     outcomes: tuple[MeasureCourse, ...],
     before: Sequence[int],
@@ -551,7 +540,7 @@ def course(
     reassessments: Sequence[EpisodeAssessment],
     plan: EpisodePlan | None,
     visits: Sequence[EpisodeVisit],
-    sessions: Sequence[EpisodeSession],
+    sessions: Sequence[HeldSession],
     discharge: EpisodeDischarge | None,
     thresholds: OutcomeThresholds,
     today: dt.date,
@@ -575,7 +564,7 @@ def course(
     before = [s.pain_before for s in ordered if s.pain_before is not None]
     trend = pain_trend(before)
     trend_scores = tuple(before[-TREND_SESSIONS:]) if trend is not None else ()
-    immediate = immediate_response([PainPoint(s.on, s.pain_before, s.pain_after) for s in ordered])
+    immediate = immediate_response(ordered)
     attendance = _attendance(visits, today)
     state = (
         _PlanState.none(discharge)

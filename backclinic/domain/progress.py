@@ -15,6 +15,7 @@ from typing import Literal, Protocol, TypeVar
 
 from backclinic.domain.outcomes import OutcomeChange, judge, target
 from backclinic.domain.protocol import OutcomeThresholds
+from backclinic.domain.session import HeldSession
 from backclinic.domain.wording import counted
 
 Trend = Literal["falling", "flat", "rising"]
@@ -24,15 +25,6 @@ SuggestionKind = Literal[
 BaselineSource = Literal["intake", "first session"]
 
 TREND_SESSIONS = 3
-
-
-@dataclass(frozen=True)
-class PainPoint:
-    """The pain scores (0–10) recorded at one session; None when not asked."""
-
-    when: dt.date
-    before: int | None
-    after: int | None
 
 
 class PhaseWeeks(Protocol):
@@ -143,8 +135,12 @@ def pain_trend(scores: Sequence[int]) -> Trend | None:
     return "flat"
 
 
-def immediate_response(sessions: Sequence[PainPoint]) -> ImmediateResponse:
-    drops = [s.before - s.after for s in sessions if s.before is not None and s.after is not None]
+def immediate_response(sessions: Sequence[HeldSession]) -> ImmediateResponse:
+    drops = [
+        s.pain_before - s.pain_after
+        for s in sessions
+        if s.pain_before is not None and s.pain_after is not None
+    ]
     if not drops:
         return ImmediateResponse(None, 0)
     return ImmediateResponse(sum(drops) / len(drops), len(drops))
@@ -156,7 +152,7 @@ def adherence(counts: VisitCounts) -> Adherence:
 
 
 def progress(
-    sessions: Sequence[PainPoint],
+    sessions: Sequence[HeldSession],
     odi: Sequence[tuple[dt.date, float]],
     *,
     phases: Sequence[PhaseWeeks],
@@ -174,8 +170,8 @@ def progress(
     otherwise the first session's pain before. ``last_assessed_on`` is the date of the last
     intake or reassessment: sessions after it count towards the periodic reassessment.
     """
-    ordered = sorted(sessions, key=lambda s: s.when)
-    before = [s.before for s in ordered if s.before is not None]
+    ordered = sorted(sessions, key=lambda s: s.on)
+    before = [s.pain_before for s in ordered if s.pain_before is not None]
     t = thresholds
 
     baseline_source: BaselineSource | None
@@ -209,7 +205,7 @@ def progress(
     current_phase = None
     if plan_start is not None and ordered:
         # Where the patient is: the phase of the latest session (treatment follows visits).
-        current_phase = phase_for_week(phases, plan_week(plan_start, ordered[-1].when))
+        current_phase = phase_for_week(phases, plan_week(plan_start, ordered[-1].on))
     elif week is not None:
         current_phase = phase_for_week(phases, week)
     if current_phase is None and phases and week is not None and week >= 1:
@@ -225,7 +221,7 @@ def progress(
     not_responding = non_response(before, nprs_baseline, t, phase_number)
     if not_responding is not None:
         suggestions.append(not_responding)
-    since = [s for s in ordered if last_assessed_on is None or s.when > last_assessed_on]
+    since = [s for s in ordered if last_assessed_on is None or s.on > last_assessed_on]
     reassess = reassessment_due(week, phases, len(since), t, phase_number)
     if reassess is not None:
         suggestions.append(reassess)

@@ -13,7 +13,6 @@ from backclinic.domain.episode import (
     EpisodeAssessment,
     EpisodeDischarge,
     EpisodePlan,
-    EpisodeSession,
     EpisodeVisit,
     VisitStatus,
     course,
@@ -202,13 +201,7 @@ def course_of(
         visits=tuple(
             EpisodeVisit(v.visit_date, v.phase_number, _STATUSES[v.status]) for v in plan.visits
         ),
-        sessions=tuple(
-            EpisodeSession(
-                r.performed_on, r.data.pain_before, r.data.pain_after, _phase_of(plan, r)
-            )
-            for r in records
-            if r.performed_on <= end
-        ),
+        sessions=tuple(r.held(_phase_of(plan, r)) for r in records if r.performed_on <= end),
         discharge=discharge,
         thresholds=thresholds,
         today=today,
@@ -322,10 +315,7 @@ class EpisodeService:
                 ),
                 plan=None,
                 visits=(),
-                sessions=tuple(
-                    EpisodeSession(r.performed_on, r.data.pain_before, r.data.pain_after, None)
-                    for r in history
-                ),
+                sessions=tuple(r.held() for r in history),
                 discharge=None,
                 thresholds=self._thresholds,
                 today=today,

@@ -26,22 +26,21 @@ from backclinic.db.models import (
     TreatmentSessionRow,
 )
 from backclinic.domain.catalogue import Catalogue
-from backclinic.domain.progress import (
-    PainPoint,
-    VisitCounts,
-    phase_for_week,
-    plan_week,
-    progress,
-)
 
 # The progress report's types are re-exported for the Progress tab, which takes them from
 # here rather than from the domain's rule module.
 from backclinic.domain.progress import ProgressReport as ProgressReport
 from backclinic.domain.progress import Suggestion as Suggestion
+from backclinic.domain.progress import (
+    VisitCounts,
+    phase_for_week,
+    plan_week,
+    progress,
+)
 from backclinic.domain.protocol import Protocol
 from backclinic.domain.safety import ViolationKind, acupuncture_violations
 from backclinic.domain.scoring import score_odi
-from backclinic.domain.session import SessionDetails
+from backclinic.domain.session import HeldSession, SessionDetails
 from backclinic.services import queries
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, NotFound, ValidationFailed
@@ -98,6 +97,12 @@ class SessionRecord:
     version: int
     # The clinic's calendar day of data.performed_at: the day the clinic saw the patient.
     performed_on: dt.date
+
+    def held(self, phase_number: int | None = None) -> HeldSession:
+        """The session as the course of care counts it, given in ``phase_number``."""
+        return HeldSession(
+            self.performed_on, self.data.pain_before, self.data.pain_after, phase_number
+        )
 
 
 class SessionService:
@@ -327,7 +332,9 @@ class SessionService:
             self._patient(session, patient_id)
             rows = queries.session_rows(session, patient_id, include_superseded=False)
             points = [
-                PainPoint(self._context.clock.date_of(r.performed_at), r.pain_before, r.pain_after)
+                HeldSession(
+                    self._context.clock.date_of(r.performed_at), r.pain_before, r.pain_after
+                )
                 for r in rows
             ]
             assessments = [
