@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from backclinic.db.models import (
     AssessmentRow,
@@ -538,63 +537,52 @@ class PlanService:
         Each refusal is one sentence on the field ``visit_date``.
         """
         today = self._context.clock.today()
-        try:
-            with self._context.writing() as session:
-                visit = self._context.row_at_version(
-                    session,
-                    ScheduledVisitRow,
-                    visit_id,
-                    expected_version,
-                    noun="Visit",
-                    record="This visit",
-                    yours={"visit_date": new_date.isoformat()},
-                )
-                plan = session.get(PlanRow, visit.plan_id)
-                assert plan is not None
-                refusal = self._reschedule_refusal(session, plan, visit, new_date, today)
-                if refusal is not None:
-                    raise ValidationFailed([FieldError("visit_date", refusal)])
-                before = {"visit_date": visit.visit_date.isoformat(), "status": visit.status}
-                visit.visit_date = new_date
-                visit.status = "planned"
-                self._context.stamp_change(visit, actor)
-                session.flush()
-                self._context.audit(
-                    session,
-                    actor,
-                    AuditEntry(
-                        "reschedule",
-                        "scheduled_visit",
-                        visit.id,
-                        plan.patient_id,
-                        {
-                            "plan_id": plan.id,
-                            "before": before,
-                            "after": {
-                                "visit_date": visit.visit_date.isoformat(),
-                                "status": visit.status,
-                            },
-                        },
-                    ),
-                )
-                return VisitView(
+        with self._context.updating(
+            ScheduledVisitRow,
+            visit_id,
+            expected_version,
+            noun="Visit",
+            record="This visit",
+            yours={"visit_date": new_date.isoformat()},
+        ) as (session, visit):
+            plan = session.get(PlanRow, visit.plan_id)
+            assert plan is not None
+            refusal = self._reschedule_refusal(session, plan, visit, new_date, today)
+            if refusal is not None:
+                raise ValidationFailed([FieldError("visit_date", refusal)])
+            before = {"visit_date": visit.visit_date.isoformat(), "status": visit.status}
+            visit.visit_date = new_date
+            visit.status = "planned"
+            self._context.stamp_change(visit, actor)
+            session.flush()
+            self._context.audit(
+                session,
+                actor,
+                AuditEntry(
+                    "reschedule",
+                    "scheduled_visit",
                     visit.id,
-                    visit.visit_date,
-                    visit.phase_number,
-                    tuple(visit.modalities),
-                    visit.status,
-                    visit.version,
-                    visit.visit_time,
-                    visit.clinician_id,
-                )
-        except StaleDataError as error:
-            raise self._context.stale(
-                "This visit",
-                ScheduledVisitRow,
-                visit_id,
-                {"visit_date": new_date.isoformat()},
-                expected_version=expected_version,
-            ) from error
+                    plan.patient_id,
+                    {
+                        "plan_id": plan.id,
+                        "before": before,
+                        "after": {
+                            "visit_date": visit.visit_date.isoformat(),
+                            "status": visit.status,
+                        },
+                    },
+                ),
+            )
+            return VisitView(
+                visit.id,
+                visit.visit_date,
+                visit.phase_number,
+                tuple(visit.modalities),
+                visit.status,
+                visit.version,
+                visit.visit_time,
+                visit.clinician_id,
+            )
 
     def _reschedule_refusal(
         self,
@@ -673,60 +661,55 @@ class PlanService:
                 FieldError(f"final_assessment.{e.field}", e.message)
                 for e in validate_assessment(final_assessment, self.catalogue, today)
             ]
-        try:
-            with self._context.writing() as session:
-                plan = self._plan_at(
-                    session, plan_id, expected_version, {"end_reason": reason, "end_note": note}
-                )
-                if plan.status != "active":
-                    errors.insert(
-                        0,
-                        FieldError(
-                            "plan",
-                            f"Only an active plan can be discharged; this one is {plan.status}.",
-                        ),
-                    )
-                if errors:
-                    raise ValidationFailed(errors)
-                outcome = self._close_plan(
-                    session,
-                    actor,
-                    plan,
-                    ended_on=today,
-                    reason=reason,
-                    note=note,
-                    final_assessment=final_assessment,
-                )
-                self._context.audit(
-                    session,
-                    actor,
-                    AuditEntry(
-                        "discharge",
+        with self._context.updating(
+            PlanRow,
+            plan_id,
+            expected_version,
+            noun="Plan",
+            record="This plan",
+            yours={"end_reason": reason, "end_note": note},
+        ) as (session, plan):
+            if plan.status != "active":
+                errors.insert(
+                    0,
+                    FieldError(
                         "plan",
-                        plan.id,
-                        plan.patient_id,
-                        {
-                            "before": {"status": "active"},
-                            "after": {
-                                "status": plan.status,
-                                "ended_on": today.isoformat(),
-                                "end_reason": reason,
-                            },
-                            "note": plan.end_note,
-                            "final_assessment_id": outcome.assessment_id,
-                            "cancelled_visits": outcome.cancelled_visits,
-                        },
+                        f"Only an active plan can be discharged; this one is {plan.status}.",
                     ),
                 )
-                return self._view(session, plan)
-        except StaleDataError as error:
-            raise self._context.stale(
-                "This plan",
-                PlanRow,
-                plan_id,
-                {"end_reason": reason, "end_note": note},
-                expected_version=expected_version,
-            ) from error
+            if errors:
+                raise ValidationFailed(errors)
+            outcome = self._close_plan(
+                session,
+                actor,
+                plan,
+                ended_on=today,
+                reason=reason,
+                note=note,
+                final_assessment=final_assessment,
+            )
+            self._context.audit(
+                session,
+                actor,
+                AuditEntry(
+                    "discharge",
+                    "plan",
+                    plan.id,
+                    plan.patient_id,
+                    {
+                        "before": {"status": "active"},
+                        "after": {
+                            "status": plan.status,
+                            "ended_on": today.isoformat(),
+                            "end_reason": reason,
+                        },
+                        "note": plan.end_note,
+                        "final_assessment_id": outcome.assessment_id,
+                        "cancelled_visits": outcome.cancelled_visits,
+                    },
+                ),
+            )
+            return self._view(session, plan)
 
     def _close_plan(
         self,
