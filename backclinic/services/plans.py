@@ -134,6 +134,26 @@ class PlanView:
     end_note: str = ""
     acknowledged_points: tuple[str, ...] = ()
 
+    def choices(self) -> PlanChoices:
+        """The plan's terms and phases as they were settled on (what a case file keeps)."""
+        return PlanChoices(
+            start_date=self.start_date,
+            clinic_days=frozenset(self.clinic_days),
+            phases=self.phases,
+            target_pain=self.target_pain,
+            target_odi=self.target_odi,
+            functional_goals=self.functional_goals,
+            red_flag_clearance=self.red_flag_clearance,
+            protocol_id=self.protocol_id,
+            protocol_version=self.protocol_version,
+            reasons=self.reasons,
+            status=self.status,
+            ended_on=self.ended_on,
+            end_reason=self.end_reason,
+            end_note=self.end_note,
+            acknowledged_points=self.acknowledged_points,
+        )
+
     def describe(self, label: Callable[[str], str] = str) -> str:
         """The plan in a few lines; ``label`` words an intervention code."""
         acupuncture = sum("acupuncture" in v.modalities for v in self.visits)
