@@ -135,24 +135,10 @@ class PlanView:
     acknowledged_points: tuple[str, ...] = ()
 
     def choices(self) -> PlanChoices:
-        """The plan's terms and phases as they were settled on (what a case file keeps)."""
-        return PlanChoices(
-            start_date=self.start_date,
-            clinic_days=frozenset(self.clinic_days),
-            phases=self.phases,
-            target_pain=self.target_pain,
-            target_odi=self.target_odi,
-            functional_goals=self.functional_goals,
-            red_flag_clearance=self.red_flag_clearance,
-            protocol_id=self.protocol_id,
-            protocol_version=self.protocol_version,
-            reasons=self.reasons,
-            status=self.status,
-            ended_on=self.ended_on,
-            end_reason=self.end_reason,
-            end_note=self.end_note,
-            acknowledged_points=self.acknowledged_points,
-        )
+        """The plan's terms and phases as they were settled on (what a case file keeps):
+        every term of PlanChoices the stored plan has, so none can be left out."""
+        kept = {f.name: getattr(self, f.name) for f in fields(PlanChoices) if hasattr(self, f.name)}
+        return PlanChoices(**{**kept, "clinic_days": frozenset(self.clinic_days)})
 
     def describe(self, label: Callable[[str], str] = str) -> str:
         """The plan in a few lines; ``label`` words an intervention code."""
