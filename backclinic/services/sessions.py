@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from backclinic.db.models import (
     AssessmentRow,
@@ -149,70 +150,81 @@ class SessionService:
         expected_version: int,
     ) -> SessionRecord:
         """Supersede a session with a corrected copy; the original is kept unchanged."""
-        with self._context.updating(
-            TreatmentSessionRow,
-            session_id,
-            expected_version,
-            noun="Session",
-            record="This session",
-            yours={"reason": reason},
-        ) as (session, original):
-            if original.superseded:
-                raise ValidationFailed(
-                    [
-                        FieldError(
-                            "session",
-                            "This session has already been amended; amend its latest "
-                            "version instead.",
-                        )
-                    ]
+        try:
+            with self._context.writing() as session:
+                original = self._context.row_at_version(
+                    session,
+                    TreatmentSessionRow,
+                    session_id,
+                    expected_version,
+                    noun="Session",
+                    record="This session",
+                    yours={"reason": reason},
                 )
-            errors = []
-            if not reason.strip():
-                errors.append(FieldError("reason", "Give the reason for the amendment."))
-            errors += self._errors(session, original.patient_id, data, amending=original.id)
-            if errors:
-                raise ValidationFailed(errors)
-            before = self._record(session, original)
-            original.superseded = True
-            self._context.stamp_change(original, actor)
-            session.flush()
-            row = self._insert(
-                session,
-                actor,
-                original.patient_id,
-                data,
-                amends=original.id,
-                reason=reason.strip(),
-            )
-            visit = session.scalars(
-                select(ScheduledVisitRow).where(ScheduledVisitRow.session_id == original.id)
-            ).first()
-            if visit is not None:
-                # The visit follows the current version of its session.
-                visit.session_id = row.id
-                self._context.stamp_change(visit, actor)
-            elif data.visit_id is not None:
-                self._fulfil(session, actor, original.patient_id, row, data.visit_id)
-            session.flush()
-            after = self._record(session, row)
-            self._context.audit(
-                session,
-                actor,
-                AuditEntry(
-                    "amend",
-                    "treatment_session",
-                    row.id,
+                if original.superseded:
+                    raise ValidationFailed(
+                        [
+                            FieldError(
+                                "session",
+                                "This session has already been amended; amend its latest "
+                                "version instead.",
+                            )
+                        ]
+                    )
+                errors = []
+                if not reason.strip():
+                    errors.append(FieldError("reason", "Give the reason for the amendment."))
+                errors += self._errors(session, original.patient_id, data, amending=original.id)
+                if errors:
+                    raise ValidationFailed(errors)
+                before = self._record(session, original)
+                original.superseded = True
+                self._context.stamp_change(original, actor)
+                session.flush()
+                row = self._insert(
+                    session,
+                    actor,
                     original.patient_id,
-                    {
-                        "amends_id": original.id,
-                        "reason": row.amendment_reason,
-                        "before": _changed(before.data, after.data, side="before"),
-                        "after": _changed(before.data, after.data, side="after"),
-                    },
-                ),
-            )
-            return after
+                    data,
+                    amends=original.id,
+                    reason=reason.strip(),
+                )
+                visit = session.scalars(
+                    select(ScheduledVisitRow).where(ScheduledVisitRow.session_id == original.id)
+                ).first()
+                if visit is not None:
+                    # The visit follows the current version of its session.
+                    visit.session_id = row.id
+                    self._context.stamp_change(visit, actor)
+                elif data.visit_id is not None:
+                    self._fulfil(session, actor, original.patient_id, row, data.visit_id)
+                session.flush()
+                after = self._record(session, row)
+                self._context.audit(
+                    session,
+                    actor,
+                    AuditEntry(
+                        "amend",
+                        "treatment_session",
+                        row.id,
+                        original.patient_id,
+                        {
+                            "amends_id": original.id,
+                            "reason": row.amendment_reason,
+                            "before": _changed(before.data, after.data, side="before"),
+                            "after": _changed(before.data, after.data, side="after"),
+                        },
+                    ),
+                )
+                return after
+        except StaleDataError as error:
+            raise self._context.stale(
+                "This session",
+                TreatmentSessionRow,
+                session_id,
+                {"reason": reason},
+                expected_version=expected_version,
+            ) from error
 
     @use_case(Permission.VIEW_SCHEDULE, changes={Change.SCHEDULE, Change.PLAN})
     def mark_missed(self, actor: Actor, visit_id: int) -> None:
