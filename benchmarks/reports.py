@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 
 from backclinic.domain.catalogue import load_catalogue
-from backclinic.domain.progress import change_verdict
+from backclinic.domain.outcomes import judge
 from backclinic.domain.protocol import default_protocol_path, load_protocol
 from backclinic.reports.content import (
     Attendance,
@@ -146,13 +146,7 @@ def inputs() -> tuple[PlanSummary, DischargeSummary]:
             START,
             1,
             end,
-            change_verdict(
-                8,
-                1,
-                mcid_points=t.nprs_mcid_points,
-                mcid_percent=t.nprs_mcid_percent,
-                mdc=t.nprs_mdc,
-            ),
+            judge("nprs", 8, 1, t),
         ),
         odi=Outcome(
             "Disability (ODI)",
@@ -161,9 +155,7 @@ def inputs() -> tuple[PlanSummary, DischargeSummary]:
             START,
             12.0,
             end,
-            change_verdict(
-                48.0, 12.0, mcid_points=t.odi_mcid_points, mcid_percent=t.odi_mcid_percent, mdc=None
-            ),
+            judge("odi", 48.0, 12.0, t),
         ),
         mean_immediate_drop=2.0,
         sessions=tuple(sessions),
