@@ -420,10 +420,21 @@ def safety_status(
             "before the next session."
         )
     else:
+        # Cauda-equina signs are referred (an outcome answers them), never "cleared".
         present = [i for i in red if i.answer == FlagAnswer.PRESENT]
+        referred = [i for i in present if i.code in urgent]
+        cleared_flags = [i for i in present if i.code not in urgent]
+        parts = []
+        if referred:
+            parts.append(
+                f"Referred for possible cauda equina syndrome, outcome recorded: {_words(referred)}"
+            )
+        if cleared_flags:
+            parts.append(f"red flags present and cleared: {_words(cleared_flags)}")
+        said = "; ".join(parts)
         message = (
-            f"Red flags present and cleared: {_words(present)}."
-            if present
+            f"{said[:1].upper()}{said[1:]}."
+            if said
             else "No red flag present at the latest screen."
         )
     return SafetyStatus(
