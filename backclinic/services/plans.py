@@ -9,13 +9,12 @@ transaction with one audit entry. Changing an active plan reschedules future vis
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from backclinic.db.models import (
     AssessmentRow,
@@ -31,7 +30,7 @@ from backclinic.domain.catalogue import Catalogue
 from backclinic.domain.intake import Intake
 from backclinic.domain.plan import InterventionDose as InterventionDose  # named from here too
 from backclinic.domain.plan import PlanChoices as PlanChoices  # named from here too
-from backclinic.domain.plan import PlanPhase
+from backclinic.domain.plan import PlanPhase as PlanPhase  # named from here too
 from backclinic.domain.protocol import Protocol
 
 # The proposal's types are re-exported for the plan views, which take them from here rather
@@ -40,14 +39,14 @@ from backclinic.domain.recommend import PhaseProposal as PhaseProposal
 from backclinic.domain.recommend import PlanProposal as PlanProposal
 from backclinic.domain.recommend import Reason as Reason
 from backclinic.domain.recommend import recommend, screen_intake
-from backclinic.domain.safety import ViolationKind, acupuncture_violations
+from backclinic.domain.safety import Violation, ViolationKind, acupuncture_violations
 from backclinic.domain.schedule import (
     ScheduleError,
     VisitDraft,
     build_schedule,
     reschedule_from,
 )
-from backclinic.domain.screening import ScreeningOutcome
+from backclinic.domain.screening import FlagAnswer, ScreeningOutcome
 from backclinic.services import queries
 from backclinic.services.assessments import (
     AssessmentInput,
@@ -72,10 +71,6 @@ DISCHARGE_REASONS = {
     "stopped_attending": "Stopped attending",
 }
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-# The wizard's choice of a phase is the domain's one phase type.
-PhaseChoice = PlanPhase
 
 
 @dataclass(frozen=True)
@@ -139,6 +134,12 @@ class PlanView:
     end_note: str = ""
     acknowledged_points: tuple[str, ...] = ()
 
+    def choices(self) -> PlanChoices:
+        """The plan's terms and phases as they were settled on (what a case file keeps):
+        every term of PlanChoices the stored plan has, so none can be left out."""
+        kept = {f.name: getattr(self, f.name) for f in fields(PlanChoices) if hasattr(self, f.name)}
+        return PlanChoices(**{**kept, "clinic_days": frozenset(self.clinic_days)})
+
     def describe(self, label: Callable[[str], str] = str) -> str:
         """The plan in a few lines; ``label`` words an intervention code."""
         acupuncture = sum("acupuncture" in v.modalities for v in self.visits)
@@ -175,39 +176,21 @@ def choices_from_proposal(
 ) -> PlanChoices:
     """The model's recommendation, unchanged, as choices the service can store."""
     reasons: list[dict[str, Any]] = []
-    phases = []
-    for phase in proposal.phases:
-        reasons += [reason_record(r, f"phase {phase.number}") for r in phase.reasons]
-        for intervention in phase.pt_interventions:
+    for proposed in proposal.phases:
+        number = proposed.phase.number
+        reasons += [reason_record(r, f"phase {number}") for r in proposed.reasons]
+        for intervention in proposed.interventions:
             reasons += [
-                reason_record(r, f"phase {phase.number} {intervention.code}")
+                reason_record(r, f"phase {number} {intervention.code}")
                 for r in intervention.reasons
             ]
-        for point in phase.acupoints:
-            reasons += [
-                reason_record(r, f"phase {phase.number} {point.code}") for r in point.reasons
-            ]
-        phases.append(
-            PhaseChoice(
-                number=phase.number,
-                name=phase.name,
-                start_week=phase.start_week,
-                end_week=phase.end_week,
-                acupuncture_per_week=phase.acupuncture_per_week,
-                acupuncture_as_needed=phase.acupuncture_as_needed,
-                pt_per_week=phase.pt_per_week,
-                pt_interventions=tuple(
-                    InterventionDose(i.code, i.dosage) for i in phase.pt_interventions
-                ),
-                acupoints=tuple(point.code for point in phase.acupoints),
-                aim=phase.aim,
-            )
-        )
+        for point in proposed.points:
+            reasons += [reason_record(r, f"phase {number} {point.code}") for r in point.reasons]
     goals = proposal.goals
     return PlanChoices(
         start_date=start,
         clinic_days=clinic_days,
-        phases=tuple(phases),
+        phases=proposal.plan_phases(),
         target_pain=goals.target_nprs,
         target_odi=goals.target_odi_percent,
         functional_goals=goals.patient_goals,
@@ -259,10 +242,27 @@ class PlanService:
                 raise ValidationFailed(
                     [FieldError("intake", "Record an intake before building a plan.")]
                 )
-            intake = self._with_recorded_clearance(
-                session, patient_id, intake_from_row(row, patient)
-            )
+            intake = self._planning_intake(session, patient_id, intake_from_row(row, patient))
         return recommend(intake, self.protocol, self.catalogue)
+
+    def _planning_intake(self, session: Session, patient_id: int, intake: Intake) -> Intake:
+        """The intake a plan is proposed and checked from: its flags cleared by the
+        clearances on record, its precautions as of the latest screen that asked them (a
+        pregnancy recorded at a reassessment after the intake), as create checks the points
+        against."""
+        intake = self._with_recorded_clearance(session, patient_id, intake)
+        status = status_on(
+            session, patient_id, self.protocol, self.catalogue, self._context.clock.today()
+        )
+        if not any(i.answer != FlagAnswer.NOT_ASKED for i in status.precautions):
+            return intake
+        return replace(
+            intake,
+            precautions=status.precautions_in_force,
+            precautions_not_asked=tuple(
+                i.code for i in status.precautions if i.answer == FlagAnswer.NOT_ASKED
+            ),
+        )
 
     def _with_recorded_clearance(self, session: Session, patient_id: int, intake: Intake) -> Intake:
         """The intake, its present flags cleared by the clearances on record since it was
@@ -284,7 +284,7 @@ class PlanService:
         """The dated visits these choices would produce; ScheduleError as a field error."""
         try:
             return build_schedule(
-                [phase.frequency() for phase in choices.phases],
+                choices.phases,
                 choices.start_date,
                 choices.clinic_days,
                 closed_dates,
@@ -336,7 +336,16 @@ class PlanService:
                         )
                     ]
                 )
-            row = self._insert_plan(session, actor, patient_id, intake_row.id, choices)
+            # Points are checked against the precautions in force today (a pregnancy at a
+            # reassessment after the intake counts), as a session would be.
+            row = self._insert_plan(
+                session,
+                actor,
+                patient_id,
+                intake_row.id,
+                choices,
+                precautions=set(status.precautions_in_force),
+            )
             view = self._view(session, row)
             self._context.audit(
                 session,
@@ -393,14 +402,16 @@ class PlanService:
         visits: Sequence[Any] | None = None,
         *,
         imported: bool = False,
+        precautions: set[str] | None = None,
     ) -> PlanRow:
         """Insert plan, phases and visits inside the caller's unit of work (no audit).
 
         ``imported``: a case file's plan, whose points planned without the acknowledgement
-        a precaution asks for were reported by the import rather than refused."""
-        self._check_choices(
-            choices, self._patient_precautions(session, intake_row_id), imported=imported
-        )
+        a precaution asks for were reported by the import rather than refused.
+        ``precautions``: those in force, when not the intake's."""
+        if precautions is None:
+            precautions = self._patient_precautions(session, intake_row_id)
+        self._check_choices(choices, precautions, imported=imported)
         if choices.visit_time is not None and visits is None:
             settings = session.get(ClinicSettingsRow, 1)
             if settings is not None and (
@@ -425,7 +436,7 @@ class PlanService:
             target_pain=choices.target_pain,
             target_odi=choices.target_odi,
             functional_goals=list(choices.functional_goals),
-            precautions=sorted(self._patient_precautions(session, intake_row_id)),
+            precautions=sorted(precautions),
             red_flag_clearance=choices.red_flag_clearance,
             acknowledged_points=sorted(choices.acknowledged_points),
             reasons=list(choices.reasons),
@@ -457,13 +468,22 @@ class PlanService:
         pt_per_week: int,
         expected_version: int,
         effective_from: dt.date | None = None,
+        acknowledged_points: Collection[str] = (),
+        withdrawn_points: Collection[str] = (),
     ) -> PlanView:
         """Extend or shorten a phase or change its frequencies; only future visits move.
 
         Later phases shift so the phases stay contiguous. Visits before ``effective_from``
         (today by default) and every visit already held or missed stay exactly as they were.
+
+        The points of the phases not over by then are checked against the precautions in
+        force today (a pregnancy recorded after the plan was made counts): a point they
+        rule out is refused unless the clinician takes it out (``withdrawn_points``, from
+        those phases only), one they allow only with an acknowledgement unless it is among
+        ``acknowledged_points`` or was acknowledged with the plan.
         """
-        from_date = effective_from or self._context.clock.today()
+        today = self._context.clock.today()
+        from_date = effective_from or today
         with self._context.writing() as session:
             plan = self._plan_at(
                 session,
@@ -497,8 +517,42 @@ class PlanService:
                     later.end_week += shift
             for phase_row in phases:
                 self._context.stamp_change(phase_row, actor)
+            in_force = status_on(
+                session, plan.patient_id, self.protocol, self.catalogue, today
+            ).precautions_in_force
+            ahead = [p for p in phases if _phase_end(plan.start_date, p) >= from_date]
+            withdrawn = sorted(
+                {code for p in ahead for code in p.acupoints if code in set(withdrawn_points)}
+            )
+            for phase_row in ahead:
+                phase_row.acupoints = [c for c in phase_row.acupoints if c not in withdrawn]
+            newly_acknowledged = sorted(
+                set(acknowledged_points) - set(plan.acknowledged_points or ())
+            )
+            if newly_acknowledged:
+                plan.acknowledged_points = sorted(
+                    {*(plan.acknowledged_points or ()), *newly_acknowledged}
+                )
             choices = [_choice_of(p) for p in phases]
-            self._check_choices(_choices_of(plan, tuple(choices)), set(plan.precautions))
+            self._check_choices(_choices_of(plan, tuple(choices)), set())
+            if ahead:
+                try:
+                    self._check_choices(
+                        _choices_of(plan, tuple(_choice_of(p) for p in ahead)), set(in_force)
+                    )
+                except ValidationFailed as refused:
+                    summary = _points_refusal(
+                        acupuncture_violations(
+                            in_force,
+                            self.protocol,
+                            self.catalogue,
+                            acupoints=[c for p in ahead for c in p.acupoints],
+                            acknowledged=plan.acknowledged_points or (),
+                        )
+                    )
+                    raise ValidationFailed(
+                        [FieldError("acupoints", summary), *refused.errors]
+                    ) from refused
             existing = session.scalars(
                 select(ScheduledVisitRow).where(ScheduledVisitRow.plan_id == plan.id)
             ).all()
@@ -511,7 +565,7 @@ class PlanService:
             try:
                 schedule = reschedule_from(
                     kept,
-                    [c.frequency() for c in choices],
+                    choices,
                     plan.start_date,
                     frozenset(plan.clinic_days),
                     from_date,
@@ -545,6 +599,13 @@ class PlanService:
                         "before": before,
                         "after": _phase_columns_of(target),
                         "effective_from": from_date.isoformat(),
+                        **({"withdrawn_points": withdrawn} if withdrawn else {}),
+                        **(
+                            {"acknowledged_points": newly_acknowledged}
+                            if newly_acknowledged
+                            else {}
+                        ),
+                        **({"precautions": sorted(in_force)} if in_force else {}),
                     },
                 ),
             )
@@ -560,63 +621,52 @@ class PlanService:
         Each refusal is one sentence on the field ``visit_date``.
         """
         today = self._context.clock.today()
-        try:
-            with self._context.writing() as session:
-                visit = self._context.row_at_version(
-                    session,
-                    ScheduledVisitRow,
-                    visit_id,
-                    expected_version,
-                    noun="Visit",
-                    record="This visit",
-                    yours={"visit_date": new_date.isoformat()},
-                )
-                plan = session.get(PlanRow, visit.plan_id)
-                assert plan is not None
-                refusal = self._reschedule_refusal(session, plan, visit, new_date, today)
-                if refusal is not None:
-                    raise ValidationFailed([FieldError("visit_date", refusal)])
-                before = {"visit_date": visit.visit_date.isoformat(), "status": visit.status}
-                visit.visit_date = new_date
-                visit.status = "planned"
-                self._context.stamp_change(visit, actor)
-                session.flush()
-                self._context.audit(
-                    session,
-                    actor,
-                    AuditEntry(
-                        "reschedule",
-                        "scheduled_visit",
-                        visit.id,
-                        plan.patient_id,
-                        {
-                            "plan_id": plan.id,
-                            "before": before,
-                            "after": {
-                                "visit_date": visit.visit_date.isoformat(),
-                                "status": visit.status,
-                            },
-                        },
-                    ),
-                )
-                return VisitView(
+        with self._context.updating(
+            ScheduledVisitRow,
+            visit_id,
+            expected_version,
+            noun="Visit",
+            record="This visit",
+            yours={"visit_date": new_date.isoformat()},
+        ) as (session, visit):
+            plan = session.get(PlanRow, visit.plan_id)
+            assert plan is not None
+            refusal = self._reschedule_refusal(session, plan, visit, new_date, today)
+            if refusal is not None:
+                raise ValidationFailed([FieldError("visit_date", refusal)])
+            before = {"visit_date": visit.visit_date.isoformat(), "status": visit.status}
+            visit.visit_date = new_date
+            visit.status = "planned"
+            self._context.stamp_change(visit, actor)
+            session.flush()
+            self._context.audit(
+                session,
+                actor,
+                AuditEntry(
+                    "reschedule",
+                    "scheduled_visit",
                     visit.id,
-                    visit.visit_date,
-                    visit.phase_number,
-                    tuple(visit.modalities),
-                    visit.status,
-                    visit.version,
-                    visit.visit_time,
-                    visit.clinician_id,
-                )
-        except StaleDataError as error:
-            raise self._context.stale(
-                "This visit",
-                ScheduledVisitRow,
-                visit_id,
-                {"visit_date": new_date.isoformat()},
-                expected_version=expected_version,
-            ) from error
+                    plan.patient_id,
+                    {
+                        "plan_id": plan.id,
+                        "before": before,
+                        "after": {
+                            "visit_date": visit.visit_date.isoformat(),
+                            "status": visit.status,
+                        },
+                    },
+                ),
+            )
+            return VisitView(
+                visit.id,
+                visit.visit_date,
+                visit.phase_number,
+                tuple(visit.modalities),
+                visit.status,
+                visit.version,
+                visit.visit_time,
+                visit.clinician_id,
+            )
 
     def _reschedule_refusal(
         self,
@@ -695,60 +745,55 @@ class PlanService:
                 FieldError(f"final_assessment.{e.field}", e.message)
                 for e in validate_assessment(final_assessment, self.catalogue, today)
             ]
-        try:
-            with self._context.writing() as session:
-                plan = self._plan_at(
-                    session, plan_id, expected_version, {"end_reason": reason, "end_note": note}
-                )
-                if plan.status != "active":
-                    errors.insert(
-                        0,
-                        FieldError(
-                            "plan",
-                            f"Only an active plan can be discharged; this one is {plan.status}.",
-                        ),
-                    )
-                if errors:
-                    raise ValidationFailed(errors)
-                outcome = self._close_plan(
-                    session,
-                    actor,
-                    plan,
-                    ended_on=today,
-                    reason=reason,
-                    note=note,
-                    final_assessment=final_assessment,
-                )
-                self._context.audit(
-                    session,
-                    actor,
-                    AuditEntry(
-                        "discharge",
+        with self._context.updating(
+            PlanRow,
+            plan_id,
+            expected_version,
+            noun="Plan",
+            record="This plan",
+            yours={"end_reason": reason, "end_note": note},
+        ) as (session, plan):
+            if plan.status != "active":
+                errors.insert(
+                    0,
+                    FieldError(
                         "plan",
-                        plan.id,
-                        plan.patient_id,
-                        {
-                            "before": {"status": "active"},
-                            "after": {
-                                "status": plan.status,
-                                "ended_on": today.isoformat(),
-                                "end_reason": reason,
-                            },
-                            "note": plan.end_note,
-                            "final_assessment_id": outcome.assessment_id,
-                            "cancelled_visits": outcome.cancelled_visits,
-                        },
+                        f"Only an active plan can be discharged; this one is {plan.status}.",
                     ),
                 )
-                return self._view(session, plan)
-        except StaleDataError as error:
-            raise self._context.stale(
-                "This plan",
-                PlanRow,
-                plan_id,
-                {"end_reason": reason, "end_note": note},
-                expected_version=expected_version,
-            ) from error
+            if errors:
+                raise ValidationFailed(errors)
+            outcome = self._close_plan(
+                session,
+                actor,
+                plan,
+                ended_on=today,
+                reason=reason,
+                note=note,
+                final_assessment=final_assessment,
+            )
+            self._context.audit(
+                session,
+                actor,
+                AuditEntry(
+                    "discharge",
+                    "plan",
+                    plan.id,
+                    plan.patient_id,
+                    {
+                        "before": {"status": "active"},
+                        "after": {
+                            "status": plan.status,
+                            "ended_on": today.isoformat(),
+                            "end_reason": reason,
+                        },
+                        "note": plan.end_note,
+                        "final_assessment_id": outcome.assessment_id,
+                        "cancelled_visits": outcome.cancelled_visits,
+                    },
+                ),
+            )
+            return self._view(session, plan)
 
     def _close_plan(
         self,
@@ -818,9 +863,7 @@ class PlanService:
         self, session: Session, intake_row: AssessmentRow, patient: PatientRow, choices: PlanChoices
     ) -> str | None:
         """Refuse a plan the screen does not allow; the clearance it stands on, if any."""
-        intake = self._with_recorded_clearance(
-            session, patient.id, intake_from_row(intake_row, patient)
-        )
+        intake = self._planning_intake(session, patient.id, intake_from_row(intake_row, patient))
         clearance = choices.red_flag_clearance or intake.red_flag_clearance
         screening = screen_intake(intake, self.protocol, self.catalogue, clearance)
         if screening.blocks_planning:
@@ -1018,7 +1061,7 @@ class PlanService:
         )
 
 
-def _phase_columns(phase: PhaseChoice) -> dict[str, Any]:
+def _phase_columns(phase: PlanPhase) -> dict[str, Any]:
     return {
         "number": phase.number,
         "name": phase.name,
@@ -1034,8 +1077,8 @@ def _phase_columns(phase: PhaseChoice) -> dict[str, Any]:
     }
 
 
-def _choice_of(row: PlanPhaseRow) -> PhaseChoice:
-    return PhaseChoice(
+def _choice_of(row: PlanPhaseRow) -> PlanPhase:
+    return PlanPhase(
         number=row.number,
         name=row.name,
         start_week=row.start_week,
@@ -1060,7 +1103,7 @@ def _phase_columns_of(row: PlanPhaseRow) -> dict[str, Any]:
     }
 
 
-def _choices_of(plan: PlanRow, phases: tuple[PhaseChoice, ...]) -> PlanChoices:
+def _choices_of(plan: PlanRow, phases: tuple[PlanPhase, ...]) -> PlanChoices:
     return PlanChoices(
         start_date=plan.start_date,
         clinic_days=frozenset(plan.clinic_days),
@@ -1082,6 +1125,40 @@ def _phase_view(row: PlanPhaseRow, start: dt.date) -> PhaseView:
         start_date=start + dt.timedelta(weeks=row.start_week - 1),
         end_date=start + dt.timedelta(weeks=row.end_week, days=-1),
     )
+
+
+def _points_refusal(violations: Sequence[Violation]) -> str:
+    """One sentence for a phase change the precautions in force refuse: which planned
+    points they rule out, which need the acknowledgement, and what to do."""
+
+    def listed(codes: Sequence[str]) -> str:
+        return codes[0] if len(codes) == 1 else f"{', '.join(codes[:-1])} and {codes[-1]}"
+
+    out = [v.subject for v in violations if v.kind == ViolationKind.ACUPOINT]
+    careful = [v.subject for v in violations if v.kind == ViolationKind.UNACKNOWLEDGED]
+    said = []
+    if out:
+        said.append(f"{listed(out)} {'is' if len(out) == 1 else 'are'} not offered")
+    if careful:
+        said.append(
+            f"{listed(careful)} {'needs' if len(careful) == 1 else 'need'} your acknowledgement"
+        )
+    if out and careful:
+        what = "take those not offered out of the plan and acknowledge the others"
+    elif out:
+        what = f"take {'it' if len(out) == 1 else 'them'} out of the plan"
+    else:
+        what = f"acknowledge {'it' if len(careful) == 1 else 'them'}"
+    labels = [f"'{label}'" for label in sorted({v.precaution_label for v in violations})]
+    return (
+        f"{' and '.join(said)} because of the precaution{'s' if len(labels) > 1 else ''} "
+        f"{listed(labels)} in force now: {what} as you change the phase."
+    )
+
+
+def _phase_end(start: dt.date, row: PlanPhaseRow) -> dt.date:
+    """The last day of a stored phase."""
+    return start + dt.timedelta(weeks=row.end_week, days=-1)
 
 
 def _closed_dates(session: Session) -> frozenset[dt.date]:

@@ -138,6 +138,10 @@ class AcupointPicker(QWidget):
             item.setToolTip(why)
         self.list.addItem(item)
 
+    def say(self, message: str) -> None:
+        """Show ``message`` under the box (a point left out, say); "" hides it."""
+        self._say(message)
+
     def _say(self, message: str) -> None:
         self.error.setText(message)
         self.error.setVisible(bool(message))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
@@ -578,7 +579,17 @@ class SessionDialog(QDialog):
         self._visit_id = read.visit_id
         if read.amending is not None:
             self._amending = read.amending
-        self._fill(read.opened_with)
+        opened_with = read.opened_with
+        forbidden = read.needling.forbidden
+        # Planned (or last given) points a precaution recorded since rules out are not
+        # proposed, and the form says which and why.
+        left_out = [c for c in opened_with.acupoints if c in forbidden] if not read.amending else []
+        if left_out:
+            kept = tuple(c for c in opened_with.acupoints if c not in left_out)
+            opened_with = replace(opened_with, acupoints=kept)
+        self._fill(opened_with)
+        if left_out:
+            self.points_box.say(_left_out_words(left_out, forbidden))
         (self.reason if self._amending is not None else self.pain_before).setFocus()
         self._as_opened = self._typed()
         if self._pending_draft is not None:
@@ -926,3 +937,19 @@ def _planned_modalities(
     plan = services.plans.active_plan(actor, patient_id)
     visit = next((v for v in plan.visits if v.id == visit_id), None) if plan else None
     return visit.modalities if visit else ()
+
+
+def _left_out_words(codes: Sequence[str], why: Mapping[str, str]) -> str:
+    """'SP6 and LI4 are in the plan but not offered because of …', from the reasons the
+    safety service gives for each point (one sentence per precaution)."""
+    groups: dict[str, list[str]] = {}
+    for code in codes:
+        text = why[code]
+        reason = text.removeprefix(f"{code} is not offered")
+        groups.setdefault(reason if reason != text else f": {text}", []).append(code)
+    sentences = []
+    for reason, points in groups.items():
+        listed = points[0] if len(points) == 1 else f"{', '.join(points[:-1])} and {points[-1]}"
+        verb = "is" if len(points) == 1 else "are"
+        sentences.append(f"{listed} {verb} in the plan but not offered{reason}")
+    return " ".join(sentences) + " Left out of this session."

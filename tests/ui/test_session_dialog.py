@@ -519,3 +519,39 @@ def test_the_session_dialog_fits_a_1366_by_768_screen_and_never_scrolls_sideways
     bar = scroll.verticalScrollBar()
     qtbot.waitUntil(lambda: bar.maximum() > 0)  # the rest is a scroll away, not off-screen
     assert scroll.horizontalScrollBar().maximum() == 0
+
+
+def test_planned_points_a_later_pregnancy_rules_out_are_not_prefilled_and_the_form_says_why(
+    qtbot: QtBot, clinic: Services, actor: Actor
+) -> None:
+    """A plan made at intake with SP6 and LI4, then a pregnancy and a pacemaker recorded at
+    a reassessment the same day: the form proposes the plan's points without them, says
+    so beside the points, and keeps electro-acupuncture off."""
+    from backclinic.services.assessments import AssessmentInput
+    from backclinic.services.plans import choices_from_proposal
+    from tests.services.test_plans import MON_TO_FRI, article_intake
+
+    patient_id = grace(clinic, actor)
+    choices = choices_from_proposal(
+        clinic.plans.propose(actor, patient_id), start=START, clinic_days=MON_TO_FRI
+    )
+    phases = tuple(replace(p, acupoints=(*p.acupoints, "SP6", "LI4")) for p in choices.phases)
+    plan = clinic.plans.create(actor, patient_id, replace(choices, phases=phases))
+    clinic.assessments.record(
+        actor,
+        patient_id,
+        AssessmentInput(
+            "reassessment", article_intake(clinic, precautions=("pregnancy", "pacemaker"))
+        ),
+    )
+
+    dialog = opened(qtbot, SessionDialog(clinic, actor, patient_id))
+
+    proposed = dialog.points_box.codes()
+    assert "SP6" not in proposed and "LI4" not in proposed
+    assert proposed == tuple(c for c in plan.phases[0].acupoints if c not in ("SP6", "LI4"))
+    said = dialog.points_box.error.text()
+    assert dialog.points_box.error.isVisibleTo(dialog)
+    assert said.startswith("SP6 and LI4 are in the plan but not offered")
+    assert "because of the precaution 'Pregnancy'" in said
+    assert not dialog.electro.isEnabled()
