@@ -74,6 +74,52 @@ def test_background_failures_reach_the_error_callback_on_the_gui_thread(qtbot: Q
     assert isinstance(errors[0], KeyError)
 
 
+def test_held_work_runs_after_the_block_one_at_a_time_each_once_the_one_before_is_shown(
+    qtbot: QtBot,
+) -> None:
+    runner = TaskRunner()
+    log: list[str] = []
+    running = threading.Semaphore(1)
+
+    def read(name: str) -> str:
+        # Never two at once: the second would wait for the first to be shown.
+        assert running.acquire(blocking=False), f"{name} ran beside another read"
+        log.append(f"read {name}")
+        running.release()
+        return name
+
+    with runner.held():
+        for name in ("overview", "header", "sessions"):
+            runner.run(lambda n=name: read(n), on_result=lambda r: log.append(f"shown {r}"))
+        log.append("built")
+    assert log == ["built"], "nothing is read before the event loop runs again"
+    qtbot.waitUntil(lambda: len(log) == 7)
+    assert log == [
+        "built",
+        "read overview",
+        "shown overview",
+        "read header",
+        "shown header",
+        "read sessions",
+        "shown sessions",
+    ]
+    assert not runner.busy
+
+
+def test_held_work_of_a_view_closed_before_it_started_is_not_run(qtbot: QtBot) -> None:
+    runner = TaskRunner()
+    view = QWidget()
+    ran: list[str] = []
+    with runner.held():
+        runner.run(lambda: ran.append("other"), on_result=lambda _r: None)
+        runner.run(lambda: ran.append("closed"), on_result=lambda _r: None, owner=view)
+    view.deleteLater()
+    qtbot.wait(1)
+    qtbot.waitUntil(lambda: not runner.busy)
+    runner.wait_for_done(2000)
+    assert ran == ["other"]
+
+
 def test_the_startup_window_shows_before_the_database_layer_is_imported() -> None:
     # In a fresh interpreter: showing the start-up window must not pull in SQLAlchemy.
     import subprocess
