@@ -20,6 +20,7 @@ from backclinic.services.bundle import Services, build_services
 from backclinic.services.clinic import Clinician
 from backclinic.services.errors import ServiceError
 from backclinic.ui.first_run import FirstRunDialog
+from backclinic.ui.garbage import freeze_what_start_up_loaded
 from backclinic.ui.idle_lock import DraftStore, IdleLock, WindowLock, idle_interval_ms
 from backclinic.ui.main_window import MainWindow
 from backclinic.ui.patient_list import PAGE_SIZE
@@ -77,6 +78,8 @@ class Launcher:
         lock.switched.connect(self._on_lock_switched)
         window.show()
         self.window = window
+        # From now on a full collection goes through what the day adds, not start-up's.
+        freeze_what_start_up_loaded()
         self._drafts.restore(clinician.id, window)
         # Forms a crash left unsaved are offered back once the window is up.
         QTimer.singleShot(0, window.offer_saved_drafts)

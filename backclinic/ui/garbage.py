@@ -7,6 +7,12 @@ not survive (seen as a segmentation fault while a worker was inside SQLAlchemy).
 automatic collector is switched off and the same thresholds are checked on a GUI-thread
 timer instead.
 
+What start-up loaded (modules, classes, the mapped tables, the main window) lives as long
+as the process: once the main window is up it is moved out of the collector's sight
+(``gc.freeze``), so a full collection goes through what was made since (measured on
+100,000 patients after opening a patient with 200 sessions: 85,000 objects, a full
+collection 66-150 ms on the GUI thread; after the freeze 6-10 ms).
+
 The C heap is handed back to the operating system once the application is idle after a
 collection: glibc keeps freed memory for reuse, so after rendering a document or loading a
 long history the process would otherwise stay at its peak size all day.
@@ -53,6 +59,15 @@ def resident_bytes() -> int:
             return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
         return 0
+
+
+def freeze_what_start_up_loaded() -> None:
+    """Keep every object alive now out of later collections, once per process.
+
+    Garbage pending at this moment is kept too (a one-off, small next to what is frozen).
+    """
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
 
 
 class GuiThreadCollector(QObject):
