@@ -32,6 +32,7 @@ from backclinic.domain.safety import (
     SafetyScreen,
     acknowledgement_points,
     acupuncture_violations,
+    came_after,
     forbidden_points,
     precaution_rules,
     safety_status,
@@ -143,6 +144,42 @@ def warning_signs(adverse_events: Sequence[str], catalogue: Catalogue) -> tuple[
     )
 
 
+def original_instants(session: Session, assessment_ids: Collection[int]) -> dict[int, dt.datetime]:
+    """For each assessment, the instant its original record was made: an amendment is the
+    record it corrects, followed through ``amends_id`` to the first (a correction of a
+    correction included), so a screen keeps its place among the day's outcomes and
+    clearances however often it is corrected. One read per step back along the longest
+    chain."""
+    cursor = {start: start for start in assessment_ids}
+    found: dict[int, dt.datetime] = {}
+    while cursor:
+        steps = {
+            row_id: (amends_id, created_at)
+            for row_id, amends_id, created_at in session.execute(
+                select(AssessmentRow.id, AssessmentRow.amends_id, AssessmentRow.created_at).where(
+                    AssessmentRow.id.in_(set(cursor.values()))
+                )
+            )
+        }
+        following: dict[int, int] = {}
+        for start, at_id in cursor.items():
+            amends_id, created_at = steps[at_id]
+            # An amendment is always newer than what it corrects: the chain ends.
+            if amends_id is None or amends_id >= at_id:
+                found[start] = created_at
+            else:
+                following[start] = amends_id
+        cursor = following
+    return found
+
+
+def screen_instant(session: Session, row: AssessmentRow) -> dt.datetime:
+    """The instant the screen ``row`` holds was first recorded (``original_instants``)."""
+    if row.amends_id is None:
+        return row.created_at
+    return original_instants(session, [row.amends_id])[row.amends_id]
+
+
 def status_on(
     session: Session,
     patient_id: int,
@@ -175,11 +212,13 @@ def statuses_on(
 
     # Only the screening columns: an assessment row holds every questionnaire answer too.
     # A screen is ordered against the same day's outcomes and clearances by the instant it
-    # was recorded; an amendment keeps the instant of the record it corrects.
+    # was recorded; an amendment keeps the instant of the original it ultimately corrects
+    # (the join reaches one correction back; the rare deeper chains are followed after).
     screened, amended = AssessmentRow, aliased(AssessmentRow)
-    for row in session.execute(
+    rows = session.execute(
         select(
             func.coalesce(amended.created_at, screened.created_at).label("recorded_at"),
+            amended.amends_id.label("amends_further"),
             screened.patient_id,
             screened.assessed_on,
             screened.kind,
@@ -192,7 +231,11 @@ def statuses_on(
         .outerjoin(amended, amended.id == screened.amends_id)
         .where(screened.patient_id.in_(wanted), queries.current_assessment())
         .order_by(screened.assessed_on, screened.id)
-    ):
+    ).all()
+    originals = original_instants(
+        session, {row.amends_further for row in rows if row.amends_further is not None}
+    )
+    for row in rows:
         screens[row.patient_id].append(
             _screen(
                 on=row.assessed_on,
@@ -203,7 +246,7 @@ def statuses_on(
                 clearance_note=row.red_flag_clearance,
                 catalogue=catalogue,
                 precautions_not_asked=row.precautions_not_asked or (),
-                at=row.recorded_at,
+                at=originals.get(row.amends_further, row.recorded_at),
             )
         )
     # Only the columns the warning signs need: sessions are the largest table.
@@ -369,9 +412,13 @@ def clearance_on_record(
     flags: Collection[str],
     since: dt.date,
     catalogue: Catalogue,
+    *,
+    since_at: dt.datetime,
 ) -> str | None:
-    """The clearance records made since ``since`` that together clear every one of
-    ``flags``, in words; None while any of them is cleared by none."""
+    """The clearance records made after the screen of ``since`` (recorded at ``since_at``)
+    that together clear every one of ``flags``, in words; None while any of them is cleared
+    by none. "After" is the status's rule (``came_after``): a later day, or the same day
+    recorded later; a clearance from earlier that day cleared an earlier screen."""
     if not flags:
         return None
     rows = session.scalars(
@@ -383,7 +430,12 @@ def clearance_on_record(
         )
         .order_by(SafetyRecordRow.recorded_on, SafetyRecordRow.id)
     ).all()
-    covering = [row for row in rows if set(row.flags) & set(flags)]
+    covering = [
+        row
+        for row in rows
+        if set(row.flags) & set(flags)
+        and came_after(row.recorded_on, row.created_at, since, since_at)
+    ]
     if not set(flags) <= {flag for row in covering for flag in row.flags}:
         return None
     names = _names(session)
