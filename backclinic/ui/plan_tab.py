@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from backclinic.domain.wording import continued
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.errors import ServiceError, ValidationFailed
@@ -88,7 +89,7 @@ def precaution_notes(
             them = "it" if len(ruled_out) == 1 else "them"
             sentences.append(
                 f"{_listed(ruled_out)} {'is' if len(ruled_out) == 1 else 'are'} planned but "
-                f"not offered because of the precaution '{label}': {_continued(how)}"
+                f"not offered because of the precaution '{label}': {continued(how)}"
             )
             guidance.append(
                 f"Take {them} out of the plan with Change phase…; a session will not accept {them}."
@@ -107,7 +108,7 @@ def precaution_notes(
             sentences.append(
                 f"{_listed(careful)} {'needs' if len(careful) == 1 else 'need'} your "
                 f"acknowledgement because of the precaution '{label}': "
-                f"{_continued(needling.acknowledgement)}"
+                f"{continued(needling.acknowledgement)}"
             )
             guidance.append(
                 f"Acknowledge {'it' if len(careful) == 1 else 'them'} with Change phase… and "
@@ -122,11 +123,6 @@ def precaution_notes(
         electro=electro,
         acknowledgement=acknowledgement,
     )
-
-
-def _continued(sentence: str) -> str:
-    """A sentence continuing after a colon: its first letter in lower case."""
-    return sentence[:1].lower() + sentence[1:]
 
 
 def _listed(codes: Sequence[str]) -> str:
