@@ -404,6 +404,7 @@ class PlanTab(PatientTab):
 
     # Sessions mark visits done; an intake makes a plan possible.
     shows = frozenset({Change.PLAN, Change.SCHEDULE, Change.SESSIONS, Change.ASSESSMENTS})
+    reads_what = "The treatment plan"
 
     # Emitted once the tab shows the new or changed plan.
     plan_changed = Signal(int)
@@ -513,7 +514,7 @@ class PlanTab(PatientTab):
                 plan, has_intake, safety.supine_note(actor, patient_id), advice, electro
             )
 
-        self._reads.run(read, self._show_plan)
+        self._read(read, self._show_plan)
 
     def _show_plan(self, read: PlanRead) -> None:
         self.plan, has_intake, self._supine = read.plan, read.has_intake, read.supine

@@ -43,10 +43,12 @@ def focused() -> QWidget:
 
 
 def opened(qtbot: QtBot, dialog: SessionDialog) -> SessionDialog:
+    """Shown, and its records read (off the GUI thread), as a clinician sees it."""
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitExposed(dialog)
     dialog.activateWindow()
+    qtbot.waitUntil(lambda: dialog.loaded)
     return dialog
 
 
@@ -175,6 +177,7 @@ def test_the_log_entry_point_returns_the_saved_session(
 
     def fill(dialog: QWidget) -> None:
         assert isinstance(dialog, SessionDialog)
+        qtbot.waitUntil(lambda: dialog.loaded)
         dialog.activateWindow()
         qtbot.waitUntil(dialog.isActiveWindow)
         qtbot.keyClicks(dialog.pain_before, "3")
@@ -340,6 +343,7 @@ def test_escape_on_a_filled_session_form_asks_before_discarding_it(
 
     def fill_then_escape(dialog: QWidget) -> None:
         assert isinstance(dialog, SessionDialog)
+        qtbot.waitUntil(lambda: dialog.loaded)
         dialog.activateWindow()
         qtbot.waitUntil(dialog.isActiveWindow)
         qtbot.keyClicks(dialog.pain_before, "6")
@@ -377,6 +381,7 @@ def test_a_session_without_pain_after_on_a_day_with_one_already_asks_before_savi
 ) -> None:
     patient_id, _ = planned(clinic, actor)
     first = SessionDialog(clinic, actor, patient_id)
+    qtbot.waitUntil(lambda: first.loaded)
     clinic.sessions.log(actor, patient_id, replace(first.data(), pain_before=6, pain_after=4))
     first.deleteLater()
     asked: list[str] = []
@@ -388,6 +393,7 @@ def test_a_session_without_pain_after_on_a_day_with_one_already_asks_before_savi
 
     def fill(dialog: QWidget) -> None:
         assert isinstance(dialog, SessionDialog)
+        qtbot.waitUntil(lambda: dialog.loaded)
         dialog.pain_before.set_value(5)
         dialog.pain_after.set_value(None)
         modal.then(save_anyway)
