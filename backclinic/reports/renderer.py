@@ -6,14 +6,18 @@ after). The window hands each document to a child process started for it, with t
 "spawn" method (a Qt process is never forked): the child imports only this module and the
 layout, draws, sends the PDF back and exits, so its memory goes back to the system.
 
-This module imports no reportlab itself; the layout modules load inside ``draw``.
+The child is started before the content is gathered (``DocumentRenderer.drawing``), so it
+loads reportlab and the fonts while the services read the records. This module imports no
+reportlab itself; the layout modules load inside ``draw`` and ``load_layout``.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, suppress
 from multiprocessing.connection import Connection
 from typing import Protocol
 
@@ -32,10 +36,20 @@ class RenderFailed(Exception):
     """A document could not be drawn; the message is one sentence saying why."""
 
 
-class DocumentRenderer(Protocol):
-    """Draws the reports' plain content as a PDF."""
+class Drawing(Protocol):
+    """One document being drawn: ``render`` once, with its content."""
 
     def render(self, summary: Summary) -> RenderedPdf: ...
+
+
+class DocumentRenderer(Protocol):
+    """Draws the reports' plain content as a PDF.
+
+    ``drawing()`` is entered before the content is gathered, so that a renderer can get
+    ready meanwhile (a child process loads reportlab while the services read the records).
+    """
+
+    def drawing(self) -> AbstractContextManager[Drawing]: ...
 
 
 def draw(summary: Summary) -> RenderedPdf:
@@ -49,11 +63,32 @@ def draw(summary: Summary) -> RenderedPdf:
     return render_discharge_summary(summary)
 
 
+def load_layout() -> None:
+    """Import reportlab and the layouts and read the fonts: the slow part of a first draw."""
+    from backclinic.reports import discharge_summary, plan_summary
+    from backclinic.reports.frame import register_fonts
+
+    assert discharge_summary and plan_summary
+    register_fonts()
+
+
+class _DrawHere:
+    def __init__(self, draw: Draw) -> None:
+        self._draw = draw
+
+    def render(self, summary: Summary) -> RenderedPdf:
+        return self._draw(summary)
+
+
 class InProcessRenderer:
     """Draws in the calling process: for the command line and the tests."""
 
     def __init__(self, draw: Draw = draw) -> None:
         self._draw = draw
+
+    @contextmanager
+    def drawing(self) -> Iterator[Drawing]:
+        yield _DrawHere(self._draw)
 
     def render(self, summary: Summary) -> RenderedPdf:
         return self._draw(summary)
@@ -62,9 +97,11 @@ class InProcessRenderer:
 class ChildProcessRenderer:
     """Draws each document in a new child process that exits once it has sent the PDF.
 
-    Safe to call from several threads at once (each call has its own child). A child that
-    raises, dies or takes longer than ``timeout`` seconds is reported as RenderFailed in one
-    sentence; one still running is killed, never left behind.
+    The child starts when ``drawing()`` is entered and loads reportlab and the fonts while
+    the caller gathers the content. Safe to use from several threads at once (each drawing
+    has its own child). A child that raises, dies or takes longer than ``timeout`` seconds
+    is reported as RenderFailed in one sentence; one still running is killed, never left
+    behind, and one whose content never came (the caller failed first) is stopped.
     """
 
     def __init__(self, *, timeout: float = CHILD_TIMEOUT_SECONDS, draw: Draw = draw) -> None:
@@ -72,53 +109,85 @@ class ChildProcessRenderer:
         self._timeout = timeout
         self._draw = draw
 
-    def render(self, summary: Summary) -> RenderedPdf:
-        what = _document(summary)
+    @contextmanager
+    def drawing(self) -> Iterator[Drawing]:
         context = multiprocessing.get_context("spawn")
-        reader, writer = context.Pipe(duplex=False)
+        ours, theirs = context.Pipe()
         process = context.Process(
-            target=_child,
-            args=(writer, self._draw, summary),
-            name="BackClinic document",
-            daemon=True,
+            target=_child, args=(theirs, self._draw), name="BackClinic document", daemon=True
         )
-        delivered = False
+        drawing = _ChildDrawing(ours, self._timeout)
         try:
             try:
                 process.start()
             except OSError as error:
-                raise RenderFailed(
-                    f"The {what} could not be drawn: the drawing process did not start "
-                    f"({error.strerror or error})."
-                ) from error
+                drawing.not_started = error
             finally:
-                # Only the child writes: with this end closed, its death reads as end of file.
-                writer.close()
-            outcome = self._outcome(reader, what)
-            delivered = True
+                # With the child's end closed here, its death reads as end of file.
+                theirs.close()
+            yield drawing
         finally:
-            reader.close()
+            ours.close()
             # A child that sent its document is only exiting; any other is killed now.
-            _finish(process, grace=_EXIT_GRACE_SECONDS if delivered else 0.0)
+            _finish(process, grace=_EXIT_GRACE_SECONDS if drawing.delivered else 0.0)
+
+    def render(self, summary: Summary) -> RenderedPdf:
+        with self.drawing() as drawing:
+            return drawing.render(summary)
+
+
+class _ChildDrawing:
+    def __init__(self, connection: Connection, timeout: float) -> None:
+        self._connection = connection
+        self._timeout = timeout
+        self.not_started: OSError | None = None
+        self.delivered = False
+
+    def render(self, summary: Summary) -> RenderedPdf:
+        what = _document(summary)
+        if self.not_started is not None:
+            error = self.not_started
+            raise RenderFailed(
+                f"The {what} could not be drawn: the drawing process did not start "
+                f"({error.strerror or error})."
+            )
+        # Sent from a thread: a child stuck before it reads would otherwise hold this
+        # thread past the time limit once the content outgrows the pipe's buffer.
+        sender = threading.Thread(
+            target=_send, args=(self._connection, summary), name="document content", daemon=True
+        )
+        sender.start()
+        outcome = self._outcome(what)
+        sender.join()
+        self.delivered = True
         return outcome
 
-    def _outcome(self, reader: Connection, what: str) -> RenderedPdf:
-        if not reader.poll(self._timeout):
+    def _outcome(self, what: str) -> RenderedPdf:
+        ended = f"The {what} could not be drawn: the drawing process ended before it finished."
+        try:
+            ready = self._connection.poll(self._timeout)
+        except OSError:
+            raise RenderFailed(ended) from None
+        if not ready:
             raise RenderFailed(
                 f"The {what} could not be drawn: it took longer than {self._timeout:g} seconds, "
                 "so the drawing was stopped."
             )
         try:
-            kind, value = reader.recv()
+            kind, value = self._connection.recv()
         except (EOFError, OSError):
-            raise RenderFailed(
-                f"The {what} could not be drawn: the drawing process ended before it finished."
-            ) from None
+            raise RenderFailed(ended) from None
         if kind == "failed":
             raise RenderFailed(f"The {what} could not be drawn: {value}.")
         if not isinstance(value, RenderedPdf):
             raise RenderFailed(f"The {what} could not be drawn: the drawing process sent no PDF.")
         return value
+
+
+def _send(connection: Connection, summary: Summary) -> None:
+    # A child gone or stopped is for the waiting side to tell.
+    with suppress(OSError):
+        connection.send(summary)
 
 
 def _document(summary: Summary) -> str:
@@ -144,10 +213,23 @@ def _reason(error: BaseException) -> str:
     return f"the drawing stopped with an error ({detail})"
 
 
-def _child(connection: Connection, draw: Draw, summary: Summary) -> None:
-    """The child process: draw, send the outcome, exit."""
+def _child(connection: Connection, draw: Draw) -> None:
+    """The child process: load the layout, take the content, draw, send the outcome, exit."""
     try:
+        failure: str | None = None
         try:
+            load_layout()
+        except Exception as error:
+            traceback.print_exc()
+            failure = _reason(error)
+        try:
+            summary = connection.recv()
+        except (EOFError, OSError):
+            return  # the caller needed no drawing after all
+        try:
+            if failure is not None:
+                connection.send(("failed", failure))
+                return
             rendered = draw(summary)
         except Exception as error:
             # The whole story goes to the log (the app's standard error); the clinician

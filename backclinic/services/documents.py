@@ -41,7 +41,13 @@ from backclinic.reports.content import (
     TreatedSession,
     discharge_title,
 )
-from backclinic.reports.renderer import DocumentRenderer, InProcessRenderer, RenderFailed, Summary
+from backclinic.reports.renderer import (
+    DocumentRenderer,
+    Drawing,
+    InProcessRenderer,
+    RenderFailed,
+    Summary,
+)
 from backclinic.services.assessments import AssessmentService, FlagAnswer
 from backclinic.services.clinic import ClinicService
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
@@ -141,8 +147,9 @@ class DocumentService:
     @use_case(Permission.PRINT)
     def draft_plan_summary(self, actor: Actor, patient_id: int) -> DraftDocument:
         """Render the patient's plan summary for the preview; nothing is stored or audited."""
-        summary = self.plan_summary(actor, patient_id)
-        rendered = self._render(summary)
+        with self._renderer.drawing() as drawing:
+            summary = self.plan_summary(actor, patient_id)
+            rendered = self._render(drawing, summary)
         plan = self._plan_to_print(actor, patient_id, "plan summary")
         return DraftDocument(
             patient_id, plan.id, PLAN_SUMMARY, summary.frame.title, rendered.pages, rendered.pdf
@@ -151,8 +158,9 @@ class DocumentService:
     @use_case(Permission.PRINT)
     def draft_discharge_summary(self, actor: Actor, patient_id: int) -> DraftDocument:
         """Render the discharge summary (an interim one while the plan is active)."""
-        summary = self.discharge_summary(actor, patient_id)
-        rendered = self._render(summary)
+        with self._renderer.drawing() as drawing:
+            summary = self.discharge_summary(actor, patient_id)
+            rendered = self._render(drawing, summary)
         plan = self._plan_to_print(actor, patient_id, "discharge summary")
         return DraftDocument(
             patient_id,
@@ -163,10 +171,12 @@ class DocumentService:
             rendered.pdf,
         )
 
-    def _render(self, summary: Summary) -> RenderedPdf:
-        # reportlab loads on the first print, not at start-up (it is a large import).
+    @staticmethod
+    def _render(drawing: Drawing, summary: Summary) -> RenderedPdf:
+        # reportlab loads on the first print, not at start-up (it is a large import); a
+        # child-process renderer loads it while the content above is gathered.
         try:
-            return self._renderer.render(summary)
+            return drawing.render(summary)
         except RenderFailed as error:
             raise DocumentNotDrawn(str(error)) from error
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import multiprocessing
 import os
 import re
 import signal
@@ -153,3 +154,19 @@ def test_a_child_that_hangs_is_stopped_at_the_time_limit() -> None:
         "The discharge summary could not be drawn: it took longer than 1.5 seconds, so the "
         "drawing was stopped."
     )
+
+
+def test_a_drawing_whose_content_never_came_leaves_no_child_behind() -> None:
+    with pytest.raises(LookupError), ChildProcessRenderer().drawing():
+        # The caller failed while gathering the content (no plan to print, say).
+        raise LookupError("no plan")
+    assert multiprocessing.active_children() == []
+
+
+def test_the_child_starts_before_the_content_and_draws_it_once_given() -> None:
+    renderer = ChildProcessRenderer()
+    with renderer.drawing() as drawing:
+        time.sleep(0.2)  # the services reading the records
+        apart = drawing.render(summary())
+    assert pages_text(apart.pdf) == pages_text(InProcessRenderer().render(summary()).pdf)
+    assert multiprocessing.active_children() == []
