@@ -14,8 +14,6 @@ import argparse
 import statistics
 import time
 
-from benchmarks.clinic_db import database_argument, ensure, sqlite_url
-
 
 def median_ms(samples: list[float]) -> str:
     shown = ", ".join(f"{s * 1000:.0f}" for s in samples)
@@ -27,6 +25,7 @@ def main() -> None:
     from backclinic.db.database import open_database
     from backclinic.reports.renderer import ChildProcessRenderer, InProcessRenderer
     from backclinic.services.bundle import build_services
+    from benchmarks.clinic_db import database_argument, ensure, sqlite_url
     from benchmarks.idle_memory import patient_with_sessions
     from benchmarks.sessions import clinician
 
