@@ -1,10 +1,11 @@
 """Where a document is drawn: in this process, or in a short-lived child process.
 
-Drawing loads reportlab, Pillow and two DejaVu fonts (about 23 MB), and they stay resident
-in whichever process loaded them. The command line draws in its own process (it exits soon
-after). The window hands each document to a child process started for it, with the
-"spawn" method (a Qt process is never forked): the child imports only this module and the
-layout, draws, sends the PDF back and exits, so its memory goes back to the system.
+Drawing loads reportlab, Pillow and two DejaVu fonts, and they stay resident in whichever
+process loaded them (about 10 MB of the window's idle memory: benchmarks/idle_memory.py).
+The command line draws in its own process (it exits soon after). The window hands each
+document to a child process started for it, with the "spawn" method (a Qt process is never
+forked): the child imports only this module and the layout, draws, sends the PDF back and
+exits, so its memory goes back to the system.
 
 The child is started before the content is gathered (``DocumentRenderer.drawing``), so it
 loads reportlab and the fonts while the services read the records. This module imports no
@@ -14,6 +15,7 @@ reportlab itself; the layout modules load inside ``draw`` and ``load_layout``.
 from __future__ import annotations
 
 import multiprocessing
+import pickle
 import threading
 import traceback
 from collections.abc import Callable, Iterator
@@ -151,10 +153,11 @@ class _ChildDrawing:
                 f"The {what} could not be drawn: the drawing process did not start "
                 f"({error.strerror or error})."
             )
+        content = pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL)
         # Sent from a thread: a child stuck before it reads would otherwise hold this
         # thread past the time limit once the content outgrows the pipe's buffer.
         sender = threading.Thread(
-            target=_send, args=(self._connection, summary), name="document content", daemon=True
+            target=_send, args=(self._connection, content), name="document content", daemon=True
         )
         sender.start()
         outcome = self._outcome(what)
@@ -184,10 +187,10 @@ class _ChildDrawing:
         return value
 
 
-def _send(connection: Connection, summary: Summary) -> None:
+def _send(connection: Connection, content: bytes) -> None:
     # A child gone or stopped is for the waiting side to tell.
     with suppress(OSError):
-        connection.send(summary)
+        connection.send_bytes(content)
 
 
 def _document(summary: Summary) -> str:
@@ -223,14 +226,14 @@ def _child(connection: Connection, draw: Draw) -> None:
             traceback.print_exc()
             failure = _reason(error)
         try:
-            summary = connection.recv()
+            content = connection.recv_bytes()
         except (EOFError, OSError):
             return  # the caller needed no drawing after all
         try:
             if failure is not None:
                 connection.send(("failed", failure))
                 return
-            rendered = draw(summary)
+            rendered = draw(pickle.loads(content))
         except Exception as error:
             # The whole story goes to the log (the app's standard error); the clinician
             # is told in one sentence.
