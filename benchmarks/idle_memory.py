@@ -49,15 +49,26 @@ def patient_with_sessions(path: Path, sessions: int = SESSIONS) -> int:
 
 
 def wait_until(condition: Callable[[], bool], what: str, seconds: float = 60.0) -> None:
-    """Run the event loop (as the idle window would) until ``condition`` holds."""
-    from PySide6.QtCore import QCoreApplication, QEventLoop
+    """Run the event loop (idle in it, as the window is, not spinning) until ``condition``."""
+    from PySide6.QtCore import QEventLoop, QTimer
 
+    if condition():
+        return
+    loop = QEventLoop()
     deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{what} did not happen within {seconds:g} s")
-        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 10)
-        time.sleep(0.001)
+
+    def check() -> None:
+        if condition() or time.monotonic() > deadline:
+            loop.quit()
+
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(check)
+    timer.start()
+    loop.exec()
+    timer.stop()
+    if not condition():
+        raise RuntimeError(f"{what} did not happen within {seconds:g} s")
 
 
 def open_patient_and_print(window: Any, patient_id: int, *, printer: bool) -> dict[str, float]:
@@ -114,12 +125,11 @@ def open_patient_and_print(window: Any, patient_id: int, *, printer: bool) -> di
             preview.save_button.click()
             pages = preview.page_count
         marks["rss_handed_over_mb"] = rss_kib() / 1024
+    # Closed, and deleted once the window's own event loop runs again (the idle time).
     preview.close()
-    wait_until(lambda: documents.preview is None, "the preview closing")
     wait_until(lambda: documents.model.rowCount() > 0, "the handed-over summary being listed")
     if pages < 1:
         raise RuntimeError("the discharge summary printed no page")
-    marks["rss_preview_closed_mb"] = rss_kib() / 1024
     return {
         "preview_seconds": shown,
         "draft_seconds": drafted[0] - started,
