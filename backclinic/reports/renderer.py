@@ -15,7 +15,9 @@ reportlab itself; the layout modules load inside ``draw`` and ``load_layout``.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import pickle
+import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterator
@@ -243,3 +245,8 @@ def _child(connection: Connection, draw: Draw) -> None:
             connection.send(("rendered", rendered))
     finally:
         connection.close()
+        # Exit now, without tearing down reportlab's modules one by one (about 50 ms the
+        # window would wait for): there is nothing left to write but the log.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
