@@ -12,8 +12,8 @@ import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Text, cast, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Text, cast, func, select
+from sqlalchemy.orm import Session, aliased
 
 from backclinic.db.models import (
     CLEARANCE_METHODS,
@@ -40,7 +40,13 @@ from backclinic.domain.safety import (
 from backclinic.domain.safety import (
     SafetyStatus as SafetyStatus,
 )
-from backclinic.domain.screening import MIN_REASON_WORDS, FlagAnswer, derive_age_flag, is_reason
+from backclinic.domain.screening import (
+    MIN_REASON_WORDS,
+    FlagAnswer,
+    age_flag_words,
+    derive_age_flag,
+    is_reason,
+)
 from backclinic.services import queries
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, NotFound, ValidationFailed
@@ -105,6 +111,7 @@ def _screen(
     clearance_note: str | None,
     catalogue: Catalogue,
     precautions_not_asked: Sequence[str] = (),
+    at: dt.datetime | None = None,
 ) -> SafetyScreen:
     # Precautions are stored as the list present and the list not asked; the rest are absent.
     return SafetyScreen(
@@ -125,6 +132,7 @@ def _screen(
             for code in catalogue.codes.get("precautions", {})
         },
         clearance_note=clearance_note,
+        at=at,
     )
 
 
@@ -166,9 +174,12 @@ def statuses_on(
         return names.get(clinician_id) if clinician_id is not None else None
 
     # Only the screening columns: an assessment row holds every questionnaire answer too.
-    screened = AssessmentRow
+    # A screen is ordered against the same day's outcomes and clearances by the instant it
+    # was recorded; an amendment keeps the instant of the record it corrects.
+    screened, amended = AssessmentRow, aliased(AssessmentRow)
     for row in session.execute(
         select(
+            func.coalesce(amended.created_at, screened.created_at).label("recorded_at"),
             screened.patient_id,
             screened.assessed_on,
             screened.kind,
@@ -178,6 +189,7 @@ def statuses_on(
             screened.precautions_not_asked,
             screened.red_flag_clearance,
         )
+        .outerjoin(amended, amended.id == screened.amends_id)
         .where(screened.patient_id.in_(wanted), queries.current_assessment())
         .order_by(screened.assessed_on, screened.id)
     ):
@@ -191,6 +203,7 @@ def statuses_on(
                 clearance_note=row.red_flag_clearance,
                 catalogue=catalogue,
                 precautions_not_asked=row.precautions_not_asked or (),
+                at=row.recorded_at,
             )
         )
     # Only the columns the warning signs need: sessions are the largest table.
@@ -218,6 +231,7 @@ def statuses_on(
                     by=name(clinician_id or created_by),
                     kind=SafetyEventKind.NEUROLOGICAL_WARNING,
                     items=signs,
+                    at=performed_at,
                 )
             )
     for record in session.scalars(
@@ -230,6 +244,7 @@ def statuses_on(
                 kind=SafetyEventKind(record.kind),
                 items=tuple(record.flags),
                 text=record.reason,
+                at=record.created_at,
             )
         )
     return {
@@ -434,9 +449,10 @@ class SafetyService:
         onset_weeks: float | None,
         recurrent: bool | None,
     ) -> str | None:
-        """The derived "age over 50 with new pain" in words when it applies, else None."""
+        """The derived "age over 50 with new pain" in words when it applies (or may, while
+        the onset is not recorded: then what recording it would settle), else None."""
         flag = derive_age_flag(date_of_birth, assessed_on, onset_weeks, recurrent, self._protocol)
-        return flag.text if flag is not None else None
+        return age_flag_words(flag) if flag is not None else None
 
     @reads_no_records
     def clearance_methods(self) -> tuple[tuple[str, str], ...]:
