@@ -12,8 +12,8 @@ import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Text, cast, select
-from sqlalchemy.orm import Session
+from sqlalchemy import BindParameter, Text, bindparam, cast, func, select
+from sqlalchemy.orm import Session, aliased
 
 from backclinic.db.models import (
     CLEARANCE_METHODS,
@@ -135,6 +135,54 @@ def warning_signs(adverse_events: Sequence[str], catalogue: Catalogue) -> tuple[
     )
 
 
+# The reads behind a safety status, built once (a save runs them every time): each names
+# the clinician of its rows itself, and takes the patients as the expanding "patients".
+_PATIENTS: BindParameter[int] = bindparam("patients", expanding=True)
+_screened, _screener = AssessmentRow, aliased(ClinicianRow, name="screener")
+# Only the screening columns: an assessment row holds every questionnaire answer too.
+_SCREENS = (
+    select(
+        _screened.patient_id,
+        _screened.assessed_on,
+        _screened.kind,
+        _screener.full_name,
+        _screened.red_flags,
+        _screened.precautions,
+        _screened.precautions_not_asked,
+        _screened.red_flag_clearance,
+    )
+    .outerjoin(_screener, _screener.id == _screened.created_by)
+    .where(_screened.patient_id.in_(_PATIENTS), queries.current_assessment())
+    .order_by(_screened.assessed_on, _screened.id)
+)
+_treated, _giver = TreatmentSessionRow, aliased(ClinicianRow, name="giver")
+# Only the columns the warning signs need: sessions are the largest table.
+_WARNING_SIGNS = (
+    select(_treated.patient_id, _treated.performed_at, _treated.adverse_events, _giver.full_name)
+    .outerjoin(_giver, _giver.id == func.coalesce(_treated.clinician_id, _treated.created_by))
+    .where(
+        _treated.patient_id.in_(_PATIENTS),
+        _treated.superseded.is_(False),
+        # Most sessions record no adverse event: only the others are read (a patient with a
+        # hundred sessions would otherwise be read whole at every save).
+        cast(_treated.adverse_events, Text) != "[]",
+    )
+)
+_recorded, _recorder = SafetyRecordRow, aliased(ClinicianRow, name="recorder")
+_SAFETY_RECORDS = (
+    select(
+        _recorded.patient_id,
+        _recorded.recorded_on,
+        _recorded.kind,
+        _recorded.flags,
+        _recorded.reason,
+        _recorder.full_name,
+    )
+    .outerjoin(_recorder, _recorder.id == _recorded.clinician_id)
+    .where(_recorded.patient_id.in_(_PATIENTS))
+)
+
+
 def status_on(
     session: Session,
     patient_id: int,
@@ -153,39 +201,22 @@ def statuses_on(
     catalogue: Catalogue,
     day: dt.date,
 ) -> dict[int, SafetyStatus]:
-    """Each patient's safety status on ``day``: three reads for all of them, so the day
-    view over hundreds of plans stays fast."""
+    """Each patient's safety status on ``day``: three reads for all of them (each names its
+    clinicians itself), so the day view over hundreds of plans, and every session save,
+    stays fast."""
     wanted = sorted(set(patient_ids))
     screens: dict[int, list[SafetyScreen]] = {pid: [] for pid in wanted}
     events: dict[int, list[SafetyEvent]] = {pid: [] for pid in wanted}
     if not wanted:
         return {}
-    names = _names(session)
 
-    def name(clinician_id: int | None) -> str | None:
-        return names.get(clinician_id) if clinician_id is not None else None
-
-    # Only the screening columns: an assessment row holds every questionnaire answer too.
-    screened = AssessmentRow
-    for row in session.execute(
-        select(
-            screened.patient_id,
-            screened.assessed_on,
-            screened.kind,
-            screened.created_by,
-            screened.red_flags,
-            screened.precautions,
-            screened.precautions_not_asked,
-            screened.red_flag_clearance,
-        )
-        .where(screened.patient_id.in_(wanted), queries.current_assessment())
-        .order_by(screened.assessed_on, screened.id)
-    ):
+    chosen = {"patients": wanted}
+    for row in session.execute(_SCREENS, chosen):
         screens[row.patient_id].append(
             _screen(
                 on=row.assessed_on,
                 kind=row.kind,
-                by=name(row.created_by),
+                by=row.full_name,
                 red_flags=row.red_flags,
                 precautions=row.precautions or (),
                 clearance_note=row.red_flag_clearance,
@@ -193,40 +224,22 @@ def statuses_on(
                 precautions_not_asked=row.precautions_not_asked or (),
             )
         )
-    # Only the columns the warning signs need: sessions are the largest table.
-    treated = TreatmentSessionRow
-    for patient_id, performed_at, adverse_events, clinician_id, created_by in session.execute(
-        select(
-            treated.patient_id,
-            treated.performed_at,
-            treated.adverse_events,
-            treated.clinician_id,
-            treated.created_by,
-        ).where(
-            treated.patient_id.in_(wanted),
-            treated.superseded.is_(False),
-            # Most sessions record no adverse event: only the others are read (a patient
-            # with a hundred sessions would otherwise be read whole at every save).
-            cast(treated.adverse_events, Text) != "[]",
-        )
-    ):
+    for patient_id, performed_at, adverse_events, by in session.execute(_WARNING_SIGNS, chosen):
         signs = warning_signs(adverse_events or (), catalogue)
         if signs:
             events[patient_id].append(
                 SafetyEvent(
                     on=performed_at.astimezone().date(),
-                    by=name(clinician_id or created_by),
+                    by=by,
                     kind=SafetyEventKind.NEUROLOGICAL_WARNING,
                     items=signs,
                 )
             )
-    for record in session.scalars(
-        select(SafetyRecordRow).where(SafetyRecordRow.patient_id.in_(wanted))
-    ):
+    for record in session.execute(_SAFETY_RECORDS, chosen):
         events[record.patient_id].append(
             SafetyEvent(
                 on=record.recorded_on,
-                by=name(record.clinician_id),
+                by=record.full_name,
                 kind=SafetyEventKind(record.kind),
                 items=tuple(record.flags),
                 text=record.reason,

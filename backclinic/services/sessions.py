@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -82,6 +82,24 @@ SessionInput = SessionDetails
 
 
 @dataclass(frozen=True)
+class _Chart:
+    """What a save reads of the patient first, in one query: whether they are archived,
+    and their active plan's id, start and phases (none without an active plan)."""
+
+    archived: bool
+    plan_id: int | None
+    plan_start: dt.date | None
+    phases: tuple[PhaseSpan, ...]
+
+    def phase_on(self, day: dt.date) -> int | None:
+        """The number of the active plan's phase on ``day``, or None."""
+        if self.plan_start is None:
+            return None
+        span = phase_for_week(self.phases, plan_week(self.plan_start, day))
+        return span.number if span else None
+
+
+@dataclass(frozen=True)
 class SessionRecord:
     """A stored session; ``data.visit_id`` is the scheduled visit it fulfils, if any."""
 
@@ -101,6 +119,72 @@ class SessionRecord:
     performed_on: dt.date
 
 
+# The statements of a save, built once (a clinic logs sessions all day).
+_plan, _phase, _visit = PlanRow, PlanPhaseRow, ScheduledVisitRow
+# The patient, their active plan and its phases: the latest active plan first, should
+# there ever be two (as queries.active_plan_row).
+_CHART = (
+    select(
+        PatientRow.archived,
+        _plan.id,
+        _plan.start_date,
+        _phase.number,
+        _phase.name,
+        _phase.start_week,
+        _phase.end_week,
+    )
+    .select_from(PatientRow)
+    .outerjoin(_plan, and_(_plan.patient_id == PatientRow.id, _plan.status == "active"))
+    .outerjoin(_phase, _phase.plan_id == _plan.id)
+    .where(PatientRow.id == bindparam("patient"))
+    .order_by(_plan.id.desc(), _phase.number)
+)
+# A chosen visit, with whose it is.
+_VISIT_OF = (
+    select(_visit.session_id, _visit.status, _plan.patient_id)
+    .join(_plan, _plan.id == _visit.plan_id)
+    .where(_visit.id == bindparam("visit"))
+)
+_DONE = {
+    "status": "done",
+    "session_id": bindparam("session"),
+    "version": _visit.version + 1,
+    "updated_at": bindparam("now", type_=_visit.updated_at.type),
+    "updated_by": bindparam("by"),
+}
+# Each changes a visit only while it is still open, so one another workstation fulfilled
+# meanwhile is left alone.
+_FULFIL_VISIT = (
+    update(_visit)
+    .where(
+        _visit.id == bindparam("visit"),
+        _visit.session_id.is_(None),
+        _visit.status != "cancelled",
+    )
+    .values(_DONE)
+    .returning(_visit.id)
+    .execution_options(synchronize_session=False)
+)
+_FIRST_PLANNED = (
+    select(_visit.id)
+    .where(
+        _visit.plan_id == bindparam("plan"),
+        _visit.visit_date == bindparam("day"),
+        _visit.status == "planned",
+    )
+    .order_by(_visit.id)
+    .limit(1)
+    .scalar_subquery()
+)
+_FULFIL_PLANNED = (
+    update(_visit)
+    .where(_visit.id == _FIRST_PLANNED, _visit.status == "planned")
+    .values(_DONE)
+    .returning(_visit.id)
+    .execution_options(synchronize_session=False)
+)
+
+
 class SessionService:
     def __init__(self, context: ServiceContext, protocol: Protocol, catalogue: Catalogue) -> None:
         self._context = context
@@ -110,12 +194,12 @@ class SessionService:
     @use_case(Permission.WRITE_CLINICAL, changes={Change.SESSIONS, Change.SCHEDULE, Change.PLAN})
     def log(self, actor: Actor, patient_id: int, data: SessionInput) -> SessionRecord:
         with self._context.writing() as session:
-            # The checks read the patient first (NotFound for an unknown one).
-            self._validate(session, patient_id, data)
-            # Read once for both steps (the session does not keep an unchanged row).
-            plan = queries.active_plan_row(session, patient_id)
-            row = self._insert(session, actor, patient_id, data, plan=plan)
-            visit = self._fulfil(session, actor, patient_id, row, data.visit_id, plan=plan)
+            # One read for the checks and both steps: the patient (NotFound for an unknown
+            # one), its active plan and the plan's phases.
+            chart = self._chart(session, patient_id)
+            self._validate(session, chart, patient_id, data)
+            row = self._insert(session, actor, chart, patient_id, data)
+            visit_id = self._fulfil(session, actor, chart, row, data.visit_id)
             self._context.audit(
                 session,
                 actor,
@@ -128,13 +212,13 @@ class SessionService:
                         "performed_at": row.performed_at.isoformat(),
                         "plan_id": row.plan_id,
                         "phase": row.phase_number,
-                        "visit_id": visit.id if visit else None,
+                        "visit_id": visit_id,
                         "pain_before": row.pain_before,
                         "pain_after": row.pain_after,
                     },
                 ),
             )
-            return self._record(session, row, visit=visit)
+            return self._record(session, row, visit_id=visit_id)
 
     @use_case(Permission.WRITE_CLINICAL, changes={Change.SESSIONS, Change.SCHEDULE, Change.PLAN})
     def amend(
@@ -170,7 +254,10 @@ class SessionService:
                 errors = []
                 if not reason.strip():
                     errors.append(FieldError("reason", "Give the reason for the amendment."))
-                errors += self._errors(session, original.patient_id, data, amending=original.id)
+                chart = self._chart(session, original.patient_id)
+                errors += self._errors(
+                    session, chart, original.patient_id, data, amending=original.id
+                )
                 if errors:
                     raise ValidationFailed(errors)
                 before = self._record(session, original)
@@ -180,6 +267,7 @@ class SessionService:
                 row = self._insert(
                     session,
                     actor,
+                    chart,
                     original.patient_id,
                     data,
                     amends=original.id,
@@ -193,7 +281,7 @@ class SessionService:
                     visit.session_id = row.id
                     self._context.stamp_change(visit, actor)
                 elif data.visit_id is not None:
-                    self._fulfil(session, actor, original.patient_id, row, data.visit_id)
+                    self._fulfil(session, actor, chart, row, data.visit_id)
                 session.flush()
                 after = self._record(session, row)
                 self._context.audit(
@@ -389,14 +477,34 @@ class SessionService:
             raise NotFound(f"Patient {patient_id} does not exist.")
         return patient
 
-    def _validate(self, session: Session, patient_id: int, data: SessionInput) -> None:
-        errors = self._errors(session, patient_id, data)
+    def _chart(self, session: Session, patient_id: int) -> _Chart:
+        """The patient's archived flag, active plan and its phases, in one read."""
+        rows = session.execute(_CHART, {"patient": patient_id}).all()
+        if not rows:
+            raise NotFound(f"Patient {patient_id} does not exist.")
+        archived, plan_id, start = rows[0][0], rows[0][1], rows[0][2]
+        return _Chart(
+            archived=archived,
+            plan_id=plan_id,
+            plan_start=start,
+            phases=tuple(
+                PhaseSpan(r.number, r.name, r.start_week, r.end_week)
+                for r in rows
+                if r[1] == plan_id and r.number is not None
+            ),
+        )
+
+    def _validate(
+        self, session: Session, chart: _Chart, patient_id: int, data: SessionInput
+    ) -> None:
+        errors = self._errors(session, chart, patient_id, data)
         if errors:
             raise ValidationFailed(errors)
 
     def _errors(
         self,
         session: Session,
+        chart: _Chart,
         patient_id: int,
         data: SessionInput,
         *,
@@ -404,8 +512,7 @@ class SessionService:
     ) -> list[FieldError]:
         """Every rule a session must satisfy, each error naming its field."""
         errors: list[FieldError] = []
-        patient = self._patient(session, patient_id)
-        if patient.archived and amending is None:
+        if chart.archived and amending is None:
             errors.append(FieldError("patient", "An archived patient cannot have new sessions."))
         if data.performed_at.tzinfo is None:
             errors.append(FieldError("performed_at", "The session time needs a time zone."))
@@ -509,9 +616,8 @@ class SessionService:
     def _visit_errors(
         self, session: Session, patient_id: int, visit_id: int, amending: int | None
     ) -> list[FieldError]:
-        visit = session.get(ScheduledVisitRow, visit_id)
-        plan = session.get(PlanRow, visit.plan_id) if visit else None
-        if visit is None or plan is None or plan.patient_id != patient_id:
+        visit = session.execute(_VISIT_OF, {"visit": visit_id}).first()
+        if visit is None or visit.patient_id != patient_id:
             return [FieldError("visit_id", "That visit is not one of this patient's visits.")]
         if visit.session_id is not None and visit.session_id != amending:
             return [FieldError("visit_id", "That visit already has a session logged.")]
@@ -523,23 +629,20 @@ class SessionService:
         self,
         session: Session,
         actor: Actor,
+        chart: _Chart,
         patient_id: int,
         data: SessionInput,
         *,
         amends: int | None = None,
         reason: str | None = None,
-        plan: PlanRow | _Unread | None = UNREAD,
     ) -> TreatmentSessionRow:
         day = self._context.clock.date_of(data.performed_at)
-        if isinstance(plan, _Unread):
-            plan = queries.active_plan_row(session, patient_id)
-        phase = self._phase_row(session, plan, day) if plan else None
-        linked = plan is not None and day >= plan.start_date
+        linked = chart.plan_start is not None and day >= chart.plan_start
         row = session_row(
             data,
             patient_id=patient_id,
-            plan_id=plan.id if plan is not None and linked else None,
-            phase_number=phase.number if phase else None,
+            plan_id=chart.plan_id if linked else None,
+            phase_number=chart.phase_on(day),
             clinician_id=data.performed_by if data.performed_by is not None else actor.clinician_id,
             amends_id=amends,
             amendment_reason=reason,
@@ -553,27 +656,32 @@ class SessionService:
         self,
         session: Session,
         actor: Actor,
-        patient_id: int,
+        chart: _Chart,
         row: TreatmentSessionRow,
         visit_id: int | None,
-        *,
-        plan: PlanRow | _Unread | None = UNREAD,
-    ) -> ScheduledVisitRow | None:
-        """Mark the given visit, or the plan's planned visit of that day, done."""
+    ) -> int | None:
+        """Mark the given visit, or the active plan's first planned visit of the session's
+        day, done by ``row``; its id, or None when there is none.
+
+        One statement finds and changes the visit, and changes it only while it is still
+        open: a visit another workstation fulfilled meanwhile is left alone.
+        """
+        stamp = {"session": row.id, "now": self._context.clock.now(), "by": actor.clinician_id}
         if visit_id is not None:
-            visit = session.get(ScheduledVisitRow, visit_id)
-        else:
-            if isinstance(plan, _Unread):
-                plan = queries.active_plan_row(session, patient_id)
+            fulfilled = session.execute(_FULFIL_VISIT, {**stamp, "visit": visit_id}).scalar()
+        elif chart.plan_id is not None:
             day = self._context.clock.date_of(row.performed_at)
-            visit = self._planned_visit(session, plan, day) if plan else None
-        if visit is None:
+            fulfilled = session.execute(
+                _FULFIL_PLANNED, {**stamp, "plan": chart.plan_id, "day": day}
+            ).scalar()
+        else:
             return None
-        visit.status = "done"
-        visit.session_id = row.id
-        self._context.stamp_change(visit, actor)
-        session.flush()
-        return visit
+        if fulfilled is None and visit_id is not None:
+            # Checked a moment ago: another workstation logged a session for it since.
+            raise ValidationFailed(
+                [FieldError("visit_id", "That visit already has a session logged.")]
+            )
+        return fulfilled
 
     def _phase_row(self, session: Session, plan: PlanRow, day: dt.date) -> PlanPhaseRow | None:
         rows = queries.phase_rows(session, plan.id)
@@ -599,14 +707,12 @@ class SessionService:
         session: Session,
         row: TreatmentSessionRow,
         *,
-        visit: ScheduledVisitRow | _Unread | None = UNREAD,
+        visit_id: int | _Unread | None = UNREAD,
     ) -> SessionRecord:
-        if isinstance(visit, _Unread):
+        if isinstance(visit_id, _Unread):
             visit_id = session.scalar(
                 select(ScheduledVisitRow.id).where(ScheduledVisitRow.session_id == row.id)
             )
-        else:
-            visit_id = None if visit is None else visit.id
         data = replace(
             session_details(row, visit_id=visit_id),
             performed_at=self._context.clock.in_zone(row.performed_at),
