@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy import Table, and_, bindparam, insert, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -145,44 +146,50 @@ _VISIT_OF = (
     .join(_plan, _plan.id == _visit.plan_id)
     .where(_visit.id == bindparam("visit"))
 )
+# The visit updates and the session insert go through the tables, not the ORM's unit of
+# work: a save stores one row and changes one, and the ORM's bookkeeping would cost more
+# than the statements themselves. Each sets the version as the ORM would.
+_visits = cast(Table, ScheduledVisitRow.__table__)
+_sessions = cast(Table, TreatmentSessionRow.__table__)
 _DONE = {
     "status": "done",
     "session_id": bindparam("session"),
-    "version": _visit.version + 1,
-    "updated_at": bindparam("now", type_=_visit.updated_at.type),
+    "version": _visits.c.version + 1,
+    "updated_at": bindparam("now", type_=_visits.c.updated_at.type),
     "updated_by": bindparam("by"),
 }
 # Each changes a visit only while it is still open, so one another workstation fulfilled
 # meanwhile is left alone.
 _FULFIL_VISIT = (
-    update(_visit)
+    update(_visits)
     .where(
-        _visit.id == bindparam("visit"),
-        _visit.session_id.is_(None),
-        _visit.status != "cancelled",
+        _visits.c.id == bindparam("visit"),
+        _visits.c.session_id.is_(None),
+        _visits.c.status != "cancelled",
     )
     .values(_DONE)
-    .returning(_visit.id)
-    .execution_options(synchronize_session=False)
+    .returning(_visits.c.id)
 )
 _FIRST_PLANNED = (
-    select(_visit.id)
+    select(_visits.c.id)
     .where(
-        _visit.plan_id == bindparam("plan"),
-        _visit.visit_date == bindparam("day"),
-        _visit.status == "planned",
+        _visits.c.plan_id == bindparam("plan"),
+        _visits.c.visit_date == bindparam("day"),
+        _visits.c.status == "planned",
     )
-    .order_by(_visit.id)
+    .order_by(_visits.c.id)
     .limit(1)
     .scalar_subquery()
 )
 _FULFIL_PLANNED = (
-    update(_visit)
-    .where(_visit.id == _FIRST_PLANNED, _visit.status == "planned")
+    update(_visits)
+    .where(_visits.c.id == _FIRST_PLANNED, _visits.c.status == "planned")
     .values(_DONE)
-    .returning(_visit.id)
-    .execution_options(synchronize_session=False)
+    .returning(_visits.c.id)
 )
+_INSERT_SESSION = insert(_sessions).returning(_sessions.c.id)
+# A new row's version, as the ORM's version counter starts it.
+FIRST_VERSION = 1
 
 
 class SessionService:
@@ -198,7 +205,7 @@ class SessionService:
             # one), its active plan and the plan's phases.
             chart = self._chart(session, patient_id)
             self._validate(session, chart, patient_id, data)
-            row = self._insert(session, actor, chart, patient_id, data)
+            row = self._insert(session, actor, chart, patient_id, data, stored_by_orm=False)
             visit_id = self._fulfil(session, actor, chart, row, data.visit_id)
             self._context.audit(
                 session,
@@ -635,7 +642,10 @@ class SessionService:
         *,
         amends: int | None = None,
         reason: str | None = None,
+        stored_by_orm: bool = True,
     ) -> TreatmentSessionRow:
+        """Store the session; ``stored_by_orm=False`` inserts it through the table (a new
+        session the transaction changes no further) and returns the row unattached."""
         day = self._context.clock.date_of(data.performed_at)
         linked = chart.plan_start is not None and day >= chart.plan_start
         row = session_row(
@@ -648,8 +658,16 @@ class SessionService:
             amendment_reason=reason,
         )
         self._context.stamp_new(row, actor)
-        session.add(row)
-        session.flush()
+        if stored_by_orm:
+            session.add(row)
+            session.flush()
+            return row
+        row.version = FIRST_VERSION
+        # The attributes set, as the ORM would send them (a column left unset takes its
+        # default).
+        given = sa_inspect(row).dict
+        columns = {column.key: given[column.key] for column in _sessions.c if column.key in given}
+        row.id = session.execute(_INSERT_SESSION, columns).scalar_one()
         return row
 
     def _fulfil(
