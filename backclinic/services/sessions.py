@@ -14,7 +14,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, insert, select, update
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from backclinic.db.models import (
@@ -83,14 +83,27 @@ SessionInput = SessionDetails
 
 
 @dataclass(frozen=True)
+class _Chosen:
+    """The visit a session was logged against: whose it is, its session and status."""
+
+    patient_id: int
+    session_id: int | None
+    status: str
+
+
+@dataclass(frozen=True)
 class _Chart:
-    """What a save reads of the patient first, in one query: whether they are archived,
-    and their active plan's id, start and phases (none without an active plan)."""
+    """What a save reads first, in one query: whether the patient is archived, their
+    active plan's id, start and phases (none without an active plan), and the account
+    and the visit the session names, if it names them (None also when there is none)."""
 
     archived: bool
     plan_id: int | None
     plan_start: dt.date | None
     phases: tuple[PhaseSpan, ...]
+    # (active, role) of the account named as giving the session.
+    giver: tuple[bool, str] | None
+    visit: _Chosen | None
 
     def phase_on(self, day: dt.date) -> int | None:
         """The number of the active plan's phase on ``day``, or None."""
@@ -122,8 +135,12 @@ class SessionRecord:
 
 # The statements of a save, built once (a clinic logs sessions all day).
 _plan, _phase, _visit = PlanRow, PlanPhaseRow, ScheduledVisitRow
-# The patient, their active plan and its phases: the latest active plan first, should
-# there ever be two (as queries.active_plan_row).
+_giver = aliased(ClinicianRow, name="giver")
+_chosen, _chosen_plan = aliased(ScheduledVisitRow, name="chosen"), aliased(PlanRow, name="whose")
+# The patient; their active plan and its phases, the latest active plan first should there
+# ever be two (as queries.active_plan_row); the account named as giving the session; and
+# the visit named, with the patient whose plan it is in. Joined on a value that is None,
+# the last two find nothing.
 _CHART = (
     select(
         PatientRow.archived,
@@ -133,18 +150,20 @@ _CHART = (
         _phase.name,
         _phase.start_week,
         _phase.end_week,
+        _giver.active,
+        _giver.role,
+        _chosen_plan.patient_id.label("visit_patient_id"),
+        _chosen.session_id.label("visit_session_id"),
+        _chosen.status.label("visit_status"),
     )
     .select_from(PatientRow)
     .outerjoin(_plan, and_(_plan.patient_id == PatientRow.id, _plan.status == "active"))
     .outerjoin(_phase, _phase.plan_id == _plan.id)
+    .outerjoin(_giver, _giver.id == bindparam("giver"))
+    .outerjoin(_chosen, _chosen.id == bindparam("visit"))
+    .outerjoin(_chosen_plan, _chosen_plan.id == _chosen.plan_id)
     .where(PatientRow.id == bindparam("patient"))
     .order_by(_plan.id.desc(), _phase.number)
-)
-# A chosen visit, with whose it is.
-_VISIT_OF = (
-    select(_visit.session_id, _visit.status, _plan.patient_id)
-    .join(_plan, _plan.id == _visit.plan_id)
-    .where(_visit.id == bindparam("visit"))
 )
 # The visit updates and the session insert go through the tables, not the ORM's unit of
 # work: a save stores one row and changes one, and the ORM's bookkeeping would cost more
@@ -203,7 +222,7 @@ class SessionService:
         with self._context.writing() as session:
             # One read for the checks and both steps: the patient (NotFound for an unknown
             # one), its active plan and the plan's phases.
-            chart = self._chart(session, patient_id)
+            chart = self._chart(session, patient_id, data)
             self._validate(session, chart, patient_id, data)
             row = self._insert(session, actor, chart, patient_id, data, stored_by_orm=False)
             visit_id = self._fulfil(session, actor, chart, row, data.visit_id)
@@ -261,7 +280,7 @@ class SessionService:
                 errors = []
                 if not reason.strip():
                     errors.append(FieldError("reason", "Give the reason for the amendment."))
-                chart = self._chart(session, original.patient_id)
+                chart = self._chart(session, original.patient_id, data)
                 errors += self._errors(
                     session, chart, original.patient_id, data, amending=original.id
                 )
@@ -484,21 +503,29 @@ class SessionService:
             raise NotFound(f"Patient {patient_id} does not exist.")
         return patient
 
-    def _chart(self, session: Session, patient_id: int) -> _Chart:
-        """The patient's archived flag, active plan and its phases, in one read."""
-        rows = session.execute(_CHART, {"patient": patient_id}).all()
+    def _chart(self, session: Session, patient_id: int, data: SessionInput) -> _Chart:
+        """What the checks and the save need to know first, in one read."""
+        rows = session.execute(
+            _CHART,
+            {"patient": patient_id, "giver": data.performed_by, "visit": data.visit_id},
+        ).all()
         if not rows:
             raise NotFound(f"Patient {patient_id} does not exist.")
-        archived, plan_id, start = rows[0][0], rows[0][1], rows[0][2]
+        first = rows[0]
+        plan_id = first[1]
         return _Chart(
-            archived=archived,
+            archived=first.archived,
             plan_id=plan_id,
-            plan_start=start,
+            plan_start=first.start_date,
             phases=tuple(
                 PhaseSpan(r.number, r.name, r.start_week, r.end_week)
                 for r in rows
                 if r[1] == plan_id and r.number is not None
             ),
+            giver=None if first.role is None else (first.active, first.role),
+            visit=None
+            if first.visit_patient_id is None
+            else _Chosen(first.visit_patient_id, first.visit_session_id, first.visit_status),
         )
 
     def _validate(
@@ -526,8 +553,8 @@ class SessionService:
         elif data.performed_at > self._context.clock.now():
             errors.append(FieldError("performed_at", "The session time cannot be in the future."))
         if data.performed_by is not None:
-            giver = session.get(ClinicianRow, data.performed_by)
-            if giver is None or not giver.active or giver.role not in TREATING_ROLES:
+            giver = chart.giver
+            if giver is None or not giver[0] or giver[1] not in TREATING_ROLES:
                 errors.append(
                     FieldError(
                         "performed_by",
@@ -617,13 +644,13 @@ class SessionService:
                 FieldError("adverse_event_note", "Describe the adverse event recorded as other.")
             )
         if data.visit_id is not None:
-            errors += self._visit_errors(session, patient_id, data.visit_id, amending)
+            errors += self._visit_errors(chart, patient_id, amending)
         return errors
 
     def _visit_errors(
-        self, session: Session, patient_id: int, visit_id: int, amending: int | None
+        self, chart: _Chart, patient_id: int, amending: int | None
     ) -> list[FieldError]:
-        visit = session.execute(_VISIT_OF, {"visit": visit_id}).first()
+        visit = chart.visit
         if visit is None or visit.patient_id != patient_id:
             return [FieldError("visit_id", "That visit is not one of this patient's visits.")]
         if visit.session_id is not None and visit.session_id != amending:
