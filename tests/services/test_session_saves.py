@@ -216,3 +216,44 @@ def test_a_session_save_makes_at_most_a_handful_of_round_trips(
     record = services.sessions.log(actor, patient_id, visit_input(first.visit_date, **named))
     assert record.data.visit_id == first.id
     assert len(sent) <= MOST_ROUND_TRIPS[database.engine.dialect.name], sent
+
+
+# Tables that grow with the clinic's work; a save or a session's page must never scan one.
+GROWING = ("patient", "assessment", "plan", "plan_phase", "scheduled_visit", "treatment_session")
+
+
+def test_saving_and_reading_sessions_search_every_growing_table_by_index(
+    services: Services, actor: Actor, database: OpenDatabase
+) -> None:
+    if database.engine.dialect.name != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's (PostgreSQL's plans depend on the size)")
+    patient_id, plan = planned(services, actor)
+    first, second = plan.visits[0], plan.visits[1]
+    sent: list[tuple[str, Any]] = []
+
+    def keep(_c: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
+        if statement.split()[0] in ("SELECT", "UPDATE"):
+            sent.append((statement, parameters))
+
+    event.listen(database.engine, "before_cursor_execute", keep)
+    logged = services.sessions.log(actor, patient_id, visit_input(first.visit_date))
+    services.sessions.log(
+        actor,
+        patient_id,
+        visit_input(second.visit_date, visit_id=second.id, performed_by=actor.clinician_id),
+    )
+    services.sessions.history(actor, patient_id)
+    services.sessions.amend(
+        actor, logged.id, visit_input(first.visit_date, pain_after=3), "typo", logged.version
+    )
+    event.remove(database.engine, "before_cursor_execute", keep)
+    scans = []
+    with database.engine.connect() as connection:
+        for statement, parameters in sent:
+            steps = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            scans += [
+                (step[-1], statement)
+                for step in steps
+                if any(str(step[-1]).startswith(f"SCAN {table}") for table in GROWING)
+            ]
+    assert scans == []
