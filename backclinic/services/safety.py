@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import BindParameter, Text, bindparam, cast, func, select
+from sqlalchemy import BindParameter, Text, bindparam, cast, func, literal, null, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from backclinic.db.models import (
@@ -135,30 +135,50 @@ def warning_signs(adverse_events: Sequence[str], catalogue: Catalogue) -> tuple[
     )
 
 
-# The reads behind a safety status, built once (a save runs them every time): each names
-# the clinician of its rows itself, and takes the patients as the expanding "patients".
+# The rows behind a safety status, read in one statement (a save reads them every time, so
+# each round trip counts) and built once: the screens, the sessions that recorded an
+# adverse event, and the clearances and referral outcomes, each with its clinician's name,
+# for the expanding "patients". Columns a kind of row lacks are NULL.
+_SCREEN, _WARNING, _RECORD = 0, 1, 2
 _PATIENTS: BindParameter[int] = bindparam("patients", expanding=True)
 _screened, _screener = AssessmentRow, aliased(ClinicianRow, name="screener")
-# Only the screening columns: an assessment row holds every questionnaire answer too.
-_SCREENS = (
+_treated, _giver = TreatmentSessionRow, aliased(ClinicianRow, name="giver")
+_recorded, _recorder = SafetyRecordRow, aliased(ClinicianRow, name="recorder")
+_NO_DAY = cast(null(), _screened.assessed_on.type)
+_NO_TIME = cast(null(), _treated.performed_at.type)
+_NO_LIST = cast(null(), _screened.precautions.type)
+_NO_TEXT = cast(null(), _screened.red_flag_clearance.type)
+_SAFETY_ROWS = union_all(
+    # Only the screening columns: an assessment row holds every questionnaire answer too.
     select(
+        literal(_SCREEN).label("source"),
         _screened.patient_id,
-        _screened.assessed_on,
-        _screened.kind,
-        _screener.full_name,
-        _screened.red_flags,
-        _screened.precautions,
-        _screened.precautions_not_asked,
-        _screened.red_flag_clearance,
+        _screened.id.label("row_id"),
+        _screened.assessed_on.label("on_day"),
+        _NO_TIME.label("at"),
+        _screened.kind.label("kind"),
+        _screener.full_name.label("by"),
+        _screened.red_flags.label("items"),
+        _screened.precautions.label("present"),
+        _screened.precautions_not_asked.label("not_asked"),
+        _screened.red_flag_clearance.label("words"),
     )
     .outerjoin(_screener, _screener.id == _screened.created_by)
-    .where(_screened.patient_id.in_(_PATIENTS), queries.current_assessment())
-    .order_by(_screened.assessed_on, _screened.id)
-)
-_treated, _giver = TreatmentSessionRow, aliased(ClinicianRow, name="giver")
-# Only the columns the warning signs need: sessions are the largest table.
-_WARNING_SIGNS = (
-    select(_treated.patient_id, _treated.performed_at, _treated.adverse_events, _giver.full_name)
+    .where(_screened.patient_id.in_(_PATIENTS), queries.current_assessment()),
+    # Only the columns the warning signs need: sessions are the largest table.
+    select(
+        literal(_WARNING),
+        _treated.patient_id,
+        _treated.id,
+        _NO_DAY,
+        _treated.performed_at,
+        _NO_TEXT,
+        _giver.full_name,
+        _treated.adverse_events,
+        _NO_LIST,
+        _NO_LIST,
+        _NO_TEXT,
+    )
     .outerjoin(_giver, _giver.id == func.coalesce(_treated.clinician_id, _treated.created_by))
     .where(
         _treated.patient_id.in_(_PATIENTS),
@@ -166,21 +186,23 @@ _WARNING_SIGNS = (
         # Most sessions record no adverse event: only the others are read (a patient with a
         # hundred sessions would otherwise be read whole at every save).
         cast(_treated.adverse_events, Text) != "[]",
-    )
-)
-_recorded, _recorder = SafetyRecordRow, aliased(ClinicianRow, name="recorder")
-_SAFETY_RECORDS = (
+    ),
     select(
+        literal(_RECORD),
         _recorded.patient_id,
+        _recorded.id,
         _recorded.recorded_on,
+        _NO_TIME,
         _recorded.kind,
-        _recorded.flags,
-        _recorded.reason,
         _recorder.full_name,
+        _recorded.flags,
+        _NO_LIST,
+        _NO_LIST,
+        _recorded.reason,
     )
     .outerjoin(_recorder, _recorder.id == _recorded.clinician_id)
-    .where(_recorded.patient_id.in_(_PATIENTS))
-)
+    .where(_recorded.patient_id.in_(_PATIENTS)),
+).order_by("source", "on_day", "row_id")
 
 
 def status_on(
@@ -201,50 +223,50 @@ def statuses_on(
     catalogue: Catalogue,
     day: dt.date,
 ) -> dict[int, SafetyStatus]:
-    """Each patient's safety status on ``day``: three reads for all of them (each names its
-    clinicians itself), so the day view over hundreds of plans, and every session save,
-    stays fast."""
+    """Each patient's safety status on ``day``: one read for all of them, so the day view
+    over hundreds of plans, and every session save, stays fast."""
     wanted = sorted(set(patient_ids))
     screens: dict[int, list[SafetyScreen]] = {pid: [] for pid in wanted}
     events: dict[int, list[SafetyEvent]] = {pid: [] for pid in wanted}
     if not wanted:
         return {}
 
-    chosen = {"patients": wanted}
-    for row in session.execute(_SCREENS, chosen):
-        screens[row.patient_id].append(
-            _screen(
-                on=row.assessed_on,
-                kind=row.kind,
-                by=row.full_name,
-                red_flags=row.red_flags,
-                precautions=row.precautions or (),
-                clearance_note=row.red_flag_clearance,
-                catalogue=catalogue,
-                precautions_not_asked=row.precautions_not_asked or (),
-            )
-        )
-    for patient_id, performed_at, adverse_events, by in session.execute(_WARNING_SIGNS, chosen):
-        signs = warning_signs(adverse_events or (), catalogue)
-        if signs:
-            events[patient_id].append(
-                SafetyEvent(
-                    on=performed_at.astimezone().date(),
-                    by=by,
-                    kind=SafetyEventKind.NEUROLOGICAL_WARNING,
-                    items=signs,
+    # Screens in the order they were made (day, then entry); events in entry order.
+    for row in session.execute(_SAFETY_ROWS, {"patients": wanted}):
+        if row.source == _SCREEN:
+            screens[row.patient_id].append(
+                _screen(
+                    on=row.on_day,
+                    kind=row.kind,
+                    by=row.by,
+                    red_flags=row.items,
+                    precautions=row.present or (),
+                    clearance_note=row.words,
+                    catalogue=catalogue,
+                    precautions_not_asked=row.not_asked or (),
                 )
             )
-    for record in session.execute(_SAFETY_RECORDS, chosen):
-        events[record.patient_id].append(
-            SafetyEvent(
-                on=record.recorded_on,
-                by=record.full_name,
-                kind=SafetyEventKind(record.kind),
-                items=tuple(record.flags),
-                text=record.reason,
+        elif row.source == _WARNING:
+            signs = warning_signs(row.items or (), catalogue)
+            if signs:
+                events[row.patient_id].append(
+                    SafetyEvent(
+                        on=row.at.astimezone().date(),
+                        by=row.by,
+                        kind=SafetyEventKind.NEUROLOGICAL_WARNING,
+                        items=signs,
+                    )
+                )
+        else:
+            events[row.patient_id].append(
+                SafetyEvent(
+                    on=row.on_day,
+                    by=row.by,
+                    kind=SafetyEventKind(row.kind),
+                    items=tuple(row.items),
+                    text=row.words,
+                )
             )
-        )
     return {
         pid: safety_status(screens[pid], events[pid], protocol, catalogue, as_of=day)
         for pid in wanted
