@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 
 from backclinic.domain.catalogue import load_catalogue
-from backclinic.domain.progress import change_verdict
+from backclinic.domain.outcomes import judge
 from backclinic.domain.protocol import default_protocol_path, load_protocol
 from backclinic.reports.content import (
     Attendance,
@@ -63,18 +63,19 @@ def inputs() -> tuple[PlanSummary, DischargeSummary]:
     protocol = load_protocol(default_protocol_path(), catalogue)
     phases: list[PlanPhase] = []
     for template in protocol.phases:
+        phase = template.phase
         phases.append(
             PlanPhase(
-                number=template.number,
-                name=template.name,
-                start_week=template.start_week,
-                end_week=template.end_week,
-                start_date=START + dt.timedelta(weeks=template.start_week - 1),
-                end_date=START + dt.timedelta(weeks=template.end_week, days=-1),
-                acupuncture="as needed" if template.acupuncture_as_needed else "twice a week",
+                number=phase.number,
+                name=phase.name,
+                start_week=phase.start_week,
+                end_week=phase.end_week,
+                start_date=START + dt.timedelta(weeks=phase.start_week - 1),
+                end_date=START + dt.timedelta(weeks=phase.end_week, days=-1),
+                acupuncture="as needed" if phase.acupuncture_as_needed else "twice a week",
                 physical_therapy="twice a week",
-                aim=template.aim,
-                focus=tuple(catalogue.label("interventions", c) for c in template.pt_focus),
+                aim=phase.aim,
+                focus=tuple(catalogue.label("interventions", c) for c in phase.pt_focus),
             )
         )
     visits = tuple(
@@ -92,7 +93,7 @@ def inputs() -> tuple[PlanSummary, DischargeSummary]:
             catalogue.interventions[c].instructions,
             catalogue.interventions[c].dosage,
         )
-        for c in protocol.phases[-1].pt_focus
+        for c in protocol.phases[-1].phase.pt_focus
     )
     plan = PlanSummary(
         frame=frame("Plan summary"),
@@ -145,13 +146,7 @@ def inputs() -> tuple[PlanSummary, DischargeSummary]:
             START,
             1,
             end,
-            change_verdict(
-                8,
-                1,
-                mcid_points=t.nprs_mcid_points,
-                mcid_percent=t.nprs_mcid_percent,
-                mdc=t.nprs_mdc,
-            ),
+            judge("nprs", 8, 1, t),
         ),
         odi=Outcome(
             "Disability (ODI)",
@@ -160,15 +155,13 @@ def inputs() -> tuple[PlanSummary, DischargeSummary]:
             START,
             12.0,
             end,
-            change_verdict(
-                48.0, 12.0, mcid_points=t.odi_mcid_points, mcid_percent=t.odi_mcid_percent, mdc=None
-            ),
+            judge("odi", 48.0, 12.0, t),
         ),
         mean_immediate_drop=2.0,
         sessions=tuple(sessions),
         home_programme=programme,
         recommendations=(
-            f"Maintenance: {protocol.phases[-1].aim}",
+            f"Maintenance: {protocol.phases[-1].phase.aim}",
             "Continue the home programme above.",
         ),
         clinician="Mei Lin",

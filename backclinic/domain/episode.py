@@ -18,8 +18,7 @@ from backclinic.domain.outcomes import MEASURES, Measure, OutcomeChange, judge
 from backclinic.domain.progress import (
     TREND_SESSIONS,
     ImmediateResponse,
-    PainPoint,
-    PhaseSpan,
+    PhaseWeeks,
     Suggestion,
     Trend,
     immediate_response,
@@ -31,6 +30,7 @@ from backclinic.domain.progress import (
 )
 from backclinic.domain.protocol import DurationClasses, OutcomeThresholds
 from backclinic.domain.safety import UNSCREENED, SafetyStatus
+from backclinic.domain.session import HeldSession
 
 DurationClass = Literal["acute", "subacute", "chronic"]
 
@@ -67,17 +67,6 @@ class EpisodeVisit:
 
 
 @dataclass(frozen=True)
-class EpisodeSession:
-    """A treatment session: its pain scores and the plan phase it was given in (None when
-    it was not logged against a plan phase)."""
-
-    on: dt.date
-    pain_before: int | None
-    pain_after: int | None
-    phase_number: int | None
-
-
-@dataclass(frozen=True)
 class EpisodeAssessment:
     """The scores of an intake, reassessment or discharge assessment; None = not recorded."""
 
@@ -94,7 +83,7 @@ class EpisodePlan:
     """The plan of care: its phases in weeks from ``start_date``, its targets and goals."""
 
     start_date: dt.date
-    phases: tuple[PhaseSpan, ...]
+    phases: tuple[PhaseWeeks, ...]
     target_pain: int | None = None
     target_odi: float | None = None
     functional_goals: tuple[str, ...] = ()
@@ -135,17 +124,22 @@ class Attendance:
 
 @dataclass(frozen=True)
 class PhaseCourse:
-    """One phase as it went: its visits and whether treatment reached it."""
+    """One phase of the plan as it went: its visits and whether treatment reached it."""
 
-    number: int
-    name: str
-    start_week: int
-    end_week: int
+    phase: PhaseWeeks
     planned: int
     attended: int
     missed: int
     remaining: int
     reached: bool
+
+    @property
+    def number(self) -> int:
+        return self.phase.number
+
+    @property
+    def name(self) -> str:
+        return self.phase.name
 
 
 @dataclass(frozen=True)
@@ -250,7 +244,7 @@ def _attendance(visits: Sequence[EpisodeVisit], today: dt.date) -> Attendance:
 def _phase_courses(
     plan: EpisodePlan,
     visits: Sequence[EpisodeVisit],
-    sessions: Sequence[EpisodeSession],
+    sessions: Sequence[HeldSession],
     today: dt.date,
 ) -> tuple[PhaseCourse, ...]:
     treated = {s.phase_number for s in sessions if s.phase_number is not None}
@@ -260,10 +254,7 @@ def _phase_courses(
         own = [v for v in visits if v.phase_number == phase.number and v.status != "cancelled"]
         courses.append(
             PhaseCourse(
-                number=phase.number,
-                name=phase.name,
-                start_week=phase.start_week,
-                end_week=phase.end_week,
+                phase=phase,
                 planned=len(own),
                 attended=sum(v.status == "done" for v in own),
                 missed=sum(v.status == "missed" for v in own),
@@ -278,7 +269,7 @@ def _series(
     measure: Measure,
     intake: EpisodeAssessment | None,
     later: Sequence[EpisodeAssessment],
-    sessions: Sequence[EpisodeSession],
+    sessions: Sequence[HeldSession],
     thresholds: OutcomeThresholds,
 ) -> MeasureCourse:
     """Baseline from the intake; latest from the latest later measurement. Pain compares
@@ -358,7 +349,7 @@ def _goals(
 
 def _response_suggestion(
     phase: PhaseCourse,
-    following: PhaseSpan | None,
+    following: PhaseWeeks | None,
     week: int,
     pain: OutcomeChange | None,
     thresholds: OutcomeThresholds,
@@ -460,7 +451,7 @@ def _plan_state(
     intake: EpisodeAssessment | None,
     later: Sequence[EpisodeAssessment],
     visits: Sequence[EpisodeVisit],
-    ordered: Sequence[EpisodeSession],
+    ordered: Sequence[HeldSession],
     discharge: EpisodeDischarge | None,
     outcomes: tuple[MeasureCourse, ...],
     before: Sequence[int],
@@ -549,7 +540,7 @@ def course(
     reassessments: Sequence[EpisodeAssessment],
     plan: EpisodePlan | None,
     visits: Sequence[EpisodeVisit],
-    sessions: Sequence[EpisodeSession],
+    sessions: Sequence[HeldSession],
     discharge: EpisodeDischarge | None,
     thresholds: OutcomeThresholds,
     today: dt.date,
@@ -573,7 +564,7 @@ def course(
     before = [s.pain_before for s in ordered if s.pain_before is not None]
     trend = pain_trend(before)
     trend_scores = tuple(before[-TREND_SESSIONS:]) if trend is not None else ()
-    immediate = immediate_response([PainPoint(s.on, s.pain_before, s.pain_after) for s in ordered])
+    immediate = immediate_response(ordered)
     attendance = _attendance(visits, today)
     state = (
         _PlanState.none(discharge)

@@ -1,7 +1,10 @@
 """A plan as the clinician settled on it: its terms and its phases, one type for each.
 
-The wizard's choices, a stored plan's phases and a case file's plan are all these types;
-rows, files and forms are mapped to and from them at their edges.
+``PlanPhase`` is the package's one phase type: a protocol's phase template holds the phase
+it proposes, a recommendation holds the phase it proposes with its reasons, the schedule
+dates a plan's phases, progress and the episode's course place a week in them, and the
+wizard's choices, a stored plan's phases and a case file's plan are all of it; rows, files
+and forms are mapped to and from it at their edges.
 """
 
 from __future__ import annotations
@@ -9,8 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
-
-from backclinic.domain.schedule import PhaseFrequency
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,10 @@ class InterventionDose:
 
 @dataclass(frozen=True)
 class PlanPhase:
+    """One phase of a plan, weeks counted from the plan's start (week 1 starts on the start
+    date). With ``acupuncture_as_needed`` no fixed acupuncture visits are booked, whatever
+    ``acupuncture_per_week`` says."""
+
     number: int
     name: str
     start_week: int
@@ -37,16 +42,6 @@ class PlanPhase:
     @property
     def pt_focus(self) -> tuple[str, ...]:
         return tuple(dose.code for dose in self.pt_interventions)
-
-    def frequency(self) -> PhaseFrequency:
-        return PhaseFrequency(
-            number=self.number,
-            start_week=self.start_week,
-            end_week=self.end_week,
-            acupuncture_per_week=None if self.acupuncture_as_needed else self.acupuncture_per_week,
-            acupuncture_as_needed=self.acupuncture_as_needed,
-            pt_per_week=self.pt_per_week,
-        )
 
 
 @dataclass(frozen=True)

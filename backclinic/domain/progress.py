@@ -11,10 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol, TypeVar
 
 from backclinic.domain.outcomes import OutcomeChange, judge, target
 from backclinic.domain.protocol import OutcomeThresholds
+from backclinic.domain.session import HeldSession
 from backclinic.domain.wording import counted
 
 Trend = Literal["falling", "flat", "rising"]
@@ -26,23 +27,21 @@ BaselineSource = Literal["intake", "first session"]
 TREND_SESSIONS = 3
 
 
-@dataclass(frozen=True)
-class PainPoint:
-    """The pain scores (0–10) recorded at one session; None when not asked."""
+class PhaseWeeks(Protocol):
+    """What progress reads of a plan phase: the domain's ``PlanPhase`` (or its stored row,
+    read as it is), not a type of its own."""
 
-    when: dt.date
-    before: int | None
-    after: int | None
+    @property
+    def number(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def start_week(self) -> int: ...
+    @property
+    def end_week(self) -> int: ...
 
 
-@dataclass(frozen=True)
-class PhaseSpan:
-    """A plan phase in weeks from the plan's start (week 1 starts on the start date)."""
-
-    number: int
-    name: str
-    start_week: int
-    end_week: int
+_Phase = TypeVar("_Phase", bound=PhaseWeeks)
 
 
 @dataclass(frozen=True)
@@ -108,7 +107,7 @@ def plan_week(plan_start: dt.date, day: dt.date) -> int:
     return (day - plan_start).days // 7 + 1
 
 
-def phase_for_week(phases: Sequence[PhaseSpan], week: int) -> PhaseSpan | None:
+def phase_for_week(phases: Sequence[_Phase], week: int) -> _Phase | None:
     """The phase holding ``week``; past the end, the last phase; before week 1, none."""
     if week < 1 or not phases:
         return None
@@ -136,8 +135,12 @@ def pain_trend(scores: Sequence[int]) -> Trend | None:
     return "flat"
 
 
-def immediate_response(sessions: Sequence[PainPoint]) -> ImmediateResponse:
-    drops = [s.before - s.after for s in sessions if s.before is not None and s.after is not None]
+def immediate_response(sessions: Sequence[HeldSession]) -> ImmediateResponse:
+    drops = [
+        s.pain_before - s.pain_after
+        for s in sessions
+        if s.pain_before is not None and s.pain_after is not None
+    ]
     if not drops:
         return ImmediateResponse(None, 0)
     return ImmediateResponse(sum(drops) / len(drops), len(drops))
@@ -149,10 +152,10 @@ def adherence(counts: VisitCounts) -> Adherence:
 
 
 def progress(
-    sessions: Sequence[PainPoint],
+    sessions: Sequence[HeldSession],
     odi: Sequence[tuple[dt.date, float]],
     *,
-    phases: Sequence[PhaseSpan],
+    phases: Sequence[PhaseWeeks],
     plan_start: dt.date | None,
     visits: VisitCounts,
     thresholds: OutcomeThresholds,
@@ -167,8 +170,8 @@ def progress(
     otherwise the first session's pain before. ``last_assessed_on`` is the date of the last
     intake or reassessment: sessions after it count towards the periodic reassessment.
     """
-    ordered = sorted(sessions, key=lambda s: s.when)
-    before = [s.before for s in ordered if s.before is not None]
+    ordered = sorted(sessions, key=lambda s: s.on)
+    before = [s.pain_before for s in ordered if s.pain_before is not None]
     t = thresholds
 
     baseline_source: BaselineSource | None
@@ -202,7 +205,7 @@ def progress(
     current_phase = None
     if plan_start is not None and ordered:
         # Where the patient is: the phase of the latest session (treatment follows visits).
-        current_phase = phase_for_week(phases, plan_week(plan_start, ordered[-1].when))
+        current_phase = phase_for_week(phases, plan_week(plan_start, ordered[-1].on))
     elif week is not None:
         current_phase = phase_for_week(phases, week)
     if current_phase is None and phases and week is not None and week >= 1:
@@ -218,7 +221,7 @@ def progress(
     not_responding = non_response(before, nprs_baseline, t, phase_number)
     if not_responding is not None:
         suggestions.append(not_responding)
-    since = [s for s in ordered if last_assessed_on is None or s.when > last_assessed_on]
+    since = [s for s in ordered if last_assessed_on is None or s.on > last_assessed_on]
     reassess = reassessment_due(week, phases, len(since), t, phase_number)
     if reassess is not None:
         suggestions.append(reassess)
@@ -295,7 +298,7 @@ def non_response(
 
 def reassessment_due(
     week: int | None,
-    phases: Sequence[PhaseSpan],
+    phases: Sequence[PhaseWeeks],
     visits_since_assessment: int,
     thresholds: OutcomeThresholds,
     phase_number: int | None,

@@ -16,6 +16,7 @@ from typing import Literal
 
 from backclinic.domain.catalogue import Catalogue, load_catalogue
 from backclinic.domain.datafile import DataFileError, Table, read_toml
+from backclinic.domain.plan import InterventionDose, PlanPhase
 from backclinic.domain.resources import resources_dir
 
 DEFAULT_PROTOCOL_FILE = "integrative_lbp.v1.toml"
@@ -32,22 +33,19 @@ class ProtocolError(DataFileError):
 
 @dataclass(frozen=True)
 class PhaseTemplate:
-    """One phase of the model. ``open_ended`` marks a phase the source leaves open ("week
-    6+") whose ``end_week`` therefore comes from the clinic defaults."""
+    """One phase of the model: the plan phase it proposes (its PT focus at the catalogue's
+    dosages, its PT frequency from the clinic defaults) and what only the model says of it.
+    ``open_ended`` marks a phase the source leaves open ("week 6+") whose ``end_week``
+    therefore comes from the clinic defaults."""
 
-    number: int
-    name: str
-    start_week: int
-    end_week: int
-    acupuncture_per_week: int | None
-    acupuncture_as_needed: bool
+    phase: PlanPhase
     acupuncture_aims: tuple[str, ...]
-    pt_focus: tuple[str, ...]
-    pt_per_week: int
-    aim: str
-    acupoints: tuple[str, ...]
     acupoints_source: str
     open_ended: bool
+
+    @property
+    def number(self) -> int:
+        return self.phase.number
 
 
 @dataclass(frozen=True)
@@ -277,19 +275,28 @@ def _read_phase(
         raise acupuncture.fail("per_week", "is required unless as_needed = true")
     if per_week is not None and as_needed:
         raise acupuncture.fail("as_needed", "cannot be true together with per_week")
+    # Read in the file's order of checks, so the first problem named stays the same.
+    name = table.text("name")
+    aims = acupuncture.text_list("aims")
+    aim = table.text("aim")
+    acupoints_source = table.text("acupoints_source")
     phase = PhaseTemplate(
-        number=number,
-        name=table.text("name"),
-        start_week=start_week,
-        end_week=end_week,
-        acupuncture_per_week=per_week,
-        acupuncture_as_needed=as_needed,
-        acupuncture_aims=acupuncture.text_list("aims"),
-        pt_focus=pt_focus,
-        pt_per_week=defaults.pt_per_week[index],
-        aim=table.text("aim"),
-        acupoints=acupoints,
-        acupoints_source=table.text("acupoints_source"),
+        PlanPhase(
+            number=number,
+            name=name,
+            start_week=start_week,
+            end_week=end_week,
+            acupuncture_per_week=per_week,
+            acupuncture_as_needed=as_needed,
+            pt_per_week=defaults.pt_per_week[index],
+            pt_interventions=tuple(
+                InterventionDose(code, catalogue.interventions[code].dosage) for code in pt_focus
+            ),
+            acupoints=acupoints,
+            aim=aim,
+        ),
+        acupuncture_aims=aims,
+        acupoints_source=acupoints_source,
         open_ended=open_ended,
     )
     acupuncture.finish()
@@ -313,17 +320,18 @@ def _read_phases(
         phase = _read_phase(
             table, catalogue, index=index, is_last=index == len(tables) - 1, defaults=defaults
         )
-        if phase.start_week != expected_start:
+        weeks = phase.phase
+        if weeks.start_week != expected_start:
             reason = (
                 "it overlaps the previous phase"
-                if phase.start_week < expected_start
+                if weeks.start_week < expected_start
                 else "it leaves a gap after the previous phase"
             )
             raise table.fail(
-                "start_week", f"must be {expected_start}; {reason}; got {phase.start_week}"
+                "start_week", f"must be {expected_start}; {reason}; got {weeks.start_week}"
             )
         phases.append(phase)
-        expected_start = phase.end_week + 1
+        expected_start = weeks.end_week + 1
     return tuple(phases)
 
 

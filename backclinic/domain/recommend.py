@@ -13,15 +13,15 @@ what would be proposed and, above all, why it cannot be made yet (``blocked``).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from backclinic.domain.catalogue import Catalogue
 from backclinic.domain.episode import DurationClass, duration_class
 from backclinic.domain.intake import Intake
 from backclinic.domain.outcomes import target, target_text
+from backclinic.domain.plan import InterventionDose, PlanPhase
 from backclinic.domain.protocol import FactorRule, Indication, PhaseTemplate, Protocol
 from backclinic.domain.safety import precaution_rule
-from backclinic.domain.schedule import PhaseFrequency
 from backclinic.domain.scoring import (
     NprsBand,
     OdiResult,
@@ -92,28 +92,14 @@ class Suitability:
 
 @dataclass(frozen=True)
 class PhaseProposal:
-    number: int
-    name: str
-    start_week: int
-    end_week: int
-    acupuncture_per_week: int | None
-    acupuncture_as_needed: bool
-    acupuncture_aims: tuple[str, ...]
-    pt_per_week: int
-    pt_interventions: tuple[InterventionChoice, ...]
-    acupoints: tuple[PointChoice, ...]
-    aim: str
-    reasons: tuple[Reason, ...]
+    """The plan phase the model proposes, and why: the phase's reasons, and each of its
+    interventions and points (in the phase's order) with the rules that asked for it."""
 
-    def frequency(self) -> PhaseFrequency:
-        return PhaseFrequency(
-            number=self.number,
-            start_week=self.start_week,
-            end_week=self.end_week,
-            acupuncture_per_week=self.acupuncture_per_week,
-            acupuncture_as_needed=self.acupuncture_as_needed,
-            pt_per_week=self.pt_per_week,
-        )
+    phase: PlanPhase
+    acupuncture_aims: tuple[str, ...]
+    interventions: tuple[InterventionChoice, ...]
+    points: tuple[PointChoice, ...]
+    reasons: tuple[Reason, ...]
 
 
 @dataclass(frozen=True)
@@ -168,9 +154,9 @@ class PlanProposal:
     blocked: bool
     blocked_reason: str | None
 
-    def frequencies(self) -> tuple[PhaseFrequency, ...]:
-        """The phases as ``schedule.build_schedule`` takes them."""
-        return tuple(phase.frequency() for phase in self.phases)
+    def plan_phases(self) -> tuple[PlanPhase, ...]:
+        """The proposed phases, as a plan (and ``schedule.build_schedule``) takes them."""
+        return tuple(proposal.phase for proposal in self.phases)
 
 
 def _quote(text: str) -> str:
@@ -189,41 +175,42 @@ class _PhaseDraft:
 
 
 def _start_phase(template: PhaseTemplate, catalogue: Catalogue) -> _PhaseDraft:
+    phase = template.phase
     draft = _PhaseDraft(template, aims=list(template.acupuncture_aims))
-    source = _quote(template.aim)
-    for code in template.pt_focus:
+    source = _quote(phase.aim)
+    for code in phase.pt_focus:
         draft.interventions[code] = [
             Reason(
-                rule=f"phase_{template.number}_focus",
-                text=f"Phase {template.number} ({template.name}) focuses on "
+                rule=f"phase_{phase.number}_focus",
+                text=f"Phase {phase.number} ({phase.name}) focuses on "
                 f"{catalogue.interventions[code].label.lower()}.",
                 source=source,
             )
         ]
-    for code in template.acupoints:
+    for code in phase.acupoints:
         draft.points[code] = [
             Reason(
-                rule=f"phase_{template.number}_points",
-                text=f"Default point for phase {template.number} ({template.name}).",
+                rule=f"phase_{phase.number}_points",
+                text=f"Default point for phase {phase.number} ({phase.name}).",
                 source=template.acupoints_source,
             )
         ]
-    weeks = f"Weeks {template.start_week}–{template.end_week}"
-    if template.acupuncture_as_needed:
+    weeks = f"Weeks {phase.start_week}–{phase.end_week}"
+    if phase.acupuncture_as_needed:
         acupuncture = "acupuncture as needed (no fixed sessions)"
     else:
-        acupuncture = f"acupuncture {template.acupuncture_per_week} per week"
+        acupuncture = f"acupuncture {phase.acupuncture_per_week} per week"
     draft.reasons.append(
         Reason(
-            rule=f"phase_{template.number}",
-            text=f"{weeks}: {template.name}, {acupuncture}.",
+            rule=f"phase_{phase.number}",
+            text=f"{weeks}: {phase.name}, {acupuncture}.",
             source=source,
         )
     )
     draft.reasons.append(
         Reason(
             rule="clinic_default_pt_per_week",
-            text=f"PT {template.pt_per_week} per week: the article gives no PT frequency.",
+            text=f"PT {phase.pt_per_week} per week: the article gives no PT frequency.",
             source=CLINIC_DEFAULT_SOURCE,
         )
     )
@@ -231,8 +218,8 @@ def _start_phase(template: PhaseTemplate, catalogue: Catalogue) -> _PhaseDraft:
         draft.reasons.append(
             Reason(
                 rule="clinic_default_last_phase_weeks",
-                text=f"The article leaves this phase open (week {template.start_week}+); it "
-                f"ends at week {template.end_week} by clinic default, then reassess.",
+                text=f"The article leaves this phase open (week {phase.start_week}+); it "
+                f"ends at week {phase.end_week} by clinic default, then reassess.",
                 source=CLINIC_DEFAULT_SOURCE,
             )
         )
@@ -325,29 +312,24 @@ def _apply_precautions(
 
 
 def _finish_phase(draft: _PhaseDraft, catalogue: Catalogue) -> PhaseProposal:
-    template = draft.template
+    interventions = tuple(
+        InterventionChoice(
+            code=code,
+            label=catalogue.interventions[code].label,
+            dosage=catalogue.interventions[code].dosage,
+            reasons=tuple(reasons),
+        )
+        for code, reasons in draft.interventions.items()
+    )
     return PhaseProposal(
-        number=template.number,
-        name=template.name,
-        start_week=template.start_week,
-        end_week=template.end_week,
-        acupuncture_per_week=template.acupuncture_per_week,
-        acupuncture_as_needed=template.acupuncture_as_needed,
+        phase=replace(
+            draft.template.phase,
+            pt_interventions=tuple(InterventionDose(i.code, i.dosage) for i in interventions),
+            acupoints=tuple(draft.points),
+        ),
         acupuncture_aims=tuple(draft.aims),
-        pt_per_week=template.pt_per_week,
-        pt_interventions=tuple(
-            InterventionChoice(
-                code=code,
-                label=catalogue.interventions[code].label,
-                dosage=catalogue.interventions[code].dosage,
-                reasons=tuple(reasons),
-            )
-            for code, reasons in draft.interventions.items()
-        ),
-        acupoints=tuple(
-            PointChoice(code, tuple(reasons)) for code, reasons in draft.points.items()
-        ),
-        aim=template.aim,
+        interventions=interventions,
+        points=tuple(PointChoice(code, tuple(reasons)) for code, reasons in draft.points.items()),
         reasons=tuple(draft.reasons),
     )
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import combinations, pairwise
 
+from backclinic.domain.plan import PlanPhase
+
 ACUPUNCTURE = "acupuncture"
 PT = "pt"
 DAYS_PER_WEEK = 7
@@ -38,19 +40,13 @@ class VisitDraft:
     modalities: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class PhaseFrequency:
-    """How often each modality is given in one phase, weeks counted from the plan start."""
-
-    number: int
-    start_week: int
-    end_week: int
-    acupuncture_per_week: int | None
-    acupuncture_as_needed: bool
-    pt_per_week: int
+def _fixed_acupuncture(phase: PlanPhase) -> int:
+    """The phase's fixed acupuncture sessions a week: none when it is given as needed (a
+    count left beside "as needed" is not booked, as the plan service does not store it)."""
+    return 0 if phase.acupuncture_as_needed else phase.acupuncture_per_week or 0
 
 
-def _check_phases(phases: Sequence[PhaseFrequency]) -> list[PhaseFrequency]:
+def _check_phases(phases: Sequence[PlanPhase]) -> list[PlanPhase]:
     if not phases:
         raise ScheduleError("A plan needs at least one phase to be scheduled.")
     ordered = sorted(phases, key=lambda phase: phase.start_week)
@@ -68,16 +64,11 @@ def _check_phases(phases: Sequence[PhaseFrequency]) -> list[PhaseFrequency]:
                 f"Phase {phase.number} ends (week {phase.end_week}) before it starts "
                 f"(week {phase.start_week})."
             )
-        if phase.acupuncture_as_needed and phase.acupuncture_per_week:
-            raise ScheduleError(
-                f"Phase {phase.number} cannot give acupuncture both as needed and "
-                f"{phase.acupuncture_per_week} times a week."
-            )
         for label, count in (
-            ("acupuncture", phase.acupuncture_per_week),
+            ("acupuncture", _fixed_acupuncture(phase)),
             ("PT", phase.pt_per_week),
         ):
-            if count is not None and not 0 <= count <= DAYS_PER_WEEK:
+            if not 0 <= count <= DAYS_PER_WEEK:
                 raise ScheduleError(
                     f"Phase {phase.number}: {label} must be 0 to 7 sessions a week, got {count}."
                 )
@@ -145,7 +136,7 @@ def _modalities(
 
 
 def build_schedule(
-    phases: Sequence[PhaseFrequency],
+    phases: Sequence[PlanPhase],
     start: date,
     clinic_days: frozenset[int],
     closed_dates: frozenset[date] = frozenset(),
@@ -163,7 +154,7 @@ def build_schedule(
         raise ScheduleError(f"Clinic days must be weekday numbers 0–6, got {unknown_days}.")
     visits: list[VisitDraft] = []
     for phase in _check_phases(phases):
-        acupuncture_count = 0 if phase.acupuncture_as_needed else phase.acupuncture_per_week or 0
+        acupuncture_count = _fixed_acupuncture(phase)
         for week in range(phase.start_week, phase.end_week + 1):
             week_start = start + timedelta(days=DAYS_PER_WEEK * (week - 1))
             open_days = [
@@ -235,7 +226,7 @@ def _avoid_closures(
 
 def reschedule_from(
     existing: Sequence[VisitDraft],
-    phases: Sequence[PhaseFrequency],
+    phases: Sequence[PlanPhase],
     start: date,
     clinic_days: frozenset[int],
     from_date: date,

@@ -1,7 +1,8 @@
 """One treatment session as the clinician records it: the one session type of the package.
 
-The session form, the session service, the demo and case files all use this type; the
-service maps it to and from its row in one place each way.
+The session form, the session service, the demo and case files all use ``SessionDetails``;
+the service maps it to and from its row in one place each way. ``HeldSession`` is what the
+rules over a course of care (progress, the episode's course) read of a session once held.
 """
 
 from __future__ import annotations
@@ -40,3 +41,15 @@ class SessionDetails:
     # Points needled under a precaution that allows them only with the clinician's explicit
     # acknowledgement (pregnancy: lumbosacral and lower abdominal points).
     acknowledged_points: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class HeldSession:
+    """A session as the course of care counts it: the clinic's calendar day it was held on,
+    its pain scores (0–10; None when not asked) and the plan phase it was given in (None
+    when it was not given in one)."""
+
+    on: dt.date
+    pain_before: int | None
+    pain_after: int | None
+    phase_number: int | None = None

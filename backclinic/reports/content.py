@@ -81,6 +81,12 @@ class RenderedPdf:
 
 @dataclass(frozen=True)
 class ChartPhase:
+    """A phase as the pain chart shades it: its number, name and the dates it spans.
+
+    The reports keep their own plain inputs rather than the domain's ``PlanPhase``: a
+    document is laid out from dates and words the document service has already worked
+    out (the layout modules read no catalogue, clock or plan weeks)."""
+
     number: int
     name: str
     start_date: dt.date
@@ -129,6 +135,11 @@ class Attendance:
 
 @dataclass(frozen=True)
 class TreatedSession:
+    """A session as the discharge summary lists it: the domain's ``SessionDetails`` put
+    into the document's words (modalities, interventions, adverse events and tolerance as
+    labels) on the clinic's calendar day; the reports' own input, for the reason
+    ``ChartPhase`` gives."""
+
     when: dt.date
     phase_number: int | None
     modalities: tuple[str, ...]
@@ -174,6 +185,10 @@ def discharge_title(ended: bool) -> str:
 
 @dataclass(frozen=True)
 class PlanPhase:
+    """A phase as the plan summary prints it: the domain's ``PlanPhase`` with the dates its
+    weeks fall on and its frequencies and PT focus in words; the reports' own input, for
+    the reason ``ChartPhase`` gives."""
+
     number: int
     name: str
     start_week: int

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from backclinic.db.models import ClinicianRow
 from backclinic.services.clinic import (
     MIN_PASSWORD_LENGTH,
-    ROLE_LABELS,
+    Clinician,
     NewClinician,
-    active_admin_exists,
+    allowed_or_no_admin,
     insert_clinician,
     validate_clinician,
 )
@@ -32,7 +32,7 @@ from backclinic.services.errors import (
 )
 from backclinic.services.lockout import PasswordChecks, clear_failures, count_failure, is_locked
 from backclinic.services.passwords import password_hasher
-from backclinic.services.permissions import Permission, allows
+from backclinic.services.permissions import Permission
 from backclinic.services.use_case import Change, use_case
 
 PASSWORD_CHANGE_LOCKED = (
@@ -42,23 +42,11 @@ PASSWORD_CHANGE_LOCKED = (
 
 
 @dataclass(frozen=True)
-class Account:
+class Account(Clinician):
     """One clinician account as an admin sees it; locked_until is set while locked out."""
 
-    id: int
-    username: str
-    full_name: str
-    role: str
-    active: bool
     locked_until: dt.datetime | None
     version: int
-
-    @property
-    def role_label(self) -> str:
-        return ROLE_LABELS.get(self.role, self.role)
-
-    def as_actor(self) -> Actor:
-        return Actor(clinician_id=self.id, name=self.full_name, role=self.role)
 
 
 def _account(row: ClinicianRow) -> Account:
@@ -109,12 +97,7 @@ class AccountService:
         A sole practitioner may have set the clinic up as an acupuncturist or physical
         therapist: without this, nobody could ever add a colleague or an administrator.
         """
-        if allows(actor, Permission.MANAGE_ACCOUNTS):
-            return True
-        if not allows(actor, Permission.WRITE_CLINICAL):
-            return False
-        with self._context.reading() as session:
-            return not active_admin_exists(session)
+        return allowed_or_no_admin(self._context, actor, Permission.MANAGE_ACCOUNTS)
 
     @use_case(Permission.MANAGE_ACCOUNTS, also_allowed=_may_manage)
     def accounts(self, actor: Actor) -> list[Account]:

@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from backclinic.db.models import (
     ASSESSMENT_KINDS,
@@ -369,27 +368,16 @@ class AssessmentService:
     ) -> Iterator[tuple[Session, AssessmentRow]]:
         """The unit of work of a correction: the assessment at the version the clinician saw,
         refused if it was already corrected; a race ends in the one stale-record sentence."""
-        try:
-            with self._context.writing() as session:
-                row = self._context.row_at_version(
-                    session,
-                    AssessmentRow,
-                    assessment_id,
-                    expected_version,
-                    noun="Assessment",
-                    record="This assessment",
-                    yours={"reason": reason},
-                )
-                self._refuse_corrected(row, verb)
-                yield session, row
-        except StaleDataError as error:
-            raise self._context.stale(
-                "This assessment",
-                AssessmentRow,
-                assessment_id,
-                {"reason": reason},
-                expected_version=expected_version,
-            ) from error
+        with self._context.updating(
+            AssessmentRow,
+            assessment_id,
+            expected_version,
+            noun="Assessment",
+            record="This assessment",
+            yours={"reason": reason},
+        ) as (session, row):
+            self._refuse_corrected(row, verb)
+            yield session, row
 
     @staticmethod
     def _refuse_corrected(row: AssessmentRow, verb: str) -> None:

@@ -58,7 +58,6 @@ from backclinic.domain.casefile.writer import (
     session_when,
 )
 from backclinic.domain.catalogue import Catalogue
-from backclinic.domain.plan import PlanChoices
 from backclinic.domain.protocol import Protocol
 from backclinic.services import queries
 from backclinic.services.assessments import (
@@ -764,22 +763,6 @@ def _case_assessment(assessment: Assessment) -> CaseAssessment:
 
 
 def _case_plan(view: PlanView) -> CasePlan:
-    choices = PlanChoices(
-        start_date=view.start_date,
-        clinic_days=frozenset(view.clinic_days),
-        phases=view.phases,
-        target_pain=view.target_pain,
-        target_odi=view.target_odi,
-        functional_goals=view.functional_goals,
-        red_flag_clearance=view.red_flag_clearance,
-        protocol_id=view.protocol_id,
-        protocol_version=view.protocol_version,
-        reasons=view.reasons,
-        status=view.status,
-        ended_on=view.ended_on,
-        end_reason=view.end_reason,
-        end_note=view.end_note,
-    )
     visits = tuple(
         CaseVisit(
             visit.visit_date,
@@ -791,7 +774,7 @@ def _case_plan(view: PlanView) -> CasePlan:
         )
         for visit in view.visits
     )
-    return CasePlan(choices, visits)
+    return CasePlan(view.choices(), visits)
 
 
 def _with_visits_of(plan: CasePlan, stored: PlanView) -> CasePlan:

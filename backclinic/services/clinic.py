@@ -240,6 +240,17 @@ def active_admin_exists(session: Session) -> bool:
     )
 
 
+def allowed_or_no_admin(context: ServiceContext, actor: Actor, permission: Permission) -> bool:
+    """Whether ``actor`` holds ``permission``, or, while the clinic has no active admin, is
+    one of its clinicians (writes clinical records)."""
+    if allows(actor, permission):
+        return True
+    if not allows(actor, Permission.WRITE_CLINICAL):
+        return False
+    with context.reading() as session:
+        return not active_admin_exists(session)
+
+
 def insert_clinician(
     context: ServiceContext,
     hasher: PasswordHasher,
@@ -296,12 +307,7 @@ class ClinicService:
         A sole practitioner may have set the clinic up as an acupuncturist or physical
         therapist: without this, nobody could ever change the letterhead or add a colleague.
         """
-        if allows(actor, Permission.CHANGE_SETTINGS):
-            return True
-        if not allows(actor, Permission.WRITE_CLINICAL):
-            return False
-        with self._context.reading() as session:
-            return not active_admin_exists(session)
+        return allowed_or_no_admin(self._context, actor, Permission.CHANGE_SETTINGS)
 
     @before_sign_in()
     def is_set_up(self) -> bool:

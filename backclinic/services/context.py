@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from backclinic.db import audit_chain
 from backclinic.db.engine import READ_ONLY_OPTION, is_read_only, masked
@@ -350,6 +351,39 @@ class ServiceContext:
             raise NotFound(f"{noun} {row_id} does not exist.")
         self.check_version(session, row, expected_version, record=record, yours=yours)
         return row
+
+    @contextmanager
+    def updating(
+        self,
+        row_type: type[RowT],
+        row_id: int,
+        expected_version: int,
+        *,
+        noun: str,
+        record: str | Callable[[RowT], str],
+        yours: Mapping[str, Any] | None = None,
+    ) -> Iterator[tuple[Session, RowT]]:
+        """The unit of work of a write to one versioned row: the transaction, and the row
+        as the editor read it (``row_at_version``). A save that loses its race at flush or
+        commit time ends in the same StaleRecord, read afresh (``stale``)."""
+        try:
+            with self.writing() as session:
+                yield (
+                    session,
+                    self.row_at_version(
+                        session,
+                        row_type,
+                        row_id,
+                        expected_version,
+                        noun=noun,
+                        record=record,
+                        yours=yours,
+                    ),
+                )
+        except StaleDataError as error:
+            raise self.stale(
+                record, row_type, row_id, yours, expected_version=expected_version
+            ) from error
 
     def check_version(
         self,

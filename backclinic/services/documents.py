@@ -22,7 +22,7 @@ from backclinic.db.models import ClinicianRow, DocumentRow, PlanRow
 from backclinic.domain.catalogue import Catalogue
 from backclinic.domain.episode import MeasureCourse, count
 from backclinic.domain.outcomes import MEASURES, OutcomeChange, measure_rule
-from backclinic.domain.progress import PainPoint, immediate_response
+from backclinic.domain.progress import immediate_response
 from backclinic.domain.protocol import Protocol
 from backclinic.reports.content import (
     Attendance,
@@ -387,7 +387,7 @@ class DocumentService:
                 )
             # An interim summary says what the Progress tab says next, rule and numbers.
             recommendations = tuple(s.why for s in episode.suggestions) + recommendations
-        points = [PainPoint(r.performed_on, r.data.pain_before, r.data.pain_after) for r in records]
+        points = [r.held() for r in records]
         return DischargeSummary(
             frame=self._frame(discharge_title(ended), patient, plan, actor, today),
             ended=ended,

@@ -13,7 +13,6 @@ from backclinic.domain.episode import (
     EpisodeAssessment,
     EpisodeDischarge,
     EpisodePlan,
-    EpisodeSession,
     EpisodeVisit,
     VisitStatus,
     course,
@@ -23,7 +22,6 @@ from backclinic.domain.episode import (
 # here rather than from the domain's rule module.
 from backclinic.domain.episode import Course as Course
 from backclinic.domain.outcomes import MEASURES, Measure, OutcomeChange, judge, measure_rule
-from backclinic.domain.progress import PhaseSpan
 from backclinic.domain.protocol import OutcomeThresholds
 from backclinic.domain.safety import UNSCREENED, SafetyStatus
 from backclinic.domain.scoring import score_odi
@@ -195,9 +193,7 @@ def course_of(
         reassessments=tuple(_scores(a) for a in later),
         plan=EpisodePlan(
             start_date=plan.start_date,
-            phases=tuple(
-                PhaseSpan(p.number, p.name, p.start_week, p.end_week) for p in plan.phases
-            ),
+            phases=plan.phases,
             target_pain=plan.target_pain,
             target_odi=plan.target_odi,
             functional_goals=plan.functional_goals,
@@ -205,13 +201,7 @@ def course_of(
         visits=tuple(
             EpisodeVisit(v.visit_date, v.phase_number, _STATUSES[v.status]) for v in plan.visits
         ),
-        sessions=tuple(
-            EpisodeSession(
-                r.performed_on, r.data.pain_before, r.data.pain_after, _phase_of(plan, r)
-            )
-            for r in records
-            if r.performed_on <= end
-        ),
+        sessions=tuple(r.held(_phase_of(plan, r)) for r in records if r.performed_on <= end),
         discharge=discharge,
         thresholds=thresholds,
         today=today,
@@ -325,10 +315,7 @@ class EpisodeService:
                 ),
                 plan=None,
                 visits=(),
-                sessions=tuple(
-                    EpisodeSession(r.performed_on, r.data.pain_before, r.data.pain_after, None)
-                    for r in history
-                ),
+                sessions=tuple(r.held() for r in history),
                 discharge=None,
                 thresholds=self._thresholds,
                 today=today,

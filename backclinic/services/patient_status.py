@@ -11,11 +11,11 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from backclinic.db.models import PatientRow, PlanPhaseRow, PlanRow, ScheduledVisitRow
-from backclinic.domain.progress import PhaseSpan, phase_for_week, plan_week
+from backclinic.domain.progress import phase_for_week, plan_week
 
 # A plan that ended without being discharged (completed, cancelled) still says how it ended.
 ENDED_STATUSES = ("discharged", "completed", "cancelled")
@@ -58,10 +58,11 @@ def patient_statuses(
         elif status in ENDED_STATUSES:
             ended[patient_id] = (status, ended_on)  # ordered by id: the latest wins
     plan_ids = [plan_id for plan_id, _start in active.values()]
-    spans: dict[int, list[PhaseSpan]] = {}
+    # The phases' week columns only, read by name as the domain's phase is (PhaseWeeks).
+    spans: dict[int, list[Row[tuple[int, int, str, int, int]]]] = {}
     next_visits: dict[int, dt.date] = {}
     if plan_ids:
-        for plan_id, number, name, start_week, end_week in session.execute(
+        for span in session.execute(
             select(
                 PlanPhaseRow.plan_id,
                 PlanPhaseRow.number,
@@ -70,7 +71,7 @@ def patient_statuses(
                 PlanPhaseRow.end_week,
             ).where(PlanPhaseRow.plan_id.in_(plan_ids))
         ):
-            spans.setdefault(plan_id, []).append(PhaseSpan(number, name, start_week, end_week))
+            spans.setdefault(span.plan_id, []).append(span)
         next_visits = dict(
             session.execute(
                 select(ScheduledVisitRow.plan_id, func.min(ScheduledVisitRow.visit_date))

@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from backclinic.db.models import (
     AssessmentRow,
@@ -31,7 +30,7 @@ from backclinic.domain.catalogue import Catalogue
 from backclinic.domain.intake import Intake
 from backclinic.domain.plan import InterventionDose as InterventionDose  # named from here too
 from backclinic.domain.plan import PlanChoices as PlanChoices  # named from here too
-from backclinic.domain.plan import PlanPhase
+from backclinic.domain.plan import PlanPhase as PlanPhase  # named from here too
 from backclinic.domain.protocol import Protocol
 
 # The proposal's types are re-exported for the plan views, which take them from here rather
@@ -72,10 +71,6 @@ DISCHARGE_REASONS = {
     "stopped_attending": "Stopped attending",
 }
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-# The wizard's choice of a phase is the domain's one phase type.
-PhaseChoice = PlanPhase
 
 
 @dataclass(frozen=True)
@@ -139,6 +134,12 @@ class PlanView:
     end_note: str = ""
     acknowledged_points: tuple[str, ...] = ()
 
+    def choices(self) -> PlanChoices:
+        """The plan's terms and phases as they were settled on (what a case file keeps):
+        every term of PlanChoices the stored plan has, so none can be left out."""
+        kept = {f.name: getattr(self, f.name) for f in fields(PlanChoices) if hasattr(self, f.name)}
+        return PlanChoices(**{**kept, "clinic_days": frozenset(self.clinic_days)})
+
     def describe(self, label: Callable[[str], str] = str) -> str:
         """The plan in a few lines; ``label`` words an intervention code."""
         acupuncture = sum("acupuncture" in v.modalities for v in self.visits)
@@ -175,39 +176,21 @@ def choices_from_proposal(
 ) -> PlanChoices:
     """The model's recommendation, unchanged, as choices the service can store."""
     reasons: list[dict[str, Any]] = []
-    phases = []
-    for phase in proposal.phases:
-        reasons += [reason_record(r, f"phase {phase.number}") for r in phase.reasons]
-        for intervention in phase.pt_interventions:
+    for proposed in proposal.phases:
+        number = proposed.phase.number
+        reasons += [reason_record(r, f"phase {number}") for r in proposed.reasons]
+        for intervention in proposed.interventions:
             reasons += [
-                reason_record(r, f"phase {phase.number} {intervention.code}")
+                reason_record(r, f"phase {number} {intervention.code}")
                 for r in intervention.reasons
             ]
-        for point in phase.acupoints:
-            reasons += [
-                reason_record(r, f"phase {phase.number} {point.code}") for r in point.reasons
-            ]
-        phases.append(
-            PhaseChoice(
-                number=phase.number,
-                name=phase.name,
-                start_week=phase.start_week,
-                end_week=phase.end_week,
-                acupuncture_per_week=phase.acupuncture_per_week,
-                acupuncture_as_needed=phase.acupuncture_as_needed,
-                pt_per_week=phase.pt_per_week,
-                pt_interventions=tuple(
-                    InterventionDose(i.code, i.dosage) for i in phase.pt_interventions
-                ),
-                acupoints=tuple(point.code for point in phase.acupoints),
-                aim=phase.aim,
-            )
-        )
+        for point in proposed.points:
+            reasons += [reason_record(r, f"phase {number} {point.code}") for r in point.reasons]
     goals = proposal.goals
     return PlanChoices(
         start_date=start,
         clinic_days=clinic_days,
-        phases=tuple(phases),
+        phases=proposal.plan_phases(),
         target_pain=goals.target_nprs,
         target_odi=goals.target_odi_percent,
         functional_goals=goals.patient_goals,
@@ -284,7 +267,7 @@ class PlanService:
         """The dated visits these choices would produce; ScheduleError as a field error."""
         try:
             return build_schedule(
-                [phase.frequency() for phase in choices.phases],
+                choices.phases,
                 choices.start_date,
                 choices.clinic_days,
                 closed_dates,
@@ -511,7 +494,7 @@ class PlanService:
             try:
                 schedule = reschedule_from(
                     kept,
-                    [c.frequency() for c in choices],
+                    choices,
                     plan.start_date,
                     frozenset(plan.clinic_days),
                     from_date,
@@ -560,63 +543,52 @@ class PlanService:
         Each refusal is one sentence on the field ``visit_date``.
         """
         today = self._context.clock.today()
-        try:
-            with self._context.writing() as session:
-                visit = self._context.row_at_version(
-                    session,
-                    ScheduledVisitRow,
-                    visit_id,
-                    expected_version,
-                    noun="Visit",
-                    record="This visit",
-                    yours={"visit_date": new_date.isoformat()},
-                )
-                plan = session.get(PlanRow, visit.plan_id)
-                assert plan is not None
-                refusal = self._reschedule_refusal(session, plan, visit, new_date, today)
-                if refusal is not None:
-                    raise ValidationFailed([FieldError("visit_date", refusal)])
-                before = {"visit_date": visit.visit_date.isoformat(), "status": visit.status}
-                visit.visit_date = new_date
-                visit.status = "planned"
-                self._context.stamp_change(visit, actor)
-                session.flush()
-                self._context.audit(
-                    session,
-                    actor,
-                    AuditEntry(
-                        "reschedule",
-                        "scheduled_visit",
-                        visit.id,
-                        plan.patient_id,
-                        {
-                            "plan_id": plan.id,
-                            "before": before,
-                            "after": {
-                                "visit_date": visit.visit_date.isoformat(),
-                                "status": visit.status,
-                            },
-                        },
-                    ),
-                )
-                return VisitView(
+        with self._context.updating(
+            ScheduledVisitRow,
+            visit_id,
+            expected_version,
+            noun="Visit",
+            record="This visit",
+            yours={"visit_date": new_date.isoformat()},
+        ) as (session, visit):
+            plan = session.get(PlanRow, visit.plan_id)
+            assert plan is not None
+            refusal = self._reschedule_refusal(session, plan, visit, new_date, today)
+            if refusal is not None:
+                raise ValidationFailed([FieldError("visit_date", refusal)])
+            before = {"visit_date": visit.visit_date.isoformat(), "status": visit.status}
+            visit.visit_date = new_date
+            visit.status = "planned"
+            self._context.stamp_change(visit, actor)
+            session.flush()
+            self._context.audit(
+                session,
+                actor,
+                AuditEntry(
+                    "reschedule",
+                    "scheduled_visit",
                     visit.id,
-                    visit.visit_date,
-                    visit.phase_number,
-                    tuple(visit.modalities),
-                    visit.status,
-                    visit.version,
-                    visit.visit_time,
-                    visit.clinician_id,
-                )
-        except StaleDataError as error:
-            raise self._context.stale(
-                "This visit",
-                ScheduledVisitRow,
-                visit_id,
-                {"visit_date": new_date.isoformat()},
-                expected_version=expected_version,
-            ) from error
+                    plan.patient_id,
+                    {
+                        "plan_id": plan.id,
+                        "before": before,
+                        "after": {
+                            "visit_date": visit.visit_date.isoformat(),
+                            "status": visit.status,
+                        },
+                    },
+                ),
+            )
+            return VisitView(
+                visit.id,
+                visit.visit_date,
+                visit.phase_number,
+                tuple(visit.modalities),
+                visit.status,
+                visit.version,
+                visit.visit_time,
+                visit.clinician_id,
+            )
 
     def _reschedule_refusal(
         self,
@@ -695,60 +667,55 @@ class PlanService:
                 FieldError(f"final_assessment.{e.field}", e.message)
                 for e in validate_assessment(final_assessment, self.catalogue, today)
             ]
-        try:
-            with self._context.writing() as session:
-                plan = self._plan_at(
-                    session, plan_id, expected_version, {"end_reason": reason, "end_note": note}
-                )
-                if plan.status != "active":
-                    errors.insert(
-                        0,
-                        FieldError(
-                            "plan",
-                            f"Only an active plan can be discharged; this one is {plan.status}.",
-                        ),
-                    )
-                if errors:
-                    raise ValidationFailed(errors)
-                outcome = self._close_plan(
-                    session,
-                    actor,
-                    plan,
-                    ended_on=today,
-                    reason=reason,
-                    note=note,
-                    final_assessment=final_assessment,
-                )
-                self._context.audit(
-                    session,
-                    actor,
-                    AuditEntry(
-                        "discharge",
+        with self._context.updating(
+            PlanRow,
+            plan_id,
+            expected_version,
+            noun="Plan",
+            record="This plan",
+            yours={"end_reason": reason, "end_note": note},
+        ) as (session, plan):
+            if plan.status != "active":
+                errors.insert(
+                    0,
+                    FieldError(
                         "plan",
-                        plan.id,
-                        plan.patient_id,
-                        {
-                            "before": {"status": "active"},
-                            "after": {
-                                "status": plan.status,
-                                "ended_on": today.isoformat(),
-                                "end_reason": reason,
-                            },
-                            "note": plan.end_note,
-                            "final_assessment_id": outcome.assessment_id,
-                            "cancelled_visits": outcome.cancelled_visits,
-                        },
+                        f"Only an active plan can be discharged; this one is {plan.status}.",
                     ),
                 )
-                return self._view(session, plan)
-        except StaleDataError as error:
-            raise self._context.stale(
-                "This plan",
-                PlanRow,
-                plan_id,
-                {"end_reason": reason, "end_note": note},
-                expected_version=expected_version,
-            ) from error
+            if errors:
+                raise ValidationFailed(errors)
+            outcome = self._close_plan(
+                session,
+                actor,
+                plan,
+                ended_on=today,
+                reason=reason,
+                note=note,
+                final_assessment=final_assessment,
+            )
+            self._context.audit(
+                session,
+                actor,
+                AuditEntry(
+                    "discharge",
+                    "plan",
+                    plan.id,
+                    plan.patient_id,
+                    {
+                        "before": {"status": "active"},
+                        "after": {
+                            "status": plan.status,
+                            "ended_on": today.isoformat(),
+                            "end_reason": reason,
+                        },
+                        "note": plan.end_note,
+                        "final_assessment_id": outcome.assessment_id,
+                        "cancelled_visits": outcome.cancelled_visits,
+                    },
+                ),
+            )
+            return self._view(session, plan)
 
     def _close_plan(
         self,
@@ -1018,7 +985,7 @@ class PlanService:
         )
 
 
-def _phase_columns(phase: PhaseChoice) -> dict[str, Any]:
+def _phase_columns(phase: PlanPhase) -> dict[str, Any]:
     return {
         "number": phase.number,
         "name": phase.name,
@@ -1034,8 +1001,8 @@ def _phase_columns(phase: PhaseChoice) -> dict[str, Any]:
     }
 
 
-def _choice_of(row: PlanPhaseRow) -> PhaseChoice:
-    return PhaseChoice(
+def _choice_of(row: PlanPhaseRow) -> PlanPhase:
+    return PlanPhase(
         number=row.number,
         name=row.name,
         start_week=row.start_week,
@@ -1060,7 +1027,7 @@ def _phase_columns_of(row: PlanPhaseRow) -> dict[str, Any]:
     }
 
 
-def _choices_of(plan: PlanRow, phases: tuple[PhaseChoice, ...]) -> PlanChoices:
+def _choices_of(plan: PlanRow, phases: tuple[PlanPhase, ...]) -> PlanChoices:
     return PlanChoices(
         start_date=plan.start_date,
         clinic_days=frozenset(plan.clinic_days),

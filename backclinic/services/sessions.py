@@ -27,23 +27,21 @@ from backclinic.db.models import (
     TreatmentSessionRow,
 )
 from backclinic.domain.catalogue import Catalogue
-from backclinic.domain.progress import (
-    PainPoint,
-    PhaseSpan,
-    VisitCounts,
-    phase_for_week,
-    plan_week,
-    progress,
-)
 
 # The progress report's types are re-exported for the Progress tab, which takes them from
 # here rather than from the domain's rule module.
 from backclinic.domain.progress import ProgressReport as ProgressReport
 from backclinic.domain.progress import Suggestion as Suggestion
+from backclinic.domain.progress import (
+    VisitCounts,
+    phase_for_week,
+    plan_week,
+    progress,
+)
 from backclinic.domain.protocol import Protocol
 from backclinic.domain.safety import ViolationKind, acupuncture_violations
 from backclinic.domain.scoring import score_odi
-from backclinic.domain.session import SessionDetails
+from backclinic.domain.session import HeldSession, SessionDetails
 from backclinic.services import queries
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, NotFound, ValidationFailed
@@ -131,6 +129,12 @@ class SessionRecord:
     version: int
     # The clinic's calendar day of data.performed_at: the day the clinic saw the patient.
     performed_on: dt.date
+
+    def held(self, phase_number: int | None = None) -> HeldSession:
+        """The session as the course of care counts it, given in ``phase_number``."""
+        return HeldSession(
+            self.performed_on, self.data.pain_before, self.data.pain_after, phase_number
+        )
 
 
 # The statements of a save, built once (a clinic logs sessions all day).
@@ -442,7 +446,9 @@ class SessionService:
             self._patient(session, patient_id)
             rows = queries.session_rows(session, patient_id, include_superseded=False)
             points = [
-                PainPoint(self._context.clock.date_of(r.performed_at), r.pain_before, r.pain_after)
+                HeldSession(
+                    self._context.clock.date_of(r.performed_at), r.pain_before, r.pain_after
+                )
                 for r in rows
             ]
             assessments = [
@@ -467,13 +473,10 @@ class SessionService:
                     intake = queries.latest_intake_row(session, patient_id)
             elif assessments:
                 intake = next((a for a in reversed(assessments) if a.kind == "intake"), None)
-            phases: list[PhaseSpan] = []
+            phases: list[PlanPhaseRow] = []
             counts = VisitCounts(0, 0, 0)
             if plan is not None:
-                phases = [
-                    PhaseSpan(p.number, p.name, p.start_week, p.end_week)
-                    for p in queries.phase_rows(session, plan.id)
-                ]
+                phases = queries.phase_rows(session, plan.id)
                 visits = session.scalars(
                     select(ScheduledVisitRow).where(
                         ScheduledVisitRow.plan_id == plan.id,
@@ -729,10 +732,7 @@ class SessionService:
         return fulfilled
 
     def _phase_row(self, session: Session, plan: PlanRow, day: dt.date) -> PlanPhaseRow | None:
-        rows = queries.phase_rows(session, plan.id)
-        spans = [PhaseSpan(p.number, p.name, p.start_week, p.end_week) for p in rows]
-        span = phase_for_week(spans, plan_week(plan.start_date, day))
-        return next((p for p in rows if span and p.number == span.number), None)
+        return phase_for_week(queries.phase_rows(session, plan.id), plan_week(plan.start_date, day))
 
     def _planned_visit(
         self, session: Session, plan: PlanRow, day: dt.date

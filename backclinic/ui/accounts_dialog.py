@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
-
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -27,14 +22,7 @@ from backclinic.services.clinic import ROLE_LABELS, NewClinician
 from backclinic.services.context import Actor
 from backclinic.services.errors import ServiceError, ValidationFailed
 from backclinic.ui.field_errors import ERROR_STYLE, FieldErrors
-
-AnyIndex = QModelIndex | QPersistentModelIndex
-
-
-@dataclass(frozen=True)
-class _Column:
-    title: str
-    text: Callable[[Account], str]
+from backclinic.ui.row_table import Column, RowTableModel
 
 
 def _status(account: Account) -> str:
@@ -45,56 +33,20 @@ def _status(account: Account) -> str:
     return "Active"
 
 
-COLUMNS = (
-    _Column("Name", lambda a: a.full_name),
-    _Column("User name", lambda a: a.username),
-    _Column("Role", lambda a: a.role_label),
-    _Column("Status", _status),
+COLUMNS: tuple[Column, ...] = (
+    ("Name", lambda a: a.full_name),
+    ("User name", lambda a: a.username),
+    ("Role", lambda a: a.role_label),
+    ("Status", _status),
 )
 
 
-class AccountTableModel(QAbstractTableModel):
+class AccountTableModel(RowTableModel[Account]):
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._accounts: list[Account] = []
-
-    def replace(self, accounts: list[Account]) -> None:
-        self.beginResetModel()
-        self._accounts = list(accounts)
-        self.endResetModel()
-
-    def account(self, row: int) -> Account | None:
-        return self._accounts[row] if 0 <= row < len(self._accounts) else None
+        super().__init__(COLUMNS, parent)
 
     def row_of(self, account_id: int) -> int:
-        return next((n for n, a in enumerate(self._accounts) if a.id == account_id), -1)
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._accounts)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        account = self.account(index.row()) if index.isValid() else None
-        if account is None:
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[index.column()].text(account)
-        if role == Qt.ItemDataRole.UserRole:
-            return account.id
-        return None
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(COLUMNS)
-        ):
-            return COLUMNS[section].title
-        return None
+        return next((n for n, a in enumerate(self.rows()) if a.id == account_id), -1)
 
 
 class AccountsDialog(QDialog):
@@ -181,7 +133,7 @@ class AccountsDialog(QDialog):
         current = self.selected()
         keep = select_id if select_id is not None else (current.id if current else None)
         try:
-            self.model.replace(self._accounts.accounts(self._actor))
+            self.model.set_rows(self._accounts.accounts(self._actor))
         except ServiceError as error:
             self._say(str(error), error=True)
             for widget in (self.toggle_button, self.reset_button, self.add_button):
@@ -192,7 +144,7 @@ class AccountsDialog(QDialog):
         self._on_table_current_row_changed()
 
     def selected(self) -> Account | None:
-        return self.model.account(self.table.currentIndex().row())
+        return self.model.row(self.table.currentIndex().row())
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.message.setStyleSheet(ERROR_STYLE if error else "")

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -31,16 +29,10 @@ from backclinic.services.errors import NotFound, PermissionDenied
 from backclinic.services.patients import PatientService
 from backclinic.services.permissions import ROLE_NAMES
 from backclinic.ui.field_errors import ERROR_STYLE, FieldErrors
+from backclinic.ui.row_table import Column, RowTableModel
 from backclinic.ui.wording import counted
 
 PAGE_SIZE = 200
-AnyIndex = QModelIndex | QPersistentModelIndex
-
-
-@dataclass(frozen=True)
-class _Column:
-    title: str
-    text: Callable[[AuditRecord], str]
 
 
 def _in_words(value: object) -> object:
@@ -63,65 +55,34 @@ def _details(record: AuditRecord) -> str:
     return json.dumps(_in_words(record.details), ensure_ascii=False, sort_keys=True)
 
 
-COLUMNS = (
-    _Column("When", lambda r: r.occurred_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")),
-    _Column("Who", lambda r: r.who),
-    _Column("Action", lambda r: r.action_label),
-    _Column("Record", lambda r: r.entity if r.entity_id is None else f"{r.entity} {r.entity_id}"),
-    _Column("Patient", lambda r: r.patient_label),
-    _Column("Details", _details),
+COLUMNS: tuple[Column, ...] = (
+    ("When", lambda r: r.occurred_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")),
+    ("Who", lambda r: r.who),
+    ("Action", lambda r: r.action_label),
+    ("Record", lambda r: r.entity if r.entity_id is None else f"{r.entity} {r.entity_id}"),
+    ("Patient", lambda r: r.patient_label),
+    ("Details", _details),
 )
 
 
-class AuditTableModel(QAbstractTableModel):
+class AuditTableModel(RowTableModel[AuditRecord]):
     """Audit records, newest first; later pages are appended below."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._records: list[AuditRecord] = []
-
-    @property
-    def records(self) -> list[AuditRecord]:
-        return list(self._records)
-
-    def replace(self, records: list[AuditRecord]) -> None:
-        self.beginResetModel()
-        self._records = list(records)
-        self.endResetModel()
+        super().__init__(COLUMNS, parent)
 
     def append(self, records: list[AuditRecord]) -> None:
         if not records:
             return
-        first = len(self._records)
+        first = self.rowCount()
         self.beginInsertRows(QModelIndex(), first, first + len(records) - 1)
-        self._records.extend(records)
+        self._rows.extend(records)
         self.endInsertRows()
 
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._records)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._records):
-            return None
-        record = self._records[index.row()]
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return COLUMNS[index.column()].text(record)
-        if role == Qt.ItemDataRole.UserRole:
-            return record.id
-        return None
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(COLUMNS)
-        ):
-            return COLUMNS[section].title
+    def extra(self, item: AuditRecord, column: int, role: int) -> Any:
+        # The whole text on hover: a long details column is cut off in the table.
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self.columns[column][1](item)
         return None
 
 
@@ -252,10 +213,10 @@ class AuditViewer(QDialog):
         self._filters = filters
         page = self._page(before_id=None)
         if page is not None:
-            self.model.replace(page)
+            self.model.set_rows(page)
 
     def _on_more_button_clicked(self) -> None:
-        records = self.model.records
+        records = self.model.rows()
         if not records:
             return
         page = self._page(before_id=records[-1].id)

@@ -8,20 +8,17 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractButton,
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
     QSpinBox,
     QStackedLayout,
-    QTableView,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -36,7 +33,7 @@ from backclinic.ui.discharge_dialog import DischargeDialog
 from backclinic.ui.field_errors import ERROR_STYLE, FieldErrors
 from backclinic.ui.operations import Operations
 from backclinic.ui.patient_tab import PatientTab
-from backclinic.ui.plan_wizard import PlanWizard, VisitTableModel
+from backclinic.ui.plan_wizard import PlanWizard, visit_table
 
 BUILD_PLAN = "Build plan…"
 NEW_PLAN = "New plan…"
@@ -246,18 +243,7 @@ class PlanTab(PatientTab):
         self.adaptation.setStyleSheet("background: #fff4ce; padding: 6px;")
         self.adaptation.hide()
         self._supine: str | None = None
-        self.visits = VisitTableModel(
-            lambda code: services.catalogue.label("modalities", code), self
-        )
-        self.visit_table = QTableView()
-        self.visit_table.setObjectName("plan_visits")
-        self.visit_table.setModel(self.visits)
-        self.visit_table.verticalHeader().hide()
-        self.visit_table.horizontalHeader().setStretchLastSection(True)
-        self.visit_table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents
-        )
-        self.visit_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.visits, self.visit_table = visit_table(services, "plan_visits", self)
         top = QHBoxLayout()
         top.addWidget(self.header, 1)
         top.addWidget(self.change_button)
@@ -335,7 +321,7 @@ class PlanTab(PatientTab):
             f"Targets: {', '.join(targets) or 'none set'}."
             + (f" Patient's goals: {goals}." if goals else "")
         )
-        self.visits.set_visits(plan.visits)
+        self.visits.set_rows(plan.visits)
         supine = [
             catalogue.interventions[d.code].label
             for p in plan.phases

@@ -10,14 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import html
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol, cast
+from typing import Protocol, cast
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QDate,
     QModelIndex,
-    QObject,
     QPersistentModelIndex,
     Qt,
     QTime,
@@ -59,9 +56,9 @@ from backclinic.services.context import Actor
 from backclinic.services.errors import ServiceError, ValidationFailed
 from backclinic.services.plans import (
     InterventionDose,
-    PhaseChoice,
     PhaseProposal,
     PlanChoices,
+    PlanPhase,
     PlanProposal,
     PlanView,
     Reason,
@@ -70,6 +67,7 @@ from backclinic.services.plans import (
 from backclinic.ui.acupoint_picker import AcupointPicker
 from backclinic.ui.field_errors import ERROR_STYLE
 from backclinic.ui.operations import Operations
+from backclinic.ui.row_table import RowTableModel
 from backclinic.ui.safety_records_dialog import ClearanceDialog
 from backclinic.ui.wording import count_suffix
 
@@ -89,62 +87,34 @@ class DatedVisit(Protocol):
     def modalities(self) -> tuple[str, ...]: ...
 
 
-@dataclass(frozen=True)
-class VisitColumn:
-    title: str
-    value: Callable[[DatedVisit, Callable[[str], str]], str]
-
-
-VISIT_COLUMNS = (
-    VisitColumn("Date", lambda v, _l: f"{v.visit_date:%a} {v.visit_date.isoformat()}"),
-    VisitColumn("Phase", lambda v, _l: str(v.phase_number)),
-    VisitColumn("Modalities", lambda v, label: " + ".join(label(m) for m in v.modalities)),
-    VisitColumn("Status", lambda v, _l: str(getattr(v, "status", "planned")).capitalize()),
-)
-
-
-class VisitTableModel(QAbstractTableModel):
+class VisitTableModel(RowTableModel[DatedVisit]):
     """Dated visits (planned drafts or stored visits), one row each, in date order."""
 
-    def __init__(self, modality_label: Callable[[str], str], parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._label = modality_label
-        self._rows: list[DatedVisit] = []
+    def __init__(self, modality_label: Callable[[str], str], parent: QWidget | None = None) -> None:
+        super().__init__(
+            (
+                ("Date", lambda v: f"{v.visit_date:%a} {v.visit_date.isoformat()}"),
+                ("Phase", lambda v: str(v.phase_number)),
+                ("Modalities", lambda v: " + ".join(modality_label(m) for m in v.modalities)),
+                ("Status", lambda v: str(getattr(v, "status", "planned")).capitalize()),
+            ),
+            parent,
+        )
 
-    def set_visits(self, visits: Sequence[DatedVisit]) -> None:
-        self.beginResetModel()
-        self._rows = list(visits)
-        self.endResetModel()
 
-    def visit_at(self, row: int) -> DatedVisit:
-        return self._rows[row]
-
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(VISIT_COLUMNS)
-
-    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return VISIT_COLUMNS[index.column()].value(self._rows[index.row()], self._label)
-        return None
-
-    def headerData(
-        self,
-        section: int,
-        orientation: Qt.Orientation,
-        role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(VISIT_COLUMNS)
-        ):
-            return VISIT_COLUMNS[section].title
-        return None
+def visit_table(
+    services: Services, name: str, parent: QWidget
+) -> tuple[VisitTableModel, QTableView]:
+    """A read-only table of dated visits, named ``name``, and its model."""
+    model = VisitTableModel(lambda code: services.catalogue.label("modalities", code), parent)
+    table = QTableView()
+    table.setObjectName(name)
+    table.setModel(model)
+    table.verticalHeader().hide()
+    table.horizontalHeader().setStretchLastSection(True)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    return model, table
 
 
 def reasons_html(reasons: Sequence[Reason]) -> str:
@@ -361,17 +331,17 @@ class SuitabilityPage(QWizardPage):
 
 
 def point_list(
-    services: Services, phase: PhaseProposal, refusals: dict[str, str]
+    services: Services, proposed: PhaseProposal, refusals: dict[str, str]
 ) -> AcupointPicker:
     """A phase's proposed points, each with its reasons; precaution refusals come along."""
     points = AcupointPicker(
         services.catalogue,
         refusals=refusals,
-        name=f"points_{phase.number}",
+        name=f"points_{proposed.phase.number}",
         list_height=120,
         remove_text="Remove",
     )
-    points.set_points({p.code: " ".join(r.text for r in p.reasons) for p in phase.acupoints})
+    points.set_points({p.code: " ".join(r.text for r in p.reasons) for p in proposed.points})
     return points
 
 
@@ -381,11 +351,12 @@ class AcupuncturePhaseBox(QGroupBox):
     def __init__(
         self,
         services: Services,
-        phase: PhaseProposal,
+        proposed: PhaseProposal,
         refusals: dict[str, str],
         *,
         previous_aims: tuple[str, ...] = (),
     ) -> None:
+        phase = proposed.phase
         super().__init__(f"Phase {phase.number}: {phase.name}")
         self.setObjectName(f"acupuncture_phase_{phase.number}")
         self.per_week = QSpinBox()
@@ -398,13 +369,13 @@ class AcupuncturePhaseBox(QGroupBox):
         self.weeks.setRange(1, 52)
         self.weeks.setValue(phase.end_week - phase.start_week + 1)
         count_suffix(self.weeks, "week", "weeks")
-        self.points = point_list(services, phase, refusals)
+        self.points = point_list(services, proposed, refusals)
         # The phase's own aim, in the protocol's (the article's) words; the needling aims
         # only where this phase's differ from the phase before, so no line repeats itself.
         self.aim_label = QLabel(phase.aim)
         self.aim_label.setObjectName(f"aim_{phase.number}")
         self.aim_label.setWordWrap(True)
-        aims = "; ".join(phase.acupuncture_aims)
+        aims = "; ".join(proposed.acupuncture_aims)
         frequency = QHBoxLayout()
         frequency.addWidget(self.per_week)
         frequency.addWidget(self.as_needed)
@@ -413,11 +384,11 @@ class AcupuncturePhaseBox(QGroupBox):
         form.addRow("Frequency", frequency)
         form.addRow("Duration", self.weeks)
         form.addRow("Aim", self.aim_label)
-        if aims and phase.acupuncture_aims != previous_aims:
+        if aims and proposed.acupuncture_aims != previous_aims:
             needling_aims = QLabel(aims)
             needling_aims.setWordWrap(True)
             form.addRow("Needling aims", needling_aims)
-        form.addRow("Why", reason_browser(phase.reasons))
+        form.addRow("Why", reason_browser(proposed.reasons))
         form.addRow("Points", self.points)
         self.as_needed.toggled.connect(self._on_as_needed_toggled)
         self._on_as_needed_toggled(self.as_needed.isChecked())
@@ -537,7 +508,8 @@ def point_refusals(services: Services, proposal: PlanProposal) -> dict[str, str]
 class PtPhaseBox(QGroupBox):
     """One phase's PT: interventions with editable dosage, and visits per week."""
 
-    def __init__(self, services: Services, phase: PhaseProposal) -> None:
+    def __init__(self, services: Services, proposed: PhaseProposal) -> None:
+        phase = proposed.phase
         super().__init__(f"Phase {phase.number}: {phase.name}")
         self.setObjectName(f"pt_phase_{phase.number}")
         self._catalogue = services.catalogue
@@ -556,7 +528,7 @@ class PtPhaseBox(QGroupBox):
         self.table.verticalHeader().hide()
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setFixedHeight(150)
-        for choice in phase.pt_interventions:
+        for choice in proposed.interventions:
             self.add(choice.code, choice.dosage, " ".join(r.text for r in choice.reasons))
         self.picker = QComboBox()
         self.picker.setObjectName(f"intervention_picker_{phase.number}")
@@ -725,18 +697,7 @@ class ReviewPage(QWizardPage):
         self.timeline.setWordWrap(True)
         self.summary = QLabel()
         self.summary.setObjectName("visit_summary")
-        self.visits = VisitTableModel(
-            lambda code: services.catalogue.label("modalities", code), self
-        )
-        self.visit_table = QTableView()
-        self.visit_table.setObjectName("visit_table")
-        self.visit_table.setModel(self.visits)
-        self.visit_table.verticalHeader().hide()
-        self.visit_table.horizontalHeader().setStretchLastSection(True)
-        self.visit_table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents
-        )
-        self.visit_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.visits, self.visit_table = visit_table(services, "visit_table", self)
         self.create_error = error_label("create_error")
         form = QFormLayout()
         form.addRow("Start date", self.start_date)
@@ -793,12 +754,12 @@ class ReviewPage(QWizardPage):
         except ValidationFailed as error:
             self._feasible = False
             show_error(self.schedule_error, error.by_field.get("clinic_days", str(error)))
-            self.visits.set_visits([])
+            self.visits.set_rows([])
             self.summary.setText("")
         else:
             self._feasible = True
             show_error(self.schedule_error, "")
-            self.visits.set_visits(drafts)
+            self.visits.set_rows(drafts)
             acupuncture = sum("acupuncture" in d.modalities for d in drafts)
             pt = sum("pt" in d.modalities for d in drafts)
             self.summary.setText(
@@ -928,7 +889,7 @@ class PlanWizard(QWizard):
             weeks = acupuncture.weeks.value()
             as_needed = acupuncture.as_needed.isChecked()
             phases.append(
-                PhaseChoice(
+                PlanPhase(
                     number=proposed.number,
                     name=proposed.name,
                     start_week=next_week,

@@ -17,21 +17,21 @@ from backclinic.domain.episode import (
     EpisodeAssessment,
     EpisodeDischarge,
     EpisodePlan,
-    EpisodeSession,
     EpisodeVisit,
     VisitStatus,
     count,
     course,
 )
 from backclinic.domain.outcomes import MEASURES, Verdict, judge
-from backclinic.domain.progress import PhaseSpan
 from backclinic.domain.protocol import OutcomeThresholds, Protocol, load_default_protocol
+from backclinic.domain.session import HeldSession
+from tests.plan_phases import phase_weeks
 
 START = dt.date(2026, 1, 5)  # a Monday: week 1
 PHASES = (
-    PhaseSpan(1, "Calm and correct", 1, 2),
-    PhaseSpan(2, "Stabilise", 3, 5),
-    PhaseSpan(3, "Strengthen and prevent", 6, 9),
+    phase_weeks(1, "Calm and correct", 1, 2),
+    phase_weeks(2, "Stabilise", 3, 5),
+    phase_weeks(3, "Strengthen and prevent", 6, 9),
 )
 PLAN = EpisodePlan(START, PHASES, target_pain=5, target_odi=34.4, functional_goals=("sit",))
 THRESHOLDS = load_default_protocol().thresholds
@@ -58,17 +58,17 @@ def schedule() -> list[EpisodeVisit]:
 
 def attend(
     visits: list[EpisodeVisit], pains: list[int], *, missed: Collection[int] = ()
-) -> tuple[list[EpisodeVisit], list[EpisodeSession]]:
+) -> tuple[list[EpisodeVisit], list[HeldSession]]:
     """The first len(pains) visits held (or missed at the given indexes) with those pains."""
     held: list[EpisodeVisit] = []
-    sessions: list[EpisodeSession] = []
+    sessions: list[HeldSession] = []
     for index, visit in enumerate(visits):
         if index < len(pains):
             if index in missed:
                 held.append(replace(visit, status="missed"))
                 continue
             held.append(replace(visit, status="done"))
-            sessions.append(EpisodeSession(visit.on, pains[index], None, visit.phase_number))
+            sessions.append(HeldSession(visit.on, pains[index], None, visit.phase_number))
         else:
             held.append(visit)
     return held, sessions
@@ -80,7 +80,7 @@ def intake(nprs: int = 7, odi: float | None = 44.4, **more: object) -> EpisodeAs
 
 def run(
     visits: list[EpisodeVisit],
-    sessions: list[EpisodeSession],
+    sessions: list[HeldSession],
     today: dt.date,
     *,
     baseline: EpisodeAssessment | None = None,
@@ -206,7 +206,7 @@ def test_targets_are_met_or_not_with_the_latest_value() -> None:
 
 
 def test_recertification_is_prompted_in_the_week_before_the_protocols_interval() -> None:
-    long_plan = replace(PLAN, phases=(*PHASES[:2], PhaseSpan(3, "Strengthen and prevent", 6, 20)))
+    long_plan = replace(PLAN, phases=(*PHASES[:2], phase_weeks(3, "Strengthen and prevent", 6, 20)))
     visits, sessions = attend(schedule(), [7, 6, 5, 4])
     days = THRESHOLDS.recertify_after_days
     quiet = run(visits, sessions, START + dt.timedelta(days=days - 8), plan=long_plan)
@@ -233,10 +233,10 @@ SIGNED = re.compile(r"(?<![\w])[-+]\d")
 
 
 @st.composite
-def courses(draw: st.DrawFn) -> tuple[Course, list[EpisodeVisit], list[EpisodeSession]]:
+def courses(draw: st.DrawFn) -> tuple[Course, list[EpisodeVisit], list[HeldSession]]:
     visits = [replace(v, status=draw(st.sampled_from(STATUSES))) for v in schedule()]
     sessions = [
-        EpisodeSession(
+        HeldSession(
             v.on, draw(st.integers(0, 10)), draw(st.none() | st.integers(0, 10)), v.phase_number
         )
         for v in visits
@@ -260,7 +260,7 @@ def courses(draw: st.DrawFn) -> tuple[Course, list[EpisodeVisit], list[EpisodeSe
 @settings(max_examples=150, deadline=None)
 @given(courses())
 def test_generated_courses_keep_every_invariant(
-    generated: tuple[Course, list[EpisodeVisit], list[EpisodeSession]],
+    generated: tuple[Course, list[EpisodeVisit], list[HeldSession]],
 ) -> None:
     result, visits, sessions = generated
     a = result.attendance

@@ -7,20 +7,20 @@ import pytest
 
 from backclinic.domain.outcomes import OutcomeChange, judge
 from backclinic.domain.progress import (
-    PainPoint,
-    PhaseSpan,
     ProgressReport,
     VisitCounts,
     pain_trend,
     progress,
 )
 from backclinic.domain.protocol import OutcomeThresholds, Protocol
+from backclinic.domain.session import HeldSession
+from tests.plan_phases import phase_weeks
 
 START = dt.date(2026, 1, 5)  # a Monday: week 1 of the plan
 PHASES = (
-    PhaseSpan(1, "Calm and correct", 1, 2),
-    PhaseSpan(2, "Stabilise", 3, 5),
-    PhaseSpan(3, "Strengthen and prevent", 6, 9),
+    phase_weeks(1, "Calm and correct", 1, 2),
+    phase_weeks(2, "Stabilise", 3, 5),
+    phase_weeks(3, "Strengthen and prevent", 6, 9),
 )
 NO_VISITS = VisitCounts(0, 0, 0)
 
@@ -34,15 +34,15 @@ def nprs(baseline: int, latest: int, t: OutcomeThresholds) -> OutcomeChange:
     return judge("nprs", baseline, latest, t)
 
 
-def sessions(*before: int, after_drop: int = 2, every_days: int = 3) -> list[PainPoint]:
+def sessions(*before: int, after_drop: int = 2, every_days: int = 3) -> list[HeldSession]:
     return [
-        PainPoint(START + dt.timedelta(days=every_days * i), b, max(b - after_drop, 0))
+        HeldSession(START + dt.timedelta(days=every_days * i), b, max(b - after_drop, 0))
         for i, b in enumerate(before)
     ]
 
 
 def report(
-    points: list[PainPoint],
+    points: list[HeldSession],
     t: OutcomeThresholds,
     *,
     today: dt.date,
@@ -168,7 +168,7 @@ def test_the_trend_reads_the_last_three_sessions_only() -> None:
 def test_the_immediate_response_is_shown_apart_from_the_trend(
     thresholds: OutcomeThresholds,
 ) -> None:
-    points = [*sessions(7, 7, 7, after_drop=3), PainPoint(START + dt.timedelta(days=10), 7, None)]
+    points = [*sessions(7, 7, 7, after_drop=3), HeldSession(START + dt.timedelta(days=10), 7, None)]
     result = report(points, thresholds, today=START + dt.timedelta(days=10))
     assert result.immediate.mean_drop == 3
     assert result.immediate.sessions == 3
@@ -272,14 +272,14 @@ def test_reassessment_is_due_every_so_many_visits_since_the_last_assessment(
     thresholds: OutcomeThresholds,
 ) -> None:
     n = thresholds.reassess_every_visits
-    points = [PainPoint(START + dt.timedelta(days=2 * i + 1), 5, 4) for i in range(n)]
+    points = [HeldSession(START + dt.timedelta(days=2 * i + 1), 5, 4) for i in range(n)]
     today = START + dt.timedelta(days=2 * n + 1)
     # Pick a day that is not the last week of a phase so only the visit count speaks.
     today = today if (today - START).days // 7 + 1 not in {2, 5, 9} else today + dt.timedelta(7)
     due = report(points, thresholds, today=today)
     [reassess] = [s for s in due.suggestions if s.kind == "reassess"]
     assert f"every {n} visits" in reassess.why
-    recent = report(points, thresholds, today=today, last_assessed_on=points[2].when)
+    recent = report(points, thresholds, today=today, last_assessed_on=points[2].on)
     assert "reassess" not in kinds(recent)
 
 

@@ -30,12 +30,14 @@ def load_changed(
 
 def test_the_shipped_protocol_is_the_articles_model(protocol: Protocol) -> None:
     assert (protocol.id, protocol.version) == ("integrative_lbp", 1)
-    assert [(p.name, p.start_week, p.end_week) for p in protocol.phases] == [
+    assert [(p.phase.name, p.phase.start_week, p.phase.end_week) for p in protocol.phases] == [
         ("Calm and correct", 1, 2),
         ("Stabilise", 3, 5),
         ("Strengthen and prevent", 6, 9),
     ]
-    assert [(p.acupuncture_per_week, p.acupuncture_as_needed) for p in protocol.phases] == [
+    assert [
+        (p.phase.acupuncture_per_week, p.phase.acupuncture_as_needed) for p in protocol.phases
+    ] == [
         (2, False),
         (1, False),
         (None, True),
@@ -45,7 +47,7 @@ def test_the_shipped_protocol_is_the_articles_model(protocol: Protocol) -> None:
         "relax tight muscles",
         "calm nerve irritation",
     )
-    assert [p.pt_per_week for p in protocol.phases] == [2, 2, 1]
+    assert [p.phase.pt_per_week for p in protocol.phases] == [2, 2, 1]
     assert protocol.phases[2].open_ended and not protocol.phases[1].open_ended
     assert protocol.clinic_defaults.clinic_days == frozenset(range(5))
 
@@ -56,7 +58,7 @@ def test_phase_aims_quote_the_article(protocol: Protocol) -> None:
         pytest.skip("the shared article is not available here")
     text = article.read_text(encoding="utf-8")
     for phase in protocol.phases:
-        for sentence in re.split(r"(?<=\.) ", phase.aim):
+        for sentence in re.split(r"(?<=\.) ", phase.phase.aim):
             assert sentence.rstrip(".") in text
     for indication in protocol.indications:
         assert indication.text in text
@@ -169,7 +171,7 @@ def test_a_missing_file_is_a_protocol_error(tmp_path: Path, catalogue: Catalogue
 
 def test_clinic_may_change_the_last_phase_length(tmp_path: Path, catalogue: Catalogue) -> None:
     changed = load_changed(tmp_path, catalogue, "last_phase_weeks = 4", "last_phase_weeks = 6")
-    assert changed.phases[2].end_week == 11
+    assert changed.phases[2].phase.end_week == 11
 
 
 def test_catalogues_load_from_a_copied_resources_folder(tmp_path: Path) -> None:

@@ -16,20 +16,20 @@ START = date(2026, 1, 5)
 
 
 def codes(phase: PhaseProposal) -> set[str]:
-    return {choice.code for choice in phase.pt_interventions}
+    return {choice.code for choice in phase.interventions}
 
 
 def points(phase: PhaseProposal) -> set[str]:
-    return {choice.code for choice in phase.acupoints}
+    return {choice.code for choice in phase.points}
 
 
 def all_reasons(proposal: PlanProposal) -> list[Reason]:
     reasons: list[Reason] = []
     for phase in proposal.phases:
         reasons += phase.reasons
-        for choice in phase.pt_interventions:
+        for choice in phase.interventions:
             reasons += choice.reasons
-        for point in phase.acupoints:
+        for point in phase.points:
             reasons += point.reasons
     for note in proposal.precautions:
         reasons.append(note.reason)
@@ -46,12 +46,12 @@ def test_office_worker_gets_the_articles_phases(
     assert not proposal.blocked and proposal.blocked_reason is None
     assert (proposal.protocol_id, proposal.protocol_version) == ("integrative_lbp", 1)
     one, two, three = proposal.phases
-    assert (one.start_week, one.end_week, one.acupuncture_per_week) == (1, 2, 2)
+    assert (one.phase.start_week, one.phase.end_week, one.phase.acupuncture_per_week) == (1, 2, 2)
     assert {"posture_correction", "myofascial_release"} <= codes(one)
-    assert (two.start_week, two.end_week, two.acupuncture_per_week) == (3, 5, 1)
+    assert (two.phase.start_week, two.phase.end_week, two.phase.acupuncture_per_week) == (3, 5, 1)
     assert {"core_stabilization", "glute_activation", "spinal_mobility"} <= codes(two)
-    assert three.start_week == 6 and three.acupuncture_as_needed
-    assert three.acupuncture_per_week is None
+    assert three.phase.start_week == 6 and three.phase.acupuncture_as_needed
+    assert three.phase.acupuncture_per_week is None
     assert {"functional_strength", "ergonomic_retraining"} <= codes(three)
 
 
@@ -59,7 +59,7 @@ def test_office_worker_schedule_has_4_then_3_acupuncture_visits_and_weekly_pt(
     office_worker: Intake, protocol: Protocol, catalogue: Catalogue
 ) -> None:
     proposal = recommend(office_worker, protocol, catalogue)
-    visits = build_schedule(proposal.frequencies(), START, protocol.clinic_defaults.clinic_days)
+    visits = build_schedule(proposal.plan_phases(), START, protocol.clinic_defaults.clinic_days)
     acupuncture = [v.visit_date for v in visits if "acupuncture" in v.modalities]
     weeks = [(d - START).days // 7 + 1 for d in acupuncture]
     assert weeks == [1, 1, 2, 2, 3, 4, 5]
@@ -88,7 +88,7 @@ def test_pain_below_the_knee_counts_as_nerve_involvement_and_adds_distal_points(
     for phase in proposal.phases:
         assert {"BL40", "BL60", "GB30", "GB34"} <= points(phase)
         assert "calm nerve irritation" in phase.acupuncture_aims
-    bl60 = next(p for p in proposal.phases[0].acupoints if p.code == "BL60")
+    bl60 = next(p for p in proposal.phases[0].points if p.code == "BL60")
     assert "radiating pain into the calf counts as nerve involvement" in bl60.reason.text
 
 
@@ -107,7 +107,7 @@ def test_hip_pain_with_neurological_signs_recorded_counts_as_radicular(
     signs = replace(office_worker, neurological_signs=True)
     proposal = recommend(signs, protocol, catalogue)
     assert "BL60" in points(proposal.phases[0])
-    bl60 = next(p for p in proposal.phases[0].acupoints if p.code == "BL60")
+    bl60 = next(p for p in proposal.phases[0].points if p.code == "BL60")
     assert "neurological signs" in bl60.reason.text
 
 
@@ -123,11 +123,11 @@ def test_posture_and_sedentary_factors_give_their_reasons_to_existing_choices(
     office_worker: Intake, protocol: Protocol, catalogue: Catalogue
 ) -> None:
     proposal = recommend(office_worker, protocol, catalogue)
-    posture = next(c for c in proposal.phases[0].pt_interventions if c.code == "posture_correction")
+    posture = next(c for c in proposal.phases[0].interventions if c.code == "posture_correction")
     rules = [r.rule for r in posture.reasons]
     assert rules == ["phase_1_focus", "factor_posture", "factor_sedentary"]
     ergonomic = next(
-        c for c in proposal.phases[2].pt_interventions if c.code == "ergonomic_retraining"
+        c for c in proposal.phases[2].interventions if c.code == "ergonomic_retraining"
     )
     assert {"factor_posture", "factor_sedentary"} <= {r.rule for r in ergonomic.reasons}
     assert ergonomic.dosage == catalogue.interventions["ergonomic_retraining"].dosage
@@ -138,7 +138,7 @@ def test_disc_factor_adds_neuromuscular_retraining_with_care(
 ) -> None:
     intake = replace(office_worker, contributing_factors=("disc",))
     phase_two = recommend(intake, protocol, catalogue).phases[1]
-    added = next(c for c in phase_two.pt_interventions if c.code == "neuromuscular_retraining")
+    added = next(c for c in phase_two.interventions if c.code == "neuromuscular_retraining")
     assert added.reason.rule == "factor_disc"
     assert "Caution" in added.reason.text
 
@@ -164,8 +164,8 @@ def test_every_choice_has_a_reason_with_a_source(
     proposal = recommend(intake, protocol, catalogue)
     for phase in proposal.phases:
         assert phase.reasons
-        assert all(choice.reasons for choice in phase.pt_interventions)
-        assert all(point.reasons for point in phase.acupoints)
+        assert all(choice.reasons for choice in phase.interventions)
+        assert all(point.reasons for point in phase.points)
     reasons = all_reasons(proposal)
     assert len(reasons) > 30
     assert all(r.rule and r.text and r.source for r in reasons)
@@ -177,7 +177,7 @@ def test_phase_reasons_quote_the_article(
     office_worker: Intake, protocol: Protocol, catalogue: Catalogue
 ) -> None:
     phase = recommend(office_worker, protocol, catalogue).phases[0]
-    focus = next(c for c in phase.pt_interventions if c.code == "myofascial_release")
+    focus = next(c for c in phase.interventions if c.code == "myofascial_release")
     assert focus.reason.source.startswith("“Acupuncture twice per week to reduce inflammation")
 
 

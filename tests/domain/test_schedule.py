@@ -7,20 +7,21 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from backclinic.domain.plan import PlanPhase
 from backclinic.domain.schedule import (
-    PhaseFrequency,
     ScheduleError,
     VisitDraft,
     build_schedule,
     reschedule_from,
 )
+from tests.plan_phases import plan_phase
 
 MONDAY = date(2026, 1, 5)
 WEEKDAYS = frozenset(range(5))
 ARTICLE_PHASES = (
-    PhaseFrequency(1, 1, 2, 2, False, 2),
-    PhaseFrequency(2, 3, 5, 1, False, 2),
-    PhaseFrequency(3, 6, 9, None, True, 1),
+    plan_phase(1, 1, 2, 2, False, 2),
+    plan_phase(2, 3, 5, 1, False, 2),
+    plan_phase(3, 6, 9, None, True, 1),
 )
 
 
@@ -29,7 +30,7 @@ def dates_with(visits: list[VisitDraft], modality: str) -> list[date]:
 
 
 def test_twice_weekly_acupuncture_from_a_monday_falls_on_monday_and_thursday() -> None:
-    visits = build_schedule([PhaseFrequency(1, 1, 2, 2, False, 0)], MONDAY, WEEKDAYS)
+    visits = build_schedule([plan_phase(1, 1, 2, 2, False, 0)], MONDAY, WEEKDAYS)
     assert dates_with(visits, "acupuncture") == [
         date(2026, 1, 5),
         date(2026, 1, 8),
@@ -72,18 +73,18 @@ def test_same_day_acupuncture_and_pt_are_one_visit() -> None:
 
 
 def test_as_needed_acupuncture_has_no_fixed_visits() -> None:
-    visits = build_schedule([PhaseFrequency(1, 1, 3, None, True, 1)], MONDAY, WEEKDAYS)
+    visits = build_schedule([plan_phase(1, 1, 3, None, True, 1)], MONDAY, WEEKDAYS)
     assert visits and all(v.modalities == ("pt",) for v in visits)
 
 
 def test_twice_weekly_with_one_clinic_day_is_refused_with_a_sentence() -> None:
     with pytest.raises(ScheduleError, match="1 clinic day"):
-        build_schedule([PhaseFrequency(1, 1, 1, 2, False, 0)], MONDAY, frozenset({2}))
+        build_schedule([plan_phase(1, 1, 1, 2, False, 0)], MONDAY, frozenset({2}))
 
 
 def test_twice_weekly_on_adjacent_days_only_is_refused() -> None:
     with pytest.raises(ScheduleError, match="at least 2 days apart"):
-        build_schedule([PhaseFrequency(1, 1, 1, 2, False, 0)], MONDAY, frozenset({0, 1}))
+        build_schedule([plan_phase(1, 1, 1, 2, False, 0)], MONDAY, frozenset({0, 1}))
 
 
 def test_no_clinic_days_is_refused() -> None:
@@ -92,23 +93,23 @@ def test_no_clinic_days_is_refused() -> None:
 
 
 def test_overlapping_phases_are_refused() -> None:
-    phases = [PhaseFrequency(1, 1, 3, 1, False, 1), PhaseFrequency(2, 3, 5, 1, False, 1)]
+    phases = [plan_phase(1, 1, 3, 1, False, 1), plan_phase(2, 3, 5, 1, False, 1)]
     with pytest.raises(ScheduleError, match="must start in week 4"):
         build_schedule(phases, MONDAY, WEEKDAYS)
 
 
 def test_weeks_count_from_the_start_date_not_from_mondays() -> None:
     wednesday = date(2026, 1, 7)
-    visits = build_schedule([PhaseFrequency(1, 1, 1, 1, False, 0)], wednesday, WEEKDAYS)
+    visits = build_schedule([plan_phase(1, 1, 1, 1, False, 0)], wednesday, WEEKDAYS)
     assert [v.visit_date for v in visits] == [wednesday]
 
 
 def test_rescheduling_keeps_the_past_and_regenerates_the_future() -> None:
     original = build_schedule(ARTICLE_PHASES, MONDAY, WEEKDAYS)
     changed = (
-        PhaseFrequency(1, 1, 2, 2, False, 2),
-        PhaseFrequency(2, 3, 5, 2, False, 2),
-        PhaseFrequency(3, 6, 9, None, True, 1),
+        plan_phase(1, 1, 2, 2, False, 2),
+        plan_phase(2, 3, 5, 2, False, 2),
+        plan_phase(3, 6, 9, None, True, 1),
     )
     cutoff = date(2026, 1, 19)
     result = reschedule_from(original, changed, MONDAY, WEEKDAYS, cutoff)
@@ -129,7 +130,7 @@ def test_rescheduling_never_rewrites_a_past_visit_even_when_it_differs() -> None
 
 
 @st.composite
-def phase_plans(draw: st.DrawFn) -> list[PhaseFrequency]:
+def phase_plans(draw: st.DrawFn) -> list[PlanPhase]:
     phases = []
     week = 1
     for number in range(1, draw(st.integers(1, 3)) + 1):
@@ -137,12 +138,12 @@ def phase_plans(draw: st.DrawFn) -> list[PhaseFrequency]:
         as_needed = draw(st.booleans())
         acupuncture = None if as_needed else draw(st.integers(0, 3))
         pt = draw(st.integers(0, 3))
-        phases.append(PhaseFrequency(number, week, week + length - 1, acupuncture, as_needed, pt))
+        phases.append(plan_phase(number, week, week + length - 1, acupuncture, as_needed, pt))
         week += length
     return phases
 
 
-def feasible(phases: list[PhaseFrequency], start: date, days: frozenset[int]) -> bool:
+def feasible(phases: list[PlanPhase], start: date, days: frozenset[int]) -> bool:
     """Independent feasibility: every window of 7 days holds each open weekday once."""
     offsets = sorted((d - start.weekday()) % 7 for d in days)
     for phase in phases:
@@ -160,7 +161,7 @@ def feasible(phases: list[PhaseFrequency], start: date, days: frozenset[int]) ->
     days=st.frozensets(st.integers(0, 6), min_size=1),
 )
 def test_schedule_properties_hold_for_any_feasible_plan(
-    phases: list[PhaseFrequency], start: date, days: frozenset[int]
+    phases: list[PlanPhase], start: date, days: frozenset[int]
 ) -> None:
     if not feasible(phases, start, days):
         with pytest.raises(ScheduleError):
@@ -212,7 +213,7 @@ def test_no_visit_is_booked_on_a_closed_day() -> None:
 
 def test_a_visit_on_a_closed_day_moves_to_the_nearest_open_day_of_its_week() -> None:
     visits = build_schedule(
-        [PhaseFrequency(1, 1, 1, 2, False, 0)],
+        [plan_phase(1, 1, 1, 2, False, 0)],
         date(2026, 12, 21),
         WEEKDAYS,
         frozenset({date(2026, 12, 24)}),
@@ -223,6 +224,6 @@ def test_a_visit_on_a_closed_day_moves_to_the_nearest_open_day_of_its_week() -> 
 def test_a_week_closed_throughout_moves_its_visits_to_the_next_open_days() -> None:
     closed_week = frozenset(date(2026, 12, 21) + timedelta(days=d) for d in range(7))
     visits = build_schedule(
-        [PhaseFrequency(1, 1, 1, 1, False, 0)], date(2026, 12, 21), WEEKDAYS, closed_week
+        [plan_phase(1, 1, 1, 1, False, 0)], date(2026, 12, 21), WEEKDAYS, closed_week
     )
     assert [v.visit_date for v in visits] == [date(2026, 12, 28)]

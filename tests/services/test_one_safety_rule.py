@@ -41,7 +41,7 @@ def test_the_shipped_protocol_offers_the_point_the_copy_avoids(
 ) -> None:
     patient_id = grace(services, actor, precautions=(AVOIDING_PRECAUTION,))
     proposal = services.plans.propose(actor, patient_id)
-    assert all(AVOIDED_POINT in {p.code for p in phase.acupoints} for phase in proposal.phases)
+    assert all(AVOIDED_POINT in {p.code for p in phase.points} for phase in proposal.phases)
 
 
 def test_the_recommendation_leaves_out_the_avoided_point_and_says_why(
@@ -49,7 +49,7 @@ def test_the_recommendation_leaves_out_the_avoided_point_and_says_why(
 ) -> None:
     patient_id = grace(edited, actor, precautions=(AVOIDING_PRECAUTION,))
     proposal = edited.plans.propose(actor, patient_id)
-    assert all(AVOIDED_POINT not in {p.code for p in phase.acupoints} for phase in proposal.phases)
+    assert all(AVOIDED_POINT not in {p.code for p in phase.points} for phase in proposal.phases)
     (note,) = proposal.precautions
     assert {r.code for r in note.removed_points} == {AVOIDED_POINT}
     assert AVOIDING_LABEL in note.removed_points[0].reason.text

@@ -157,7 +157,7 @@ def test_pregnancy_keeps_contraindicated_points_out_of_a_plan(
 ) -> None:
     patient_id = grace(services, actor, precautions=("pregnancy",))
     proposal = services.plans.propose(actor, patient_id)
-    offered = {p.code for phase in proposal.phases for p in phase.acupoints}
+    offered = {p.code for phase in proposal.phases for p in phase.points}
     assert not offered & {"LI4", "SP6", "BL60", "BL67"}
     choices = choices_from_proposal(proposal, start=START, clinic_days=MON_TO_FRI)
     from dataclasses import replace

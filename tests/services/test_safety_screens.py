@@ -165,7 +165,7 @@ def test_neurological_signs_are_kept_with_the_intake_and_exported(
     intake = services.assessments.latest_intake(actor, patient_id)
     assert intake is not None and intake.intake.neurological_signs is True
     proposal = services.plans.propose(actor, patient_id)
-    points = {p.code for phase in proposal.phases for p in phase.acupoints}
+    points = {p.code for phase in proposal.phases for p in phase.points}
     assert {"BL60", "GB30"} & points
     exported = services.cases.export_document(actor, "CASE-0045")
     assert exported["assessments"][0]["radiating_pain"]["neurological_signs"] is True
@@ -223,6 +223,28 @@ def test_a_session_with_bl23_in_pregnancy_needs_the_acknowledgement_and_no_elect
         visit_input(day, acupoints=("BL23", "BL40"), acknowledged_points=("BL23",)),
     )
     assert logged.id
+
+
+def test_a_plans_acknowledged_points_leave_in_its_case_file_and_come_back_unreported(
+    services: Services, actor: Actor, tmp_path: Path
+) -> None:
+    patient_id, choices = pregnant_plan(services, actor)
+    planned = tuple(sorted({p for phase in choices.phases for p in phase.acupoints}))  # type: ignore[attr-defined]
+    services.plans.create(
+        actor,
+        patient_id,
+        replace(choices, acknowledged_points=planned),  # type: ignore[type-var]
+    )
+    mrn = services.patients.get(actor, patient_id).mrn
+    assert mrn is not None
+    document = services.cases.export_document(actor, mrn)
+    assert document["plan"]["acknowledged_points"] == list(planned)
+    path = tmp_path / "her.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    result = services.cases.import_file(actor, path, update=True)
+    assert result.notices == ()
+    plan = services.plans.active_plan(actor, patient_id)
+    assert plan is not None and plan.acknowledged_points == planned
 
 
 def test_an_imported_session_with_bl23_in_pregnancy_without_acknowledgement_is_reported(

@@ -36,7 +36,7 @@ def _dialog(qtbot: QtBot, accounts: AccountService, actor: Actor) -> AccountsDia
 
 def _select(dialog: AccountsDialog, username: str) -> None:
     for row in range(dialog.model.rowCount()):
-        account = dialog.model.account(row)
+        account = dialog.model.row(row)
         if account is not None and account.username == username:
             dialog.table.selectRow(row)
             return

@@ -108,7 +108,7 @@ def test_older_entries_load_a_page_at_a_time(
     assert viewer.model.rowCount() == 3 and viewer.more_button.isEnabled()
     while viewer.more_button.isEnabled():
         qtbot.mouseClick(viewer.more_button, Qt.MouseButton.LeftButton)
-    ids = [r.id for r in viewer.model.records]
+    ids = [r.id for r in viewer.model.rows()]
     assert ids == sorted(set(ids), reverse=True)
     assert len(ids) == len(AuditService(services.context).query(admin))
 

@@ -121,7 +121,7 @@ def test_the_article_office_worker_gets_the_articles_plan_through_wizard_and_pla
     assert tab.phases.toPlainText().count("Phase ") == 3
     assert "Acupuncture twice a week" in tab.phases.toPlainText()
     qtmodeltester.check(tab.visits)
-    visits = [tab.visits.visit_at(row) for row in range(tab.visits.rowCount())]
+    visits = [tab.visits.row(row) for row in range(tab.visits.rowCount())]
     acupuncture = Counter(week_of(v.visit_date) for v in visits if "acupuncture" in v.modalities)
     pt_weeks = {week_of(v.visit_date) for v in visits if "pt" in v.modalities}
     assert sum(acupuncture[w] for w in (1, 2)) == 4

@@ -595,7 +595,9 @@ class _CaseReader:
                 raise CaseFileProblem(
                     f"{where}.pt_focus", "must list the same codes as pt_interventions"
                 )
-        template = next((t for t in self._protocol.phases if t.number == phase["number"]), None)
+        template = next(
+            (t.phase for t in self._protocol.phases if t.number == phase["number"]), None
+        )
         acupuncture = phase["acupuncture"]
         pt_per_week = phase.get("pt_per_week")
         if pt_per_week is None:
