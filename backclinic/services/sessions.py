@@ -27,17 +27,18 @@ from backclinic.db.models import (
     TreatmentSessionRow,
 )
 from backclinic.domain.catalogue import Catalogue
-
-# The progress report's types are re-exported for the Progress tab, which takes them from
-# here rather than from the domain's rule module.
-from backclinic.domain.progress import ProgressReport as ProgressReport
-from backclinic.domain.progress import Suggestion as Suggestion
 from backclinic.domain.progress import (
+    PhaseWeeks,
     VisitCounts,
     phase_for_week,
     plan_week,
     progress,
 )
+
+# The progress report's types are re-exported for the Progress tab, which takes them from
+# here rather than from the domain's rule module.
+from backclinic.domain.progress import ProgressReport as ProgressReport
+from backclinic.domain.progress import Suggestion as Suggestion
 from backclinic.domain.protocol import Protocol
 from backclinic.domain.safety import ViolationKind, acupuncture_violations
 from backclinic.domain.scoring import score_odi
@@ -98,7 +99,7 @@ class _Chart:
     archived: bool
     plan_id: int | None
     plan_start: dt.date | None
-    phases: tuple[PhaseSpan, ...]
+    phases: tuple[PhaseWeeks, ...]
     # (active, role) of the account named as giving the session.
     giver: tuple[bool, str] | None
     visit: _Chosen | None
@@ -520,11 +521,8 @@ class SessionService:
             archived=first.archived,
             plan_id=plan_id,
             plan_start=first.start_date,
-            phases=tuple(
-                PhaseSpan(r.number, r.name, r.start_week, r.end_week)
-                for r in rows
-                if r[1] == plan_id and r.number is not None
-            ),
+            # Each row holds a phase's number, name and weeks, as progress reads a phase.
+            phases=tuple(r for r in rows if r[1] == plan_id and r.number is not None),
             giver=None if first.role is None else (first.active, first.role),
             visit=None
             if first.visit_patient_id is None
