@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from backclinic.domain.catalogue import Catalogue
@@ -223,6 +223,8 @@ class SafetyScreen:
     red_flags: Mapping[str, FlagAnswer] | None
     precautions: Mapping[str, FlagAnswer] | None
     clearance_note: str | None = None
+    # The instant the screen was recorded: orders it against events of the same day.
+    at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -236,6 +238,8 @@ class SafetyEvent:
     kind: SafetyEventKind
     items: tuple[str, ...] = ()
     text: str = ""
+    # The instant it was recorded (a session: when it was given).
+    at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -248,6 +252,7 @@ class SafetyItem:
     on: date | None
     by: str | None
     cleared: bool = False
+    at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -301,10 +306,23 @@ def _latest_answers(
         for screen, answers in newest_first:
             answer = answers.get(code, FlagAnswer.NOT_ASKED)
             if answer != FlagAnswer.NOT_ASKED:
-                found = SafetyItem(code, found.label, answer, screen.on, screen.by)
+                found = SafetyItem(code, found.label, answer, screen.on, screen.by, at=screen.at)
                 break
         items.append(found)
     return items
+
+
+def came_after(
+    later_on: date, later_at: datetime | None, earlier_on: date, earlier_at: datetime | None
+) -> bool:
+    """Whether a record of ``later_on`` (recorded at ``later_at``) answers one of
+    ``earlier_on``: a later day does; on the same day only an instant recorded strictly
+    after it. Two records of the same instant, or of one day with no instant to order them
+    by, are not taken as ordered (the sign stands until an outcome or clearance recorded
+    after it)."""
+    if later_on != earlier_on:
+        return later_on > earlier_on
+    return later_at is not None and earlier_at is not None and later_at > earlier_at
 
 
 def _day(day: date | None) -> str:
@@ -327,9 +345,10 @@ def safety_status(
 
     Each red flag and precaution takes its answer from the latest screen that asked it. A
     cauda-equina sign present, or a neurological warning sign at a session, puts treatment
-    on hold (urgent referral) until a referral outcome is recorded on or after it; a
-    present non-urgent flag needs a clearance (a clearance event naming it, or the screen's
-    own clearance note) recorded on or after the screen that found it.
+    on hold (urgent referral) until a referral outcome is recorded after it; a present
+    non-urgent flag needs a clearance (a clearance event naming it, or the screen's own
+    clearance note) recorded after the screen that found it. "After" is by day, and on the
+    same day by the instant each was recorded (``came_after``).
     """
     ordered = sorted((s for s in screens if s.on <= as_of), key=lambda s: s.on)
     happened = sorted((e for e in events if e.on <= as_of), key=lambda e: e.on)
@@ -344,27 +363,31 @@ def safety_status(
         dict(catalogue.codes.get("precautions", {})),
         lambda s: s.precautions,
     )
-    outcomes = [e.on for e in happened if e.kind == SafetyEventKind.REFERRAL_OUTCOME]
+    outcomes = [e for e in happened if e.kind == SafetyEventKind.REFERRAL_OUTCOME]
 
-    def referred_since(day: date) -> bool:
-        return any(outcome >= day for outcome in outcomes)
+    def referred_since(day: date, at: datetime | None) -> bool:
+        return any(came_after(outcome.on, outcome.at, day, at) for outcome in outcomes)
 
     urgent_signs = [
         i
         for i in red
-        if i.code in urgent and i.answer == FlagAnswer.PRESENT and not referred_since(i.on or as_of)
+        if i.code in urgent
+        and i.answer == FlagAnswer.PRESENT
+        and not referred_since(i.on or as_of, i.at)
     ]
     warning_events = [
         e
         for e in happened
-        if e.kind == SafetyEventKind.NEUROLOGICAL_WARNING and not referred_since(e.on)
+        if e.kind == SafetyEventKind.NEUROLOGICAL_WARNING and not referred_since(e.on, e.at)
     ]
 
     def cleared(item: SafetyItem) -> bool:
         day = item.on or as_of
         note = next((s.clearance_note for s in ordered if s.on == day and s.by == item.by), None)
         return is_reason(note) or any(
-            e.kind == SafetyEventKind.CLEARANCE and item.code in e.items and e.on >= day
+            e.kind == SafetyEventKind.CLEARANCE
+            and item.code in e.items
+            and came_after(e.on, e.at, day, item.at)
             for e in happened
         )
 
@@ -397,10 +420,21 @@ def safety_status(
             "before the next session."
         )
     else:
+        # Cauda-equina signs are referred (an outcome answers them), never "cleared".
         present = [i for i in red if i.answer == FlagAnswer.PRESENT]
+        referred = [i for i in present if i.code in urgent]
+        cleared_flags = [i for i in present if i.code not in urgent]
+        parts = []
+        if referred:
+            parts.append(
+                f"Referred for possible cauda equina syndrome, outcome recorded: {_words(referred)}"
+            )
+        if cleared_flags:
+            parts.append(f"red flags present and cleared: {_words(cleared_flags)}")
+        said = "; ".join(parts)
         message = (
-            f"Red flags present and cleared: {_words(present)}."
-            if present
+            f"{said[:1].upper()}{said[1:]}."
+            if said
             else "No red flag present at the latest screen."
         )
     return SafetyStatus(

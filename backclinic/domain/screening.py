@@ -159,6 +159,9 @@ class AgeFlag:
     age_at_onset: int
     onset_weeks: float | None
     text: str
+    # What recording would settle it, in words, when the onset or the recurrence is not
+    # recorded ("" when both are: then only the clinician's confirmation or ruling out).
+    unsettled: str = ""
 
 
 def _years(born: date, on: date) -> int:
@@ -174,7 +177,8 @@ def derive_age_flag(
 ) -> AgeFlag | None:
     """The derived flag when it applies: age at onset over the protocol's age, an episode
     not recorded as recurrent, and an onset within the protocol's weeks (an onset not
-    recorded counts as new, so the clinician decides). None when it does not apply."""
+    recorded counts as new, so the clinician decides, and is told that recording the onset
+    may settle it). None when it does not apply."""
     rule = protocol.age_flag
     if rule is None or date_of_birth is None or recurrent is True:
         return None
@@ -184,19 +188,43 @@ def derive_age_flag(
     age = _years(date_of_birth, onset)
     if age <= rule.age_over:
         return None
-    since = (
-        "onset not recorded"
-        if onset_weeks is None
-        else f"pain for {onset_weeks:g} week{'' if onset_weeks == 1 else 's'}"
-    )
+    weeks = f"{rule.onset_within_weeks:g} weeks"
+    if onset_weeks is None:
+        # Without an onset the age is today's, and the pain is taken as new.
+        when = f"{age} now, onset not recorded"
+        unsettled = (
+            "The onset is not recorded, so the pain is taken as new: recording when it began "
+            f"settles it if that was more than {weeks} ago"
+            + (
+                ", as does recording that this episode is a recurrence."
+                if recurrent is None
+                else "."
+            )
+        )
+    else:
+        when = f"{age} at onset, pain for {onset_weeks:g} week{'' if onset_weeks == 1 else 's'}"
+        unsettled = (
+            "Whether this episode is a recurrence is not recorded: recording that it is settles it."
+            if recurrent is None
+            else ""
+        )
     episode = "not a recurrence" if recurrent is False else "recurrence not recorded"
     label = protocol.red_flag_words([rule.code])
     return AgeFlag(
         rule.code,
         age,
         onset_weeks,
-        f"{label[:1].upper()}{label[1:]} ({age} at onset, {since}, {episode})",
+        f"{label[:1].upper()}{label[1:]} ({when}, {episode})",
+        unsettled,
     )
+
+
+def age_flag_words(flag: AgeFlag) -> str:
+    """Why the derived flag is shown: it applies, or it may apply until the onset (or the
+    recurrence) is recorded."""
+    if flag.unsettled:
+        return f"{flag.text} may apply. {flag.unsettled}"
+    return f"{flag.text} applies from the date of birth and the onset."
 
 
 def age_flag_refusal(
@@ -209,9 +237,14 @@ def age_flag_refusal(
         return None
     if answers.get(flag.code) == FlagAnswer.PRESENT or is_reason(ruled_out):
         return None
+    settle = (
+        f"{flag.text} may apply. {flag.unsettled} Until then, confirm"
+        if flag.unsettled
+        else f"{flag.text} applies from the date of birth and the onset: confirm"
+    )
     return (
-        f"{flag.text} applies from the date of birth and the onset: confirm it as a red flag "
-        "(a clearance is then needed) or rule it out with a reason before a plan can be made."
+        f"{settle} it as a red flag (a clearance is then needed) or rule it out with a reason "
+        "before a plan can be made."
     )
 
 

@@ -9,7 +9,7 @@ transaction with one audit entry. Changing an active plan reschedules future vis
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -39,14 +39,14 @@ from backclinic.domain.recommend import PhaseProposal as PhaseProposal
 from backclinic.domain.recommend import PlanProposal as PlanProposal
 from backclinic.domain.recommend import Reason as Reason
 from backclinic.domain.recommend import recommend, screen_intake
-from backclinic.domain.safety import ViolationKind, acupuncture_violations
+from backclinic.domain.safety import Violation, ViolationKind, acupuncture_violations
 from backclinic.domain.schedule import (
     ScheduleError,
     VisitDraft,
     build_schedule,
     reschedule_from,
 )
-from backclinic.domain.screening import ScreeningOutcome
+from backclinic.domain.screening import FlagAnswer, ScreeningOutcome
 from backclinic.services import queries
 from backclinic.services.assessments import (
     AssessmentInput,
@@ -242,10 +242,27 @@ class PlanService:
                 raise ValidationFailed(
                     [FieldError("intake", "Record an intake before building a plan.")]
                 )
-            intake = self._with_recorded_clearance(
-                session, patient_id, intake_from_row(row, patient)
-            )
+            intake = self._planning_intake(session, patient_id, intake_from_row(row, patient))
         return recommend(intake, self.protocol, self.catalogue)
+
+    def _planning_intake(self, session: Session, patient_id: int, intake: Intake) -> Intake:
+        """The intake a plan is proposed and checked from: its flags cleared by the
+        clearances on record, its precautions as of the latest screen that asked them (a
+        pregnancy recorded at a reassessment after the intake), as create checks the points
+        against."""
+        intake = self._with_recorded_clearance(session, patient_id, intake)
+        status = status_on(
+            session, patient_id, self.protocol, self.catalogue, self._context.clock.today()
+        )
+        if not any(i.answer != FlagAnswer.NOT_ASKED for i in status.precautions):
+            return intake
+        return replace(
+            intake,
+            precautions=status.precautions_in_force,
+            precautions_not_asked=tuple(
+                i.code for i in status.precautions if i.answer == FlagAnswer.NOT_ASKED
+            ),
+        )
 
     def _with_recorded_clearance(self, session: Session, patient_id: int, intake: Intake) -> Intake:
         """The intake, its present flags cleared by the clearances on record since it was
@@ -319,7 +336,16 @@ class PlanService:
                         )
                     ]
                 )
-            row = self._insert_plan(session, actor, patient_id, intake_row.id, choices)
+            # Points are checked against the precautions in force today (a pregnancy at a
+            # reassessment after the intake counts), as a session would be.
+            row = self._insert_plan(
+                session,
+                actor,
+                patient_id,
+                intake_row.id,
+                choices,
+                precautions=set(status.precautions_in_force),
+            )
             view = self._view(session, row)
             self._context.audit(
                 session,
@@ -376,14 +402,16 @@ class PlanService:
         visits: Sequence[Any] | None = None,
         *,
         imported: bool = False,
+        precautions: set[str] | None = None,
     ) -> PlanRow:
         """Insert plan, phases and visits inside the caller's unit of work (no audit).
 
         ``imported``: a case file's plan, whose points planned without the acknowledgement
-        a precaution asks for were reported by the import rather than refused."""
-        self._check_choices(
-            choices, self._patient_precautions(session, intake_row_id), imported=imported
-        )
+        a precaution asks for were reported by the import rather than refused.
+        ``precautions``: those in force, when not the intake's."""
+        if precautions is None:
+            precautions = self._patient_precautions(session, intake_row_id)
+        self._check_choices(choices, precautions, imported=imported)
         if choices.visit_time is not None and visits is None:
             settings = session.get(ClinicSettingsRow, 1)
             if settings is not None and (
@@ -408,7 +436,7 @@ class PlanService:
             target_pain=choices.target_pain,
             target_odi=choices.target_odi,
             functional_goals=list(choices.functional_goals),
-            precautions=sorted(self._patient_precautions(session, intake_row_id)),
+            precautions=sorted(precautions),
             red_flag_clearance=choices.red_flag_clearance,
             acknowledged_points=sorted(choices.acknowledged_points),
             reasons=list(choices.reasons),
@@ -440,13 +468,22 @@ class PlanService:
         pt_per_week: int,
         expected_version: int,
         effective_from: dt.date | None = None,
+        acknowledged_points: Collection[str] = (),
+        withdrawn_points: Collection[str] = (),
     ) -> PlanView:
         """Extend or shorten a phase or change its frequencies; only future visits move.
 
         Later phases shift so the phases stay contiguous. Visits before ``effective_from``
         (today by default) and every visit already held or missed stay exactly as they were.
+
+        The points of the phases not over by then are checked against the precautions in
+        force today (a pregnancy recorded after the plan was made counts): a point they
+        rule out is refused unless the clinician takes it out (``withdrawn_points``, from
+        those phases only), one they allow only with an acknowledgement unless it is among
+        ``acknowledged_points`` or was acknowledged with the plan.
         """
-        from_date = effective_from or self._context.clock.today()
+        today = self._context.clock.today()
+        from_date = effective_from or today
         with self._context.writing() as session:
             plan = self._plan_at(
                 session,
@@ -480,8 +517,42 @@ class PlanService:
                     later.end_week += shift
             for phase_row in phases:
                 self._context.stamp_change(phase_row, actor)
+            in_force = status_on(
+                session, plan.patient_id, self.protocol, self.catalogue, today
+            ).precautions_in_force
+            ahead = [p for p in phases if _phase_end(plan.start_date, p) >= from_date]
+            withdrawn = sorted(
+                {code for p in ahead for code in p.acupoints if code in set(withdrawn_points)}
+            )
+            for phase_row in ahead:
+                phase_row.acupoints = [c for c in phase_row.acupoints if c not in withdrawn]
+            newly_acknowledged = sorted(
+                set(acknowledged_points) - set(plan.acknowledged_points or ())
+            )
+            if newly_acknowledged:
+                plan.acknowledged_points = sorted(
+                    {*(plan.acknowledged_points or ()), *newly_acknowledged}
+                )
             choices = [_choice_of(p) for p in phases]
-            self._check_choices(_choices_of(plan, tuple(choices)), set(plan.precautions))
+            self._check_choices(_choices_of(plan, tuple(choices)), set())
+            if ahead:
+                try:
+                    self._check_choices(
+                        _choices_of(plan, tuple(_choice_of(p) for p in ahead)), set(in_force)
+                    )
+                except ValidationFailed as refused:
+                    summary = _points_refusal(
+                        acupuncture_violations(
+                            in_force,
+                            self.protocol,
+                            self.catalogue,
+                            acupoints=[c for p in ahead for c in p.acupoints],
+                            acknowledged=plan.acknowledged_points or (),
+                        )
+                    )
+                    raise ValidationFailed(
+                        [FieldError("acupoints", summary), *refused.errors]
+                    ) from refused
             existing = session.scalars(
                 select(ScheduledVisitRow).where(ScheduledVisitRow.plan_id == plan.id)
             ).all()
@@ -528,6 +599,13 @@ class PlanService:
                         "before": before,
                         "after": _phase_columns_of(target),
                         "effective_from": from_date.isoformat(),
+                        **({"withdrawn_points": withdrawn} if withdrawn else {}),
+                        **(
+                            {"acknowledged_points": newly_acknowledged}
+                            if newly_acknowledged
+                            else {}
+                        ),
+                        **({"precautions": sorted(in_force)} if in_force else {}),
                     },
                 ),
             )
@@ -785,9 +863,7 @@ class PlanService:
         self, session: Session, intake_row: AssessmentRow, patient: PatientRow, choices: PlanChoices
     ) -> str | None:
         """Refuse a plan the screen does not allow; the clearance it stands on, if any."""
-        intake = self._with_recorded_clearance(
-            session, patient.id, intake_from_row(intake_row, patient)
-        )
+        intake = self._planning_intake(session, patient.id, intake_from_row(intake_row, patient))
         clearance = choices.red_flag_clearance or intake.red_flag_clearance
         screening = screen_intake(intake, self.protocol, self.catalogue, clearance)
         if screening.blocks_planning:
@@ -1049,6 +1125,40 @@ def _phase_view(row: PlanPhaseRow, start: dt.date) -> PhaseView:
         start_date=start + dt.timedelta(weeks=row.start_week - 1),
         end_date=start + dt.timedelta(weeks=row.end_week, days=-1),
     )
+
+
+def _points_refusal(violations: Sequence[Violation]) -> str:
+    """One sentence for a phase change the precautions in force refuse: which planned
+    points they rule out, which need the acknowledgement, and what to do."""
+
+    def listed(codes: Sequence[str]) -> str:
+        return codes[0] if len(codes) == 1 else f"{', '.join(codes[:-1])} and {codes[-1]}"
+
+    out = [v.subject for v in violations if v.kind == ViolationKind.ACUPOINT]
+    careful = [v.subject for v in violations if v.kind == ViolationKind.UNACKNOWLEDGED]
+    said = []
+    if out:
+        said.append(f"{listed(out)} {'is' if len(out) == 1 else 'are'} not offered")
+    if careful:
+        said.append(
+            f"{listed(careful)} {'needs' if len(careful) == 1 else 'need'} your acknowledgement"
+        )
+    if out and careful:
+        what = "take those not offered out of the plan and acknowledge the others"
+    elif out:
+        what = f"take {'it' if len(out) == 1 else 'them'} out of the plan"
+    else:
+        what = f"acknowledge {'it' if len(careful) == 1 else 'them'}"
+    labels = [f"'{label}'" for label in sorted({v.precaution_label for v in violations})]
+    return (
+        f"{' and '.join(said)} because of the precaution{'s' if len(labels) > 1 else ''} "
+        f"{listed(labels)} in force now: {what} as you change the phase."
+    )
+
+
+def _phase_end(start: dt.date, row: PlanPhaseRow) -> dt.date:
+    """The last day of a stored phase."""
+    return start + dt.timedelta(weeks=row.end_week, days=-1)
 
 
 def _closed_dates(session: Session) -> frozenset[dt.date]:

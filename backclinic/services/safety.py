@@ -40,7 +40,13 @@ from backclinic.domain.safety import (
 from backclinic.domain.safety import (
     SafetyStatus as SafetyStatus,
 )
-from backclinic.domain.screening import MIN_REASON_WORDS, FlagAnswer, derive_age_flag, is_reason
+from backclinic.domain.screening import (
+    MIN_REASON_WORDS,
+    FlagAnswer,
+    age_flag_words,
+    derive_age_flag,
+    is_reason,
+)
 from backclinic.services import queries
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, NotFound, ValidationFailed
@@ -105,6 +111,7 @@ def _screen(
     clearance_note: str | None,
     catalogue: Catalogue,
     precautions_not_asked: Sequence[str] = (),
+    at: dt.datetime | None = None,
 ) -> SafetyScreen:
     # Precautions are stored as the list present and the list not asked; the rest are absent.
     return SafetyScreen(
@@ -125,6 +132,7 @@ def _screen(
             for code in catalogue.codes.get("precautions", {})
         },
         clearance_note=clearance_note,
+        at=at,
     )
 
 
@@ -142,10 +150,10 @@ def warning_signs(adverse_events: Sequence[str], catalogue: Catalogue) -> tuple[
 _SCREEN, _WARNING, _RECORD = 0, 1, 2
 _PATIENTS: BindParameter[int] = bindparam("patients", expanding=True)
 _screened, _screener = AssessmentRow, aliased(ClinicianRow, name="screener")
+_amended = aliased(AssessmentRow, name="amended")
 _treated, _giver = TreatmentSessionRow, aliased(ClinicianRow, name="giver")
 _recorded, _recorder = SafetyRecordRow, aliased(ClinicianRow, name="recorder")
 _NO_DAY = cast(null(), _screened.assessed_on.type)
-_NO_TIME = cast(null(), _treated.performed_at.type)
 _NO_LIST = cast(null(), _screened.precautions.type)
 _NO_TEXT = cast(null(), _screened.red_flag_clearance.type)
 _SAFETY_ROWS = union_all(
@@ -155,7 +163,10 @@ _SAFETY_ROWS = union_all(
         _screened.patient_id,
         _screened.id.label("row_id"),
         _screened.assessed_on.label("on_day"),
-        _NO_TIME.label("at"),
+        # The instant each row was recorded, which orders a day's screens against its
+        # outcomes and clearances: an amendment keeps the instant of the record it corrects;
+        # a session's is when it was given.
+        func.coalesce(_amended.created_at, _screened.created_at).label("at"),
         _screened.kind.label("kind"),
         _screener.full_name.label("by"),
         _screened.red_flags.label("items"),
@@ -164,6 +175,7 @@ _SAFETY_ROWS = union_all(
         _screened.red_flag_clearance.label("words"),
     )
     .outerjoin(_screener, _screener.id == _screened.created_by)
+    .outerjoin(_amended, _amended.id == _screened.amends_id)
     .where(_screened.patient_id.in_(_PATIENTS), queries.current_assessment()),
     # Only the columns the warning signs need: sessions are the largest table.
     select(
@@ -192,7 +204,7 @@ _SAFETY_ROWS = union_all(
         _recorded.patient_id,
         _recorded.id,
         _recorded.recorded_on,
-        _NO_TIME,
+        _recorded.created_at,
         _recorded.kind,
         _recorder.full_name,
         _recorded.flags,
@@ -244,6 +256,7 @@ def statuses_on(
                     clearance_note=row.words,
                     catalogue=catalogue,
                     precautions_not_asked=row.not_asked or (),
+                    at=row.at,
                 )
             )
         elif row.source == _WARNING:
@@ -255,6 +268,7 @@ def statuses_on(
                         by=row.by,
                         kind=SafetyEventKind.NEUROLOGICAL_WARNING,
                         items=signs,
+                        at=row.at,
                     )
                 )
         else:
@@ -265,6 +279,7 @@ def statuses_on(
                     kind=SafetyEventKind(row.kind),
                     items=tuple(row.items),
                     text=row.words,
+                    at=row.at,
                 )
             )
     return {
@@ -469,9 +484,10 @@ class SafetyService:
         onset_weeks: float | None,
         recurrent: bool | None,
     ) -> str | None:
-        """The derived "age over 50 with new pain" in words when it applies, else None."""
+        """The derived "age over 50 with new pain" in words when it applies (or may, while
+        the onset is not recorded: then what recording it would settle), else None."""
         flag = derive_age_flag(date_of_birth, assessed_on, onset_weeks, recurrent, self._protocol)
-        return flag.text if flag is not None else None
+        return age_flag_words(flag) if flag is not None else None
 
     @reads_no_records
     def clearance_methods(self) -> tuple[tuple[str, str], ...]:

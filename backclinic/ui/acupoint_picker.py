@@ -53,11 +53,7 @@ class AcupointPicker(QWidget):
         self.picker.setObjectName(f"{name}_picker")
         self.picker.setEditable(True)
         self.picker.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        for code, point in catalogue.acupoints.items():
-            # A point the caller rules out is not offered; typed in, it is refused with why.
-            if code not in self._refusals:
-                self.picker.addItem(f"{code} {point.name} — {point.region}", code)
-        self.picker.setCurrentIndex(-1)
+        self._offer()
         completer = QCompleter(self.picker.model(), self.picker)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
@@ -81,6 +77,19 @@ class AcupointPicker(QWidget):
         layout.addWidget(self.error)
         self.add_button.clicked.connect(self._on_add_button_clicked)
         self.remove_button.clicked.connect(self._on_remove_button_clicked)
+
+    def _offer(self) -> None:
+        self.picker.clear()
+        for code, point in self._catalogue.acupoints.items():
+            # A point the caller rules out is not offered; typed in, it is refused with why.
+            if code not in self._refusals:
+                self.picker.addItem(f"{code} {point.name} — {point.region}", code)
+        self.picker.setCurrentIndex(-1)
+
+    def set_refusals(self, refusals: Mapping[str, str]) -> None:
+        """Rule out these points (code → why) from now on: not offered, refused if typed."""
+        self._refusals = dict(refusals)
+        self._offer()
 
     def codes(self) -> tuple[str, ...]:
         return tuple(
@@ -128,6 +137,10 @@ class AcupointPicker(QWidget):
         if why:
             item.setToolTip(why)
         self.list.addItem(item)
+
+    def say(self, message: str) -> None:
+        """Show ``message`` under the box (a point left out, say); "" hides it."""
+        self._say(message)
 
     def _say(self, message: str) -> None:
         self.error.setText(message)

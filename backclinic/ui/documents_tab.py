@@ -4,6 +4,7 @@ preview, reprint or save a kept one."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
@@ -29,6 +30,11 @@ from backclinic.ui.row_table import RowTableModel, row_table_view
 
 if TYPE_CHECKING:
     from backclinic.ui.print_preview import DocumentOutput, PrintPreview
+
+
+def _load_preview() -> None:
+    # QtPdf and its widgets take ~80 ms to load the first time: on a worker, not the window.
+    import_module("backclinic.ui.print_preview")
 
 
 class DocumentsModel(RowTableModel[DocumentInfo]):
@@ -71,7 +77,9 @@ class DocumentsTab(PatientTab):
     to a printer or a file and it is listed.
     """
 
-    shows = frozenset({Change.DOCUMENTS})
+    # A changed MRN changes the suggested file name.
+    shows = frozenset({Change.DOCUMENTS, Change.PATIENTS})
+    reads_what = "The documents"
 
     document_printed = Signal(int)
 
@@ -89,6 +97,7 @@ class DocumentsTab(PatientTab):
         self.tasks = self._operations.tasks
         self.printer_factory: Callable[[], QPrinter] | None = None
         self.preview: PrintPreview | None = None
+        self._mrn = ""
         self.model = DocumentsModel(self)
         self.table = row_table_view(self.model)
         self.plan_button = QPushButton("Plan summary…")
@@ -132,10 +141,16 @@ class DocumentsTab(PatientTab):
         self.reload()
 
     def reload(self) -> None:
-        documents, patient_id, actor = self._documents, self._patient_id, self._actor
-        self._reads.run(lambda: documents.documents(actor, patient_id), self._show_documents)
+        documents, patients = self._documents, self._services.patients
+        patient_id, actor = self._patient_id, self._actor
 
-    def _show_documents(self, documents: list[DocumentInfo]) -> None:
+        def read() -> tuple[list[DocumentInfo], str]:
+            return documents.documents(actor, patient_id), patients.get(actor, patient_id).mrn
+
+        self._read(read, self._show_documents)
+
+    def _show_documents(self, read: tuple[list[DocumentInfo], str]) -> None:
+        documents, self._mrn = read
         self.model.set_documents(documents)
         self.empty_label.setVisible(not documents)
         self._on_table_selection_changed()
@@ -160,6 +175,8 @@ class DocumentsTab(PatientTab):
         self.plan_button.setEnabled(False)
         self.discharge_button.setEnabled(False)
         self.setCursor(Qt.CursorShape.BusyCursor)
+        # The preview's modules load while the document renders (a no-op once loaded).
+        self._operations.tasks.run(_load_preview, on_result=lambda _none: None)
         self._operations.submit(
             make,
             self._actor,
@@ -208,8 +225,7 @@ class DocumentsTab(PatientTab):
         )
 
     def _suggested_name(self, title: str) -> str:
-        patient = self._services.patients.get(self._actor, self._patient_id)
-        return f"{patient.mrn} {title}.pdf".replace("/", "-")
+        return f"{self._mrn} {title}.pdf".replace("/", "-").strip()
 
     def _open_preview(self, output: DocumentOutput, title: str) -> None:
         if self.preview is not None:

@@ -174,6 +174,7 @@ class IntakeTab(PatientTab):
     and "Reassess…" open the intake form, and a row opens read-only to amend or void."""
 
     shows = frozenset({Change.ASSESSMENTS, Change.PLAN})
+    reads_what = "The assessments"
 
     assessment_saved = Signal(int)
 
@@ -236,7 +237,7 @@ class IntakeTab(PatientTab):
         def read() -> tuple[list[Assessment], tuple[str, ...]]:
             return assessments.history(actor, patient_id), safety.record_lines(actor, patient_id)
 
-        self._reads.run(read, self._show_all)
+        self._read(read, self._show_all)
 
     def _show_all(self, read: tuple[list[Assessment], tuple[str, ...]]) -> None:
         assessments, records = read

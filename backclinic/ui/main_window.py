@@ -21,6 +21,7 @@ from backclinic.ui.patient_list import PatientListView
 from backclinic.ui.patient_workspace import PatientWorkspace
 from backclinic.ui.session_dialog import SessionDialog
 from backclinic.ui.startup_window import APP_NAME
+from backclinic.ui.tasks import LOADING
 
 
 class MainWindow(QMainWindow):
@@ -150,7 +151,7 @@ class MainWindow(QMainWindow):
         workspace = PatientWorkspace(
             self._services, self._actor, patient_id, operations=self.operations
         )
-        workspace.patient_saved.connect(self._on_workspace_patient_changed)
+        workspace.patient_shown.connect(self._on_workspace_patient_changed)
         workspace.patient_archived.connect(self._on_workspace_patient_changed)
         index = self.tabs.addTab(workspace, self._tab_title(workspace))
         self.tabs.setCurrentIndex(index)
@@ -169,7 +170,8 @@ class MainWindow(QMainWindow):
 
     @staticmethod
     def _tab_title(workspace: PatientWorkspace) -> str:
-        return f"{workspace.patient.family_name}, {workspace.patient.given_name}"
+        patient = workspace.patient
+        return f"{patient.family_name}, {patient.given_name}" if patient else LOADING
 
     def _on_new_patient_action_triggered(self) -> None:
         patient = PatientDialog.create(

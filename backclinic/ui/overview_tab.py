@@ -53,6 +53,7 @@ class OverviewTab(PatientTab):
     """The patient at a glance; front desk sees the contact details only."""
 
     shows = frozenset({Change.ASSESSMENTS, Change.PLAN, Change.SESSIONS, Change.SCHEDULE})
+    reads_what = "The patient's overview"
 
     def __init__(
         self,
@@ -130,7 +131,7 @@ class OverviewTab(PatientTab):
         if not self._clinical:
             return
         episodes, actor, patient_id = self._services.episodes, self._actor, self._patient_id
-        self._reads.run(lambda: episodes.course(actor, patient_id), self._show_course)
+        self._read(lambda: episodes.course(actor, patient_id), self._show_course)
 
     def _on_clearance_button_clicked(self) -> None:
         if self._course is None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -28,6 +30,7 @@ from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.errors import ServiceError, ValidationFailed
 from backclinic.services.plans import PhaseView, PlanProposal, PlanView
+from backclinic.services.safety import NeedlingAdvice
 from backclinic.services.use_case import Change
 from backclinic.ui.discharge_dialog import DischargeDialog
 from backclinic.ui.field_errors import ERROR_STYLE, FieldErrors
@@ -41,6 +44,100 @@ PROPOSING = "Proposing a plan…"
 NO_PLAN = "No treatment plan yet."
 
 
+@dataclass(frozen=True)
+class PrecautionNotes:
+    """What the precautions in force now mean for a plan's points, in words.
+
+    ``forbidden`` and ``unacknowledged`` map each planned point the precautions rule out,
+    or allow only with an acknowledgement the plan does not hold, to the precaution's
+    label; ``sentences`` say why, one per precaution and kind (``guidance``: what to do
+    about each, on the Plan tab), and ``electro`` why electro-acupuncture is not offered
+    (None: it is)."""
+
+    precautions: tuple[str, ...] = ()
+    forbidden: Mapping[str, str] = field(default_factory=dict)
+    unacknowledged: Mapping[str, str] = field(default_factory=dict)
+    sentences: tuple[str, ...] = ()
+    # What to do about each sentence on the Plan tab (the dialog has its tick boxes).
+    guidance: tuple[str, ...] = ()
+    electro: str | None = None
+    acknowledgement: str = ""
+
+
+def precaution_notes(
+    phases: Sequence[PhaseView],
+    acknowledged: Sequence[str],
+    advice: Mapping[str, NeedlingAdvice],
+    electro: str | None,
+) -> PrecautionNotes:
+    """The notes for ``phases`` from the advice of each precaution in force (by code, from
+    the safety service's ``needling``)."""
+    planned = list(dict.fromkeys(code for p in phases for code in p.acupoints))
+    forbidden: dict[str, str] = {}
+    unacknowledged: dict[str, str] = {}
+    sentences: list[str] = []
+    guidance: list[str] = []
+    acknowledgement = ""
+    labels: list[str] = []
+    for needling in advice.values():
+        label, how = needling.precautions[0] if needling.precautions else ("", "")
+        labels.append(label)
+        ruled_out = [c for c in planned if c in needling.forbidden and c not in forbidden]
+        if ruled_out:
+            forbidden.update(dict.fromkeys(ruled_out, label))
+            them = "it" if len(ruled_out) == 1 else "them"
+            sentences.append(
+                f"{_listed(ruled_out)} {'is' if len(ruled_out) == 1 else 'are'} planned but "
+                f"not offered because of the precaution '{label}': {_continued(how)}"
+            )
+            guidance.append(
+                f"Take {them} out of the plan with Change phase…; a session will not accept {them}."
+            )
+        careful = [
+            c
+            for c in planned
+            if c in needling.acknowledge
+            and c not in acknowledged
+            and c not in forbidden
+            and c not in unacknowledged
+        ]
+        if careful:
+            unacknowledged.update(dict.fromkeys(careful, label))
+            acknowledgement = needling.acknowledgement
+            sentences.append(
+                f"{_listed(careful)} {'needs' if len(careful) == 1 else 'need'} your "
+                f"acknowledgement because of the precaution '{label}': "
+                f"{_continued(needling.acknowledgement)}"
+            )
+            guidance.append(
+                f"Acknowledge {'it' if len(careful) == 1 else 'them'} with Change phase… and "
+                "at each session."
+            )
+    return PrecautionNotes(
+        precautions=tuple(labels),
+        forbidden=forbidden,
+        unacknowledged=unacknowledged,
+        sentences=tuple(sentences),
+        guidance=tuple(guidance),
+        electro=electro,
+        acknowledgement=acknowledgement,
+    )
+
+
+def _continued(sentence: str) -> str:
+    """A sentence continuing after a colon: its first letter in lower case."""
+    return sentence[:1].lower() + sentence[1:]
+
+
+def _listed(codes: Sequence[str]) -> str:
+    return codes[0] if len(codes) == 1 else f"{', '.join(codes[:-1])} and {codes[-1]}"
+
+
+def phases_ahead(phases: Sequence[PhaseView], day: dt.date) -> tuple[PhaseView, ...]:
+    """The phases not over by ``day``: those a change from that day reschedules."""
+    return tuple(p for p in phases if p.end_date >= day)
+
+
 class ChangePhaseDialog(QDialog):
     """Change one phase's length or frequencies; only future visits are rescheduled."""
 
@@ -52,6 +149,7 @@ class ChangePhaseDialog(QDialog):
         parent: QWidget | None = None,
         *,
         operations: Operations | None = None,
+        notes: PrecautionNotes | None = None,
     ) -> None:
         super().__init__(parent)
         self._services = services
@@ -59,6 +157,7 @@ class ChangePhaseDialog(QDialog):
         self._plan = plan
         self._operations = operations or Operations(self)
         self.plan: PlanView | None = None
+        self.notes = notes or PrecautionNotes()
         self.setWindowTitle("Change phase")
         self.phase = QComboBox()
         for phase in plan.phases:
@@ -83,12 +182,33 @@ class ChangePhaseDialog(QDialog):
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.acupuncture_per_week)
         row.addWidget(self.acupuncture_as_needed)
+        # Points planned before a precaution now in force: taken out, or acknowledged, by
+        # the clinician here, never silently.
+        self.withdraw = QCheckBox()
+        self.withdraw.setObjectName("withdraw_points")
+        self.acknowledge = QCheckBox()
+        self.acknowledge.setObjectName("acknowledge_points")
+        self.precaution_note = QLabel()
+        self.precaution_note.setObjectName("precaution_note")
+        self.precaution_note.setWordWrap(True)
+        self.precaution_note.setStyleSheet("background: #fff4ce; padding: 6px;")
+        points = QWidget()
+        points_layout = QVBoxLayout(points)
+        points_layout.setContentsMargins(0, 0, 0, 0)
+        points_layout.addWidget(self.precaution_note)
+        points_layout.addWidget(self.withdraw)
+        points_layout.addWidget(self.acknowledge)
         form = QFormLayout()
         self.errors = FieldErrors(form)
         self.errors.add_row("phase", "Phase", self.phase)
         self.errors.add_row("weeks", "Duration", self.weeks)
         self.errors.add_row("acupuncture_per_week", "Acupuncture", acupuncture)
         self.errors.add_row("pt_per_week", "PT visits", self.pt_per_week)
+        points_error = self.errors.add_row("acupoints", "Points", points)
+        self._show_precaution_notes()
+        holder = points_error.parentWidget()
+        if holder is not None:
+            form.setRowVisible(holder, bool(self.notes.forbidden or self.notes.unacknowledged))
         self.general_error = QLabel()
         self.general_error.setObjectName("general_error")
         self.general_error.setStyleSheet(ERROR_STYLE)
@@ -117,10 +237,27 @@ class ChangePhaseDialog(QDialog):
         plan: PlanView,
         *,
         operations: Operations | None = None,
+        notes: PrecautionNotes | None = None,
     ) -> PlanView | None:
-        dialog = cls(services, actor, plan, parent, operations=operations)
+        dialog = cls(services, actor, plan, parent, operations=operations, notes=notes)
         dialog.exec()
         return dialog.plan
+
+    def _show_precaution_notes(self) -> None:
+        notes = self.notes
+        forbidden, careful = list(notes.forbidden), list(notes.unacknowledged)
+        self.precaution_note.setText(" ".join(notes.sentences))
+        self.withdraw.setText(
+            f"Take {_listed(forbidden)} out of the plan's phases from today" if forbidden else ""
+        )
+        self.acknowledge.setText(
+            f"I acknowledge planning {_listed(careful)} under the precaution in force"
+            if careful
+            else ""
+        )
+        self.acknowledge.setToolTip(notes.acknowledgement)
+        self.withdraw.setVisible(bool(forbidden))
+        self.acknowledge.setVisible(bool(careful))
 
     def save_button(self) -> QAbstractButton:
         return self.buttons.button(QDialogButtonBox.StandardButton.Save)
@@ -153,13 +290,28 @@ class ChangePhaseDialog(QDialog):
                 acupuncture_as_needed=as_needed,
                 pt_per_week=self.pt_per_week.value(),
                 expected_version=self._plan.version,
+                acknowledged_points=(
+                    tuple(self.notes.unacknowledged) if self.acknowledge.isChecked() else ()
+                ),
+                withdrawn_points=tuple(self.notes.forbidden) if self.withdraw.isChecked() else (),
             )
         except ValidationFailed as error:
-            # Field names like "phases[2].pt_per_week" belong to the row after the dot.
-            by_field = {k.rsplit(".", 1)[-1]: v for k, v in error.by_field.items()}
+            # Field names like "phases[2].pt_per_week" belong to the row after the dot; a
+            # field refused for several points or phases shows every sentence.
+            by_field: dict[str, str] = {}
+            summarised = any(item.field == "acupoints" for item in error.errors)
+            for item in error.errors:
+                key = item.field.rsplit(".", 1)[-1]
+                if summarised and key == "acupoints" and item.field != "acupoints":
+                    # Which points and why are in the note above the tick boxes.
+                    continue
+                by_field[key] = (
+                    f"{by_field[key]} {item.message}" if key in by_field else item.message
+                )
             leftover = self.errors.show(by_field)
             self.general_error.setText(" ".join(leftover.values()))
             self.general_error.setVisible(bool(leftover))
+            self.adjustSize()
             return
         except ServiceError as error:
             self.general_error.setText(str(error))
@@ -168,20 +320,48 @@ class ChangePhaseDialog(QDialog):
         self.accept()
 
 
-def phase_html(phase: PhaseView, label: Callable[[str, str], str]) -> str:
+def _point_html(code: str, notes: PrecautionNotes) -> str:
+    if code in notes.forbidden:
+        return (
+            f'<span style="color:#a4262c"><s>{html.escape(code)}</s> (not offered: '
+            f"{html.escape(notes.forbidden[code].lower())})</span>"
+        )
+    if code in notes.unacknowledged:
+        return (
+            f'<span style="color:#8a5300">{html.escape(code)} (needs your acknowledgement: '
+            f"{html.escape(notes.unacknowledged[code].lower())})</span>"
+        )
+    return html.escape(code)
+
+
+def phase_html(
+    phase: PhaseView, label: Callable[[str, str], str], notes: PrecautionNotes | None = None
+) -> str:
     interventions = ", ".join(
         f"{html.escape(label('interventions', d.code))} ({html.escape(d.dosage)})"
         for d in phase.pt_interventions
     )
-    points = ", ".join(phase.acupoints) or "none"
+    marks = notes or PrecautionNotes()
+    points = ", ".join(_point_html(code, marks) for code in phase.acupoints) or "none"
     return (
         f"<h4>Phase {phase.number}: {html.escape(phase.name)} — weeks {phase.start_week}–"
         f"{phase.end_week} ({phase.start_date.isoformat()} to {phase.end_date.isoformat()})</h4>"
         f"<p>Acupuncture {phase.acupuncture_words}; PT {phase.pt_words}.<br>"
         f"<b>Interventions:</b> {interventions or 'none'}<br>"
-        f"<b>Points:</b> {html.escape(points)}<br>"
+        f"<b>Points:</b> {points}<br>"
         f"<b>Aim:</b> {html.escape(phase.aim)}</p>"
     )
+
+
+@dataclass(frozen=True)
+class PlanRead:
+    """What the Plan tab reads off the GUI thread."""
+
+    plan: PlanView | None
+    has_intake: bool
+    supine: str | None
+    advice: Mapping[str, NeedlingAdvice]
+    electro: str | None
 
 
 class PlanTab(PatientTab):
@@ -192,6 +372,7 @@ class PlanTab(PatientTab):
 
     # Sessions mark visits done; an intake makes a plan possible.
     shows = frozenset({Change.PLAN, Change.SCHEDULE, Change.SESSIONS, Change.ASSESSMENTS})
+    reads_what = "The treatment plan"
 
     # Emitted once the tab shows the new or changed plan.
     plan_changed = Signal(int)
@@ -243,6 +424,17 @@ class PlanTab(PatientTab):
         self.adaptation.setStyleSheet("background: #fff4ce; padding: 6px;")
         self.adaptation.hide()
         self._supine: str | None = None
+        # Precautions in force now that the plan's points predate: which points are not
+        # offered, or need the acknowledgement, and why.
+        self.precaution_notice = QLabel()
+        self.precaution_notice.setObjectName("plan_precautions")
+        self.precaution_notice.setWordWrap(True)
+        self.precaution_notice.setTextFormat(Qt.TextFormat.RichText)
+        self.precaution_notice.setStyleSheet("background: #fde7e9; padding: 6px;")
+        self.precaution_notice.hide()
+        self.notes = PrecautionNotes()
+        self._advice: Mapping[str, NeedlingAdvice] = {}
+        self._electro: str | None = None
         self.visits, self.visit_table = visit_table(services, "plan_visits", self)
         top = QHBoxLayout()
         top.addWidget(self.header, 1)
@@ -255,6 +447,7 @@ class PlanTab(PatientTab):
         page = QVBoxLayout(self.plan_page)
         page.addLayout(top)
         page.addWidget(self.goals)
+        page.addWidget(self.precaution_notice)
         page.addWidget(self.adaptation)
         page.addLayout(body, 1)
 
@@ -275,18 +468,27 @@ class PlanTab(PatientTab):
         safety = self._services.safety
         patient_id, actor = self._patient_id, self._actor
 
-        def read() -> tuple[PlanView | None, bool, str | None]:
+        def read() -> PlanRead:
             # The active plan, or else the last one (discharged plans stay readable here).
             plan = plans.active_plan(actor, patient_id) or plans.latest_plan(actor, patient_id)
             has_intake = (
                 plan is not None or assessments.latest_intake(actor, patient_id) is not None
             )
-            return plan, has_intake, safety.supine_note(actor, patient_id)
+            advice: dict[str, NeedlingAdvice] = {}
+            electro = None
+            if plan is not None and plan.status == "active":
+                in_force = safety.status(actor, patient_id).precautions_in_force
+                advice = {code: safety.needling([code]) for code in in_force}
+                electro = safety.needling(in_force).electro_refusal if in_force else None
+            return PlanRead(
+                plan, has_intake, safety.supine_note(actor, patient_id), advice, electro
+            )
 
-        self._reads.run(read, self._show_plan)
+        self._read(read, self._show_plan)
 
-    def _show_plan(self, read: tuple[PlanView | None, bool, str | None]) -> None:
-        self.plan, has_intake, self._supine = read
+    def _show_plan(self, read: PlanRead) -> None:
+        self.plan, has_intake, self._supine = read.plan, read.has_intake, read.supine
+        self._advice, self._electro = read.advice, read.electro
         self.empty_label.setText(NO_PLAN)
         if self.plan is None:
             self.build_button.setEnabled(has_intake)
@@ -310,7 +512,26 @@ class PlanTab(PatientTab):
             f"{name} (v{plan.protocol_version}) — from {plan.start_date.isoformat()}, "
             f"{catalogue.label('plan_statuses', plan.status).lower()}"
         )
-        self.phases.setHtml("".join(phase_html(p, catalogue.label) for p in plan.phases))
+        self.notes = precaution_notes(
+            plan.phases, plan.acknowledged_points, self._advice, self._electro
+        )
+        self.phases.setHtml(
+            "".join(phase_html(p, catalogue.label, self.notes) for p in plan.phases)
+        )
+        notice = [
+            f"{sentence} {what}"
+            for sentence, what in zip(self.notes.sentences, self.notes.guidance, strict=True)
+        ] + ([self.notes.electro] if self.notes.electro else [])
+        in_force = ", ".join(self.notes.precautions)
+        self.precaution_notice.setText(
+            f"<b>Under the precautions in force now ({html.escape(in_force)}):</b>"
+            "<ul style='margin:0'>"
+            + "".join(f"<li>{html.escape(line, quote=False)}</li>" for line in notice)
+            + "</ul>"
+            if notice
+            else ""
+        )
+        self.precaution_notice.setVisible(bool(notice))
         targets = []
         if plan.target_pain is not None:
             targets.append(f"pain {plan.target_pain}/10 or less")
@@ -383,8 +604,16 @@ class PlanTab(PatientTab):
     def _on_change_button_clicked(self) -> None:
         if self.plan is None:
             return
+        ahead = phases_ahead(self.plan.phases, self._services.patients.today())
         changed = ChangePhaseDialog.change(
-            self, self._services, self._actor, self.plan, operations=self._operations
+            self,
+            self._services,
+            self._actor,
+            self.plan,
+            operations=self._operations,
+            notes=precaution_notes(
+                ahead, self.plan.acknowledged_points, self._advice, self._electro
+            ),
         )
         if changed is not None:
             self._after_reload(lambda: self.plan_changed.emit(changed.id))

@@ -119,6 +119,7 @@ class ReassessmentView(PatientTab):
     first; "Record reassessment…" opens the intake form as a reassessment."""
 
     shows = frozenset({RecordKind.ASSESSMENTS})
+    reads_what = "The outcomes"
 
     reassessment_recorded = Signal(int)
 
@@ -168,7 +169,7 @@ class ReassessmentView(PatientTab):
             )
             return rows, has_intake
 
-        self._reads.run(read, self._show)
+        self._read(read, self._show)
 
     def _show(self, read: tuple[list[Compared], bool]) -> None:
         comparisons, has_intake = read

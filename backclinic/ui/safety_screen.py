@@ -193,8 +193,8 @@ class AgeFlagRow(QWidget):
         text = self._services.safety.age_flag(date_of_birth, assessed_on, onset_weeks, recurrent)
         self.applies = text is not None
         self.flag.setText(
-            f"{text} applies from the date of birth and the onset. Confirm it (answer "
-            "“present” above; a clearance is then needed) or rule it out with a reason."
+            f"{text} Confirm it (answer “present” above; a clearance is then needed) or rule "
+            "it out with a reason."
             if text
             else ""
         )

@@ -1,5 +1,9 @@
 """Log a treatment session, or amend one, fast enough to do between patients.
 
+The form opens at once; what it needs from the records (the patient, the clinicians, the
+safety status and its needling advice, the prefill) is read off the GUI thread, with the
+form disabled, "Loading…" in the safety panel and Save off until it is in.
+
 The whole form works from the keyboard. The pain rows take number keys when focused:
 0–9 choose that score; "1" then "0" within a short moment gives 10, and so does End
 (Home gives 0); Left/Right step; Delete clears. Ctrl+Enter (or Ctrl+Return) saves.
@@ -10,7 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 from PySide6.QtCore import (
@@ -53,8 +58,10 @@ from PySide6.QtWidgets import (
 from shiboken6 import isValid
 
 from backclinic.services.bundle import Services
+from backclinic.services.clinic import Clinician
 from backclinic.services.context import Actor
-from backclinic.services.errors import ConflictError, NotFound, StaleRecord, ValidationFailed
+from backclinic.services.errors import ConflictError, StaleRecord, ValidationFailed
+from backclinic.services.safety import NeedlingAdvice, SafetyStatus
 from backclinic.services.sessions import (
     ADVERSE_EVENTS,
     MAX_NEEDLES,
@@ -68,6 +75,7 @@ from backclinic.ui.acupoint_picker import AcupointPicker
 from backclinic.ui.field_errors import ERROR_STYLE, FieldErrors
 from backclinic.ui.local_drafts import DraftKeeper, DraftKey, watch_edits
 from backclinic.ui.operations import Operations
+from backclinic.ui.tasks import LOADING, LatestRead, expected_failure, read_failure
 from backclinic.ui.unsaved_changes import discard_confirmed, in_use
 from backclinic.ui.unusual_input import unusual_confirmed
 
@@ -239,6 +247,58 @@ def _optional_spin(maximum: int, suffix: str = "") -> QSpinBox:
     return spin
 
 
+@dataclass(frozen=True)
+class SessionFormRead:
+    """What the form needs from the records, read together off the GUI thread."""
+
+    patient_name: str
+    # Who may be named as having given the session: active clinicians of a treating role.
+    clinicians: list[Clinician]
+    safety: SafetyStatus
+    needling: NeedlingAdvice
+    # What the form opens with: the prefill of a new session, or the session amended.
+    opened_with: SessionInput
+    visit_id: int | None
+    amending: SessionRecord | None
+
+
+def read_session_form(
+    services: Services,
+    actor: Actor,
+    patient_id: int,
+    visit_id: int | None,
+    amending: SessionRecord | None,
+) -> SessionFormRead:
+    """Everything the session form shows before the clinician types; touches no widget."""
+    patient = services.patients.get(actor, patient_id)
+    safety = services.safety.status(actor, patient_id)
+    needling = services.safety.needling(safety.precautions_in_force)
+    clinicians = [
+        c for c in services.clinic.clinicians(actor) if c.active and c.role in TREATING_ROLES
+    ]
+    if amending is not None:
+        # Read again: the version amended is the one on record now.
+        current = services.sessions.get(actor, amending.id)
+        return SessionFormRead(
+            patient.display_name,
+            clinicians,
+            safety,
+            needling,
+            current.data,
+            current.data.visit_id,
+            current,
+        )
+    prefill = services.sessions.prefill(actor, patient_id, services.context.clock.now())
+    chosen = visit_id if visit_id is not None else prefill.visit_id
+    planned = _planned_modalities(services, actor, patient_id, chosen)
+    if planned:
+        # Fulfilling an overdue visit: offer what that visit planned, not today's phase.
+        prefill = replace(prefill, modalities=planned)
+    return SessionFormRead(
+        patient.display_name, clinicians, safety, needling, prefill, chosen, None
+    )
+
+
 def _section(title: str) -> QLabel:
     label = QLabel(title)
     label.setStyleSheet("font-weight: 600; margin-top: 8px;")
@@ -267,22 +327,24 @@ class SessionDialog(QDialog):
         self._operations = operations or Operations(self)
         self.record: SessionRecord | None = None
         catalogue = services.catalogue
-        patient = services.patients.get(actor, patient_id)
-        self._patient_name = patient.display_name
-        verb = "Amend session" if amending else "Log session"
-        self.setWindowTitle(f"{verb} — {patient.display_name}")
+        self._patient_name = ""
+        self._verb = "Amend session" if amending else "Log session"
+        self.setWindowTitle(f"{self._verb} — {LOADING}")
+        self._visit_id = visit_id
+        # None until the records are read: then the status of today and what it rules out.
+        self.safety: SafetyStatus | None = None
+        self.needling: NeedlingAdvice | None = None
+        self._electro_refusal: str | None = None
+        self._pending_draft: SessionInput | None = None
+        self.drafts: DraftKeeper | None = None
 
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("What was wrong, and why it is corrected")
         self.performed_by = QComboBox()
-        for clinician in services.clinic.clinicians(actor):
-            if clinician.active and clinician.role in TREATING_ROLES:
-                self.performed_by.addItem(
-                    f"{clinician.full_name} ({clinician.role_label})", clinician.id
-                )
         self.performed_at = QDateTimeEdit()
         self.performed_at.setCalendarPopup(True)
         self.performed_at.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self._show_moment(services.context.clock.now())  # the clock needs no read
         self.modalities = QWidget()
         modality_row = QHBoxLayout(self.modalities)
         modality_row.setContentsMargins(0, 0, 0, 0)
@@ -296,23 +358,18 @@ class SessionDialog(QDialog):
         self.pain_before = PainScale()
         self.pain_after = PainScale()
 
-        # Safety first: what the patient's current status rules out is shown, not offered.
-        self.safety = services.safety.status(actor, patient_id)
-        in_force = self.safety.precautions_in_force
-        self.needling = services.safety.needling(in_force)
-        self._electro_refusal = self.needling.electro_refusal
-        self.safety_panel = QLabel(self._safety_text())
+        # Safety first: what the patient's current status rules out is shown, not offered
+        # (the status and its refusals are filled in when the records are read).
+        self.safety_panel = QLabel(LOADING)
         self.safety_panel.setObjectName("safety_panel")
         self.safety_panel.setWordWrap(True)
-        self.safety_panel.setStyleSheet(
-            URGENT_STYLE if self.safety.blocks_sessions else CAUTION_STYLE
-        )
+        self.safety_panel.setStyleSheet(CAUTION_STYLE)
 
-        self.points_box = AcupointPicker(catalogue, refusals=self.needling.forbidden)
+        self.points_box = AcupointPicker(catalogue)
         # Pregnancy: lumbosacral and lower abdominal points only with an explicit
         # acknowledgement, asked for as soon as such a point is on the list.
         self.acknowledgement = QCheckBox()
-        self.acknowledgement_advice = QLabel(self.needling.acknowledgement)
+        self.acknowledgement_advice = QLabel()
         self.acknowledgement_advice.setWordWrap(True)
         self.acknowledgement_row = QWidget()
         acknowledgement_layout = QVBoxLayout(self.acknowledgement_row)
@@ -432,6 +489,8 @@ class SessionDialog(QDialog):
         scroll.setWidgetResizable(True)
         scroll.setWidget(page)
         scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._page = page
+        self._scroll = scroll
 
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
@@ -465,38 +524,88 @@ class SessionDialog(QDialog):
         for box in self.modality_boxes.values():
             box.toggled.connect(self._on_modality_toggled)
         self._set_tab_order()
-        if self.safety.blocks_sessions and amending is None:
-            self.save_button().setEnabled(False)
-            self.save_button().setToolTip(f"{self.safety.message} {self._where_to_lift()}")
-
-        if amending is not None:
-            self._visit_id = amending.data.visit_id
-            self._fill(amending.data)
-            self.reason.setFocus()
-        else:
-            now = services.context.clock.now()
-            prefill = services.sessions.prefill(actor, patient_id, now)
-            self._visit_id = visit_id if visit_id is not None else prefill.visit_id
-            planned = _planned_modalities(services, actor, patient_id, self._visit_id)
-            if planned:
-                # Fulfilling an overdue visit: offer what that visit planned, not today's phase.
-                prefill = replace(prefill, modalities=planned)
-            self._fill(prefill)
-            self.pain_before.setFocus()
+        # Nothing to type into or save until the records are in.
+        scroll.setEnabled(False)
+        self.save_button().setEnabled(False)
+        self.save_button().setToolTip(LOADING)
         self._as_opened = self._typed()
+        self._reads = LatestRead(self._operations.tasks, self)
+        self._reads.run(
+            lambda: read_session_form(services, actor, patient_id, visit_id, amending),
+            self._on_read,
+            self._on_read_failed,
+        )
+
+    @property
+    def loading(self) -> bool:
+        """True until the records the form opens with are in (or failed)."""
+        return self._reads.loading
+
+    @property
+    def loaded(self) -> bool:
+        """True once the form shows the records and can be saved from."""
+        return self.needling is not None
+
+    def _on_read_failed(self, error: Exception) -> None:
+        self.safety_panel.setText(read_failure(error, "The records this form needs"))
+        self.safety_panel.setStyleSheet(URGENT_STYLE)
+        self.save_button().setToolTip("")
+        if not expected_failure(error):
+            raise error
+
+    def _on_read(self, read: SessionFormRead) -> None:
+        self._patient_name = read.patient_name
+        self.setWindowTitle(f"{self._verb} — {read.patient_name}")
+        for clinician in read.clinicians:
+            self.performed_by.addItem(
+                f"{clinician.full_name} ({clinician.role_label})", clinician.id
+            )
+        self.safety, self.needling = read.safety, read.needling
+        self._electro_refusal = read.needling.electro_refusal
+        self.safety_panel.setText(self._safety_text())
+        self.safety_panel.setStyleSheet(
+            URGENT_STYLE if read.safety.blocks_sessions else CAUTION_STYLE
+        )
+        self.points_box.set_refusals(read.needling.forbidden)
+        self.acknowledgement_advice.setText(read.needling.acknowledgement)
+        self.electro_reason.setText(self._electro_refusal or "")
+        self.electro_reason.setVisible(self._electro_refusal is not None)
+        self._scroll.setEnabled(True)
+        blocked = read.safety.blocks_sessions and self._amending is None
+        self.save_button().setEnabled(not blocked)
+        self.save_button().setToolTip(
+            f"{read.safety.message} {self._where_to_lift()}" if blocked else "Save (Ctrl+Enter)"
+        )
+        self._visit_id = read.visit_id
+        if read.amending is not None:
+            self._amending = read.amending
+        opened_with = read.opened_with
+        forbidden = read.needling.forbidden
+        # Planned (or last given) points a precaution recorded since rules out are not
+        # proposed, and the form says which and why.
+        left_out = [c for c in opened_with.acupoints if c in forbidden] if not read.amending else []
+        if left_out:
+            kept = tuple(c for c in opened_with.acupoints if c not in left_out)
+            opened_with = replace(opened_with, acupoints=kept)
+        self._fill(opened_with)
+        if left_out:
+            self.points_box.say(_left_out_words(left_out, forbidden))
+        (self.reason if self._amending is not None else self.pain_before).setFocus()
+        self._as_opened = self._typed()
+        if self._pending_draft is not None:
+            self.restore_draft(self._pending_draft)
         # A new session keeps a draft on this workstation, in case the app does not close.
-        self.drafts: DraftKeeper | None = None
-        if amending is None and actor.clinician_id is not None:
+        actor = self._actor
+        if self._amending is None and actor.clinician_id is not None:
+            identity = self._services.clinic.database_identity()
             self.drafts = DraftKeeper(
                 self,
-                DraftKey(
-                    "session", services.clinic.database_identity(), actor.clinician_id, patient_id
-                ),
-                patient.display_name,
+                DraftKey("session", identity, actor.clinician_id, self._patient_id),
+                read.patient_name,
                 self.draft_data,
                 self.has_changes,
             )
-            watch_edits(page, self.drafts.changed)
+            watch_edits(self._page, self.drafts.changed)
             for model in (self.interventions_model, self.acupoints.model()):
                 model.rowsInserted.connect(lambda *_args: self._on_draft_model_changed())
                 model.rowsRemoved.connect(lambda *_args: self._on_draft_model_changed())
@@ -511,7 +620,12 @@ class SessionDialog(QDialog):
         return self.data()
 
     def restore_draft(self, data: SessionInput) -> None:
-        """Put a draft's session back in the form (it counts as unsaved changes)."""
+        """Put a draft's session back in the form (it counts as unsaved changes); while
+        the records are read, once they are in."""
+        if not self.loaded:
+            self._pending_draft = data
+            return
+        self._pending_draft = None
         if data.visit_id is not None:
             self._visit_id = data.visit_id
         self._fill(data)
@@ -527,13 +641,7 @@ class SessionDialog(QDialog):
         *,
         operations: Operations | None = None,
     ) -> SessionRecord | None:
-        try:
-            dialog = cls(
-                services, actor, patient_id, parent, visit_id=visit_id, operations=operations
-            )
-        except NotFound as error:
-            QMessageBox.warning(parent, "Patient not found", str(error))
-            return None
+        dialog = cls(services, actor, patient_id, parent, visit_id=visit_id, operations=operations)
         dialog.exec()
         return dialog.record
 
@@ -543,29 +651,20 @@ class SessionDialog(QDialog):
         parent: QWidget | None,
         services: Services,
         actor: Actor,
-        session_id: int,
+        original: SessionRecord,
         *,
         operations: Operations | None = None,
     ) -> SessionRecord | None:
-        try:
-            original = services.sessions.get(actor, session_id)
-            dialog = cls(
-                services,
-                actor,
-                original.patient_id,
-                parent,
-                amending=original,
-                operations=operations,
-            )
-        except NotFound as error:
-            QMessageBox.warning(parent, "Session not found", str(error))
-            return None
+        """Amend ``original`` (as listed; the form reads it again, off the GUI thread)."""
+        dialog = cls(
+            services, actor, original.patient_id, parent, amending=original, operations=operations
+        )
         dialog.exec()
         return dialog.record
 
     def _where_to_lift(self) -> str:
         """Where the stop is lifted, for the clinician looking at a disabled Save."""
-        if self.safety.on_hold:
+        if self.safety is not None and self.safety.on_hold:
             return (
                 "Record the outcome of the referral on the patient's Overview tab "
                 "(Record referral outcome…)."
@@ -575,9 +674,11 @@ class SessionDialog(QDialog):
     def _safety_text(self) -> str:
         """The status in words: the hold or needed clearance first, then each precaution
         in force with its needling advice."""
-        status = self.safety
+        status, needling = self.safety, self.needling
+        if status is None or needling is None:
+            return LOADING
         lines = [f"{status.message} {self._where_to_lift()}"] if status.blocks_sessions else []
-        rules = self.needling.precautions
+        rules = needling.precautions
         if rules:
             lines.append("Precautions in force:")
             lines += [f"• {label}: {needling}" for label, needling in rules]
@@ -646,7 +747,10 @@ class SessionDialog(QDialog):
 
     def needs_acknowledgement(self) -> tuple[str, ...]:
         """The chosen points that the precautions in force allow only when acknowledged."""
-        return tuple(code for code in self.point_codes() if code in self.needling.acknowledge)
+        if self.needling is None:
+            return ()
+        acknowledge = self.needling.acknowledge
+        return tuple(code for code in self.point_codes() if code in acknowledge)
 
     def _points_changed(self) -> None:
         # Connected through a lambda: the list's model signals while the form is destroyed.
@@ -654,7 +758,7 @@ class SessionDialog(QDialog):
             return
         needed = self.needs_acknowledgement()
         self.acknowledgement_row.setVisible(bool(needed))
-        if needed:
+        if needed and self.needling is not None:
             self.acknowledgement.setText(
                 f"I acknowledge needling {', '.join(needed)} under the precaution in force"
             )
@@ -703,14 +807,7 @@ class SessionDialog(QDialog):
         index = self.performed_by.findData(giver)
         if index >= 0:
             self.performed_by.setCurrentIndex(index)
-        # The form shows and takes the clinic's wall clock, whatever zone this computer is in.
-        wall = self._services.context.clock.in_zone(data.performed_at)
-        self.performed_at.setDateTime(
-            QDateTime(
-                QDate(wall.year, wall.month, wall.day),
-                QTime(wall.hour, wall.minute, wall.second),
-            )
-        )
+        self._show_moment(data.performed_at)
         for code, box in self.modality_boxes.items():
             box.setChecked(code in data.modalities)
         self.pain_before.set_value(data.pain_before)
@@ -733,6 +830,16 @@ class SessionDialog(QDialog):
         self.assessment_note.setPlainText(data.assessment_note)
         self.plan_note.setPlainText(data.plan_note)
         self._on_modality_toggled()
+
+    def _show_moment(self, moment: dt.datetime) -> None:
+        # The form shows and takes the clinic's wall clock, whatever zone this computer is in.
+        wall = self._services.context.clock.in_zone(moment)
+        self.performed_at.setDateTime(
+            QDateTime(
+                QDate(wall.year, wall.month, wall.day),
+                QTime(wall.hour, wall.minute, wall.second),
+            )
+        )
 
     def _on_modality_toggled(self, _checked: bool = False) -> None:
         acupuncture = self.modality_boxes["acupuncture"].isChecked()
@@ -781,6 +888,8 @@ class SessionDialog(QDialog):
         return findings
 
     def _on_buttons_accepted(self) -> None:
+        if not self.loaded:
+            return  # Ctrl+Enter before the records are in: there is nothing to save yet
         data = self.data()
         if in_use(self) and not unusual_confirmed(self, self.unusual(data)):
             return
@@ -828,3 +937,19 @@ def _planned_modalities(
     plan = services.plans.active_plan(actor, patient_id)
     visit = next((v for v in plan.visits if v.id == visit_id), None) if plan else None
     return visit.modalities if visit else ()
+
+
+def _left_out_words(codes: Sequence[str], why: Mapping[str, str]) -> str:
+    """'SP6 and LI4 are in the plan but not offered because of …', from the reasons the
+    safety service gives for each point (one sentence per precaution)."""
+    groups: dict[str, list[str]] = {}
+    for code in codes:
+        text = why[code]
+        reason = text.removeprefix(f"{code} is not offered")
+        groups.setdefault(reason if reason != text else f": {text}", []).append(code)
+    sentences = []
+    for reason, points in groups.items():
+        listed = points[0] if len(points) == 1 else f"{', '.join(points[:-1])} and {points[-1]}"
+        verb = "is" if len(points) == 1 else "are"
+        sentences.append(f"{listed} {verb} in the plan but not offered{reason}")
+    return " ".join(sentences) + " Left out of this session."

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import (
@@ -19,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
+from backclinic.services.plans import PlanView
 from backclinic.services.sessions import SessionRecord
 from backclinic.services.use_case import Change
 from backclinic.ui.operations import Operations
@@ -40,10 +43,12 @@ class SessionsModel(RowTableModel[SessionRecord]):
 
     def __init__(
         self,
-        clinicians: dict[int, str],
         labels: Callable[[str, str], str],
         parent: QWidget | None = None,
     ) -> None:
+        # Filled with each read, before its rows: who gave each session.
+        clinicians: dict[int, str] = {}
+        self.clinicians = clinicians
         super().__init__(
             [
                 ("Date", lambda r: r.data.performed_at.strftime("%Y-%m-%d %H:%M")),
@@ -65,7 +70,9 @@ class SessionsModel(RowTableModel[SessionRecord]):
             parent,
         )
 
-    def set_records(self, records: list[SessionRecord]) -> None:
+    def set_records(self, records: list[SessionRecord], clinicians: dict[int, str]) -> None:
+        self.clinicians.clear()
+        self.clinicians.update(clinicians)
         self.set_rows(records)
 
     def record(self, row: int) -> SessionRecord | None:
@@ -83,10 +90,32 @@ NO_SESSIONS = (
 )
 
 
+@dataclass(frozen=True)
+class SessionsRead:
+    """What the tab shows, read together off the GUI thread."""
+
+    records: list[SessionRecord]
+    clinicians: dict[int, str]
+    # What "Log session…" fulfils: today's planned visit, or else the oldest overdue one.
+    next_due_visit: int | None
+
+
+def next_due_visit(plan: PlanView | None, today: dt.date) -> int | None:
+    """Today's planned visit of ``plan``, or else its oldest overdue one."""
+    if plan is None:
+        return None
+    due = [v for v in plan.visits if v.status == "planned" and v.visit_date <= today]
+    todays = [v for v in due if v.visit_date == today]
+    chosen = todays[0] if todays else (due[0] if due else None)
+    return chosen.id if chosen else None
+
+
 class SessionsTab(PatientTab):
     """The workspace's "Sessions" tab."""
 
-    shows = frozenset({Change.SESSIONS})
+    # Plan and schedule changes move the visit that the next session fulfils.
+    shows = frozenset({Change.SESSIONS, Change.PLAN, Change.SCHEDULE})
+    reads_what = "The sessions"
 
     session_saved = Signal(int)
 
@@ -100,8 +129,8 @@ class SessionsTab(PatientTab):
         operations: Operations | None = None,
     ) -> None:
         super().__init__(services, actor, patient_id, parent, operations=operations)
-        clinicians = {c.id: c.full_name for c in services.clinic.clinicians(actor)}
-        self.model = SessionsModel(clinicians, services.catalogue.label, self)
+        self.model = SessionsModel(services.catalogue.label, self)
+        self._next_due_visit: int | None = None
         self.table = row_table_view(self.model)
         self.log_button = QPushButton("Log session…")
         self.amend_button = QPushButton("Amend…")
@@ -121,14 +150,29 @@ class SessionsTab(PatientTab):
         self.amend_button.clicked.connect(self._on_amend_button_clicked)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
         self._on_table_selection_changed()
+        # Until the first read is in, there is no visit to log against.
+        self.log_button.setEnabled(False)
         self.reload()
 
     def reload(self) -> None:
-        sessions, patient_id, actor = self._services.sessions, self._patient_id, self._actor
-        self._reads.run(lambda: sessions.history(actor, patient_id), self._show_records)
+        services, patient_id, actor = self._services, self._patient_id, self._actor
 
-    def _show_records(self, records: list[SessionRecord]) -> None:
-        self.model.set_records(records)
+        def read() -> SessionsRead:
+            return SessionsRead(
+                records=services.sessions.history(actor, patient_id),
+                clinicians={c.id: c.full_name for c in services.clinic.clinicians(actor)},
+                next_due_visit=next_due_visit(
+                    services.plans.active_plan(actor, patient_id), services.patients.today()
+                ),
+            )
+
+        self._read(read, self._show_records)
+
+    def _show_records(self, read: SessionsRead) -> None:
+        records = read.records
+        self._next_due_visit = read.next_due_visit
+        self.log_button.setEnabled(True)
+        self.model.set_records(records, read.clinicians)
         self.empty_label.setVisible(not records)
         self.table.setVisible(bool(records))
         self._on_table_selection_changed()
@@ -138,15 +182,8 @@ class SessionsTab(PatientTab):
         return self.model.record(rows[0].row()) if rows else None
 
     def next_due_visit(self) -> int | None:
-        """Today's planned visit, or else the oldest overdue one."""
-        plan = self._services.plans.active_plan(self._actor, self._patient_id)
-        if plan is None:
-            return None
-        today = self._services.patients.today()
-        due = [v for v in plan.visits if v.status == "planned" and v.visit_date <= today]
-        todays = [v for v in due if v.visit_date == today]
-        chosen = todays[0] if todays else (due[0] if due else None)
-        return chosen.id if chosen else None
+        """Today's planned visit, or else the oldest overdue one (as of the last read)."""
+        return self._next_due_visit
 
     def _on_table_selection_changed(self, *_args: object) -> None:
         self.amend_button.setEnabled(self.selected() is not None)
@@ -168,7 +205,7 @@ class SessionsTab(PatientTab):
         if record is None:
             return
         saved = SessionDialog.amend(
-            self, self._services, self._actor, record.id, operations=self._operations
+            self, self._services, self._actor, record, operations=self._operations
         )
         if saved is not None:
             self.session_saved.emit(saved.id)

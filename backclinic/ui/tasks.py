@@ -7,14 +7,34 @@ arrives is dropped: a closed tab must not be updated.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from PySide6.QtCore import QEventLoop, QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtWidgets import QApplication, QWidget
 from shiboken6 import isValid
 
+from backclinic.services.errors import ServiceError
+
 T = TypeVar("T")
+LOADING = "Loading…"
+
+
+def read_failure(error: Exception, what: str) -> str:
+    """One sentence, in words, saying that ``what`` could not be read and why."""
+    if isinstance(error, ServiceError):
+        return f"{what} could not be read: {str(error).rstrip('.')}."
+    return (
+        f"{what} could not be read: the database did not answer. Close and reopen the "
+        "patient to try again."
+    )
+
+
+def expected_failure(error: Exception) -> bool:
+    """A refusal or an unreachable database, not a defect: worded, and nothing raised."""
+    package = type(error).__module__.split(".")[0]
+    return isinstance(error, (ServiceError, OSError)) or package in ("sqlalchemy", "psycopg")
 
 
 class _Outcome(QObject):
@@ -55,6 +75,7 @@ class TaskRunner(QObject):
         self.synchronous = synchronous
         self._pool = pool or QThreadPool.globalInstance()
         self._pending: set[_Outcome] = set()
+        self._held: list[_Job] | None = None
 
     def run(
         self,
@@ -95,7 +116,30 @@ class TaskRunner(QObject):
 
         outcome.succeeded.connect(finished)
         outcome.failed.connect(failed)
-        self._pool.start(_Job(work, outcome))
+        job = _Job(work, outcome)
+        if self._held is not None:
+            self._held.append(job)
+        else:
+            self._pool.start(job)
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Start the work asked for inside the block only when the block ends.
+
+        A view that builds several widgets, each asking for its read, builds them all
+        before any read runs: a read running meanwhile would share the interpreter with
+        the GUI thread and slow the building down.
+        """
+        if self._held is not None:
+            yield
+            return
+        self._held = []
+        try:
+            yield
+        finally:
+            jobs, self._held = self._held, None
+            for job in jobs:
+                self._pool.start(job)
 
     def result_of(self, work: Callable[[], T], *, window: QWidget | None) -> T:
         """Run ``work`` off the GUI thread and return its result (or raise its error).
@@ -147,7 +191,8 @@ class LatestRead(QObject):
 
     A read started while another runs supersedes it: the older result is dropped, so a
     slow early read never overwrites a newer one. ``loading`` is True until the latest read
-    is shown; ``settled`` is emitted then (or when it failed).
+    is shown; ``settled`` is emitted then (or when it failed). A read whose owner (this
+    object's parent) has gone is dropped, shown nowhere.
     """
 
     settled = Signal()
@@ -158,7 +203,14 @@ class LatestRead(QObject):
         self._generation = 0
         self.loading = False
 
-    def run(self, work: Callable[[], T], show: Callable[[T], None]) -> None:
+    def run(
+        self,
+        work: Callable[[], T],
+        show: Callable[[T], None],
+        fail: Callable[[Exception], None] | None = None,
+    ) -> None:
+        """Read with ``work`` off the GUI thread and ``show`` the result unless superseded;
+        a failure goes to ``fail`` (raised without one)."""
         self._generation += 1
         generation = self._generation
         self.loading = True
@@ -170,9 +222,14 @@ class LatestRead(QObject):
                 self.settled.emit()
 
         def failed(error: Exception) -> None:
-            if generation == self._generation:
-                self.loading = False
+            if generation != self._generation:
+                return
+            self.loading = False
+            try:
+                if fail is None:
+                    raise error
+                fail(error)
+            finally:
                 self.settled.emit()
-                raise error
 
         self._tasks.run(work, on_result=shown, on_error=failed, owner=self)

@@ -16,6 +16,7 @@ from backclinic.domain.safety import (
     SafetyScreen,
     ViolationKind,
     acupuncture_violations,
+    came_after,
     forbidden_points,
     safety_status,
 )
@@ -130,3 +131,34 @@ def test_the_safety_status_takes_each_answer_from_the_latest_screen_that_asked_i
         (intake, later), (cleared, warning), protocol, catalogue, as_of=dt.date(2026, 1, 20)
     )
     assert not before.on_hold
+
+
+def test_a_referral_outcome_answers_a_same_day_sign_only_when_recorded_after_it(
+    protocol: Protocol, catalogue: Catalogue
+) -> None:
+    day = dt.date(2026, 1, 12)
+
+    def at(hour: int) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(hour), dt.UTC)
+
+    absent = {item: FlagAnswer.ABSENT for item in protocol.red_flag_items()}
+    saddle = {**absent, "saddle_anaesthesia": FlagAnswer.PRESENT}
+    screen = SafetyScreen(day, "Mei Lin", "reassessment", saddle, None, at=at(14))
+
+    def outcome(hour: int | None) -> SafetyEvent:
+        return SafetyEvent(
+            day,
+            "Mei Lin",
+            SafetyEventKind.REFERRAL_OUTCOME,
+            at=None if hour is None else at(hour),
+        )
+
+    def held(*events: SafetyEvent) -> bool:
+        return safety_status((screen,), events, protocol, catalogue, as_of=day).on_hold
+
+    assert held(outcome(10))  # recorded that morning, before the screen
+    assert not held(outcome(15))  # recorded after it
+    assert held(outcome(14))  # the same instant: not known to answer it
+    assert held(outcome(None))  # the same day with no instant: not known either
+    assert came_after(day + dt.timedelta(days=1), None, day, at(23))
+    assert not came_after(day, at(9), day + dt.timedelta(days=1), None)

@@ -128,3 +128,32 @@ def test_screening_messages_name_red_flags_in_words_not_codes(protocol: Protocol
     del partial["night_pain"]
     unasked = evaluate_red_flags(partial, protocol, None)
     assert "severe night or rest pain" in unasked.message and "night_pain" not in unasked.message
+
+
+def test_an_unrecorded_onset_keeps_the_age_flag_and_says_recording_it_may_settle_it(
+    protocol: Protocol,
+) -> None:
+    import datetime as dt
+
+    from backclinic.domain.screening import age_flag_refusal, derive_age_flag
+
+    born, seen = dt.date(1955, 6, 1), dt.date(2026, 1, 5)
+    unknown = derive_age_flag(born, seen, None, False, protocol)
+    assert unknown is not None
+    assert "(70 now, onset not recorded, not a recurrence)" in unknown.text
+    refusal = age_flag_refusal(unknown, {}, None)
+    assert refusal is not None
+    assert "may apply. The onset is not recorded, so the pain is taken as new" in refusal
+    assert "settles it if that was more than 12 weeks ago." in refusal
+    assert refusal.endswith("before a plan can be made.")
+    neither = derive_age_flag(born, seen, None, None, protocol)
+    assert neither is not None and "as does recording that this episode is a recurrence" in (
+        neither.unsettled
+    )
+    # Recording the onset settles it one way or the other.
+    assert derive_age_flag(born, seen, 20, False, protocol) is None
+    recorded = derive_age_flag(born, seen, 3, False, protocol)
+    assert recorded is not None and recorded.unsettled == ""
+    assert "applies from the date of birth and the onset" in (
+        age_flag_refusal(recorded, {}, None) or ""
+    )

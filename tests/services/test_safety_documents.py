@@ -22,7 +22,9 @@ from tests.services.test_documents import (
     set_up_clinic,
     treated_patient,
 )
+from tests.services.test_plan_under_later_precautions import grace_with_sp6_and_li4
 from tests.services.test_plans import article_intake, no_red_flags
+from tests.services.test_safety_through_the_episode import reassess
 
 
 @pytest.fixture
@@ -174,3 +176,29 @@ def test_a_precaution_recorded_after_the_plan_is_printed_on_the_patients_plan_su
         AssessmentInput("reassessment", article_intake(services, assessed_on=TODAY)),
     )
     assert document_service(services).plan_summary(actor, patient_id).precautions == ()
+
+
+def test_the_plan_summary_never_prints_a_point_a_later_pregnancy_rules_out(
+    services: Services,
+) -> None:
+    """A plan made at intake with SP6 and LI4 (and BL23, BL25, GV3, EX-B2), then a pregnancy
+    and a pacemaker at a reassessment: the patient's page prints the precautions and how
+    the acupuncture is adapted, and no planned point as part of the programme (the plan
+    summary names no point at all), nor electro-acupuncture except to say it is not used."""
+    actor = set_up_clinic(services)
+    patient_id, plan = grace_with_sp6_and_li4(services, actor)
+    assert {"SP6", "LI4", "BL23"} <= {code for p in plan.phases for code in p.acupoints}
+    reassess(services, actor, patient_id, precautions=("pregnancy", "pacemaker"))
+
+    summary = document_service(services).plan_summary(actor, patient_id)
+    text = one_line(render_plan_summary(summary).pdf)
+
+    assert [p.label for p in summary.precautions] == [
+        "Pregnancy",
+        "Cardiac pacemaker or implanted device",
+    ]
+    assert "Your plan, phase by phase" in text
+    for point in ("SP6", "LI4", "BL23", "BL25", "GV3", "EX-B2", "BL40", "KI3"):
+        assert point not in text
+    assert "manual needling only: no electro-acupuncture" in text.lower()
+    assert text.lower().count("electro") == 1

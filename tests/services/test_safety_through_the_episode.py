@@ -75,7 +75,13 @@ def test_saddle_anaesthesia_at_a_reassessment_stops_sessions_until_the_referral_
     services.safety.record_referral_outcome(
         actor, patient_id, "Emergency MRI excluded cauda equina compression"
     )
-    assert not services.safety.status(actor, patient_id).on_hold
+    lifted = services.safety.status(actor, patient_id)
+    assert not lifted.on_hold
+    # Cauda-equina signs are referred, not "cleared": the status says what was done.
+    assert lifted.message == (
+        "Referred for possible cauda equina syndrome, outcome recorded: saddle anaesthesia, "
+        "new bladder retention or incontinence."
+    )
     # The outcome is recorded today; a session after it may be logged.
     just_now = services.context.clock.now() - dt.timedelta(minutes=1)
     assert services.sessions.log(actor, patient_id, visit_input(START, performed_at=just_now)).id

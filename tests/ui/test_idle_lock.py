@@ -93,7 +93,7 @@ def test_after_the_idle_time_the_lock_screen_shows_and_no_patient_name_is_visibl
 ) -> None:
     window = _window(qtbot, services, clinician)
     window.open_patient(registry[0].id)
-    assert "Rivera" in _visible_text()
+    qtbot.waitUntil(lambda: "Rivera" in _visible_text())
     idle, lock = _lock(window, services, clinician, DraftStore())
     idle.start()
     qtbot.waitUntil(lambda: lock.is_locked)

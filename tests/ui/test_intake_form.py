@@ -451,6 +451,31 @@ def test_the_intake_shows_the_derived_age_flag_and_takes_a_reason_to_rule_it_out
     )
 
 
+def test_an_unrecorded_onset_shows_the_age_flag_until_the_onset_is_recorded(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    from backclinic.services.patients import PatientInput
+
+    elder = services.patients.register(
+        actor, PatientInput("Nakamura", "Hiro", dt.date(1955, 6, 1), mrn="CASE-0070")
+    )
+    form = open_form(qtbot, services, actor, elder.id)
+    fill_article_intake(form)
+    form.recurrent.setCurrentIndex(form.recurrent.findText("No"))
+    form.onset_weeks.setValue(-1)  # "Not recorded"
+
+    text = form.age_flag.flag.text()
+    assert not form.age_flag.isHidden()
+    assert "onset not recorded" in text
+    assert "The onset is not recorded, so the pain is taken as new" in text
+    assert "recording when it began settles it if that was more than 12 weeks ago" in text
+
+    form.onset_weeks.setValue(20)
+    assert form.age_flag.isHidden()
+    form.save_button().click()
+    assert form.assessment is not None and form.assessment.intake.age_flag_ruled_out is None
+
+
 def test_the_form_is_in_sections_each_saying_how_complete_it_is(
     qtbot: QtBot, services: Services, actor: Actor
 ) -> None:

@@ -139,6 +139,7 @@ def test_a_session_form_left_unsaved_is_restored_with_its_pain_scores(
     grace(services, actor)
     plan: PlanView = services.plans.create_recommended(actor, "CASE-0045", start=START)
     dialog = SessionDialog(services, actor, plan.patient_id)
+    qtbot.waitUntil(lambda: dialog.loaded)
     dialog.drafts.timer.setInterval(10)  # type: ignore[union-attr]
     dialog.show()
     dialog.pain_before.set_value(7)
@@ -154,6 +155,7 @@ def test_a_session_form_left_unsaved_is_restored_with_its_pain_scores(
 
     def look(restored: QWidget) -> None:
         assert isinstance(restored, SessionDialog)
+        qtbot.waitUntil(lambda: restored.loaded)
         seen["pain_before"] = restored.pain_before.value()
         seen["subjective"] = restored.subjective.toPlainText()
         restored.done(0)

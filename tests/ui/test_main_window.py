@@ -76,7 +76,8 @@ def test_a_new_clinic_is_set_up_signed_into_and_used_from_the_keyboard(
     qtbot.keyClick(window.patients.table, Qt.Key.Key_Return)
     workspace = window.tabs.currentWidget()
     assert isinstance(workspace, PatientWorkspace)
-    assert workspace.name_label.text() == "Rivera, Ana"
+    qtbot.waitUntil(lambda: workspace.name_label.text() == "Rivera, Ana")
+    assert workspace.patient is not None
     age = workspace.patient.age(services.patients.today())
     assert workspace.facts_label.text() == (
         f"{age} years · born 1980-03-14 · MRN A-1001 · office worker"
@@ -105,7 +106,7 @@ def test_a_new_clinic_is_set_up_signed_into_and_used_from_the_keyboard(
     assert modal.pending == 0, "Ctrl+N opened the patient form"
     opened = window.tabs.currentWidget()
     assert isinstance(opened, PatientWorkspace)
-    assert opened.name_label.text() == "Okafor, Ada"
+    qtbot.waitUntil(lambda: opened.name_label.text() == "Okafor, Ada")
 
     activate(qtbot, window)
     qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
@@ -179,6 +180,7 @@ def test_editing_from_the_workspace_updates_its_header_and_the_list(
 ) -> None:
     window = open_window(qtbot, services, clinician)
     workspace = window.open_patient(registry[0].id)
+    qtbot.waitUntil(lambda: workspace.edit_button.isEnabled())
 
     def rename(dialog: QWidget) -> None:
         assert isinstance(dialog, PatientDialog)
@@ -188,7 +190,7 @@ def test_editing_from_the_workspace_updates_its_header_and_the_list(
     modal.then(rename)
     workspace.edit_button.click()
     modal.check()
-    assert workspace.name_label.text() == "Rivera-Soto, Ana"
+    qtbot.waitUntil(lambda: workspace.name_label.text() == "Rivera-Soto, Ana")
     assert window.tabs.tabText(window.tabs.indexOf(workspace)) == "Rivera-Soto, Ana"
     model = window.patients.model
     qtbot.waitUntil(lambda: "Rivera-Soto" in [model.index(r, 0).data() for r in range(5)])
@@ -203,6 +205,7 @@ def test_archiving_asks_first_and_then_takes_the_patient_off_the_list(
 ) -> None:
     window = open_window(qtbot, services, clinician)
     workspace = window.open_patient(registry[0].id)
+    qtbot.waitUntil(lambda: workspace.archive_button.isEnabled())
 
     def answer(button: QMessageBox.StandardButton) -> object:
         def press(box: QWidget) -> None:
@@ -221,7 +224,7 @@ def test_archiving_asks_first_and_then_takes_the_patient_off_the_list(
     workspace.archive_button.click()
     modal.check()
     assert services.patients.get(COMMAND_LINE, registry[0].id).archived
-    assert workspace.name_label.text() == "Rivera, Ana (archived)"
+    qtbot.waitUntil(lambda: workspace.name_label.text() == "Rivera, Ana (archived)")
     assert not workspace.archive_button.isEnabled()
     qtbot.waitUntil(lambda: window.patients.model.row_of(registry[0].id) is None)
 

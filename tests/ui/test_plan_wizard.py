@@ -386,6 +386,29 @@ def test_lumbosacral_points_in_pregnancy_need_the_acknowledgement_before_the_nex
     assert wizard.plan is not None and "BL23" in wizard.plan.acknowledged_points
 
 
+def test_the_wizard_says_an_unrecorded_onset_may_settle_the_age_flag(
+    qtbot: QtBot, services: Services, actor: Actor
+) -> None:
+    from backclinic.services.assessments import AssessmentInput
+    from backclinic.services.patients import PatientInput
+    from tests.services.test_plans import article_intake
+
+    patient = services.patients.register(
+        actor, PatientInput("Nakamura", "Hiro", dt.date(1955, 6, 1), mrn="CASE-0070")
+    )
+    services.assessments.record(
+        actor,
+        patient.id,
+        AssessmentInput("intake", article_intake(services, onset_weeks=None, recurrent=False)),
+    )
+    wizard = open_wizard(qtbot, services, actor, patient)
+    message = wizard.screening_page.message.text()
+    assert "Age over 50 with new back pain (70 now, onset not recorded" in message
+    assert "The onset is not recorded, so the pain is taken as new" in message
+    assert "more than 12 weeks ago" in message
+    assert not next_enabled(wizard)
+
+
 def test_the_wizard_stops_at_the_screen_for_an_unsettled_age_flag_and_says_why(
     qtbot: QtBot, services: Services, actor: Actor
 ) -> None:

@@ -43,10 +43,12 @@ def focused() -> QWidget:
 
 
 def opened(qtbot: QtBot, dialog: SessionDialog) -> SessionDialog:
+    """Shown, and its records read (off the GUI thread), as a clinician sees it."""
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitExposed(dialog)
     dialog.activateWindow()
+    qtbot.waitUntil(lambda: dialog.loaded)
     return dialog
 
 
@@ -175,6 +177,7 @@ def test_the_log_entry_point_returns_the_saved_session(
 
     def fill(dialog: QWidget) -> None:
         assert isinstance(dialog, SessionDialog)
+        qtbot.waitUntil(lambda: dialog.loaded)
         dialog.activateWindow()
         qtbot.waitUntil(dialog.isActiveWindow)
         qtbot.keyClicks(dialog.pain_before, "3")
@@ -340,6 +343,7 @@ def test_escape_on_a_filled_session_form_asks_before_discarding_it(
 
     def fill_then_escape(dialog: QWidget) -> None:
         assert isinstance(dialog, SessionDialog)
+        qtbot.waitUntil(lambda: dialog.loaded)
         dialog.activateWindow()
         qtbot.waitUntil(dialog.isActiveWindow)
         qtbot.keyClicks(dialog.pain_before, "6")
@@ -377,6 +381,7 @@ def test_a_session_without_pain_after_on_a_day_with_one_already_asks_before_savi
 ) -> None:
     patient_id, _ = planned(clinic, actor)
     first = SessionDialog(clinic, actor, patient_id)
+    qtbot.waitUntil(lambda: first.loaded)
     clinic.sessions.log(actor, patient_id, replace(first.data(), pain_before=6, pain_after=4))
     first.deleteLater()
     asked: list[str] = []
@@ -388,6 +393,7 @@ def test_a_session_without_pain_after_on_a_day_with_one_already_asks_before_savi
 
     def fill(dialog: QWidget) -> None:
         assert isinstance(dialog, SessionDialog)
+        qtbot.waitUntil(lambda: dialog.loaded)
         dialog.pain_before.set_value(5)
         dialog.pain_after.set_value(None)
         modal.then(save_anyway)
@@ -513,3 +519,39 @@ def test_the_session_dialog_fits_a_1366_by_768_screen_and_never_scrolls_sideways
     bar = scroll.verticalScrollBar()
     qtbot.waitUntil(lambda: bar.maximum() > 0)  # the rest is a scroll away, not off-screen
     assert scroll.horizontalScrollBar().maximum() == 0
+
+
+def test_planned_points_a_later_pregnancy_rules_out_are_not_prefilled_and_the_form_says_why(
+    qtbot: QtBot, clinic: Services, actor: Actor
+) -> None:
+    """A plan made at intake with SP6 and LI4, then a pregnancy and a pacemaker recorded at
+    a reassessment the same day: the form proposes the plan's points without them, says
+    so beside the points, and keeps electro-acupuncture off."""
+    from backclinic.services.assessments import AssessmentInput
+    from backclinic.services.plans import choices_from_proposal
+    from tests.services.test_plans import MON_TO_FRI, article_intake
+
+    patient_id = grace(clinic, actor)
+    choices = choices_from_proposal(
+        clinic.plans.propose(actor, patient_id), start=START, clinic_days=MON_TO_FRI
+    )
+    phases = tuple(replace(p, acupoints=(*p.acupoints, "SP6", "LI4")) for p in choices.phases)
+    plan = clinic.plans.create(actor, patient_id, replace(choices, phases=phases))
+    clinic.assessments.record(
+        actor,
+        patient_id,
+        AssessmentInput(
+            "reassessment", article_intake(clinic, precautions=("pregnancy", "pacemaker"))
+        ),
+    )
+
+    dialog = opened(qtbot, SessionDialog(clinic, actor, patient_id))
+
+    proposed = dialog.points_box.codes()
+    assert "SP6" not in proposed and "LI4" not in proposed
+    assert proposed == tuple(c for c in plan.phases[0].acupoints if c not in ("SP6", "LI4"))
+    said = dialog.points_box.error.text()
+    assert dialog.points_box.error.isVisibleTo(dialog)
+    assert said.startswith("SP6 and LI4 are in the plan but not offered")
+    assert "because of the precaution 'Pregnancy'" in said
+    assert not dialog.electro.isEnabled()

@@ -38,9 +38,10 @@ def open_window(qtbot: QtBot, services: Services, clinician: Clinician) -> MainW
     return window
 
 
-def log_pain(before: int, after: int) -> Callable[[QWidget], None]:
+def log_pain(qtbot: QtBot, before: int, after: int) -> Callable[[QWidget], None]:
     def fill(dialog: QWidget) -> None:
         assert isinstance(dialog, SessionDialog)
+        qtbot.waitUntil(lambda: dialog.loaded)
         dialog.pain_before.set_value(before)
         dialog.pain_after.set_value(after)
         dialog.save_button().click()
@@ -66,8 +67,9 @@ def test_logging_a_session_from_the_patients_tab_updates_today_and_progress(
     progress = workspace.tab("Progress")
     assert isinstance(sessions, SessionsTab) and isinstance(progress, ProgressTab)
     qtbot.waitUntil(lambda: progress.figure_labels["latest"].text() == "Not recorded")
+    qtbot.waitUntil(sessions.log_button.isEnabled)
 
-    modal.then(log_pain(6, 3))
+    modal.then(log_pain(qtbot, 6, 3))
     qtbot.mouseClick(sessions.log_button, Qt.MouseButton.LeftButton)
     modal.check()
 
@@ -92,7 +94,7 @@ def test_logging_from_the_today_list_updates_the_open_patients_sessions_and_prog
     qtbot.waitUntil(lambda: not window.day_view.loading)
     window.day_view.table.selectRow(0)
 
-    modal.then(log_pain(5, 2))
+    modal.then(log_pain(qtbot, 5, 2))
     qtbot.mouseClick(window.day_view.log_button, Qt.MouseButton.LeftButton)
     modal.check()
 
@@ -117,8 +119,9 @@ def test_a_session_logged_for_one_patient_leaves_another_patients_tabs_as_they_w
     workspace = window.open_patient(patient_id)
     sessions = workspace.tab("Sessions")
     assert isinstance(sessions, SessionsTab)
+    qtbot.waitUntil(sessions.log_button.isEnabled)
 
-    modal.then(log_pain(6, 3))
+    modal.then(log_pain(qtbot, 6, 3))
     qtbot.mouseClick(sessions.log_button, Qt.MouseButton.LeftButton)
     modal.check()
 
