@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
+    from backclinic.reports.renderer import DocumentRenderer
     from backclinic.services.bundle import Services
     from backclinic.services.context import Actor
 
@@ -136,6 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
     print_.add_argument("mrn")
     print_.add_argument("--out", required=True, metavar="FILE.pdf")
     print_.add_argument("--force", action="store_true", help=FORCE_HELP)
+    print_.add_argument(
+        "--draw-apart",
+        action="store_true",
+        help="draw the document in a separate process, as the window does (a check that an "
+        "installed app can)",
+    )
 
     audit = commands.add_parser("audit", help="check the audit trail's hash chain")
     audit.add_argument("action", choices=["verify"])
@@ -487,6 +494,15 @@ def _warn_of_password_in(url: str | None) -> None:
         _say(PASSWORD_ON_COMMAND_LINE, error=True)
 
 
+def _renderer(arguments: argparse.Namespace) -> DocumentRenderer | None:
+    """The command line draws documents in its own process, unless asked to draw apart."""
+    if not getattr(arguments, "draw_apart", False):
+        return None
+    from backclinic.reports.renderer import ChildProcessRenderer
+
+    return ChildProcessRenderer()
+
+
 def _run_headless(arguments: argparse.Namespace) -> int:
     from backclinic.db.database import open_database
     from backclinic.db.engine import DatabaseUnavailable, resolve_database_url
@@ -503,7 +519,7 @@ def _run_headless(arguments: argparse.Namespace) -> int:
     if database.read_only:
         _say(database.describe_access(), error=True)
     try:
-        services = build_services(database.session_factory)
+        services = build_services(database.session_factory, renderer=_renderer(arguments))
         actor = _acting_account(arguments, services)
         output = COMMANDS[arguments.command](arguments, services, actor)
     except PermissionDenied as error:

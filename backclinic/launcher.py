@@ -12,10 +12,12 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from sqlalchemy.orm import Session, sessionmaker
 
 from backclinic.db.database import OpenDatabase, open_database
 from backclinic.db.engine import APP_NAME, DatabaseUnavailable, resolve_database_url
 from backclinic.db.migrate import SchemaTooNew
+from backclinic.reports.renderer import ChildProcessRenderer
 from backclinic.services.bundle import Services, build_services
 from backclinic.services.clinic import Clinician
 from backclinic.services.errors import ServiceError
@@ -126,7 +128,7 @@ def open_clinic(url: str) -> OpenedClinic:
     """
     database = open_database(url)
     try:
-        services = build_services(database.session_factory)
+        services = window_services(database.session_factory)
         try:
             services.backups.automatic_daily_backup(services.context.clock.now())
         except ServiceError as error:
@@ -139,6 +141,12 @@ def open_clinic(url: str) -> OpenedClinic:
         database.engine.dispose()
         raise
     return OpenedClinic(database, services)
+
+
+def window_services(session_factory: sessionmaker[Session]) -> Services:
+    """The services as the window uses them: documents are drawn in a child process, one
+    per document, so reportlab and its fonts never stay in the window's memory."""
+    return build_services(session_factory, renderer=ChildProcessRenderer())
 
 
 def _warm_up(services: Services) -> None:

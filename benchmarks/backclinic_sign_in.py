@@ -4,8 +4,9 @@ Runs the real start (backclinic.app.run_app) on a database and plays the clinici
 notes when the sign-in dialog is shown (ready for typing), waits until the services have
 loaded behind it (as a person typing would), enters the user name and password, presses
 Enter and notes when the main window with the Today list is shown and painted. With
---idle it then opens the patient with the most sessions, prints their discharge summary,
-and idles before reading resident memory. Prints one JSON line.
+--open-patient it then opens that patient and hands over their discharge summary from its
+preview, as the clinician does (idle_memory.open_patient_and_print), and with --idle it
+idles before reading resident memory. Prints one JSON line.
 """
 
 from __future__ import annotations
@@ -14,27 +15,34 @@ import argparse
 import json
 import sys
 import time
+from typing import TYPE_CHECKING
 
 started = time.time()
 
-from PySide6.QtCore import QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication, QDialogButtonBox  # noqa: E402
-
-from backclinic import app as app_module  # noqa: E402
-from backclinic.ui.garbage import GuiThreadCollector  # noqa: E402
-from backclinic.ui.sign_in import SignInDialog  # noqa: E402
-from benchmarks.window_probe import rss_kib  # noqa: E402
+if TYPE_CHECKING:
+    from backclinic.ui.sign_in import SignInDialog
 
 POLL_MS = 5
 
 
 def main() -> int:
+    # Imported here, as main.py imports the app under its __main__ guard: the child process
+    # that draws a document imports this module again, and must not load Qt or the app.
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QDialogButtonBox
+
+    from backclinic import app as app_module
+    from backclinic.ui.garbage import GuiThreadCollector
+    from backclinic.ui.sign_in import SignInDialog
+    from benchmarks.window_probe import rss_kib
+
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("database_url")
     parser.add_argument("--username", default="mei.lin")
     parser.add_argument("--password", default="demo-password")
     parser.add_argument("--idle", type=float, default=0.0, help="seconds to idle at the end")
     parser.add_argument("--open-patient", type=int, metavar="ID", help="open and print first")
+    parser.add_argument("--send-to-printer", action="store_true", help="print, not save as PDF")
     arguments = parser.parse_args()
     report: dict[str, object] = {"imports": time.time() - started}
     phases: dict[str, float] = {}
@@ -107,7 +115,9 @@ def main() -> int:
         if arguments.open_patient is not None:
             from benchmarks.idle_memory import open_patient_and_print
 
-            open_patient_and_print(window, arguments.open_patient)
+            report["printing"] = open_patient_and_print(
+                window, arguments.open_patient, printer=arguments.send_to_printer
+            )
         if arguments.idle > 0:
             QTimer.singleShot(int(arguments.idle * 1000), finish)
         else:

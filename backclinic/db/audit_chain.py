@@ -229,24 +229,28 @@ def head_path(database_id: str) -> Path:
 
 def read_head(database_id: str) -> ChainHead | None:
     """The anchor recorded on this computer, or None when it has none for this database."""
+    return _head_at(head_path(database_id))
+
+
+def _head_at(path: Path) -> ChainHead | None:
     try:
-        stored = json.loads(head_path(database_id).read_text(encoding="utf-8"))
+        stored = json.loads(path.read_text(encoding="utf-8"))
         return ChainHead(count=int(stored["count"]), mac=str(stored["mac"]))
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise AuditKeyError(
-            f"The audit anchor {head_path(database_id)} is unreadable ({error}); it was "
-            "damaged or tampered with."
+            f"The audit anchor {path} is unreadable ({error}); it was damaged or tampered with."
         ) from error
 
 
 def record_head(database_id: str, head: ChainHead, *, replace: bool = False) -> None:
     """Move the anchor forward (never back, unless a restore replaces the whole chain)."""
+    # Found once: every save records its head, and finding the folder asks platformdirs.
     path = head_path(database_id)
     if not replace:
         try:
-            current = read_head(database_id)
+            current = _head_at(path)
         except AuditKeyError:
             current = None
         if current is not None and current.count >= head.count:

@@ -8,8 +8,10 @@ recipe so that BEGIN and SAVEPOINT mean what they say.
 from __future__ import annotations
 
 import os
+import select
 import sqlite3
 import stat
+import time
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, InvalidatePoolError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 # Re-exported: callers have always found these here; they live in location (stdlib only).
@@ -32,6 +34,10 @@ READ_ONLY_OPTION = "backclinic_read_only"
 # Engine option set when the database file itself is read-only for this user.
 READ_ONLY_DATABASE_OPTION = "backclinic_read_only_database"
 SQLITE_MAGIC = b"SQLite format 3\x00"
+# A pooled PostgreSQL connection idle longer than this is pinged before it is used again;
+# one used more recently is pinged only if the server sent it something meanwhile.
+PING_AFTER_IDLE_SECONDS = 30.0
+_RETURNED_AT = "backclinic_returned_at"
 # Windows has neither O_NOFOLLOW nor POSIX owners and modes; there the checks that need them
 # are skipped and the file's ACL (inherited from the user's own folder) is what protects it.
 NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -224,8 +230,52 @@ def create_database_engine(url: str, *, echo: bool = False) -> Engine:
         )
         _configure_sqlite(engine, path, read_only=read_only)
     else:
-        engine = create_engine(parsed, echo=echo, hide_parameters=True, pool_pre_ping=True)
+        engine = create_engine(parsed, echo=echo, hide_parameters=True)
+        _ping_when_in_doubt(engine)
     return engine
+
+
+def _ping_when_in_doubt(engine: Engine) -> None:
+    """Check a pooled server connection before it is lent out, without a round trip when
+    it is plainly alive.
+
+    SQLAlchemy's pre-ping costs one round trip per unit of work (a save makes a handful).
+    A server that ends a connection (a restart, an administrator, an idle timeout) first
+    tells the client so, or closes the socket: either way the socket has something to read.
+    So a connection is pinged when its socket is readable, or when it sat in the pool long
+    enough for the server's computer to have gone away without a word (a power cut, a
+    network change); a failed ping discards every pooled connection, as pre-ping does, and
+    the unit of work gets a new one.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_RETURNED_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_RETURNED_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle = time.monotonic() - record.info.get(_RETURNED_AT, 0.0)
+        if idle < PING_AFTER_IDLE_SECONDS and not _has_something_to_read(dbapi_connection):
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # any failure: this connection, and its pool, are gone
+            raise InvalidatePoolError(f"the server connection was lost ({error})") from error
+
+
+def _has_something_to_read(dbapi_connection: Any) -> bool:
+    """True when the server sent an idle connection anything (a notice that it is ending
+    the connection, or the end of the stream itself), or its socket cannot be asked."""
+    try:
+        ready, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+    except Exception:  # a closed or broken connection has no socket to ask
+        return True
+    return bool(ready)
 
 
 @dataclass(frozen=True)

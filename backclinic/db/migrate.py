@@ -25,7 +25,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The newest revision in migrations/versions. Kept here so that an up-to-date database
 # opens without importing Alembic at all (a noticeable part of start-up time);
 # tests/db/test_migrations.py checks it against the scripts.
-HEAD_REVISION = "0011_mrn_fold"
+HEAD_REVISION = "0012_visit_session_index"
 
 
 class SchemaTooNew(RuntimeError):

@@ -382,6 +382,8 @@ class ScheduledVisitRow(Stamped, Base):
         CheckConstraint("phase_number >= 1", name="phase_positive"),
         Index("ix_scheduled_visit_date_status", "visit_date", "status"),
         Index("ix_scheduled_visit_plan_date", "plan_id", "visit_date"),
+        # The visit a session fulfils (migration 0012).
+        Index("ix_scheduled_visit_session", "session_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -19,6 +19,7 @@ from enum import StrEnum
 from backclinic.domain.catalogue import Catalogue
 from backclinic.domain.protocol import Protocol
 from backclinic.domain.screening import FlagAnswer, is_reason
+from backclinic.domain.wording import continued
 
 ELECTROACUPUNCTURE = "electro-acupuncture"
 
@@ -105,7 +106,7 @@ def _electro_violation(rule: PrecautionRule) -> Violation:
         precaution=rule.code,
         precaution_label=rule.label,
         text="Electro-acupuncture is not offered because of the precaution "
-        f"'{rule.label}': {rule.needling}",
+        f"'{rule.label}': {continued(rule.needling)}",
         source=rule.source,
     )
 

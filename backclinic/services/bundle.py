@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backclinic.domain.catalogue import Catalogue, load_catalogue
 from backclinic.domain.protocol import Protocol, default_protocol_path, load_protocol
+from backclinic.reports.renderer import DocumentRenderer
 from backclinic.services.accounts import AccountService
 from backclinic.services.assessments import AssessmentService
 from backclinic.services.audit import AuditService
@@ -54,10 +55,13 @@ def build_services(
     *,
     protocol: Protocol | None = None,
     catalogue: Catalogue | None = None,
+    renderer: DocumentRenderer | None = None,
 ) -> Services:
     """Raises ProtocolError/CatalogueError (file, key, reason) for a broken data file.
 
     ``clock`` gives the current moment; the clinic's time zone setting decides its date.
+    ``renderer`` draws the printed documents, in this process unless given (the window
+    gives a ChildProcessRenderer).
     """
     context = ServiceContext(session_factory, ClinicClock(clock))
     catalogue = catalogue or load_catalogue()
@@ -88,7 +92,15 @@ def build_services(
         schedule=DayScheduleService(context, protocol=protocol, catalogue=catalogue),
         backups=BackupService(context, session_factory.kw["bind"]),
         documents=DocumentService(
-            context, protocol, catalogue, clinic, patients, plans, assessments, sessions
+            context,
+            protocol,
+            catalogue,
+            clinic,
+            patients,
+            plans,
+            assessments,
+            sessions,
+            renderer=renderer,
         ),
         episodes=episodes,
         safety=safety,

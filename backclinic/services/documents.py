@@ -37,14 +37,22 @@ from backclinic.reports.content import (
     PlannedVisit,
     PlanPhase,
     PlanSummary,
+    RenderedPdf,
     TreatedSession,
     discharge_title,
+)
+from backclinic.reports.renderer import (
+    DocumentRenderer,
+    Drawing,
+    InProcessRenderer,
+    RenderFailed,
+    Summary,
 )
 from backclinic.services.assessments import AssessmentService, FlagAnswer
 from backclinic.services.clinic import ClinicService
 from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.episodes import course_of, in_episode
-from backclinic.services.errors import FieldError, NotFound, ValidationFailed
+from backclinic.services.errors import FieldError, NotFound, ServiceError, ValidationFailed
 from backclinic.services.files import check_output, write_atomically
 from backclinic.services.patients import Patient, PatientService
 from backclinic.services.permissions import Permission
@@ -59,6 +67,10 @@ DISCHARGE_SUMMARY = "discharge_summary"
 PLAN_SUMMARY_TITLE = "Plan summary"
 KIND_LABELS = {PLAN_SUMMARY: "Plan summary", DISCHARGE_SUMMARY: "Discharge summary"}
 COMMAND_LINE = "Command line"
+
+
+class DocumentNotDrawn(ServiceError):
+    """The PDF could not be drawn (the drawing failed, died or took too long)."""
 
 
 @dataclass(frozen=True)
@@ -115,8 +127,13 @@ class DocumentService:
         plans: PlanService,
         assessments: AssessmentService,
         sessions: SessionService,
+        *,
+        renderer: DocumentRenderer | None = None,
     ) -> None:
+        """``renderer`` draws the PDFs: in this process unless told otherwise (the window
+        draws in a child process, so that reportlab never stays in its memory)."""
         self._context = context
+        self._renderer = renderer or InProcessRenderer()
         self._protocol = protocol
         self._catalogue = catalogue
         self._clinic = clinic
@@ -130,11 +147,9 @@ class DocumentService:
     @use_case(Permission.PRINT)
     def draft_plan_summary(self, actor: Actor, patient_id: int) -> DraftDocument:
         """Render the patient's plan summary for the preview; nothing is stored or audited."""
-        summary = self.plan_summary(actor, patient_id)
-        # reportlab loads on the first print, not at start-up (it is a large import).
-        from backclinic.reports.plan_summary import render_plan_summary
-
-        rendered = render_plan_summary(summary)
+        with self._renderer.drawing() as drawing:
+            summary = self.plan_summary(actor, patient_id)
+            rendered = self._render(drawing, summary)
         plan = self._plan_to_print(actor, patient_id, "plan summary")
         return DraftDocument(
             patient_id, plan.id, PLAN_SUMMARY, summary.frame.title, rendered.pages, rendered.pdf
@@ -143,10 +158,9 @@ class DocumentService:
     @use_case(Permission.PRINT)
     def draft_discharge_summary(self, actor: Actor, patient_id: int) -> DraftDocument:
         """Render the discharge summary (an interim one while the plan is active)."""
-        summary = self.discharge_summary(actor, patient_id)
-        from backclinic.reports.discharge_summary import render_discharge_summary
-
-        rendered = render_discharge_summary(summary)
+        with self._renderer.drawing() as drawing:
+            summary = self.discharge_summary(actor, patient_id)
+            rendered = self._render(drawing, summary)
         plan = self._plan_to_print(actor, patient_id, "discharge summary")
         return DraftDocument(
             patient_id,
@@ -156,6 +170,15 @@ class DocumentService:
             rendered.pages,
             rendered.pdf,
         )
+
+    @staticmethod
+    def _render(drawing: Drawing, summary: Summary) -> RenderedPdf:
+        # reportlab loads on the first print, not at start-up (it is a large import); a
+        # child-process renderer loads it while the content above is gathered.
+        try:
+            return drawing.render(summary)
+        except RenderFailed as error:
+            raise DocumentNotDrawn(str(error)) from error
 
     @use_case(Permission.PRINT, changes={Changed.DOCUMENTS})
     def keep_printed(

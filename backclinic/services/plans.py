@@ -59,7 +59,7 @@ from backclinic.services.context import Actor, AuditEntry, ServiceContext
 from backclinic.services.errors import FieldError, NotFound, ValidationFailed
 from backclinic.services.patients import PatientService
 from backclinic.services.permissions import Permission
-from backclinic.services.safety import clearance_on_record, status_on
+from backclinic.services.safety import clearance_on_record, screen_instant, status_on
 from backclinic.services.use_case import Change, reads_no_records, use_case
 
 FREQUENCY_WORDS = {1: "once a week", 2: "twice a week", 3: "three times a week"}
@@ -242,15 +242,18 @@ class PlanService:
                 raise ValidationFailed(
                     [FieldError("intake", "Record an intake before building a plan.")]
                 )
-            intake = self._planning_intake(session, patient_id, intake_from_row(row, patient))
+            intake = self._planning_intake(session, row, patient)
         return recommend(intake, self.protocol, self.catalogue)
 
-    def _planning_intake(self, session: Session, patient_id: int, intake: Intake) -> Intake:
+    def _planning_intake(self, session: Session, row: AssessmentRow, patient: PatientRow) -> Intake:
         """The intake a plan is proposed and checked from: its flags cleared by the
         clearances on record, its precautions as of the latest screen that asked them (a
         pregnancy recorded at a reassessment after the intake), as create checks the points
         against."""
-        intake = self._with_recorded_clearance(session, patient_id, intake)
+        patient_id = patient.id
+        intake = self._with_recorded_clearance(
+            session, patient_id, intake_from_row(row, patient), screen_instant(session, row)
+        )
         status = status_on(
             session, patient_id, self.protocol, self.catalogue, self._context.clock.today()
         )
@@ -264,16 +267,24 @@ class PlanService:
             ),
         )
 
-    def _with_recorded_clearance(self, session: Session, patient_id: int, intake: Intake) -> Intake:
-        """The intake, its present flags cleared by the clearances on record since it was
-        taken (who, when, which flags, how and why) where it has no clearance note."""
+    def _with_recorded_clearance(
+        self, session: Session, patient_id: int, intake: Intake, recorded_at: dt.datetime
+    ) -> Intake:
+        """The intake (first recorded at ``recorded_at``), its present flags cleared by the
+        clearances on record since it was taken (who, when, which flags, how and why) where
+        it has no clearance note."""
         if intake.red_flag_clearance:
             return intake
         screening = screen_intake(intake, self.protocol, self.catalogue)
         if screening.outcome != ScreeningOutcome.NEEDS_CLEARANCE:
             return intake
         recorded = clearance_on_record(
-            session, patient_id, screening.present, intake.assessed_on, self.catalogue
+            session,
+            patient_id,
+            screening.present,
+            intake.assessed_on,
+            self.catalogue,
+            since_at=recorded_at,
         )
         return replace(intake, red_flag_clearance=recorded) if recorded else intake
 
@@ -863,7 +874,7 @@ class PlanService:
         self, session: Session, intake_row: AssessmentRow, patient: PatientRow, choices: PlanChoices
     ) -> str | None:
         """Refuse a plan the screen does not allow; the clearance it stands on, if any."""
-        intake = self._planning_intake(session, patient.id, intake_from_row(intake_row, patient))
+        intake = self._planning_intake(session, intake_row, patient)
         clearance = choices.red_flag_clearance or intake.red_flag_clearance
         screening = screen_intake(intake, self.protocol, self.catalogue, clearance)
         if screening.blocks_planning:

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Text, cast, func, select
+from sqlalchemy import BindParameter, Text, bindparam, cast, func, literal, null, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from backclinic.db.models import (
@@ -32,6 +32,7 @@ from backclinic.domain.safety import (
     SafetyScreen,
     acknowledgement_points,
     acupuncture_violations,
+    came_after,
     forbidden_points,
     precaution_rules,
     safety_status,
@@ -143,6 +144,122 @@ def warning_signs(adverse_events: Sequence[str], catalogue: Catalogue) -> tuple[
     )
 
 
+def original_instants(session: Session, assessment_ids: Collection[int]) -> dict[int, dt.datetime]:
+    """For each assessment, the instant its original record was made: an amendment is the
+    record it corrects, followed through ``amends_id`` to the first (a correction of a
+    correction included), so a screen keeps its place among the day's outcomes and
+    clearances however often it is corrected. One read per step back along the longest
+    chain."""
+    cursor = {start: start for start in assessment_ids}
+    found: dict[int, dt.datetime] = {}
+    while cursor:
+        steps = {
+            row_id: (amends_id, created_at)
+            for row_id, amends_id, created_at in session.execute(
+                select(AssessmentRow.id, AssessmentRow.amends_id, AssessmentRow.created_at).where(
+                    AssessmentRow.id.in_(set(cursor.values()))
+                )
+            )
+        }
+        following: dict[int, int] = {}
+        for start, at_id in cursor.items():
+            amends_id, created_at = steps[at_id]
+            # An amendment is always newer than what it corrects: the chain ends.
+            if amends_id is None or amends_id >= at_id:
+                found[start] = created_at
+            else:
+                following[start] = amends_id
+        cursor = following
+    return found
+
+
+def screen_instant(session: Session, row: AssessmentRow) -> dt.datetime:
+    """The instant the screen ``row`` holds was first recorded (``original_instants``)."""
+    if row.amends_id is None:
+        return row.created_at
+    return original_instants(session, [row.amends_id])[row.amends_id]
+
+
+# The rows behind a safety status, read in one statement (a save reads them every time, so
+# each round trip counts) and built once: the screens, the sessions that recorded an
+# adverse event, and the clearances and referral outcomes, each with its clinician's name,
+# for the expanding "patients". Columns a kind of row lacks are NULL.
+_SCREEN, _WARNING, _RECORD = 0, 1, 2
+_PATIENTS: BindParameter[int] = bindparam("patients", expanding=True)
+_screened, _screener = AssessmentRow, aliased(ClinicianRow, name="screener")
+_amended = aliased(AssessmentRow, name="amended")
+_treated, _giver = TreatmentSessionRow, aliased(ClinicianRow, name="giver")
+_recorded, _recorder = SafetyRecordRow, aliased(ClinicianRow, name="recorder")
+_NO_DAY = cast(null(), _screened.assessed_on.type)
+_NO_LIST = cast(null(), _screened.precautions.type)
+_NO_TEXT = cast(null(), _screened.red_flag_clearance.type)
+_NO_ID = cast(null(), _screened.amends_id.type)
+_SAFETY_ROWS = union_all(
+    # Only the screening columns: an assessment row holds every questionnaire answer too.
+    select(
+        literal(_SCREEN).label("source"),
+        _screened.patient_id,
+        _screened.id.label("row_id"),
+        _screened.assessed_on.label("on_day"),
+        # The instant each row was recorded, which orders a day's screens against its
+        # outcomes and clearances: an amendment keeps the instant of the record it corrects;
+        # a session's is when it was given.
+        func.coalesce(_amended.created_at, _screened.created_at).label("at"),
+        # Set when the corrected record is itself a correction: the rare deeper chain is
+        # followed to its original after (original_instants).
+        _amended.amends_id.label("amends_further"),
+        _screened.kind.label("kind"),
+        _screener.full_name.label("by"),
+        _screened.red_flags.label("items"),
+        _screened.precautions.label("present"),
+        _screened.precautions_not_asked.label("not_asked"),
+        _screened.red_flag_clearance.label("words"),
+    )
+    .outerjoin(_screener, _screener.id == _screened.created_by)
+    .outerjoin(_amended, _amended.id == _screened.amends_id)
+    .where(_screened.patient_id.in_(_PATIENTS), queries.current_assessment()),
+    # Only the columns the warning signs need: sessions are the largest table.
+    select(
+        literal(_WARNING),
+        _treated.patient_id,
+        _treated.id,
+        _NO_DAY,
+        _treated.performed_at,
+        _NO_ID,
+        _NO_TEXT,
+        _giver.full_name,
+        _treated.adverse_events,
+        _NO_LIST,
+        _NO_LIST,
+        _NO_TEXT,
+    )
+    .outerjoin(_giver, _giver.id == func.coalesce(_treated.clinician_id, _treated.created_by))
+    .where(
+        _treated.patient_id.in_(_PATIENTS),
+        _treated.superseded.is_(False),
+        # Most sessions record no adverse event: only the others are read (a patient with a
+        # hundred sessions would otherwise be read whole at every save).
+        cast(_treated.adverse_events, Text) != "[]",
+    ),
+    select(
+        literal(_RECORD),
+        _recorded.patient_id,
+        _recorded.id,
+        _recorded.recorded_on,
+        _recorded.created_at,
+        _NO_ID,
+        _recorded.kind,
+        _recorder.full_name,
+        _recorded.flags,
+        _NO_LIST,
+        _NO_LIST,
+        _recorded.reason,
+    )
+    .outerjoin(_recorder, _recorder.id == _recorded.clinician_id)
+    .where(_recorded.patient_id.in_(_PATIENTS)),
+).order_by("source", "on_day", "row_id")
+
+
 def status_on(
     session: Session,
     patient_id: int,
@@ -161,92 +278,57 @@ def statuses_on(
     catalogue: Catalogue,
     day: dt.date,
 ) -> dict[int, SafetyStatus]:
-    """Each patient's safety status on ``day``: three reads for all of them, so the day
-    view over hundreds of plans stays fast."""
+    """Each patient's safety status on ``day``: one read for all of them, so the day view
+    over hundreds of plans, and every session save, stays fast."""
     wanted = sorted(set(patient_ids))
     screens: dict[int, list[SafetyScreen]] = {pid: [] for pid in wanted}
     events: dict[int, list[SafetyEvent]] = {pid: [] for pid in wanted}
     if not wanted:
         return {}
-    names = _names(session)
 
-    def name(clinician_id: int | None) -> str | None:
-        return names.get(clinician_id) if clinician_id is not None else None
-
-    # Only the screening columns: an assessment row holds every questionnaire answer too.
-    # A screen is ordered against the same day's outcomes and clearances by the instant it
-    # was recorded; an amendment keeps the instant of the record it corrects.
-    screened, amended = AssessmentRow, aliased(AssessmentRow)
-    for row in session.execute(
-        select(
-            func.coalesce(amended.created_at, screened.created_at).label("recorded_at"),
-            screened.patient_id,
-            screened.assessed_on,
-            screened.kind,
-            screened.created_by,
-            screened.red_flags,
-            screened.precautions,
-            screened.precautions_not_asked,
-            screened.red_flag_clearance,
-        )
-        .outerjoin(amended, amended.id == screened.amends_id)
-        .where(screened.patient_id.in_(wanted), queries.current_assessment())
-        .order_by(screened.assessed_on, screened.id)
-    ):
-        screens[row.patient_id].append(
-            _screen(
-                on=row.assessed_on,
-                kind=row.kind,
-                by=name(row.created_by),
-                red_flags=row.red_flags,
-                precautions=row.precautions or (),
-                clearance_note=row.red_flag_clearance,
-                catalogue=catalogue,
-                precautions_not_asked=row.precautions_not_asked or (),
-                at=row.recorded_at,
-            )
-        )
-    # Only the columns the warning signs need: sessions are the largest table.
-    treated = TreatmentSessionRow
-    for patient_id, performed_at, adverse_events, clinician_id, created_by in session.execute(
-        select(
-            treated.patient_id,
-            treated.performed_at,
-            treated.adverse_events,
-            treated.clinician_id,
-            treated.created_by,
-        ).where(
-            treated.patient_id.in_(wanted),
-            treated.superseded.is_(False),
-            # Most sessions record no adverse event: only the others are read (a patient
-            # with a hundred sessions would otherwise be read whole at every save).
-            cast(treated.adverse_events, Text) != "[]",
-        )
-    ):
-        signs = warning_signs(adverse_events or (), catalogue)
-        if signs:
-            events[patient_id].append(
-                SafetyEvent(
-                    on=performed_at.astimezone().date(),
-                    by=name(clinician_id or created_by),
-                    kind=SafetyEventKind.NEUROLOGICAL_WARNING,
-                    items=signs,
-                    at=performed_at,
+    # Screens in the order they were made (day, then entry); events in entry order.
+    rows = session.execute(_SAFETY_ROWS, {"patients": wanted}).all()
+    originals = original_instants(
+        session, {row.amends_further for row in rows if row.amends_further is not None}
+    )
+    for row in rows:
+        if row.source == _SCREEN:
+            screens[row.patient_id].append(
+                _screen(
+                    on=row.on_day,
+                    kind=row.kind,
+                    by=row.by,
+                    red_flags=row.items,
+                    precautions=row.present or (),
+                    clearance_note=row.words,
+                    catalogue=catalogue,
+                    precautions_not_asked=row.not_asked or (),
+                    at=originals.get(row.amends_further, row.at),
                 )
             )
-    for record in session.scalars(
-        select(SafetyRecordRow).where(SafetyRecordRow.patient_id.in_(wanted))
-    ):
-        events[record.patient_id].append(
-            SafetyEvent(
-                on=record.recorded_on,
-                by=name(record.clinician_id),
-                kind=SafetyEventKind(record.kind),
-                items=tuple(record.flags),
-                text=record.reason,
-                at=record.created_at,
+        elif row.source == _WARNING:
+            signs = warning_signs(row.items or (), catalogue)
+            if signs:
+                events[row.patient_id].append(
+                    SafetyEvent(
+                        on=row.at.astimezone().date(),
+                        by=row.by,
+                        kind=SafetyEventKind.NEUROLOGICAL_WARNING,
+                        items=signs,
+                        at=row.at,
+                    )
+                )
+        else:
+            events[row.patient_id].append(
+                SafetyEvent(
+                    on=row.on_day,
+                    by=row.by,
+                    kind=SafetyEventKind(row.kind),
+                    items=tuple(row.items),
+                    text=row.words,
+                    at=row.at,
+                )
             )
-        )
     return {
         pid: safety_status(screens[pid], events[pid], protocol, catalogue, as_of=day)
         for pid in wanted
@@ -369,9 +451,13 @@ def clearance_on_record(
     flags: Collection[str],
     since: dt.date,
     catalogue: Catalogue,
+    *,
+    since_at: dt.datetime,
 ) -> str | None:
-    """The clearance records made since ``since`` that together clear every one of
-    ``flags``, in words; None while any of them is cleared by none."""
+    """The clearance records made after the screen of ``since`` (recorded at ``since_at``)
+    that together clear every one of ``flags``, in words; None while any of them is cleared
+    by none. "After" is the status's rule (``came_after``): a later day, or the same day
+    recorded later; a clearance from earlier that day cleared an earlier screen."""
     if not flags:
         return None
     rows = session.scalars(
@@ -383,7 +469,12 @@ def clearance_on_record(
         )
         .order_by(SafetyRecordRow.recorded_on, SafetyRecordRow.id)
     ).all()
-    covering = [row for row in rows if set(row.flags) & set(flags)]
+    covering = [
+        row
+        for row in rows
+        if set(row.flags) & set(flags)
+        and came_after(row.recorded_on, row.created_at, since, since_at)
+    ]
     if not set(flags) <= {flag for row in covering for flag in row.flags}:
         return None
     names = _names(session)

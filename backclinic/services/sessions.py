@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, and_, bindparam, insert, select, update
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from backclinic.db.models import (
@@ -26,17 +27,18 @@ from backclinic.db.models import (
     TreatmentSessionRow,
 )
 from backclinic.domain.catalogue import Catalogue
-
-# The progress report's types are re-exported for the Progress tab, which takes them from
-# here rather than from the domain's rule module.
-from backclinic.domain.progress import ProgressReport as ProgressReport
-from backclinic.domain.progress import Suggestion as Suggestion
 from backclinic.domain.progress import (
+    PhaseWeeks,
     VisitCounts,
     phase_for_week,
     plan_week,
     progress,
 )
+
+# The progress report's types are re-exported for the Progress tab, which takes them from
+# here rather than from the domain's rule module.
+from backclinic.domain.progress import ProgressReport as ProgressReport
+from backclinic.domain.progress import Suggestion as Suggestion
 from backclinic.domain.protocol import Protocol
 from backclinic.domain.safety import ViolationKind, acupuncture_violations
 from backclinic.domain.scoring import score_odi
@@ -80,6 +82,37 @@ SessionInput = SessionDetails
 
 
 @dataclass(frozen=True)
+class _Chosen:
+    """The visit a session was logged against: whose it is, its session and status."""
+
+    patient_id: int
+    session_id: int | None
+    status: str
+
+
+@dataclass(frozen=True)
+class _Chart:
+    """What a save reads first, in one query: whether the patient is archived, their
+    active plan's id, start and phases (none without an active plan), and the account
+    and the visit the session names, if it names them (None also when there is none)."""
+
+    archived: bool
+    plan_id: int | None
+    plan_start: dt.date | None
+    phases: tuple[PhaseWeeks, ...]
+    # (active, role) of the account named as giving the session.
+    giver: tuple[bool, str] | None
+    visit: _Chosen | None
+
+    def phase_on(self, day: dt.date) -> int | None:
+        """The number of the active plan's phase on ``day``, or None."""
+        if self.plan_start is None:
+            return None
+        span = phase_for_week(self.phases, plan_week(self.plan_start, day))
+        return span.number if span else None
+
+
+@dataclass(frozen=True)
 class SessionRecord:
     """A stored session; ``data.visit_id`` is the scheduled visit it fulfils, if any."""
 
@@ -105,6 +138,84 @@ class SessionRecord:
         )
 
 
+# The statements of a save, built once (a clinic logs sessions all day).
+_plan, _phase, _visit = PlanRow, PlanPhaseRow, ScheduledVisitRow
+_giver = aliased(ClinicianRow, name="giver")
+_chosen, _chosen_plan = aliased(ScheduledVisitRow, name="chosen"), aliased(PlanRow, name="whose")
+# The patient; their active plan and its phases, the latest active plan first should there
+# ever be two (as queries.active_plan_row); the account named as giving the session; and
+# the visit named, with the patient whose plan it is in. Joined on a value that is None,
+# the last two find nothing.
+_CHART = (
+    select(
+        PatientRow.archived,
+        _plan.id,
+        _plan.start_date,
+        _phase.number,
+        _phase.name,
+        _phase.start_week,
+        _phase.end_week,
+        _giver.active,
+        _giver.role,
+        _chosen_plan.patient_id.label("visit_patient_id"),
+        _chosen.session_id.label("visit_session_id"),
+        _chosen.status.label("visit_status"),
+    )
+    .select_from(PatientRow)
+    .outerjoin(_plan, and_(_plan.patient_id == PatientRow.id, _plan.status == "active"))
+    .outerjoin(_phase, _phase.plan_id == _plan.id)
+    .outerjoin(_giver, _giver.id == bindparam("giver"))
+    .outerjoin(_chosen, _chosen.id == bindparam("visit"))
+    .outerjoin(_chosen_plan, _chosen_plan.id == _chosen.plan_id)
+    .where(PatientRow.id == bindparam("patient"))
+    .order_by(_plan.id.desc(), _phase.number)
+)
+# The visit updates and the session insert go through the tables, not the ORM's unit of
+# work: a save stores one row and changes one, and the ORM's bookkeeping would cost more
+# than the statements themselves. Each sets the version as the ORM would.
+_visits = cast(Table, ScheduledVisitRow.__table__)
+_sessions = cast(Table, TreatmentSessionRow.__table__)
+_DONE = {
+    "status": "done",
+    "session_id": bindparam("session"),
+    "version": _visits.c.version + 1,
+    "updated_at": bindparam("now", type_=_visits.c.updated_at.type),
+    "updated_by": bindparam("by"),
+}
+# Each changes a visit only while it is still open, so one another workstation fulfilled
+# meanwhile is left alone.
+_FULFIL_VISIT = (
+    update(_visits)
+    .where(
+        _visits.c.id == bindparam("visit"),
+        _visits.c.session_id.is_(None),
+        _visits.c.status != "cancelled",
+    )
+    .values(_DONE)
+    .returning(_visits.c.id)
+)
+_FIRST_PLANNED = (
+    select(_visits.c.id)
+    .where(
+        _visits.c.plan_id == bindparam("plan"),
+        _visits.c.visit_date == bindparam("day"),
+        _visits.c.status == "planned",
+    )
+    .order_by(_visits.c.id)
+    .limit(1)
+    .scalar_subquery()
+)
+_FULFIL_PLANNED = (
+    update(_visits)
+    .where(_visits.c.id == _FIRST_PLANNED, _visits.c.status == "planned")
+    .values(_DONE)
+    .returning(_visits.c.id)
+)
+_INSERT_SESSION = insert(_sessions).returning(_sessions.c.id)
+# A new row's version, as the ORM's version counter starts it.
+FIRST_VERSION = 1
+
+
 class SessionService:
     def __init__(self, context: ServiceContext, protocol: Protocol, catalogue: Catalogue) -> None:
         self._context = context
@@ -114,12 +225,12 @@ class SessionService:
     @use_case(Permission.WRITE_CLINICAL, changes={Change.SESSIONS, Change.SCHEDULE, Change.PLAN})
     def log(self, actor: Actor, patient_id: int, data: SessionInput) -> SessionRecord:
         with self._context.writing() as session:
-            # The checks read the patient first (NotFound for an unknown one).
-            self._validate(session, patient_id, data)
-            # Read once for both steps (the session does not keep an unchanged row).
-            plan = queries.active_plan_row(session, patient_id)
-            row = self._insert(session, actor, patient_id, data, plan=plan)
-            visit = self._fulfil(session, actor, patient_id, row, data.visit_id, plan=plan)
+            # One read for the checks and both steps: the patient (NotFound for an unknown
+            # one), its active plan and the plan's phases.
+            chart = self._chart(session, patient_id, data)
+            self._validate(session, chart, patient_id, data)
+            row = self._insert(session, actor, chart, patient_id, data, stored_by_orm=False)
+            visit_id = self._fulfil(session, actor, chart, row, data.visit_id)
             self._context.audit(
                 session,
                 actor,
@@ -132,13 +243,13 @@ class SessionService:
                         "performed_at": row.performed_at.isoformat(),
                         "plan_id": row.plan_id,
                         "phase": row.phase_number,
-                        "visit_id": visit.id if visit else None,
+                        "visit_id": visit_id,
                         "pain_before": row.pain_before,
                         "pain_after": row.pain_after,
                     },
                 ),
             )
-            return self._record(session, row, visit=visit)
+            return self._record(session, row, visit_id=visit_id)
 
     @use_case(Permission.WRITE_CLINICAL, changes={Change.SESSIONS, Change.SCHEDULE, Change.PLAN})
     def amend(
@@ -174,7 +285,10 @@ class SessionService:
                 errors = []
                 if not reason.strip():
                     errors.append(FieldError("reason", "Give the reason for the amendment."))
-                errors += self._errors(session, original.patient_id, data, amending=original.id)
+                chart = self._chart(session, original.patient_id, data)
+                errors += self._errors(
+                    session, chart, original.patient_id, data, amending=original.id
+                )
                 if errors:
                     raise ValidationFailed(errors)
                 before = self._record(session, original)
@@ -184,6 +298,7 @@ class SessionService:
                 row = self._insert(
                     session,
                     actor,
+                    chart,
                     original.patient_id,
                     data,
                     amends=original.id,
@@ -197,7 +312,7 @@ class SessionService:
                     visit.session_id = row.id
                     self._context.stamp_change(visit, actor)
                 elif data.visit_id is not None:
-                    self._fulfil(session, actor, original.patient_id, row, data.visit_id)
+                    self._fulfil(session, actor, chart, row, data.visit_id)
                 session.flush()
                 after = self._record(session, row)
                 self._context.audit(
@@ -392,14 +507,39 @@ class SessionService:
             raise NotFound(f"Patient {patient_id} does not exist.")
         return patient
 
-    def _validate(self, session: Session, patient_id: int, data: SessionInput) -> None:
-        errors = self._errors(session, patient_id, data)
+    def _chart(self, session: Session, patient_id: int, data: SessionInput) -> _Chart:
+        """What the checks and the save need to know first, in one read."""
+        rows = session.execute(
+            _CHART,
+            {"patient": patient_id, "giver": data.performed_by, "visit": data.visit_id},
+        ).all()
+        if not rows:
+            raise NotFound(f"Patient {patient_id} does not exist.")
+        first = rows[0]
+        plan_id = first[1]
+        return _Chart(
+            archived=first.archived,
+            plan_id=plan_id,
+            plan_start=first.start_date,
+            # Each row holds a phase's number, name and weeks, as progress reads a phase.
+            phases=tuple(r for r in rows if r[1] == plan_id and r.number is not None),
+            giver=None if first.role is None else (first.active, first.role),
+            visit=None
+            if first.visit_patient_id is None
+            else _Chosen(first.visit_patient_id, first.visit_session_id, first.visit_status),
+        )
+
+    def _validate(
+        self, session: Session, chart: _Chart, patient_id: int, data: SessionInput
+    ) -> None:
+        errors = self._errors(session, chart, patient_id, data)
         if errors:
             raise ValidationFailed(errors)
 
     def _errors(
         self,
         session: Session,
+        chart: _Chart,
         patient_id: int,
         data: SessionInput,
         *,
@@ -407,16 +547,15 @@ class SessionService:
     ) -> list[FieldError]:
         """Every rule a session must satisfy, each error naming its field."""
         errors: list[FieldError] = []
-        patient = self._patient(session, patient_id)
-        if patient.archived and amending is None:
+        if chart.archived and amending is None:
             errors.append(FieldError("patient", "An archived patient cannot have new sessions."))
         if data.performed_at.tzinfo is None:
             errors.append(FieldError("performed_at", "The session time needs a time zone."))
         elif data.performed_at > self._context.clock.now():
             errors.append(FieldError("performed_at", "The session time cannot be in the future."))
         if data.performed_by is not None:
-            giver = session.get(ClinicianRow, data.performed_by)
-            if giver is None or not giver.active or giver.role not in TREATING_ROLES:
+            giver = chart.giver
+            if giver is None or not giver[0] or giver[1] not in TREATING_ROLES:
                 errors.append(
                     FieldError(
                         "performed_by",
@@ -506,15 +645,14 @@ class SessionService:
                 FieldError("adverse_event_note", "Describe the adverse event recorded as other.")
             )
         if data.visit_id is not None:
-            errors += self._visit_errors(session, patient_id, data.visit_id, amending)
+            errors += self._visit_errors(chart, patient_id, amending)
         return errors
 
     def _visit_errors(
-        self, session: Session, patient_id: int, visit_id: int, amending: int | None
+        self, chart: _Chart, patient_id: int, amending: int | None
     ) -> list[FieldError]:
-        visit = session.get(ScheduledVisitRow, visit_id)
-        plan = session.get(PlanRow, visit.plan_id) if visit else None
-        if visit is None or plan is None or plan.patient_id != patient_id:
+        visit = chart.visit
+        if visit is None or visit.patient_id != patient_id:
             return [FieldError("visit_id", "That visit is not one of this patient's visits.")]
         if visit.session_id is not None and visit.session_id != amending:
             return [FieldError("visit_id", "That visit already has a session logged.")]
@@ -526,57 +664,70 @@ class SessionService:
         self,
         session: Session,
         actor: Actor,
+        chart: _Chart,
         patient_id: int,
         data: SessionInput,
         *,
         amends: int | None = None,
         reason: str | None = None,
-        plan: PlanRow | _Unread | None = UNREAD,
+        stored_by_orm: bool = True,
     ) -> TreatmentSessionRow:
+        """Store the session; ``stored_by_orm=False`` inserts it through the table (a new
+        session the transaction changes no further) and returns the row unattached."""
         day = self._context.clock.date_of(data.performed_at)
-        if isinstance(plan, _Unread):
-            plan = queries.active_plan_row(session, patient_id)
-        phase = self._phase_row(session, plan, day) if plan else None
-        linked = plan is not None and day >= plan.start_date
+        linked = chart.plan_start is not None and day >= chart.plan_start
         row = session_row(
             data,
             patient_id=patient_id,
-            plan_id=plan.id if plan is not None and linked else None,
-            phase_number=phase.number if phase else None,
+            plan_id=chart.plan_id if linked else None,
+            phase_number=chart.phase_on(day),
             clinician_id=data.performed_by if data.performed_by is not None else actor.clinician_id,
             amends_id=amends,
             amendment_reason=reason,
         )
         self._context.stamp_new(row, actor)
-        session.add(row)
-        session.flush()
+        if stored_by_orm:
+            session.add(row)
+            session.flush()
+            return row
+        row.version = FIRST_VERSION
+        # The attributes set, as the ORM would send them (a column left unset takes its
+        # default).
+        given = sa_inspect(row).dict
+        columns = {column.key: given[column.key] for column in _sessions.c if column.key in given}
+        row.id = session.execute(_INSERT_SESSION, columns).scalar_one()
         return row
 
     def _fulfil(
         self,
         session: Session,
         actor: Actor,
-        patient_id: int,
+        chart: _Chart,
         row: TreatmentSessionRow,
         visit_id: int | None,
-        *,
-        plan: PlanRow | _Unread | None = UNREAD,
-    ) -> ScheduledVisitRow | None:
-        """Mark the given visit, or the plan's planned visit of that day, done."""
+    ) -> int | None:
+        """Mark the given visit, or the active plan's first planned visit of the session's
+        day, done by ``row``; its id, or None when there is none.
+
+        One statement finds and changes the visit, and changes it only while it is still
+        open: a visit another workstation fulfilled meanwhile is left alone.
+        """
+        stamp = {"session": row.id, "now": self._context.clock.now(), "by": actor.clinician_id}
         if visit_id is not None:
-            visit = session.get(ScheduledVisitRow, visit_id)
-        else:
-            if isinstance(plan, _Unread):
-                plan = queries.active_plan_row(session, patient_id)
+            fulfilled = session.execute(_FULFIL_VISIT, {**stamp, "visit": visit_id}).scalar()
+        elif chart.plan_id is not None:
             day = self._context.clock.date_of(row.performed_at)
-            visit = self._planned_visit(session, plan, day) if plan else None
-        if visit is None:
+            fulfilled = session.execute(
+                _FULFIL_PLANNED, {**stamp, "plan": chart.plan_id, "day": day}
+            ).scalar()
+        else:
             return None
-        visit.status = "done"
-        visit.session_id = row.id
-        self._context.stamp_change(visit, actor)
-        session.flush()
-        return visit
+        if fulfilled is None and visit_id is not None:
+            # Checked a moment ago: another workstation logged a session for it since.
+            raise ValidationFailed(
+                [FieldError("visit_id", "That visit already has a session logged.")]
+            )
+        return fulfilled
 
     def _phase_row(self, session: Session, plan: PlanRow, day: dt.date) -> PlanPhaseRow | None:
         return phase_for_week(queries.phase_rows(session, plan.id), plan_week(plan.start_date, day))
@@ -599,14 +750,12 @@ class SessionService:
         session: Session,
         row: TreatmentSessionRow,
         *,
-        visit: ScheduledVisitRow | _Unread | None = UNREAD,
+        visit_id: int | _Unread | None = UNREAD,
     ) -> SessionRecord:
-        if isinstance(visit, _Unread):
+        if isinstance(visit_id, _Unread):
             visit_id = session.scalar(
                 select(ScheduledVisitRow.id).where(ScheduledVisitRow.session_id == row.id)
             )
-        else:
-            visit_id = None if visit is None else visit.id
         data = replace(
             session_details(row, visit_id=visit_id),
             performed_at=self._context.clock.in_zone(row.performed_at),

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from backclinic.domain.wording import continued
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.errors import ServiceError, ValidationFailed
@@ -88,7 +89,7 @@ def precaution_notes(
             them = "it" if len(ruled_out) == 1 else "them"
             sentences.append(
                 f"{_listed(ruled_out)} {'is' if len(ruled_out) == 1 else 'are'} planned but "
-                f"not offered because of the precaution '{label}': {_continued(how)}"
+                f"not offered because of the precaution '{label}': {continued(how)}"
             )
             guidance.append(
                 f"Take {them} out of the plan with Change phase…; a session will not accept {them}."
@@ -107,7 +108,7 @@ def precaution_notes(
             sentences.append(
                 f"{_listed(careful)} {'needs' if len(careful) == 1 else 'need'} your "
                 f"acknowledgement because of the precaution '{label}': "
-                f"{_continued(needling.acknowledgement)}"
+                f"{continued(needling.acknowledgement)}"
             )
             guidance.append(
                 f"Acknowledge {'it' if len(careful) == 1 else 'them'} with Change phase… and "
@@ -124,13 +125,19 @@ def precaution_notes(
     )
 
 
-def _continued(sentence: str) -> str:
-    """A sentence continuing after a colon: its first letter in lower case."""
-    return sentence[:1].lower() + sentence[1:]
-
-
 def _listed(codes: Sequence[str]) -> str:
     return codes[0] if len(codes) == 1 else f"{', '.join(codes[:-1])} and {codes[-1]}"
+
+
+def needling_advice(
+    services: Services, actor: Actor, patient_id: int
+) -> tuple[dict[str, NeedlingAdvice], str | None]:
+    """The needling advice of each precaution in force today (by code), and why
+    electro-acupuncture is not offered (None: it is): what ``precaution_notes`` reads."""
+    safety = services.safety
+    in_force = safety.status(actor, patient_id).precautions_in_force
+    advice = {code: safety.needling([code]) for code in in_force}
+    return advice, safety.needling(in_force).electro_refusal if in_force else None
 
 
 def phases_ahead(phases: Sequence[PhaseView], day: dt.date) -> tuple[PhaseView, ...]:
@@ -150,7 +157,12 @@ class ChangePhaseDialog(QDialog):
         *,
         operations: Operations | None = None,
         notes: PrecautionNotes | None = None,
+        phase_number: int | None = None,
+        weeks: int | None = None,
+        refusal: ValidationFailed | None = None,
     ) -> None:
+        """``phase_number`` and ``weeks`` preset the change (the Progress tab's "extend
+        phase"), and ``refusal`` is the service's refusal of it, shown as a save would."""
         super().__init__(parent)
         self._services = services
         self._actor = actor
@@ -227,6 +239,12 @@ class ChangePhaseDialog(QDialog):
         self.phase.currentIndexChanged.connect(self._on_phase_current_index_changed)
         self.acupuncture_as_needed.toggled.connect(self._on_acupuncture_as_needed_toggled)
         self._on_phase_current_index_changed(0)
+        if phase_number is not None:
+            self.phase.setCurrentIndex(max(0, self.phase.findData(phase_number)))
+        if weeks is not None:
+            self.weeks.setValue(weeks)
+        if refusal is not None:
+            self._show_refusal(refusal)
 
     @classmethod
     def change(
@@ -238,8 +256,21 @@ class ChangePhaseDialog(QDialog):
         *,
         operations: Operations | None = None,
         notes: PrecautionNotes | None = None,
+        phase_number: int | None = None,
+        weeks: int | None = None,
+        refusal: ValidationFailed | None = None,
     ) -> PlanView | None:
-        dialog = cls(services, actor, plan, parent, operations=operations, notes=notes)
+        dialog = cls(
+            services,
+            actor,
+            plan,
+            parent,
+            operations=operations,
+            notes=notes,
+            phase_number=phase_number,
+            weeks=weeks,
+            refusal=refusal,
+        )
         dialog.exec()
         return dialog.plan
 
@@ -296,28 +327,29 @@ class ChangePhaseDialog(QDialog):
                 withdrawn_points=tuple(self.notes.forbidden) if self.withdraw.isChecked() else (),
             )
         except ValidationFailed as error:
-            # Field names like "phases[2].pt_per_week" belong to the row after the dot; a
-            # field refused for several points or phases shows every sentence.
-            by_field: dict[str, str] = {}
-            summarised = any(item.field == "acupoints" for item in error.errors)
-            for item in error.errors:
-                key = item.field.rsplit(".", 1)[-1]
-                if summarised and key == "acupoints" and item.field != "acupoints":
-                    # Which points and why are in the note above the tick boxes.
-                    continue
-                by_field[key] = (
-                    f"{by_field[key]} {item.message}" if key in by_field else item.message
-                )
-            leftover = self.errors.show(by_field)
-            self.general_error.setText(" ".join(leftover.values()))
-            self.general_error.setVisible(bool(leftover))
-            self.adjustSize()
+            self._show_refusal(error)
             return
         except ServiceError as error:
             self.general_error.setText(str(error))
             self.general_error.show()
             return
         self.accept()
+
+    def _show_refusal(self, error: ValidationFailed) -> None:
+        # Field names like "phases[2].pt_per_week" belong to the row after the dot; a
+        # field refused for several points or phases shows every sentence.
+        by_field: dict[str, str] = {}
+        summarised = any(item.field == "acupoints" for item in error.errors)
+        for item in error.errors:
+            key = item.field.rsplit(".", 1)[-1]
+            if summarised and key == "acupoints" and item.field != "acupoints":
+                # Which points and why are in the note above the tick boxes.
+                continue
+            by_field[key] = f"{by_field[key]} {item.message}" if key in by_field else item.message
+        leftover = self.errors.show(by_field)
+        self.general_error.setText(" ".join(leftover.values()))
+        self.general_error.setVisible(bool(leftover))
+        self.adjustSize()
 
 
 def _point_html(code: str, notes: PrecautionNotes) -> str:
@@ -477,9 +509,7 @@ class PlanTab(PatientTab):
             advice: dict[str, NeedlingAdvice] = {}
             electro = None
             if plan is not None and plan.status == "active":
-                in_force = safety.status(actor, patient_id).precautions_in_force
-                advice = {code: safety.needling([code]) for code in in_force}
-                electro = safety.needling(in_force).electro_refusal if in_force else None
+                advice, electro = needling_advice(self._services, actor, patient_id)
             return PlanRead(
                 plan, has_intake, safety.supine_note(actor, patient_id), advice, electro
             )

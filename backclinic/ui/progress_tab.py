@@ -32,13 +32,19 @@ from PySide6.QtWidgets import (
 from backclinic.services.bundle import Services
 from backclinic.services.context import Actor
 from backclinic.services.episodes import Course
-from backclinic.services.errors import ServiceError
+from backclinic.services.errors import ServiceError, ValidationFailed
 from backclinic.services.plans import PlanView
 from backclinic.services.sessions import ProgressReport, SessionRecord, Suggestion
 from backclinic.services.use_case import Change
 from backclinic.ui.intake_form import IntakeForm
 from backclinic.ui.operations import Operations
 from backclinic.ui.patient_tab import PatientTab
+from backclinic.ui.plan_tab import (
+    ChangePhaseDialog,
+    needling_advice,
+    phases_ahead,
+    precaution_notes,
+)
 from backclinic.ui.wording import counted
 
 PAIN_BEFORE = "Pain before"
@@ -379,6 +385,29 @@ class ProgressTab(PatientTab):
                 pt_per_week=phase.pt_per_week,
                 expected_version=plan.version,
             )
+        except ValidationFailed as error:
+            if not any(item.field == "acupoints" for item in error.errors):
+                QMessageBox.warning(self, "The phase was not extended", str(error))
+                return
+            # Points a precaution in force now rules out, or allows only acknowledged: the
+            # change-phase dialog, set to this extension, shows why and asks to take them
+            # out or acknowledge them.
+            advice, electro = needling_advice(self._services, self._actor, self._patient_id)
+            ahead = phases_ahead(plan.phases, self._services.patients.today())
+            extended = ChangePhaseDialog.change(
+                self,
+                self._services,
+                self._actor,
+                plan,
+                operations=self._operations,
+                notes=precaution_notes(ahead, plan.acknowledged_points, advice, electro),
+                phase_number=phase.number,
+                weeks=phase.end_week - phase.start_week + 2,
+                refusal=error,
+            )
+            if extended is None:
+                return
+            changed = extended
         except ServiceError as error:
             QMessageBox.warning(self, "The phase was not extended", str(error))
             return

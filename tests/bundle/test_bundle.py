@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 from backclinic import __version__
 from backclinic.db.migrate import head_revision
@@ -146,6 +147,23 @@ def test_the_bundle_runs_the_commands_and_opens_its_window_on_its_own(
     )
     assert "Printed the plan summary of CASE-0045" in printed
     assert pdf.read_bytes().startswith(b"%PDF")
+    # As the window draws: in a child process, which the bundled program itself becomes.
+    apart = tmp_path / "plan-apart.pdf"
+    printed = run(
+        program,
+        "--database",
+        url,
+        "print",
+        "plan",
+        "CASE-0045",
+        "--draw-apart",
+        "--out",
+        str(apart),
+        environment=environment,
+    )
+    assert "Printed the plan summary of CASE-0045" in printed
+    assert apart.read_bytes().startswith(b"%PDF")
+    assert len(PdfReader(apart).pages) == len(PdfReader(pdf).pages)
     assert "Audit trail intact" in run(
         program, "--database", url, "audit", "verify", environment=environment
     )

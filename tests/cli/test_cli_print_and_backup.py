@@ -45,6 +45,21 @@ def test_print_plan_writes_the_patients_plan_summary(
     assert "Okafor" in text and "twice a week" in text
 
 
+def test_print_can_draw_apart_as_the_window_does_with_the_same_pages(
+    capsys: pytest.CaptureFixture[str], planned_case: list[str], tmp_path: Path
+) -> None:
+    here, apart = tmp_path / "here.pdf", tmp_path / "apart.pdf"
+    assert run(capsys, *planned_case, "print", "plan", "CASE-0045", "--out", str(here))[0] == 0
+    status, printed, error = run(
+        capsys, *planned_case, "print", "plan", "CASE-0045", "--draw-apart", "--out", str(apart)
+    )
+    assert (status, error) == (0, "")
+    assert str(apart) in printed
+    assert [p.extract_text() for p in PdfReader(apart).pages] == [
+        p.extract_text() for p in PdfReader(here).pages
+    ]
+
+
 def test_printing_before_the_clinic_is_set_up_says_how_to_set_it_up(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -162,3 +162,25 @@ def test_a_referral_outcome_answers_a_same_day_sign_only_when_recorded_after_it(
     assert held(outcome(None))  # the same day with no instant: not known either
     assert came_after(day + dt.timedelta(days=1), None, day, at(23))
     assert not came_after(day, at(9), day + dt.timedelta(days=1), None)
+
+
+def test_the_electro_acupuncture_refusal_reads_as_one_sentence(
+    protocol: Protocol, catalogue: Catalogue
+) -> None:
+    """The precaution's advice continues the sentence after its colon: no capital, and no
+    second colon ("…device': Manual needling only: no …" read as two clauses glued)."""
+    texts = {
+        precaution: acupuncture_violations(
+            (precaution,), protocol, catalogue, acupoints=(), electro=True
+        )[0].text
+        for precaution in ("pacemaker", "epilepsy")
+    }
+    assert texts["pacemaker"] == (
+        "Electro-acupuncture is not offered because of the precaution 'Cardiac pacemaker or "
+        "implanted device': manual needling only, no electro-acupuncture."
+    )
+    assert texts["epilepsy"] == (
+        "Electro-acupuncture is not offered because of the precaution 'Epilepsy or seizure "
+        "disorder': treat lying down, keep the patient observed, and avoid electro-acupuncture."
+    )
+    assert all(text.count(":") == 1 for text in texts.values())

@@ -9,13 +9,17 @@ import datetime as dt
 import pytest
 
 from backclinic.db.database import OpenDatabase
+from backclinic.domain.screening import ScreeningOutcome
 from backclinic.services.assessments import Assessment, AssessmentInput
 from backclinic.services.bundle import Services, build_services
 from backclinic.services.clinic import NewClinician
 from backclinic.services.context import Actor
 from backclinic.services.errors import ValidationFailed
+from backclinic.services.patients import PatientInput
+from backclinic.services.plans import choices_from_proposal
+from backclinic.services.safety import ClearanceInput
 from tests.conftest import PASSWORD
-from tests.services.test_plans import START, article_intake, grace
+from tests.services.test_plans import MON_TO_FRI, START, article_intake, grace
 from tests.services.test_safety_through_the_episode import with_flags
 from tests.services.test_sessions import visit_input
 
@@ -165,3 +169,115 @@ def test_amending_the_morning_screen_after_the_outcome_does_not_hold_again(
 
     # The corrected screen is the one recorded at nine, which the outcome answered.
     assert not clinic.safety.status(mei, patient_id).on_hold
+
+
+def test_an_amendment_of_an_amendment_keeps_the_instant_of_the_original_screen(
+    clinic: Services, mei: Actor, clock: Clock
+) -> None:
+    """Screen at nine, outcome at ten, then two corrections of the screen in the evening:
+    each correction is still the screen recorded at nine, which the outcome answered."""
+    patient_id = planned_grace(clinic, mei)
+    clock.at(9)
+    morning = screen_saddle_anaesthesia(clinic, mei, patient_id)
+    clock.at(10)
+    clinic.safety.record_referral_outcome(mei, patient_id, OUTCOME)
+    as_recorded = clinic.safety.status(mei, patient_id)
+    clock.at(17)
+    first = clinic.assessments.amend(
+        mei,
+        morning.id,
+        saddle_anaesthesia(clinic, nprs_current=5),
+        "Pain score typed as six; the patient said five",
+        morning.version,
+    )
+    clock.at(18)
+
+    clinic.assessments.amend(
+        mei,
+        first.id,
+        saddle_anaesthesia(clinic, nprs_current=4),
+        "The patient corrected her pain score again: four",
+        first.version,
+    )
+
+    status = clinic.safety.status(mei, patient_id)
+    assert not status.on_hold
+    assert status.message == as_recorded.message
+
+
+# --- the clearance planning stands on, ordered the same way ----------------------------
+
+
+def flagged_intake(clinic: Services) -> AssessmentInput:
+    return AssessmentInput(
+        "intake",
+        article_intake(clinic, assessed_on=DAY, red_flags=with_flags(clinic, "cancer_history")),
+    )
+
+
+CLEARANCE = ClearanceInput(
+    ("cancer_history",), "physician_letter", "Oncologist: in remission for ten years"
+)
+
+
+def registered_grace(clinic: Services, mei: Actor) -> int:
+    return clinic.patients.register(
+        mei, PatientInput("Okafor", "Grace", dt.date(1980, 11, 2), mrn="CASE-0045")
+    ).id
+
+
+def test_a_clearance_recorded_before_the_intake_that_found_the_flag_does_not_clear_it(
+    clinic: Services, mei: Actor, clock: Clock
+) -> None:
+    """Intake at nine with a history of cancer, cleared at ten; a new intake at two that
+    finds it again is not cleared by the morning's clearance, at planning as at a session."""
+    patient_id = registered_grace(clinic, mei)
+    clock.at(9)
+    clinic.assessments.record(mei, patient_id, flagged_intake(clinic))
+    clock.at(10)
+    clinic.safety.record_clearance(mei, patient_id, CLEARANCE)
+    assert not clinic.plans.propose(mei, patient_id).blocked
+    clock.at(14)
+
+    clinic.assessments.record(mei, patient_id, flagged_intake(clinic))
+
+    assert clinic.safety.status(mei, patient_id).uncleared
+    proposal = clinic.plans.propose(mei, patient_id)
+    assert proposal.blocked
+    assert proposal.screening.outcome == ScreeningOutcome.NEEDS_CLEARANCE
+    with pytest.raises(ValidationFailed) as refused:
+        clinic.plans.create(
+            mei, patient_id, choices_from_proposal(proposal, start=DAY, clinic_days=MON_TO_FRI)
+        )
+    assert "red_flag_clearance" in refused.value.by_field
+    clock.at(15)
+    clinic.safety.record_clearance(mei, patient_id, CLEARANCE)
+    cleared = clinic.plans.propose(mei, patient_id)
+    assert not cleared.blocked and cleared.screening.outcome == ScreeningOutcome.CLEARED
+    plan = clinic.plans.create(
+        mei, patient_id, choices_from_proposal(cleared, start=DAY, clinic_days=MON_TO_FRI)
+    )
+    assert plan.red_flag_clearance is not None
+    assert plan.red_flag_clearance.count("Clearance recorded") == 1
+
+
+def test_an_intake_corrected_after_its_clearance_stays_cleared_at_planning(
+    clinic: Services, mei: Actor, clock: Clock
+) -> None:
+    """The corrected intake is the one recorded at nine, which the ten o'clock clearance
+    cleared, however many times it is corrected."""
+    patient_id = registered_grace(clinic, mei)
+    clock.at(9)
+    intake = clinic.assessments.record(mei, patient_id, flagged_intake(clinic))
+    clock.at(10)
+    clinic.safety.record_clearance(mei, patient_id, CLEARANCE)
+    for hour, reason in ((16, "Pain score typed as six; it was five"), (17, "Five, not four")):
+        clock.at(hour)
+        intake = clinic.assessments.amend(
+            mei, intake.id, flagged_intake(clinic), reason, intake.version
+        )
+
+    assert not clinic.safety.status(mei, patient_id).uncleared
+    proposal = clinic.plans.propose(mei, patient_id)
+    assert not proposal.blocked
+    assert proposal.screening.outcome == ScreeningOutcome.CLEARED

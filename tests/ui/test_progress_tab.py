@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from dataclasses import replace
 
 import pytest
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from backclinic.db.database import OpenDatabase
+from backclinic.services.assessments import AssessmentInput
 from backclinic.services.bundle import Services, build_services
 from backclinic.services.context import Actor
+from backclinic.services.plans import choices_from_proposal
 from backclinic.ui.progress_tab import (
     BASELINE,
     MEANINGFUL,
@@ -21,8 +24,9 @@ from backclinic.ui.progress_tab import (
     ProgressTab,
 )
 from tests.actors import COMMAND_LINE
-from tests.services.test_plans import START, grace
+from tests.services.test_plans import MON_TO_FRI, START, article_intake, grace
 from tests.services.test_sessions import visit_input
+from tests.ui.conftest import ModalDriver
 
 NOW = dt.datetime(START.year, START.month, START.day, 18, tzinfo=dt.UTC) + dt.timedelta(weeks=3)
 
@@ -255,3 +259,82 @@ def test_the_progress_tab_reads_off_the_gui_thread_and_says_so_until_shown(
     qtbot.waitUntil(lambda: not tab.loading)
     assert read_on and read_on[0] is not threading.main_thread()
     assert tab.figure_labels["latest"].text() == "6"
+
+
+def test_extending_a_phase_after_a_pregnancy_asks_to_take_points_out_and_acknowledge_others(
+    qtbot: QtBot,
+    clinic: Services,
+    actor: Actor,
+    monkeypatch: pytest.MonkeyPatch,
+    modal: ModalDriver,
+) -> None:
+    """A plan with SP6 and LI4 in its later phases; a reassessment today records a
+    pregnancy. 'Extend phase … by a week…' is refused for the points planned, and offers the
+    change-phase dialog's tick boxes: tick them, save, and the phase is extended."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from backclinic.ui.plan_tab import ChangePhaseDialog
+
+    patient_id = grace(clinic, actor)
+    choices = choices_from_proposal(
+        clinic.plans.propose(actor, patient_id), start=START, clinic_days=MON_TO_FRI
+    )
+    phases = tuple(
+        replace(p, acupoints=(*p.acupoints, "SP6", "LI4")) if p.number > 1 else p
+        for p in choices.phases
+    )
+    plan = clinic.plans.create(actor, patient_id, replace(choices, phases=phases))
+    for visit, score in zip(plan.visits[:5], (5, 5, 6, 7, 8), strict=False):
+        clinic.sessions.log(actor, patient_id, visit_input(visit.visit_date, pain_before=score))
+    clinic.assessments.record(
+        actor,
+        patient_id,
+        AssessmentInput(
+            "reassessment",
+            article_intake(
+                clinic, assessed_on=NOW.date(), nprs_current=8, precautions=("pregnancy",)
+            ),
+        ),
+    )
+    plan = clinic.plans.get(actor, plan.id)
+    [hold] = [s for s in clinic.episodes.course(actor, patient_id).suggestions if s.kind == "hold"]
+    assert hold.phase_number is not None
+    before = next(p for p in plan.phases if p.number == hold.phase_number)
+    tab = ProgressTab(clinic, actor, patient_id)
+    qtbot.addWidget(tab)
+    tab.show()
+    qtbot.waitUntil(lambda: not tab.loading)
+    warned: list[str] = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.StandardButton.Yes)
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: warned.append(str(a[2])))
+    seen: dict[str, str] = {}
+
+    def tick_and_save(dialog: ChangePhaseDialog) -> None:
+        seen["phase"] = str(dialog.phase.currentData())
+        seen["weeks"] = str(dialog.weeks.value())
+        refusal = dialog.errors.label("acupoints")
+        seen["refusal"] = refusal.text() if refusal.isVisible() else ""
+        seen["boxes"] = str(dialog.withdraw.isVisible() and dialog.acknowledge.isVisible())
+        seen["withdraw"] = dialog.withdraw.text()
+        dialog.withdraw.click()
+        dialog.acknowledge.click()
+        dialog.save_button().click()
+
+    modal.then(tick_and_save)  # type: ignore[arg-type]
+    with qtbot.waitSignal(tab.plan_requested):
+        tab.action_buttons["hold"].click()
+    modal.check()
+
+    assert warned == []
+    assert seen["phase"] == str(hold.phase_number)
+    assert seen["weeks"] == str(before.end_week - before.start_week + 2)
+    assert seen["refusal"].startswith("SP6 and LI4 are not offered")
+    assert "because of the precaution 'Pregnancy' in force now" in seen["refusal"]
+    assert seen["boxes"] == "True"
+    assert seen["withdraw"] == "Take SP6 and LI4 out of the plan's phases from today"
+    after = clinic.plans.get(actor, plan.id)
+    extended = next(p for p in after.phases if p.number == hold.phase_number)
+    assert extended.end_week == before.end_week + 1
+    ahead = [p for p in after.phases if p.end_date >= NOW.date()]
+    assert all("SP6" not in p.acupoints and "LI4" not in p.acupoints for p in ahead)
+    assert after.acknowledged_points
