@@ -18,6 +18,7 @@ import hmac
 import json
 import os
 import secrets
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,6 +30,9 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, inspect, text
 
 from backclinic.db.models import UtcDateTime
+
+if sys.platform != "win32":
+    import fcntl
 
 KEY_FOLDER_VARIABLE = "BACKCLINIC_KEY_DIR"
 KEY_FILE_NAME = "audit.key"
@@ -248,22 +252,38 @@ def record_head(database_id: str, head: ChainHead, *, replace: bool = False) -> 
     """Move the anchor forward (never back, unless a restore replaces the whole chain)."""
     # Found once: every save records its head, and finding the folder asks platformdirs.
     path = head_path(database_id)
-    if not replace:
-        try:
-            current = _head_at(path)
-        except AuditKeyError:
-            current = None
-        if current is not None and current.count >= head.count:
-            return
     _private_folder(path.parent)
-    partial = path.with_name(f".{path.name}.{secrets.token_hex(6)}")
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # Read, compare and replace under one lock: two processes of this workstation saving at
+    # once would otherwise let the older head land last and move the anchor back.
+    with _locked(path.with_name(f".{path.name}.lock")):
+        if not replace:
+            try:
+                current = _head_at(path)
+            except AuditKeyError:
+                current = None
+            if current is not None and current.count >= head.count:
+                return
+        partial = path.with_name(f".{path.name}.{secrets.token_hex(6)}")
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with open(descriptor, "w", encoding="utf-8") as handle:
+                json.dump({"count": head.count, "mac": head.mac}, handle)
+            os.replace(partial, path)
+        finally:
+            partial.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _locked(lock_path: Path) -> Iterator[None]:
+    """An exclusive advisory lock on ``lock_path`` among this computer's processes (POSIX;
+    where there is no flock, as on Windows, the anchor is written unlocked)."""
+    descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        with open(descriptor, "w", encoding="utf-8") as handle:
-            json.dump({"count": head.count, "mac": head.mac}, handle)
-        os.replace(partial, path)
+        if sys.platform != "win32":
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
     finally:
-        partial.unlink(missing_ok=True)
+        os.close(descriptor)
 
 
 # What each sanctioned rewrite of the PostgreSQL trail needs lifted: the privilege the app's
