@@ -21,5 +21,8 @@ def test_a_hundred_thousand_void_qt_calls_leave_nones_reference_count_intact(
         widget.setVisible(False)
         widget.setObjectName("probe" if number % 2 else "other")
     after = sys.getrefcount(None)
-    # Other code may take references meanwhile; a defective binding loses ~100,000.
-    assert after >= before - 100, f"None lost {before - after} references over {CALLS} calls"
+    # A defective binding loses one per call (~100,000). Other threads still finishing an
+    # earlier test's background reads take and drop references meanwhile (a few hundred
+    # were seen in CI), so the bound is a tenth of the calls, not an exact count.
+    lost = before - after
+    assert lost < CALLS // 10, f"None lost {lost} references over {CALLS} calls"
