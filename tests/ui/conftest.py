@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QThreadPool, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -25,6 +25,7 @@ from backclinic.ui.workstation import SETTINGS_FILE_VARIABLE
 
 Handler = Callable[[QWidget], None]
 POLL_MS = 10
+WAIT_FOR_READS_MS = 10_000
 
 
 class ModalDriver:
@@ -141,6 +142,9 @@ def garbage_collected_on_the_gui_thread() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def collect_after_each_test(garbage_collected_on_the_gui_thread: None) -> Iterator[None]:
     yield
+    # A test's background reads finish before the next test starts, so none runs into
+    # another test's widgets or database (or its reference counts).
+    QThreadPool.globalInstance().waitForDone(WAIT_FOR_READS_MS)
     gc.collect()
     # What survived is moved out of the collector's sight: the next collection looks only at
     # what the next test made, not at every module and cache loaded so far (a full pass over
