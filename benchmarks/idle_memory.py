@@ -3,10 +3,10 @@
 Each run is a fresh `python main.py` (benchmarks.backclinic_sign_in): sign in, open the
 patient with 200 sessions (workspace, Progress tab and its chart), press "Discharge
 summary…" on their Documents tab (drawn in a child process, as the window draws), save it
-as PDF from its preview (QtPdf; --send-to-printer prints it instead) and close it, then
-let the event loop idle and read VmRSS (and the peak, VmHWM) from /proc/self/status. The
-Print button → preview shown time and the memory at each step are printed too; the bare
-Qt window is shown for scale. Linux only.
+as PDF from its preview (QtPdf; --send-to-printer prints it instead, in the printing child
+process as the window prints) and close it, then let the event loop idle and read VmRSS
+(and the peak, VmHWM) from /proc/self/status. The Print button → preview shown time and
+the memory at each step are printed too; the bare Qt window is shown for scale. Linux only.
 """
 
 from __future__ import annotations
@@ -77,9 +77,9 @@ def open_patient_and_print(window: Any, patient_id: int, *, printer: bool) -> di
     thread, drawn the window's way), wait for its preview (QtPdf), hand it over from there
     (Save as PDF…, or with ``printer`` Print… to a printer) and close the preview. Returns
     the Print button → preview shown time, the pages and the resident memory at each step."""
-    from PySide6.QtPrintSupport import QPrinter
     from PySide6.QtWidgets import QFileDialog
 
+    from backclinic.ui.printing import PrinterChoice
     from benchmarks.window_probe import rss_kib
 
     marks: dict[str, float] = {"rss_main_window_mb": rss_kib() / 1024}
@@ -113,12 +113,13 @@ def open_patient_and_print(window: Any, patient_id: int, *, printer: bool) -> di
     with tempfile.TemporaryDirectory() as folder:
         target = str(Path(folder) / "discharge-summary.pdf")
         if printer:
-            # Print… with the system dialog accepted: a printer writing a file stands in for
-            # the clinic's (Qt's print support, rasterising at up to 300 dpi, the same keep).
-            chosen = QPrinter(QPrinter.PrinterMode.HighResolution)
-            chosen.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-            chosen.setOutputFileName(target)
-            pages = preview.output.send_to_printer(chosen)
+            # Print…, with a printer writing a file standing in for the one the system
+            # dialog would choose: the same printing process (Qt's print support,
+            # rasterising at up to 300 dpi) and the same keep.
+            preview.output.printer = PrinterChoice(output_file=target)
+            preview.print_button.click()
+            wait_until(lambda: preview.output.sent_to is not None, "the summary being printed")
+            pages = preview.page_count
         else:
             # Save as PDF…, its file dialog answered with a new file.
             QFileDialog.getSaveFileName = lambda *_a, **_k: (target, "")

@@ -14,10 +14,7 @@ reportlab itself; the layout modules load inside ``draw`` and ``load_layout``.
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import pickle
-import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterator
@@ -25,6 +22,7 @@ from contextlib import AbstractContextManager, contextmanager, suppress
 from multiprocessing.connection import Connection
 from typing import Protocol
 
+from backclinic.child_process import exit_now, finish, spawn_context, stopped_with
 from backclinic.reports.content import DischargeSummary, PlanSummary, RenderedPdf
 
 Summary = PlanSummary | DischargeSummary
@@ -76,14 +74,6 @@ def load_layout() -> None:
     register_fonts()
 
 
-class _DrawHere:
-    def __init__(self, draw: Draw) -> None:
-        self._draw = draw
-
-    def render(self, summary: Summary) -> RenderedPdf:
-        return self._draw(summary)
-
-
 class InProcessRenderer:
     """Draws in the calling process: for the command line and the tests."""
 
@@ -92,7 +82,8 @@ class InProcessRenderer:
 
     @contextmanager
     def drawing(self) -> Iterator[Drawing]:
-        yield _DrawHere(self._draw)
+        # Nothing to get ready: the renderer is its own drawing.
+        yield self
 
     def render(self, summary: Summary) -> RenderedPdf:
         return self._draw(summary)
@@ -115,7 +106,7 @@ class ChildProcessRenderer:
 
     @contextmanager
     def drawing(self) -> Iterator[Drawing]:
-        context = multiprocessing.get_context("spawn")
+        context = spawn_context()
         ours, theirs = context.Pipe()
         process = context.Process(
             target=_child, args=(theirs, self._draw), name="BackClinic document", daemon=True
@@ -133,7 +124,7 @@ class ChildProcessRenderer:
         finally:
             ours.close()
             # A child that sent its document is only exiting; any other is killed now.
-            _finish(process, grace=_EXIT_GRACE_SECONDS if drawing.delivered else 0.0)
+            finish(process, grace=_EXIT_GRACE_SECONDS if drawing.delivered else 0.0)
 
     def render(self, summary: Summary) -> RenderedPdf:
         with self.drawing() as drawing:
@@ -200,22 +191,8 @@ def _document(summary: Summary) -> str:
     return title[:1].lower() + title[1:]
 
 
-def _finish(process: multiprocessing.process.BaseProcess, *, grace: float) -> None:
-    """Wait up to ``grace`` seconds for the child to exit, then kill it if it has not."""
-    if process.pid is None:
-        return
-    process.join(grace)
-    if process.is_alive():
-        process.kill()
-        process.join()
-    process.close()
-
-
 def _reason(error: BaseException) -> str:
-    message = str(error).strip().rstrip(".").splitlines()
-    text = message[0] if message else ""
-    detail = f"{type(error).__name__}: {text}" if text else type(error).__name__
-    return f"the drawing stopped with an error ({detail})"
+    return stopped_with(error, "the drawing")
 
 
 def _child(connection: Connection, draw: Draw) -> None:
@@ -245,8 +222,4 @@ def _child(connection: Connection, draw: Draw) -> None:
             connection.send(("rendered", rendered))
     finally:
         connection.close()
-        # Exit now, without tearing down reportlab's modules one by one (about 50 ms the
-        # window would wait for): there is nothing left to write but the log.
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
+        exit_now()

@@ -8,7 +8,6 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -26,6 +25,7 @@ from backclinic.services.permissions import Permission, allows
 from backclinic.services.use_case import Change
 from backclinic.ui.operations import Operations
 from backclinic.ui.patient_tab import PatientTab
+from backclinic.ui.printing import PrinterChoice
 from backclinic.ui.row_table import RowTableModel, row_table_view
 
 if TYPE_CHECKING:
@@ -95,7 +95,8 @@ class DocumentsTab(PatientTab):
         super().__init__(services, actor, patient_id, parent, operations=operations)
         self._documents = services.documents
         self.tasks = self._operations.tasks
-        self.printer_factory: Callable[[], QPrinter] | None = None
+        # A printer to print on without the system dialog (None: the dialog asks).
+        self.printer: PrinterChoice | None = None
         self.preview: PrintPreview | None = None
         self._mrn = ""
         self.model = DocumentsModel(self)
@@ -197,8 +198,9 @@ class DocumentsTab(PatientTab):
                 self._documents,
                 self._actor,
                 title=draft.title,
+                tasks=self.tasks,
                 draft=draft,
-                printer_factory=self.printer_factory,
+                printer=self.printer,
                 operations=self._operations,
             ),
             draft.title,
@@ -220,8 +222,10 @@ class DocumentsTab(PatientTab):
             self._documents,
             self._actor,
             title=document.title,
+            tasks=self.tasks,
             document_id=document.id,
-            printer_factory=self.printer_factory,
+            pages=document.pages,
+            printer=self.printer,
         )
 
     def _suggested_name(self, title: str) -> str:
@@ -276,7 +280,11 @@ class DocumentsTab(PatientTab):
     def _on_reprint_button_clicked(self) -> None:
         document = self.selected()
         if document is not None:
-            self._output(document).print_with_dialog(self)
+            self.reprint_button.setEnabled(False)
+            self._output(document).print_with_dialog(self, self._on_reprinted)
+
+    def _on_reprinted(self, _sent: bool) -> None:
+        self._on_table_selection_changed()
 
     def _on_save_button_clicked(self) -> None:
         document = self.selected()

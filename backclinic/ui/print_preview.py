@@ -1,17 +1,16 @@
 """A document on screen (QtPdf), and the two ways it leaves the app: the system print dialog
 and Save as PDF. The preview records nothing; both ways out go through the document
-service, which keeps and audits the document with where it went."""
+service, which keeps and audits the document with where it went. Printing itself happens
+in a child process (backclinic.ui.printing), so Qt's print support never loads here."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QPainter
-from PySide6.QtPdf import QPdfDocument
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtPdfWidgets import QPdfView
-from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -28,75 +27,9 @@ from backclinic.services.documents import DocumentService, DraftDocument
 from backclinic.services.errors import ServiceError
 from backclinic.services.files import check_output
 from backclinic.ui.operations import Operations
-
-# Pages are rasterised for the printer; beyond 300 dpi the image only grows, not the print.
-MAX_PRINT_DPI = 300
-POINTS_PER_INCH = 72
-
-
-class LoadedPdf:
-    """A QPdfDocument over bytes in memory; the buffer must live as long as the document."""
-
-    def __init__(self, pdf: bytes, parent: QObject) -> None:
-        self.buffer = QBuffer(parent)
-        self.buffer.setData(QByteArray(pdf))
-        self.buffer.open(QIODevice.OpenModeFlag.ReadOnly)
-        self.document = QPdfDocument(parent)
-        self.document.load(self.buffer)
-
-    @property
-    def pages(self) -> int:
-        return self.document.pageCount()
-
-
-def print_pdf(pdf: bytes, printer: QPrinter) -> int:
-    """Print the PDF's pages (or the range chosen in the dialog); returns the pages printed."""
-    owner = QObject()
-    loaded = LoadedPdf(pdf, owner)
-    count = loaded.pages
-    first, last = 1, count
-    if printer.printRange() == QPrinter.PrintRange.PageRange and printer.fromPage() > 0:
-        first, last = printer.fromPage(), min(printer.toPage() or count, count)
-    dpi = min(printer.resolution(), MAX_PRINT_DPI)
-    painter = QPainter()
-    if not painter.begin(printer):
-        raise OSError("The printer could not be opened.")
-    printed = 0
-    try:
-        for page in range(first - 1, last):
-            if printed:
-                printer.newPage()
-            size = loaded.document.pagePointSize(page)
-            image = loaded.document.render(
-                page,
-                QSize(
-                    round(size.width() * dpi / POINTS_PER_INCH),
-                    round(size.height() * dpi / POINTS_PER_INCH),
-                ),
-            )
-            target = QRectF(painter.viewport())
-            scale = min(target.width() / image.width(), target.height() / image.height())
-            width, height = image.width() * scale, image.height() * scale
-            painter.drawImage(
-                QRectF(
-                    target.x() + (target.width() - width) / 2,
-                    target.y() + (target.height() - height) / 2,
-                    width,
-                    height,
-                ),
-                image,
-            )
-            printed += 1
-    finally:
-        painter.end()
-    return printed
-
-
-def printer_destination(printer: QPrinter) -> str:
-    """Where a configured printer sends its pages, in the words the Documents tab shows."""
-    if printer.outputFormat() == QPrinter.OutputFormat.PdfFormat and printer.outputFileName():
-        return f"PDF file {printer.outputFileName()}"
-    return f"printer {printer.printerName() or 'default'}"
+from backclinic.ui.pdf_pages import LoadedPdf
+from backclinic.ui.printing import PrinterChoice, PrintFailed, PrintJob
+from backclinic.ui.tasks import TaskRunner, expected_failure
 
 
 class DocumentOutput:
@@ -105,7 +38,9 @@ class DocumentOutput:
     The document is either a draft (rendered for the preview, stored by nobody) or one kept
     earlier. A draft is kept, and audited as printed with where it went, the first time it
     is sent to a printer or saved as a PDF; after that, and for a kept document, a print is
-    a reprint. ``sent_to`` says where the last print or save went.
+    a reprint. ``sent_to`` says where the last print or save went. ``printer``, when set,
+    is printed on without the system dialog. ``tasks`` (else the operations') runs the
+    waits for the printing process.
     """
 
     def __init__(
@@ -114,24 +49,28 @@ class DocumentOutput:
         actor: Actor,
         *,
         title: str,
+        tasks: TaskRunner | None = None,
         document_id: int | None = None,
+        pages: int = 0,
         draft: DraftDocument | None = None,
-        printer_factory: Callable[[], QPrinter] | None = None,
+        printer: PrinterChoice | None = None,
         operations: Operations | None = None,
     ) -> None:
         if (document_id is None) == (draft is None):
             raise ValueError("a document output needs a kept document or a draft")
         self._documents = documents
+        # Printing waits for the printing process off the GUI thread.
+        self._tasks = tasks or (operations.tasks if operations is not None else TaskRunner())
         self.actor = actor
         self.document_id = document_id
         self.draft = draft
         self.title = title
+        self.pages = draft.pages if draft is not None else pages
+        self.printer = printer
         self.sent_to: str | None = None
+        self._job: PrintJob | None = None
         # Through the notifier, so the Documents tab lists what was just kept.
         self._operations = operations
-        self.printer_factory = printer_factory or (
-            lambda: QPrinter(QPrinter.PrinterMode.HighResolution)
-        )
 
     def pdf(self) -> bytes:
         """The bytes on screen: the draft's, else the kept document's (not audited)."""
@@ -140,28 +79,96 @@ class DocumentOutput:
         assert self.document_id is not None
         return self._documents.pdf(self.actor, self.document_id)
 
-    def print_with_dialog(self, parent: QWidget) -> bool:
-        printer = self.printer_factory()
-        printer.setDocName(self.title)
-        dialog = QPrintDialog(printer, parent)
-        dialog.setWindowTitle(f"Print {self.title}")
-        if dialog.exec() != QDialog.DialogCode.Accepted:
-            return False
-        try:
-            self.send_to_printer(printer)
-        except (ServiceError, OSError) as error:
-            QMessageBox.warning(parent, "Not printed", str(error))
-            return False
-        return True
+    @property
+    def printing(self) -> bool:
+        return self._job is not None
 
-    def send_to_printer(self, printer: QPrinter) -> int:
-        """Print on a configured printer (what Print… does once its dialog is accepted);
-        returns the pages printed."""
-        destination = printer_destination(printer)
-        pdf = self._keep(destination) if self.draft is not None else self._reprint(destination)
-        printed = print_pdf(pdf, printer)
+    def print_with_dialog(self, parent: QWidget, on_done: Callable[[bool], None]) -> None:
+        """Print through the system dialog, shown by the printing process above ``parent``.
+
+        Returns at once; the window keeps working. Once a printer is chosen the document is
+        kept (or its reprint recorded) with where it went, then printed. ``on_done(sent)``
+        follows on the GUI thread when it has printed, was cancelled or failed (told in a
+        message box). A job whose ``parent`` closes meanwhile is stopped.
+        """
+        if self._job is not None:
+            return
+        job = PrintJob(
+            self.title,
+            self.pages,
+            preset=self.printer,
+            platform=QGuiApplication.platformName(),
+            parent_window=int(parent.window().winId()),
+        )
+        self._job = job
+        parent.destroyed.connect(job.close)
+        recorded: list[str] = []
+
+        def failed(error: Exception) -> None:
+            self._end_job()
+            if not (isinstance(error, PrintFailed) or expected_failure(error)):
+                raise error
+            message = str(error)
+            if recorded:
+                message += (
+                    f" It is recorded as sent to {recorded[0]}: reprint it from the patient's "
+                    "Documents tab."
+                )
+            QMessageBox.warning(parent, "Not printed", message)
+            on_done(False)
+
+        def chosen(destination: str | None) -> None:
+            if destination is None:
+                self._end_job()
+                on_done(False)
+                return
+            try:
+                pdf = self._hand_over(destination)
+            except ServiceError as error:
+                failed(error)
+                return
+            recorded.append(destination)
+            self._tasks.run(
+                lambda: job.print(pdf),
+                on_result=lambda _pages: printed(destination),
+                on_error=failed,
+                owner=parent,
+            )
+
+        def printed(destination: str) -> None:
+            self._end_job()
+            self.sent_to = destination
+            on_done(True)
+
+        self._tasks.run(job.choose, on_result=chosen, on_error=failed, owner=parent)
+
+    def send_to_printer(self, printer: PrinterChoice) -> int:
+        """Print on a named printer without the dialog and wait for it (what Print… does
+        once a printer is chosen); returns the pages printed."""
+        job = PrintJob(self.title, self.pages, preset=printer)
+        try:
+            destination = job.choose()
+            if destination is None:
+                raise PrintFailed(f"The {self.title.lower()} was not printed: it was called off.")
+            printed = job.print(self._hand_over(destination))
+        finally:
+            job.close()
         self.sent_to = destination
         return printed
+
+    def cancel_printing(self) -> None:
+        """Stop a print still choosing its printer or printing (its preview has closed)."""
+        if self._job is not None:
+            self._job.close()
+
+    def _end_job(self) -> None:
+        if self._job is not None:
+            self._job.close()
+            self._job = None
+
+    def _hand_over(self, destination: str) -> bytes:
+        """Keep the draft (or record the reprint) as sent to ``destination``; its bytes."""
+        return self._keep(destination) if self.draft is not None else self._reprint(destination)
 
     def save_as_pdf(self, parent: QWidget, suggested_name: str) -> Path | None:
         chosen, _filter = QFileDialog.getSaveFileName(
@@ -219,6 +226,7 @@ class PrintPreview(QDialog):
         super().__init__(parent)
         self.output = output
         self._suggested_name = suggested_name
+        self._status_before = ""
         self.setWindowTitle(f"Preview — {output.title}")
         # Fits a 1366×768 screen; the pages scroll inside the view.
         self.resize(760, 680)
@@ -247,6 +255,8 @@ class PrintPreview(QDialog):
         buttons.rejected.connect(self.reject)
         self.print_button.clicked.connect(self._on_print_button_clicked)
         self.save_button.clicked.connect(self._on_save_button_clicked)
+        # Closing the preview stops a print whose dialog is still open.
+        self.finished.connect(lambda _result: output.cancel_printing())
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
     @property
@@ -254,8 +264,22 @@ class PrintPreview(QDialog):
         return self.pdf.pages
 
     def _on_print_button_clicked(self) -> None:
-        if self.output.print_with_dialog(self):
+        self._set_printing(True)
+        self.output.print_with_dialog(self, self._on_printed)
+
+    def _on_printed(self, sent: bool) -> None:
+        self._set_printing(False)
+        if sent:
             self._show_sent()
+
+    def _set_printing(self, printing: bool) -> None:
+        self.print_button.setEnabled(not printing)
+        self.save_button.setEnabled(not printing)
+        if printing:
+            self._status_before = self.status.text()
+            self.status.setText("Printing: choose the printer in the print dialog…")
+        else:
+            self.status.setText(self._status_before)
 
     def _on_save_button_clicked(self) -> None:
         if self.output.save_as_pdf(self, self._suggested_name) is not None:

@@ -18,12 +18,14 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
+from PySide6.QtPrintSupport import QPrinterInfo
 from pytestqt.qtbot import QtBot
 
 from backclinic.db.database import OpenDatabase
 from backclinic.services.bundle import build_services
 from backclinic.ui.print_preview import DocumentOutput
+from backclinic.ui.printing import PrinterChoice
+from backclinic.ui.tasks import TaskRunner
 from tests.services.test_documents import NOW, document_service, set_up_clinic, treated_patient
 
 pytestmark = pytest.mark.slow
@@ -32,7 +34,6 @@ CUPSD = Path("/usr/sbin/cupsd")
 CUPS_PDF_BACKEND = Path("/usr/lib/cups/backend/cups-pdf")
 CUPS_PDF_PPD = Path("/usr/share/ppd/cups-pdf/CUPS-PDF_opt.ppd")
 QUEUE = "BackClinicTestPDF"
-JOB = "BackClinic discharge test"
 MIN_DPI = 300
 POINTS_PER_INCH = 72
 
@@ -135,20 +136,20 @@ def test_a_discharge_summary_printed_to_a_cups_queue_arrives_whole_and_sharp(
     documents = document_service(services)
     draft = documents.draft_discharge_summary(actor, patient_id)
     assert cups_queue in [info.printerName() for info in QPrinterInfo.availablePrinters()]
-    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-    printer.setPrinterName(cups_queue)
-    printer.setDocName(JOB)
-    output = DocumentOutput(documents, actor, title=draft.title, draft=draft)
+    output = DocumentOutput(
+        documents, actor, title=draft.title, tasks=TaskRunner(synchronous=True), draft=draft
+    )
     started = time.time() - 1
 
-    printed = output.send_to_printer(printer)
+    # Printed by the printing process, as the window prints (it reaches CUPS_SERVER too).
+    printed = output.send_to_printer(PrinterChoice(printer_name=cups_queue))
 
     assert printed == draft.pages
     assert output.sent_to == f"printer {cups_queue}"
     [kept] = documents.documents(actor, patient_id)
     assert kept.destination == f"printer {cups_queue}"
-    qtbot.waitUntil(lambda: _finished(_arrived(started, JOB)), timeout=60_000)
-    arrived = _arrived(started, JOB)
+    qtbot.waitUntil(lambda: _finished(_arrived(started, draft.title)), timeout=60_000)
+    arrived = _arrived(started, draft.title)
     assert arrived is not None
     try:
         pages = PdfReader(arrived).pages

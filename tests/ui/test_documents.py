@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 from PySide6.QtCore import Qt
-from PySide6.QtPrintSupport import QPrintDialog, QPrinter
-from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
+from PySide6.QtPrintSupport import QPrinter
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
@@ -17,8 +17,10 @@ from backclinic.services.bundle import Services, build_services
 from backclinic.services.context import Actor
 from backclinic.services.documents import DocumentService
 from backclinic.services.patients import PatientInput
+from backclinic.ui import print_preview
 from backclinic.ui.documents_tab import DocumentsTab
-from backclinic.ui.print_preview import print_pdf
+from backclinic.ui.print_child import print_pdf
+from backclinic.ui.printing import PrinterChoice
 from tests.actors import COMMAND_LINE
 from tests.records import stored_records
 from tests.services.test_documents import NOW, document_service, set_up_clinic, treated_patient
@@ -79,16 +81,10 @@ def file_printer(path: Path) -> QPrinter:
     return printer
 
 
-def accept_print_dialogs(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(QPrintDialog, "exec", lambda _self: QDialog.DialogCode.Accepted)
-
-
-def printed_from_preview(
-    tab: DocumentsTab, monkeypatch: pytest.MonkeyPatch, output: Path, button: str = "plan"
-) -> None:
-    """Draft a summary, then print it from its preview to ``output``."""
-    tab.printer_factory = lambda: file_printer(output)
-    accept_print_dialogs(monkeypatch)
+def printed_from_preview(tab: DocumentsTab, output: Path, button: str = "plan") -> None:
+    """Draft a summary, then print it from its preview to ``output`` (in the printing
+    process, with a PDF file for the printer the dialog would have chosen)."""
+    tab.printer = PrinterChoice(output_file=str(output))
     getattr(tab, f"{button}_button").click()
     assert tab.preview is not None
     tab.preview.print_button.click()
@@ -116,7 +112,7 @@ def test_printing_from_the_preview_lists_the_document_with_its_printer(
 ) -> None:
     output = tmp_path / "printed.pdf"
     with qtbot.waitSignal(tab.document_printed):
-        printed_from_preview(tab, monkeypatch, output)
+        printed_from_preview(tab, output)
 
     assert len(PdfReader(output).pages) == 2
     assert tab.model.rowCount() == 1
@@ -150,8 +146,8 @@ def test_the_discharge_summary_prints_from_the_tab_too(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    printed_from_preview(tab, monkeypatch, tmp_path / "discharge.pdf", "discharge")
-    printed_from_preview(tab, monkeypatch, tmp_path / "plan.pdf", "plan")
+    printed_from_preview(tab, tmp_path / "discharge.pdf", "discharge")
+    printed_from_preview(tab, tmp_path / "plan.pdf", "plan")
     titles = [tab.model.index(r, 1).data() for r in range(tab.model.rowCount())]
     assert titles == ["Plan summary", "Interim treatment summary"]
     qtmodeltester.check(tab.model)
@@ -180,11 +176,11 @@ def test_a_patient_without_a_plan_is_told_so(
 def test_reprint_sends_the_stored_pages_to_the_printer_and_is_audited(
     tab: DocumentsTab, services: Services, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    printed_from_preview(tab, monkeypatch, tmp_path / "first.pdf")
+    printed_from_preview(tab, tmp_path / "first.pdf")
     assert tab.preview is not None
     tab.preview.close()
     output = tmp_path / "printed.pdf"
-    tab.printer_factory = lambda: file_printer(output)
+    tab.printer = PrinterChoice(output_file=str(output))
     assert tab.reprint_button.isEnabled()
     tab.reprint_button.click()
     assert len(PdfReader(output).pages) == 2
@@ -197,7 +193,7 @@ def test_printing_from_the_fresh_preview_is_not_a_reprint(
     tab: DocumentsTab, services: Services, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     output = tmp_path / "printed.pdf"
-    printed_from_preview(tab, monkeypatch, output)
+    printed_from_preview(tab, output)
     assert output.exists()
     assert document_audits(services) == ["print"]
     assert tab.preview is not None
@@ -205,15 +201,38 @@ def test_printing_from_the_fresh_preview_is_not_a_reprint(
     assert document_audits(services) == ["print", "reprint"]
 
 
+class CancelledDialog:
+    """A print job whose system dialog the clinician cancels."""
+
+    closed = 0
+
+    def __init__(self, *_args: object, **_kwargs: object) -> None:
+        pass
+
+    def choose(self) -> None:
+        return None
+
+    def print(self, pdf: bytes) -> int:
+        raise AssertionError("a cancelled dialog prints nothing")
+
+    def close(self) -> None:
+        CancelledDialog.closed += 1
+
+
 def test_a_cancelled_print_dialog_prints_and_audits_nothing(
     tab: DocumentsTab, services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     tab.plan_button.click()
-    monkeypatch.setattr(QPrintDialog, "exec", lambda _self: QDialog.DialogCode.Rejected)
+    monkeypatch.setattr(print_preview, "PrintJob", CancelledDialog)
+    CancelledDialog.closed = 0
     assert tab.preview is not None
+    status = tab.preview.status.text()
     tab.preview.print_button.click()
     assert document_audits(services) == []
     assert tab.model.rowCount() == 0
+    assert CancelledDialog.closed == 1
+    assert tab.preview.print_button.isEnabled() and tab.preview.save_button.isEnabled()
+    assert tab.preview.status.text() == status
 
 
 def test_save_as_pdf_from_the_preview_keeps_the_document_as_handed_over(
@@ -241,7 +260,7 @@ def test_save_as_pdf_from_the_preview_keeps_the_document_as_handed_over(
 def test_preview_shows_a_listed_document(
     qtbot: QtBot, tab: DocumentsTab, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    printed_from_preview(tab, monkeypatch, tmp_path / "discharge.pdf", "discharge")
+    printed_from_preview(tab, tmp_path / "discharge.pdf", "discharge")
     assert tab.preview is not None
     tab.preview.close()
     qtbot.waitUntil(lambda: tab.preview is None)
@@ -253,7 +272,7 @@ def test_preview_shows_a_listed_document(
 def test_print_pdf_prints_every_page(
     documents: DocumentService, tab: DocumentsTab, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    printed_from_preview(tab, monkeypatch, tmp_path / "first.pdf")
+    printed_from_preview(tab, tmp_path / "first.pdf")
     document = tab.selected()
     assert document is not None
     output = tmp_path / "all.pdf"
@@ -284,3 +303,22 @@ def test_the_preview_fits_a_1366_by_768_screen(qtbot: QtBot, tab: DocumentsTab) 
     assert preview.height() <= 720 and preview.width() <= 1366
     assert preview.sizeHint().height() <= 720
     preview.close()
+
+
+def test_a_print_that_fails_after_the_keep_says_it_was_recorded(
+    tab: DocumentsTab, services: Services, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    missing = tmp_path / "no such folder" / "plan.pdf"
+    warnings: list[str] = []
+    monkeypatch.setattr(
+        QMessageBox, "warning", lambda _parent, _title, text, *a: warnings.append(text)
+    )
+    printed_from_preview(tab, missing)
+    assert warnings == [
+        "The plan summary was not printed: the printer could not be opened. It is recorded "
+        f"as sent to PDF file {missing}: reprint it from the patient's Documents tab."
+    ]
+    # Kept before printing: a document handed over is never left unrecorded.
+    assert document_audits(services) == ["print"]
+    assert tab.preview is not None and tab.preview.print_button.isEnabled()
+    assert "Sent to" not in tab.preview.status.text()
