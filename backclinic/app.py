@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication
 from backclinic.db.location import existing_clinic_name, resolve_database_url, sqlite_file
 from backclinic.domain.resources import resources_dir
 from backclinic.ui.garbage import GuiThreadCollector
+from backclinic.ui.qt_types import ready_wrapper_types
 from backclinic.ui.sign_in import SignInDialog
 from backclinic.ui.startup_window import APP_NAME, StartupWindow
 from backclinic.ui.tasks import TaskRunner
@@ -87,6 +88,8 @@ class _Loading:
             return
         if opened.services.clinic.is_set_up():
             self.dialog.attach(opened.services)
+            # While the clinician types: the main window's first paint need not do it.
+            ready_wrapper_types()
         else:
             self.dialog.done(NEEDS_SET_UP)
 
