@@ -77,7 +77,7 @@ class SignInDialog(QDialog):
         self.buttons.accepted.connect(self._on_buttons_accepted)
         self.buttons.rejected.connect(self.reject)
 
-        layout = QVBoxLayout(self)
+        self._column = layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
         layout.addLayout(form)
         layout.addWidget(self.message)
@@ -111,6 +111,14 @@ class SignInDialog(QDialog):
             self.message.hide()
             self._check_password()
 
+    def _say(self, text: str) -> None:
+        """Show ``text`` under the fields, with the dialog grown to every wrapped line."""
+        self.message.setText(text)
+        self.message.show()
+        self._column.activate()
+        width = self.width()
+        self.resize(width, max(self.height(), self._column.totalHeightForWidth(width)))
+
     def _show_clinic_name(self, clinic_name: str) -> None:
         self.setWindowTitle(f"Sign in — {clinic_name}")
         self.heading.setText(f"<b>{clinic_name}</b>")
@@ -124,8 +132,7 @@ class SignInDialog(QDialog):
         if self._services is None:
             self._waiting_for_services = True
             self._set_inputs_enabled(False)
-            self.message.setText(STILL_LOADING)
-            self.message.show()
+            self._say(STILL_LOADING)
             return
         self._check_password()
 
@@ -136,8 +143,7 @@ class SignInDialog(QDialog):
                 self.username.text(), self.password.text()
             )
         except AuthenticationFailed as error:
-            self.message.setText(str(error))
-            self.message.show()
+            self._say(str(error))
             self.password.clear()
             self.password.setFocus()
             return

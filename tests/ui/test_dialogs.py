@@ -329,3 +329,20 @@ def test_registering_anyway_after_the_duplicate_warning_registers_a_second_patie
     modal.check()
     assert seen and second is not None and second.id != hung.id
     assert services.patients.count(actor) == 2
+
+
+def test_a_refused_sign_in_shows_its_whole_sentence(
+    qtbot: QtBot, services: Services, clinician: Clinician
+) -> None:
+    dialog = SignInDialog(services)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.username.setText("mei")
+    dialog.password.setText("wrong password")
+    ok(dialog)
+    QApplication.processEvents()
+    message = dialog.message
+    # The sentence wraps over several lines; the dialog grows to show every one of them.
+    assert message.height() >= message.heightForWidth(message.width()) > 0
+    assert dialog.height() >= dialog.sizeHint().height()
