@@ -22,8 +22,16 @@ from tests.conftest import PASSWORD
 from tests.ui.conftest import ModalDriver
 from tests.ui.test_main_window import set_up_clinic
 
-HEAVY_MODULES = ["sqlalchemy", "alembic", "reportlab", "PySide6.QtCharts", "PySide6.QtPdf"]
-ON_FIRST_USE = ["reportlab", "PySide6.QtCharts", "PySide6.QtPdf"]
+HEAVY_MODULES = [
+    "sqlalchemy",
+    "alembic",
+    "reportlab",
+    "PySide6.QtCharts",
+    "PySide6.QtPdf",
+    "PySide6.QtPrintSupport",
+]
+# Qt's print support never loads in the window: printing has its own process.
+ON_FIRST_USE = ["reportlab", "PySide6.QtCharts", "PySide6.QtPdf", "PySide6.QtPrintSupport"]
 
 # Runs the real `python main.py` start in a fresh interpreter, noting what is loaded when the
 # sign-in dialog is shown and when the main window is, and signing in as a person would.
