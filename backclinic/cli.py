@@ -132,10 +132,18 @@ def build_parser() -> argparse.ArgumentParser:
         "(pregnancy: lumbosacral and lower abdominal points, needled gently)",
     )
 
-    print_ = commands.add_parser("print", help="print a plan or discharge summary to a PDF file")
+    print_ = commands.add_parser(
+        "print", help="print a plan or discharge summary to a PDF file or a printer"
+    )
     print_.add_argument("document", choices=("plan", "discharge"))
     print_.add_argument("mrn")
-    print_.add_argument("--out", required=True, metavar="FILE.pdf")
+    where = print_.add_mutually_exclusive_group(required=True)
+    where.add_argument("--out", metavar="FILE.pdf")
+    where.add_argument(
+        "--printer",
+        metavar="NAME",
+        help="send it to this system printer instead, printed the way the window prints",
+    )
     print_.add_argument("--force", action="store_true", help=FORCE_HELP)
     print_.add_argument(
         "--draw-apart",
@@ -290,6 +298,8 @@ def _run_plan(arguments: argparse.Namespace, services: Services, actor: Actor) -
 def _run_print(arguments: argparse.Namespace, services: Services, actor: Actor) -> str:
     from backclinic.services.files import check_output
 
+    if arguments.printer is not None:
+        return _print_on_printer(arguments, services, actor)
     # Checked before printing: a printed document is kept and audited as handed over.
     out = check_output(
         arguments.out, force=arguments.force, protected=services.context.database_files()
@@ -302,6 +312,40 @@ def _run_print(arguments: argparse.Namespace, services: Services, actor: Actor) 
     services.documents.write_pdf(actor, stored.id, out, force=arguments.force)
     pages = f"{stored.pages} page{'s' if stored.pages != 1 else ''}"
     return f"Printed the {stored.title.lower()} of {arguments.mrn} to {out} ({pages})."
+
+
+def _print_on_printer(arguments: argparse.Namespace, services: Services, actor: Actor) -> str:
+    """Draft, then have the printing process find the printer, keep the document as sent
+    there, and print it: the window's order, so nothing is kept for a printer not there."""
+    from backclinic.ui.printing import PrinterChoice, PrintFailed, PrintJob, recorded_unprinted
+
+    name = arguments.printer.strip()
+    if not name:
+        raise CommandFailed("--printer needs the name of a printer (lpstat -p lists them).")
+    patient = services.patients.by_mrn(actor, arguments.mrn)
+    documents = services.documents
+    draft = (
+        documents.draft_plan_summary(actor, patient.id)
+        if arguments.document == "plan"
+        else documents.draft_discharge_summary(actor, patient.id)
+    )
+    # No window to show a dialog on: the printing process needs no display.
+    job = PrintJob(
+        draft.title, draft.pages, preset=PrinterChoice(printer_name=name), platform="offscreen"
+    )
+    stored = None
+    try:
+        destination = job.choose() or f"printer {name}"
+        stored = documents.keep_printed(actor, draft, destination=destination)
+        pages = job.print(stored.pdf)
+    except PrintFailed as error:
+        raise CommandFailed(
+            str(error) if stored is None else recorded_unprinted(error, destination)
+        ) from None
+    finally:
+        job.close()
+    count = f"{pages} page{'s' if pages != 1 else ''}"
+    return f"Printed the {stored.title.lower()} of {arguments.mrn} on {destination} ({count})."
 
 
 def _run_audit(arguments: argparse.Namespace, services: Services, actor: Actor) -> str:

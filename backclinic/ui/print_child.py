@@ -11,7 +11,7 @@ import sys
 
 from PySide6.QtCore import QObject, QRectF, QSize
 from PySide6.QtGui import QPainter, QWindow
-from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrinterInfo
 from PySide6.QtWidgets import QApplication, QDialog
 
 from backclinic.ui.pdf_pages import LoadedPdf
@@ -51,6 +51,8 @@ def chosen_printer(
             printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
             printer.setOutputFileName(preset.output_file)
         elif preset.printer_name:
+            if QPrinterInfo.printerInfo(preset.printer_name).isNull():
+                raise OSError(f"there is no printer named {preset.printer_name}")
             printer.setPrinterName(preset.printer_name)
         printer.setCopyCount(preset.copies)
         return printer

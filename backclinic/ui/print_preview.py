@@ -28,7 +28,7 @@ from backclinic.services.errors import ServiceError
 from backclinic.services.files import check_output
 from backclinic.ui.operations import Operations
 from backclinic.ui.pdf_pages import LoadedPdf
-from backclinic.ui.printing import PrinterChoice, PrintFailed, PrintJob
+from backclinic.ui.printing import PrinterChoice, PrintFailed, PrintJob, recorded_unprinted
 from backclinic.ui.tasks import TaskRunner, expected_failure
 
 
@@ -108,12 +108,11 @@ class DocumentOutput:
             self._end_job()
             if not (isinstance(error, PrintFailed) or expected_failure(error)):
                 raise error
-            message = str(error)
-            if recorded:
-                message += (
-                    f" It is recorded as sent to {recorded[0]}: reprint it from the patient's "
-                    "Documents tab."
-                )
+            message = (
+                recorded_unprinted(error, recorded[0])
+                if recorded and isinstance(error, PrintFailed)
+                else str(error)
+            )
             QMessageBox.warning(parent, "Not printed", message)
             on_done(False)
 

@@ -42,6 +42,15 @@ class PrintFailed(Exception):
     """A document could not be printed; the message is one sentence saying why."""
 
 
+def recorded_unprinted(error: PrintFailed, destination: str) -> str:
+    """The failure of a print that came after its document was kept as sent: the record
+    stands (a document handed over is never left unrecorded), so say how to print it."""
+    return (
+        f"{error} It is recorded as sent to {destination}: reprint it from the patient's "
+        "Documents tab."
+    )
+
+
 @dataclass(frozen=True)
 class _Request:
     title: str
@@ -166,6 +175,9 @@ def _child(connection: Connection) -> None:
             printer = print_child.chosen_printer(
                 request.title, request.pages, request.preset, request.parent_window
             )
+        except OSError as error:
+            connection.send(("failed", str(error)))
+            return
         except Exception as error:
             traceback.print_exc()
             connection.send(("failed", stopped_with(error, "the print dialog")))

@@ -16,6 +16,7 @@ from pypdf import PdfReader
 
 from backclinic import __version__
 from backclinic.db.migrate import head_revision
+from tests.printing import cups
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "packaging" / "backclinic.spec"
@@ -164,6 +165,42 @@ def test_the_bundle_runs_the_commands_and_opens_its_window_on_its_own(
     assert "Printed the plan summary of CASE-0045" in printed
     assert apart.read_bytes().startswith(b"%PDF")
     assert len(PdfReader(apart).pages) == len(PdfReader(pdf).pages)
+    # As the window prints: in a child process with Qt's print support, the bundled program
+    # again. Everywhere, it answers for a printer that is not there; where CUPS and cups-pdf
+    # are installed (CI), it prints on a queue of a private CUPS server too.
+    refused = subprocess.run(
+        [str(program), "--database", url, "print", "plan", "CASE-0045", "--printer", "Nowhere"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=environment,
+    )
+    assert refused.returncode == 1
+    assert (
+        refused.stderr == "The plan summary was not printed: there is no printer named Nowhere.\n"
+    )
+    if cups.missing() is None:
+        with cups.private_cups_queue() as queue:
+            started = time.time() - 1
+            printed = run(
+                program,
+                "--database",
+                url,
+                "print",
+                "plan",
+                "CASE-0045",
+                "--printer",
+                queue,
+                environment={**environment, "CUPS_SERVER": os.environ["CUPS_SERVER"]},
+            )
+            assert f"on printer {queue}" in printed
+            deadline = time.monotonic() + 60
+            while not cups.finished(cups.arrived(started, "Plan summary")):
+                assert time.monotonic() < deadline, "the plan reached the CUPS queue"
+                time.sleep(0.2)
+            delivered = cups.arrived(started, "Plan summary")
+            assert delivered is not None and len(PdfReader(delivered).pages) == 2
+            delivered.unlink()
     assert "Audit trail intact" in run(
         program, "--database", url, "audit", "verify", environment=environment
     )

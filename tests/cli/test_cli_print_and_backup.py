@@ -10,16 +10,18 @@ from pypdf import PdfReader
 from backclinic.db.database import open_database
 from backclinic.services.bundle import build_services
 from backclinic.services.clinic import NewClinician
+from tests.actors import COMMAND_LINE
 from tests.cli.test_cli import ARTICLE_CASE, run
 from tests.conftest import copy_sqlite
 
 
-@pytest.fixture
-def planned_case(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, sqlite_template: Path
+def article_case_planned(
+    capsys: pytest.CaptureFixture[str], folder: Path, sqlite_template: Path
 ) -> list[str]:
-    copy_sqlite(sqlite_template, tmp_path / "clinic.db")
-    url = f"sqlite:///{tmp_path / 'clinic.db'}"
+    """A clinic in ``folder`` with the article's patient imported and planned; the
+    command-line option that names its database."""
+    copy_sqlite(sqlite_template, folder / "clinic.db")
+    url = f"sqlite:///{folder / 'clinic.db'}"
     database = open_database(url)
     build_services(database.session_factory).clinic.set_up(
         clinic_name="Harbour Back Clinic",
@@ -30,6 +32,13 @@ def planned_case(
     assert run(capsys, *option, "import", str(ARTICLE_CASE))[0] == 0
     assert run(capsys, *option, "plan", "CASE-0045", "--recommend", "--start", "2026-01-05")[0] == 0
     return option
+
+
+@pytest.fixture
+def planned_case(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, sqlite_template: Path
+) -> list[str]:
+    return article_case_planned(capsys, tmp_path, sqlite_template)
 
 
 def test_print_plan_writes_the_patients_plan_summary(
@@ -85,6 +94,37 @@ def test_print_into_a_missing_folder_is_one_sentence_and_prints_nothing(
     assert error == (
         f"The folder {out.parent} does not exist; create it or choose another place.\n"
     )
+
+
+def test_print_on_a_printer_that_is_not_there_is_one_sentence_and_keeps_nothing(
+    capsys: pytest.CaptureFixture[str], planned_case: list[str]
+) -> None:
+    status, printed, error = run(
+        capsys, *planned_case, "print", "plan", "CASE-0045", "--printer", "Front Desk Laser"
+    )
+    assert status == 1 and printed == ""
+    assert error == (
+        "The plan summary was not printed: there is no printer named Front Desk Laser.\n"
+    )
+    database = open_database(planned_case[1])
+    try:
+        services = build_services(database.session_factory)
+        patient = services.patients.by_mrn(COMMAND_LINE, "CASE-0045")
+        assert services.documents.documents(COMMAND_LINE, patient.id) == []
+    finally:
+        database.engine.dispose()
+
+
+def test_print_goes_to_a_file_or_a_printer_never_both(
+    capsys: pytest.CaptureFixture[str], planned_case: list[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "plan.pdf"
+    status, _printed, error = run(
+        capsys, *planned_case, "print", "plan", "CASE-0045", "--out", str(out), "--printer", "A"
+    )
+    assert status == 1
+    assert "not allowed with argument" in error and error.count("\n") == 1
+    assert not out.exists()
 
 
 def test_backup_then_restore_needs_yes_and_brings_the_data_back(
