@@ -8,11 +8,7 @@ run itself has imported does not count.
 from __future__ import annotations
 
 import io
-import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,10 +20,9 @@ from backclinic.db.database import OpenDatabase
 from backclinic.reports.renderer import ChildProcessRenderer
 from backclinic.services.bundle import build_services
 from backclinic.ui.documents_tab import DocumentsTab
+from tests.fresh_python import ROOT, last_json, run_python
 from tests.reports.test_renderer import explodes
 from tests.services.test_documents import NOW, set_up_clinic, treated_patient
-
-ROOT = Path(__file__).resolve().parents[2]
 
 # Started as a script (as `python main.py` is), so the spawned child re-imports it as
 # __mp_main__: its imports sit under the __main__ guard, as main.py's do.
@@ -66,13 +61,6 @@ if __name__ == "__main__":
 """
 
 
-def environment() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
-    env.setdefault("QT_QPA_PLATFORM", "offscreen")
-    return env
-
-
 def pages_text(pdf: bytes) -> list[str]:
     return [re.sub(r"\s+", " ", page.extract_text()) for page in PdfReader(io.BytesIO(pdf)).pages]
 
@@ -83,16 +71,7 @@ def test_the_windows_discharge_summary_is_drawn_without_reportlab_in_its_process
     script = tmp_path / "window.py"
     script.write_text(WINDOW)
     url = f"sqlite:///{tmp_path / 'clinic.db'}"
-    finished = subprocess.run(
-        [sys.executable, str(script), url, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        cwd=tmp_path,
-        env=environment(),
-    )
-    assert finished.returncode == 0, finished.stderr
-    report = json.loads(finished.stdout.strip().splitlines()[-1])
+    report = last_json(run_python(str(script), url, str(tmp_path), cwd=tmp_path, timeout=240))
     assert report["loaded"] == [], "reportlab and Pillow stay out of the window's process"
     window = (tmp_path / "window.pdf").read_bytes()
     here = (tmp_path / "here.pdf").read_bytes()
@@ -104,7 +83,6 @@ def test_the_windows_discharge_summary_is_drawn_without_reportlab_in_its_process
         "Discharge summary" in pages_text(window)[0]
         or "treatment summary" in (pages_text(window)[0])
     )
-    assert "Traceback" not in finished.stderr
 
 
 def test_the_child_re_importing_main_py_loads_neither_qt_nor_the_services() -> None:
@@ -114,15 +92,7 @@ def test_the_child_re_importing_main_py_loads_neither_qt_nor_the_services() -> N
         "print(sorted(n for n in sys.modules if n.startswith(('PySide6', 'sqlalchemy', "
         "'backclinic.services', 'backclinic.ui', 'reportlab'))))"
     )
-    finished = subprocess.run(
-        [sys.executable, "-c", probe, str(ROOT / "main.py")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=environment(),
-    )
-    assert finished.returncode == 0, finished.stderr
-    assert finished.stdout.strip() == "[]"
+    assert run_python("-c", probe, str(ROOT / "main.py")).strip() == "[]"
 
 
 def test_a_document_that_could_not_be_drawn_is_told_in_one_sentence(

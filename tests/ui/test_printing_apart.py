@@ -6,9 +6,6 @@ document; a print whose preview closes is stopped, and every failure is one sent
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -17,7 +14,7 @@ import pytest
 from pypdf import PdfReader
 
 from backclinic.ui.printing import PrinterChoice, PrintFailed, PrintJob
-from tests.ui.test_documents_drawn_apart import ROOT, environment
+from tests.fresh_python import last_json, run_python
 
 # Started as a script, as `python main.py` is: the spawned children re-import it as
 # __mp_main__, so its imports sit under the __main__ guard.
@@ -64,21 +61,12 @@ def test_printing_from_the_windows_preview_leaves_qt_print_support_out_of_its_pr
     script = tmp_path / "window.py"
     script.write_text(WINDOW)
     output = tmp_path / "printed.pdf"
-    finished = subprocess.run(
-        [sys.executable, str(script), f"sqlite:///{tmp_path / 'clinic.db'}", str(output)],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        cwd=tmp_path,
-        env=environment(),
-    )
-    assert finished.returncode == 0, finished.stderr
-    report = json.loads(finished.stdout.strip().splitlines()[-1])
+    url = f"sqlite:///{tmp_path / 'clinic.db'}"
+    report = last_json(run_python(str(script), url, str(output), cwd=tmp_path, timeout=240))
     assert report["print_support"] == [], "Qt's print support stays out of the window"
     assert report["status"] == f"Sent to PDF file {output}; kept in the patient's Documents tab."
     assert report["listed"] == 1
     assert len(PdfReader(output).pages) >= 2
-    assert "Traceback" not in finished.stderr
 
 
 def test_the_printing_process_is_started_from_main_py_without_the_app() -> None:
@@ -89,16 +77,7 @@ def test_the_printing_process_is_started_from_main_py_without_the_app() -> None:
         "print(sorted(n for n in sys.modules if n.startswith(('PySide6', 'sqlalchemy', "
         "'backclinic.services', 'reportlab'))))"
     )
-    finished = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-        env=environment(),
-    )
-    assert finished.returncode == 0, finished.stderr
-    assert finished.stdout.strip() == "[]"
+    assert run_python("-c", probe).strip() == "[]"
 
 
 def plan_pdf() -> bytes:

@@ -5,11 +5,7 @@ In a fresh interpreter, since the test run itself has long readied every type it
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
-from tests.ui.test_documents_drawn_apart import ROOT, environment
+from tests.fresh_python import last_json, run_python
 
 PROBE = """
 import enum
@@ -45,15 +41,6 @@ print(json.dumps({"readied": readied, "afterwards": len(made) - before - readied
 
 
 def test_readying_the_wrapper_types_leaves_none_for_the_first_paint() -> None:
-    finished = subprocess.run(
-        [sys.executable, "-c", PROBE],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-        env=environment(),
-    )
-    assert finished.returncode == 0, finished.stderr
-    report = json.loads(finished.stdout.strip().splitlines()[-1])
+    report = last_json(run_python("-c", PROBE))
     assert report["readied"] > 0, "shiboken readies the subclasses and their enums when asked"
     assert report["afterwards"] == 0
