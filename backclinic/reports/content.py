@@ -168,7 +168,6 @@ class DischargeSummary:
     sessions: tuple[TreatedSession, ...]
     home_programme: tuple[HomeExercise, ...]
     recommendations: tuple[str, ...]
-    clinician: str
     # What the reader must know first (a referral, worsening pain); empty when nothing.
     headline: str = ""
     # PSFS and RMDQ, when the episode measured them.

@@ -248,9 +248,15 @@ def _evidence(summary: DischargeSummary, styles: Styles) -> list[Flowable]:
     ]
 
 
+def _signed_by(clinician: str | None) -> str:
+    # Printed without a clinician signed in (the command line): the line is left for the
+    # one who signs it by hand, never an operating-system account.
+    return f"Signed: {clinician}" if clinician else "Signed"
+
+
 def _signature(summary: DischargeSummary, styles: Styles) -> list[Flowable]:
     line = Table(
-        [["", "", ""], [f"Signed: {summary.clinician}", "", "Date"]],
+        [["", "", ""], [_signed_by(summary.frame.printed_by), "", "Date"]],
         colWidths=[95 * mm, 10 * mm, 45 * mm],
         rowHeights=[14 * mm, None],
         hAlign="LEFT",

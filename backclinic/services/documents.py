@@ -429,7 +429,6 @@ class DocumentService:
             sessions=tuple(self._treated(r) for r in records),
             home_programme=self._home_programme(_reached_doses(reached)),
             recommendations=recommendations,
-            clinician=actor.name,
             headline=headline,
             evidence=self._protocol.evidence,
             safety_records=safety_records,

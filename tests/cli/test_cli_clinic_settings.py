@@ -87,23 +87,30 @@ def test_a_plan_made_after_clinic_set_books_no_visit_on_a_closure(
     assert dt.date(2026, 12, 24) in booked or dt.date(2026, 12, 23) in booked
 
 
+@pytest.mark.parametrize("document", ["plan", "discharge"])
 def test_a_document_printed_without_user_names_no_operating_system_account(
     capsys: pytest.CaptureFixture[str],
     set_up: list[str],  # noqa: F811
     tmp_path: Path,
+    document: str,
 ) -> None:
 
-    out = tmp_path / "plan.pdf"
+    out = tmp_path / f"{document}.pdf"
     assert run(capsys, *set_up, "import", str(ARTICLE_CASE))[0] == 0
     assert run(capsys, *set_up, "plan", "CASE-0045", "--recommend", "--start", "2026-01-05")[0] == 0
 
-    status, _printed, error = run(capsys, *set_up, "print", "plan", "CASE-0045", "--out", str(out))
+    status, _printed, error = run(
+        capsys, *set_up, "print", document, "CASE-0045", "--out", str(out)
+    )
 
     assert (status, error) == (0, "")
     text = " ".join(page.extract_text() for page in PdfReader(out).pages)
     assert "Prepared at the clinic" in " ".join(text.split())
     assert "command line" not in text.lower()
     assert "root" not in text.split()
+    if document == "discharge":
+        # The signature line waits for the hand of the clinician who signs it.
+        assert "Signed Date" in " ".join(text.split())
 
 
 def test_a_plan_from_the_command_line_reads_in_words_and_its_visits_print_with_time_and_who(

@@ -80,7 +80,6 @@ def summary(*, ended: bool = True) -> DischargeSummary:
         sessions=sessions,
         home_programme=(),
         recommendations=("Keep up the home programme.",),
-        clinician="Mei Lin",
     )
 
 
