@@ -21,10 +21,12 @@ from PySide6.QtCore import QDateTime, QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -52,6 +54,8 @@ PAIN_AFTER = "Pain after"
 BASELINE = "Baseline"
 MEANINGFUL = "Meaningful improvement"
 ODI = "ODI %"
+# The figures and suggestions beside the chart: 360 px of text and room for a scroll bar.
+SIDE_WIDTH = 380
 PHASE_COLOURS = ("#e8f0fb", "#eaf6ea", "#fbf3e4", "#f3e8fb")
 SUGGESTION_TITLES = {
     "advance": "Advance to the next phase",
@@ -162,10 +166,16 @@ class ProgressTab(PatientTab):
         side.addStretch(1)
         holder = QWidget()
         holder.setLayout(side)
-        holder.setMaximumWidth(360)
+        # The figures and suggestions keep every wrapped line; a short window scrolls them.
+        self.side = QScrollArea()
+        self.side.setWidget(holder)
+        self.side.setWidgetResizable(True)
+        self.side.setFrameShape(QFrame.Shape.NoFrame)
+        self.side.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.side.setFixedWidth(SIDE_WIDTH)
         layout = QHBoxLayout(self)
         layout.addWidget(self.chart_view, 1)
-        layout.addWidget(holder)
+        layout.addWidget(self.side)
         self.action_buttons: dict[str, QPushButton] = {}
         self.reload()
 

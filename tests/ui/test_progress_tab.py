@@ -338,3 +338,38 @@ def test_extending_a_phase_after_a_pregnancy_asks_to_take_points_out_and_acknowl
     ahead = [p for p in after.phases if p.end_date >= NOW.date()]
     assert all("SP6" not in p.acupoints and "LI4" not in p.acupoints for p in ahead)
     assert after.acknowledged_points
+
+
+def test_the_figures_and_suggestions_are_never_cut_off_in_a_short_window(
+    qtbot: QtBot, clinic: Services, actor: Actor
+) -> None:
+    patient_id = grace(clinic, actor)
+    plan = clinic.plans.create_recommended(actor, "CASE-0045", start=START)
+    for visit, score in zip(plan.visits[:5], (5, 5, 6, 7, 8), strict=False):
+        clinic.sessions.log(actor, patient_id, visit_input(visit.visit_date, pain_before=score))
+    tab = ProgressTab(clinic, actor, patient_id)
+    qtbot.addWidget(tab)
+    tab.resize(1080, 400)  # a window not maximised, or a small screen
+    tab.show()
+    qtbot.waitExposed(tab)
+    qtbot.waitUntil(lambda: not tab.loading)
+    assert tab.action_buttons, "the rising pain offers an action"
+
+    def wrapped() -> list[QLabel]:
+        return [
+            label
+            for label in tab.findChildren(QLabel)
+            if label.wordWrap() and label.isVisible() and label.text()
+        ]
+
+    def cut() -> list[str]:
+        return [
+            label.text()
+            for label in wrapped()
+            if label.height() < label.heightForWidth(label.width())
+        ]
+
+    assert wrapped()
+    # Each sentence gets the height its wrapped lines need, once the layout has settled;
+    # the column scrolls instead.
+    qtbot.waitUntil(lambda: not cut(), timeout=2000)
