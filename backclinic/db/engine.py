@@ -179,10 +179,16 @@ def _is_backclinic_schema(path: Path) -> bool:
 
 
 def _configure_sqlite(engine: Engine, path: Path | None, *, read_only: bool) -> None:
+    if path is not None and not read_only:
+        # Once, before the engine's first connection, never while SQLite holds the files:
+        # closing any descriptor of a file drops every POSIX lock this process has on it
+        # (sqlite.org/howtocorrupt.html 2.2), and a program opening the database beside the
+        # app would then checkpoint and delete the write-ahead log the app still writes
+        # into. -wal and -shm made later take the database file's own mode.
+        _owner_only(path)
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
-        if path is not None and not read_only:
-            _owner_only(path)
         # Hand transaction control to SQLAlchemy (the documented serializable recipe).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
