@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -13,11 +15,9 @@ from backclinic.services.accounts import AccountService
 from backclinic.services.assessments import AssessmentService
 from backclinic.services.audit import AuditService
 from backclinic.services.backups import BackupService
-from backclinic.services.cases import CaseService
 from backclinic.services.clinic import ClinicService, load_clock_zone
 from backclinic.services.clock import ClinicClock, Instant, utc_now
 from backclinic.services.context import ServiceContext
-from backclinic.services.demo import DemoService
 from backclinic.services.documents import DocumentService
 from backclinic.services.episodes import EpisodeService
 from backclinic.services.passwords import password_hasher
@@ -26,6 +26,10 @@ from backclinic.services.plans import PlanService
 from backclinic.services.safety import SafetyService
 from backclinic.services.schedule_view import DayScheduleService
 from backclinic.services.sessions import SessionService
+
+if TYPE_CHECKING:
+    from backclinic.services.cases import CaseService
+    from backclinic.services.demo import DemoService
 
 
 @dataclass(frozen=True)
@@ -38,8 +42,6 @@ class Services:
     assessments: AssessmentService
     plans: PlanService
     sessions: SessionService
-    cases: CaseService
-    demo: DemoService
     schedule: DayScheduleService
     backups: BackupService
     documents: DocumentService
@@ -47,6 +49,35 @@ class Services:
     safety: SafetyService
     accounts: AccountService
     audit: AuditService
+
+    # Built on first use: case files and the demo clinic are for now and then, and their
+    # modules (the case-file schema, the demo's name lists) need not sit in the window's
+    # memory all day (benchmarks/idle_memory.py).
+    @cached_property
+    def cases(self) -> CaseService:
+        from backclinic.services.cases import CaseService
+
+        return CaseService(
+            self.context,
+            self.protocol,
+            self.catalogue,
+            self.patients,
+            self.assessments,
+            self.plans,
+            self.episodes,
+        )
+
+    @cached_property
+    def demo(self) -> DemoService:
+        from backclinic.services.demo import DemoService
+
+        return DemoService(
+            self.context,
+            self.clinic,
+            assessments=self.assessments,
+            plans=self.plans,
+            accounts=self.accounts,
+        )
 
 
 def build_services(
@@ -87,8 +118,6 @@ def build_services(
         assessments=assessments,
         plans=plans,
         sessions=sessions,
-        cases=CaseService(context, protocol, catalogue, patients, assessments, plans, episodes),
-        demo=DemoService(context, clinic, assessments=assessments, plans=plans, accounts=accounts),
         schedule=DayScheduleService(context, protocol=protocol, catalogue=catalogue),
         backups=BackupService(context, session_factory.kw["bind"]),
         documents=DocumentService(
