@@ -333,15 +333,16 @@ def _print_on_printer(arguments: argparse.Namespace, services: Services, actor: 
     job = PrintJob(
         draft.title, draft.pages, preset=PrinterChoice(printer_name=name), platform="offscreen"
     )
-    stored = None
     try:
-        destination = job.choose() or f"printer {name}"
+        destination = job.choose()
+        assert destination is not None, "a named printer has no dialog to cancel"
         stored = documents.keep_printed(actor, draft, destination=destination)
-        pages = job.print(stored.pdf)
+        try:
+            pages = job.print(stored.pdf)
+        except PrintFailed as error:
+            raise CommandFailed(recorded_unprinted(error, destination)) from None
     except PrintFailed as error:
-        raise CommandFailed(
-            str(error) if stored is None else recorded_unprinted(error, destination)
-        ) from None
+        raise CommandFailed(str(error)) from None
     finally:
         job.close()
     count = f"{pages} page{'s' if pages != 1 else ''}"

@@ -79,10 +79,6 @@ class DocumentOutput:
         assert self.document_id is not None
         return self._documents.pdf(self.actor, self.document_id)
 
-    @property
-    def printing(self) -> bool:
-        return self._job is not None
-
     def print_with_dialog(self, parent: QWidget, on_done: Callable[[bool], None]) -> None:
         """Print through the system dialog, shown by the printing process above ``parent``.
 
@@ -147,8 +143,7 @@ class DocumentOutput:
         job = PrintJob(self.title, self.pages, preset=printer)
         try:
             destination = job.choose()
-            if destination is None:
-                raise PrintFailed(f"The {self.title.lower()} was not printed: it was called off.")
+            assert destination is not None, "a named printer has no dialog to cancel"
             printed = job.print(self._hand_over(destination))
         finally:
             job.close()

@@ -80,7 +80,8 @@ def private_cups_queue() -> Iterator[str]:
     )
     environment = {**os.environ, "CUPS_SERVER": str(socket)}
     try:
-        deadline = time.monotonic() + 20
+        # Generous: on a loaded machine cupsd takes a while to answer.
+        deadline = time.monotonic() + 60
         while subprocess.run(
             ["lpstat", "-r"], env=environment, capture_output=True, check=False
         ).returncode:
