@@ -115,6 +115,16 @@ def test_print_on_a_printer_that_is_not_there_is_one_sentence_and_keeps_nothing(
         database.engine.dispose()
 
 
+def test_print_on_a_blank_printer_name_says_what_to_give(
+    capsys: pytest.CaptureFixture[str], planned_case: list[str]
+) -> None:
+    status, printed, error = run(
+        capsys, *planned_case, "print", "plan", "CASE-0045", "--printer", "  "
+    )
+    assert (status, printed) == (1, "")
+    assert error == "--printer needs the name of a printer (lpstat -p lists them).\n"
+
+
 def test_print_goes_to_a_file_or_a_printer_never_both(
     capsys: pytest.CaptureFixture[str], planned_case: list[str], tmp_path: Path
 ) -> None:

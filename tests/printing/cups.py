@@ -129,3 +129,15 @@ def finished(path: Path | None) -> bool:
         return len(PdfReader(path).pages) > 0
     except Exception:
         return False
+
+
+def delivered(since: float, title_part: str, seconds: float = 60.0) -> Path:
+    """The PDF cups-pdf wrote for a job titled ``title_part`` since ``since``, once whole;
+    fails when none has arrived within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not finished(arrived(since, title_part)):
+        assert time.monotonic() < deadline, f"{title_part} reached the CUPS queue"
+        time.sleep(0.2)
+    path = arrived(since, title_part)
+    assert path is not None
+    return path
